@@ -1,0 +1,230 @@
+/*
+ * fixture.h — the contract fixture model: load, validate, match, compare.
+ *
+ * One fixture (one JSON file under contracts/fixtures/) is the single source
+ * of truth for one interaction; see spec/contract-format.md and the schema
+ * contracts/fixture.schema.json. This small library is the only parser of
+ * that format: fake-msp uses it to pick and replay responses, msp-contract
+ * uses it to drive the executor and to compare what happened.
+ *
+ * Ownership, once for the whole header:
+ *   - mspf_fixture_parse()/mspf_fixture_load() return a fixture freed with
+ *     mspf_fixture_free(); a fixture added to a set is owned by the set.
+ *   - mspf_set_free() frees the set and every fixture in it.
+ *   - mspf_diffs hold malloc'd strings; mspf_diffs_free() releases them.
+ *   - *_free(NULL) does nothing. Out-parameters are written only on success.
+ *   - All the matching and comparing functions only read the fixture, so a
+ *     loaded fixture may be shared by any number of threads.
+ */
+#ifndef MSPF_FIXTURE_H
+#define MSPF_FIXTURE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why a fixture was refused: the file, the JSON path and the reason, e.g.
+ * file "contracts/fixtures/x.json", path "$.response.fault.kind",
+ * reason "unknown fault kind \"resett\"". */
+typedef struct mspf_error {
+    char file[512];
+    char path[256];
+    char reason[512];
+} mspf_error;
+
+/* Formats *err as "FILE: PATH: REASON" into buf. Returns buf. */
+const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen);
+
+/* The fault catalogue (contract-format.md, "Faults"). */
+typedef enum mspf_fault_kind {
+    MSPF_FAULT_NONE = 0,
+    MSPF_FAULT_RESET,               /* RST right after the request is read */
+    MSPF_FAULT_EMPTY,               /* clean close, no bytes */
+    MSPF_FAULT_GARBAGE,             /* `bytes` seeded random bytes, then close */
+    MSPF_FAULT_HANG,                /* nothing, ever */
+    MSPF_FAULT_TRUNCATE,            /* full Content-Length, `after_bytes` body bytes, close */
+    MSPF_FAULT_DRIBBLE,             /* whole response, `chunk_bytes` every `interval_ms` */
+    MSPF_FAULT_BAD_CHUNKING,        /* chunked with a malformed chunk size */
+    MSPF_FAULT_RESET_AFTER_HEADERS, /* status line and headers, then RST */
+    MSPF_FAULT_KIND_COUNT
+} mspf_fault_kind;
+
+/* "reset", "empty", ... ; "none" for MSPF_FAULT_NONE. Static. */
+const char *mspf_fault_kind_name(mspf_fault_kind kind);
+
+typedef struct mspf_fault {
+    mspf_fault_kind kind;
+    size_t bytes;              /* garbage: how many bytes */
+    unsigned long long seed;   /* garbage: the PRNG seed */
+    int has_seed;              /* 0: the server's seed applies */
+    size_t after_bytes;        /* truncate: body bytes sent before the close */
+    size_t chunk_bytes;        /* dribble: bytes per write */
+    long interval_ms;          /* dribble: pause between writes */
+} mspf_fault;
+
+typedef struct mspf_header {
+    char *name;
+    char *value;
+} mspf_header;
+
+/* One scripted reply. The body is rendered once at load time: "body" (JSON,
+ * printed compactly), "body_text" or "body_base64". When the fixture names
+ * no Content-Type, application/json is added for "body" and
+ * text/plain; charset=utf-8 for "body_text". */
+typedef struct mspf_response {
+    int status;
+    mspf_header *headers;      /* in fixture order */
+    size_t n_headers;
+    unsigned char *body;       /* NUL-terminated for convenience; body_len excludes it */
+    size_t body_len;
+    long delay_ms;             /* before anything is sent */
+    mspf_fault fault;
+} mspf_response;
+
+/* Where the consumer check points the executor. */
+typedef enum mspf_target {
+    MSPF_TARGET_FAKE = 0,      /* the in-process fake-msp (default) */
+    MSPF_TARGET_CLOSED_PORT    /* a loopback port with nothing listening */
+} mspf_target;
+
+typedef struct mspf_fixture {
+    char *name;                /* unique; the file name without .json */
+    char *description;
+    char **tags;
+    size_t n_tags;
+    int exit_row;              /* 1..14, the exit-table row it pins */
+    char *file;                /* where it was loaded from, or "<memory>" */
+
+    /* "executor": overrides of the harness's executor config */
+    char *api_key;             /* NULL: the harness default ("sk-test") */
+    int auth_mode;             /* -1: default; else msp_auth_mode value */
+    long long default_timeout_ms; /* 0: default */
+    mspf_target target;
+
+    /* "context": the ToolExecutorContext */
+    char *command_id;
+    char *tool;
+    char *params_json;         /* compact JSON object text */
+    long long deadline_ms;
+    char *correlation_id;      /* NULL when absent */
+
+    int repeat;                /* how many times the context is run (>= 1) */
+    int expects_request;       /* 0 when "request": null — nothing may be sent */
+
+    /* "response" (n_responses == 1) or "responses" (served in turn, the last
+     * repeating). n_responses == 0: the fake's realistic behaviour answers. */
+    mspf_response *responses;
+    size_t n_responses;
+
+    /* "provider" */
+    int provider_verify;
+    char *provider_state;      /* NULL when none */
+
+    cJSON *doc;                /* the whole document; matchers live in it */
+    void *priv;                /* compiled matchers; private */
+} mspf_fixture;
+
+/* Parses and validates one fixture from JSON text. `origin` names it in
+ * errors (a file path, or NULL for "<memory>"). The name must be given in
+ * the document. Returns 0 and sets *out, or -1 and fills *err. */
+int mspf_fixture_parse(const char *json, size_t len, const char *origin,
+                       mspf_fixture **out, mspf_error *err);
+
+/* Reads and parses FILE; additionally the name must equal the file's base
+ * name without ".json". Files over 1 MiB are refused. */
+int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err);
+
+void mspf_fixture_free(mspf_fixture *f);
+
+/* A set of fixtures with unique names and unique command ids. */
+typedef struct mspf_set mspf_set;
+
+mspf_set *mspf_set_new(void);
+void mspf_set_free(mspf_set *set);
+
+/* Adds f, taking ownership on success. Refuses (-1, *err filled, f still
+ * the caller's) a duplicate name or command id. */
+int mspf_set_add(mspf_set *set, mspf_fixture *f, mspf_error *err);
+
+/* Loads every *.json in DIR (sorted by name, not recursive; the schema file
+ * "fixture.schema.json" is skipped). Stops at the first invalid fixture.
+ * Returns the number loaded, or -1 with *err filled. */
+int mspf_set_load_dir(mspf_set *set, const char *dir, mspf_error *err);
+
+size_t mspf_set_count(const mspf_set *set);
+mspf_fixture *mspf_set_get(const mspf_set *set, size_t i);
+/* The fixture with that name, or NULL. */
+mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
+
+/* One difference: which field, what the fixture expected, what was seen. */
+typedef struct mspf_diff {
+    char *field;     /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
+    char *expected;  /* e.g. "\"3f0c…\"", "{\"regex\":\"^msp\"}", "126" */
+    char *got;       /* e.g. "(absent)", "1" */
+} mspf_diff;
+
+typedef struct mspf_diffs {
+    mspf_diff *items;
+    size_t n;
+    size_t cap;
+} mspf_diffs;
+
+/* Appends one difference (strings copied). Returns 0 or -1 on ENOMEM. */
+int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
+                   const char *got);
+void mspf_diffs_free(mspf_diffs *d);
+
+/* A request as seen on the wire. */
+typedef struct mspf_request {
+    const char *method;
+    const char *path;            /* without the query string */
+    const mspf_header *headers;  /* in arrival order; names any case */
+    size_t n_headers;
+    const unsigned char *body;
+    size_t body_len;
+} mspf_request;
+
+/* Checks a request against the fixture's "request" (method, path, each named
+ * header with its matcher, body as JSON with matchers). Returns 1 when it
+ * matches, 0 when not (each mismatch appended to *why if why != NULL), and
+ * 0 for a fixture with "request": null. */
+int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
+                       mspf_diffs *why);
+
+/* What the executor returned, for mspf_check_result(). */
+typedef struct mspf_outcome {
+    int exit_code;
+    const char *out;
+    size_t out_len;
+    const char *err;
+    size_t err_len;
+    long long elapsed_ms;
+} mspf_outcome;
+
+/* Checks the outcome of run number `run` (0-based) against "expect" (or
+ * "expects"[run], the last repeating): exit_code, stdout and stderr with
+ * their matchers, and max_ms. Returns 1 when all hold, 0 otherwise with the
+ * differences appended to *diffs. */
+int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
+                      mspf_diffs *diffs);
+
+/* The provider check: compares a real MSP's reply with the fixture's
+ * response number `run` using "provider.match" (status exact, error.code
+ * exact, body by type/shape unless the fixture says "exact"). Returns 1 when
+ * it holds, 0 otherwise with differences appended. */
+int mspf_check_provider(const mspf_fixture *f, int run, long status,
+                        const unsigned char *body, size_t body_len,
+                        mspf_diffs *diffs);
+
+/* Evaluates one matcher value (literal or matcher object) against a JSON
+ * value; `got` may be NULL for "absent". Exposed for the fake's checks and
+ * for tests. Returns 1 on match. */
+int mspf_value_matches(const cJSON *expected, const cJSON *got);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MSPF_FIXTURE_H */

@@ -1,0 +1,176 @@
+/*
+ * msp_executor.h — the reference MSP executor.
+ *
+ * Turns one tool context (the relay's ToolExecutorContext) into exactly one
+ *
+ *     POST {base_url}/api/v1/god-mode/execute
+ *
+ * carrying the relay's command_id as both X-Brainstorm-Command-Id and
+ * Idempotency-Key, and maps every outcome to {exit_code, stdout, stderr}
+ * following the 14-row exit table of spec/wire-contract.md.
+ *
+ * Ownership, once for the whole header:
+ *   - msp_executor_new() returns a handle freed with msp_executor_free().
+ *   - Every msp_result filled by this library owns its `out` and `err`
+ *     buffers; release them with msp_result_free(). Both are always
+ *     NUL-terminated (the terminator is not counted in the length) and may
+ *     contain NUL bytes themselves (a raw non-JSON body is passed verbatim).
+ *   - Strings passed in (config, context) are borrowed for the duration of
+ *     the call only; the executor copies what it keeps.
+ *   - *_free(NULL) does nothing.
+ *   - Out-parameters are written only on success.
+ *
+ * The library never prints and never exits. One executor may be used from
+ * several threads at once; connections are kept alive and reused.
+ */
+#ifndef MSP_EXECUTOR_H
+#define MSP_EXECUTOR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Library error codes (not exit codes). Values are only ever appended. */
+typedef enum msp_err {
+    MSP_OK = 0,
+    MSP_ERR_NOMEM = -1,   /* out of memory */
+    MSP_ERR_CONFIG = -2,  /* invalid configuration; the message says why */
+    MSP_ERR_ARG = -3,     /* NULL handle or NULL required argument */
+    MSP_ERR_CURL = -4     /* libcurl could not be initialised */
+} msp_err;
+
+/* A static, never-NULL description of an msp_err value. */
+const char *msp_strerror(int err);
+
+typedef enum msp_auth_mode {
+    MSP_AUTH_SERVICE_KEY = 0, /* default */
+    MSP_AUTH_JWT = 1          /* same on the wire; recorded for logs */
+} msp_auth_mode;
+
+/* "service_key" or "jwt". */
+const char *msp_auth_mode_name(msp_auth_mode mode);
+
+/* Parses "service_key" / "jwt" into *out. Returns 0, or MSP_ERR_CONFIG. */
+int msp_auth_mode_parse(const char *text, msp_auth_mode *out);
+
+typedef enum msp_log_level { MSP_LOG_INFO = 0, MSP_LOG_ERROR = 1 } msp_log_level;
+
+/* Receives one log line without a trailing newline, e.g.
+ * "[msp-executor] command 3f0c… → 403 TENANT_MISMATCH (12ms)".
+ * Called from whichever thread runs the call. The API key never appears. */
+typedef void (*msp_log_fn)(void *user, msp_log_level level, const char *line);
+
+#define MSP_DEFAULT_TIMEOUT_MS 30000LL
+#define MSP_MAX_TIMEOUT_MS 86400000LL /* 24 h: anything above is absurd */
+#define MSP_RESPONSE_CAP (16u * 1024u * 1024u) /* response body cap, bytes */
+
+/* Executor configuration. Initialise with msp_config_init() and then set
+ * the fields you need. */
+typedef struct msp_config {
+    const char *base_url;          /* required, http:// or https://; one trailing '/' is dropped */
+    const char *api_key;           /* required, non-empty, no control bytes */
+    msp_auth_mode auth_mode;       /* default MSP_AUTH_SERVICE_KEY */
+    const char *tenant_id;         /* optional; logs only, never on the wire */
+    long long default_timeout_ms;  /* default MSP_DEFAULT_TIMEOUT_MS; 1..MSP_MAX_TIMEOUT_MS */
+    const char *ca_file;           /* optional PEM bundle to verify TLS against; NULL: system store */
+    int insecure_skip_verify;      /* 0 (default): TLS peer and host are verified */
+    msp_log_fn log;                /* optional; NULL: silent */
+    void *log_user;                /* passed to log */
+} msp_config;
+
+/* Fills *cfg with the defaults (all strings NULL, timeout 30000 ms). */
+void msp_config_init(msp_config *cfg);
+
+/* Validates *cfg without creating anything. Returns 0, or MSP_ERR_CONFIG
+ * with a one-line reason in errbuf (e.g. "default_timeout_ms must be a
+ * positive finite number (got 0)"). errbuf may be NULL. */
+int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen);
+
+/* The tool context for one call. */
+typedef struct msp_context {
+    const char *command_id;     /* required; the relay's UUID */
+    const char *tool;           /* required, 1..256 bytes */
+    const char *params_json;    /* JSON object text, forwarded untouched; NULL means "{}" */
+    long long deadline_ms;      /* time left; <= 0 means already expired */
+    const char *correlation_id; /* optional; NULL: no X-Correlation-Id header */
+} msp_context;
+
+/* The outcome of one call. */
+typedef struct msp_result {
+    int exit_code;   /* 0, 1, tool codes verbatim (may be negative), 124..127 */
+    char *out;       /* the "stdout" of the result */
+    size_t out_len;
+    char *err;       /* the "stderr" of the result */
+    size_t err_len;
+    int row;         /* the row of the exit table that decided it (1..14) */
+    int http_status; /* status received, 0 when none */
+    long long elapsed_ms;
+} msp_result;
+
+/* Releases the buffers inside *r (not r itself) and zeroes it. NULL-safe. */
+void msp_result_free(msp_result *r);
+
+typedef struct msp_executor msp_executor;
+
+/* Creates an executor from *cfg (validated as by msp_config_validate).
+ * On success stores the handle in *out and returns 0; on failure returns
+ * MSP_ERR_CONFIG / MSP_ERR_NOMEM / MSP_ERR_CURL with a reason in errbuf.
+ * Free with msp_executor_free(). */
+int msp_executor_new(const msp_config *cfg, msp_executor **out,
+                     char *errbuf, size_t errlen);
+
+/* Frees the executor and closes its connections. NULL-safe. Must not race
+ * with a call in progress on the same executor. */
+void msp_executor_free(msp_executor *ex);
+
+/* Runs one call. Always fills *res (the exit table covers every outcome,
+ * including a refused context) and returns 0; returns MSP_ERR_ARG for NULL
+ * arguments and MSP_ERR_NOMEM when the result itself cannot be allocated,
+ * leaving *res untouched. Thread-safe. Free *res with msp_result_free(). */
+int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
+                         msp_result *res);
+
+/* The pure mapping of rows 6..14: an HTTP status and the complete body of a
+ * response to a result. No I/O. Returns 0 and fills *res, or MSP_ERR_NOMEM
+ * leaving *res untouched. Free *res with msp_result_free(). */
+int msp_map_response(long status, const char *body, size_t body_len,
+                     msp_result *res);
+
+/* One row of the exit table (wire-contract.md). The table is the single
+ * source for the mapping, the docs test and the coverage report. */
+typedef struct msp_exit_row {
+    int row;                /* 1..14 */
+    const char *what;       /* what happened, in words */
+    int exit_code;          /* the exit code; -1 for row 6 ("the tool's own") */
+    const char *stderr_prefix; /* what stderr starts with; "" for rows 6, 8, 9 */
+} msp_exit_row;
+
+/* The exit table, MSP_EXIT_ROWS entries, in decision order. Static. */
+#define MSP_EXIT_ROWS 14
+const msp_exit_row *msp_exit_table(void);
+
+/* The env wiring (BSM_USE_MSP_EXECUTOR=1 escape hatch).
+ *
+ * Reads BSM_USE_MSP_EXECUTOR, BSM_MSP_BASE_URL, BSM_MSP_API_KEY,
+ * BSM_MSP_TENANT_ID and BSM_MSP_AUTH_MODE through getenv_fn (pass NULL for
+ * getenv(3); tests pass their own). Returns:
+ *   1  requested: *cfg is filled (strings point into the environment, valid
+ *      while it is unchanged); the caller may still adjust timeouts etc.
+ *   0  not requested (BSM_USE_MSP_EXECUTOR unset or not "1"); *cfg untouched
+ *   MSP_ERR_CONFIG  requested but incomplete: errbuf holds exactly the
+ *      spec's text, e.g. "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_BASE_URL unset",
+ *      or "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"x\")". */
+typedef const char *(*msp_getenv_fn)(void *user, const char *name);
+int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
+                        char *errbuf, size_t errlen);
+
+/* Writes a masked form of a secret for logs: "sk-t…(7)" (first 4 bytes at
+ * most, then the length). Never writes more than errlen-1 bytes. */
+void msp_mask_secret(const char *secret, char *buf, size_t buflen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MSP_EXECUTOR_H */
