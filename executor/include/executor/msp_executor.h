@@ -166,6 +166,24 @@ typedef const char *(*msp_getenv_fn)(void *user, const char *name);
 int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
                         char *errbuf, size_t errlen);
 
+/* Parses a ToolExecutorContext JSON document ({"command_id","tool","params",
+ * "deadline_ms","correlation_id"}; unknown members are ignored) into *ctx.
+ * command_id and tool are required strings, params an optional object
+ * (default {}), deadline_ms an optional integer (default 30000),
+ * correlation_id an optional string. The strings in *ctx point into *doc,
+ * which the caller frees with msp_context_doc_free() after the last use of
+ * *ctx. Returns 0, or MSP_ERR_CONFIG with a one-line reason naming the
+ * member, or MSP_ERR_NOMEM. */
+typedef struct msp_context_doc msp_context_doc;
+int msp_context_parse(const char *json, size_t len, msp_context *ctx,
+                      msp_context_doc **doc, char *errbuf, size_t errlen);
+void msp_context_doc_free(msp_context_doc *doc);
+
+/* Serialises a result as {"exit_code":N,"stdout":"...","stderr":"..."}
+ * (compact, one line, no newline). Returns a malloc'd string the caller
+ * frees with free(), or NULL on ENOMEM. */
+char *msp_result_to_json(const msp_result *r);
+
 /* Writes a masked form of a secret for logs: "sk-t…(7)" (first 4 bytes at
  * most, then the length). Never writes more than errlen-1 bytes. */
 void msp_mask_secret(const char *secret, char *buf, size_t buflen);
