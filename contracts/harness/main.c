@@ -1,1 +1,170 @@
-int main(void) { return 1; } /* placeholder */
+/*
+ * msp-contract — verifies the contract fixtures both ways: the executor
+ * against the fake (verify), a real MSP against the fixtures (provider);
+ * checks the fixtures (lint) and which exit rows and faults they pin
+ * (coverage).
+ */
+#include "harness.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <curl/curl.h>
+
+#ifndef MSP_DEFAULT_CONTRACTS
+#define MSP_DEFAULT_CONTRACTS "contracts/fixtures"
+#endif
+
+static const char usage_text[] =
+"Usage:\n"
+"  msp-contract verify   [--contracts DIR] [--filter GLOB] [--junit FILE] [-j N]\n"
+"                        [--executor-cmd CMD]\n"
+"  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
+"                        [--state-cmd CMD] [--junit FILE] [--api-key-file FILE]\n"
+"                        [--ca-file FILE]\n"
+"  msp-contract lint     [--contracts DIR] [-v]\n"
+"  msp-contract coverage [--contracts DIR] [--json]\n"
+"  msp-contract --help\n"
+"\n"
+"Commands:\n"
+"  verify    Consumer side. Starts fake-msp in process on a free port with the\n"
+"            fixtures, runs the real executor with each fixture's context and\n"
+"            executor settings, and checks the request on the wire (from the\n"
+"            fake's journal) against \"request\" - or that nothing was sent where\n"
+"            \"request\" is null - and each result against \"expect\" (exit code,\n"
+"            stdout, stderr, max_ms) and the fixture's exit_row. Prints one line\n"
+"            per fixture, the differences of a failure as field / expected / got,\n"
+"            and a closing line \"N passed, N failed\".\n"
+"  provider  Provider side. Sends each fixture marked provider.verify through\n"
+"            the real executor to the MSP at --base-url and compares the real\n"
+"            reply with the fixture's response under provider.match (status\n"
+"            exact, error.code exact, body by type/shape). Fault fixtures are\n"
+"            never sent.\n"
+"  lint      Checks every fixture against the format and the semantic rules\n"
+"            (exit_row agrees with the expected exit code, ...), reporting\n"
+"            each problem as FILE: JSON-PATH: REASON.\n"
+"  coverage  Prints the exit-table coverage matrix: each row of the exit table\n"
+"            and each fault kind with the fixtures that pin it. Fails when a\n"
+"            row or a fault has none.\n"
+"\n"
+"Options:\n"
+"  --contracts DIR     fixture directory (default: ./contracts/fixtures, else\n"
+"                      the one of the source tree this was built from)\n"
+"  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
+"  --junit FILE        also write a JUnit XML report to FILE\n"
+"  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
+"  --executor-cmd CMD  verify: run an msp-exec compatible program instead of the\n"
+"                      library; it is called as CMD --base-url URL --api-key-file F\n"
+"                      --auth-mode M --tenant-id T --timeout-ms N --context FILE\n"
+"                      --json and must print {\"exit_code\",\"stdout\",\"stderr\"}\n"
+"  --base-url URL      provider: the MSP under test\n"
+"  --state-cmd CMD     provider: run as `CMD STATE` before a fixture that names a\n"
+"                      provider state; a non-zero exit fails that fixture\n"
+"  --api-key-file F    provider: the bearer credential for fixtures that name no\n"
+"                      key of their own (default: sk-test)\n"
+"  --ca-file FILE      provider: CA bundle to verify the MSP's TLS certificate\n"
+"  --json              coverage: machine-readable output\n"
+"  -v, --verbose       lint: list clean fixtures too\n"
+"  -h, --help          this text\n"
+"\n"
+"Exit status: 0 all passed; 1 a fixture failed (or a row is unpinned);\n"
+"64 usage error; 65 the fixtures could not be loaded.\n";
+
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "msp-contract: %s%s%s\nTry 'msp-contract --help'.\n", what,
+            arg ? ": " : "", arg ? arg : "");
+    return HX_EXIT_USAGE;
+}
+
+static const char *default_contracts(void)
+{
+    struct stat st;
+    if (stat("contracts/fixtures", &st) == 0 && S_ISDIR(st.st_mode))
+        return "contracts/fixtures";
+    return MSP_DEFAULT_CONTRACTS;
+}
+
+enum { OPT_CONTRACTS = 256, OPT_FILTER, OPT_JUNIT, OPT_BASE_URL, OPT_STATE_CMD,
+       OPT_JSON, OPT_KEY_FILE, OPT_CA_FILE, OPT_EXECUTOR_CMD };
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error("missing command (verify, provider, lint or coverage)", NULL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    int (*run)(const hx_options *) = NULL;
+    if (strcmp(cmd, "verify") == 0)
+        run = hx_verify;
+    else if (strcmp(cmd, "provider") == 0)
+        run = hx_provider;
+    else if (strcmp(cmd, "lint") == 0)
+        run = hx_lint;
+    else if (strcmp(cmd, "coverage") == 0)
+        run = hx_coverage;
+    else
+        return usage_error("unknown command", cmd);
+
+    hx_options o = {.contracts = default_contracts(), .jobs = 8};
+    static const struct option longopts[] = {
+        {"contracts", required_argument, NULL, OPT_CONTRACTS},
+        {"filter", required_argument, NULL, OPT_FILTER},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"jobs", required_argument, NULL, 'j'},
+        {"base-url", required_argument, NULL, OPT_BASE_URL},
+        {"state-cmd", required_argument, NULL, OPT_STATE_CMD},
+        {"api-key-file", required_argument, NULL, OPT_KEY_FILE},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"executor-cmd", required_argument, NULL, OPT_EXECUTOR_CMD},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 2;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONTRACTS: o.contracts = optarg; break;
+        case OPT_FILTER: o.filter = optarg; break;
+        case OPT_JUNIT: o.junit = optarg; break;
+        case OPT_BASE_URL: o.base_url = optarg; break;
+        case OPT_STATE_CMD: o.state_cmd = optarg; break;
+        case OPT_KEY_FILE: o.api_key_file = optarg; break;
+        case OPT_CA_FILE: o.ca_file = optarg; break;
+        case OPT_EXECUTOR_CMD: o.executor_cmd = optarg; break;
+        case OPT_JSON: o.json = 1; break;
+        case 'v': o.verbose = 1; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'j': {
+            char *end;
+            long j = strtol(optarg, &end, 10);
+            if (*end || j < 1 || j > 256)
+                return usage_error("-j wants a number from 1 to 256", optarg);
+            o.jobs = (int)j;
+            break;
+        }
+        case ':': return usage_error("option needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument", argv[optind]);
+    if (o.base_url && run != hx_provider)
+        return usage_error("--base-url is for the provider command", NULL);
+    if (o.executor_cmd && run != hx_verify)
+        return usage_error("--executor-cmd is for the verify command", NULL);
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = run(&o);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,144 @@
+/*
+ * coverage.c — the exit-table coverage matrix: each row of the exit table
+ * (from msp_exit_table(), the same table the executor maps with) and each
+ * fault kind of the catalogue, with the fixtures that pin it. A row or a
+ * fault with no fixture fails the command.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static int uses_fault(const mspf_fixture *f, mspf_fault_kind kind)
+{
+    for (size_t i = 0; i < f->n_responses; i++)
+        if (f->responses[i].fault.kind == kind)
+            return 1;
+    return 0;
+}
+
+/* Builds {"rows":[...],"faults":[...],"uncovered":{"rows":[..],"faults":[..]}}. */
+static cJSON *matrix(const mspf_set *set, int *uncovered)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *rows = cJSON_AddArrayToObject(root, "rows");
+    cJSON *faults = cJSON_AddArrayToObject(root, "faults");
+    cJSON *un = cJSON_AddObjectToObject(root, "uncovered");
+    cJSON *un_rows = cJSON_AddArrayToObject(un, "rows");
+    cJSON *un_faults = cJSON_AddArrayToObject(un, "faults");
+    const msp_exit_row *table = msp_exit_table();
+    size_t n = mspf_set_count(set);
+    *uncovered = 0;
+    for (int r = 0; r < MSP_EXIT_ROWS; r++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddNumberToObject(row, "row", table[r].row);
+        cJSON_AddNumberToObject(row, "exit_code", table[r].exit_code);
+        cJSON_AddStringToObject(row, "what", table[r].what);
+        cJSON *names = cJSON_AddArrayToObject(row, "fixtures");
+        for (size_t i = 0; i < n; i++) {
+            const mspf_fixture *f = mspf_set_get(set, i);
+            if (f->exit_row == table[r].row)
+                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
+        }
+        if (cJSON_GetArraySize(names) == 0) {
+            cJSON_AddItemToArray(un_rows, cJSON_CreateNumber(table[r].row));
+            (*uncovered)++;
+        }
+        cJSON_AddItemToArray(rows, row);
+    }
+    for (int k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
+        cJSON *fault = cJSON_CreateObject();
+        cJSON_AddStringToObject(fault, "kind", mspf_fault_kind_name((mspf_fault_kind)k));
+        cJSON *names = cJSON_AddArrayToObject(fault, "fixtures");
+        for (size_t i = 0; i < n; i++) {
+            const mspf_fixture *f = mspf_set_get(set, i);
+            if (uses_fault(f, (mspf_fault_kind)k))
+                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
+        }
+        if (cJSON_GetArraySize(names) == 0) {
+            cJSON_AddItemToArray(un_faults,
+                                 cJSON_CreateString(mspf_fault_kind_name((mspf_fault_kind)k)));
+            (*uncovered)++;
+        }
+        cJSON_AddItemToArray(faults, fault);
+    }
+    return root;
+}
+
+static void print_names(const cJSON *names)
+{
+    const cJSON *s;
+    int first = 1;
+    if (cJSON_GetArraySize(names) == 0) {
+        printf("MISSING");
+        return;
+    }
+    cJSON_ArrayForEach(s, names) {
+        printf("%s%s", first ? "" : ", ", s->valuestring);
+        first = 0;
+    }
+}
+
+static void print_table(const cJSON *m)
+{
+    const cJSON *row;
+    printf("%-4s %-5s %-58s %s\n", "row", "exit", "what happened", "fixtures");
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(m, "rows")) {
+        int code = cJSON_GetObjectItem(row, "exit_code")->valueint;
+        char exit_text[16];
+        if (code < 0)
+            snprintf(exit_text, sizeof exit_text, "tool");
+        else
+            snprintf(exit_text, sizeof exit_text, "%d", code);
+        printf("%-4d %-5s %-58.58s ", cJSON_GetObjectItem(row, "row")->valueint, exit_text,
+               cJSON_GetObjectItem(row, "what")->valuestring);
+        print_names(cJSON_GetObjectItem(row, "fixtures"));
+        putchar('\n');
+    }
+    printf("\n%-20s %s\n", "fault", "fixtures");
+    const cJSON *fault;
+    cJSON_ArrayForEach(fault, cJSON_GetObjectItem(m, "faults")) {
+        printf("%-20s ", cJSON_GetObjectItem(fault, "kind")->valuestring);
+        print_names(cJSON_GetObjectItem(fault, "fixtures"));
+        putchar('\n');
+    }
+}
+
+int hx_coverage(const hx_options *o)
+{
+    mspf_set *set = hx_load(o->contracts);
+    if (!set)
+        return HX_EXIT_DATA;
+    int uncovered = 0;
+    cJSON *m = matrix(set, &uncovered);
+    if (!m) {
+        mspf_set_free(set);
+        return HX_EXIT_FAILED;
+    }
+    if (o->json) {
+        char *s = cJSON_Print(m);
+        if (s)
+            puts(s);
+        cJSON_free(s);
+    } else {
+        print_table(m);
+        printf("\ncoverage: %d of %d rows and %d of %d faults pinned\n",
+               MSP_EXIT_ROWS - cJSON_GetArraySize(cJSON_GetObjectItem(
+                                   cJSON_GetObjectItem(m, "uncovered"), "rows")),
+               MSP_EXIT_ROWS,
+               MSPF_FAULT_KIND_COUNT - 1 - cJSON_GetArraySize(cJSON_GetObjectItem(
+                                           cJSON_GetObjectItem(m, "uncovered"), "faults")),
+               MSPF_FAULT_KIND_COUNT - 1);
+    }
+    cJSON_Delete(m);
+    mspf_set_free(set);
+    if (uncovered) {
+        fprintf(stderr, "msp-contract coverage: %d row(s)/fault(s) pinned by no fixture\n",
+                uncovered);
+        return HX_EXIT_FAILED;
+    }
+    return HX_EXIT_OK;
+}

@@ -1,0 +1,110 @@
+/*
+ * harness.h — internals of msp-contract shared by its subcommands.
+ *
+ * The harness loads the fixtures with the fixture model (contracts/fixture.h),
+ * runs the real executor (executor/msp_executor.h) for each of them, and
+ * reports. Nothing here is a public API.
+ */
+#ifndef MSP_HARNESS_H
+#define MSP_HARNESS_H
+
+#include <stdio.h>
+#include <stddef.h>
+
+#include <contracts/fixture.h>
+#include <executor/msp_executor.h>
+
+#define HX_EXIT_OK 0
+#define HX_EXIT_FAILED 1
+#define HX_EXIT_USAGE 64
+#define HX_EXIT_DATA 65 /* fixtures could not be loaded */
+
+#define HX_DEFAULT_KEY "sk-test"
+#define HX_DEFAULT_TENANT "tenant-x"
+
+/* Options shared by the subcommands. */
+typedef struct hx_options {
+    const char *contracts;     /* fixture directory */
+    const char *filter;        /* fnmatch glob on fixture names, or NULL */
+    const char *junit;         /* JUnit XML output path, or NULL */
+    int jobs;                  /* parallel fixtures (verify) */
+    int json;                  /* machine output (coverage) */
+    const char *base_url;      /* provider: the MSP under test */
+    const char *state_cmd;     /* provider: run before a fixture with a state */
+    const char *api_key_file;  /* provider: replaces the default key */
+    const char *ca_file;       /* provider: TLS CA bundle */
+    const char *executor_cmd;  /* verify: an msp-exec compatible program instead of the library */
+    int verbose;
+} hx_options;
+
+/* What one run of the executor returned. */
+typedef struct hx_run {
+    int exit_code;
+    char *out;
+    size_t out_len;
+    char *err;
+    size_t err_len;
+    int row;            /* exit-table row, 0 when unknown (external executor) */
+    long status;        /* HTTP status, 0 when none / unknown */
+    char *body;         /* raw body (provider runs only) */
+    size_t body_len;
+    long long elapsed_ms;
+} hx_run;
+
+void hx_run_free(hx_run *r);
+
+/* Where and how to run: the executor configuration of one fixture. */
+typedef struct hx_target {
+    const char *base_url;
+    const char *default_key;   /* used when the fixture names none */
+    const char *ca_file;
+    int capture_body;
+    const char *executor_cmd;  /* NULL: in-process library */
+} hx_target;
+
+/* Runs the fixture's context once. Returns 0 and fills *run, or -1 with a
+ * reason in errbuf when the executor could not even be set up (config
+ * refused, spawn failed). */
+int hx_run_fixture(const mspf_fixture *f, const hx_target *t, hx_run *run,
+                   char *errbuf, size_t errlen);
+
+/* The outcome of one fixture, for the report. */
+typedef struct hx_case {
+    const mspf_fixture *f;
+    int done;
+    int passed;
+    int skipped;
+    long long ms;
+    char *note;            /* skip reason or set-up error; malloc'd */
+    mspf_diffs diffs;
+} hx_case;
+
+void hx_case_free(hx_case *c);
+
+/* Prints one case as "ok|FAIL|skip  name (N ms)" plus its diffs. */
+void hx_print_case(FILE *out, const hx_case *c);
+
+/* Writes a JUnit XML report. Returns 0 or -1 with errno set. */
+int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
+                   size_t n, long long total_ms);
+
+/* Loads DIR into a new set, printing the error on failure. */
+mspf_set *hx_load(const char *dir);
+
+/* Fixture selection by --filter. */
+int hx_selected(const hx_options *o, const mspf_fixture *f);
+
+/* Monotonic milliseconds. */
+long long hx_now_ms(void);
+
+/* Appends a printf-formatted diff. */
+void hx_diff(mspf_diffs *d, const char *field, const char *expected,
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The subcommands; each returns the process exit status. */
+int hx_verify(const hx_options *o);
+int hx_provider(const hx_options *o);
+int hx_lint(const hx_options *o);
+int hx_coverage(const hx_options *o);
+
+#endif /* MSP_HARNESS_H */

@@ -1,0 +1,265 @@
+/*
+ * verify.c — the consumer check. Starts fake-msp in process on a free port
+ * with the fixtures, runs the real executor with each fixture's context and
+ * checks (a) what reached the wire, from the fake's journal, against
+ * "request" — or that nothing did, where nothing may — and (b) each result
+ * against "expect", including max_ms and the exit-table row.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fake_msp/fake_msp.h>
+
+/* Extra credentials of the in-process fake, so that the auth fixtures can
+ * name them: another tenant's token and a read-only one. */
+static const char *const verify_keys[] = {
+    "sk-other=tenant-y",
+    "sk-readonly=tenant-x:read_only",
+};
+
+typedef struct verify_job {
+    const hx_options *opt;
+    fake_msp *fake;
+    hx_target fake_target;
+    hx_target closed_target;
+    hx_case *cases;
+    size_t n;
+    size_t next;           /* next case to take; under lock */
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+} verify_job;
+
+/* A loopback port that refuses connections: bound, never listening, held
+ * for the whole run so that nothing else can take it. */
+static int closed_port(unsigned short *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static int same_run(const hx_run *a, const hx_run *b)
+{
+    return a->exit_code == b->exit_code && a->out_len == b->out_len &&
+           a->err_len == b->err_len && memcmp(a->out, b->out, a->out_len) == 0 &&
+           memcmp(a->err, b->err, a->err_len) == 0;
+}
+
+static void check_wire(verify_job *job, hx_case *c)
+{
+    const mspf_fixture *f = c->f;
+    fake_msp_entry *e = NULL;
+    size_t n = 0;
+    if (fake_msp_journal_find(job->fake, f->command_id, &e, &n) != 0) {
+        hx_diff(&c->diffs, "request", "the journal", "out of memory");
+        return;
+    }
+    if (!f->expects_request) {
+        if (n != 0)
+            hx_diff(&c->diffs, "request", "no request on the wire (request: null)",
+                    "%zu request(s) received", n);
+    } else if (f->target == MSPF_TARGET_FAKE && n != (size_t)f->repeat) {
+        char want[64];
+        snprintf(want, sizeof want, "%d request(s), one per run", f->repeat);
+        hx_diff(&c->diffs, "request.count", want, "%zu", n);
+    }
+    for (size_t i = 0; f->expects_request && i < n; i++) {
+        mspf_request req = {
+            .method = e[i].method, .path = e[i].path,
+            .headers = e[i].headers, .n_headers = e[i].n_headers,
+            .body = e[i].body, .body_len = e[i].body_len,
+        };
+        mspf_match_request(f, &req, &c->diffs);
+        for (size_t k = 0; k < e[i].n_violations; k++)
+            hx_diff(&c->diffs, "wire.contract", "no executor-contract violation",
+                    "%s", e[i].violations[k]);
+    }
+    fake_msp_entries_free(e, n);
+}
+
+static void verify_one(verify_job *job, hx_case *c)
+{
+    const mspf_fixture *f = c->f;
+    const hx_target *t = f->target == MSPF_TARGET_CLOSED_PORT ? &job->closed_target
+                                                              : &job->fake_target;
+    int repeat = f->repeat > 0 ? f->repeat : 1;
+    hx_run *runs = calloc((size_t)repeat, sizeof *runs);
+    long long t0 = hx_now_ms();
+    int rows_seen = 0, row_ok = 0, ran = 0;
+    char rows[128] = "";
+    for (int i = 0; runs && i < repeat; i++) {
+        char why[512];
+        if (hx_run_fixture(f, t, &runs[i], why, sizeof why) != 0) {
+            c->note = strdup(why);
+            break;
+        }
+        ran++;
+        mspf_outcome o = {
+            .exit_code = runs[i].exit_code,
+            .out = runs[i].out, .out_len = runs[i].out_len,
+            .err = runs[i].err, .err_len = runs[i].err_len,
+            .elapsed_ms = runs[i].elapsed_ms,
+        };
+        mspf_check_result(f, i, &o, &c->diffs);
+        if (runs[i].row) {
+            rows_seen++;
+            row_ok |= runs[i].row == f->exit_row;
+            size_t used = strlen(rows);
+            snprintf(rows + used, sizeof rows - used, "%s%d", used ? "," : "", runs[i].row);
+        }
+        if (i > 0 && f->n_responses == 0 && !same_run(&runs[0], &runs[i]))
+            hx_diff(&c->diffs, "replay", "every run returns the first run's result, byte for byte",
+                    "run %d differs (exit %d vs %d)", i + 1, runs[i].exit_code, runs[0].exit_code);
+    }
+    if (!runs)
+        c->note = strdup("out of memory");
+    if (rows_seen && !row_ok) {
+        char want[32];
+        snprintf(want, sizeof want, "%d", f->exit_row);
+        hx_diff(&c->diffs, "exit_row", want, "decided by row %s", rows);
+    }
+    if (ran == repeat)
+        check_wire(job, c);
+    for (int i = 0; runs && i < repeat; i++)
+        hx_run_free(&runs[i]);
+    free(runs);
+    c->ms = hx_now_ms() - t0;
+    c->passed = !c->note && c->diffs.n == 0;
+}
+
+static void *worker(void *arg)
+{
+    verify_job *job = arg;
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next < job->n ? job->next++ : job->n;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->n)
+            return NULL;
+        verify_one(job, &job->cases[i]);
+        pthread_mutex_lock(&job->lock);
+        job->cases[i].done = 1;
+        pthread_cond_broadcast(&job->done);
+        pthread_mutex_unlock(&job->lock);
+    }
+}
+
+int hx_verify(const hx_options *o)
+{
+    mspf_set *set = hx_load(o->contracts);
+    if (!set)
+        return HX_EXIT_DATA;
+
+    fake_msp_options fo;
+    fake_msp_options_init(&fo);
+    fo.contract_dirs = &o->contracts;
+    fo.n_contract_dirs = 1;
+    fo.keys = verify_keys;
+    fo.n_keys = sizeof verify_keys / sizeof verify_keys[0];
+    fo.journal_max = 100000;
+    fake_msp *fake = NULL;
+    char err[1024];
+    if (fake_msp_start(&fo, &fake, err, sizeof err) != 0) {
+        fprintf(stderr, "msp-contract: cannot start fake-msp: %s\n", err);
+        mspf_set_free(set);
+        return HX_EXIT_DATA;
+    }
+    unsigned short port = 0;
+    int closed_fd = closed_port(&port);
+    char closed_url[64];
+    snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%u", port);
+
+    verify_job job = {.opt = o, .fake = fake};
+    job.fake_target = (hx_target){.base_url = fake_msp_url(fake), .default_key = HX_DEFAULT_KEY,
+                                  .executor_cmd = o->executor_cmd};
+    job.closed_target = job.fake_target;
+    job.closed_target.base_url = closed_url;
+    pthread_mutex_init(&job.lock, NULL);
+    pthread_cond_init(&job.done, NULL);
+
+    size_t total = mspf_set_count(set);
+    job.cases = calloc(total ? total : 1, sizeof *job.cases);
+    for (size_t i = 0; job.cases && i < total; i++) {
+        mspf_fixture *f = mspf_set_get(set, i);
+        if (hx_selected(o, f))
+            job.cases[job.n++].f = f;
+    }
+    int rc = HX_EXIT_FAILED;
+    if (!job.cases || closed_fd < 0) {
+        fprintf(stderr, "msp-contract: cannot set up the run\n");
+        goto out;
+    }
+    if (job.n == 0) {
+        fprintf(stderr, "msp-contract: no fixture matches --filter '%s'\n", o->filter);
+        goto out;
+    }
+    printf("msp-contract verify: %zu fixture(s) from %s against fake-msp at %s (seed %llu), -j %d\n",
+           job.n, o->contracts, fake_msp_url(fake), fake_msp_seed(fake), o->jobs);
+    fflush(stdout);
+
+    long long t0 = hx_now_ms();
+    size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1);
+    if (nthreads > job.n)
+        nthreads = job.n;
+    pthread_t *tids = calloc(nthreads, sizeof *tids);
+    size_t started = 0;
+    for (size_t i = 0; tids && i < nthreads; i++)
+        if (pthread_create(&tids[i], NULL, worker, &job) == 0)
+            started++;
+    if (started == 0)
+        worker(&job);
+
+    /* Report in fixture order as results come in. */
+    size_t passed = 0, failed = 0;
+    for (size_t i = 0; i < job.n; i++) {
+        pthread_mutex_lock(&job.lock);
+        while (!job.cases[i].done)
+            pthread_cond_wait(&job.done, &job.lock);
+        pthread_mutex_unlock(&job.lock);
+        hx_print_case(stdout, &job.cases[i]);
+        fflush(stdout);
+        if (job.cases[i].passed)
+            passed++;
+        else
+            failed++;
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    long long total_ms = hx_now_ms() - t0;
+    printf("verify: %zu fixtures in %lld ms\n", job.n, total_ms);
+    printf("%zu passed, %zu failed\n", passed, failed);
+    if (o->junit && hx_write_junit(o->junit, "msp-contract verify", job.cases, job.n, total_ms) != 0) {
+        fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
+        failed++;
+    }
+    rc = failed ? HX_EXIT_FAILED : HX_EXIT_OK;
+out:
+    for (size_t i = 0; job.cases && i < job.n; i++)
+        hx_case_free(&job.cases[i]);
+    free(job.cases);
+    if (closed_fd >= 0)
+        close(closed_fd);
+    fake_msp_stop(fake);
+    pthread_cond_destroy(&job.done);
+    pthread_mutex_destroy(&job.lock);
+    mspf_set_free(set);
+    return rc;
+}
