@@ -49,6 +49,8 @@ typedef struct hx_run {
     char *body;         /* raw body (provider runs only) */
     size_t body_len;
     long long elapsed_ms;
+    msp_result lib;     /* in-process runs: owns out/err/body (msp_result_free) */
+    int from_lib;
 } hx_run;
 
 void hx_run_free(hx_run *r);

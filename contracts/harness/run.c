@@ -36,9 +36,13 @@ void hx_run_free(hx_run *r)
 {
     if (!r)
         return;
-    free(r->out);
-    free(r->err);
-    free(r->body);
+    if (r->from_lib) {
+        msp_result_free(&r->lib);
+    } else {
+        free(r->out);
+        free(r->err);
+        free(r->body);
+    }
     memset(r, 0, sizeof *r);
 }
 
@@ -80,6 +84,8 @@ static int run_library(const mspf_fixture *f, const hx_target *t, hx_run *run,
         snprintf(errbuf, errlen, "msp_executor_execute: %s", msp_strerror(rc));
         return -1;
     }
+    run->lib = res;
+    run->from_lib = 1;
     run->exit_code = res.exit_code;
     run->out = res.out;
     run->out_len = res.out_len;

@@ -14,7 +14,26 @@
  *   - mspf_diffs hold malloc'd strings; mspf_diffs_free() releases them.
  *   - *_free(NULL) does nothing. Out-parameters are written only on success.
  *   - All the matching and comparing functions only read the fixture, so a
- *     loaded fixture may be shared by any number of threads.
+ *     loaded fixture may be shared by any number of threads (regexes are
+ *     compiled once, at load).
+ *
+ * Matchers. Wherever a value is matched (request.headers, request.body at
+ * any depth, expect.stdout/stderr, and inside {"json": ...}) it is either a
+ * literal, compared as JSON (numbers numerically, objects with the same key
+ * set, arrays element by element; a header or stdout literal is a string
+ * compared exactly), or an object with exactly one of these keys:
+ *   {"regex": "ERE"}     the string value matches (POSIX regcomp REG_EXTENDED)
+ *   {"same_as": "Name"}  request headers only: equals that other header
+ *   {"json": v}          a string is parsed as JSON first, then compared to v
+ *                        (v may contain matchers)
+ *   {"type": example}    same JSON type; objects: every key of the example is
+ *                        present with a matching type (extra keys allowed);
+ *                        arrays: every element matches the first example
+ *                        element (an empty example takes any array)
+ *   {"absent": true}     the header / object member is not there
+ * A literal object with exactly one such key (e.g. params {"type": "laptop"})
+ * is therefore read as that matcher; there is no escape (no fixture needs
+ * one).
  */
 #ifndef MSPF_FIXTURE_H
 #define MSPF_FIXTURE_H
@@ -70,10 +89,20 @@ typedef struct mspf_header {
     char *value;
 } mspf_header;
 
-/* One scripted reply. The body is rendered once at load time: "body" (JSON,
- * printed compactly), "body_text" or "body_base64". When the fixture names
- * no Content-Type, application/json is added for "body" and
- * text/plain; charset=utf-8 for "body_text". */
+/* Largest fixture file mspf_fixture_load() reads, and largest rendered
+ * "body_repeat". */
+#define MSPF_FILE_MAX (1024u * 1024u)
+#define MSPF_BODY_REPEAT_MAX (64u * 1024u * 1024u)
+
+/* One scripted reply. The body is rendered once at load time from at most
+ * one of: "body" (JSON, printed compactly with cJSON_PrintUnformatted),
+ * "body_text" (sent as is), "body_base64" (strict padded base64, raw bytes)
+ * or "body_repeat" ({"text": "...", "times": N}: the text N times over, at
+ * most MSPF_BODY_REPEAT_MAX bytes, so a fixture can ask for a body over the
+ * executor's 16 MiB cap without storing it). None: an empty body. When the
+ * fixture names no Content-Type (any case), application/json is appended
+ * for "body" and text/plain; charset=utf-8 for "body_text"/"body_repeat".
+ * "status" defaults to 200. */
 typedef struct mspf_response {
     int status;
     mspf_header *headers;      /* in fixture order */
@@ -159,7 +188,12 @@ mspf_fixture *mspf_set_get(const mspf_set *set, size_t i);
 /* The fixture with that name, or NULL. */
 mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
 
-/* One difference: which field, what the fixture expected, what was seen. */
+/* One difference: which field, what the fixture expected, what was seen.
+ * Values are short readable strings: JSON printed compactly (a string with
+ * its quotes), "(absent)" for a missing value, a type name ("string") for a
+ * type mismatch, the matcher itself for a failed matcher; anything longer
+ * than ~200 bytes is cut and ends in "…(N bytes)". The value of an
+ * Authorization header is shown as "Bearer sk-t…(7)", never in full. */
 typedef struct mspf_diff {
     char *field;     /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
     char *expected;  /* e.g. "\"3f0c…\"", "{\"regex\":\"^msp\"}", "126" */
@@ -188,9 +222,13 @@ typedef struct mspf_request {
 } mspf_request;
 
 /* Checks a request against the fixture's "request" (method, path, each named
- * header with its matcher, body as JSON with matchers). Returns 1 when it
- * matches, 0 when not (each mismatch appended to *why if why != NULL), and
- * 0 for a fixture with "request": null. */
+ * header with its matcher — names case-insensitive, the first occurrence
+ * counts — and the body as JSON with matchers; a header or body the fixture
+ * does not name may be anything). Returns 1 when it matches, 0 when not
+ * (each mismatch appended to *why if why != NULL, fields named
+ * "request.method", "request.headers.Idempotency-Key", "request.body.params.pid"),
+ * and 0 for a fixture with "request": null. With why == NULL it stops at
+ * the first mismatch, before parsing the body when a header differs. */
 int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
                        mspf_diffs *why);
 
@@ -205,23 +243,33 @@ typedef struct mspf_outcome {
 } mspf_outcome;
 
 /* Checks the outcome of run number `run` (0-based) against "expect" (or
- * "expects"[run], the last repeating): exit_code, stdout and stderr with
- * their matchers, and max_ms. Returns 1 when all hold, 0 otherwise with the
- * differences appended to *diffs. */
+ * "expects"[run], the last repeating): exit_code, stdout and stderr (a
+ * literal is exact up to out_len/err_len, {"json": v} parses the text,
+ * other matchers see the text as a string), and max_ms against elapsed_ms.
+ * Fields are named "expect.exit_code", "expect.stdout.data.count", ...
+ * Returns 1 when all hold, 0 otherwise with the differences appended to
+ * *diffs (if diffs != NULL). */
 int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
                       mspf_diffs *diffs);
 
 /* The provider check: compares a real MSP's reply with the fixture's
- * response number `run` using "provider.match" (status exact, error.code
- * exact, body by type/shape unless the fixture says "exact"). Returns 1 when
- * it holds, 0 otherwise with differences appended. */
+ * response number `run` (the last repeating) using "provider.match": the
+ * status exactly; when the fixture's body has error.code, the real one must
+ * be equal; then the body by match.body: "type" (default: the fixture body
+ * is a {"type": ...} example; a non-JSON fixture body is not compared),
+ * "exact" (as JSON when both parse, else byte for byte) or "error_code"
+ * (nothing more). Fields are named "response.status",
+ * "response.body.data.devices[0].hostname", ... A fixture without a
+ * scripted response never holds. Returns 1 when it holds, 0 otherwise with
+ * differences appended (if diffs != NULL). */
 int mspf_check_provider(const mspf_fixture *f, int run, long status,
                         const unsigned char *body, size_t body_len,
                         mspf_diffs *diffs);
 
 /* Evaluates one matcher value (literal or matcher object) against a JSON
- * value; `got` may be NULL for "absent". Exposed for the fake's checks and
- * for tests. Returns 1 on match. */
+ * value; `got` may be NULL for "absent". Regexes are compiled per call here
+ * (an invalid one never matches); same_as never matches outside a request.
+ * Exposed for the fake's checks and for tests. Returns 1 on match. */
 int mspf_value_matches(const cJSON *expected, const cJSON *got);
 
 #ifdef __cplusplus

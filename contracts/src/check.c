@@ -1,0 +1,294 @@
+/*
+ * check.c — the three comparisons a fixture drives: a request on the wire
+ * against "request", an executor result against "expect", and a real MSP's
+ * reply against "response" (the provider check).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fixture_internal.h"
+
+static const regtab *regexes_of(const mspf_fixture *f)
+{
+    return f->priv ? &((const fixture_priv *)f->priv)->regexes : NULL;
+}
+
+static const char *find_header(const mspf_request *req, const char *name)
+{
+    size_t i;
+    for(i = 0; i < req->n_headers; i++)
+        if(req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value ? req->headers[i].value : "";
+    return NULL;
+}
+
+/* A literal string field (method, path): exact. */
+static int match_field(mctx *m, const cJSON *r, const char *key, const char *got)
+{
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(r, key);
+    size_t old;
+    int ok = 1;
+    if(!cJSON_IsString(exp) || (got && strcmp(exp->valuestring, got) == 0))
+        return 1;
+    old = mctx_push_key(m, key);
+    {
+        cJSON *g = got ? cJSON_CreateString(got) : NULL;
+        ok = diff_json(m, exp, g);
+        cJSON_Delete(g);
+    }
+    mctx_pop(m, old);
+    return ok;
+}
+
+static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
+{
+    const char *value = find_header(req, exp->string);
+    cJSON *got;
+    int ok;
+    if(matcher_of(exp) == M_SAME_AS) {
+        const char *other = find_header(req, exp->child->valuestring);
+        char want[600];
+        if(value && other && strcmp(value, other) == 0)
+            return 1;
+        snprintf(want, sizeof(want), "same as %.100s (%.400s)",
+                 exp->child->valuestring, other ? other : "(absent)");
+        got = value ? cJSON_CreateString(value) : NULL;
+        {
+            char *g = json_text(got);
+            if(g)
+                diff_text(m, want, g);
+            free(g);
+        }
+        cJSON_Delete(got);
+        return 0;
+    }
+    got = value ? cJSON_CreateString(value) : NULL;
+    ok = match_value(m, exp, got);
+    cJSON_Delete(got);
+    return ok;
+}
+
+static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
+{
+    cJSON *got = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+    int ok;
+    if(!got) {
+        char *e = json_text(exp);
+        char *raw = cut_text(req->body ? (const char *)req->body : "",
+                             req->body ? req->body_len : 0, MSPF_DIFF_CUT);
+        char *g = raw ? malloc(strlen(raw) + 16) : NULL;
+        if(g)
+            sprintf(g, "not JSON: %s", raw);
+        if(e && g)
+            diff_text(m, e, g);
+        free(e);
+        free(raw);
+        free(g);
+        return 0;
+    }
+    ok = match_value(m, exp, got);
+    cJSON_Delete(got);
+    return ok;
+}
+
+int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
+                       mspf_diffs *why)
+{
+    const cJSON *r, *h, *c;
+    mctx m;
+    int ok = 1;
+    if(!f || !req)
+        return 0;
+    mctx_init(&m, regexes_of(f), why, "request");
+    if(!f->expects_request) {
+        char got[300];
+        snprintf(got, sizeof(got), "%.100s %.180s", req->method ? req->method : "?",
+                 req->path ? req->path : "?");
+        diff_text(&m, "(no request at all)", got);
+        return 0;
+    }
+    r = cJSON_GetObjectItemCaseSensitive(f->doc, "request");
+    ok &= match_field(&m, r, "method", req->method);
+    ok &= match_field(&m, r, "path", req->path);
+    h = cJSON_GetObjectItemCaseSensitive(r, "headers");
+    cJSON_ArrayForEach(c, h) {
+        size_t old;
+        if(!ok && !why)
+            return 0;
+        old = mctx_push_key(&m, "headers");
+        mctx_push_key(&m, c->string);
+        ok &= match_header(&m, req, c);
+        mctx_pop(&m, old);
+    }
+    c = cJSON_GetObjectItemCaseSensitive(r, "body");
+    if(c && (ok || why)) {
+        size_t old = mctx_push_key(&m, "body");
+        ok &= match_body(&m, c, req);
+        mctx_pop(&m, old);
+    }
+    return ok;
+}
+
+/* The "expect" object for run number `run` (the last one repeating). */
+static const cJSON *expect_for(const mspf_fixture *f, int run)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(f->doc, "expect");
+    const cJSON *many;
+    int n;
+    if(e)
+        return e;
+    many = cJSON_GetObjectItemCaseSensitive(f->doc, "expects");
+    n = cJSON_GetArraySize(many);
+    if(run >= n)
+        run = n - 1;
+    return cJSON_GetArrayItem(many, run < 0 ? 0 : run);
+}
+
+/* stdout/stderr: a literal is exact, {"json": v} parses the text first, any
+ * other matcher sees the text as a JSON string. */
+static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
+{
+    char *copy = malloc(len + 1);
+    cJSON *got;
+    int ok = 0;
+    if(!copy)
+        return 0;
+    if(len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    if(matcher_of(exp) == M_JSON) {
+        cJSON *parsed = cJSON_ParseWithLength(copy, len);
+        if(parsed) {
+            ok = match_value(m, exp->child, parsed);
+            cJSON_Delete(parsed);
+            free(copy);
+            return ok;
+        }
+    }
+    got = cJSON_CreateString(copy);
+    if(got)
+        ok = match_value(m, exp, got);
+    cJSON_Delete(got);
+    free(copy);
+    return ok;
+}
+
+int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
+                      mspf_diffs *diffs)
+{
+    static const char *const texts[] = {"stdout", "stderr"};
+    const cJSON *e, *v;
+    mctx m;
+    int ok = 1;
+    size_t i;
+    if(!f || !o)
+        return 0;
+    e = expect_for(f, run);
+    mctx_init(&m, regexes_of(f), diffs, "expect");
+    v = cJSON_GetObjectItemCaseSensitive(e, "exit_code");
+    if(cJSON_IsNumber(v) && (int)v->valuedouble != o->exit_code) {
+        char a[32], b[32];
+        size_t old = mctx_push_key(&m, "exit_code");
+        snprintf(a, sizeof(a), "%d", (int)v->valuedouble);
+        snprintf(b, sizeof(b), "%d", o->exit_code);
+        ok = diff_text(&m, a, b);
+        mctx_pop(&m, old);
+    }
+    for(i = 0; i < 2; i++) {
+        const char *text = i == 0 ? o->out : o->err;
+        size_t len = i == 0 ? o->out_len : o->err_len;
+        v = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
+        if(v) {
+            size_t old = mctx_push_key(&m, texts[i]);
+            ok &= match_text(&m, v, text ? text : "", text ? len : 0);
+            mctx_pop(&m, old);
+        }
+    }
+    v = cJSON_GetObjectItemCaseSensitive(e, "max_ms");
+    if(cJSON_IsNumber(v) && o->elapsed_ms > (long long)v->valuedouble) {
+        char a[48], b[48];
+        size_t old = mctx_push_key(&m, "max_ms");
+        snprintf(a, sizeof(a), "<= %lld ms", (long long)v->valuedouble);
+        snprintf(b, sizeof(b), "%lld ms", o->elapsed_ms);
+        ok = diff_text(&m, a, b);
+        mctx_pop(&m, old);
+    }
+    return ok;
+}
+
+static const char *provider_body_mode(const mspf_fixture *f)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(f->doc, "provider");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(p, "match");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(m, "body");
+    return cJSON_IsString(b) ? b->valuestring : "type";
+}
+
+static const cJSON *error_code_of(const cJSON *body)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    return cJSON_IsString(c) ? c : NULL;
+}
+
+int mspf_check_provider(const mspf_fixture *f, int run, long status,
+                        const unsigned char *body, size_t body_len,
+                        mspf_diffs *diffs)
+{
+    const mspf_response *r;
+    const char *mode;
+    cJSON *want, *got;
+    mctx m;
+    int ok = 1;
+    if(!f)
+        return 0;
+    mctx_init(&m, regexes_of(f), diffs, "response");
+    if(f->n_responses == 0)
+        return diff_text(&m, "(a scripted response)", "(none in the fixture)");
+    r = &f->responses[run < 0 ? 0 : (size_t)run < f->n_responses
+                          ? (size_t)run : f->n_responses - 1];
+    if(status != r->status) {
+        char a[32], b[32];
+        size_t old = mctx_push_key(&m, "status");
+        snprintf(a, sizeof(a), "%d", r->status);
+        snprintf(b, sizeof(b), "%ld", status);
+        ok = diff_text(&m, a, b);
+        mctx_pop(&m, old);
+    }
+    mode = provider_body_mode(f);
+    want = cJSON_ParseWithLength((const char *)r->body, r->body_len);
+    got = body ? cJSON_ParseWithLength((const char *)body, body_len) : NULL;
+    mctx_push_key(&m, "body");
+    if(strcmp(mode, "exact") == 0) {
+        if(want && got) {
+            ok &= match_value(&m, want, got);
+        } else if(body_len != r->body_len ||
+                  (body_len && memcmp(body, r->body, body_len) != 0)) {
+            char *e = cut_text((const char *)r->body, r->body_len, MSPF_DIFF_CUT);
+            char *g = cut_text(body ? (const char *)body : "", body ? body_len : 0,
+                               MSPF_DIFF_CUT);
+            if(e && g)
+                diff_text(&m, e, g);
+            free(e);
+            free(g);
+            ok = 0;
+        }
+    } else {
+        const cJSON *code = error_code_of(want);
+        if(code) {
+            const cJSON *gcode = error_code_of(got);
+            size_t old = mctx_push_key(&m, "error");
+            mctx_push_key(&m, "code");
+            if(!gcode || strcmp(gcode->valuestring, code->valuestring) != 0)
+                ok = diff_json(&m, code, gcode);
+            mctx_pop(&m, old);
+        }
+        if(strcmp(mode, "type") == 0 && want)
+            ok &= match_type(&m, want, got);
+    }
+    cJSON_Delete(want);
+    cJSON_Delete(got);
+    return ok;
+}

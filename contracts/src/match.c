@@ -1,0 +1,389 @@
+/*
+ * match.c — evaluating matchers and recording differences.
+ *
+ * A value to match is a literal (compared as JSON: numbers numerically,
+ * objects key-set equal, arrays element-wise) or a matcher object with
+ * exactly one of regex / same_as / json / type / absent. Evaluation only
+ * reads the fixture, so one fixture serves any number of threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fixture_internal.h"
+
+/* ---- differences ---------------------------------------------------- */
+
+int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
+                   const char *got)
+{
+    mspf_diff *it;
+    if(!d)
+        return -1;
+    if(d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        mspf_diff *items = realloc(d->items, cap * sizeof(*items));
+        if(!items)
+            return -1;
+        d->items = items;
+        d->cap = cap;
+    }
+    it = &d->items[d->n];
+    it->field = strdup(field ? field : "");
+    it->expected = strdup(expected ? expected : "");
+    it->got = strdup(got ? got : "");
+    if(!it->field || !it->expected || !it->got) {
+        free(it->field);
+        free(it->expected);
+        free(it->got);
+        return -1;
+    }
+    d->n++;
+    return 0;
+}
+
+void mspf_diffs_free(mspf_diffs *d)
+{
+    size_t i;
+    if(!d)
+        return;
+    for(i = 0; i < d->n; i++) {
+        free(d->items[i].field);
+        free(d->items[i].expected);
+        free(d->items[i].got);
+    }
+    free(d->items);
+    d->items = NULL;
+    d->n = d->cap = 0;
+}
+
+char *cut_text(const char *s, size_t len, size_t max)
+{
+    char *out;
+    size_t keep = len;
+    if(len > max) {
+        keep = max;
+        while(keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+            keep--; /* do not split a UTF-8 sequence */
+    }
+    out = malloc(keep + 40);
+    if(!out)
+        return NULL;
+    memcpy(out, s, keep);
+    if(keep < len)
+        snprintf(out + keep, 40, "\xE2\x80\xA6(%zu bytes)", len);
+    else
+        out[keep] = '\0';
+    return out;
+}
+
+char *json_text(const cJSON *v)
+{
+    char *text, *out;
+    if(!v)
+        return strdup("(absent)");
+    text = cJSON_PrintUnformatted(v);
+    if(!text)
+        return NULL;
+    out = strdup(text);
+    cJSON_free(text);
+    return out;
+}
+
+char *redact_bearer(const char *s)
+{
+    const char *b = strstr(s, "Bearer ");
+    size_t pre, tok = 0, shown;
+    char *out;
+    if(b)
+        pre = (size_t)(b - s) + 7;
+    else /* no scheme: hide the whole (quoted) value */
+        pre = s[0] == '"' ? 1 : 0;
+    while(s[pre + tok] && s[pre + tok] != '"' && s[pre + tok] != '\xE2')
+        tok++;
+    shown = tok < 4 ? tok : 4;
+    out = malloc(pre + shown + 40 + strlen(s + pre + tok));
+    if(!out)
+        return NULL;
+    sprintf(out, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown), s, tok,
+            s + pre + tok);
+    return out;
+}
+
+/* Is the path a request header named Authorization? */
+static int is_auth_field(const char *field)
+{
+    static const char prefix[] = "request.headers.";
+    return strncmp(field, prefix, sizeof(prefix) - 1) == 0 &&
+           strcasecmp(field + sizeof(prefix) - 1, "authorization") == 0;
+}
+
+int diff_text(mctx *m, const char *expected, const char *got)
+{
+    char *e, *g;
+    if(!m->diffs)
+        return 0;
+    e = cut_text(expected, strlen(expected), MSPF_DIFF_CUT);
+    g = cut_text(got, strlen(got), MSPF_DIFF_CUT);
+    if(e && g && is_auth_field(m->path)) {
+        char *re = redact_bearer(e), *rg = redact_bearer(g);
+        free(e);
+        free(g);
+        e = re;
+        g = rg;
+    }
+    if(e && g)
+        mspf_diffs_add(m->diffs, m->path, e, g);
+    free(e);
+    free(g);
+    return 0;
+}
+
+int diff_json(mctx *m, const cJSON *expected, const cJSON *got)
+{
+    char *e, *g;
+    if(!m->diffs)
+        return 0;
+    e = json_text(expected);
+    g = json_text(got);
+    if(e && g)
+        diff_text(m, e, g);
+    free(e);
+    free(g);
+    return 0;
+}
+
+/* ---- context -------------------------------------------------------- */
+
+void mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root)
+{
+    m->rt = rt;
+    m->diffs = diffs;
+    snprintf(m->path, sizeof(m->path), "%s", root);
+    m->plen = strlen(m->path);
+}
+
+size_t mctx_push_key(mctx *m, const char *key)
+{
+    size_t old = m->plen;
+    snprintf(m->path + old, sizeof(m->path) - old, ".%s", key);
+    m->plen = strlen(m->path);
+    return old;
+}
+
+size_t mctx_push_index(mctx *m, size_t i)
+{
+    size_t old = m->plen;
+    snprintf(m->path + old, sizeof(m->path) - old, "[%zu]", i);
+    m->plen = strlen(m->path);
+    return old;
+}
+
+void mctx_pop(mctx *m, size_t len)
+{
+    m->plen = len;
+    m->path[len] = '\0';
+}
+
+/* ---- matchers ------------------------------------------------------- */
+
+matcher_kind matcher_of(const cJSON *v)
+{
+    static const char *const names[] = {NULL, "regex", "same_as", "json",
+                                        "type", "absent"};
+    int k;
+    if(!cJSON_IsObject(v) || !v->child || v->child->next)
+        return M_NONE;
+    for(k = M_REGEX; k <= M_ABSENT; k++)
+        if(strcmp(v->child->string, names[k]) == 0)
+            return (matcher_kind)k;
+    return M_NONE;
+}
+
+const regex_t *regtab_find(const regtab *t, const cJSON *node)
+{
+    size_t i;
+    for(i = 0; t && i < t->n; i++)
+        if(t->items[i].node == node)
+            return &t->items[i].re;
+    return NULL;
+}
+
+int match_regex(const mctx *m, const cJSON *matcher, const char *text)
+{
+    const regex_t *re = regtab_find(m->rt, matcher);
+    regex_t tmp;
+    int ok;
+    if(re)
+        return regexec(re, text, 0, NULL, 0) == 0;
+    /* not compiled at load (a matcher handed in directly): compile now */
+    if(!cJSON_IsString(matcher->child) ||
+       regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
+        return 0;
+    ok = regexec(&tmp, text, 0, NULL, 0) == 0;
+    regfree(&tmp);
+    return ok;
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if(!v)
+        return "(absent)";
+    if(cJSON_IsBool(v))
+        return "boolean";
+    if(cJSON_IsNull(v))
+        return "null";
+    if(cJSON_IsNumber(v))
+        return "number";
+    if(cJSON_IsString(v))
+        return "string";
+    if(cJSON_IsArray(v))
+        return "array";
+    return "object";
+}
+
+int match_type(mctx *m, const cJSON *example, const cJSON *got)
+{
+    const cJSON *c;
+    int ok = 1;
+    size_t i = 0;
+    if(!got || strcmp(type_name(example), type_name(got)) != 0)
+        return diff_text(m, type_name(example), type_name(got));
+    if(cJSON_IsObject(example)) {
+        cJSON_ArrayForEach(c, example) {
+            size_t old = mctx_push_key(m, c->string);
+            ok &= match_type(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+            mctx_pop(m, old);
+            if(!ok && !m->diffs)
+                return 0;
+        }
+    } else if(cJSON_IsArray(example) && example->child) {
+        cJSON_ArrayForEach(c, got) {
+            size_t old = mctx_push_index(m, i++);
+            ok &= match_type(m, example->child, c);
+            mctx_pop(m, old);
+            if(!ok && !m->diffs)
+                return 0;
+        }
+    }
+    return ok;
+}
+
+static int match_literal(mctx *m, const cJSON *exp, const cJSON *got);
+
+static int match_object(mctx *m, const cJSON *exp, const cJSON *got)
+{
+    const cJSON *c;
+    int ok = 1;
+    cJSON_ArrayForEach(c, exp) {
+        size_t old = mctx_push_key(m, c->string);
+        ok &= match_value(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+        mctx_pop(m, old);
+        if(!ok && !m->diffs)
+            return 0;
+    }
+    cJSON_ArrayForEach(c, got) {
+        if(!cJSON_GetObjectItemCaseSensitive(exp, c->string)) {
+            size_t old = mctx_push_key(m, c->string);
+            ok = diff_json(m, NULL, c);
+            mctx_pop(m, old);
+            if(!m->diffs)
+                return 0;
+        }
+    }
+    return ok;
+}
+
+static int match_array(mctx *m, const cJSON *exp, const cJSON *got)
+{
+    const cJSON *e = exp->child, *g = got->child;
+    int ok = 1;
+    size_t i = 0;
+    if(cJSON_GetArraySize(exp) != cJSON_GetArraySize(got)) {
+        char a[64], b[64];
+        snprintf(a, sizeof(a), "array of %d", cJSON_GetArraySize(exp));
+        snprintf(b, sizeof(b), "array of %d", cJSON_GetArraySize(got));
+        return diff_text(m, a, b);
+    }
+    for(; e && g; e = e->next, g = g->next) {
+        size_t old = mctx_push_index(m, i++);
+        ok &= match_value(m, e, g);
+        mctx_pop(m, old);
+        if(!ok && !m->diffs)
+            return 0;
+    }
+    return ok;
+}
+
+static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
+{
+    if(!got || strcmp(type_name(exp), type_name(got)) != 0)
+        return diff_json(m, exp, got);
+    if(cJSON_IsObject(exp))
+        return match_object(m, exp, got);
+    if(cJSON_IsArray(exp))
+        return match_array(m, exp, got);
+    if((cJSON_IsNumber(exp) && exp->valuedouble == got->valuedouble) ||
+       (cJSON_IsString(exp) && strcmp(exp->valuestring, got->valuestring) == 0) ||
+       (cJSON_IsBool(exp) && exp->type == got->type) || cJSON_IsNull(exp))
+        return 1;
+    return diff_json(m, exp, got);
+}
+
+/* {"json": v} against got: a string is parsed as JSON first. */
+static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
+{
+    cJSON *parsed;
+    int ok;
+    if(!cJSON_IsString(got))
+        return match_value(m, arg, got);
+    parsed = cJSON_Parse(got->valuestring);
+    if(!parsed) {
+        char *e = json_text(arg);
+        char *g = json_text(got);
+        char *msg = g ? malloc(strlen(g) + 16) : NULL;
+        if(msg)
+            sprintf(msg, "not JSON: %s", g);
+        if(e && msg)
+            diff_text(m, e, msg);
+        free(e);
+        free(g);
+        free(msg);
+        return 0;
+    }
+    ok = match_value(m, arg, parsed);
+    cJSON_Delete(parsed);
+    return ok;
+}
+
+int match_value(mctx *m, const cJSON *expected, const cJSON *got)
+{
+    switch(matcher_of(expected)) {
+    case M_ABSENT:
+        return got ? diff_json(m, NULL, got) : 1;
+    case M_REGEX:
+        if(cJSON_IsString(got) && match_regex(m, expected, got->valuestring))
+            return 1;
+        return diff_json(m, expected, got);
+    case M_JSON:
+        if(!got)
+            return diff_json(m, expected->child, got);
+        return match_json(m, expected->child, got);
+    case M_TYPE:
+        return match_type(m, expected->child, got);
+    case M_SAME_AS: /* only meaningful for headers: see check.c */
+        return diff_json(m, expected, got);
+    default:
+        return match_literal(m, expected, got);
+    }
+}
+
+int mspf_value_matches(const cJSON *expected, const cJSON *got)
+{
+    mctx m;
+    if(!expected)
+        return 0;
+    mctx_init(&m, NULL, NULL, "");
+    return match_value(&m, expected, got);
+}
