@@ -35,6 +35,7 @@ typedef struct hx_options {
     const char *ca_file;       /* provider: TLS CA bundle */
     const char *executor_cmd;  /* verify: an msp-exec compatible program instead of the library */
     int verbose;
+    int time_scale;            /* verify: max_ms budgets are multiplied by this (>= 1) */
 } hx_options;
 
 /* What one run of the executor returned. */

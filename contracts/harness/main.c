@@ -21,7 +21,7 @@
 static const char usage_text[] =
 "Usage:\n"
 "  msp-contract verify   [--contracts DIR] [--filter GLOB] [--junit FILE] [-j N]\n"
-"                        [--executor-cmd CMD]\n"
+"                        [--executor-cmd CMD] [--time-scale N]\n"
 "  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
 "                        [--state-cmd CMD] [--junit FILE] [--api-key-file FILE]\n"
 "                        [--ca-file FILE]\n"
@@ -60,6 +60,9 @@ static const char usage_text[] =
 "                      library; it is called as CMD --base-url URL --api-key-file F\n"
 "                      --auth-mode M --tenant-id T --timeout-ms N --context FILE\n"
 "                      --json and must print {\"exit_code\",\"stdout\",\"stderr\"}\n"
+"  --time-scale N      verify: multiply every max_ms budget by N, for slow\n"
+"                      machines, sanitizers or valgrind (default: $MSP_TIME_SCALE,\n"
+"                      else 1)\n"
 "  --base-url URL      provider: the MSP under test\n"
 "  --state-cmd CMD     provider: run as `CMD STATE` before a fixture that names a\n"
 "                      provider state; a non-zero exit fails that fixture\n"
@@ -89,7 +92,15 @@ static const char *default_contracts(void)
 }
 
 enum { OPT_CONTRACTS = 256, OPT_FILTER, OPT_JUNIT, OPT_BASE_URL, OPT_STATE_CMD,
-       OPT_JSON, OPT_KEY_FILE, OPT_CA_FILE, OPT_EXECUTOR_CMD };
+       OPT_JSON, OPT_KEY_FILE, OPT_CA_FILE, OPT_EXECUTOR_CMD, OPT_TIME_SCALE };
+
+/* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
+static long parse_count(const char *text, long lo, long hi)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    return (*text && !*end && v >= lo && v <= hi) ? v : -1;
+}
 
 int main(int argc, char **argv)
 {
@@ -112,7 +123,14 @@ int main(int argc, char **argv)
     else
         return usage_error("unknown command", cmd);
 
-    hx_options o = {.contracts = default_contracts(), .jobs = 8};
+    hx_options o = {.contracts = default_contracts(), .jobs = 8, .time_scale = 1};
+    const char *scale_env = getenv("MSP_TIME_SCALE");
+    if (scale_env && *scale_env) {
+        long v = parse_count(scale_env, 1, 1000);
+        if (v < 0)
+            return usage_error("MSP_TIME_SCALE wants a number from 1 to 1000", scale_env);
+        o.time_scale = (int)v;
+    }
     static const struct option longopts[] = {
         {"contracts", required_argument, NULL, OPT_CONTRACTS},
         {"filter", required_argument, NULL, OPT_FILTER},
@@ -123,6 +141,7 @@ int main(int argc, char **argv)
         {"api-key-file", required_argument, NULL, OPT_KEY_FILE},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"executor-cmd", required_argument, NULL, OPT_EXECUTOR_CMD},
+        {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -145,11 +164,17 @@ int main(int argc, char **argv)
         case 'v': o.verbose = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'j': {
-            char *end;
-            long j = strtol(optarg, &end, 10);
-            if (*end || j < 1 || j > 256)
+            long j = parse_count(optarg, 1, 256);
+            if (j < 0)
                 return usage_error("-j wants a number from 1 to 256", optarg);
             o.jobs = (int)j;
+            break;
+        }
+        case OPT_TIME_SCALE: {
+            long v = parse_count(optarg, 1, 1000);
+            if (v < 0)
+                return usage_error("--time-scale wants a number from 1 to 1000", optarg);
+            o.time_scale = (int)v;
             break;
         }
         case ':': return usage_error("option needs a value", argv[optind - 1]);

@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 #include <executor/msp_executor.h>
 
-#include "spawn.h"
+#include "run_tool.h"
 
 static char tmpdir[256];
 

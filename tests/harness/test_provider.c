@@ -14,7 +14,7 @@
 #include <contracts/fixture.h>
 #include <fake_msp/fake_msp.h>
 
-#include "spawn.h"
+#include "run_tool.h"
 
 static const char *const extra_keys[] = {"sk-other=tenant-y", "sk-readonly=tenant-x:read_only"};
 

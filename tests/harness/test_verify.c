@@ -10,7 +10,7 @@
 
 #include <contracts/fixture.h>
 
-#include "spawn.h"
+#include "run_tool.h"
 
 static char tmpdir[256];
 
@@ -85,6 +85,8 @@ Test(verify, external_executor_program_passes_like_the_library)
 {
     char exe[512];
     bin_path("msp-exec", exe, sizeof exe);
+    /* A process per call: give max_ms room for start-up on a loaded machine. */
+    setenv("MSP_TIME_SCALE", "20", 1);
     spawned r = verify(NULL, "--executor-cmd", exe);
     cr_expect_eq(r.status, 0, "verify through msp-exec failed:\n%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.out, " passed, 0 failed\n"));
@@ -107,6 +109,7 @@ Test(verify, broken_executor_fails_exactly_the_fixtures_that_pin_its_row)
 {
     char script[512];
     src_path("tests/harness/broken-403-as-1.sh", script, sizeof script);
+    setenv("MSP_TIME_SCALE", "20", 1);
     spawned r = verify(NULL, "--executor-cmd", script);
     cr_assert_eq(r.status, 1, "a broken executor passed:\n%s", r.out);
 
@@ -183,7 +186,7 @@ Test(verify, filter_runs_only_matching_fixtures_and_junit_lists_them)
     char junit[512];
     snprintf(junit, sizeof junit, "%s/report.xml", tmpdir);
     char exe[512], contracts[512];
-    char *argv[] = {bin_path("msp-contract", exe, sizeof exe), "verify", "--contracts",
+    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe), "verify", "--contracts",
                     (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
                     "--filter", "fault-*", "--junit", junit, NULL};
     spawned r;
@@ -214,7 +217,9 @@ Test(verify, usage_errors_exit_64)
     char *bad_cmd[] = {exe, "frobnicate", NULL};
     char *no_cmd[] = {exe, NULL};
     char *stray[] = {exe, "lint", "extra", NULL};
-    char *const *cases[] = {bad_j, bad_cmd, no_cmd, stray};
+    char *bad_scale[] = {exe, "verify", "--time-scale", "0", NULL};
+    char *base_url_elsewhere[] = {exe, "lint", "--base-url", "http://x", NULL};
+    char *const *cases[] = {bad_j, bad_cmd, no_cmd, stray, bad_scale, base_url_elsewhere};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         spawned r;
         cr_assert_eq(spawn_capture(cases[i], 10000, &r), 0);

@@ -1,7 +1,7 @@
-/* spawn.h — runs a program and captures what it prints, for tests that
+/* run_tool.h — runs a program and captures what it prints, for tests that
  * drive the command-line tools from outside. */
-#ifndef TEST_SPAWN_H
-#define TEST_SPAWN_H
+#ifndef TEST_RUN_TOOL_H
+#define TEST_RUN_TOOL_H
 
 #include <stddef.h>
 
@@ -11,8 +11,8 @@ typedef struct spawned {
     char *err;      /* stderr, NUL-terminated */
 } spawned;
 
-/* Runs argv (argv[0] looked up in PATH if it has no '/') with a deadline,
- * killing it past timeout_ms. Returns 0 and fills *r, or -1. */
+/* Runs argv (argv[0] a path) in this process's environment with a
+ * deadline, killing it past timeout_ms. Returns 0 and fills *r, or -1. */
 int spawn_capture(char *const argv[], long timeout_ms, spawned *r);
 void spawned_free(spawned *r);
 
