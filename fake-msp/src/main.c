@@ -1,1 +1,273 @@
-int main(void) { return 1; } /* placeholder */
+/* main.c — the fake-msp program: flags, signals, the ready line. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake_msp/fake_msp.h"
+
+#define EXIT_USAGE 64
+#define MAX_LIST 256
+#define DEFAULT_PORT 8787
+
+static const char usage_text[] =
+    "Usage: fake-msp [OPTIONS]\n"
+    "\n"
+    "A fake MSP god-mode API server for testing MSP executors.\n"
+    "\n"
+    "Without fixtures it imitates the MSP: POST /api/v1/god-mode/execute with\n"
+    "every check of the platform (401 UNAUTHORIZED, 403 TENANT_MISMATCH and\n"
+    "FORBIDDEN, 400 IDEMPOTENCY_CORRELATION_MISMATCH, 413 PAYLOAD_TOO_LARGE,\n"
+    "400 VALIDATION, 404 NOT_FOUND, 400 CHANGESET_REQUIRED, 429 RATE_LIMITED,\n"
+    "idempotent replay and 409 CONFLICT), the tools msp.list_devices,\n"
+    "msp.agent_health, msp.process_kill and msp.device_wipe,\n"
+    "GET /api/v1/god-mode/tools and GET /health. Token sk-test always belongs\n"
+    "to tenant tenant-x.\n"
+    "\n"
+    "With contract fixtures, a request that matches a fixture's \"request\" gets\n"
+    "its response (or the next of its \"responses\"), delays and faults included\n"
+    "(reset, empty, garbage, hang, truncate, dribble, bad_chunking,\n"
+    "reset_after_headers). Every request is journalled.\n"
+    "\n"
+    "Options:\n"
+    "  --host ADDR            address to bind (default 127.0.0.1)\n"
+    "  --port N               port to bind; 0 picks a free one (default 8787)\n"
+    "  --port-file FILE       write the bound port to FILE (atomically) when ready\n"
+    "  --contracts DIR        load every fixture *.json in DIR (repeatable)\n"
+    "  --fixture FILE         load one fixture file (repeatable)\n"
+    "  --key TOKEN=TENANT[:read_only]\n"
+    "                         add a credential; read_only may run only read_only\n"
+    "                         tools; another tenant than --tenant gets 403 (repeatable)\n"
+    "  --tenant ID            the server's tenant (default tenant-x)\n"
+    "  --strict               requests that match no fixture get 500\n"
+    "                         NO_MATCHING_FIXTURE naming the closest fixture\n"
+    "  --rate-limit N         N execute requests per minute per tenant, then 429\n"
+    "                         with Retry-After (default: unlimited)\n"
+    "  --max-body BYTES       largest request body (default 1048576), else 413\n"
+    "  --journal-max N        requests kept in the journal (default 10000)\n"
+    "  --idem-capacity N      responses kept for idempotent replay (default 4096)\n"
+    "  --idem-ttl-ms MS       how long they are kept (default 86400000)\n"
+    "  --seed N               seed for garbage faults without their own seed\n"
+    "                         (splitmix64; default: from the clock, printed)\n"
+    "  --tls-cert FILE        serve HTTPS with this PEM certificate ...\n"
+    "  --tls-key FILE         ... and this PEM private key\n"
+    "  -q, --quiet            no per-request log lines\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Output: when ready, exactly one line on stdout,\n"
+    "  fake-msp listening on http://HOST:PORT\n"
+    "The seed and one line per request (API keys masked) go to stderr.\n"
+    "\n"
+    "Admin API on the same port, without auth:\n"
+    "  GET /__admin/requests     the journal as JSON (Authorization masked)\n"
+    "  DELETE /__admin/requests  clear the journal\n"
+    "  POST /__admin/reset       clear journal, idempotency store, sequences, rate buckets\n"
+    "  GET /__admin/fixtures     loaded fixtures\n"
+    "  POST /__admin/fixtures    add a fixture (JSON body); 400 with the reason if invalid\n"
+    "\n"
+    "Signals: SIGINT and SIGTERM stop the server cleanly (exit 0), hanging\n"
+    "connections included.\n"
+    "\n"
+    "Exit status: 0 after a signal; 1 when the server cannot start (port in use,\n"
+    "invalid fixture, unreadable TLS files); 64 for a bad command line.\n";
+
+static void log_line(void *user, const char *line)
+{
+    (void)user;
+    fprintf(stderr, "fake-msp: %s\n", line);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "fake-msp: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (try --help)\n");
+    return EXIT_USAGE;
+}
+
+static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!*s || *s == '-')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int write_port_file(const char *file, unsigned short port)
+{
+    char tmp[4096];
+    FILE *f;
+
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
+    f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "%u\n", (unsigned)port);
+    if (fclose(f) != 0 || rename(tmp, file) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+enum {
+    O_HOST = 1000, O_PORT, O_PORT_FILE, O_CONTRACTS, O_FIXTURE, O_KEY, O_TENANT,
+    O_STRICT, O_RATE, O_MAX_BODY, O_JOURNAL, O_SEED, O_CERT, O_KEYFILE,
+    O_IDEM_CAP, O_IDEM_TTL
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, NULL, O_HOST},
+        {"port", required_argument, NULL, O_PORT},
+        {"port-file", required_argument, NULL, O_PORT_FILE},
+        {"contracts", required_argument, NULL, O_CONTRACTS},
+        {"fixture", required_argument, NULL, O_FIXTURE},
+        {"key", required_argument, NULL, O_KEY},
+        {"tenant", required_argument, NULL, O_TENANT},
+        {"strict", no_argument, NULL, O_STRICT},
+        {"rate-limit", required_argument, NULL, O_RATE},
+        {"max-body", required_argument, NULL, O_MAX_BODY},
+        {"journal-max", required_argument, NULL, O_JOURNAL},
+        {"idem-capacity", required_argument, NULL, O_IDEM_CAP},
+        {"idem-ttl-ms", required_argument, NULL, O_IDEM_TTL},
+        {"seed", required_argument, NULL, O_SEED},
+        {"tls-cert", required_argument, NULL, O_CERT},
+        {"tls-key", required_argument, NULL, O_KEYFILE},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *dirs[MAX_LIST], *files[MAX_LIST], *keys[MAX_LIST];
+    const char *port_file = NULL;
+    fake_msp_options opt;
+    fake_msp *fm;
+    unsigned long long v;
+    char err[2048];
+    sigset_t set;
+    int c, quiet = 0, sig;
+
+    fake_msp_options_init(&opt);
+    opt.port = DEFAULT_PORT;
+    opt.contract_dirs = dirs;
+    opt.fixture_files = files;
+    opt.keys = keys;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_HOST: opt.host = optarg; break;
+        case O_PORT:
+            if (parse_ull(optarg, 65535, &v) != 0)
+                return usage_error("--port wants 0..65535, got \"%s\"", optarg);
+            opt.port = (unsigned short)v;
+            break;
+        case O_PORT_FILE: port_file = optarg; break;
+        case O_CONTRACTS:
+        case O_FIXTURE:
+        case O_KEY: {
+            size_t *n = c == O_CONTRACTS ? &opt.n_contract_dirs
+                        : c == O_FIXTURE ? &opt.n_fixture_files : &opt.n_keys;
+            const char **list = c == O_CONTRACTS ? dirs : c == O_FIXTURE ? files : keys;
+            if (*n == MAX_LIST)
+                return usage_error("too many %s options", argv[optind - 2]);
+            if (c == O_KEY && (!strchr(optarg, '=') || optarg[0] == '='))
+                return usage_error("--key wants TOKEN=TENANT[:read_only]");
+            list[(*n)++] = optarg;
+            break;
+        }
+        case O_TENANT: opt.tenant = optarg; break;
+        case O_STRICT: opt.strict = 1; break;
+        case O_RATE:
+            if (parse_ull(optarg, LONG_MAX, &v) != 0 || v == 0)
+                return usage_error("--rate-limit wants a positive integer, got \"%s\"", optarg);
+            opt.rate_limit_per_min = (long)v;
+            break;
+        case O_MAX_BODY:
+            if (parse_ull(optarg, 1ULL << 30, &v) != 0 || v == 0)
+                return usage_error("--max-body wants 1..1073741824, got \"%s\"", optarg);
+            opt.max_body = (size_t)v;
+            break;
+        case O_JOURNAL:
+            if (parse_ull(optarg, 10000000, &v) != 0 || v == 0)
+                return usage_error("--journal-max wants 1..10000000, got \"%s\"", optarg);
+            opt.journal_max = (size_t)v;
+            break;
+        case O_IDEM_CAP:
+            if (parse_ull(optarg, 10000000, &v) != 0 || v == 0)
+                return usage_error("--idem-capacity wants 1..10000000, got \"%s\"", optarg);
+            opt.idem_capacity = (size_t)v;
+            break;
+        case O_IDEM_TTL:
+            if (parse_ull(optarg, LLONG_MAX / 2, &v) != 0 || v == 0)
+                return usage_error("--idem-ttl-ms wants a positive integer, got \"%s\"", optarg);
+            opt.idem_ttl_ms = (long long)v;
+            break;
+        case O_SEED:
+            if (parse_ull(optarg, ULLONG_MAX, &v) != 0)
+                return usage_error("--seed wants an unsigned integer, got \"%s\"", optarg);
+            opt.seed = v;
+            break;
+        case O_CERT: opt.tls_cert = optarg; break;
+        case O_KEYFILE: opt.tls_key = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (!opt.tls_cert != !opt.tls_key)
+        return usage_error("--tls-cert and --tls-key go together");
+    if (!quiet)
+        opt.log = log_line;
+
+    /* Signals are taken by sigwait() below, never by the server threads. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    if (fake_msp_start(&opt, &fm, err, sizeof err) != 0) {
+        fprintf(stderr, "fake-msp: %s\n", err);
+        return 1;
+    }
+    fprintf(stderr, "fake-msp: seed %llu\n", fake_msp_seed(fm));
+    if (port_file && write_port_file(port_file, fake_msp_port(fm)) != 0) {
+        fprintf(stderr, "fake-msp: cannot write %s: %s\n", port_file, strerror(errno));
+        fake_msp_stop(fm);
+        return 1;
+    }
+    printf("fake-msp listening on %s\n", fake_msp_url(fm));
+    fflush(stdout);
+    do {
+        sig = 0;
+    } while (sigwait(&set, &sig) != 0);
+    fake_msp_stop(fm);
+    if (!quiet)
+        fprintf(stderr, "fake-msp: stopped (signal %d)\n", sig);
+    return 0;
+}

@@ -1,1 +1,604 @@
-/* placeholder: being written */
+/*
+ * server.c — lifecycle of the fake MSP and its access handler.
+ *
+ * Threads: libmicrohttpd with an epoll thread pool of two (each worker runs
+ * its own event loop), plus the timer thread of sched.c for anything that
+ * waits (delays, dribbles, hangs, raw fault bytes). The handler never
+ * blocks: waiting requests are suspended and resumed by the timer thread.
+ * Shared state and its locks: the journal ring (one short mutex), the
+ * idempotency store (striped mutexes), the fixture registry (rwlock, atomic
+ * sequence counters), the rate limiter (mutex, only with --rate-limit).
+ */
+#include "server.h"
+
+#include <cjson/cJSON.h>
+#include "check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXECUTE_PATH "/api/v1/god-mode/execute"
+#define TOOLS_PATH "/api/v1/god-mode/tools"
+#define HEALTH_PATH "/health"
+
+void fake_msp_options_init(fake_msp_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+}
+
+enum MHD_Result fm_queue_json(struct MHD_Connection *c, unsigned status,
+                              char *body, size_t len)
+{
+    static const char oom[] = "{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
+                              "\"message\":\"out of memory or reply over its cap\"},"
+                              "\"tool\":null,\"trace_id\":\"trace-oom\"}";
+    struct MHD_Response *m;
+    enum MHD_Result ok;
+
+    if (!body) {
+        m = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        status = 500;
+    } else {
+        m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
+    if (!m) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(m, "Content-Type", "application/json");
+    ok = MHD_queue_response(c, status, m);
+    MHD_destroy_response(m);
+    return ok;
+}
+
+enum MHD_Result fm_queue_error(struct MHD_Connection *c, unsigned status,
+                               const char *code, const char *message)
+{
+    size_t len;
+    char *body = msp_error_body(code, message, NULL, NULL, &len);
+
+    return fm_queue_json(c, status, body, len);
+}
+
+/* Headers in arrival order (libmicrohttpd keeps them as received). */
+typedef struct header_list {
+    mspf_header h[FM_MAX_HEADERS];
+    size_t n;
+} header_list;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value)
+{
+    header_list *l = cls;
+
+    (void)kind;
+    if (l->n == FM_MAX_HEADERS)
+        return MHD_NO;
+    l->h[l->n].name = (char *)key;
+    l->h[l->n].value = (char *)(value ? value : "");
+    l->n++;
+    return MHD_YES;
+}
+
+static const char *find_header(const header_list *l, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (fm_strieq(l->h[i].name, name))
+            return l->h[i].value;
+    return NULL;
+}
+
+static void log_request(fake_msp *fm, const char *method, const char *url,
+                        const header_list *hl, int status,
+                        const mspf_fixture *fx, const mspf_response *resp)
+{
+    const char *auth = find_header(hl, "Authorization");
+    char masked[128] = "-", line[900];
+
+    if (!fm->log)
+        return;
+    if (auth)
+        fm_mask_authorization(auth, masked, sizeof masked);
+    snprintf(line, sizeof line, "%s %.300s %d%s%s%s%s auth=%s", method, url, status,
+             fx ? " fixture=" : "", fx ? fx->name : "",
+             resp && resp->fault.kind ? " fault=" : "",
+             resp && resp->fault.kind ? mspf_fault_kind_name(resp->fault.kind) : "",
+             masked);
+    fm->log(fm->log_user, line);
+}
+
+static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
+                                 const char *method, const char *url,
+                                 const header_list *hl, const fm_req *r,
+                                 const cJSON *doc, int *status)
+{
+    int get = strcmp(method, "GET") == 0;
+    struct MHD_Response *m;
+    msp_input in;
+    msp_reply out;
+    char num[32];
+    enum MHD_Result ok;
+
+    if (strcmp(url, EXECUTE_PATH) == 0) {
+        if (strcmp(method, "POST") != 0)
+            return fm_queue_error(c, (unsigned)(*status = 405), "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint");
+        in.authorization = find_header(hl, "Authorization");
+        in.command_id = find_header(hl, "X-Brainstorm-Command-Id");
+        in.idem_key = find_header(hl, "Idempotency-Key");
+        in.content_type = find_header(hl, "Content-Type");
+        in.doc = doc;
+        in.too_large = r->too_large;
+        if (msp_execute(&fm->realm, &in, &out) != 0)
+            return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
+        *status = out.status;
+        m = MHD_create_response_from_buffer(out.body_len, out.body, MHD_RESPMEM_MUST_FREE);
+        if (!m) {
+            free(out.body);
+            return MHD_NO;
+        }
+        MHD_add_response_header(m, "Content-Type", "application/json");
+        if (out.retry_after > 0) {
+            snprintf(num, sizeof num, "%ld", out.retry_after);
+            MHD_add_response_header(m, "Retry-After", num);
+        }
+        if (out.replayed)
+            MHD_add_response_header(m, "Idempotent-Replayed", "true");
+        ok = MHD_queue_response(c, (unsigned)out.status, m);
+        MHD_destroy_response(m);
+        return ok;
+    }
+    if (strcmp(url, TOOLS_PATH) == 0 || strcmp(url, HEALTH_PATH) == 0) {
+        if (!get)
+            return fm_queue_error(c, (unsigned)(*status = 405), "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint");
+        *status = 200;
+        return MHD_queue_response(c, 200, url[1] == 'h' ? fm->r_health : fm->r_tools);
+    }
+    return fm_queue_error(c, (unsigned)(*status = 404), "NOT_FOUND", "No such endpoint");
+}
+
+static enum MHD_Result strict_miss(fake_msp *fm, struct MHD_Connection *c,
+                                   const mspf_request *mreq, int *status)
+{
+    char msg[1200], full[1300];
+    size_t len;
+    char *body;
+
+    fx_closest(fm->fx, mreq, msg, sizeof msg);
+    snprintf(full, sizeof full, "no fixture matches; %s", msg);
+    body = msp_error_body("NO_MATCHING_FIXTURE", full, NULL, NULL, &len);
+    *status = 500;
+    return fm_queue_json(c, 500, body, len);
+}
+
+/* The whole request has arrived: answer it and journal it. */
+static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
+                                const char *url, const char *method)
+{
+    fake_msp *fm = r->fm;
+    header_list hl;
+    mspf_request mreq;
+    const mspf_fixture *fx = NULL;
+    const mspf_response *resp = NULL;
+    char **viol = NULL;
+    size_t n_viol = 0;
+    int status = 0, execute;
+    cJSON *doc = NULL;
+    enum MHD_Result ok;
+
+    r->state = RS_DONE;
+    if (strncmp(url, "/__admin/", 9) == 0)
+        return admin_handle(fm, c, method, url, r);
+    hl.n = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
+    mreq.method = method;
+    mreq.path = url;
+    mreq.headers = hl.h;
+    mreq.n_headers = hl.n;
+    mreq.body = (const unsigned char *)(r->body.p ? r->body.p : "");
+    mreq.body_len = r->body.len;
+
+    execute = strcmp(url, EXECUTE_PATH) == 0;
+    if (execute && !r->too_large)
+        doc = cJSON_ParseWithLength((const char *)mreq.body, mreq.body_len);
+    if (execute && fm_check_request_doc(&mreq, doc, &viol, &n_viol) != 0)
+        n_viol = 0;
+    if (fx_count(fm->fx))
+        resp = fx_match(fm->fx, &mreq, &fx);
+    if (resp) {
+        /* Journal before serving: a delayed or faulty reply goes out from the
+         * timer thread, possibly before this handler returns, and whoever
+         * reads the journal after seeing the reply must find the request. */
+        status = resp->fault.kind == MSPF_FAULT_NONE || resp->fault.kind == MSPF_FAULT_DRIBBLE
+                     ? resp->status : 0;
+        journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
+                       fx->name, status, viol, n_viol);
+        ok = replay_serve(r, c, resp, &status);
+    } else {
+        if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
+            ok = strict_miss(fm, c, &mreq, &status);
+        else
+            ok = realistic(fm, c, method, url, &hl, r, doc, &status);
+        /* MHD sends a queued reply only after this handler returns. */
+        journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
+                       NULL, status, viol, n_viol);
+    }
+    cJSON_Delete(doc);
+    fake_msp_violations_free(viol, n_viol);
+    log_request(fm, method, url, &hl, status, fx, resp);
+    return ok;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    fake_msp *fm = cls;
+    fm_req *r = *con_cls;
+    size_t cap;
+
+    (void)version;
+    if (!r) {
+        const char *cl;
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->fm = fm;
+        *con_cls = r;
+        if (atomic_load(&fm->stopping))
+            return MHD_NO;
+        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strncmp(url, "/__admin/", 9) != 0 &&
+            strtoull(cl, NULL, 10) > fm->max_body) {
+            /* answer before the body is read */
+            r->too_large = 1;
+            return dispatch(r, c, url, method);
+        }
+        return MHD_YES;
+    }
+    if (r->state == RS_SUSPENDED)
+        return replay_resumed(r, c);
+    if (*upload_size) {
+        cap = strncmp(url, "/__admin/", 9) == 0 ? FM_ADMIN_MAX_BODY : fm->max_body;
+        if (r->state == RS_READING && !r->too_large) {
+            if (*upload_size > cap - r->body.len) {
+                r->too_large = 1; /* keep reading, stop buffering */
+                free(r->body.p);
+                memset(&r->body, 0, sizeof r->body);
+            } else {
+                fm_buf_add(&r->body, upload, *upload_size);
+                if (r->body.failed)
+                    return MHD_NO;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->state != RS_READING)
+        return MHD_YES;
+    return dispatch(r, c, url, method);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    fm_req *r = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (!r)
+        return;
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    free(r->body.p);
+    free(r->raw);
+    free(r);
+    *con_cls = NULL;
+}
+
+static struct MHD_Response *static_json(const char *body)
+{
+    struct MHD_Response *m =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+
+    if (m)
+        MHD_add_response_header(m, "Content-Type", "application/json");
+    return m;
+}
+
+static char *read_pem(const char *file, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(file, "rb");
+    char *p;
+    size_t n;
+
+    if (!f) {
+        snprintf(errbuf, errlen, "cannot open %s: %s", file, strerror(errno));
+        return NULL;
+    }
+    p = malloc(65537);
+    n = p ? fread(p, 1, 65536, f) : 0;
+    fclose(f);
+    if (!p || n == 0 || n == 65536) {
+        free(p);
+        snprintf(errbuf, errlen, "%s: empty, unreadable or over 64 KiB", file);
+        return NULL;
+    }
+    p[n] = '\0';
+    return p;
+}
+
+static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
+                 size_t errlen)
+{
+    mspf_error err;
+    char reason[1400];
+    size_t i;
+
+    fm->tenant = strdup(opt->tenant ? opt->tenant : FAKE_MSP_DEFAULT_TENANT);
+    if (!fm->tenant)
+        goto nomem;
+    fm->realm.tenant = fm->tenant;
+    fm->realm.max_body = fm->max_body;
+    fm->realm.tokens = calloc(opt->n_keys + 1, sizeof(msp_token));
+    if (!fm->realm.tokens)
+        goto nomem;
+    fm->realm.tokens[0].token = strdup(FAKE_MSP_DEFAULT_TOKEN);
+    fm->realm.tokens[0].tenant = strdup(FAKE_MSP_DEFAULT_TENANT);
+    fm->realm.n_tokens = 1;
+    if (!fm->realm.tokens[0].token || !fm->realm.tokens[0].tenant)
+        goto nomem;
+    for (i = 0; i < opt->n_keys; i++) {
+        if (msp_token_parse(opt->keys[i], &fm->realm.tokens[i + 1], errbuf, errlen) != 0)
+            return -1;
+        fm->realm.n_tokens++;
+    }
+    fm->idem = idem_new(opt->idem_capacity ? opt->idem_capacity : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
+                        opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
+    fm->journal = journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX);
+    fm->fx = fx_new();
+    if (opt->rate_limit_per_min > 0)
+        fm->rl = ratelimit_new(opt->rate_limit_per_min);
+    fm->realm.idem = fm->idem;
+    fm->realm.rl = fm->rl;
+    if (!fm->idem || !fm->journal || !fm->fx || (opt->rate_limit_per_min > 0 && !fm->rl))
+        goto nomem;
+    for (i = 0; i < opt->n_contract_dirs; i++) {
+        memset(&err, 0, sizeof err);
+        if (fx_load_dir(fm->fx, opt->contract_dirs[i], &err) != 0) {
+            snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
+            return -1;
+        }
+    }
+    for (i = 0; i < opt->n_fixture_files; i++) {
+        memset(&err, 0, sizeof err);
+        if (fx_load_file(fm->fx, opt->fixture_files[i], &err) != 0) {
+            snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
+            return -1;
+        }
+    }
+    fm->r_health = static_json(msp_health_json());
+    fm->r_tools = static_json(msp_tools_json());
+    fm->r_500 = static_json("{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
+                            "\"message\":\"out of memory\"},\"tool\":null,"
+                            "\"trace_id\":\"trace-oom\"}");
+    if (!fm->r_health || !fm->r_tools || !fm->r_500)
+        goto nomem;
+    if (opt->tls_cert || opt->tls_key) {
+        if (!opt->tls_cert || !opt->tls_key) {
+            snprintf(errbuf, errlen, "TLS needs both a certificate and a key");
+            return -1;
+        }
+        fm->tls_cert = read_pem(opt->tls_cert, errbuf, errlen);
+        if (!fm->tls_cert)
+            return -1;
+        fm->tls_key = read_pem(opt->tls_key, errbuf, errlen);
+        if (!fm->tls_key)
+            return -1;
+        fm->tls = 1;
+    }
+    return 0;
+nomem:
+    snprintf(errbuf, errlen, "out of memory");
+    return -1;
+}
+
+static void teardown(fake_msp *fm)
+{
+    size_t i;
+
+    if (fm->realm.tokens)
+        for (i = 0; i < fm->realm.n_tokens; i++) {
+            free(fm->realm.tokens[i].token);
+            free(fm->realm.tokens[i].tenant);
+        }
+    free(fm->realm.tokens);
+    idem_free(fm->idem);
+    ratelimit_free(fm->rl);
+    journal_free(fm->journal);
+    fx_free(fm->fx);
+    sched_free(fm->sched);
+    if (fm->r_health)
+        MHD_destroy_response(fm->r_health);
+    if (fm->r_tools)
+        MHD_destroy_response(fm->r_tools);
+    if (fm->r_500)
+        MHD_destroy_response(fm->r_500);
+    free(fm->tls_cert);
+    free(fm->tls_key);
+    free(fm->tenant);
+    free(fm);
+}
+
+static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
+                      size_t errlen)
+{
+    const char *host = opt->host ? opt->host : "127.0.0.1";
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    const union MHD_DaemonInfo *di;
+    int v6 = strchr(host, ':') != NULL;
+
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (v6) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons(opt->port);
+        if (inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
+            goto badhost;
+        sa = (struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons(opt->port);
+        if (inet_pton(AF_INET, host, &a4.sin_addr) != 1)
+            goto badhost;
+        sa = (struct sockaddr *)&a4;
+    }
+    if (fm->tls)
+        flags |= MHD_USE_TLS;
+    fm->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, fm,
+        MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, fm,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        fm->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, fm->tls_cert,
+        MHD_OPTION_HTTPS_MEM_KEY, fm->tls_key,
+        MHD_OPTION_END);
+    if (!fm->daemon) {
+        snprintf(errbuf, errlen, "cannot listen on %s:%u%s", host, (unsigned)opt->port,
+                 fm->tls ? " (or the TLS certificate/key is invalid)" : "");
+        return -1;
+    }
+    di = MHD_get_daemon_info(fm->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    fm->port = di ? di->port : opt->port;
+    snprintf(fm->url, sizeof fm->url, "%s://%s%s%s:%u", fm->tls ? "https" : "http",
+             v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)fm->port);
+    return 0;
+badhost:
+    snprintf(errbuf, errlen, "not an IP address: %.100s", host);
+    return -1;
+}
+
+int fake_msp_start(const fake_msp_options *opt, fake_msp **out, char *errbuf,
+                   size_t errlen)
+{
+    fake_msp *fm = calloc(1, sizeof *fm);
+
+    if (!fm) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    fm->max_body = opt->max_body ? opt->max_body : FAKE_MSP_DEFAULT_MAX_BODY;
+    fm->strict = opt->strict;
+    fm->log = opt->log;
+    fm->log_user = opt->log_user;
+    fm->seed = opt->seed ? opt->seed
+                         : ((unsigned long long)fm_wall_ms() * 2654435761ULL) ^
+                               (unsigned long long)getpid();
+    if (setup(fm, opt, errbuf, errlen) != 0) {
+        teardown(fm);
+        return -1;
+    }
+    fm->sched = sched_new();
+    if (!fm->sched) {
+        snprintf(errbuf, errlen, "cannot start the timer thread");
+        teardown(fm);
+        return -1;
+    }
+    if (bind_start(fm, opt, errbuf, errlen) != 0) {
+        teardown(fm);
+        return -1;
+    }
+    *out = fm;
+    return 0;
+}
+
+unsigned short fake_msp_port(const fake_msp *fm)
+{
+    return fm->port;
+}
+
+const char *fake_msp_url(const fake_msp *fm)
+{
+    return fm->url;
+}
+
+unsigned long long fake_msp_seed(const fake_msp *fm)
+{
+    return fm->seed;
+}
+
+void fake_msp_stop(fake_msp *fm)
+{
+    MHD_socket ls;
+
+    if (!fm)
+        return;
+    atomic_store(&fm->stopping, 1);
+    ls = MHD_quiesce_daemon(fm->daemon);
+    sched_stop(fm->sched);
+    MHD_stop_daemon(fm->daemon);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    teardown(fm);
+}
+
+int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
+                         size_t errlen)
+{
+    mspf_error err;
+
+    memset(&err, 0, sizeof err);
+    if (fx_add(fm->fx, f, &err) != 0) {
+        snprintf(errbuf, errlen, "%s: %s", err.path, err.reason);
+        return -1;
+    }
+    return 0;
+}
+
+void fake_msp_reset(fake_msp *fm)
+{
+    journal_clear(fm->journal);
+    idem_clear(fm->idem);
+    fx_reset_sequences(fm->fx);
+    if (fm->rl)
+        ratelimit_clear(fm->rl);
+}
+
+int fake_msp_journal_find(fake_msp *fm, const char *command_id,
+                          fake_msp_entry **entries, size_t *n)
+{
+    return journal_find(fm->journal, command_id, entries, n);
+}
+
+unsigned long long fake_msp_journal_dropped(fake_msp *fm)
+{
+    return journal_dropped(fm->journal);
+}
+
+size_t fake_msp_suspended(fake_msp *fm)
+{
+    return sched_count(fm->sched);
+}
+
+int fake_msp_wait_suspended(fake_msp *fm, size_t n, long timeout_ms)
+{
+    return sched_wait_count(fm->sched, n, timeout_ms);
+}

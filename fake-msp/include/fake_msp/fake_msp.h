@@ -13,6 +13,33 @@
  * copies, freed with fake_msp_entries_free(). *_free(NULL)/stop(NULL) do
  * nothing. The library never prints (except through `log`) and never exits.
  * All functions are thread-safe.
+ *
+ * Matching: fixtures are tried in load order; the first whose "request"
+ * matches (mspf_match_request) and that has response(s) answers, with its
+ * responses served in turn (the last repeating). Fixture replies bypass the
+ * realistic checks and the idempotency store. Everything else gets the
+ * realistic MSP, or 500 NO_MATCHING_FIXTURE in strict mode (GET /health
+ * and the admin API excepted).
+ *
+ * Faults are raw bytes written on the socket by a timer thread while the
+ * connection is suspended (see fake-msp/src/sched.h); over TLS they are
+ * written below the TLS layer, so use them over plain HTTP. Garbage bytes
+ * are splitmix64 output seeded with the fault's seed, else the server's,
+ * the state advanced once per 8 bytes (little-endian), from the start for
+ * every request.
+ *
+ * Admin API (same port, no auth; nothing under /__admin/ is journalled):
+ *   GET    /__admin/requests  {"dropped":N,"requests":[{"seq","time_ms",
+ *          "method","path","headers":[[name,value],...],"body" (valid
+ *          UTF-8) or "body_base64","fixture","status","violations":[..]}]}
+ *          with Authorization values masked ("Bearer sk-t…(7)")
+ *   DELETE /__admin/requests  clears the journal
+ *   POST   /__admin/reset     = fake_msp_reset()
+ *   GET    /__admin/fixtures  {"count":N,"fixtures":[{"name","description",
+ *          "exit_row","responses","served","statuses","faults"}]}
+ *   POST   /__admin/fixtures  adds the fixture in the body: 201
+ *          {"added":NAME}; 400 INVALID_FIXTURE "PATH: REASON"; 409 CONFLICT
+ *          for a duplicate name or command id
  */
 #ifndef FAKE_MSP_H
 #define FAKE_MSP_H
@@ -28,7 +55,8 @@ extern "C" {
 #define FAKE_MSP_DEFAULT_TENANT "tenant-x"
 #define FAKE_MSP_DEFAULT_MAX_BODY (1024u * 1024u)
 #define FAKE_MSP_DEFAULT_JOURNAL_MAX 10000u
-#define FAKE_MSP_DEFAULT_IDEM_CAPACITY 100000u
+/* Small enough that a benchmark's unique keys keep RSS low. */
+#define FAKE_MSP_DEFAULT_IDEM_CAPACITY 4096u
 #define FAKE_MSP_DEFAULT_IDEM_TTL_MS (24LL * 3600 * 1000)
 
 typedef struct fake_msp_options {
@@ -41,11 +69,11 @@ typedef struct fake_msp_options {
     size_t n_contract_dirs;
     const char *const *fixture_files;  /* single fixture files to load */
     size_t n_fixture_files;
-    int strict;                    /* unmatched requests get 404 NO_FIXTURE naming the closest */
+    int strict;                    /* unmatched requests get 500 NO_MATCHING_FIXTURE naming the closest */
     long rate_limit_per_min;       /* per tenant; 0: unlimited */
     size_t max_body;               /* 0: FAKE_MSP_DEFAULT_MAX_BODY */
     size_t journal_max;            /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX */
-    size_t idem_capacity;          /* 0: FAKE_MSP_DEFAULT_IDEM_CAPACITY */
+    size_t idem_capacity;          /* 0: FAKE_MSP_DEFAULT_IDEM_CAPACITY (FIFO eviction) */
     long long idem_ttl_ms;         /* 0: FAKE_MSP_DEFAULT_IDEM_TTL_MS */
     unsigned long long seed;       /* for faults without their own seed */
     const char *tls_cert;          /* PEM files; both or neither */
@@ -59,9 +87,10 @@ void fake_msp_options_init(fake_msp_options *opt);
 
 typedef struct fake_msp fake_msp;
 
-/* Loads the fixtures, binds and starts serving. Returns 0 and sets *out, or
- * -1 with a one-line reason in errbuf (an invalid fixture is reported as
- * "FILE: PATH: REASON"). */
+/* Loads the fixtures, binds and starts serving. Everything in *opt is read
+ * or copied during the call (only log/log_user are kept). Returns 0 and
+ * sets *out, or -1 with a one-line reason in errbuf (an invalid fixture is
+ * reported as "FILE: PATH: REASON"). */
 int fake_msp_start(const fake_msp_options *opt, fake_msp **out,
                    char *errbuf, size_t errlen);
 
@@ -99,9 +128,9 @@ typedef struct fake_msp_entry {
     size_t n_violations;
 } fake_msp_entry;
 
-/* Copies every journalled request whose X-Brainstorm-Command-Id or
+/* Copies every journalled request (admin requests are not journalled) whose X-Brainstorm-Command-Id or
  * Idempotency-Key equals command_id (all requests when command_id is
- * NULL), oldest first. Returns 0 and sets *entries/*n (NULL/0 when none),
+ * NULL), oldest first. Returns 0 and sets *entries and *n (NULL and 0 when none),
  * or -1 on ENOMEM. */
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,
                           fake_msp_entry **entries, size_t *n);
@@ -110,8 +139,30 @@ void fake_msp_entries_free(fake_msp_entry *entries, size_t n);
 /* Entries dropped from the journal because it was full. */
 unsigned long long fake_msp_journal_dropped(fake_msp *fm);
 
-/* The server's seed (printed by the program so runs can be reproduced). */
+/* The server's seed (printed by the program so runs can be reproduced).
+ * An options seed of 0 makes the server pick one from the clock. */
 unsigned long long fake_msp_seed(const fake_msp *fm);
+
+/* Checks one execute request against the executor contract: method POST,
+ * X-Brainstorm-Command-Id and Idempotency-Key both present and equal,
+ * "Authorization: Bearer <token>", Content-Type application/json, and a
+ * body that is exactly {"tool":string,"params":object,"simulate":false}
+ * with no other (or duplicate) members. Sets *violations to a malloc'd
+ * array of *n malloc'd messages such as "Idempotency-Key missing" or
+ * "body has extra member \"x\"" (NULL/0 when clean; free with
+ * fake_msp_violations_free). Returns 0, or -1 on ENOMEM. Pure function:
+ * also the entry point of the request-check fuzz target. */
+int fake_msp_check_request(const mspf_request *req, char ***violations,
+                           size_t *n);
+void fake_msp_violations_free(char **violations, size_t n);
+
+/* The number of requests whose response is suspended (delayed, dribbling
+ * or hanging) right now. Lets tests wait for "the hang has begun". */
+size_t fake_msp_suspended(fake_msp *fm);
+
+/* Blocks until at least n responses are suspended, or timeout_ms passes
+ * (no polling: woken by the server). Returns 0, or -1 on timeout. */
+int fake_msp_wait_suspended(fake_msp *fm, size_t n, long timeout_ms);
 
 #ifdef __cplusplus
 }

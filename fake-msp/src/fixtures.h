@@ -1,0 +1,45 @@
+/*
+ * fixtures.h — the fixtures a running fake replays: an mspf_set (unique
+ * names and command ids) plus a served-count per fixture for "responses"
+ * sequences. Fixtures are added (load time or POST /__admin/fixtures) but
+ * never removed before the server stops, so the pointers handed out stay
+ * valid; readers share a rwlock, counters are atomic.
+ */
+#ifndef FAKE_MSP_FIXTURES_H
+#define FAKE_MSP_FIXTURES_H
+
+#include <stddef.h>
+#include "contracts/fixture.h"
+#include "util.h"
+
+typedef struct fx_registry fx_registry;
+
+fx_registry *fx_new(void);
+void fx_free(fx_registry *reg);
+
+/* Takes ownership of f on success; -1 with *err on a duplicate. */
+int fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err);
+/* Loads a directory / one file. -1 with *err on the first invalid one. */
+int fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err);
+int fx_load_file(fx_registry *reg, const char *file, mspf_error *err);
+
+/* Number of fixtures (a cheap check before matching). */
+size_t fx_count(fx_registry *reg);
+
+/* The first fixture (in load order) with responses whose request matches;
+ * advances its sequence and returns the response to serve, or NULL. */
+const mspf_response *fx_match(fx_registry *reg, const mspf_request *req,
+                              const mspf_fixture **fixture);
+
+/* Writes "closest: NAME: FIELD expected X got Y" (fewest mismatches among
+ * fixtures with a request and responses) or "no fixtures loaded". */
+void fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len);
+
+/* Restarts every sequence. */
+void fx_reset_sequences(fx_registry *reg);
+
+/* Appends {"count":N,"fixtures":[{name, description, exit_row, responses,
+ * served, statuses, faults}]} to b. */
+void fx_to_json(fx_registry *reg, fm_buf *b);
+
+#endif

@@ -1,0 +1,351 @@
+/* journal.c — bounded request ring (see journal.h). */
+#include "journal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct journal {
+    pthread_mutex_t lock;
+    fake_msp_entry **ring;
+    size_t max;
+    size_t head; /* index of the oldest */
+    size_t count;
+    unsigned long long next_seq;
+    unsigned long long dropped;
+};
+
+journal *journal_new(size_t max)
+{
+    journal *j = calloc(1, sizeof *j);
+
+    if (!j)
+        return NULL;
+    j->ring = calloc(max, sizeof *j->ring);
+    if (!j->ring) {
+        free(j);
+        return NULL;
+    }
+    j->max = max;
+    j->next_seq = 1;
+    pthread_mutex_init(&j->lock, NULL);
+    return j;
+}
+
+static void clear_locked(journal *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->count; i++) {
+        free(j->ring[(j->head + i) % j->max]);
+        j->ring[(j->head + i) % j->max] = NULL;
+    }
+    j->head = j->count = 0;
+}
+
+void journal_free(journal *j)
+{
+    if (!j)
+        return;
+    clear_locked(j);
+    pthread_mutex_destroy(&j->lock);
+    free(j->ring);
+    free(j);
+}
+
+void journal_clear(journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    clear_locked(j);
+    j->dropped = 0;
+    j->next_seq = 1;
+    pthread_mutex_unlock(&j->lock);
+}
+
+unsigned long long journal_dropped(journal *j)
+{
+    unsigned long long d;
+
+    pthread_mutex_lock(&j->lock);
+    d = j->dropped;
+    pthread_mutex_unlock(&j->lock);
+    return d;
+}
+
+/* Bump allocator over the entry's single block. */
+typedef struct arena {
+    char *p;
+} arena;
+
+static char *arena_str(arena *a, const char *s, size_t n)
+{
+    char *d = a->p;
+
+    memcpy(d, s, n);
+    d[n] = '\0';
+    a->p += n + 1;
+    return d;
+}
+
+unsigned long long journal_append(journal *j, const char *method,
+                                  const char *path, const mspf_header *headers,
+                                  size_t n_headers, const unsigned char *body,
+                                  size_t body_len, const char *fixture,
+                                  int status, char *const *violations,
+                                  size_t n_violations)
+{
+    size_t size = sizeof(fake_msp_entry), i;
+    fake_msp_entry *e;
+    unsigned long long seq;
+    arena a;
+
+    size += n_headers * sizeof(mspf_header) + n_violations * sizeof(char *);
+    size += strlen(method) + strlen(path) + body_len + 3;
+    size += fixture ? strlen(fixture) + 1 : 0;
+    for (i = 0; i < n_headers; i++)
+        size += strlen(headers[i].name) + strlen(headers[i].value) + 2;
+    for (i = 0; i < n_violations; i++)
+        size += strlen(violations[i]) + 1;
+    e = malloc(size);
+    if (!e)
+        return 0;
+    e->headers = (mspf_header *)(void *)(e + 1);
+    e->violations = (char **)(void *)(e->headers + n_headers);
+    a.p = (char *)(e->violations + n_violations);
+    e->n_headers = n_headers;
+    e->n_violations = n_violations;
+    e->method = arena_str(&a, method, strlen(method));
+    e->path = arena_str(&a, path, strlen(path));
+    e->body = (unsigned char *)arena_str(&a, (const char *)body, body_len);
+    e->body_len = body_len;
+    e->fixture = fixture ? arena_str(&a, fixture, strlen(fixture)) : NULL;
+    for (i = 0; i < n_headers; i++) {
+        e->headers[i].name = arena_str(&a, headers[i].name, strlen(headers[i].name));
+        e->headers[i].value = arena_str(&a, headers[i].value, strlen(headers[i].value));
+    }
+    for (i = 0; i < n_violations; i++)
+        e->violations[i] = arena_str(&a, violations[i], strlen(violations[i]));
+    e->status = status;
+    e->time_ms = fm_wall_ms();
+
+    pthread_mutex_lock(&j->lock);
+    seq = e->seq = j->next_seq++;
+    if (j->count == j->max) {
+        free(j->ring[j->head]);
+        j->ring[j->head] = NULL;
+        j->head = (j->head + 1) % j->max;
+        j->count--;
+        j->dropped++;
+    }
+    j->ring[(j->head + j->count) % j->max] = e;
+    j->count++;
+    pthread_mutex_unlock(&j->lock);
+    return seq;
+}
+
+static const char *header_value(const fake_msp_entry *e, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < e->n_headers; i++)
+        if (fm_strieq(e->headers[i].name, name))
+            return e->headers[i].value;
+    return NULL;
+}
+
+static int entry_has_id(const fake_msp_entry *e, const char *id)
+{
+    const char *a = header_value(e, "X-Brainstorm-Command-Id");
+    const char *b = header_value(e, "Idempotency-Key");
+
+    return (a && strcmp(a, id) == 0) || (b && strcmp(b, id) == 0);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static char *dup_s(const char *s)
+{
+    return s ? dup_n(s, strlen(s)) : NULL;
+}
+
+static int copy_entry(fake_msp_entry *d, const fake_msp_entry *s)
+{
+    size_t i;
+
+    memset(d, 0, sizeof *d);
+    d->seq = s->seq;
+    d->time_ms = s->time_ms;
+    d->status = s->status;
+    d->method = dup_s(s->method);
+    d->path = dup_s(s->path);
+    d->body = (unsigned char *)dup_n((const char *)s->body, s->body_len);
+    d->body_len = s->body_len;
+    d->fixture = dup_s(s->fixture);
+    d->headers = calloc(s->n_headers ? s->n_headers : 1, sizeof *d->headers);
+    d->violations = calloc(s->n_violations ? s->n_violations : 1, sizeof(char *));
+    if (!d->method || !d->path || !d->body || (s->fixture && !d->fixture) ||
+        !d->headers || !d->violations)
+        return -1;
+    for (i = 0; i < s->n_headers; i++) {
+        d->headers[i].name = dup_s(s->headers[i].name);
+        d->headers[i].value = dup_s(s->headers[i].value);
+        d->n_headers = i + 1;
+        if (!d->headers[i].name || !d->headers[i].value)
+            return -1;
+    }
+    for (i = 0; i < s->n_violations; i++) {
+        d->violations[i] = dup_s(s->violations[i]);
+        d->n_violations = i + 1;
+        if (!d->violations[i])
+            return -1;
+    }
+    return 0;
+}
+
+void fake_msp_entries_free(fake_msp_entry *entries, size_t n)
+{
+    size_t i, k;
+
+    if (!entries)
+        return;
+    for (i = 0; i < n; i++) {
+        fake_msp_entry *e = &entries[i];
+        for (k = 0; k < e->n_headers; k++) {
+            free(e->headers[k].name);
+            free(e->headers[k].value);
+        }
+        for (k = 0; k < e->n_violations; k++)
+            free(e->violations[k]);
+        free(e->headers);
+        free(e->violations);
+        free(e->method);
+        free(e->path);
+        free(e->body);
+        free(e->fixture);
+    }
+    free(entries);
+}
+
+int journal_find(journal *j, const char *command_id, fake_msp_entry **out,
+                 size_t *n)
+{
+    fake_msp_entry *res = NULL;
+    size_t i, k = 0;
+    int rc = 0;
+
+    pthread_mutex_lock(&j->lock);
+    if (j->count) {
+        res = calloc(j->count, sizeof *res);
+        if (!res)
+            rc = -1;
+    }
+    for (i = 0; rc == 0 && i < j->count; i++) {
+        const fake_msp_entry *e = j->ring[(j->head + i) % j->max];
+        if (command_id && !entry_has_id(e, command_id))
+            continue;
+        if (copy_entry(&res[k++], e) != 0)
+            rc = -1;
+    }
+    pthread_mutex_unlock(&j->lock);
+    if (rc != 0) {
+        fake_msp_entries_free(res, k);
+        return -1;
+    }
+    if (k == 0) {
+        free(res);
+        res = NULL;
+    }
+    *out = res;
+    *n = k;
+    return 0;
+}
+
+static void base64(fm_buf *b, const unsigned char *s, size_t n)
+{
+    static const char tbl[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
+                     tbl[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
+                     tbl[s[i + 2] & 63]};
+        fm_buf_add(b, q, 4);
+    }
+    if (n - i == 1) {
+        char q[4] = {tbl[s[i] >> 2], tbl[(s[i] & 3) << 4], '=', '='};
+        fm_buf_add(b, q, 4);
+    } else if (n - i == 2) {
+        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
+                     tbl[(s[i + 1] & 15) << 2], '='};
+        fm_buf_add(b, q, 4);
+    }
+}
+
+static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
+{
+    char masked[128];
+    size_t i;
+
+    fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq, e->time_ms);
+    fm_buf_json_str(b, e->method, strlen(e->method));
+    fm_buf_adds(b, ",\"path\":");
+    fm_buf_json_str(b, e->path, strlen(e->path));
+    fm_buf_adds(b, ",\"headers\":[");
+    for (i = 0; i < e->n_headers; i++) {
+        const char *v = e->headers[i].value;
+        if (fm_strieq(e->headers[i].name, "Authorization")) {
+            fm_mask_authorization(v, masked, sizeof masked);
+            v = masked;
+        }
+        fm_buf_adds(b, i ? ",[" : "[");
+        fm_buf_json_str(b, e->headers[i].name, strlen(e->headers[i].name));
+        fm_buf_adds(b, ",");
+        fm_buf_json_str(b, v, strlen(v));
+        fm_buf_adds(b, "]");
+    }
+    fm_buf_adds(b, "],");
+    if (fm_utf8_valid(e->body, e->body_len)) {
+        fm_buf_adds(b, "\"body\":");
+        fm_buf_json_str(b, (const char *)e->body, e->body_len);
+    } else {
+        fm_buf_adds(b, "\"body_base64\":\"");
+        base64(b, e->body, e->body_len);
+        fm_buf_adds(b, "\"");
+    }
+    fm_buf_adds(b, ",\"fixture\":");
+    fm_buf_json_str(b, e->fixture, e->fixture ? strlen(e->fixture) : 0);
+    fm_buf_addf(b, ",\"status\":%d,\"violations\":[", e->status);
+    for (i = 0; i < e->n_violations; i++) {
+        if (i)
+            fm_buf_adds(b, ",");
+        fm_buf_json_str(b, e->violations[i], strlen(e->violations[i]));
+    }
+    fm_buf_adds(b, "]}");
+}
+
+void journal_to_json(journal *j, fm_buf *b)
+{
+    size_t i;
+
+    pthread_mutex_lock(&j->lock);
+    fm_buf_addf(b, "{\"dropped\":%llu,\"requests\":[", j->dropped);
+    for (i = 0; i < j->count; i++) {
+        if (i)
+            fm_buf_adds(b, ",");
+        entry_to_json(j->ring[(j->head + i) % j->max], b);
+    }
+    fm_buf_adds(b, "]}");
+    pthread_mutex_unlock(&j->lock);
+}

@@ -1,0 +1,38 @@
+/*
+ * journal.h — the request journal: a bounded ring of what arrived.
+ *
+ * Appending is O(1) under a short mutex; when the ring is full the oldest
+ * entry is dropped and counted. Each entry is a single allocation.
+ */
+#ifndef FAKE_MSP_JOURNAL_H
+#define FAKE_MSP_JOURNAL_H
+
+#include <stddef.h>
+#include "fake_msp/fake_msp.h"
+#include "util.h"
+
+typedef struct journal journal;
+
+journal *journal_new(size_t max);
+void journal_free(journal *j);
+void journal_clear(journal *j);
+unsigned long long journal_dropped(journal *j);
+
+/* Records one request (everything copied); seq and time are assigned here.
+ * Returns the seq, or 0 on ENOMEM (the entry is then lost, not counted). */
+unsigned long long journal_append(journal *j, const char *method,
+                                  const char *path, const mspf_header *headers,
+                                  size_t n_headers, const unsigned char *body,
+                                  size_t body_len, const char *fixture,
+                                  int status, char *const *violations,
+                                  size_t n_violations);
+
+/* See fake_msp_journal_find(). */
+int journal_find(journal *j, const char *command_id, fake_msp_entry **out,
+                 size_t *n);
+
+/* Appends {"dropped":N,"requests":[...]} to b, Authorization values
+ * masked. */
+void journal_to_json(journal *j, fm_buf *b);
+
+#endif

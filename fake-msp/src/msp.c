@@ -1,0 +1,467 @@
+/* msp.c — the realistic MSP execute endpoint (see msp.h). */
+#include "msp.h"
+
+#include <ctype.h>
+#include <cjson/cJSON.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+typedef enum param_type { P_STRING, P_PID } param_type;
+
+typedef struct param_def {
+    const char *name;
+    param_type type;
+    int required;
+} param_def;
+
+typedef enum tool_kind { T_LIST_DEVICES, T_AGENT_HEALTH, T_PROCESS_KILL, T_DEVICE_WIPE } tool_kind;
+
+typedef struct tool_def {
+    const char *name;
+    const char *risk;
+    int requires_changeset;
+    tool_kind kind;
+    param_def params[2];
+    size_t n_params;
+} tool_def;
+
+static const tool_def tools[] = {
+    {"msp.list_devices", "read_only", 0, T_LIST_DEVICES,
+     {{"query", P_STRING, 0}, {"agent_id", P_STRING, 0}}, 2},
+    {"msp.agent_health", "read_only", 0, T_AGENT_HEALTH,
+     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}}, 1},
+    {"msp.process_kill", "high", 0, T_PROCESS_KILL,
+     {{"agent_id", P_STRING, 1}, {"pid", P_PID, 1}}, 2},
+    {"msp.device_wipe", "destructive", 1, T_DEVICE_WIPE,
+     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}}, 1},
+};
+
+static const char tools_json[] =
+    "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION "\",\"tool_count\":4,\"tools\":["
+    "{\"name\":\"msp.list_devices\",\"domain\":\"devices\",\"product\":\"msp\","
+    "\"description\":\"List managed devices, optionally filtered by a hostname/OS query or an agent id\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},"
+    "\"agent_id\":{\"type\":\"string\"}},\"required\":[],\"additionalProperties\":false},"
+    "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
+    "{\"name\":\"msp.agent_health\",\"domain\":\"agents\",\"product\":\"msp\","
+    "\"description\":\"Health of one edge agent\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"}},"
+    "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
+    "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
+    "{\"name\":\"msp.process_kill\",\"domain\":\"processes\",\"product\":\"msp\","
+    "\"description\":\"Kill a process on the device of an edge agent\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"},"
+    "\"pid\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"agent_id\",\"pid\"],"
+    "\"additionalProperties\":false},"
+    "\"risk_level\":\"high\",\"requires_changeset\":false},"
+    "{\"name\":\"msp.device_wipe\",\"domain\":\"devices\",\"product\":\"msp\","
+    "\"description\":\"Factory-reset a device (needs an approved ChangeSet)\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"}},"
+    "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
+    "\"risk_level\":\"destructive\",\"requires_changeset\":true}]}";
+
+static const char health_json[] =
+    "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION "\",\"product\":\"msp\"}";
+
+const char *msp_tools_json(void) { return tools_json; }
+const char *msp_health_json(void) { return health_json; }
+
+/* The devices, each with its JSON rendered once (no printf per request). */
+typedef struct device {
+    const char *hostname, *os, *id, *agent_id, *json;
+} device;
+
+#define DEVICE(id, host, os, agent, online)                                      \
+    {host, os, id, agent,                                                        \
+     "{\"id\":\"" id "\",\"hostname\":\"" host "\",\"os\":\"" os "\",\"agent_id\":\"" agent \
+     "\",\"online\":" online "}"}
+
+static const device devices[] = {
+    DEVICE("dev-001", "ws-finance-01", "Windows 11", "agent-001", "true"),
+    DEVICE("dev-002", "ws-hr-02", "Windows 10", "agent-002", "true"),
+    DEVICE("dev-003", "mbp-design-03", "macOS 14", "agent-003", "false"),
+    DEVICE("dev-004", "srv-db-01", "Ubuntu 22.04", "agent-004", "true"),
+};
+
+int msp_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
+{
+    const char *eq = strchr(spec, '=');
+    const char *colon;
+    size_t tenant_len;
+    int ro = 0;
+
+    if (!eq || eq == spec || !eq[1]) {
+        snprintf(errbuf, errlen, "--key wants TOKEN=TENANT[:read_only]");
+        return -1;
+    }
+    colon = strchr(eq + 1, ':');
+    tenant_len = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
+    if (colon) {
+        if (strcmp(colon + 1, "read_only") != 0) {
+            snprintf(errbuf, errlen, "--key: unknown role \"%s\" (only read_only)", colon + 1);
+            return -1;
+        }
+        ro = 1;
+    }
+    if (tenant_len == 0) {
+        snprintf(errbuf, errlen, "--key wants TOKEN=TENANT[:read_only]: empty tenant");
+        return -1;
+    }
+    t->token = strndup(spec, (size_t)(eq - spec));
+    t->tenant = strndup(eq + 1, tenant_len);
+    t->read_only = ro;
+    if (!t->token || !t->tenant) {
+        free(t->token);
+        free(t->tenant);
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static atomic_ullong trace_counter;
+
+char *msp_error_body(const char *code, const char *message, const char *tool,
+                     const char *trace, size_t *len)
+{
+    fm_buf b = {0};
+    char gen[48];
+
+    if (!trace) {
+        snprintf(gen, sizeof gen, "trace-gen-%llu", atomic_fetch_add(&trace_counter, 1) + 1);
+        trace = gen;
+    }
+    fm_buf_adds(&b, "{\"success\":false,\"error\":{\"code\":\"");
+    fm_buf_adds(&b, code);
+    fm_buf_adds(&b, "\",\"message\":");
+    fm_buf_json_str(&b, message, strlen(message));
+    fm_buf_adds(&b, "},\"tool\":");
+    fm_buf_json_str(&b, tool, tool ? strlen(tool) : 0);
+    fm_buf_adds(&b, ",\"trace_id\":");
+    fm_buf_json_str(&b, trace, strlen(trace));
+    fm_buf_adds(&b, "}");
+    return fm_buf_take(&b, len);
+}
+
+/* Per-call state of msp_execute. */
+typedef struct call {
+    msp_realm *r;
+    const msp_input *in;
+    msp_reply *out;
+    const cJSON *doc;
+    const char *tool;          /* from the body when it is a string */
+    const char *command_id;
+    char trace[320];
+} call;
+
+static int fail(call *c, int status, const char *code, const char *message)
+{
+    c->out->status = status;
+    c->out->body = msp_error_body(code, message, c->tool, c->trace, &c->out->body_len);
+    return c->out->body ? 0 : -1;
+}
+
+static const msp_token *find_token(const msp_realm *r, const char *token)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_tokens; i++)
+        if (strcmp(r->tokens[i].token, token) == 0)
+            return &r->tokens[i];
+    return NULL;
+}
+
+static const tool_def *find_tool(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof tools / sizeof tools[0]; i++)
+        if (strcmp(tools[i].name, name) == 0)
+            return &tools[i];
+    return NULL;
+}
+
+/* Checks params against the tool's schema; on failure writes the message. */
+static int params_valid(const tool_def *t, const cJSON *params, char *msg, size_t len)
+{
+    const cJSON *p;
+    size_t i;
+
+    for (i = 0; i < t->n_params; i++)
+        if (t->params[i].required && !cJSON_GetObjectItemCaseSensitive(params, t->params[i].name)) {
+            snprintf(msg, len, "Missing required parameter: %s", t->params[i].name);
+            return 0;
+        }
+    cJSON_ArrayForEach(p, params) {
+        const param_def *d = NULL;
+        for (i = 0; i < t->n_params && !d; i++)
+            if (strcmp(t->params[i].name, p->string) == 0)
+                d = &t->params[i];
+        if (!d) {
+            snprintf(msg, len, "Unknown parameter: %.200s", p->string);
+            return 0;
+        }
+        if (d->type == P_STRING && !cJSON_IsString(p)) {
+            snprintf(msg, len, "Invalid parameter: %s must be a string", d->name);
+            return 0;
+        }
+        if (d->type == P_PID && (!cJSON_IsNumber(p) || p->valuedouble < 1 ||
+                                 p->valuedouble > 4194304 ||
+                                 p->valuedouble != (double)(long)p->valuedouble)) {
+            snprintf(msg, len, "Invalid parameter: %s must be an integer >= 1", d->name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle), i;
+
+    for (; *hay; hay++) {
+        for (i = 0; i < n && hay[i] &&
+                    tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]);
+             i++)
+            ;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+static void envelope_tail(fm_buf *b, const char *risk, const call *c)
+{
+    fm_buf_adds(b, ",\"risk_level\":\"");
+    fm_buf_adds(b, risk);
+    fm_buf_adds(b, "\",\"trace_id\":");
+    fm_buf_json_str(b, c->trace, strlen(c->trace));
+    fm_buf_adds(b, ",\"command_id\":");
+    fm_buf_json_str(b, c->command_id, strlen(c->command_id));
+    fm_buf_adds(b, "}");
+}
+
+static const char *param_str(const cJSON *params, const char *name)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, name);
+
+    return cJSON_IsString(p) ? p->valuestring : NULL;
+}
+
+/* The tool's reply (always 200 here). */
+static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulate)
+{
+    const char *agent = param_str(params, "agent_id");
+    fm_buf b = {0};
+    size_t i, n = 0;
+
+    switch (t->kind) {
+    case T_LIST_DEVICES: {
+        const char *q = param_str(params, "query");
+        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.list_devices\",\"data\":{\"devices\":[");
+        for (i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+            const device *d = &devices[i];
+            if (q && !contains_ci(d->hostname, q) && !contains_ci(d->os, q) &&
+                !contains_ci(d->id, q))
+                continue;
+            if (agent && !strstr(d->agent_id, agent))
+                continue;
+            if (n++)
+                fm_buf_add(&b, ",", 1);
+            fm_buf_adds(&b, d->json);
+        }
+        fm_buf_addf(&b, "],\"count\":%zu}", n);
+        envelope_tail(&b, t->risk, c);
+        break;
+    }
+    case T_AGENT_HEALTH:
+        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.agent_health\",\"data\":{\"agent_id\":");
+        fm_buf_json_str(&b, agent, strlen(agent));
+        fm_buf_adds(&b, ",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
+                        "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":\"4.2.1\"}");
+        envelope_tail(&b, t->risk, c);
+        break;
+    case T_PROCESS_KILL: {
+        long pid = (long)cJSON_GetObjectItemCaseSensitive(params, "pid")->valuedouble;
+        fm_buf s = {0};
+        char *text;
+        size_t len;
+        if (pid == 1) {
+            fm_buf_adds(&b, "{\"exit_code\":1,\"stdout\":\"\",\"stderr\":"
+                            "\"kill: (1) - Operation not permitted\\n\"}");
+            break;
+        }
+        fm_buf_addf(&s, "%s process %ld on %s\n", simulate ? "Would kill" : "Killed", pid, agent);
+        text = fm_buf_take(&s, &len);
+        if (!text)
+            return -1;
+        fm_buf_adds(&b, "{\"exit_code\":0,\"stdout\":");
+        fm_buf_json_str(&b, text, len);
+        fm_buf_adds(&b, ",\"stderr\":\"\"}");
+        free(text);
+        break;
+    }
+    case T_DEVICE_WIPE: /* only reachable with simulate:true */
+        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.device_wipe\",\"simulated\":true,"
+                        "\"data\":{\"agent_id\":");
+        fm_buf_json_str(&b, agent, strlen(agent));
+        fm_buf_adds(&b, ",\"would_wipe\":true}");
+        envelope_tail(&b, t->risk, c);
+        break;
+    }
+    c->out->status = 200;
+    c->out->body = fm_buf_take(&b, &c->out->body_len);
+    return c->out->body ? 0 : -1;
+}
+
+static int starts_with_ci(const char *s, const char *prefix)
+{
+    return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* After the checks: idempotency, then the tool. */
+static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
+                           const cJSON *params, int simulate)
+{
+    idem_outcome o;
+    fm_buf fp = {0};
+    char *fps, *pj;
+    size_t fp_len;
+    int status = 0, rc;
+
+    if (!c->in->idem_key)
+        return run_tool(c, t, params, simulate);
+    pj = cJSON_PrintUnformatted(params);
+    if (!pj)
+        return -1;
+    fm_buf_adds(&fp, tok->tenant);
+    fm_buf_add(&fp, "\n", 1);
+    fm_buf_adds(&fp, t->name);
+    fm_buf_add(&fp, "\n", 1);
+    fm_buf_adds(&fp, pj);
+    fm_buf_adds(&fp, simulate ? "\ntrue" : "\nfalse");
+    cJSON_free(pj);
+    fps = fm_buf_take(&fp, &fp_len);
+    if (!fps)
+        return -1;
+    o = idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(), &status,
+                   &c->out->body, &c->out->body_len);
+    free(fps);
+    switch (o) {
+    case IDEM_NEW:
+        rc = run_tool(c, t, params, simulate);
+        if (rc == 0)
+            idem_finish(c->r->idem, c->in->idem_key, c->out->status, c->out->body,
+                        c->out->body_len);
+        return rc;
+    case IDEM_REPLAY:
+        c->out->status = status;
+        c->out->replayed = 1;
+        return 0;
+    case IDEM_CONFLICT:
+        return fail(c, 409, "CONFLICT",
+                    "Idempotency collision: this Idempotency-Key was used for a different request");
+    case IDEM_IN_FLIGHT:
+        return fail(c, 409, "CONFLICT",
+                    "Idempotency collision: a request with this Idempotency-Key is still in flight");
+    default:
+        return -1;
+    }
+}
+
+static int execute(call *c)
+{
+    const msp_input *in = c->in;
+    const char *auth = in->authorization, *token;
+    const msp_token *tok;
+    const tool_def *t = NULL;
+    const cJSON *jtool, *params, *sim;
+    char msg[320];
+    long retry;
+
+    if (!auth)
+        return fail(c, 401, "UNAUTHORIZED", "Authentication required");
+    if (!starts_with_ci(auth, "Bearer ") || !auth[7] || strchr(auth + 7, ' '))
+        return fail(c, 401, "UNAUTHORIZED",
+                    "Authentication required: Authorization must be \"Bearer <token>\"");
+    token = auth + 7;
+    c->out->token = token;
+    tok = find_token(c->r, token);
+    if (!tok)
+        return fail(c, 401, "UNAUTHORIZED", "Authentication required: unknown API key");
+    if (strcmp(tok->tenant, c->r->tenant) != 0)
+        return fail(c, 403, "TENANT_MISMATCH", "Authenticated tenant does not match request tenant");
+
+    c->doc = in->doc;
+    jtool = cJSON_GetObjectItemCaseSensitive(c->doc, "tool");
+    if (cJSON_IsString(jtool)) {
+        c->tool = jtool->valuestring;
+        t = find_tool(c->tool);
+    }
+    if (tok->read_only && t && strcmp(t->risk, "read_only") != 0)
+        return fail(c, 403, "FORBIDDEN", "Insufficient permissions: this API key may only run read_only tools");
+    if (in->command_id && in->idem_key && strcmp(in->command_id, in->idem_key) != 0)
+        return fail(c, 400, "IDEMPOTENCY_CORRELATION_MISMATCH",
+                    "Idempotency-Key must equal X-Brainstorm-Command-Id when both are present");
+    if (in->too_large) {
+        snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes", c->r->max_body);
+        return fail(c, 413, "PAYLOAD_TOO_LARGE", msg);
+    }
+    if (!in->content_type || !starts_with_ci(in->content_type, "application/json"))
+        return fail(c, 400, "VALIDATION", "Content-Type must be application/json");
+    if (!c->doc)
+        return fail(c, 400, "VALIDATION", "Request body is not valid JSON");
+    if (!cJSON_IsObject(c->doc))
+        return fail(c, 400, "VALIDATION", "Request body must be a JSON object");
+    if (!cJSON_IsString(jtool))
+        return fail(c, 400, "VALIDATION", "Field 'tool' is required and must be a string");
+    params = cJSON_GetObjectItemCaseSensitive(c->doc, "params");
+    if (!cJSON_IsObject(params))
+        return fail(c, 400, "VALIDATION", "Field 'params' is required and must be an object");
+    sim = cJSON_GetObjectItemCaseSensitive(c->doc, "simulate");
+    if (!cJSON_IsBool(sim))
+        return fail(c, 400, "VALIDATION", "Field 'simulate' is required and must be a boolean");
+    if (!t) {
+        snprintf(msg, sizeof msg, "Unknown tool: %.256s", c->tool);
+        return fail(c, 404, "NOT_FOUND", msg);
+    }
+    if (!params_valid(t, params, msg, sizeof msg))
+        return fail(c, 400, "VALIDATION", msg);
+    if (t->requires_changeset && cJSON_IsFalse(sim)) {
+        snprintf(msg, sizeof msg, "Tool %s requires an approved ChangeSet; run it with simulate:true or through a ChangeSet", t->name);
+        return fail(c, 400, "CHANGESET_REQUIRED", msg);
+    }
+    if (c->r->rl && !ratelimit_take(c->r->rl, tok->tenant, fm_mono_ms(), &retry)) {
+        c->out->retry_after = retry;
+        snprintf(msg, sizeof msg, "Rate limit exceeded for tenant %.128s; retry after %ld s", tok->tenant, retry);
+        return fail(c, 429, "RATE_LIMITED", msg);
+    }
+    return execute_checked(c, tok, t, params, cJSON_IsTrue(sim));
+}
+
+int msp_execute(msp_realm *r, const msp_input *in, msp_reply *out)
+{
+    call c;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    c.in = in;
+    c.out = out;
+    c.command_id = in->command_id ? in->command_id : in->idem_key;
+    if (c.command_id)
+        snprintf(c.trace, sizeof c.trace, "trace-%.256s", c.command_id);
+    else {
+        snprintf(c.trace, sizeof c.trace, "trace-gen-%llu",
+                 atomic_fetch_add(&trace_counter, 1) + 1);
+        c.command_id = c.trace + 6;
+    }
+    rc = execute(&c);
+    return rc;
+}

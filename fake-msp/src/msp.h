@@ -1,0 +1,72 @@
+/*
+ * msp.h — the realistic MSP: credentials, the tool catalogue and the
+ * execute endpoint's checks in the order of spec/wire-contract.md ("The
+ * MSP side"), then idempotency and the tools' canned replies.
+ *
+ * Which responses the idempotency store keeps: every response produced
+ * after the idempotency check, i.e. every response of a tool that ran
+ * (all of them 2xx here). Rejections before it (401..429) are not stored,
+ * so a retry after fixing the request is not answered from the store.
+ */
+#ifndef FAKE_MSP_MSP_H
+#define FAKE_MSP_MSP_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "idem.h"
+#include "ratelimit.h"
+
+#define FAKE_MSP_VERSION "0.1.0"
+
+typedef struct msp_token {
+    char *token;
+    char *tenant;
+    int read_only;
+} msp_token;
+
+typedef struct msp_realm {
+    const char *tenant;     /* the server's tenant */
+    msp_token *tokens;
+    size_t n_tokens;
+    size_t max_body;
+    idem_store *idem;
+    ratelimit *rl;          /* NULL: unlimited */
+} msp_realm;
+
+/* Parses "TOKEN=TENANT[:read_only]" into *t (strings malloc'd). Returns 0,
+ * or -1 with a reason in errbuf. */
+int msp_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen);
+
+/* What the execute endpoint needs from a request; NULL for absent headers. */
+typedef struct msp_input {
+    const char *authorization;
+    const char *command_id;     /* X-Brainstorm-Command-Id */
+    const char *idem_key;       /* Idempotency-Key */
+    const char *content_type;
+    const cJSON *doc;           /* the body parsed; NULL: not JSON or too large */
+    int too_large;              /* the body passed max_body */
+} msp_input;
+
+typedef struct msp_reply {
+    int status;
+    char *body;                 /* malloc'd JSON, NUL-terminated */
+    size_t body_len;
+    long retry_after;           /* > 0: send Retry-After */
+    int replayed;               /* 1: send Idempotent-Replayed: true */
+    const char *token;          /* the bearer token seen (borrowed), for the log */
+} msp_reply;
+
+/* Runs the execute endpoint. Returns 0 with *out filled (free out->body),
+ * or -1 on ENOMEM. */
+int msp_execute(msp_realm *r, const msp_input *in, msp_reply *out);
+
+/* An error body {"success":false,"error":{...},"tool":...,"trace_id":...}
+ * (malloc'd). tool may be NULL; trace NULL generates one. */
+char *msp_error_body(const char *code, const char *message, const char *tool,
+                     const char *trace, size_t *len);
+
+/* The GET /api/v1/god-mode/tools and GET /health bodies (static). */
+const char *msp_tools_json(void);
+const char *msp_health_json(void);
+
+#endif

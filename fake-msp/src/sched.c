@@ -1,0 +1,187 @@
+/* sched.c — timer thread for suspended connections (see sched.h). */
+#include "sched.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "util.h"
+
+struct sched {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_cond_t added;   /* broadcast on every sched_add */
+    pthread_t thread;
+    sched_job *jobs;
+    size_t n_jobs;
+    int stopping;
+    int stopped;
+};
+
+/* Writes the job's next chunk. Returns 1 when the job is finished. */
+static int step(sched_job *j, long long now)
+{
+    size_t want = j->raw_len - j->raw_off;
+    ssize_t n;
+
+    if (j->chunk && want > j->chunk)
+        want = j->chunk;
+    if (want) {
+        n = send(j->fd, j->raw + j->raw_off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            j->write_failed = 1;
+            return 1;
+        }
+        if (n > 0)
+            j->raw_off += (size_t)n;
+        if (j->raw_off < j->raw_len) {
+            /* a full socket buffer is retried soon, a dribble waits */
+            j->due_ms = now + (n > 0 && j->chunk ? j->interval_ms : 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void *run(void *arg)
+{
+    sched *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        sched_job **pp, **best = NULL;
+        long long now = fm_mono_ms();
+        for (pp = &s->jobs; *pp; pp = &(*pp)->next)
+            if (!best || (*pp)->due_ms < (*best)->due_ms)
+                best = pp;
+        if (!best || (*best)->due_ms == SCHED_NEVER) {
+            pthread_cond_wait(&s->cond, &s->lock);
+        } else if ((*best)->due_ms > now) {
+            struct timespec ts;
+            long long due = (*best)->due_ms;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_sec += (time_t)((due - now) / 1000);
+            ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        } else if (step(*best, now)) {
+            sched_job *j = *best;
+            *best = j->next;
+            s->n_jobs--;
+            MHD_resume_connection(j->conn);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+sched *sched_new(void)
+{
+    sched *s = calloc(1, sizeof *s);
+    pthread_condattr_t attr;
+
+    if (!s)
+        return NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &attr);
+    pthread_cond_init(&s->added, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+        pthread_cond_destroy(&s->added);
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int sched_add(sched *s, sched_job *job)
+{
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        return -1;
+    }
+    /* suspend under the lock, so the thread cannot resume it first */
+    MHD_suspend_connection(job->conn);
+    job->next = s->jobs;
+    s->jobs = job;
+    s->n_jobs++;
+    pthread_cond_signal(&s->cond);
+    pthread_cond_broadcast(&s->added);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void sched_stop(sched *s)
+{
+    sched_job *j;
+
+    pthread_mutex_lock(&s->lock);
+    if (s->stopped) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    s->stopping = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    pthread_mutex_lock(&s->lock);
+    s->stopped = 1;
+    while ((j = s->jobs) != NULL) {
+        s->jobs = j->next;
+        s->n_jobs--;
+        j->write_failed = 1;
+        MHD_resume_connection(j->conn);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+size_t sched_count(sched *s)
+{
+    size_t n;
+
+    pthread_mutex_lock(&s->lock);
+    n = s->n_jobs;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+int sched_wait_count(sched *s, size_t n, long timeout_ms)
+{
+    struct timespec ts;
+    int rc = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    while (s->n_jobs < n && rc == 0)
+        rc = pthread_cond_timedwait(&s->added, &s->lock, &ts);
+    rc = s->n_jobs >= n ? 0 : -1;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+void sched_free(sched *s)
+{
+    if (!s)
+        return;
+    sched_stop(s);
+    pthread_cond_destroy(&s->added);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

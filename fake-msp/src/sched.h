@@ -1,0 +1,54 @@
+/*
+ * sched.h — the timer thread behind delays, hangs, dribbles and raw fault
+ * bytes. A job belongs to a suspended MHD connection: the thread writes the
+ * job's raw bytes to the socket (chunk by chunk, `interval_ms` apart, the
+ * first write at `due_ms`) and then resumes the connection, whose access
+ * handler runs again and finishes (queues the response or closes). The
+ * event loop never waits. A hang is a job that is never due: only
+ * sched_stop() resumes it.
+ */
+#ifndef FAKE_MSP_SCHED_H
+#define FAKE_MSP_SCHED_H
+
+#include <stddef.h>
+#include <microhttpd.h>
+
+#define SCHED_NEVER (1LL << 62)
+
+typedef struct sched_job {
+    struct sched_job *next;
+    struct MHD_Connection *conn;
+    long long due_ms;      /* monotonic; SCHED_NEVER for a hang */
+    int fd;
+    const char *raw;       /* bytes to send before resuming (may be NULL) */
+    size_t raw_len;
+    size_t raw_off;
+    size_t chunk;          /* bytes per write; 0: as many as the socket takes */
+    long interval_ms;      /* pause between writes */
+    int write_failed;      /* the peer went away */
+} sched_job;
+
+typedef struct sched sched;
+
+/* Starts the timer thread. NULL on failure. */
+sched *sched_new(void);
+
+/* Suspends job->conn (call from its access handler) and queues the job.
+ * Returns -1 without suspending once sched_stop() has begun. */
+int sched_add(sched *s, sched_job *job);
+
+/* Stops the thread and resumes every connection still waiting (hangs
+ * included). Idempotent. */
+void sched_stop(sched *s);
+
+/* Jobs waiting right now. */
+size_t sched_count(sched *s);
+
+/* Blocks until at least n jobs wait, or timeout_ms passes. Returns 0, or
+ * -1 on timeout. */
+int sched_wait_count(sched *s, size_t n, long timeout_ms);
+
+/* sched_stop() if needed, then frees. NULL-safe. */
+void sched_free(sched *s);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * server.h — the fake_msp object and the request state shared by the
+ * modules of the server: server.c (lifecycle, access handler, routing),
+ * replay.c (fixture responses and faults), admin.c (/__admin/ API).
+ */
+#ifndef FAKE_MSP_SERVER_H
+#define FAKE_MSP_SERVER_H
+
+#include <stdatomic.h>
+#include <microhttpd.h>
+
+#include "fake_msp/fake_msp.h"
+#include "fixtures.h"
+#include "idem.h"
+#include "journal.h"
+#include "msp.h"
+#include "ratelimit.h"
+#include "sched.h"
+#include "util.h"
+
+#define FM_MAX_HEADERS 128
+#define FM_ADMIN_MAX_BODY (1024u * 1024u)
+
+struct fake_msp {
+    struct MHD_Daemon *daemon;
+    char url[300];
+    unsigned short port;
+    atomic_int stopping;
+    unsigned long long seed;
+    int strict;
+    int tls;
+    size_t max_body;
+    void (*log)(void *user, const char *line);
+    void *log_user;
+
+    msp_realm realm;
+    idem_store *idem;
+    ratelimit *rl;
+    journal *journal;
+    fx_registry *fx;
+    sched *sched;
+
+    struct MHD_Response *r_health, *r_tools, *r_500;
+    char *tls_cert, *tls_key;
+    char *tenant;
+};
+
+/* What happens when a suspended request's handler runs again. */
+typedef enum after_wait {
+    AFTER_RESPOND = 0,  /* queue resp */
+    AFTER_CLOSE,        /* close (FIN) */
+    AFTER_RESET         /* close with SO_LINGER {1,0}: RST */
+} after_wait;
+
+typedef enum req_state {
+    RS_READING = 0,
+    RS_SUSPENDED,
+    RS_DONE
+} req_state;
+
+/* One request (MHD's *con_cls), freed when MHD completes it. */
+typedef struct fm_req {
+    fake_msp *fm;
+    fm_buf body;
+    int too_large;
+    req_state state;
+    sched_job job;
+    after_wait after;
+    struct MHD_Response *resp;  /* for AFTER_RESPOND */
+    unsigned status;
+    char *raw;                  /* fault bytes */
+} fm_req;
+
+/* Serves a fixture response (delay and faults included). Returns what the
+ * access handler returns; *status is the status sent, 0 for a fault that
+ * sends no complete response (all but dribble). */
+enum MHD_Result replay_serve(fm_req *r, struct MHD_Connection *c,
+                             const mspf_response *resp, int *status);
+
+/* Finishes a request whose suspension ended. */
+enum MHD_Result replay_resumed(fm_req *r, struct MHD_Connection *c);
+
+/* Sets SO_LINGER {1,0} so the coming close is a reset. */
+void replay_arm_reset(struct MHD_Connection *c);
+
+/* Answers an /__admin/ request. */
+enum MHD_Result admin_handle(fake_msp *fm, struct MHD_Connection *c,
+                             const char *method, const char *url,
+                             const fm_req *r);
+
+/* Queues a malloc'd JSON body (taken: MHD frees it). NULL (ENOMEM, or a
+ * journal dump over its cap) queues 500 INTERNAL instead. */
+enum MHD_Result fm_queue_json(struct MHD_Connection *c, unsigned status,
+                              char *body, size_t len);
+
+/* Queues an MSP error body with a generated trace id. */
+enum MHD_Result fm_queue_error(struct MHD_Connection *c, unsigned status,
+                               const char *code, const char *message);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * util.h — small helpers shared by the fake-msp modules: a capped growing
+ * buffer, JSON string escaping, key masking and clocks.
+ */
+#ifndef FAKE_MSP_UTIL_H
+#define FAKE_MSP_UTIL_H
+
+#include <stddef.h>
+
+/* A growing byte buffer. `p` is always NUL-terminated once anything was
+ * appended; `failed` latches on ENOMEM or when `cap_max` would be passed,
+ * so callers check once at the end. Free `p` with free(). */
+typedef struct fm_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+    size_t cap_max; /* 0: 64 MiB */
+    int failed;
+} fm_buf;
+
+void fm_buf_add(fm_buf *b, const void *data, size_t len);
+void fm_buf_adds(fm_buf *b, const char *s);
+void fm_buf_addf(fm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s (len bytes) as a quoted JSON string; NULL appends null. */
+void fm_buf_json_str(fm_buf *b, const char *s, size_t len);
+/* Takes the bytes out of b (caller frees); NULL if b failed. */
+char *fm_buf_take(fm_buf *b, size_t *len);
+
+/* Writes the masked form of a secret, "sk-t…(7)": at most its first four
+ * bytes, an ellipsis and its length. Never more of the secret. */
+void fm_mask_secret(const char *secret, char *out, size_t outlen);
+/* Masks an Authorization value: "Bearer sk-t…(7)"; other schemes keep
+ * their scheme word, the rest is masked. */
+void fm_mask_authorization(const char *value, char *out, size_t outlen);
+
+long long fm_mono_ms(void);
+long long fm_wall_ms(void);
+
+/* splitmix64: the PRNG behind garbage bytes (state advanced in place). */
+unsigned long long fm_splitmix64(unsigned long long *state);
+
+/* 1 when the n bytes are valid UTF-8 without NUL. */
+int fm_utf8_valid(const unsigned char *s, size_t n);
+
+/* Case-insensitive equality of ASCII strings. */
+int fm_strieq(const char *a, const char *b);
+
+#endif

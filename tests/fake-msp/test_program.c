@@ -1,0 +1,257 @@
+/* The fake-msp program: ready line, port file, a request, SIGTERM, --help,
+ * bad flags. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fm_testkit.h"
+
+static const char *program(void)
+{
+    static char path[1024];
+    const char *dir = getenv("MSP_BIN_DIR");
+
+    cr_assert_not_null(dir, "MSP_BIN_DIR unset (run through ctest)");
+    snprintf(path, sizeof path, "%s/fake-msp", dir);
+    return path;
+}
+
+typedef struct child {
+    pid_t pid;
+    FILE *out;   /* its stdout */
+} child;
+
+static child spawn(char *const argv[], int devnull_err)
+{
+    int p[2];
+    child c;
+
+    cr_assert_eq(pipe(p), 0);
+    c.pid = fork();
+    cr_assert_geq(c.pid, 0);
+    if (c.pid == 0) {
+        dup2(p[1], 1);
+        if (devnull_err)
+            freopen("/dev/null", "w", stderr);
+        close(p[0]);
+        close(p[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    c.out = fdopen(p[0], "r");
+    return c;
+}
+
+static int wait_exit(pid_t pid)
+{
+    int st;
+
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "did not exit normally");
+    return WEXITSTATUS(st);
+}
+
+Test(program, serves_until_sigterm_then_exits_zero, .timeout = 20)
+{
+    char dir[] = "/tmp/fm-prog-XXXXXX", port_file[128], line[256], url[128], pbuf[16];
+    char *argv[] = {(char *)program(), "--port", "0", "--port-file", port_file, "-q",
+                    "--seed", "5", NULL};
+    unsigned port = 0;
+    child c;
+    FILE *pf;
+    http_res r;
+    long long t0;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(port_file, sizeof port_file, "%s/port", dir);
+    c = spawn(argv, 1);
+    cr_assert_not_null(fgets(line, sizeof line, c.out), "no ready line");
+    cr_assert_eq(sscanf(line, "fake-msp listening on http://127.0.0.1:%u\n", &port), 1, "%s", line);
+    pf = fopen(port_file, "r");
+    cr_assert_not_null(pf, "the port file is written before the ready line");
+    cr_assert_not_null(fgets(pbuf, sizeof pbuf, pf));
+    fclose(pf);
+    cr_assert_eq((unsigned)atoi(pbuf), port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
+    tk_http("GET", url, NULL, NULL, 0, 0, &r);
+    cr_assert_eq(r.status, 200);
+    tk_free(&r);
+    t0 = tk_now_ms();
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    cr_assert_lt(tk_now_ms() - t0, 1000);
+    fclose(c.out);
+    unlink(port_file);
+    rmdir(dir);
+}
+
+Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = 20)
+{
+    char *argv[] = {(char *)program(), "--port", "0", "--key", "sk-secret-two=tenant-x", NULL};
+    char line[256], url[128];
+    unsigned port;
+    child c;
+    http_res r;
+    int p[2], st;
+    pid_t pid;
+    FILE *err;
+    char all[4096] = "";
+
+    cr_assert_eq(pipe(p), 0);
+    pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 2);
+        close(p[0]);
+        close(p[1]);
+        c = spawn(argv, 0);
+        if (!fgets(line, sizeof line, c.out) ||
+            sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port) != 1)
+            _exit(3);
+        snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
+        {
+            const char *h[] = {"Authorization: Bearer sk-secret-two", NULL};
+            snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
+            tk_http("GET", url, h, NULL, 0, 0, &r);
+        }
+        kill(c.pid, SIGINT);
+        _exit(wait_exit(c.pid));
+    }
+    close(p[1]);
+    err = fdopen(p[0], "r");
+    while (fgets(line, sizeof line, err))
+        strncat(all, line, sizeof all - strlen(all) - 1);
+    fclose(err);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert_eq(WEXITSTATUS(st), 0, "%s", all);
+    cr_assert(strstr(all, "fake-msp: seed "), "%s", all);
+    cr_assert(strstr(all, "GET /health 200 auth=Bearer sk-s\xe2\x80\xa6(13)"), "%s", all);
+    cr_assert_null(strstr(all, "sk-secret-two"), "%s", all);
+}
+
+Test(program, help_prints_usage_and_exits_zero, .timeout = 10)
+{
+    char *argv[] = {(char *)program(), "--help", NULL};
+    char line[256];
+    int saw_usage = 0, saw_strict = 0;
+    child c = spawn(argv, 1);
+
+    while (fgets(line, sizeof line, c.out)) {
+        saw_usage |= strncmp(line, "Usage: fake-msp", 15) == 0;
+        saw_strict |= strstr(line, "--strict") != NULL;
+    }
+    fclose(c.out);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    cr_assert(saw_usage && saw_strict);
+}
+
+Test(program, bad_flags_exit_64, .timeout = 10)
+{
+    static const char *cases[][3] = {
+        {"--bogus", NULL, NULL},       {"--port", "70000", NULL}, {"--port", "x", NULL},
+        {"--rate-limit", "0", NULL},   {"--max-body", "-1", NULL}, {"--journal-max", "0", NULL},
+        {"--key", "nokey", NULL},      {"--tls-cert", "a.pem", NULL}, {"--seed", "x", NULL},
+        {"--idem-capacity", "0", NULL}, {"--idem-ttl-ms", "0", NULL}, {"extra", NULL, NULL},
+        {"--port", NULL, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {(char *)program(), (char *)cases[i][0], (char *)cases[i][1], NULL};
+        child c = spawn(argv, 1);
+        fclose(c.out);
+        cr_assert_eq(wait_exit(c.pid), 64, "case %zu (%s)", i, cases[i][0]);
+    }
+}
+
+Test(program, a_start_failure_exits_one, .timeout = 10)
+{
+    char *argv[] = {(char *)program(), "--port", "0", "--fixture", "/nonexistent/x.json", NULL};
+    child c = spawn(argv, 1);
+    char line[256];
+
+    cr_assert_null(fgets(line, sizeof line, c.out), "no ready line on failure");
+    fclose(c.out);
+    cr_assert_eq(wait_exit(c.pid), 1);
+}
+
+Test(program, all_value_flags_are_accepted, .timeout = 20)
+{
+    char dir[] = "/tmp/fm-flags-XXXXXX";
+    char *argv[] = {(char *)program(), "--host", "127.0.0.1", "--port", "0", "--contracts", dir,
+                    "--tenant", "tenant-x", "--strict", "--rate-limit", "100", "--max-body", "2048",
+                    "--journal-max", "10", "--idem-capacity", "10", "--idem-ttl-ms", "1000",
+                    "--seed", "9", "--key", "k=tenant-x", "-q", NULL};
+    char line[256];
+    child c;
+
+    cr_assert_not_null(mkdtemp(dir));
+    c = spawn(argv, 1);
+    cr_assert_not_null(fgets(line, sizeof line, c.out));
+    cr_assert(strncmp(line, "fake-msp listening on http://127.0.0.1:", 39) == 0, "%s", line);
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    fclose(c.out);
+    rmdir(dir);
+}
+
+Test(program, sigterm_stops_within_a_second_while_a_client_hangs, .timeout = 20)
+{
+    char dir[] = "/tmp/fm-hang-XXXXXX", file[128], line[256], url[128];
+    char *argv[] = {(char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
+    static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+                              "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
+    long long deadline, t0;
+    unsigned port;
+    child c;
+    FILE *f;
+    int fd;
+    http_res r;
+    struct sockaddr_in a;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/hang.json", dir);
+    f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fputs(tk_fixture_json("hang", "hang-1",
+                          "\"response\":{\"status\":200,\"fault\":{\"kind\":\"hang\"}}"), f);
+    fclose(f);
+    c = spawn(argv, 1);
+    cr_assert_not_null(fgets(line, sizeof line, c.out));
+    cr_assert_eq(sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1, "%s", line);
+
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    /* the entry is journalled once the hang has begun */
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/__admin/requests", port);
+    deadline = tk_now_ms() + 3000;
+    for (;;) {
+        int seen;
+        tk_http("GET", url, NULL, NULL, 0, 0, &r);
+        seen = strstr(r.body, "hang-1") != NULL;
+        tk_free(&r);
+        if (seen)
+            break;
+        cr_assert_lt(tk_now_ms(), deadline, "the request never arrived");
+    }
+    t0 = tk_now_ms();
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    cr_assert_lt(tk_now_ms() - t0, 1000);
+    close(fd);
+    fclose(c.out);
+    unlink(file);
+    rmdir(dir);
+}

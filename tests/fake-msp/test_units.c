@@ -1,0 +1,145 @@
+/* Unit tests of the fake's internal modules (fake-msp/src): buffers,
+ * escaping, masking, UTF-8, the idempotency store, the rate limiter. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idem.h"
+#include "journal.h"
+#include "ratelimit.h"
+#include "util.h"
+
+Test(units, json_strings_escape_quotes_controls_and_null, .timeout = 5)
+{
+    fm_buf b = {0};
+    char *s;
+
+    fm_buf_json_str(&b, "a\"b\\c\n\r\t\x01", 9);
+    fm_buf_adds(&b, " ");
+    fm_buf_json_str(&b, NULL, 0);
+    s = fm_buf_take(&b, NULL);
+    cr_assert_str_eq(s, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\" null");
+    free(s);
+}
+
+Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout = 5)
+{
+    fm_buf b = {0};
+    char big[600];
+    size_t len;
+    char *s;
+
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    fm_buf_addf(&b, "<%s>", big);
+    s = fm_buf_take(&b, &len);
+    cr_assert_eq(len, sizeof big + 1);
+    free(s);
+
+    memset(&b, 0, sizeof b);
+    b.cap_max = 8;
+    fm_buf_adds(&b, "12345");
+    fm_buf_adds(&b, "6789");
+    cr_assert(b.failed);
+    cr_assert_null(fm_buf_take(&b, &len));
+
+    memset(&b, 0, sizeof b);
+    s = fm_buf_take(&b, &len);
+    cr_assert_str_eq(s, "");
+    cr_assert_eq(len, 0);
+    free(s);
+}
+
+Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = 5)
+{
+    char out[64];
+
+    fm_mask_secret("sk-test", out, sizeof out);
+    cr_assert_str_eq(out, "sk-t\xe2\x80\xa6(7)");
+    fm_mask_secret("abc", out, sizeof out);
+    cr_assert_str_eq(out, "\xe2\x80\xa6(3)");
+    fm_mask_secret("a-very-long-secret-key", out, sizeof out);
+    cr_assert_str_eq(out, "a-ve\xe2\x80\xa6(22)");
+    fm_mask_authorization("Bearer sk-test", out, sizeof out);
+    cr_assert_str_eq(out, "Bearer sk-t\xe2\x80\xa6(7)");
+    fm_mask_authorization("sk-test-no-scheme", out, sizeof out);
+    cr_assert_str_eq(out, "sk-t\xe2\x80\xa6(17)");
+}
+
+Test(units, utf8_validation_refuses_bad_sequences, .timeout = 5)
+{
+    cr_assert(fm_utf8_valid((const unsigned char *)"plain", 5));
+    cr_assert(fm_utf8_valid((const unsigned char *)"\xc3\xa9\xe2\x80\xa6\xf0\x9f\x98\x80", 9));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"a\0b", 3));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xff", 1));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xc3", 1));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xc3\x28", 2));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xc0\x80", 2));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xed\xa0\x80", 3));
+    cr_assert_not(fm_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80", 4));
+}
+
+Test(units, idem_store_tells_new_replay_conflict_and_in_flight, .timeout = 5)
+{
+    idem_store *s = idem_new(4, 1000);
+    char *body = NULL;
+    size_t len = 0;
+    int status = 0;
+
+    cr_assert_eq(idem_begin(s, "k", "fp", 2, 0, &status, &body, &len), IDEM_NEW);
+    cr_assert_eq(idem_begin(s, "k", "fp", 2, 1, &status, &body, &len), IDEM_IN_FLIGHT);
+    cr_assert_eq(idem_begin(s, "k", "other", 5, 1, &status, &body, &len), IDEM_CONFLICT);
+    idem_finish(s, "k", 201, "{}", 2);
+    idem_finish(s, "gone", 200, "{}", 2);
+    cr_assert_eq(idem_begin(s, "k", "fp", 2, 2, &status, &body, &len), IDEM_REPLAY);
+    cr_assert_eq(status, 201);
+    cr_assert_str_eq(body, "{}");
+    free(body);
+    cr_assert_eq(idem_count(s), 1);
+    cr_assert_eq(idem_begin(s, "k", "fp", 2, 5000, &status, &body, &len), IDEM_NEW, "expired");
+    idem_clear(s);
+    cr_assert_eq(idem_count(s), 0);
+    idem_free(s);
+    idem_free(NULL);
+}
+
+Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = 5)
+{
+    ratelimit *rl = ratelimit_new(1);
+    long retry = 0;
+    char name[16];
+    int i;
+
+    cr_assert(ratelimit_take(rl, "t", 0, &retry));
+    cr_assert_not(ratelimit_take(rl, "t", 30000, &retry));
+    cr_assert_eq(retry, 30);
+    cr_assert(ratelimit_take(rl, "t", 60000, &retry));
+    for (i = 0; i < 70; i++) {
+        snprintf(name, sizeof name, "tenant-%d", i);
+        ratelimit_take(rl, name, 0, &retry);
+    }
+    ratelimit_free(rl);
+    ratelimit_free(NULL);
+}
+
+Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = 5)
+{
+    journal *j = journal_new(4);
+    mspf_header h = {"Authorization", "Bearer secret-token"};
+    fm_buf b = {0};
+    char *s;
+
+    journal_append(j, "POST", "/a", &h, 1, (const unsigned char *)"\xff", 1, NULL, 0, NULL, 0);
+    journal_append(j, "POST", "/b", NULL, 0, (const unsigned char *)"\xff\xfe", 2, "fx", 200,
+                   NULL, 0);
+    journal_to_json(j, &b);
+    s = fm_buf_take(&b, NULL);
+    cr_assert(strstr(s, "\"body_base64\":\"/w==\""), "%s", s);
+    cr_assert(strstr(s, "\"body_base64\":\"//4=\""), "%s", s);
+    cr_assert(strstr(s, "\"fixture\":\"fx\""), "%s", s);
+    cr_assert_null(strstr(s, "secret-token"), "%s", s);
+    free(s);
+    journal_free(j);
+    journal_free(NULL);
+}
