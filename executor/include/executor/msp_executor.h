@@ -78,6 +78,9 @@ typedef struct msp_config {
     int insecure_skip_verify;      /* 0 (default): TLS peer and host are verified */
     msp_log_fn log;                /* optional; NULL: silent */
     void *log_user;                /* passed to log */
+    int capture_body;              /* 1: keep the raw response body in msp_result.body
+                                    * (the provider check needs it); default 0.
+                                    * Only for rows 6..14 (a body read whole). */
 } msp_config;
 
 /* Fills *cfg with the defaults (all strings NULL, timeout 30000 ms). */
@@ -107,6 +110,9 @@ typedef struct msp_result {
     int row;         /* the row of the exit table that decided it (1..14) */
     int http_status; /* status received, 0 when none */
     long long elapsed_ms;
+    char *body;      /* raw response body when msp_config.capture_body, else NULL;
+                      * NUL-terminated, freed by msp_result_free() */
+    size_t body_len;
 } msp_result;
 
 /* Releases the buffers inside *r (not r itself) and zeroes it. NULL-safe. */
@@ -128,13 +134,21 @@ void msp_executor_free(msp_executor *ex);
 /* Runs one call. Always fills *res (the exit table covers every outcome,
  * including a refused context) and returns 0; returns MSP_ERR_ARG for NULL
  * arguments and MSP_ERR_NOMEM when the result itself cannot be allocated,
- * leaving *res untouched. Thread-safe. Free *res with msp_result_free(). */
+ * leaving *res untouched. Thread-safe. Free *res with msp_result_free().
+ * Row 2 refuses, before any byte is sent: an empty or NULL command_id or
+ * tool, a tool or correlation_id over 256 bytes, an empty correlation_id,
+ * a control byte (< 0x20 or 0x7f) in command_id or correlation_id, and
+ * params_json that is not a JSON object. (The API key is checked for
+ * control bytes once, by msp_executor_new.) Should a server echo the key
+ * back, it is overwritten with '*' in res->err and in the log line. */
 int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
                          msp_result *res);
 
 /* The pure mapping of rows 6..14: an HTTP status and the complete body of a
- * response to a result. No I/O. Returns 0 and fills *res, or MSP_ERR_NOMEM
- * leaving *res untouched. Free *res with msp_result_free(). */
+ * response to a result (body need not be NUL-terminated; NULL with length
+ * 0 is an empty body). No I/O; res->body stays NULL. Returns 0 and fills
+ * *res, MSP_ERR_ARG for a NULL res or NULL body with a length, or
+ * MSP_ERR_NOMEM leaving *res untouched. Free *res with msp_result_free(). */
 int msp_map_response(long status, const char *body, size_t body_len,
                      msp_result *res);
 
@@ -156,8 +170,9 @@ const msp_exit_row *msp_exit_table(void);
  * Reads BSM_USE_MSP_EXECUTOR, BSM_MSP_BASE_URL, BSM_MSP_API_KEY,
  * BSM_MSP_TENANT_ID and BSM_MSP_AUTH_MODE through getenv_fn (pass NULL for
  * getenv(3); tests pass their own). Returns:
- *   1  requested: *cfg is filled (strings point into the environment, valid
- *      while it is unchanged); the caller may still adjust timeouts etc.
+ *   1  requested: *cfg is reset with msp_config_init() and filled (strings
+ *      point into the environment, valid while it is unchanged); set log,
+ *      timeouts etc. afterwards. An empty BSM_MSP_AUTH_MODE counts as unset.
  *   0  not requested (BSM_USE_MSP_EXECUTOR unset or not "1"); *cfg untouched
  *   MSP_ERR_CONFIG  requested but incomplete: errbuf holds exactly the
  *      spec's text, e.g. "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_BASE_URL unset",
@@ -184,8 +199,10 @@ void msp_context_doc_free(msp_context_doc *doc);
  * frees with free(), or NULL on ENOMEM. */
 char *msp_result_to_json(const msp_result *r);
 
-/* Writes a masked form of a secret for logs: "sk-t…(7)" (first 4 bytes at
- * most, then the length). Never writes more than errlen-1 bytes. */
+/* Writes a masked form of a secret for logs: "sk-t…(7)" — the first 4
+ * bytes for a secret of 7 bytes or more, at most half of a shorter one
+ * (control bytes shown as '?'), then the length. Never writes more than
+ * buflen-1 bytes; NULL secret masks as "…(0)". */
 void msp_mask_secret(const char *secret, char *buf, size_t buflen);
 
 #ifdef __cplusplus

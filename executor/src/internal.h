@@ -1,0 +1,66 @@
+/*
+ * internal.h — helpers shared by the executor's sources (not installed).
+ *
+ * Library-internal names start with Msp_; statics are bare.
+ */
+#ifndef MSP_EXECUTOR_INTERNAL_H
+#define MSP_EXECUTOR_INTERNAL_H
+
+#include <stddef.h>
+
+#include "executor/msp_executor.h"
+
+/* A growable byte buffer, always NUL-terminated once it holds anything
+ * (the terminator is not counted in len). Zero-initialise to start. */
+typedef struct msp_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} msp_buf;
+
+/* Appends n bytes, growing geometrically but never past limit bytes of
+ * content. Returns 0, or -1 when out of memory or over limit (the buffer
+ * is left unchanged). */
+int Msp_buf_append(msp_buf *b, const void *p, size_t n, size_t limit);
+
+/* Appends s[0..n) as a JSON string literal, quotes included. Control bytes
+ * and NUL are escaped; bytes that are not valid UTF-8 become \ufffd, so the
+ * output is always valid JSON. Returns 0 or -1 (ENOMEM / over limit). */
+int Msp_buf_append_json_string(msp_buf *b, const char *s, size_t n,
+                               size_t limit);
+
+/* Releases the buffer's memory and zeroes it. */
+void Msp_buf_free(msp_buf *b);
+
+/* A borrowed byte span. */
+typedef struct msp_span {
+    const char *p;
+    size_t n;
+} msp_span;
+
+/* Fills *res for table row `row`: exit_code is the table's (or `exit_code`
+ * for row 6), out is copied, err is the row's stderr prefix followed by the
+ * parts. Returns 0 or MSP_ERR_NOMEM (leaving *res untouched). */
+int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
+                    size_t out_len, const msp_span *parts, size_t nparts);
+
+/* msp_map_response that also reports error.code (when the body had one)
+ * into code (NUL-terminated, truncated to codelen; may be NULL). */
+int Msp_map_response(long status, const char *body, size_t body_len,
+                     msp_result *res, char *code, size_t codelen);
+
+/* Row 2 checks: writes why the context cannot go on the wire, naming the
+ * field, and returns -1; or returns 0 when it can. */
+int Msp_context_check(const msp_context *ctx, char *why, size_t whylen);
+
+/* 1 when s[0..n) holds a byte < 0x20 or 0x7f. */
+int Msp_has_control_byte(const char *s, size_t n);
+
+/* Overwrites every occurrence of secret inside s[0..n) with '*'. */
+void Msp_redact(char *s, size_t n, const char *secret, size_t secret_len);
+
+/* Writes msg (NUL-terminated, truncated) into errbuf when errbuf is set. */
+void Msp_set_error(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* MSP_EXECUTOR_INTERNAL_H */

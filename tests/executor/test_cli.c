@@ -1,0 +1,340 @@
+/*
+ * test_cli.c — msp-exec, checked from outside: spawned from MSP_BIN_DIR
+ * against the scriptable test server.
+ */
+#include <criterion/criterion.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "spawn.h"
+#include "test_server.h"
+
+static ts_server *srv;
+static char exe[512];
+static char url_env[128];
+static char keyfile[64];
+
+static void start(void)
+{
+    const char *bin = getenv("MSP_BIN_DIR");
+    cr_assert_not_null(bin, "MSP_BIN_DIR must point at build/bin");
+    snprintf(exe, sizeof exe, "%s/msp-exec", bin);
+    srv = ts_start();
+    cr_assert_not_null(srv);
+    snprintf(url_env, sizeof url_env, "BSM_MSP_BASE_URL=%s", ts_url(srv));
+    snprintf(keyfile, sizeof keyfile, "/tmp/msp-exec-key-XXXXXX");
+    int fd = mkstemp(keyfile);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, TEST_KEY "\n", sizeof TEST_KEY), (ssize_t)sizeof TEST_KEY);
+    close(fd);
+}
+
+static void stop(void)
+{
+    ts_stop(srv);
+    unlink(keyfile);
+}
+
+/* Generous: under valgrind every spawned msp-exec is traced too. */
+TestSuite(cli, .init = start, .fini = stop, .timeout = 90);
+
+/* Runs msp-exec with args (NULL-terminated) and env (NULL-terminated). */
+static spawn_result run_env(const char *const *env, const char *in, const char *const *args)
+{
+    const char *argv[32] = {exe};
+    size_t n = 1;
+    while (args[n - 1] && n < 31) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    spawn_result r;
+    cr_assert_eq(spawn_run(argv, env, in, in ? strlen(in) : 0, 10000, &r), 0);
+    cr_assert_not(r.timed_out);
+    return r;
+}
+
+#define RUN(...) run_env(default_env(), NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+static const char *const *default_env(void)
+{
+    static const char *env[4];
+    env[0] = url_env;
+    env[1] = "BSM_MSP_API_KEY=" TEST_KEY;
+    env[2] = "BSM_MSP_TENANT_ID=tenant-a";
+    env[3] = NULL;
+    return env;
+}
+
+static void expect_usage(spawn_result r, const char *want)
+{
+    cr_expect_eq(r.status, 64, "status %d, stderr %s", r.status, r.err);
+    cr_expect(starts_with(r.err, "msp-exec: "), "%s", r.err);
+    cr_expect(strstr(r.err, want) != NULL, "\"%s\" lacks \"%s\"", r.err, want);
+    cr_expect_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "one line: %s", r.err);
+    cr_expect_str_eq(r.out, "");
+    spawn_result_free(&r);
+}
+
+Test(cli, help_prints_the_manual_and_exits_0)
+{
+    spawn_result r = RUN("--help");
+    cr_expect_eq(r.status, 0);
+    const char *sections[] = {"SYNOPSIS", "OPTIONS", "ENVIRONMENT", "EXIT STATUS",
+                              "--api-key-file", "BSM_USE_MSP_EXECUTOR", "126"};
+    for (size_t i = 0; i < 7; i++)
+        cr_expect(strstr(r.out, sections[i]) != NULL, "missing %s", sections[i]);
+    cr_expect_eq(ts_connections(srv), 0);
+    spawn_result_free(&r);
+}
+
+Test(cli, success_writes_stdout_and_stderr_verbatim)
+{
+    ts_push_response(srv, 200, "{\"exit_code\":3,\"stdout\":\"out\\n\",\"stderr\":\"err\"}");
+    spawn_result r = RUN("--tool", "msp.agent_health");
+    cr_expect_eq(r.status, 3);
+    cr_expect_str_eq(r.out, "out\n");
+    cr_expect_str_eq(r.err, "err");
+    spawn_result_free(&r);
+}
+
+Test(cli, defaults_fill_command_id_params_and_deadline)
+{
+    spawn_result r = RUN("--tool", "msp.agent_health");
+    cr_expect_eq(r.status, 0);
+    cr_assert_eq(ts_request_count(srv), 1);
+    const ts_request *req = ts_request_at(srv, 0);
+    char id[128], idem[128];
+    cr_assert(ts_header(req, "X-Brainstorm-Command-Id", id, sizeof id));
+    cr_assert(ts_header(req, "Idempotency-Key", idem, sizeof idem));
+    cr_expect_str_eq(id, idem);
+    regex_t re;
+    regcomp(&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+            REG_EXTENDED | REG_NOSUB);
+    cr_expect_eq(regexec(&re, id, 0, NULL, 0), 0, "not a UUIDv4: %s", id);
+    regfree(&re);
+    cr_expect_str_eq(req->body, "{\"tool\":\"msp.agent_health\",\"params\":{},\"simulate\":false}");
+    cr_expect_not(ts_header(req, "X-Correlation-Id", id, sizeof id));
+    spawn_result_free(&r);
+}
+
+Test(cli, flags_set_every_context_field)
+{
+    spawn_result r = RUN("--tool", "msp.process_kill", "--params", "{\"pid\":42}", "--command-id",
+                         "cmd-1", "--correlation-id", "corr-9", "--deadline-ms", "5000");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(ts_request_count(srv), 1);
+    const ts_request *req = ts_request_at(srv, 0);
+    char v[64];
+    cr_expect(ts_header(req, "X-Brainstorm-Command-Id", v, sizeof v));
+    cr_expect_str_eq(v, "cmd-1");
+    cr_expect(ts_header(req, "X-Correlation-Id", v, sizeof v));
+    cr_expect_str_eq(v, "corr-9");
+    cr_expect_str_eq(req->body, "{\"tool\":\"msp.process_kill\",\"params\":{\"pid\":42},"
+                                "\"simulate\":false}");
+    spawn_result_free(&r);
+}
+
+Test(cli, json_prints_the_whole_result)
+{
+    ts_push_response(srv, 403, "{\"error\":{\"code\":\"FORBIDDEN\",\"message\":\"no\"}}");
+    spawn_result r = RUN("--tool", "t", "--json");
+    cr_expect_eq(r.status, 126);
+    cr_expect_str_eq(r.out, "{\"exit_code\":126,\"stdout\":\"\",\"stderr\":\"msp-executor: auth "
+                            "error (403 FORBIDDEN): no\"}\n");
+    cr_expect_str_eq(r.err, "");
+    spawn_result_free(&r);
+}
+
+Test(cli, exit_status_is_the_exit_code_masked_to_a_byte)
+{
+    static const int codes[][2] = {{300, 44}, {-1, 255}, {256, 0}, {1, 1}};
+    for (size_t i = 0; i < 4; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"exit_code\":%d}", codes[i][0]);
+        ts_push_response(srv, 200, body);
+        spawn_result r = RUN("--tool", "t");
+        cr_expect_eq(r.status, codes[i][1], "exit_code %d", codes[i][0]);
+        spawn_result_free(&r);
+    }
+}
+
+Test(cli, expired_deadline_exits_124_without_sending)
+{
+    spawn_result r = RUN("--tool", "t", "--deadline-ms", "0");
+    cr_expect_eq(r.status, 124);
+    cr_expect_str_eq(r.err, "msp-executor: deadline expired (0ms)");
+    cr_expect_eq(ts_connections(srv), 0);
+    spawn_result_free(&r);
+}
+
+Test(cli, malformed_command_lines_exit_64)
+{
+    expect_usage(RUN("--tool", "t", "--bogus"), "unknown option --bogus");
+    expect_usage(RUN("--tool"), "option --tool needs a value");
+    expect_usage(RUN("--tool", "t", "extra"), "unexpected argument \"extra\"");
+    expect_usage(RUN("--json"), "one of --context or --tool is required");
+    expect_usage(RUN("--context", "-", "--tool", "t"), "--context excludes --tool");
+    cr_expect_eq(ts_connections(srv), 0);
+}
+
+Test(cli, bad_option_values_exit_64)
+{
+    expect_usage(RUN("--tool", "t", "--timeout-ms", "abc"), "--timeout-ms must be an integer");
+    expect_usage(RUN("--tool", "t", "--deadline-ms", "5s"), "--deadline-ms must be an integer");
+    expect_usage(RUN("--tool", "t", "--auth-mode", "oauth"),
+                 "--auth-mode must be service_key or jwt (got \"oauth\")");
+    expect_usage(RUN("--tool", "t", "--api-key-file", "/nonexistent"),
+                 "cannot read --api-key-file /nonexistent");
+    expect_usage(RUN("--context", "/nonexistent"), "cannot read --context /nonexistent");
+    expect_usage(RUN("--tool", "t", "--timeout-ms", "0"), "must be a positive finite number");
+    expect_usage(RUN("--tool", "t", "--ca-file", "/nonexistent/ca.pem"),
+                 "ca_file is not a readable file");
+    expect_usage(RUN("--tool", "t", "--base-url", "ftp://x"),
+                 "base_url must be an http:// or https:// URL");
+    cr_expect_eq(ts_connections(srv), 0);
+}
+
+Test(cli, missing_configuration_exits_64)
+{
+    const char *no_url[] = {"BSM_MSP_API_KEY=k", NULL};
+    expect_usage(run_env(no_url, NULL, (const char *const[]){"--tool", "t", NULL}),
+                 "no base URL (use --base-url or BSM_MSP_BASE_URL)");
+    const char *no_key[] = {url_env, NULL};
+    expect_usage(run_env(no_key, NULL, (const char *const[]){"--tool", "t", NULL}),
+                 "no API key (use --api-key-file or BSM_MSP_API_KEY)");
+    const char *bad_mode[] = {url_env, "BSM_MSP_API_KEY=k", "BSM_MSP_AUTH_MODE=x", NULL};
+    expect_usage(run_env(bad_mode, NULL, (const char *const[]){"--tool", "t", NULL}),
+                 "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"x\")");
+}
+
+Test(cli, key_file_and_flags_override_the_environment)
+{
+    const char *env[] = {"BSM_MSP_BASE_URL=http://127.0.0.1:1", "BSM_MSP_API_KEY=wrong",
+                         "BSM_MSP_AUTH_MODE=jwt", NULL};
+    spawn_result r = run_env(env, NULL,
+                             (const char *const[]){"--base-url", ts_url(srv), "--api-key-file",
+                                                   keyfile, "--auth-mode", "service_key",
+                                                   "--tenant-id", "t2", "--tool", "t", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(ts_request_count(srv), 1);
+    char v[128];
+    cr_expect(ts_header(ts_request_at(srv, 0), "Authorization", v, sizeof v));
+    cr_expect_str_eq(v, "Bearer " TEST_KEY, "trailing newline stripped");
+    spawn_result_free(&r);
+}
+
+Test(cli, verbose_logs_with_the_key_masked)
+{
+    spawn_result r = RUN("--tool", "t", "-v", "--api-key-file", keyfile, "--command-id", "c-7");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.err, "key=sk-t\xe2\x80\xa6(19)") != NULL, "%s", r.err);
+    cr_expect(strstr(r.err, "[msp-executor] command c-7 \xe2\x86\x92 200 (") != NULL, "%s",
+              r.err);
+    cr_expect(strstr(r.err, TEST_KEY) == NULL, "key leaked: %s", r.err);
+    cr_expect(strstr(r.out, TEST_KEY) == NULL);
+    spawn_result_free(&r);
+}
+
+Test(cli, from_env_requires_the_gate)
+{
+    expect_usage(RUN("--from-env", "--tool", "t"),
+                 "--from-env given but BSM_USE_MSP_EXECUTOR is not 1");
+}
+
+Test(cli, from_env_prints_the_wiring_errors_verbatim)
+{
+    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=k", NULL};
+    expect_usage(run_env(env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL}),
+                 "msp-exec: BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_TENANT_ID unset");
+    const char *mode[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=k",
+                          "BSM_MSP_TENANT_ID=t", "BSM_MSP_AUTH_MODE=basic", NULL};
+    expect_usage(run_env(mode, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL}),
+                 "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"basic\")");
+}
+
+Test(cli, from_env_runs_the_call)
+{
+    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=" TEST_KEY,
+                         "BSM_MSP_TENANT_ID=t", NULL};
+    spawn_result r = run_env(env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, "ok");
+    cr_expect_eq(ts_request_count(srv), 1);
+    spawn_result_free(&r);
+}
+
+static const char context_json[] =
+    "{\"command_id\":\"ctx-1\",\"tool\":\"msp.list_devices\",\"params\":{\"q\":\"x\"},"
+    "\"deadline_ms\":4000,\"correlation_id\":\"corr-ctx\"}";
+
+static void expect_context_request(void)
+{
+    cr_assert_eq(ts_request_count(srv), 1);
+    const ts_request *req = ts_request_at(srv, 0);
+    char v[64];
+    cr_expect(ts_header(req, "Idempotency-Key", v, sizeof v));
+    cr_expect_str_eq(v, "ctx-1");
+    cr_expect(ts_header(req, "X-Correlation-Id", v, sizeof v));
+    cr_expect_str_eq(v, "corr-ctx");
+    cr_expect_str_eq(req->body,
+                     "{\"tool\":\"msp.list_devices\",\"params\":{\"q\":\"x\"},\"simulate\":false}");
+}
+
+Test(cli, context_from_a_file)
+{
+    char path[] = "/tmp/msp-exec-ctx-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, context_json, sizeof context_json - 1),
+                 (ssize_t)sizeof context_json - 1);
+    close(fd);
+    spawn_result r = RUN("--context", path);
+    unlink(path);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    expect_context_request();
+    spawn_result_free(&r);
+}
+
+Test(cli, context_from_stdin)
+{
+    spawn_result r =
+        run_env(default_env(), context_json, (const char *const[]){"--context", "-", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    expect_context_request();
+    spawn_result_free(&r);
+}
+
+Test(cli, invalid_context_document_exits_64)
+{
+    expect_usage(run_env(default_env(), "{\"tool\":\"t\"}",
+                         (const char *const[]){"--context", "-", NULL}),
+                 "context: \"command_id\" must be a string");
+}
+
+Test(cli, binary_body_reaches_stdout_intact)
+{
+    ts_action a = {TS_REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\na\0b\xff\n", 43, 0};
+    ts_push(srv, a);
+    spawn_result r = RUN("--tool", "t");
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(r.out_len, 5);
+    cr_expect_eq(memcmp(r.out, "a\0b\xff\n", 5), 0);
+    spawn_result_free(&r);
+}
+
+Test(cli, oversized_context_is_refused)
+{
+    char path[] = "/tmp/msp-exec-big-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(ftruncate(fd, (off_t)(17u << 20)), 0);
+    close(fd);
+    spawn_result r = RUN("--context", path);
+    unlink(path);
+    expect_usage(r, "over 16 MiB");
+}

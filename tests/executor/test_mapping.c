@@ -1,0 +1,268 @@
+/*
+ * test_mapping.c — the pure (status, body) → result mapping, rows 6..14,
+ * checked against the exit table it is driven by.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static msp_result map(long status, const char *body)
+{
+    msp_result r;
+    cr_assert_eq(msp_map_response(status, body, strlen(body), &r), MSP_OK);
+    return r;
+}
+
+static void expect(long status, const char *body, int row, int exit_code, const char *out,
+                   const char *err)
+{
+    msp_result r = map(status, body);
+    cr_expect_eq(r.row, row, "status %ld body %s: row %d", status, body, r.row);
+    cr_expect_eq(r.exit_code, exit_code, "status %ld body %s: exit %d", status, body,
+                 r.exit_code);
+    cr_expect_str_eq(r.out, out);
+    cr_expect_eq(r.out_len, strlen(out));
+    cr_expect_str_eq(r.err, err);
+    cr_expect_eq(r.err_len, strlen(err));
+    cr_expect_eq(r.http_status, (int)status);
+    msp_result_free(&r);
+}
+
+Test(mapping, table_has_fourteen_rows_in_order, .timeout = 5)
+{
+    const msp_exit_row *t = msp_exit_table();
+    for (int i = 0; i < MSP_EXIT_ROWS; i++) {
+        cr_expect_eq(t[i].row, i + 1);
+        cr_expect_not_null(t[i].what);
+        cr_expect_not_null(t[i].stderr_prefix);
+    }
+    cr_expect_eq(t[5].exit_code, -1, "row 6 is the tool's own code");
+}
+
+/* One response per row the mapping decides; each result must carry the
+ * row's exit code and start with the row's stderr prefix. */
+Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = 5)
+{
+    static const struct {
+        int row;
+        long status;
+        const char *body;
+    } cases[] = {
+        {6, 200, "{\"exit_code\":3,\"stdout\":\"o\",\"stderr\":\"e\"}"},
+        {7, 200, "{\"exit_code\":\"1\"}"},
+        {8, 200, "{\"success\":true}"},
+        {9, 200, "plain text"},
+        {10, 400, "{\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\",\"message\":\"m\"}}"},
+        {11, 401, "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"m\"}}"},
+        {12, 404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"m\"}}"},
+        {13, 503, "down"},
+        {14, 409, "{\"error\":{\"code\":\"CONFLICT\",\"message\":\"m\"}}"},
+    };
+    const msp_exit_row *t = msp_exit_table();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        msp_result r = map(cases[i].status, cases[i].body);
+        const msp_exit_row *row = &t[cases[i].row - 1];
+        cr_expect_eq(r.row, cases[i].row);
+        if (row->exit_code >= 0)
+            cr_expect_eq(r.exit_code, row->exit_code, "row %d", row->row);
+        cr_expect(starts_with(r.err, row->stderr_prefix), "row %d: %s", row->row, r.err);
+        msp_result_free(&r);
+    }
+}
+
+Test(mapping, row6_passes_tool_result_verbatim, .timeout = 5)
+{
+    expect(200, "{\"exit_code\":0,\"stdout\":\"hello\\n\",\"stderr\":\"warn\"}", 6, 0, "hello\n",
+           "warn");
+}
+
+Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = 5)
+{
+    expect(200, "{\"exit_code\":-1}", 6, -1, "", "");
+    expect(200, "{\"exit_code\":300}", 6, 300, "", "");
+    expect(200, "{\"exit_code\":2147483647}", 6, 2147483647, "", "");
+    expect(200, "{\"exit_code\":-2147483648}", 6, -2147483647 - 1, "", "");
+    expect(200, "{\"exit_code\":2.0}", 6, 2, "", "");
+}
+
+Test(mapping, row6_ignores_non_string_stdout_and_stderr, .timeout = 5)
+{
+    expect(200, "{\"exit_code\":1,\"stdout\":42,\"stderr\":null}", 6, 1, "", "");
+}
+
+Test(mapping, row7_exit_code_not_a_number, .timeout = 5)
+{
+    static const char pre[] =
+        "msp-executor: malformed 200 response: exit_code field present but not a finite number (got ";
+    char want[256];
+    const char *bad[] = {"\"1\"", "null", "true", "{}", "[1]"};
+    for (size_t i = 0; i < 5; i++) {
+        char body[64];
+        snprintf(body, sizeof body, "{\"exit_code\":%s}", bad[i]);
+        snprintf(want, sizeof want, "%s%s)", pre, bad[i]);
+        expect(200, body, 7, 124, "", want);
+    }
+}
+
+Test(mapping, row7_exit_code_not_an_integer, .timeout = 5)
+{
+    static const char pre[] =
+        "msp-executor: malformed 200 response: exit_code field present but not an integer (got ";
+    char want[256];
+    snprintf(want, sizeof want, "%s1.5)", pre);
+    expect(200, "{\"exit_code\":1.5}", 7, 124, "", want);
+    snprintf(want, sizeof want, "%s1000000000000)", pre);
+    expect(200, "{\"exit_code\":1e12}", 7, 124, "", want);
+    snprintf(want, sizeof want, "%s2147483648)", pre);
+    expect(200, "{\"exit_code\":2147483648}", 7, 124, "", want);
+}
+
+Test(mapping, row7_infinite_exit_code_is_not_finite, .timeout = 5)
+{
+    msp_result r = map(200, "{\"exit_code\":1e999}");
+    cr_expect_eq(r.row, 7);
+    cr_expect(strstr(r.err, "not a finite number") != NULL, "%s", r.err);
+    msp_result_free(&r);
+}
+
+Test(mapping, row8_reserialises_json_compactly, .timeout = 5)
+{
+    expect(200, "{ \"success\" : true,\n \"data\": {\"n\": [1, 2]} }\n", 8, 0,
+           "{\"success\":true,\"data\":{\"n\":[1,2]}}", "");
+    expect(200, "[1, 2]", 8, 0, "[1,2]", "");
+    expect(200, "\"text\"", 8, 0, "\"text\"", "");
+}
+
+Test(mapping, row8_empty_body_counts_as_empty_object, .timeout = 5)
+{
+    expect(200, "", 8, 0, "{}", "");
+}
+
+Test(mapping, row9_non_json_body_is_passed_raw, .timeout = 5)
+{
+    expect(200, "not json", 9, 0, "not json", "");
+    expect(200, "{\"a\":1} trailing", 9, 0, "{\"a\":1} trailing", "");
+}
+
+Test(mapping, row9_keeps_nul_bytes_in_a_raw_body, .timeout = 5)
+{
+    msp_result r;
+    cr_assert_eq(msp_map_response(200, "a\0b", 3, &r), MSP_OK);
+    cr_expect_eq(r.row, 9);
+    cr_expect_eq(r.out_len, 3);
+    cr_expect_eq(memcmp(r.out, "a\0b", 4), 0);
+    msp_result_free(&r);
+}
+
+Test(mapping, row10_idempotency_mismatch, .timeout = 5)
+{
+    expect(400,
+           "{\"success\":false,\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\","
+           "\"message\":\"Idempotency-Key must equal X-Brainstorm-Command-Id\"}}",
+           10, 124, "",
+           "msp-executor: header consistency violation: Idempotency-Key must equal "
+           "X-Brainstorm-Command-Id");
+}
+
+Test(mapping, row11_auth_errors_with_code_and_message, .timeout = 5)
+{
+    expect(403,
+           "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":"
+           "\"Authenticated tenant does not match request tenant\"},\"tool\":\"t\"}",
+           11, 126, "",
+           "msp-executor: auth error (403 TENANT_MISMATCH): Authenticated tenant does not "
+           "match request tenant");
+    expect(401, "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"Authentication required\"}}",
+           11, 126, "", "msp-executor: auth error (401 UNAUTHORIZED): Authentication required");
+}
+
+Test(mapping, row11_raw_body_when_not_the_error_shape, .timeout = 5)
+{
+    expect(401, "nope", 11, 126, "", "msp-executor: auth error (401): nope");
+    expect(403, "{\"error\":\"flat\"}", 11, 126, "",
+           "msp-executor: auth error (403): {\"error\":\"flat\"}");
+}
+
+Test(mapping, row11_code_without_message_uses_raw_body, .timeout = 5)
+{
+    expect(403, "{\"error\":{\"code\":\"FORBIDDEN\"}}", 11, 126, "",
+           "msp-executor: auth error (403 FORBIDDEN): {\"error\":{\"code\":\"FORBIDDEN\"}}");
+}
+
+Test(mapping, row12_tool_unknown, .timeout = 5)
+{
+    expect(404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: msp.x\"}}", 12,
+           127, "", "msp-executor: tool unknown (404 NOT_FOUND): Unknown tool: msp.x");
+    expect(404, "", 12, 127, "", "msp-executor: tool unknown (404): ");
+}
+
+Test(mapping, row13_server_error_shows_raw_body, .timeout = 5)
+{
+    expect(503, "Service Unavailable", 13, 125, "",
+           "msp-executor: server error (503): Service Unavailable");
+    expect(500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"boom\"}}", 13, 125, "",
+           "msp-executor: server error (500): {\"error\":{\"code\":\"INTERNAL\",\"message\":"
+           "\"boom\"}}");
+    expect(599, "x", 13, 125, "", "msp-executor: server error (599): x");
+}
+
+Test(mapping, row14_any_other_status, .timeout = 5)
+{
+    expect(302, "moved", 14, 1, "", "msp-executor: unexpected status (302): moved");
+    expect(400, "{\"error\":{\"code\":\"VALIDATION\",\"message\":\"Missing required parameter\"}}",
+           14, 1, "", "msp-executor: unexpected status (400 VALIDATION): Missing required parameter");
+    expect(429, "{\"error\":{\"code\":\"RATE_LIMITED\",\"message\":\"slow down\"}}", 14, 1, "",
+           "msp-executor: unexpected status (429 RATE_LIMITED): slow down");
+    expect(201, "{}", 14, 1, "", "msp-executor: unexpected status (201): {}");
+    expect(600, "x", 14, 1, "", "msp-executor: unexpected status (600): x");
+    expect(499, "x", 14, 1, "", "msp-executor: unexpected status (499): x");
+}
+
+Test(mapping, null_arguments_are_refused, .timeout = 5)
+{
+    msp_result r;
+    cr_expect_eq(msp_map_response(200, "x", 1, NULL), MSP_ERR_ARG);
+    cr_expect_eq(msp_map_response(200, NULL, 1, &r), MSP_ERR_ARG);
+    cr_assert_eq(msp_map_response(200, NULL, 0, &r), MSP_OK);
+    cr_expect_str_eq(r.out, "{}");
+    msp_result_free(&r);
+    msp_result_free(NULL);
+}
+
+Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = 5)
+{
+    msp_result r;
+    cr_assert_eq(msp_map_response(200, "q\"\\\n\t\r\x01\0\xc3\xa9\xff", 11, &r), MSP_OK);
+    char *json = msp_result_to_json(&r);
+    cr_assert_not_null(json);
+    cr_expect_str_eq(json, "{\"exit_code\":0,\"stdout\":\"q\\\"\\\\\\n\\t\\r\\u0001\\u0000"
+                           "\xc3\xa9\\ufffd\",\"stderr\":\"\"}");
+    free(json);
+    msp_result_free(&r);
+    cr_expect_null(msp_result_to_json(NULL));
+}
+
+Test(mapping, result_to_json_replaces_invalid_utf8, .timeout = 5)
+{
+    /* overlong, surrogate, truncated, out of range, valid 4-byte */
+    static const char body[] = "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x90\x80\x80|\xf0\x9f\x98\x80";
+    msp_result r;
+    cr_assert_eq(msp_map_response(200, body, sizeof body - 1, &r), MSP_OK);
+    char *json = msp_result_to_json(&r);
+    cr_expect_str_eq(json, "{\"exit_code\":0,\"stdout\":\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
+                           "\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\","
+                           "\"stderr\":\"\"}");
+    free(json);
+    msp_result_free(&r);
+}
+
+Test(mapping, result_to_json_of_an_empty_result, .timeout = 5)
+{
+    msp_result r = {0};
+    r.exit_code = -1;
+    char *json = msp_result_to_json(&r);
+    cr_expect_str_eq(json, "{\"exit_code\":-1,\"stdout\":\"\",\"stderr\":\"\"}");
+    free(json);
+}
