@@ -49,19 +49,27 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
     int ok;
     if(matcher_of(exp) == M_SAME_AS) {
         const char *other = find_header(req, exp->child->valuestring);
-        char want[600];
+        /* a header that must equal Authorization holds the API key: mask
+         * both sides of the difference */
+        int secret = strcasecmp(exp->child->valuestring, "Authorization") == 0;
+        char want[600], *shown, *g;
         if(value && other && strcmp(value, other) == 0)
             return 1;
-        snprintf(want, sizeof(want), "same as %.100s (%.400s)",
-                 exp->child->valuestring, other ? other : "(absent)");
+        shown = other && secret ? redact_bearer(other) : NULL;
+        snprintf(want, sizeof(want), "same as %.100s (%.400s)", exp->child->valuestring,
+                 !other ? "(absent)" : secret ? (shown ? shown : "\xE2\x80\xA6") : other);
+        free(shown);
         got = value ? cJSON_CreateString(value) : NULL;
-        {
-            char *g = json_text(got);
-            if(g)
-                diff_text(m, want, g);
-            free(g);
-        }
+        g = json_text(got);
         cJSON_Delete(got);
+        if(g && secret) {
+            char *rg = redact_bearer(g);
+            free(g);
+            g = rg;
+        }
+        if(g)
+            diff_text(m, want, g);
+        free(g);
         return 0;
     }
     got = value ? cJSON_CreateString(value) : NULL;

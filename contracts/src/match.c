@@ -100,7 +100,11 @@ char *redact_bearer(const char *s)
         pre = (size_t)(b - s) + 7;
     else /* no scheme: hide the whole (quoted) value */
         pre = s[0] == '"' ? 1 : 0;
-    while(s[pre + tok] && s[pre + tok] != '"' && s[pre + tok] != '\xE2')
+    /* the token ends at an unescaped quote or at cut_text's ellipsis; any
+     * other byte (a 0xE2 of some UTF-8 character included) is hidden */
+    while(s[pre + tok] &&
+          !(s[pre + tok] == '"' && (tok == 0 || s[pre + tok - 1] != '\\')) &&
+          strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
         tok++;
     shown = tok < 4 ? tok : 4;
     out = malloc(pre + shown + 40 + strlen(s + pre + tok));

@@ -410,3 +410,55 @@ Test(mspf_match, an_authorization_value_without_scheme_is_redacted_too)
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
+
+Test(mspf_match, a_header_that_must_equal_authorization_shows_it_masked)
+{
+    mspf_fixture *f = NULL;
+    mspf_error err;
+    mspf_header h[6];
+    mspf_request r;
+    mspf_diffs d = {0};
+    size_t i;
+    cr_assert_eq(parse_mutated("request.headers.X-Echo", "{\"same_as\":\"Authorization\"}",
+                               &f, &err), 0);
+    memcpy(h, good_headers, sizeof(good_headers));
+    h[0].value = "Bearer sk-live-0123456789";
+    h[5].name = "X-Echo";
+    h[5].value = "Bearer sk-live-0123456780";
+    r = make_request(h, 6, GOOD_BODY);
+    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    dump(&d);
+    cr_assert(d.n > 0);
+    for(i = 0; i < d.n; i++) {
+        cr_assert_null(strstr(d.items[i].expected, "012345"), "%s", d.items[i].expected);
+        cr_assert_null(strstr(d.items[i].got, "012345"), "%s", d.items[i].got);
+    }
+    cr_assert(has_diff(&d, "request.headers.X-Echo",
+                       "same as Authorization (Bearer sk-l\xE2\x80\xA6(18))",
+                       "\"Bearer sk-l\xE2\x80\xA6(18)\""));
+    mspf_diffs_free(&d);
+    mspf_fixture_free(f);
+}
+
+Test(mspf_match, a_multibyte_character_does_not_end_the_masked_token)
+{
+    mspf_fixture *f = base();
+    mspf_header h[5];
+    mspf_request r;
+    mspf_diffs d = {0};
+    memcpy(h, good_headers, sizeof(h));
+    h[0].value = "Bearer sk-\xE2\x82\xAC-secret-rest";
+    r = make_request(h, 5, GOOD_BODY);
+    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    dump(&d);
+    cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
+                       "\"Bearer sk-\xE2\xE2\x80\xA6(18)\""));
+    mspf_diffs_free(&d);
+    h[0].value = "Bearer ab\"cd-secret";
+    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    dump(&d);
+    cr_assert(d.n > 0);
+    cr_assert_null(strstr(d.items[0].got, "secret"), "%s", d.items[0].got);
+    mspf_diffs_free(&d);
+    mspf_fixture_free(f);
+}
