@@ -16,6 +16,7 @@ typedef struct entry {
     uint64_t fp_hash[2]; /* the request's fingerprint, as two hashes */
     long long created_ms;
     int done;
+    int aborted;  /* idem_abort: the next idem_begin starts afresh */
     int status;
     char *body;
     size_t body_len;
@@ -181,6 +182,14 @@ idem_outcome idem_begin(idem_store *s, const char *key, const char *fp,
     while (st->head && now_ms - st->head->created_ms >= s->ttl_ms)
         drop_oldest(st);
     e = lookup(st, h, key, key_len);
+    if (e && e->aborted) {
+        e->aborted = 0;
+        e->fp_len = fp_len;
+        e->fp_hash[0] = f1;
+        e->fp_hash[1] = f2;
+        pthread_mutex_unlock(&st->lock);
+        return IDEM_NEW;
+    }
     if (e) {
         if (e->fp_len != fp_len || e->fp_hash[0] != f1 || e->fp_hash[1] != f2)
             out = IDEM_CONFLICT;
@@ -248,4 +257,18 @@ void idem_finish(idem_store *s, const char *key, int status,
     }
     pthread_mutex_unlock(&st->lock);
     free(copy);
+}
+
+void idem_abort(idem_store *s, const char *key)
+{
+    size_t key_len = strlen(key);
+    uint64_t h = fnv1a(key, key_len);
+    stripe *st = &s->stripes[(h >> 32) % s->n_stripes];
+    entry *e;
+
+    pthread_mutex_lock(&st->lock);
+    e = lookup(st, h, key, key_len);
+    if (e && !e->done)
+        e->aborted = 1;
+    pthread_mutex_unlock(&st->lock);
 }

@@ -43,4 +43,9 @@ idem_outcome idem_begin(idem_store *s, const char *key, const char *fp,
 void idem_finish(idem_store *s, const char *key, int status,
                  const char *body, size_t len);
 
+/* Gives up a key reserved by idem_begin whose reply could not be made
+ * (ENOMEM), so that a retry runs again instead of getting 409 "in flight"
+ * until the entry expires. Does nothing for a finished or unknown key. */
+void idem_abort(idem_store *s, const char *key);
+
 #endif

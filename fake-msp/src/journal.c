@@ -2,6 +2,7 @@
 #include "journal.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,21 @@ struct journal {
     size_t max;
     size_t head; /* index of the oldest */
     size_t count;
+    size_t max_bytes;
+    size_t bytes;  /* sum of the entries' allocation sizes */
     unsigned long long next_seq;
     unsigned long long dropped;
 };
 
-journal *journal_new(size_t max)
+/* The size of one entry's block, kept in front of it for the byte count. */
+typedef struct sized {
+    size_t size;
+    fake_msp_entry e;
+} sized;
+
+#define SIZED_OF(ent) ((sized *)(void *)((char *)(ent) - offsetof(sized, e)))
+
+journal *journal_new(size_t max, size_t max_bytes)
 {
     journal *j = calloc(1, sizeof *j);
 
@@ -29,6 +40,7 @@ journal *journal_new(size_t max)
         return NULL;
     }
     j->max = max;
+    j->max_bytes = max_bytes;
     j->next_seq = 1;
     pthread_mutex_init(&j->lock, NULL);
     return j;
@@ -39,10 +51,11 @@ static void clear_locked(journal *j)
     size_t i;
 
     for (i = 0; i < j->count; i++) {
-        free(j->ring[(j->head + i) % j->max]);
+        free(SIZED_OF(j->ring[(j->head + i) % j->max]));
         j->ring[(j->head + i) % j->max] = NULL;
     }
     j->head = j->count = 0;
+    j->bytes = 0;
 }
 
 void journal_free(journal *j)
@@ -96,8 +109,9 @@ unsigned long long journal_append(journal *j, const char *method,
                                   int status, char *const *violations,
                                   size_t n_violations)
 {
-    size_t size = sizeof(fake_msp_entry), i;
+    size_t size = sizeof(sized), i;
     fake_msp_entry *e;
+    sized *blk;
     unsigned long long seq;
     arena a;
 
@@ -108,9 +122,11 @@ unsigned long long journal_append(journal *j, const char *method,
         size += strlen(headers[i].name) + strlen(headers[i].value) + 2;
     for (i = 0; i < n_violations; i++)
         size += strlen(violations[i]) + 1;
-    e = malloc(size);
-    if (!e)
+    blk = malloc(size);
+    if (!blk)
         return 0;
+    blk->size = size;
+    e = &blk->e;
     e->headers = (mspf_header *)(void *)(e + 1);
     e->violations = (char **)(void *)(e->headers + n_headers);
     a.p = (char *)(e->violations + n_violations);
@@ -132,8 +148,10 @@ unsigned long long journal_append(journal *j, const char *method,
 
     pthread_mutex_lock(&j->lock);
     seq = e->seq = j->next_seq++;
-    if (j->count == j->max) {
-        free(j->ring[j->head]);
+    while (j->count == j->max || (j->count && j->bytes + size > j->max_bytes)) {
+        sized *old = SIZED_OF(j->ring[j->head]);
+        j->bytes -= old->size;
+        free(old);
         j->ring[j->head] = NULL;
         j->head = (j->head + 1) % j->max;
         j->count--;
@@ -141,6 +159,7 @@ unsigned long long journal_append(journal *j, const char *method,
     }
     j->ring[(j->head + j->count) % j->max] = e;
     j->count++;
+    j->bytes += size;
     pthread_mutex_unlock(&j->lock);
     return seq;
 }

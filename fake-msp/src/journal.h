@@ -1,8 +1,10 @@
 /*
  * journal.h — the request journal: a bounded ring of what arrived.
  *
- * Appending is O(1) under a short mutex; when the ring is full the oldest
- * entry is dropped and counted. Each entry is a single allocation.
+ * Appending is O(1) under a short mutex; when the ring is full (max
+ * entries, or max_bytes of entries in all) the oldest entries are dropped
+ * and counted. The newest entry is always kept, even alone over max_bytes.
+ * Each entry is a single allocation.
  */
 #ifndef FAKE_MSP_JOURNAL_H
 #define FAKE_MSP_JOURNAL_H
@@ -13,7 +15,7 @@
 
 typedef struct journal journal;
 
-journal *journal_new(size_t max);
+journal *journal_new(size_t max, size_t max_bytes);
 void journal_free(journal *j);
 void journal_clear(journal *j);
 unsigned long long journal_dropped(journal *j);

@@ -188,7 +188,8 @@ int main(int argc, char **argv)
                         : c == O_FIXTURE ? &opt.n_fixture_files : &opt.n_keys;
             const char **list = c == O_CONTRACTS ? dirs : c == O_FIXTURE ? files : keys;
             if (*n == MAX_LIST)
-                return usage_error("too many %s options", argv[optind - 2]);
+                return usage_error("too many %s options", /* never echo a --key value */
+                                   c == O_CONTRACTS ? "--contracts" : c == O_FIXTURE ? "--fixture" : "--key");
             if (c == O_KEY && (!strchr(optarg, '=') || optarg[0] == '='))
                 return usage_error("--key wants TOKEN=TENANT[:read_only]");
             list[(*n)++] = optarg;

@@ -358,6 +358,8 @@ static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
         if (rc == 0)
             idem_finish(c->r->idem, c->in->idem_key, c->out->status, c->out->body,
                         c->out->body_len);
+        else
+            idem_abort(c->r->idem, c->in->idem_key);
         return rc;
     case IDEM_REPLAY:
         c->out->status = status;

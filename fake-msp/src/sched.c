@@ -12,7 +12,7 @@
 struct sched {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    pthread_cond_t added;   /* broadcast on every sched_add */
+    pthread_cond_t changed; /* broadcast whenever n_jobs changes */
     pthread_t thread;
     sched_job *jobs;
     size_t n_jobs;
@@ -45,35 +45,92 @@ static int step(sched_job *j, long long now)
     return 1;
 }
 
+/* Has the client of a hanging request gone away (FIN or reset)? */
+static int peer_gone(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/* Removes the job at *pp and resumes its connection (lock held). */
+static void finish(sched *s, sched_job **pp)
+{
+    sched_job *j = *pp;
+
+    *pp = j->next;
+    s->n_jobs--;
+    pthread_cond_broadcast(&s->changed);
+    MHD_resume_connection(j->conn);
+}
+
+/* Releases the hangs whose client gave up, so abandoned connections do not
+ * pile up until the server stops (lock held). */
+static void probe_hangs(sched *s)
+{
+    sched_job **pp = &s->jobs;
+
+    while (*pp) {
+        if ((*pp)->due_ms == SCHED_NEVER && peer_gone((*pp)->fd)) {
+            (*pp)->write_failed = 1;
+            finish(s, pp);
+        } else {
+            pp = &(*pp)->next;
+        }
+    }
+}
+
 static void *run(void *arg)
 {
     sched *s = arg;
+    long long next_probe = fm_mono_ms() + SCHED_PROBE_MS;
 
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
         sched_job **pp, **best = NULL;
-        long long now = fm_mono_ms();
-        for (pp = &s->jobs; *pp; pp = &(*pp)->next)
-            if (!best || (*pp)->due_ms < (*best)->due_ms)
+        long long now = fm_mono_ms(), wake = SCHED_NEVER;
+        int hangs = 0;
+        if (now >= next_probe) {
+            probe_hangs(s);
+            next_probe = now + SCHED_PROBE_MS;
+        }
+        for (pp = &s->jobs; *pp; pp = &(*pp)->next) {
+            if ((*pp)->due_ms == SCHED_NEVER)
+                hangs = 1;
+            else if (!best || (*pp)->due_ms < (*best)->due_ms)
                 best = pp;
-        if (!best || (*best)->due_ms == SCHED_NEVER) {
+        }
+        if (best)
+            wake = (*best)->due_ms;
+        if (hangs && next_probe < wake)
+            wake = next_probe;
+        if (wake == SCHED_NEVER) {
             pthread_cond_wait(&s->cond, &s->lock);
-        } else if ((*best)->due_ms > now) {
+        } else if (wake > now) {
             struct timespec ts;
-            long long due = (*best)->due_ms;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += (time_t)((due - now) / 1000);
-            ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
+            ts.tv_sec += (time_t)((wake - now) / 1000);
+            ts.tv_nsec += (long)((wake - now) % 1000) * 1000000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
             }
             pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        } else if (step(*best, now)) {
+        } else { /* wake <= now: the best job is due */
+            /* Write without the lock, so a long dribble never holds up
+             * sched_add() (the event loop) or sched_stop(). The job stays
+             * counted; sched_stop() joins this thread before draining. */
             sched_job *j = *best;
+            int done;
             *best = j->next;
-            s->n_jobs--;
-            MHD_resume_connection(j->conn);
+            pthread_mutex_unlock(&s->lock);
+            done = step(j, now);
+            pthread_mutex_lock(&s->lock);
+            j->next = s->jobs;
+            s->jobs = j;
+            if (done)
+                finish(s, &s->jobs);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -91,10 +148,10 @@ sched *sched_new(void)
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &attr);
-    pthread_cond_init(&s->added, &attr);
+    pthread_cond_init(&s->changed, &attr);
     pthread_condattr_destroy(&attr);
     if (pthread_create(&s->thread, NULL, run, s) != 0) {
-        pthread_cond_destroy(&s->added);
+        pthread_cond_destroy(&s->changed);
         pthread_cond_destroy(&s->cond);
         pthread_mutex_destroy(&s->lock);
         free(s);
@@ -116,7 +173,7 @@ int sched_add(sched *s, sched_job *job)
     s->jobs = job;
     s->n_jobs++;
     pthread_cond_signal(&s->cond);
-    pthread_cond_broadcast(&s->added);
+    pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -142,6 +199,7 @@ void sched_stop(sched *s)
         j->write_failed = 1;
         MHD_resume_connection(j->conn);
     }
+    pthread_cond_broadcast(&s->changed);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -155,7 +213,8 @@ size_t sched_count(sched *s)
     return n;
 }
 
-int sched_wait_count(sched *s, size_t n, long timeout_ms)
+/* Waits until n_jobs >= n (at_least) or n_jobs <= n, or the deadline. */
+static int wait_jobs(sched *s, size_t n, int at_least, long timeout_ms)
 {
     struct timespec ts;
     int rc = 0;
@@ -168,11 +227,21 @@ int sched_wait_count(sched *s, size_t n, long timeout_ms)
         ts.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&s->lock);
-    while (s->n_jobs < n && rc == 0)
-        rc = pthread_cond_timedwait(&s->added, &s->lock, &ts);
-    rc = s->n_jobs >= n ? 0 : -1;
+    while ((at_least ? s->n_jobs < n : s->n_jobs > n) && rc == 0)
+        rc = pthread_cond_timedwait(&s->changed, &s->lock, &ts);
+    rc = (at_least ? s->n_jobs >= n : s->n_jobs <= n) ? 0 : -1;
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+int sched_wait_count(sched *s, size_t n, long timeout_ms)
+{
+    return wait_jobs(s, n, 1, timeout_ms);
+}
+
+int sched_wait_at_most(sched *s, size_t n, long timeout_ms)
+{
+    return wait_jobs(s, n, 0, timeout_ms);
 }
 
 void sched_free(sched *s)
@@ -180,7 +249,7 @@ void sched_free(sched *s)
     if (!s)
         return;
     sched_stop(s);
-    pthread_cond_destroy(&s->added);
+    pthread_cond_destroy(&s->changed);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -4,8 +4,9 @@
  * job's raw bytes to the socket (chunk by chunk, `interval_ms` apart, the
  * first write at `due_ms`) and then resumes the connection, whose access
  * handler runs again and finishes (queues the response or closes). The
- * event loop never waits. A hang is a job that is never due: only
- * sched_stop() resumes it.
+ * event loop never waits. A hang is a job that is never due: sched_stop()
+ * resumes it, or the thread once it sees (every SCHED_PROBE_MS) that the
+ * client closed or reset the connection.
  */
 #ifndef FAKE_MSP_SCHED_H
 #define FAKE_MSP_SCHED_H
@@ -14,6 +15,7 @@
 #include <microhttpd.h>
 
 #define SCHED_NEVER (1LL << 62)
+#define SCHED_PROBE_MS 200
 
 typedef struct sched_job {
     struct sched_job *next;
@@ -47,6 +49,10 @@ size_t sched_count(sched *s);
 /* Blocks until at least n jobs wait, or timeout_ms passes. Returns 0, or
  * -1 on timeout. */
 int sched_wait_count(sched *s, size_t n, long timeout_ms);
+
+/* Blocks until at most n jobs wait, or timeout_ms passes. Returns 0, or
+ * -1 on timeout. */
+int sched_wait_at_most(sched *s, size_t n, long timeout_ms);
 
 /* sched_stop() if needed, then frees. NULL-safe. */
 void sched_free(sched *s);

@@ -364,7 +364,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     }
     fm->idem = idem_new(opt->idem_capacity ? opt->idem_capacity : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
                         opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
-    fm->journal = journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX);
+    fm->journal = journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
+                              FM_JOURNAL_MAX_BYTES);
     fm->fx = fx_new();
     if (opt->rate_limit_per_min > 0)
         fm->rl = ratelimit_new(opt->rate_limit_per_min);
@@ -601,4 +602,9 @@ size_t fake_msp_suspended(fake_msp *fm)
 int fake_msp_wait_suspended(fake_msp *fm, size_t n, long timeout_ms)
 {
     return sched_wait_count(fm->sched, n, timeout_ms);
+}
+
+int fake_msp_wait_released(fake_msp *fm, size_t n, long timeout_ms)
+{
+    return sched_wait_at_most(fm->sched, n, timeout_ms);
 }

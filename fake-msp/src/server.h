@@ -20,6 +20,9 @@
 
 #define FM_MAX_HEADERS 128
 #define FM_ADMIN_MAX_BODY (1024u * 1024u)
+/* The journal also drops its oldest entries past this many bytes, so
+ * journal_max requests with max_body bodies cannot exhaust memory. */
+#define FM_JOURNAL_MAX_BYTES (64u * 1024u * 1024u)
 
 struct fake_msp {
     struct MHD_Daemon *daemon;

@@ -144,12 +144,25 @@ void fm_mask_secret(const char *secret, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s\xe2\x80\xa6(%zu)", (int)show, secret, n);
 }
 
+/* Only a well-known scheme word is shown: anything else before a space
+ * may itself be the secret (e.g. "sk-live-... x"). */
+static int known_scheme(const char *s, size_t n)
+{
+    static const char *const schemes[] = {"Bearer", "Basic", "Digest", "Token"};
+    size_t i;
+
+    for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (strlen(schemes[i]) == n && strncasecmp(s, schemes[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 void fm_mask_authorization(const char *value, char *out, size_t outlen)
 {
     const char *sp = strchr(value, ' ');
     char masked[64];
 
-    if (sp && sp != value && (size_t)(sp - value) < 32) {
+    if (sp && known_scheme(value, (size_t)(sp - value))) {
         fm_mask_secret(sp + 1, masked, sizeof masked);
         snprintf(out, outlen, "%.*s %s", (int)(sp - value), value, masked);
     } else {

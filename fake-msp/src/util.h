@@ -30,8 +30,9 @@ char *fm_buf_take(fm_buf *b, size_t *len);
 /* Writes the masked form of a secret, "sk-t…(7)": at most its first four
  * bytes, an ellipsis and its length. Never more of the secret. */
 void fm_mask_secret(const char *secret, char *out, size_t outlen);
-/* Masks an Authorization value: "Bearer sk-t…(7)"; other schemes keep
- * their scheme word, the rest is masked. */
+/* Masks an Authorization value: "Bearer sk-t…(7)"; the scheme word is
+ * kept only for Bearer, Basic, Digest and Token, otherwise the whole value
+ * is masked as one secret. */
 void fm_mask_authorization(const char *value, char *out, size_t outlen);
 
 long long fm_mono_ms(void);

@@ -1,6 +1,7 @@
 /* Fixture faults: what a client sees for each kind of the catalogue, and
  * delays. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -280,4 +281,38 @@ Test(faults, faults_are_journalled_with_status_zero)
     cr_assert_eq(e[0].status, 0);
     cr_assert_str_eq(e[0].fixture, "empty-j");
     fake_msp_entries_free(e, n);
+}
+
+static void *dribble_client(void *arg)
+{
+    call("fast-drib", 8000, arg);
+    return NULL;
+}
+
+Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = 30)
+{
+    http_res big, slow;
+    pthread_t th;
+
+    /* 1-byte writes with no pause: 300000 send() calls on the timer
+     * thread, read as fast as they come */
+    tk_add_fixture(fm, tk_fixture_json("fast-drib", "fast-drib",
+                                       "\"response\":{\"status\":200,"
+                                       "\"body_repeat\":{\"text\":\"x\",\"times\":300000},"
+                                       "\"fault\":{\"kind\":\"dribble\",\"chunk_bytes\":1,"
+                                       "\"interval_ms\":0}}"));
+    tk_add_fixture(fm, tk_fixture_json("short-delay", "short-delay",
+                                       "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":10}"));
+    pthread_create(&th, NULL, dribble_client, &big);
+    cr_assert_eq(fake_msp_wait_suspended(fm, 1, 3000), 0);
+    call("short-delay", 8000, &slow);
+    pthread_join(th, NULL);
+    cr_assert_eq(slow.status, 200, "%d %s", slow.rc, slow.err);
+    cr_assert_eq(big.rc, CURLE_OK, "%d %s", big.rc, big.err);
+    cr_assert_eq(big.len, 300000);
+    /* the delayed reply must not wait for the dribble to end */
+    cr_assert_lt(slow.elapsed_ms * 2, big.elapsed_ms, "delay %lld ms, dribble %lld ms",
+                 slow.elapsed_ms, big.elapsed_ms);
+    tk_free(&big);
+    tk_free(&slow);
 }

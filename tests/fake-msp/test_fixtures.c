@@ -96,6 +96,32 @@ Test(fixtures, strict_mode_names_the_closest_fixture, .timeout = 10)
     fake_msp_stop(fm);
 }
 
+Test(fixtures, strict_mode_masks_the_key_in_the_closest_difference, .timeout = 10)
+{
+    static const char fx[] =
+        "{\"name\":\"auth\",\"description\":\"d\",\"exit_row\":6,"
+        "\"context\":{\"command_id\":\"auth-1\",\"tool\":\"msp.list_devices\",\"params\":{},"
+        "\"deadline_ms\":30000},"
+        "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/execute\","
+        "\"headers\":{\"X-Echo\":{\"same_as\":\"Authorization\"},\"Authorization\":\"Bearer sk-test\"}},"
+        "\"response\":{\"status\":200,\"body\":{}},\"expect\":{\"exit_code\":0}}";
+    fake_msp_options o;
+    fake_msp *fm;
+    http_res r;
+
+    fake_msp_options_init(&o);
+    o.strict = 1;
+    fm = tk_start(&o);
+    tk_add_fixture(fm, fx);
+    tk_execute(fm, "sk-live-0123456789abcdef", "auth-1", tk_body("msp.list_devices", "{}"), &r);
+    /* the first difference is X-Echo, which must equal the key */
+    tk_assert_error(&r, 500, "NO_MATCHING_FIXTURE", "closest: auth: request.headers.X-Echo");
+    cr_assert_null(strstr(r.body, "0123456789"), "%s", r.body);
+    cr_assert(strstr(r.body, "Bearer sk-l\xe2\x80\xa6(24)"), "%s", r.body);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
 Test(fixtures, admin_lists_fixtures_with_a_summary, .timeout = 10)
 {
     fake_msp *fm = tk_start(NULL);

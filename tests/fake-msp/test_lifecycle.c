@@ -40,7 +40,7 @@ static void wait_suspended(fake_msp *fm, size_t n)
     cr_assert_geq(fake_msp_suspended(fm), n);
 }
 
-Test(lifecycle, stop_returns_within_a_second_while_clients_hang, .timeout = 10)
+Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = 10)
 {
     fake_msp *fm = tk_start(NULL);
     client c = {fm, "hang-1", {0}};
@@ -52,11 +52,36 @@ Test(lifecycle, stop_returns_within_a_second_while_clients_hang, .timeout = 10)
     wait_suspended(fm, 1);
     t0 = tk_now_ms();
     fake_msp_stop(fm);
-    cr_assert_lt(tk_now_ms() - t0, 1000);
+    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
     pthread_join(th, NULL);
     cr_assert_neq(c.res.rc, CURLE_OK);
     cr_assert_neq(c.res.rc, CURLE_OPERATION_TIMEDOUT, "the client was released, not timed out");
     tk_free(&c.res);
+}
+
+Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = 10)
+{
+    static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+                              "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
+    fake_msp *fm = tk_start(NULL);
+    int fd = tk_connect(fm), keep = tk_connect(fm);
+    http_res r;
+
+    add_hang(fm);
+    cr_assert_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    cr_assert_eq(send(keep, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    wait_suspended(fm, 2);
+    close(fd);
+    /* the abandoned one is released, the one still connected hangs on */
+    cr_assert_eq(fake_msp_wait_released(fm, 1, 5000), 0, "the abandoned hang was kept");
+    cr_assert_eq(fake_msp_suspended(fm), 1);
+    cr_assert_eq(fake_msp_wait_released(fm, 0, 300), -1);
+    /* and the server still answers */
+    tk_execute(fm, "sk-test", "after-hang", tk_body("msp.list_devices", "{}"), &r);
+    cr_assert_eq(r.status, 200);
+    tk_free(&r);
+    fake_msp_stop(fm);
+    close(keep);
 }
 
 Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = 10)
@@ -76,7 +101,7 @@ Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = 10
     wait_suspended(fm, 2);
     t0 = tk_now_ms();
     fake_msp_stop(fm);
-    cr_assert_lt(tk_now_ms() - t0, 1000);
+    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     cr_assert_neq(a.res.rc, CURLE_OK);
@@ -103,7 +128,7 @@ Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests, .timeout =
     close(bad);
     tk_execute(fm, "sk-test", "after-junk", tk_body("msp.list_devices", "{}"), &r);
     cr_assert_eq(r.status, 200);
-    cr_assert_lt(r.elapsed_ms, 1000);
+    cr_assert_lt(r.elapsed_ms, 4000); /* well below the 5 s client timeout */
     tk_free(&r);
     fake_msp_stop(fm);
     close(idle);

@@ -87,7 +87,7 @@ Test(program, serves_until_sigterm_then_exits_zero, .timeout = 20)
     t0 = tk_now_ms();
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0);
-    cr_assert_lt(tk_now_ms() - t0, 1000);
+    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
     fclose(c.out);
     unlink(port_file);
     rmdir(dir);
@@ -127,7 +127,8 @@ Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = 20)
     close(p[1]);
     err = fdopen(p[0], "r");
     while (fgets(line, sizeof line, err))
-        strncat(all, line, sizeof all - strlen(all) - 1);
+        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines (they echo argv) */
+            strncat(all, line, sizeof all - strlen(all) - 1);
     fclose(err);
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert_eq(WEXITSTATUS(st), 0, "%s", all);
@@ -152,7 +153,7 @@ Test(program, help_prints_usage_and_exits_zero, .timeout = 10)
     cr_assert(saw_usage && saw_strict);
 }
 
-Test(program, bad_flags_exit_64, .timeout = 10)
+Test(program, bad_flags_exit_64, .timeout = 60) /* 13 runs: slow under valgrind */
 {
     static const char *cases[][3] = {
         {"--bogus", NULL, NULL},       {"--port", "70000", NULL}, {"--port", "x", NULL},
@@ -169,6 +170,34 @@ Test(program, bad_flags_exit_64, .timeout = 10)
         fclose(c.out);
         cr_assert_eq(wait_exit(c.pid), 64, "case %zu (%s)", i, cases[i][0]);
     }
+}
+
+Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = 10)
+{
+    static char line[32768]; /* valgrind echoes the whole command line */
+    char cmd[16384], out[] = "/tmp/fm-keys-XXXXXX", text[512];
+    size_t n, i;
+    FILE *f;
+    int fd = mkstemp(out);
+
+    cr_assert_geq(fd, 0);
+    close(fd);
+    n = (size_t)snprintf(cmd, sizeof cmd, "'%s'", program());
+    for (i = 0; i <= 256; i++) /* the 257th is one too many */
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --key=sk-secret-%zu=t", i);
+    snprintf(cmd + n, sizeof cmd - n, " >/dev/null 2>%s", out);
+    cr_assert_lt(n, sizeof cmd - 100);
+    cr_assert_eq(WEXITSTATUS(system(cmd)), 64);
+    f = fopen(out, "r");
+    cr_assert_not_null(f);
+    text[0] = '\0';
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines (they echo argv) */
+            strncat(text, line, sizeof text - strlen(text) - 1);
+    fclose(f);
+    unlink(out);
+    cr_assert(strstr(text, "too many --key options"), "%s", text);
+    cr_assert_null(strstr(text, "sk-secret"), "%s", text);
 }
 
 Test(program, a_start_failure_exits_one, .timeout = 10)
@@ -202,7 +231,7 @@ Test(program, all_value_flags_are_accepted, .timeout = 20)
     rmdir(dir);
 }
 
-Test(program, sigterm_stops_within_a_second_while_a_client_hangs, .timeout = 20)
+Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = 20)
 {
     char dir[] = "/tmp/fm-hang-XXXXXX", file[128], line[256], url[128];
     char *argv[] = {(char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
@@ -236,7 +265,7 @@ Test(program, sigterm_stops_within_a_second_while_a_client_hangs, .timeout = 20)
     cr_assert_eq(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
     /* the entry is journalled once the hang has begun */
     snprintf(url, sizeof url, "http://127.0.0.1:%u/__admin/requests", port);
-    deadline = tk_now_ms() + 3000;
+    deadline = tk_now_ms() + 8000;
     for (;;) {
         int seen;
         tk_http("GET", url, NULL, NULL, 0, 0, &r);
@@ -249,7 +278,7 @@ Test(program, sigterm_stops_within_a_second_while_a_client_hangs, .timeout = 20)
     t0 = tk_now_ms();
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0);
-    cr_assert_lt(tk_now_ms() - t0, 1000);
+    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
     close(fd);
     fclose(c.out);
     unlink(file);

@@ -65,6 +65,18 @@ Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = 5)
     cr_assert_str_eq(out, "Bearer sk-t\xe2\x80\xa6(7)");
     fm_mask_authorization("sk-test-no-scheme", out, sizeof out);
     cr_assert_str_eq(out, "sk-t\xe2\x80\xa6(17)");
+    fm_mask_authorization("basic dXNlcjpwYXNz", out, sizeof out);
+    cr_assert_str_eq(out, "basic dXNl\xe2\x80\xa6(12)");
+}
+
+Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = 5)
+{
+    char out[64];
+
+    /* a key sent without "Bearer" but with a trailing word */
+    fm_mask_authorization("sk-live-0123456789abcdef extra", out, sizeof out);
+    cr_assert_null(strstr(out, "0123456789"), "%s", out);
+    cr_assert_str_eq(out, "sk-l\xe2\x80\xa6(30)");
 }
 
 Test(units, utf8_validation_refuses_bad_sequences, .timeout = 5)
@@ -125,7 +137,7 @@ Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = 5)
 
 Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = 5)
 {
-    journal *j = journal_new(4);
+    journal *j = journal_new(4, 1u << 20);
     mspf_header h = {"Authorization", "Bearer secret-token"};
     fm_buf b = {0};
     char *s;
@@ -142,4 +154,60 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = 5)
     free(s);
     journal_free(j);
     journal_free(NULL);
+}
+
+Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = 5)
+{
+    static unsigned char body[3000];
+    journal *j = journal_new(100, 8000);
+    fake_msp_entry *e = NULL;
+    size_t n = 0;
+    int i;
+
+    memset(body, 'b', sizeof body);
+    for (i = 0; i < 5; i++)
+        cr_assert_neq(journal_append(j, "POST", "/x", NULL, 0, body, sizeof body, NULL, 200,
+                                     NULL, 0), 0);
+    /* 5 entries of > 3000 bytes: only two fit in 8000 */
+    cr_assert_eq(journal_find(j, NULL, &e, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(e[0].seq, 4);
+    cr_assert_eq(e[1].seq, 5);
+    cr_assert_eq(journal_dropped(j), 3);
+    fake_msp_entries_free(e, n);
+    /* one entry alone over the cap is still kept */
+    journal_free(j);
+    j = journal_new(100, 100);
+    cr_assert_neq(journal_append(j, "POST", "/y", NULL, 0, body, sizeof body, NULL, 200, NULL, 0),
+                  0);
+    cr_assert_eq(journal_find(j, NULL, &e, &n), 0);
+    cr_assert_eq(n, 1);
+    fake_msp_entries_free(e, n);
+    journal_clear(j);
+    cr_assert_eq(journal_find(j, NULL, &e, &n), 0);
+    cr_assert_eq(n, 0);
+    journal_free(j);
+}
+
+Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight, .timeout = 5)
+{
+    idem_store *s = idem_new(4, 1000);
+    char *body = NULL;
+    size_t len = 0;
+    int status = 0;
+
+    cr_assert_eq(idem_begin(s, "k", "fp", 2, 0, &status, &body, &len), IDEM_NEW);
+    idem_abort(s, "k");
+    idem_abort(s, "unknown");
+    /* a retry, even with another request, runs again */
+    cr_assert_eq(idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len), IDEM_NEW);
+    cr_assert_eq(idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len), IDEM_IN_FLIGHT);
+    idem_finish(s, "k", 200, "{\"a\":1}", 7);
+    idem_abort(s, "k"); /* finished: nothing to give up */
+    cr_assert_eq(idem_begin(s, "k", "fp2", 3, 2, &status, &body, &len), IDEM_REPLAY);
+    cr_assert_eq(status, 200);
+    cr_assert_str_eq(body, "{\"a\":1}");
+    free(body);
+    cr_assert_eq(idem_count(s), 1);
+    idem_free(s);
 }

@@ -23,7 +23,8 @@
  *
  * Faults are raw bytes written on the socket by a timer thread while the
  * connection is suspended (see fake-msp/src/sched.h); over TLS they are
- * written below the TLS layer, so use them over plain HTTP. Garbage bytes
+ * written below the TLS layer, so use them over plain HTTP. A hang lasts
+ * until the server stops or the client closes its connection. Garbage bytes
  * are splitmix64 output seeded with the fault's seed, else the server's,
  * the state advanced once per 8 bytes (little-endian), from the start for
  * every request.
@@ -163,6 +164,11 @@ size_t fake_msp_suspended(fake_msp *fm);
 /* Blocks until at least n responses are suspended, or timeout_ms passes
  * (no polling: woken by the server). Returns 0, or -1 on timeout. */
 int fake_msp_wait_suspended(fake_msp *fm, size_t n, long timeout_ms);
+
+/* Blocks until at most n responses are suspended (e.g. a hang released
+ * because its client went away: the server notices within ~200 ms), or
+ * timeout_ms passes. Returns 0, or -1 on timeout. */
+int fake_msp_wait_released(fake_msp *fm, size_t n, long timeout_ms);
 
 #ifdef __cplusplus
 }
