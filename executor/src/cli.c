@@ -87,18 +87,22 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 }
 
 /* Reads a whole stream up to cap bytes into a NUL-terminated malloc'd
- * buffer. Returns NULL on error or when the input is over cap. */
+ * buffer. Returns NULL on error or when the input is over cap; never
+ * holds more than cap + 1 bytes of it. */
 static char *read_stream(FILE *f, size_t cap, size_t *len)
 {
     size_t n = 0, size = 4096;
     char *buf = malloc(size);
     while (buf) {
-        if (n + 1 >= size) {
-            char *grown = size > cap ? NULL : realloc(buf, size * 2);
+        if (n + 1 == size) {
+            if (n > cap)
+                break;
+            size_t next = size > cap / 2 ? cap + 2 : size * 2;
+            char *grown = realloc(buf, next);
             if (!grown)
                 break;
             buf = grown;
-            size *= 2;
+            size = next;
         }
         size_t got = fread(buf + n, 1, size - n - 1, f);
         n += got;
@@ -194,7 +198,16 @@ static int parse_options(int argc, char **argv, struct options *o)
     while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
         switch (c) {
         case O_BASE: o->base_url = optarg; break;
-        case O_KEYFILE: o->key_file = optarg; break;
+        case O_KEYFILE:
+            /* getopt_long takes "--api-key VALUE" as an abbreviation of
+             * --api-key-file, and the value may be the key itself: only the
+             * full name is accepted, and the value is never echoed. */
+            if (strncmp(argv[optind - (optarg == argv[optind - 1] ? 2 : 1)],
+                        "--api-key-file", 14) != 0)
+                return usage_error("%s", "unknown option --api-key (the key is never a flag "
+                                         "value: use --api-key-file FILE or BSM_MSP_API_KEY)");
+            o->key_file = optarg;
+            break;
         case O_AUTH: o->auth_mode = optarg; break;
         case O_TENANT: o->tenant_id = optarg; break;
         case O_TIMEOUT: o->timeout_ms = optarg; break;
@@ -210,7 +223,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'v': o->verbose = 1; break;
         case 'h': o->help = 1; break;
         case ':': return usage_error("option %s needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option %s", argv[optind - 1]);
+        default:
+            if (optopt)
+                return usage_error("unknown option -%c", optopt);
+            /* The name only: "--apikey=VALUE" must not echo the value. */
+            return usage_error("unknown option %.*s", (int)strcspn(argv[optind - 1], "="),
+                               argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -235,7 +253,8 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         cfg->api_key = getenv("BSM_MSP_API_KEY");
         cfg->tenant_id = getenv("BSM_MSP_TENANT_ID");
         const char *mode = getenv("BSM_MSP_AUTH_MODE");
-        if (mode && *mode && msp_auth_mode_parse(mode, &cfg->auth_mode) != MSP_OK)
+        if (!o->auth_mode && mode && *mode &&
+            msp_auth_mode_parse(mode, &cfg->auth_mode) != MSP_OK)
             return usage_error("BSM_MSP_AUTH_MODE must be service_key or jwt (got \"%s\")", mode);
     }
     if (o->base_url)

@@ -71,10 +71,11 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
                     : strncasecmp(url, "https://", 8) == 0 ? 8
                                                            : 0;
     if (scheme == 0 || url[scheme] == '\0' || url[scheme] == '/' ||
-        Msp_has_control_byte(url, strlen(url)) || strchr(url, ' ')) {
+        Msp_has_control_byte(url, strlen(url)) || strpbrk(url, " ?#")) {
+        /* A query or fragment would swallow the path appended to it. */
         Msp_set_error(errbuf, errlen,
                       "base_url must be an http:// or https:// URL with a host "
-                      "(got \"%.200s\")",
+                      "and no query or fragment (got \"%.200s\")",
                       Msp_has_control_byte(url, strlen(url)) ? "<control bytes>"
                                                             : url);
         return MSP_ERR_CONFIG;

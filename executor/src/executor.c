@@ -409,8 +409,12 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx, msp_result *r
     }
     if (rc != MSP_OK)
         return rc;
-    /* A server may echo the request back: never let the key out that way. */
-    Msp_redact(r.err, r.err_len, ex->auth_header + ex->key_offset, ex->key_len);
+    /* A server may echo the request back: never let the key out that way,
+     * not even through the tool's stdout or the captured body. */
+    const char *key = ex->auth_header + ex->key_offset;
+    Msp_redact(r.out, r.out_len, key, ex->key_len);
+    Msp_redact(r.err, r.err_len, key, ex->key_len);
+    Msp_redact(r.body, r.body_len, key, ex->key_len);
     r.elapsed_ms = now_ms() - t0;
     if (ex->log)
         log_outcome(ex, ctx, &r, code);

@@ -182,6 +182,55 @@ Test(cli, malformed_command_lines_exit_64)
     cr_expect_eq(ts_connections(srv), 0);
 }
 
+Test(cli, unknown_short_option_is_named)
+{
+    expect_usage(RUN("-xv", "--tool", "t"), "unknown option -x ");
+}
+
+Test(cli, a_key_given_as_a_flag_value_is_refused_and_never_echoed)
+{
+    /* "--api-key" would otherwise abbreviate --api-key-file and the error
+     * would quote the key as a file name. */
+    const char *tries[][2] = {{"--api-key", "sk-live-SECRET"}, {"--api", "sk-live-SECRET"},
+                              {"--api-key=sk-live-SECRET", NULL},
+                              {"--apikey=sk-live-SECRET", NULL}};
+    for (size_t i = 0; i < 4; i++) {
+        spawn_result r = tries[i][1] ? RUN(tries[i][0], tries[i][1], "--tool", "t")
+                                     : RUN(tries[i][0], "--tool", "t");
+        cr_expect(strstr(r.err, "SECRET") == NULL, "key echoed: %s", r.err);
+        expect_usage(r, "unknown option --api");
+    }
+    cr_expect_eq(ts_connections(srv), 0);
+}
+
+Test(cli, auth_mode_flag_wins_over_a_bad_environment_value)
+{
+    const char *env[] = {url_env, "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_AUTH_MODE=x", NULL};
+    spawn_result r = run_env(env, NULL,
+                             (const char *const[]){"--auth-mode", "jwt", "--tool", "t", NULL});
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(ts_request_count(srv), 1);
+    spawn_result_free(&r);
+}
+
+Test(cli, key_echoed_by_the_server_never_reaches_the_output)
+{
+    ts_push_response(srv, 200, "{\"exit_code\":0,\"stdout\":\"" TEST_KEY "\",\"stderr\":\""
+                     TEST_KEY "\"}");
+    ts_push_response(srv, 401, "bad key " TEST_KEY);
+    spawn_result r = RUN("--tool", "t", "-v");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
+    cr_expect(strstr(r.err, TEST_KEY) == NULL, "stderr: %s", r.err);
+    spawn_result_free(&r);
+    r = RUN("--tool", "t", "--json", "-v");
+    cr_expect_eq(r.status, 126);
+    cr_expect(strstr(r.out, "bad key *") != NULL, "stdout: %s", r.out);
+    cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
+    cr_expect(strstr(r.err, TEST_KEY) == NULL, "stderr: %s", r.err);
+    spawn_result_free(&r);
+}
+
 Test(cli, bad_option_values_exit_64)
 {
     expect_usage(RUN("--tool", "t", "--timeout-ms", "abc"), "--timeout-ms must be an integer");

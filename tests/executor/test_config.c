@@ -78,7 +78,8 @@ Test(config, empty_or_missing_base_url_is_refused, .timeout = 5)
 Test(config, base_url_must_be_http_or_https, .timeout = 5)
 {
     const char *bad[] = {"ftp://host", "127.0.0.1:8080", "http://", "https:///x",
-                         "file:///etc/passwd", "http://a b", "http://host\r\n"};
+                         "file:///etc/passwd", "http://a b", "http://host\r\n",
+                         "http://host/x?a=1", "http://host/#frag"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         msp_config cfg = base_config();
         cfg.base_url = bad[i];

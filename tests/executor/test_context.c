@@ -22,7 +22,7 @@ Test(context, parses_every_member, .timeout = 5)
                  MSP_OK, "%s", err);
     cr_expect_str_eq(ctx.command_id, "c1");
     cr_expect_str_eq(ctx.tool, "msp.x");
-    cr_expect_str_eq(ctx.params_json, "{\"a\":[1,2]}");
+    cr_expect_str_eq(ctx.params_json, "{\"a\": [1, 2]}");
     cr_expect_eq(ctx.deadline_ms, 1500);
     cr_expect_str_eq(ctx.correlation_id, "corr");
     msp_context_doc_free(doc);
@@ -53,6 +53,63 @@ Test(context, negative_deadline_is_kept, .timeout = 5)
                  MSP_OK);
     cr_expect_eq(ctx.deadline_ms, -5);
     msp_context_doc_free(doc);
+}
+
+static void expect_params(const char *json, const char *want)
+{
+    msp_context ctx;
+    msp_context_doc *doc = NULL;
+    char err[256] = "";
+    cr_assert_eq(msp_context_parse(json, strlen(json), &ctx, &doc, err, sizeof err), MSP_OK,
+                 "%s: %s", json, err);
+    cr_expect_str_eq(ctx.params_json, want, "%s", json);
+    msp_context_doc_free(doc);
+}
+
+Test(context, params_are_forwarded_as_written_not_reserialised, .timeout = 5)
+{
+    /* Big integers, 1.0 and escapes would all change through a reprint. */
+    expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"n\":12345678901234567891,"
+                  "\"f\":1.0,\"s\":\"\\u00e9\\/\"}}",
+                  "{\"n\":12345678901234567891,\"f\":1.0,\"s\":\"\\u00e9\\/\"}");
+    /* Members before params of every kind are stepped over. */
+    expect_params("\xef\xbb\xbf {\"s\":\"p\\\"}{[\",\"a\":[1,{\"params\":2}],\"o\":{\"x\":\"}\"},"
+                  "\"n\":-1.5e3 ,\"t\":true,\"z\":null,\"e\":{},"
+                  "\"params\" :\t{ \"k\" : [ ] } , \"deadline_ms\":5,"
+                  "\"command_id\":\"c\",\"tool\":\"t\"}",
+                  "{ \"k\" : [ ] }");
+    /* The first params wins, as in cJSON. */
+    expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"a\":1.0},\"params\":{\"b\":2}}",
+                  "{\"a\":1.0}");
+}
+
+Test(context, params_after_an_escaped_member_name_are_printed_by_cjson, .timeout = 5)
+{
+    expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"par\\u0061ms\":{\"a\": 1.0}}",
+                  "{\"a\":1}");
+    expect_params("{\"c\\u0020\":1,\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"a\": 1}}",
+                  "{\"a\":1}");
+}
+
+Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = 5)
+{
+    /* cJSON takes NUL and other control bytes as whitespace, and raw ones
+     * inside strings: forwarded as they are, they would cut the text or
+     * make it invalid JSON. */
+    static const char doc[] = "{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\x01\"a\"\0:\"x\x02\"}}";
+    msp_context ctx;
+    msp_context_doc *d = NULL;
+    cr_assert_eq(msp_context_parse(doc, sizeof doc - 1, &ctx, &d, NULL, 0), MSP_OK);
+    cr_expect_str_eq(ctx.params_json, "{\"a\":\"x\\u0002\"}");
+    msp_context_doc_free(d);
+    /* A key with a NUL in it is "params" to cJSON (a C string compare). */
+    static const char nul_key[] =
+        "{\"params\0x\":{\"a\":1.0},\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"b\":2}}";
+    cr_assert_eq(msp_context_parse(nul_key, sizeof nul_key - 1, &ctx, &d, NULL, 0), MSP_OK);
+    cr_expect_str_eq(ctx.params_json, "{\"a\":1}");
+    msp_context_doc_free(d);
+    expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\t\"a\":\r\n1.0}}",
+                  "{\t\"a\":\r\n1.0}");
 }
 
 Test(context, bad_documents_name_the_member, .timeout = 5)

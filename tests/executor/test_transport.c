@@ -130,7 +130,9 @@ Test(transport, deadline_bounds_a_server_that_never_answers)
     long long took = now_ms() - t0;
     expect_row(&r, 3, 124, "msp-executor: transport error: ");
     cr_expect(strstr(r.err, "imed out") != NULL, "%s", r.err);
-    cr_expect(took >= 190 && took < 1000, "took %lld ms", took);
+    /* The bound is loose for a loaded CI machine; without the deadline
+     * the call would hang until the server stops. */
+    cr_expect(took >= 190 && took < 2500, "took %lld ms", took);
     msp_result_free(&r);
 }
 
@@ -148,7 +150,8 @@ Test(transport, default_timeout_bounds_a_long_deadline)
     msp_result r;
     long long t0 = now_ms();
     cr_assert_eq(msp_executor_execute(ex, &ctx, &r), MSP_OK);
-    cr_expect(now_ms() - t0 < 1000);
+    long long took = now_ms() - t0;
+    cr_expect(took >= 140 && took < 2500, "took %lld ms", took);
     expect_row(&r, 3, 124, "msp-executor: transport error: ");
     msp_result_free(&r);
     msp_executor_free(ex);
@@ -176,7 +179,8 @@ Test(transport, timeout_mid_body_is_a_read_failure)
     push(TS_PARTIAL_HANG, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
     long long t0 = now_ms();
     msp_result r = call(300, NULL);
-    cr_expect(now_ms() - t0 < 1500);
+    long long took = now_ms() - t0;
+    cr_expect(took >= 290 && took < 3000, "took %lld ms", took);
     expect_row(&r, 4, 124, "msp-executor: response read failed: ");
     cr_expect(strstr(r.err, "imed out") != NULL, "%s", r.err);
     msp_result_free(&r);
@@ -322,6 +326,31 @@ Test(transport, api_key_echoed_by_a_server_never_reaches_stderr_or_logs)
     cr_expect(strstr(r.err, "Bearer ***") != NULL, "%s", r.err);
     cr_expect(strstr(sink.text, TEST_KEY) == NULL, "%s", sink.text);
     msp_result_free(&r);
+}
+
+Test(transport, api_key_echoed_in_a_200_body_never_reaches_stdout_or_the_body)
+{
+    msp_config cfg;
+    msp_executor *ex;
+    msp_config_init(&cfg);
+    cfg.base_url = ts_url(srv);
+    cfg.api_key = TEST_KEY;
+    cfg.capture_body = 1;
+    cr_assert_eq(msp_executor_new(&cfg, &ex, NULL, 0), MSP_OK);
+    ts_push_response(srv, 200, "{\"exit_code\":0,\"stdout\":\"token " TEST_KEY "\"}");
+    ts_push_response(srv, 200, "echo: Bearer " TEST_KEY);
+    msp_context ctx = make_context(5000);
+    for (int row = 6; row <= 9; row += 3) {
+        msp_result r;
+        cr_assert_eq(msp_executor_execute(ex, &ctx, &r), MSP_OK);
+        cr_expect_eq(r.row, row, "%s", r.err);
+        cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
+        cr_expect(strstr(r.out, "*******************") != NULL, "stdout: %s", r.out);
+        cr_assert_not_null(r.body);
+        cr_expect(strstr(r.body, TEST_KEY) == NULL, "body: %s", r.body);
+        msp_result_free(&r);
+    }
+    msp_executor_free(ex);
 }
 
 Test(transport, large_response_buffer_is_released_between_calls)

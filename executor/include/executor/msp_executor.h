@@ -69,7 +69,8 @@ typedef void (*msp_log_fn)(void *user, msp_log_level level, const char *line);
 /* Executor configuration. Initialise with msp_config_init() and then set
  * the fields you need. */
 typedef struct msp_config {
-    const char *base_url;          /* required, http:// or https://; one trailing '/' is dropped */
+    const char *base_url;          /* required, http:// or https://, no '?' or '#';
+                                    * one trailing '/' is dropped */
     const char *api_key;           /* required, non-empty, no control bytes */
     msp_auth_mode auth_mode;       /* default MSP_AUTH_SERVICE_KEY */
     const char *tenant_id;         /* optional; logs only, never on the wire */
@@ -140,7 +141,8 @@ void msp_executor_free(msp_executor *ex);
  * a control byte (< 0x20 or 0x7f) in command_id or correlation_id, and
  * params_json that is not a JSON object. (The API key is checked for
  * control bytes once, by msp_executor_new.) Should a server echo the key
- * back, it is overwritten with '*' in res->err and in the log line. */
+ * back, it is overwritten with '*' in res->out, res->err, res->body and the
+ * log line. */
 int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
                          msp_result *res);
 
@@ -185,9 +187,13 @@ int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
  * "deadline_ms","correlation_id"}; unknown members are ignored) into *ctx.
  * command_id and tool are required strings, params an optional object
  * (default {}), deadline_ms an optional integer (default 30000),
- * correlation_id an optional string. The strings in *ctx point into *doc,
- * which the caller frees with msp_context_doc_free() after the last use of
- * *ctx. Returns 0, or MSP_ERR_CONFIG with a one-line reason naming the
+ * correlation_id an optional string. params_json is the params member's
+ * own text, byte for byte (forwarded untouched: no number is reformatted;
+ * it is printed compactly by cJSON instead only after a member name spelled
+ * with escapes, or when it holds raw control bytes JSON does not allow), or
+ * "{}" when params is absent or null. The strings in
+ * *ctx point into *doc, which the caller frees with msp_context_doc_free()
+ * after the last use of *ctx. Returns 0, or MSP_ERR_CONFIG with a one-line reason naming the
  * member, or MSP_ERR_NOMEM. */
 typedef struct msp_context_doc msp_context_doc;
 int msp_context_parse(const char *json, size_t len, msp_context *ctx,
