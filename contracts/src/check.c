@@ -86,9 +86,10 @@ static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
         char *e = json_text(exp);
         char *raw = cut_text(req->body ? (const char *)req->body : "",
                              req->body ? req->body_len : 0, MSPF_DIFF_CUT);
-        char *g = raw ? malloc(strlen(raw) + 16) : NULL;
+        size_t glen = raw ? strlen(raw) + 16 : 0;
+        char *g = raw ? malloc(glen) : NULL;
         if(g)
-            sprintf(g, "not JSON: %s", raw);
+            (void)snprintf(g, glen, "not JSON: %s", raw);
         if(e && g)
             diff_text(m, e, g);
         free(e);
@@ -273,7 +274,7 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
         if(want && got) {
             ok &= match_value(&m, want, got);
         } else if(body_len != r->body_len ||
-                  (body_len && memcmp(body, r->body, body_len) != 0)) {
+                  (body_len && (!body || memcmp(body, r->body, body_len) != 0))) {
             char *e = cut_text((const char *)r->body, r->body_len, MSPF_DIFF_CUT);
             char *g = cut_text(body ? (const char *)body : "", body ? body_len : 0,
                                MSPF_DIFF_CUT);

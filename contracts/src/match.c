@@ -107,10 +107,11 @@ char *redact_bearer(const char *s)
           strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
         tok++;
     shown = tok < 4 ? tok : 4;
-    out = malloc(pre + shown + 40 + strlen(s + pre + tok));
+    size_t outlen = pre + shown + 40 + strlen(s + pre + tok);
+    out = malloc(outlen);
     if(!out)
         return NULL;
-    sprintf(out, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown), s, tok,
+    (void)snprintf(out, outlen, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown), s, tok,
             s + pre + tok);
     return out;
 }
@@ -346,9 +347,10 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
     if(!parsed) {
         char *e = json_text(arg);
         char *g = json_text(got);
-        char *msg = g ? malloc(strlen(g) + 16) : NULL;
+        size_t msglen = g ? strlen(g) + 16 : 0;
+        char *msg = g ? malloc(msglen) : NULL;
         if(msg)
-            sprintf(msg, "not JSON: %s", g);
+            (void)snprintf(msg, msglen, "not JSON: %s", g);
         if(e && msg)
             diff_text(m, e, msg);
         free(e);

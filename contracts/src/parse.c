@@ -672,12 +672,12 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     }
     buf = malloc(MSPF_MAX_FILE_BYTES + 1);
     if(!buf) {
-        fclose(fp);
+        (void)fclose(fp); /* read-only: nothing to lose */
         snprintf(err->reason, sizeof(err->reason), "out of memory");
         return -1;
     }
     n = fread(buf, 1, MSPF_MAX_FILE_BYTES + 1, fp);
-    fclose(fp);
+    (void)fclose(fp); /* read-only: nothing to lose */
     if(n > MSPF_MAX_FILE_BYTES) {
         free(buf);
         snprintf(err->reason, sizeof(err->reason),

@@ -263,7 +263,8 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("fake-msp listening on %s\n", fake_msp_url(fm));
-    fflush(stdout);
+    if (fflush(stdout) != 0) /* the readiness line is the contract with the parent */
+        perror("fake-msp: stdout");
     do {
         sig = 0;
     } while (sigwait(&set, &sig) != 0);

@@ -117,7 +117,7 @@ static void *run(void *arg)
                 ts.tv_nsec -= 1000000000L;
             }
             pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        } else { /* wake <= now: the best job is due */
+        } else if (best) { /* wake <= now: the best job is due */
             /* Write without the lock, so a long dribble never holds up
              * sched_add() (the event loop) or sched_stop(). The job stays
              * counted; sched_stop() joins this thread before draining. */

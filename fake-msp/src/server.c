@@ -327,7 +327,7 @@ static char *read_pem(const char *file, char *errbuf, size_t errlen)
     }
     p = malloc(65537);
     n = p ? fread(p, 1, 65536, f) : 0;
-    fclose(f);
+    (void)fclose(f); /* read-only: nothing to lose */
     if (!p || n == 0 || n == 65536) {
         free(p);
         snprintf(errbuf, errlen, "%s: empty, unreadable or over 64 KiB", file);
@@ -546,18 +546,20 @@ unsigned long long fake_msp_seed(const fake_msp *fm)
     return fm->seed;
 }
 
+/* No MHD_quiesce_daemon() here: in libmicrohttpd 0.9.75 with a thread pool
+ * in epoll mode it races the workers removing the listen socket from their
+ * own epoll sets, and the loser aborts ("Failed to remove listen FD from
+ * epoll set"). It is not needed either: once sched_stop() returns, every
+ * suspended connection has been resumed and sched_add() refuses new ones,
+ * so a request accepted between here and MHD_stop_daemon() is answered or
+ * closed without suspending, and MHD_stop_daemon() closes the rest. */
 void fake_msp_stop(fake_msp *fm)
 {
-    MHD_socket ls;
-
     if (!fm)
         return;
     atomic_store(&fm->stopping, 1);
-    ls = MHD_quiesce_daemon(fm->daemon);
     sched_stop(fm->sched);
     MHD_stop_daemon(fm->daemon);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
     teardown(fm);
 }
 

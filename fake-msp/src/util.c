@@ -42,7 +42,7 @@ static int buf_reserve(fm_buf *b, size_t extra)
 
 void fm_buf_add(fm_buf *b, const void *data, size_t len)
 {
-    if (buf_reserve(b, len) != 0)
+    if (buf_reserve(b, len) != 0 || !b->p)
         return;
     if (len)
         memcpy(b->p + b->len, data, len);

@@ -5,6 +5,7 @@
  * scripts a response that passes its own provider check.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static void free_bundled(void)
     mspf_set_free(bundled);
 }
 
-TestSuite(mspf_bundled, .init = load_bundled, .fini = free_bundled, .timeout = 20);
+TestSuite(mspf_bundled, .init = load_bundled, .fini = free_bundled, .timeout = TEST_TIMEOUT(20));
 
 Test(mspf_bundled, every_json_file_in_the_directory_is_loaded)
 {

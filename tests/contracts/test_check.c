@@ -4,13 +4,14 @@
  * differences both report.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture_text.h"
 
-TestSuite(mspf_check, .timeout = 10);
+TestSuite(mspf_check, .timeout = TEST_TIMEOUT(10));
 
 static mspf_fixture *edited(const char *const *edits, size_t n)
 {

@@ -4,12 +4,13 @@
  * same_as and absent do what they say, and mismatches are explained.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <string.h>
 
 #include "fixture_text.h"
 
-TestSuite(mspf_match, .timeout = 10);
+TestSuite(mspf_match, .timeout = TEST_TIMEOUT(10));
 
 /* mspf_value_matches on two JSON texts ("" for got: absent). */
 static int matches(const char *expected, const char *got)

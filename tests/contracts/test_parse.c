@@ -4,6 +4,7 @@
  * is refused with the JSON path and a reason.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 #include "fixture_text.h"
 
-TestSuite(mspf_parse, .timeout = 10);
+TestSuite(mspf_parse, .timeout = TEST_TIMEOUT(10));
 
 Test(mspf_parse, complete_fixture_fills_every_field)
 {
@@ -540,7 +541,7 @@ static void write_file(const char *name, const char *text, size_t len)
     fclose(fp);
 }
 
-TestSuite(mspf_load, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 10);
+TestSuite(mspf_load, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(10));
 
 Test(mspf_load, a_file_whose_name_matches_loads)
 {

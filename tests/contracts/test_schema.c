@@ -7,6 +7,7 @@
  * the schema itself when python3-jsonschema is installed.)
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static void free_schema(void)
     cJSON_Delete(schema);
 }
 
-TestSuite(mspf_schema, .init = load_schema, .fini = free_schema, .timeout = 10);
+TestSuite(mspf_schema, .init = load_schema, .fini = free_schema, .timeout = TEST_TIMEOUT(10));
 
 /* Follows a "/"-separated pointer below the schema root, resolving $ref. */
 static const cJSON *at(const char *pointer)

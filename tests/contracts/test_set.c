@@ -3,6 +3,7 @@
  * loading a directory in file-name order, stopping at an invalid fixture.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 /* ---- sets --------------------------------------------------------------- */
 
-TestSuite(mspf_set, .timeout = 10);
+TestSuite(mspf_set, .timeout = TEST_TIMEOUT(10));
 
 static mspf_fixture *with(const char *name, const char *command_id)
 {
@@ -118,7 +119,7 @@ static void write_fixture(const char *file, const char *name, const char *cid)
     mspf_fixture_free(f);
 }
 
-TestSuite(mspf_dir, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 10);
+TestSuite(mspf_dir, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(10));
 
 Test(mspf_dir, loads_json_files_in_name_order_skipping_the_schema)
 {

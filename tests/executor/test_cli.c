@@ -3,6 +3,7 @@
  * against the scriptable test server.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static void stop(void)
 }
 
 /* Generous: under valgrind every spawned msp-exec is traced too. */
-TestSuite(cli, .init = start, .fini = stop, .timeout = 90);
+TestSuite(cli, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(90));
 
 /* Runs msp-exec with args (NULL-terminated) and env (NULL-terminated). */
 static spawn_result run_env(const char *const *env, const char *in, const char *const *args)

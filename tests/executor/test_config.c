@@ -3,6 +3,7 @@
  * strings and secret masking.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +30,7 @@ static void refused(const msp_config *cfg, const char *want)
     cr_expect(strstr(err, "secret") == NULL, "key leaked: %s", err);
 }
 
-Test(config, defaults_are_service_key_and_30s, .timeout = 5)
+Test(config, defaults_are_service_key_and_30s, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg;
     memset(&cfg, 0x5a, sizeof cfg);
@@ -42,7 +43,7 @@ Test(config, defaults_are_service_key_and_30s, .timeout = 5)
     msp_config_init(NULL);
 }
 
-Test(config, valid_config_creates_an_executor, .timeout = 5)
+Test(config, valid_config_creates_an_executor, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     msp_executor *ex = NULL;
@@ -53,7 +54,7 @@ Test(config, valid_config_creates_an_executor, .timeout = 5)
     msp_executor_free(NULL);
 }
 
-Test(config, zero_negative_or_absurd_timeout_is_refused, .timeout = 5)
+Test(config, zero_negative_or_absurd_timeout_is_refused, .timeout = TEST_TIMEOUT(5))
 {
     long long bad[] = {0, -1, -30000, MSP_MAX_TIMEOUT_MS + 1, 9223372036854775807LL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -66,7 +67,7 @@ Test(config, zero_negative_or_absurd_timeout_is_refused, .timeout = 5)
     cr_expect_eq(msp_config_validate(&cfg, NULL, 0), MSP_OK);
 }
 
-Test(config, empty_or_missing_base_url_is_refused, .timeout = 5)
+Test(config, empty_or_missing_base_url_is_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.base_url = NULL;
@@ -75,7 +76,7 @@ Test(config, empty_or_missing_base_url_is_refused, .timeout = 5)
     refused(&cfg, "base_url is empty");
 }
 
-Test(config, base_url_must_be_http_or_https, .timeout = 5)
+Test(config, base_url_must_be_http_or_https, .timeout = TEST_TIMEOUT(5))
 {
     const char *bad[] = {"ftp://host", "127.0.0.1:8080", "http://", "https:///x",
                          "file:///etc/passwd", "http://a b", "http://host\r\n",
@@ -90,7 +91,7 @@ Test(config, base_url_must_be_http_or_https, .timeout = 5)
     cr_expect_eq(msp_config_validate(&cfg, NULL, 0), MSP_OK);
 }
 
-Test(config, empty_api_key_is_refused, .timeout = 5)
+Test(config, empty_api_key_is_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.api_key = NULL;
@@ -99,7 +100,7 @@ Test(config, empty_api_key_is_refused, .timeout = 5)
     refused(&cfg, "api_key is empty");
 }
 
-Test(config, api_key_with_control_bytes_is_refused_without_echo, .timeout = 5)
+Test(config, api_key_with_control_bytes_is_refused_without_echo, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.api_key = "sk-secret\r\nX-Evil: 1";
@@ -109,14 +110,14 @@ Test(config, api_key_with_control_bytes_is_refused_without_echo, .timeout = 5)
     cr_expect(strstr(err, "Evil") == NULL, "%s", err);
 }
 
-Test(config, unknown_auth_mode_value_is_refused, .timeout = 5)
+Test(config, unknown_auth_mode_value_is_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.auth_mode = (msp_auth_mode)7;
     refused(&cfg, "auth_mode must be service_key or jwt (got 7)");
 }
 
-Test(config, unreadable_ca_file_is_refused, .timeout = 5)
+Test(config, unreadable_ca_file_is_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.ca_file = "/nonexistent/ca.pem";
@@ -125,7 +126,7 @@ Test(config, unreadable_ca_file_is_refused, .timeout = 5)
     refused(&cfg, "ca_file is not a readable file");
 }
 
-Test(config, null_arguments_are_refused, .timeout = 5)
+Test(config, null_arguments_are_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     msp_executor *ex;
@@ -138,7 +139,7 @@ Test(config, null_arguments_are_refused, .timeout = 5)
     cr_expect_eq(msp_executor_execute(NULL, &ctx, &r), MSP_ERR_ARG);
 }
 
-Test(config, auth_modes_parse_and_name, .timeout = 5)
+Test(config, auth_modes_parse_and_name, .timeout = TEST_TIMEOUT(5))
 {
     msp_auth_mode m = MSP_AUTH_JWT;
     cr_expect_eq(msp_auth_mode_parse("service_key", &m), MSP_OK);
@@ -152,7 +153,7 @@ Test(config, auth_modes_parse_and_name, .timeout = 5)
     cr_expect_str_eq(msp_auth_mode_name(MSP_AUTH_JWT), "jwt");
 }
 
-Test(config, strerror_is_never_null, .timeout = 5)
+Test(config, strerror_is_never_null, .timeout = TEST_TIMEOUT(5))
 {
     int codes[] = {MSP_OK, MSP_ERR_NOMEM, MSP_ERR_CONFIG, MSP_ERR_ARG, MSP_ERR_CURL, 42};
     const char *want[] = {"success", "out of memory", "invalid configuration",
@@ -161,7 +162,7 @@ Test(config, strerror_is_never_null, .timeout = 5)
         cr_expect_str_eq(msp_strerror(codes[i]), want[i]);
 }
 
-Test(config, mask_secret_shows_a_prefix_and_the_length, .timeout = 5)
+Test(config, mask_secret_shows_a_prefix_and_the_length, .timeout = TEST_TIMEOUT(5))
 {
     char buf[32];
     msp_mask_secret("sk-test", buf, sizeof buf);

@@ -2,6 +2,7 @@
  * test_context.c — the ToolExecutorContext JSON reader.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <string.h>
 
 #include "helpers.h"
@@ -11,7 +12,7 @@ static int parse(const char *json, msp_context *ctx, msp_context_doc **doc, char
     return msp_context_parse(json, strlen(json), ctx, doc, err, 256);
 }
 
-Test(context, parses_every_member, .timeout = 5)
+Test(context, parses_every_member, .timeout = TEST_TIMEOUT(5))
 {
     msp_context ctx;
     msp_context_doc *doc = NULL;
@@ -29,7 +30,7 @@ Test(context, parses_every_member, .timeout = 5)
     msp_context_doc_free(NULL);
 }
 
-Test(context, optional_members_take_their_defaults, .timeout = 5)
+Test(context, optional_members_take_their_defaults, .timeout = TEST_TIMEOUT(5))
 {
     msp_context ctx;
     msp_context_doc *doc = NULL;
@@ -44,7 +45,7 @@ Test(context, optional_members_take_their_defaults, .timeout = 5)
     msp_context_doc_free(doc);
 }
 
-Test(context, negative_deadline_is_kept, .timeout = 5)
+Test(context, negative_deadline_is_kept, .timeout = TEST_TIMEOUT(5))
 {
     msp_context ctx;
     msp_context_doc *doc = NULL;
@@ -66,7 +67,7 @@ static void expect_params(const char *json, const char *want)
     msp_context_doc_free(doc);
 }
 
-Test(context, params_are_forwarded_as_written_not_reserialised, .timeout = 5)
+Test(context, params_are_forwarded_as_written_not_reserialised, .timeout = TEST_TIMEOUT(5))
 {
     /* Big integers, 1.0 and escapes would all change through a reprint. */
     expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"n\":12345678901234567891,"
@@ -83,7 +84,7 @@ Test(context, params_are_forwarded_as_written_not_reserialised, .timeout = 5)
                   "{\"a\":1.0}");
 }
 
-Test(context, params_after_an_escaped_member_name_are_printed_by_cjson, .timeout = 5)
+Test(context, params_after_an_escaped_member_name_are_printed_by_cjson, .timeout = TEST_TIMEOUT(5))
 {
     expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"par\\u0061ms\":{\"a\": 1.0}}",
                   "{\"a\":1}");
@@ -91,7 +92,7 @@ Test(context, params_after_an_escaped_member_name_are_printed_by_cjson, .timeout
                   "{\"a\":1}");
 }
 
-Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = 5)
+Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = TEST_TIMEOUT(5))
 {
     /* cJSON takes NUL and other control bytes as whitespace, and raw ones
      * inside strings: forwarded as they are, they would cut the text or
@@ -112,7 +113,7 @@ Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = 5)
                   "{\t\"a\":\r\n1.0}");
 }
 
-Test(context, bad_documents_name_the_member, .timeout = 5)
+Test(context, bad_documents_name_the_member, .timeout = TEST_TIMEOUT(5))
 {
     static const struct {
         const char *json, *want;
@@ -143,7 +144,7 @@ Test(context, bad_documents_name_the_member, .timeout = 5)
     }
 }
 
-Test(context, null_arguments_are_refused, .timeout = 5)
+Test(context, null_arguments_are_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_context ctx;
     msp_context_doc *doc;

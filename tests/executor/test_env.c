@@ -2,6 +2,7 @@
  * test_env.c — the BSM_USE_MSP_EXECUTOR=1 env wiring, every message.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ static int from_env(const char *const *env, msp_config *cfg, char *err)
 #define FULL "BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://msp:8080", \
              "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_TENANT_ID=tenant-a"
 
-Test(env, not_requested_when_unset_or_not_1, .timeout = 5)
+Test(env, not_requested_when_unset_or_not_1, .timeout = TEST_TIMEOUT(5))
 {
     const char *unset[] = {"BSM_MSP_BASE_URL=http://x", NULL};
     const char *zero[] = {"BSM_USE_MSP_EXECUTOR=0", NULL};
@@ -41,7 +42,7 @@ Test(env, not_requested_when_unset_or_not_1, .timeout = 5)
     cr_expect_str_eq(err, "");
 }
 
-Test(env, requested_and_complete_fills_the_config, .timeout = 5)
+Test(env, requested_and_complete_fills_the_config, .timeout = TEST_TIMEOUT(5))
 {
     const char *env[] = {FULL, NULL};
     msp_config cfg;
@@ -54,7 +55,7 @@ Test(env, requested_and_complete_fills_the_config, .timeout = 5)
     cr_expect_eq(cfg.default_timeout_ms, 30000);
 }
 
-Test(env, missing_values_fail_in_the_spec_order, .timeout = 5)
+Test(env, missing_values_fail_in_the_spec_order, .timeout = TEST_TIMEOUT(5))
 {
     static const struct {
         const char *env[4];
@@ -76,7 +77,7 @@ Test(env, missing_values_fail_in_the_spec_order, .timeout = 5)
     }
 }
 
-Test(env, auth_mode_jwt_and_default, .timeout = 5)
+Test(env, auth_mode_jwt_and_default, .timeout = TEST_TIMEOUT(5))
 {
     const char *jwt[] = {FULL, "BSM_MSP_AUTH_MODE=jwt", NULL};
     const char *sk[] = {FULL, "BSM_MSP_AUTH_MODE=service_key", NULL};
@@ -91,7 +92,7 @@ Test(env, auth_mode_jwt_and_default, .timeout = 5)
     cr_expect_eq(cfg.auth_mode, MSP_AUTH_SERVICE_KEY);
 }
 
-Test(env, unknown_auth_mode_names_variable_and_value, .timeout = 5)
+Test(env, unknown_auth_mode_names_variable_and_value, .timeout = TEST_TIMEOUT(5))
 {
     const char *env[] = {FULL, "BSM_MSP_AUTH_MODE=oauth", NULL};
     msp_config cfg;
@@ -100,7 +101,7 @@ Test(env, unknown_auth_mode_names_variable_and_value, .timeout = 5)
     cr_expect_str_eq(err, "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"oauth\")");
 }
 
-Test(env, reads_the_process_environment_by_default, .timeout = 5)
+Test(env, reads_the_process_environment_by_default, .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg;
     char err[256];

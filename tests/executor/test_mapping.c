@@ -3,6 +3,7 @@
  * checked against the exit table it is driven by.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ static void expect(long status, const char *body, int row, int exit_code, const 
     msp_result_free(&r);
 }
 
-Test(mapping, table_has_fourteen_rows_in_order, .timeout = 5)
+Test(mapping, table_has_fourteen_rows_in_order, .timeout = TEST_TIMEOUT(5))
 {
     const msp_exit_row *t = msp_exit_table();
     for (int i = 0; i < MSP_EXIT_ROWS; i++) {
@@ -43,7 +44,7 @@ Test(mapping, table_has_fourteen_rows_in_order, .timeout = 5)
 
 /* One response per row the mapping decides; each result must carry the
  * row's exit code and start with the row's stderr prefix. */
-Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = 5)
+Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = TEST_TIMEOUT(5))
 {
     static const struct {
         int row;
@@ -72,13 +73,13 @@ Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = 5)
     }
 }
 
-Test(mapping, row6_passes_tool_result_verbatim, .timeout = 5)
+Test(mapping, row6_passes_tool_result_verbatim, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "{\"exit_code\":0,\"stdout\":\"hello\\n\",\"stderr\":\"warn\"}", 6, 0, "hello\n",
            "warn");
 }
 
-Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = 5)
+Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "{\"exit_code\":-1}", 6, -1, "", "");
     expect(200, "{\"exit_code\":300}", 6, 300, "", "");
@@ -87,12 +88,12 @@ Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = 5)
     expect(200, "{\"exit_code\":2.0}", 6, 2, "", "");
 }
 
-Test(mapping, row6_ignores_non_string_stdout_and_stderr, .timeout = 5)
+Test(mapping, row6_ignores_non_string_stdout_and_stderr, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "{\"exit_code\":1,\"stdout\":42,\"stderr\":null}", 6, 1, "", "");
 }
 
-Test(mapping, row7_exit_code_not_a_number, .timeout = 5)
+Test(mapping, row7_exit_code_not_a_number, .timeout = TEST_TIMEOUT(5))
 {
     static const char pre[] =
         "msp-executor: malformed 200 response: exit_code field present but not a finite number (got ";
@@ -106,7 +107,7 @@ Test(mapping, row7_exit_code_not_a_number, .timeout = 5)
     }
 }
 
-Test(mapping, row7_exit_code_not_an_integer, .timeout = 5)
+Test(mapping, row7_exit_code_not_an_integer, .timeout = TEST_TIMEOUT(5))
 {
     static const char pre[] =
         "msp-executor: malformed 200 response: exit_code field present but not an integer (got ";
@@ -119,7 +120,7 @@ Test(mapping, row7_exit_code_not_an_integer, .timeout = 5)
     expect(200, "{\"exit_code\":2147483648}", 7, 124, "", want);
 }
 
-Test(mapping, row7_infinite_exit_code_is_not_finite, .timeout = 5)
+Test(mapping, row7_infinite_exit_code_is_not_finite, .timeout = TEST_TIMEOUT(5))
 {
     msp_result r = map(200, "{\"exit_code\":1e999}");
     cr_expect_eq(r.row, 7);
@@ -127,7 +128,7 @@ Test(mapping, row7_infinite_exit_code_is_not_finite, .timeout = 5)
     msp_result_free(&r);
 }
 
-Test(mapping, row8_reserialises_json_compactly, .timeout = 5)
+Test(mapping, row8_reserialises_json_compactly, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "{ \"success\" : true,\n \"data\": {\"n\": [1, 2]} }\n", 8, 0,
            "{\"success\":true,\"data\":{\"n\":[1,2]}}", "");
@@ -135,18 +136,18 @@ Test(mapping, row8_reserialises_json_compactly, .timeout = 5)
     expect(200, "\"text\"", 8, 0, "\"text\"", "");
 }
 
-Test(mapping, row8_empty_body_counts_as_empty_object, .timeout = 5)
+Test(mapping, row8_empty_body_counts_as_empty_object, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "", 8, 0, "{}", "");
 }
 
-Test(mapping, row9_non_json_body_is_passed_raw, .timeout = 5)
+Test(mapping, row9_non_json_body_is_passed_raw, .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "not json", 9, 0, "not json", "");
     expect(200, "{\"a\":1} trailing", 9, 0, "{\"a\":1} trailing", "");
 }
 
-Test(mapping, row9_keeps_nul_bytes_in_a_raw_body, .timeout = 5)
+Test(mapping, row9_keeps_nul_bytes_in_a_raw_body, .timeout = TEST_TIMEOUT(5))
 {
     msp_result r;
     cr_assert_eq(msp_map_response(200, "a\0b", 3, &r), MSP_OK);
@@ -156,7 +157,7 @@ Test(mapping, row9_keeps_nul_bytes_in_a_raw_body, .timeout = 5)
     msp_result_free(&r);
 }
 
-Test(mapping, row10_idempotency_mismatch, .timeout = 5)
+Test(mapping, row10_idempotency_mismatch, .timeout = TEST_TIMEOUT(5))
 {
     expect(400,
            "{\"success\":false,\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\","
@@ -166,7 +167,7 @@ Test(mapping, row10_idempotency_mismatch, .timeout = 5)
            "X-Brainstorm-Command-Id");
 }
 
-Test(mapping, row11_auth_errors_with_code_and_message, .timeout = 5)
+Test(mapping, row11_auth_errors_with_code_and_message, .timeout = TEST_TIMEOUT(5))
 {
     expect(403,
            "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":"
@@ -178,27 +179,27 @@ Test(mapping, row11_auth_errors_with_code_and_message, .timeout = 5)
            11, 126, "", "msp-executor: auth error (401 UNAUTHORIZED): Authentication required");
 }
 
-Test(mapping, row11_raw_body_when_not_the_error_shape, .timeout = 5)
+Test(mapping, row11_raw_body_when_not_the_error_shape, .timeout = TEST_TIMEOUT(5))
 {
     expect(401, "nope", 11, 126, "", "msp-executor: auth error (401): nope");
     expect(403, "{\"error\":\"flat\"}", 11, 126, "",
            "msp-executor: auth error (403): {\"error\":\"flat\"}");
 }
 
-Test(mapping, row11_code_without_message_uses_raw_body, .timeout = 5)
+Test(mapping, row11_code_without_message_uses_raw_body, .timeout = TEST_TIMEOUT(5))
 {
     expect(403, "{\"error\":{\"code\":\"FORBIDDEN\"}}", 11, 126, "",
            "msp-executor: auth error (403 FORBIDDEN): {\"error\":{\"code\":\"FORBIDDEN\"}}");
 }
 
-Test(mapping, row12_tool_unknown, .timeout = 5)
+Test(mapping, row12_tool_unknown, .timeout = TEST_TIMEOUT(5))
 {
     expect(404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: msp.x\"}}", 12,
            127, "", "msp-executor: tool unknown (404 NOT_FOUND): Unknown tool: msp.x");
     expect(404, "", 12, 127, "", "msp-executor: tool unknown (404): ");
 }
 
-Test(mapping, row13_server_error_shows_raw_body, .timeout = 5)
+Test(mapping, row13_server_error_shows_raw_body, .timeout = TEST_TIMEOUT(5))
 {
     expect(503, "Service Unavailable", 13, 125, "",
            "msp-executor: server error (503): Service Unavailable");
@@ -208,7 +209,7 @@ Test(mapping, row13_server_error_shows_raw_body, .timeout = 5)
     expect(599, "x", 13, 125, "", "msp-executor: server error (599): x");
 }
 
-Test(mapping, row14_any_other_status, .timeout = 5)
+Test(mapping, row14_any_other_status, .timeout = TEST_TIMEOUT(5))
 {
     expect(302, "moved", 14, 1, "", "msp-executor: unexpected status (302): moved");
     expect(400, "{\"error\":{\"code\":\"VALIDATION\",\"message\":\"Missing required parameter\"}}",
@@ -220,7 +221,7 @@ Test(mapping, row14_any_other_status, .timeout = 5)
     expect(499, "x", 14, 1, "", "msp-executor: unexpected status (499): x");
 }
 
-Test(mapping, null_arguments_are_refused, .timeout = 5)
+Test(mapping, null_arguments_are_refused, .timeout = TEST_TIMEOUT(5))
 {
     msp_result r;
     cr_expect_eq(msp_map_response(200, "x", 1, NULL), MSP_ERR_ARG);
@@ -231,7 +232,7 @@ Test(mapping, null_arguments_are_refused, .timeout = 5)
     msp_result_free(NULL);
 }
 
-Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = 5)
+Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = TEST_TIMEOUT(5))
 {
     msp_result r;
     cr_assert_eq(msp_map_response(200, "q\"\\\n\t\r\x01\0\xc3\xa9\xff", 11, &r), MSP_OK);
@@ -244,7 +245,7 @@ Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = 5)
     cr_expect_null(msp_result_to_json(NULL));
 }
 
-Test(mapping, result_to_json_replaces_invalid_utf8, .timeout = 5)
+Test(mapping, result_to_json_replaces_invalid_utf8, .timeout = TEST_TIMEOUT(5))
 {
     /* overlong, surrogate, truncated, out of range, valid 4-byte */
     static const char body[] = "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x90\x80\x80|\xf0\x9f\x98\x80";
@@ -258,7 +259,7 @@ Test(mapping, result_to_json_replaces_invalid_utf8, .timeout = 5)
     msp_result_free(&r);
 }
 
-Test(mapping, result_to_json_of_an_empty_result, .timeout = 5)
+Test(mapping, result_to_json_of_an_empty_result, .timeout = TEST_TIMEOUT(5))
 {
     msp_result r = {0};
     r.exit_code = -1;

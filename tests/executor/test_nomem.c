@@ -6,6 +6,7 @@
  * own thread is affected, so the test server keeps working.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,7 @@ static void stop(void)
     ts_stop(srv);
 }
 
-TestSuite(nomem, .init = start, .fini = stop, .timeout = 30);
+TestSuite(nomem, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(30));
 
 /* Runs op with the n-th allocation failing, for n = 0, 1, ... until op
  * runs without an injected failure. op returns an msp_err. */

@@ -3,6 +3,7 @@
  * reuse across calls.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +27,7 @@ static void stop(void)
     ts_stop(srv);
 }
 
-TestSuite(threads, .init = start, .fini = stop, .timeout = 20);
+TestSuite(threads, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(20));
 
 typedef struct worker {
     msp_executor *ex;

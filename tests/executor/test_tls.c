@@ -3,6 +3,7 @@
  * ca_file, refused without it.
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ static void stop(void)
     tls_material_remove(&mat);
 }
 
-TestSuite(tls, .init = start, .fini = stop, .timeout = 20);
+TestSuite(tls, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(20));
 
 static msp_result call(const char *ca_file, int insecure)
 {

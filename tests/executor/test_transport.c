@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static void stop(void)
     ts_stop(srv);
 }
 
-TestSuite(transport, .init = start, .fini = stop, .timeout = 15);
+TestSuite(transport, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(15));
 
 static long long now_ms(void)
 {

@@ -3,6 +3,7 @@
  * refused before a single byte is sent (rows 1 and 2).
  */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@ static void stop(void)
     ts_stop(srv);
 }
 
-TestSuite(wire, .init = start, .fini = stop, .timeout = 10);
+TestSuite(wire, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(10));
 
 static msp_result run(msp_executor *ex, const msp_context *ctx)
 {

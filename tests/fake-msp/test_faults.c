@@ -1,6 +1,7 @@
 /* Fixture faults: what a client sees for each kind of the catalogue, and
  * delays. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static void teardown(void)
     fake_msp_stop(fm);
 }
 
-TestSuite(faults, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(faults, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
 
 #define OK_BODY "{\"exit_code\":0,\"stdout\":\"hello from the agent\\n\",\"stderr\":\"\"}"
 
@@ -289,7 +290,7 @@ static void *dribble_client(void *arg)
     return NULL;
 }
 
-Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = 30)
+Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = TEST_TIMEOUT(30))
 {
     http_res big, slow;
     pthread_t th;

@@ -2,6 +2,7 @@
  * fixture endpoints. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ static void call(fake_msp *fm, const char *id, http_res *r)
     tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), r);
 }
 
-Test(fixtures, responses_are_served_in_turn_and_the_last_repeats, .timeout = 10)
+Test(fixtures, responses_are_served_in_turn_and_the_last_repeats, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res r;
@@ -40,7 +41,7 @@ Test(fixtures, responses_are_served_in_turn_and_the_last_repeats, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, unmatched_requests_get_the_realistic_reply, .timeout = 10)
+Test(fixtures, unmatched_requests_get_the_realistic_reply, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res r;
@@ -54,7 +55,7 @@ Test(fixtures, unmatched_requests_get_the_realistic_reply, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, fixture_without_a_response_never_matches, .timeout = 10)
+Test(fixtures, fixture_without_a_response_never_matches, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res r;
@@ -71,7 +72,7 @@ Test(fixtures, fixture_without_a_response_never_matches, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, strict_mode_names_the_closest_fixture, .timeout = 10)
+Test(fixtures, strict_mode_names_the_closest_fixture, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;
@@ -96,7 +97,7 @@ Test(fixtures, strict_mode_names_the_closest_fixture, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, strict_mode_masks_the_key_in_the_closest_difference, .timeout = 10)
+Test(fixtures, strict_mode_masks_the_key_in_the_closest_difference, .timeout = TEST_TIMEOUT(10))
 {
     static const char fx[] =
         "{\"name\":\"auth\",\"description\":\"d\",\"exit_row\":6,"
@@ -122,7 +123,7 @@ Test(fixtures, strict_mode_masks_the_key_in_the_closest_difference, .timeout = 1
     fake_msp_stop(fm);
 }
 
-Test(fixtures, admin_lists_fixtures_with_a_summary, .timeout = 10)
+Test(fixtures, admin_lists_fixtures_with_a_summary, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res r;
@@ -144,7 +145,7 @@ Test(fixtures, admin_lists_fixtures_with_a_summary, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, admin_post_adds_a_fixture_that_then_matches, .timeout = 10)
+Test(fixtures, admin_post_adds_a_fixture_that_then_matches, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     const char *json = tk_fixture_json("posted", "p-1",
@@ -165,7 +166,7 @@ Test(fixtures, admin_post_adds_a_fixture_that_then_matches, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(fixtures, admin_post_refuses_an_invalid_fixture_with_path_and_reason, .timeout = 10)
+Test(fixtures, admin_post_refuses_an_invalid_fixture_with_path_and_reason, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     const char *json = tk_fixture_json("bad", "b-1",
@@ -214,7 +215,7 @@ static void remove_dir(char *dir, const char *const *names)
     free(dir);
 }
 
-Test(fixtures, contract_dirs_and_files_are_loaded_at_start, .timeout = 10)
+Test(fixtures, contract_dirs_and_files_are_loaded_at_start, .timeout = TEST_TIMEOUT(10))
 {
     static const char *const names[] = {"d1.json", "f1.json", NULL};
     char *dir = temp_dir(), file[512];
@@ -248,7 +249,7 @@ Test(fixtures, contract_dirs_and_files_are_loaded_at_start, .timeout = 10)
     remove_dir(dir, names);
 }
 
-Test(fixtures, an_invalid_fixture_file_stops_the_start_with_file_path_reason, .timeout = 10)
+Test(fixtures, an_invalid_fixture_file_stops_the_start_with_file_path_reason, .timeout = TEST_TIMEOUT(10))
 {
     static const char *const names[] = {"broken.json", NULL};
     char *dir = temp_dir(), file[512], err[1024] = "";
@@ -275,7 +276,7 @@ Test(fixtures, an_invalid_fixture_file_stops_the_start_with_file_path_reason, .t
     remove_dir(dir, names);
 }
 
-Test(fixtures, duplicate_names_are_refused_at_run_time, .timeout = 10)
+Test(fixtures, duplicate_names_are_refused_at_run_time, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     mspf_fixture *f = NULL;

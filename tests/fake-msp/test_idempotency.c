@@ -1,6 +1,7 @@
 /* Idempotency: replay byte for byte, conflicts, concurrency, the store's
  * capacity and TTL. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static fake_msp *start_with_store(size_t capacity, long long ttl_ms)
     return tk_start(&o);
 }
 
-Test(idempotency, same_key_same_request_replays_identical_bytes, .timeout = 10)
+Test(idempotency, same_key_same_request_replays_identical_bytes, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res a, b;
@@ -39,7 +40,7 @@ Test(idempotency, same_key_same_request_replays_identical_bytes, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(idempotency, same_key_different_request_is_409_conflict, .timeout = 10)
+Test(idempotency, same_key_different_request_is_409_conflict, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res a, b;
@@ -54,7 +55,7 @@ Test(idempotency, same_key_different_request_is_409_conflict, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(idempotency, rejected_requests_are_not_stored, .timeout = 10)
+Test(idempotency, rejected_requests_are_not_stored, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res a, b;
@@ -83,7 +84,7 @@ static void *race(void *arg)
     return NULL;
 }
 
-Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .timeout = 20)
+Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .timeout = TEST_TIMEOUT(20))
 {
     enum { N = 8 };
     fake_msp *fm = tk_start(NULL);
@@ -118,7 +119,7 @@ Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .
     fake_msp_stop(fm);
 }
 
-Test(idempotency, store_evicts_the_oldest_beyond_capacity, .timeout = 10)
+Test(idempotency, store_evicts_the_oldest_beyond_capacity, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_with_store(2, 0);
     http_res r;
@@ -142,7 +143,7 @@ Test(idempotency, store_evicts_the_oldest_beyond_capacity, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(idempotency, large_store_is_striped_and_still_replays, .timeout = 10)
+Test(idempotency, large_store_is_striped_and_still_replays, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_with_store(5000, 0);
     http_res r;
@@ -164,7 +165,7 @@ Test(idempotency, large_store_is_striped_and_still_replays, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(idempotency, entries_expire_after_the_ttl, .timeout = 10)
+Test(idempotency, entries_expire_after_the_ttl, .timeout = TEST_TIMEOUT(10))
 {
     /* The TTL is long enough for a loaded machine (valgrind, ctest -j2) to
      * send the replay within it; the sleep outlasts it. */
@@ -189,7 +190,7 @@ Test(idempotency, entries_expire_after_the_ttl, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(idempotency, reset_clears_the_store, .timeout = 10)
+Test(idempotency, reset_clears_the_store, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res r;

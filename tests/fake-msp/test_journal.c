@@ -2,6 +2,7 @@
  * admin endpoints and key masking. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,7 +26,7 @@ static void teardown(void)
     fake_msp_stop(fm);
 }
 
-TestSuite(journal, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(journal, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
 
 static void raw_request(const char *req, size_t len)
 {

@@ -1,6 +1,7 @@
 /* Start, stop and survive: TLS, clean shutdown with hanging clients, junk
  * and idle connections, start-up errors, the request log. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ static void wait_suspended(fake_msp *fm, size_t n)
     cr_assert_geq(fake_msp_suspended(fm), n);
 }
 
-Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = 10)
+Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     client c = {fm, "hang-1", {0}};
@@ -59,7 +60,7 @@ Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = 10)
     tk_free(&c.res);
 }
 
-Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = 10)
+Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = TEST_TIMEOUT(10))
 {
     static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
                               "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
@@ -84,7 +85,7 @@ Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = 10)
     close(keep);
 }
 
-Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = 10)
+Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     client a = {fm, "slow-1", {0}}, b = {fm, "drib-1", {0}};
@@ -110,7 +111,7 @@ Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = 10
     tk_free(&b.res);
 }
 
-Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests, .timeout = 10)
+Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests, .timeout = TEST_TIMEOUT(10))
 {
     static const char junk[] = "\x00\xff\x13GARBAGE NOT HTTP\r\n\r\n";
     fake_msp *fm = tk_start(NULL);
@@ -161,7 +162,7 @@ static void drop_cert(void)
     rmdir(tmpdir);
 }
 
-Test(lifecycle, serves_https_with_a_pem_certificate_and_key, .timeout = 20)
+Test(lifecycle, serves_https_with_a_pem_certificate_and_key, .timeout = TEST_TIMEOUT(20))
 {
     char cert[128], key[128];
     fake_msp_options o;
@@ -194,7 +195,7 @@ static void expect_start_error(const fake_msp_options *o, const char *part)
     cr_assert(strstr(err, part) != NULL, "\"%s\" lacks \"%s\"", err, part);
 }
 
-Test(lifecycle, start_errors_say_why, .timeout = 10)
+Test(lifecycle, start_errors_say_why, .timeout = TEST_TIMEOUT(10))
 {
     static const char *bad_keys[] = {"no-equals"};
     static const char *bad_role[] = {"t=x:admin"};
@@ -224,7 +225,7 @@ Test(lifecycle, start_errors_say_why, .timeout = 10)
     fake_msp_stop(fm);
 }
 
-Test(lifecycle, binds_ipv6_loopback_and_brackets_the_url, .timeout = 10)
+Test(lifecycle, binds_ipv6_loopback_and_brackets_the_url, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;
@@ -252,7 +253,7 @@ static void capture(void *user, const char *line)
     pthread_mutex_unlock(&log_lock);
 }
 
-Test(lifecycle, the_request_log_masks_the_key, .timeout = 10)
+Test(lifecycle, the_request_log_masks_the_key, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;
@@ -275,7 +276,7 @@ Test(lifecycle, the_request_log_masks_the_key, .timeout = 10)
     cr_assert_null(strstr(log_text, "sk-test"), "%s", log_text);
 }
 
-Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes, .timeout = 10)
+Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     long long t0 = tk_now_ms();
@@ -286,7 +287,7 @@ Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes, .timeout = 1
     fake_msp_stop(fm);
 }
 
-Test(lifecycle, a_chosen_seed_is_kept_and_zero_picks_one, .timeout = 10)
+Test(lifecycle, a_chosen_seed_is_kept_and_zero_picks_one, .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;

@@ -1,6 +1,7 @@
 /* The fake-msp program: ready line, port file, a request, SIGTERM, --help,
  * bad flags. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,8 @@ static child spawn(char *const argv[], int devnull_err)
     cr_assert_geq(c.pid, 0);
     if (c.pid == 0) {
         dup2(p[1], 1);
-        if (devnull_err)
-            freopen("/dev/null", "w", stderr);
+        if (devnull_err && !freopen("/dev/null", "w", stderr))
+            _exit(126);
         close(p[0]);
         close(p[1]);
         execv(argv[0], argv);
@@ -59,7 +60,7 @@ static int wait_exit(pid_t pid)
     return WEXITSTATUS(st);
 }
 
-Test(program, serves_until_sigterm_then_exits_zero, .timeout = 20)
+Test(program, serves_until_sigterm_then_exits_zero, .timeout = TEST_TIMEOUT(20))
 {
     char dir[] = "/tmp/fm-prog-XXXXXX", port_file[128], line[256], url[128], pbuf[16];
     char *argv[] = {(char *)program(), "--port", "0", "--port-file", port_file, "-q",
@@ -93,7 +94,7 @@ Test(program, serves_until_sigterm_then_exits_zero, .timeout = 20)
     rmdir(dir);
 }
 
-Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = 20)
+Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = TEST_TIMEOUT(20))
 {
     char *argv[] = {(char *)program(), "--port", "0", "--key", "sk-secret-two=tenant-x", NULL};
     char line[256], url[128];
@@ -137,7 +138,7 @@ Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = 20)
     cr_assert_null(strstr(all, "sk-secret-two"), "%s", all);
 }
 
-Test(program, help_prints_usage_and_exits_zero, .timeout = 10)
+Test(program, help_prints_usage_and_exits_zero, .timeout = TEST_TIMEOUT(10))
 {
     char *argv[] = {(char *)program(), "--help", NULL};
     char line[256];
@@ -153,7 +154,7 @@ Test(program, help_prints_usage_and_exits_zero, .timeout = 10)
     cr_assert(saw_usage && saw_strict);
 }
 
-Test(program, bad_flags_exit_64, .timeout = 60) /* 13 runs: slow under valgrind */
+Test(program, bad_flags_exit_64, .timeout = TEST_TIMEOUT(60)) /* 13 runs: slow under valgrind */
 {
     static const char *cases[][3] = {
         {"--bogus", NULL, NULL},       {"--port", "70000", NULL}, {"--port", "x", NULL},
@@ -172,7 +173,7 @@ Test(program, bad_flags_exit_64, .timeout = 60) /* 13 runs: slow under valgrind 
     }
 }
 
-Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = 10)
+Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = TEST_TIMEOUT(10))
 {
     static char line[32768]; /* valgrind echoes the whole command line */
     char cmd[16384], out[] = "/tmp/fm-keys-XXXXXX", text[512];
@@ -200,7 +201,7 @@ Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = 10)
     cr_assert_null(strstr(text, "sk-secret"), "%s", text);
 }
 
-Test(program, a_start_failure_exits_one, .timeout = 10)
+Test(program, a_start_failure_exits_one, .timeout = TEST_TIMEOUT(10))
 {
     char *argv[] = {(char *)program(), "--port", "0", "--fixture", "/nonexistent/x.json", NULL};
     child c = spawn(argv, 1);
@@ -211,7 +212,7 @@ Test(program, a_start_failure_exits_one, .timeout = 10)
     cr_assert_eq(wait_exit(c.pid), 1);
 }
 
-Test(program, all_value_flags_are_accepted, .timeout = 20)
+Test(program, all_value_flags_are_accepted, .timeout = TEST_TIMEOUT(20))
 {
     char dir[] = "/tmp/fm-flags-XXXXXX";
     char *argv[] = {(char *)program(), "--host", "127.0.0.1", "--port", "0", "--contracts", dir,
@@ -231,7 +232,7 @@ Test(program, all_value_flags_are_accepted, .timeout = 20)
     rmdir(dir);
 }
 
-Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = 20)
+Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = TEST_TIMEOUT(20))
 {
     char dir[] = "/tmp/fm-hang-XXXXXX", file[128], line[256], url[128];
     char *argv[] = {(char *)program(), "--port", "0", "--fixture", file, "-q", NULL};

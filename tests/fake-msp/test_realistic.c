@@ -2,6 +2,7 @@
  * tool replies, the catalogue, /health, 404 and 405. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <string.h>
 
 #include "fm_testkit.h"
@@ -25,7 +26,7 @@ static void teardown(void)
     fake_msp_stop(fm);
 }
 
-TestSuite(realistic, .init = setup, .fini = teardown, .timeout = 10);
+TestSuite(realistic, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
 
 #define LIST tk_body("msp.list_devices", "{}")
 

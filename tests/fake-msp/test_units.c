@@ -1,6 +1,7 @@
 /* Unit tests of the fake's internal modules (fake-msp/src): buffers,
  * escaping, masking, UTF-8, the idempotency store, the rate limiter. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "ratelimit.h"
 #include "util.h"
 
-Test(units, json_strings_escape_quotes_controls_and_null, .timeout = 5)
+Test(units, json_strings_escape_quotes_controls_and_null, .timeout = TEST_TIMEOUT(5))
 {
     fm_buf b = {0};
     char *s;
@@ -23,7 +24,7 @@ Test(units, json_strings_escape_quotes_controls_and_null, .timeout = 5)
     free(s);
 }
 
-Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout = 5)
+Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout = TEST_TIMEOUT(5))
 {
     fm_buf b = {0};
     char big[600];
@@ -51,7 +52,7 @@ Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout
     free(s);
 }
 
-Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = 5)
+Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = TEST_TIMEOUT(5))
 {
     char out[64];
 
@@ -69,7 +70,7 @@ Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = 5)
     cr_assert_str_eq(out, "basic dXNl\xe2\x80\xa6(12)");
 }
 
-Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = 5)
+Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = TEST_TIMEOUT(5))
 {
     char out[64];
 
@@ -79,7 +80,7 @@ Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = 5
     cr_assert_str_eq(out, "sk-l\xe2\x80\xa6(30)");
 }
 
-Test(units, utf8_validation_refuses_bad_sequences, .timeout = 5)
+Test(units, utf8_validation_refuses_bad_sequences, .timeout = TEST_TIMEOUT(5))
 {
     cr_assert(fm_utf8_valid((const unsigned char *)"plain", 5));
     cr_assert(fm_utf8_valid((const unsigned char *)"\xc3\xa9\xe2\x80\xa6\xf0\x9f\x98\x80", 9));
@@ -92,7 +93,7 @@ Test(units, utf8_validation_refuses_bad_sequences, .timeout = 5)
     cr_assert_not(fm_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80", 4));
 }
 
-Test(units, idem_store_tells_new_replay_conflict_and_in_flight, .timeout = 5)
+Test(units, idem_store_tells_new_replay_conflict_and_in_flight, .timeout = TEST_TIMEOUT(5))
 {
     idem_store *s = idem_new(4, 1000);
     char *body = NULL;
@@ -116,7 +117,7 @@ Test(units, idem_store_tells_new_replay_conflict_and_in_flight, .timeout = 5)
     idem_free(NULL);
 }
 
-Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = 5)
+Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = TEST_TIMEOUT(5))
 {
     ratelimit *rl = ratelimit_new(1);
     long retry = 0;
@@ -135,7 +136,7 @@ Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = 5)
     ratelimit_free(NULL);
 }
 
-Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = 5)
+Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = TEST_TIMEOUT(5))
 {
     journal *j = journal_new(4, 1u << 20);
     mspf_header h = {"Authorization", "Bearer secret-token"};
@@ -156,7 +157,7 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = 5)
     journal_free(NULL);
 }
 
-Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = 5)
+Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = TEST_TIMEOUT(5))
 {
     static unsigned char body[3000];
     journal *j = journal_new(100, 8000);
@@ -189,7 +190,7 @@ Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = 5)
     journal_free(j);
 }
 
-Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight, .timeout = 5)
+Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight, .timeout = TEST_TIMEOUT(5))
 {
     idem_store *s = idem_new(4, 1000);
     char *body = NULL;

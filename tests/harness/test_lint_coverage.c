@@ -1,5 +1,6 @@
 /* msp-contract lint and coverage, driven from outside. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,8 @@ static void remove_tmpdir(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(lint, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 30);
-TestSuite(coverage, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 30);
+TestSuite(lint, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(30));
+TestSuite(coverage, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(30));
 
 static spawned tool(const char *cmd, const char *dir, const char *flag)
 {

@@ -2,6 +2,7 @@
  * against the realistic fake and fails, naming the field, against a
  * deliberately divergent one. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static size_t count_provider(int with_state)
     return n;
 }
 
-Test(provider, passes_against_the_realistic_fake, .timeout = 60)
+Test(provider, passes_against_the_realistic_fake, .timeout = TEST_TIMEOUT(60))
 {
     fake_msp *fm = start_fake(NULL);
     spawned r = provider(fake_msp_url(fm), NULL, NULL);
@@ -75,7 +76,7 @@ Test(provider, passes_against_the_realistic_fake, .timeout = 60)
     fake_msp_stop(fm);
 }
 
-Test(provider, fails_against_a_divergent_fake_naming_the_field, .timeout = 60)
+Test(provider, fails_against_a_divergent_fake_naming_the_field, .timeout = TEST_TIMEOUT(60))
 {
     char dir[512];
     fake_msp *fm = start_fake(src_path("tests/harness/divergent", dir, sizeof dir));
@@ -88,7 +89,7 @@ Test(provider, fails_against_a_divergent_fake_naming_the_field, .timeout = 60)
     fake_msp_stop(fm);
 }
 
-Test(provider, runs_the_state_command_with_each_state, .timeout = 60)
+Test(provider, runs_the_state_command_with_each_state, .timeout = TEST_TIMEOUT(60))
 {
     char tmp[] = "/tmp/msp-provider-XXXXXX";
     cr_assert_not_null(mkdtemp(tmp));
@@ -113,7 +114,7 @@ Test(provider, runs_the_state_command_with_each_state, .timeout = 60)
     fake_msp_stop(fm);
 }
 
-Test(provider, a_failing_state_command_fails_its_fixture, .timeout = 60)
+Test(provider, a_failing_state_command_fails_its_fixture, .timeout = TEST_TIMEOUT(60))
 {
     fake_msp *fm = start_fake(NULL);
     spawned r = provider(fake_msp_url(fm), "--state-cmd", "false");
@@ -136,7 +137,7 @@ static int refusing_url(char *url, size_t len)
     return fd;
 }
 
-Test(provider, unreachable_server_fails_every_fixture_readably, .timeout = 60)
+Test(provider, unreachable_server_fails_every_fixture_readably, .timeout = TEST_TIMEOUT(60))
 {
     char url[64];
     int fd = refusing_url(url, sizeof url);

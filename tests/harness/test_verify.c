@@ -2,6 +2,7 @@
  * fails readably, and catches a deliberately broken executor on exactly the
  * fixtures that pin the broken row. */
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void remove_tmpdir(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = 60);
+TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(60));
 
 static spawned verify(const char *dir, const char *extra1, const char *extra2)
 {
