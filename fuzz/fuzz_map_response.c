@@ -28,6 +28,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                 \
     } while (0)
 
+/* Row 6: stdout and stderr agree with cJSON's reading of the member up to
+ * its first NUL byte (cJSON stops there; the mapping keeps the rest). */
+static void check_tool_streams(const char *body, size_t len, const msp_result *r)
+{
+    cJSON *j = cJSON_ParseWithLength(body, len);
+    CHECK(j != NULL);
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(j, "stdout");
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "stderr");
+    const char *o = cJSON_IsString(out) ? out->valuestring : "";
+    const char *e = cJSON_IsString(err) ? err->valuestring : "";
+    CHECK(strlen(r->out) == strlen(o) && memcmp(r->out, o, strlen(o)) == 0);
+    CHECK(strlen(r->err) == strlen(e) && memcmp(r->err, e, strlen(e)) == 0);
+    CHECK(r->out_len >= strlen(o) && r->err_len >= strlen(e));
+    cJSON_Delete(j);
+}
+
 /* The row the contract requires for a status, or 0 when the body decides
  * (200: rows 6..9; 400: row 10 or 14). */
 static int row_for_status(long status)
@@ -93,6 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r.err_len == 0 && r.exit_code == 0);
     if (r.row == 9)
         CHECK(r.out_len == body_len && memcmp(r.out, body, body_len) == 0);
+    if (r.row == 6)
+        check_tool_streams(body, body_len, &r);
 
     check_json_form(&r);
     msp_result_free(&r);

@@ -93,6 +93,62 @@ Test(mapping, row6_ignores_non_string_stdout_and_stderr, .timeout = TEST_TIMEOUT
     expect(200, "{\"exit_code\":1,\"stdout\":42,\"stderr\":null}", 6, 1, "", "");
 }
 
+/* A tool's output may hold NUL bytes: JSON carries them as \u0000, and the
+ * result must keep every byte (cJSON alone would stop at the first). */
+static void expect_bytes(const char *body, const char *out, size_t out_len, const char *err,
+                         size_t err_len)
+{
+    msp_result r = map(200, body);
+    cr_assert_eq(r.row, 6, "body %s: row %d", body, r.row);
+    cr_expect_eq(r.out_len, out_len, "body %s: stdout length %zu", body, r.out_len);
+    cr_expect(r.out_len == out_len && memcmp(r.out, out, out_len) == 0, "body %s: stdout bytes", body);
+    cr_expect_eq(r.err_len, err_len, "body %s: stderr length %zu", body, r.err_len);
+    cr_expect(r.err_len == err_len && memcmp(r.err, err, err_len) == 0, "body %s: stderr bytes", body);
+    msp_result_free(&r);
+}
+
+Test(mapping, row6_keeps_nul_bytes_in_stdout_and_stderr, .timeout = TEST_TIMEOUT(5))
+{
+    expect_bytes("{\"exit_code\":0,\"stdout\":\"a\\u0000b\",\"stderr\":\"x\\u0000\"}", "a\0b", 3,
+                 "x\0", 2);
+    expect_bytes("{\"exit_code\":0,\"stdout\":\"\\u0000\"}", "\0", 1, "", 0);
+}
+
+/* Found by fuzz_map_response (fuzz/regressions/): cJSON reads "\u" with a
+ * non-hex digit as U+0000; the NUL path must read it the same way. */
+Test(mapping, row6_nul_path_reads_a_bad_hex_escape_as_cjson_does, .timeout = TEST_TIMEOUT(5))
+{
+    expect_bytes("{\"exit_code\":0,\"stdout\":\"a\\u0x00b\",\"stderr\":\"\\u0000\"}", "a\0b", 3,
+                 "\0", 1);
+}
+
+Test(mapping, row6_nul_path_decodes_every_escape, .timeout = TEST_TIMEOUT(5))
+{
+    /* \u00e9 -> 2 bytes, a surrogate pair -> 4 bytes, the short escapes */
+    static const char want[] = "\0\xC3\xA9\xF0\x9F\x98\x80\xE2\x82\xAC\n\t\r\b\f\"\\/raw";
+    expect_bytes("{\"exit_code\":0,\"stdout\":\"\\u0000\\u00e9\\ud83d\\ude00\\u20AC\\n\\t\\r\\b\\f"
+                 "\\\"\\\\\\/raw\"}",
+                 want, sizeof want - 1, "", 0);
+}
+
+Test(mapping, row6_nul_path_takes_the_top_level_member_only, .timeout = TEST_TIMEOUT(5))
+{
+    /* "stdout" inside a nested object, an array and a string value are not
+     * the member; an escaped member name is */
+    expect_bytes("{\"meta\":{\"stdout\":\"no\",\"x\":[1,{\"stdout\":\"no\"}]},\"note\":\"\\\"stdout\\\":\","
+                 "\"list\":[\"stdout\",{}],\"n\":-1.5e3,\"t\":true,\"exit_code\":2,"
+                 "\"std\\u006fut\":\"y\\u0000es\",\"stderr\":\"e\"}",
+                 "y\0es", 4, "e", 1);
+}
+
+Test(mapping, row6_nul_path_ignores_non_string_members, .timeout = TEST_TIMEOUT(5))
+{
+    expect_bytes("{\"exit_code\":1,\"stdout\":[\"\\u0000\"],\"stderr\":{\"a\":\"\\u0000\"}}", "", 0,
+                 "", 0);
+    /* an escaped backslash before "u0000" is not a NUL escape */
+    expect_bytes("{\"exit_code\":1,\"stdout\":\"a\\\\u0000\"}", "a\\u0000", 7, "", 0);
+}
+
 Test(mapping, row7_exit_code_not_a_number, .timeout = TEST_TIMEOUT(5))
 {
     static const char pre[] =
