@@ -16,16 +16,7 @@
 #include <cjson/cJSON.h>
 #include <executor/msp_executor.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                       \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_context_parse: %s:%d: invariant failed: %s\n", \
-                    __FILE__, __LINE__, #cond);                           \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,8 +40,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ctx.correlation_id)
             (void)strlen(ctx.correlation_id);
         if (ctx.params_json) {
+            /* the member cJSON finds, forwarded as written: same value */
             cJSON *params = cJSON_Parse(ctx.params_json);
             CHECK(cJSON_IsObject(params));
+            cJSON *whole = cJSON_ParseWithLength(json, size);
+            CHECK(whole != NULL);
+            const cJSON *member = cJSON_GetObjectItemCaseSensitive(whole, "params");
+            if (cJSON_IsObject(member)) {
+                /* compared as printed: cJSON_Compare looks members up by
+                 * name, which duplicate names defeat */
+                char *a = cJSON_PrintUnformatted(params);
+                char *b = cJSON_PrintUnformatted(member);
+                CHECK(a && b && strcmp(a, b) == 0);
+                cJSON_free(a);
+                cJSON_free(b);
+            } else
+                CHECK(strcmp(ctx.params_json, "{}") == 0);
+            cJSON_Delete(whole);
             cJSON_Delete(params);
         }
         msp_context_doc_free(doc);

@@ -17,16 +17,7 @@
 
 #include <fake_msp/fake_msp.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                       \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_fake_request: %s:%d: invariant failed: %s\n", \
-                    __FILE__, __LINE__, #cond);                           \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#include "fuzz_check.h"
 
 #define MAX_HEADERS 16
 

@@ -15,16 +15,7 @@
 
 #include <contracts/fixture.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                       \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            fprintf(stderr, "fuzz_fixture_parse: %s:%d: invariant failed: %s\n", \
-                    __FILE__, __LINE__, #cond);                           \
-            abort();                                                      \
-        }                                                                 \
-    } while (0)
+#include "fuzz_check.h"
 
 static void exercise(const mspf_fixture *f)
 {

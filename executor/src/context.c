@@ -63,51 +63,6 @@ int Msp_context_check(const msp_context *ctx, char *why, size_t whylen)
     return -1;
 }
 
-/* A small walker over a document cJSON has already accepted, so only the
- * structure needs following: each skip_* returns the index just past the
- * string / value / whitespace at json[i]. Like cJSON, any byte <= 0x20
- * counts as whitespace. */
-static size_t skip_string(const char *json, size_t len, size_t i)
-{
-    for (i++; i < len && json[i] != '"'; i++)
-        if (json[i] == '\\')
-            i++;
-    return i + 1;
-}
-
-static size_t skip_value(const char *json, size_t len, size_t i)
-{
-    size_t depth = 0;
-    while (i < len) {
-        char c = json[i];
-        if (c == '"') {
-            i = skip_string(json, len, i);
-            if (depth == 0)
-                return i;
-            continue;
-        }
-        if (c == '{' || c == '[') {
-            depth++;
-        } else if (c == '}' || c == ']') {
-            if (depth == 0)
-                return i; /* a number or literal ends the object */
-            if (--depth == 0)
-                return i + 1;
-        } else if (depth == 0 && (c == ',' || (unsigned char)c <= 0x20)) {
-            return i;
-        }
-        i++;
-    }
-    return i;
-}
-
-static size_t skip_space(const char *json, size_t len, size_t i)
-{
-    while (i < len && (unsigned char)json[i] <= 0x20)
-        i++;
-    return i;
-}
-
 /* 1 when s[0..n) holds a byte JSON never allows raw (cJSON lets control
  * bytes, NUL included, pass as whitespace or inside strings). */
 static int has_raw_control(const char *s, size_t n)
@@ -118,43 +73,11 @@ static int has_raw_control(const char *s, size_t n)
     return 0;
 }
 
-/* The verbatim text of the first top-level member called name of an
- * object cJSON has accepted. Not found (n == 0) when a key spelled with
- * escapes or control bytes (NUL: cJSON compares keys as C strings) comes
- * first: cJSON may have matched that one. */
-static msp_span raw_member(const char *json, size_t len, const char *name)
-{
-    size_t nlen = strlen(name);
-    size_t i = 0;
-    msp_span none = {NULL, 0};
-    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0)
-        i = 3; /* cJSON skips a UTF-8 byte order mark */
-    i = skip_space(json, len, i) + 1; /* '{' */
-    for (;;) {
-        i = skip_space(json, len, i);
-        if (i >= len || json[i] != '"')
-            return none; /* '}' */
-        size_t key = i + 1;
-        i = skip_string(json, len, i);
-        size_t klen = i - 1 - key;
-        if (memchr(json + key, '\\', klen) || has_raw_control(json + key, klen))
-            return none;
-        i = skip_space(json, len, i) + 1; /* ':' */
-        i = skip_space(json, len, i);
-        size_t end = skip_value(json, len, i);
-        if (klen == nlen && memcmp(json + key, name, nlen) == 0) {
-            msp_span v = {json + i, end - i};
-            return v;
-        }
-        i = skip_space(json, len, end) + 1; /* ',' or '}' */
-    }
-}
-
 /* params as given: its own text; cJSON's print of it when that text is
- * not found (an escaped member name first) or is not strict JSON. */
+ * not strict JSON (raw control bytes, which cJSON lets through). */
 static char *params_text(const char *json, size_t len, const cJSON *params)
 {
-    msp_span raw = raw_member(json, len, "params");
+    msp_span raw = Msp_json_member(json, len, "params");
     if (!raw.n || has_raw_control(raw.p, raw.n))
         return cJSON_PrintUnformatted(params);
     char *text = cJSON_malloc(raw.n + 1);
@@ -169,6 +92,19 @@ static int fail(char *errbuf, size_t errlen, const char *member, const char *wha
 {
     Msp_set_error(errbuf, errlen, "context: \"%s\" %s", member, what);
     return MSP_ERR_CONFIG;
+}
+
+/* cJSON would cut "a\u0000b" to "a": a command id or tool silently changed.
+ * Refuse a string member that holds a NUL byte instead. */
+static int check_no_nul(const char *json, size_t len, char *errbuf, size_t errlen)
+{
+    static const char *const names[] = {"command_id", "tool", "correlation_id"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        msp_span v = Msp_json_member(json, len, names[i]);
+        if (v.n && v.p[0] == '"' && Msp_json_has_nul(v.p, v.n))
+            return fail(errbuf, errlen, names[i], "contains a NUL byte");
+    }
+    return MSP_OK;
 }
 
 int msp_context_parse(const char *json, size_t len, msp_context *ctx,
@@ -205,6 +141,8 @@ int msp_context_parse(const char *json, size_t len, msp_context *ctx,
         rc = fail(errbuf, errlen, "deadline_ms", "must be an integer");
     else if (cid && !cJSON_IsNull(cid) && !cJSON_IsString(cid))
         rc = fail(errbuf, errlen, "correlation_id", "must be a string");
+    else if (Msp_json_has_nul(json, len))
+        rc = check_no_nul(json, len, errbuf, errlen);
     if (rc != MSP_OK) {
         cJSON_Delete(root);
         return rc;

@@ -49,6 +49,26 @@ int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
 int Msp_map_response(long status, const char *body, size_t body_len,
                      msp_result *res, char *code, size_t codelen);
 
+/* jsonraw.c: members read from the text of a document cJSON accepted. */
+
+/* The verbatim text of the value of the first top-level member cJSON would
+ * find under name (its decoded name read as a C string), or {NULL, 0}. */
+msp_span Msp_json_member(const char *json, size_t len, const char *name);
+
+/* Decodes the string literal lit[0..n) (from its opening quote) into out,
+ * at most cap bytes, NUL bytes kept; returns the bytes written. The decoded
+ * length never exceeds n. */
+size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap);
+
+/* 1 when s[0..n) holds a raw NUL byte or a \u escape cJSON reads as U+0000
+ * (\u0000, or \u with a bad hex digit). */
+int Msp_json_has_nul(const char *s, size_t n);
+
+/* Copies json[0..len) into out (room for len bytes) without the
+ * whitespace between tokens (and a byte order mark); strings are copied as
+ * written. Returns the bytes written. */
+size_t Msp_json_compact(const char *json, size_t len, char *out);
+
 /* Row 2 checks: writes why the context cannot go on the wire, naming the
  * field, and returns -1; or returns 0 when it can. */
 int Msp_context_check(const msp_context *ctx, char *why, size_t whylen);

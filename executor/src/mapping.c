@@ -118,167 +118,19 @@ static const char *string_member(const cJSON *obj, const char *name)
     return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
-/*
- * Row 6 keeps NUL bytes. cJSON decodes "\u0000" into its NUL-terminated
- * valuestring, so a tool's stdout "a\u0000b" would come out as "a". When
- * the body holds that escape, stdout and stderr are decoded again from the
- * raw text by the small scanner below; it runs only on a body cJSON has
- * already accepted as JSON, so it needs no error handling of its own.
- */
-static int has_nul_escape(const char *p, size_t len)
+/* A string member's bytes, NUL bytes included, in a new block (*out stays
+ * NULL when the member is absent or not a string). cJSON's valuestring
+ * stops at the first "\u0000". */
+static int raw_string(const char *body, size_t len, const char *name, char **out, size_t *n)
 {
-    const char *e = p + len;
-    while ((p = memchr(p, '\\', (size_t)(e - p))) != NULL) {
-        if (e - p >= 6 && memcmp(p, "\\u0000", 6) == 0)
-            return 1;
-        p += (e - p >= 2) ? 2 : 1; /* skip the escaped character */
-        if (p >= e)
-            break;
-    }
-    return 0;
-}
-
-static const char *skip_ws(const char *p, const char *e)
-{
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
-/* p at an opening quote: just past the closing one. */
-static const char *skip_string(const char *p, const char *e)
-{
-    for (p++; p < e && *p != '"'; p++)
-        if (*p == '\\')
-            p++;
-    return p < e ? p + 1 : e;
-}
-
-/* Past one value of any kind. */
-static const char *skip_value(const char *p, const char *e)
-{
-    int depth = 0;
-    while (p < e) {
-        if (*p == '"') {
-            p = skip_string(p, e);
-            if (depth == 0)
-                return p;
-            continue;
-        }
-        if (*p == '{' || *p == '[') {
-            depth++;
-        } else if (*p == '}' || *p == ']') {
-            if (depth == 0)
-                return p;
-            if (--depth == 0)
-                return p + 1;
-        } else if (*p == ',' && depth == 0) {
-            return p;
-        }
-        p++;
-    }
-    return e;
-}
-
-/* Four hex digits; like cJSON, which accepts "\u" with a non-hex digit
- * and reads it as U+0000, any bad digit gives 0. */
-static unsigned hex4(const char *p)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (unsigned)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            v = v * 16 + (unsigned)((c | 0x20) - 'a' + 10);
-        else
-            return 0;
-    }
-    return v;
-}
-
-/* p at an opening quote: decodes the string into out (room for the raw
- * length is enough) and returns the decoded length. */
-static size_t decode_string(const char *p, const char *e, char *out)
-{
-    size_t n = 0;
-    for (p++; p < e && *p != '"'; p++) {
-        if (*p != '\\') {
-            out[n++] = *p;
-            continue;
-        }
-        p++;
-        switch (*p) {
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
-        case 'u': {
-            unsigned cp = hex4(p + 1);
-            p += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF && e - p >= 7 && p[1] == '\\' && p[2] == 'u') {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (hex4(p + 3) - 0xDC00);
-                p += 6;
-            }
-            if (cp < 0x80) {
-                out[n++] = (char)cp;
-            } else if (cp < 0x800) {
-                out[n++] = (char)(0xC0 | (cp >> 6));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                out[n++] = (char)(0xE0 | (cp >> 12));
-                out[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            } else {
-                out[n++] = (char)(0xF0 | (cp >> 18));
-                out[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                out[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (char)(0x80 | (cp & 0x3F));
-            }
-            break;
-        }
-        default: out[n++] = *p; break; /* " \ / */
-        }
-    }
-    return n;
-}
-
-/* The first member NAME of the top-level object, when it is a string,
- * decoded with its NUL bytes into a new block. 0: found; 1: absent or not
- * a string; MSP_ERR_NOMEM. */
-static int raw_string_member(const char *body, size_t len, const char *name,
-                             char **out, size_t *out_len)
-{
-    const char *p = skip_ws(body, body + len), *e = body + len;
-    size_t nlen = strlen(name);
-
-    if (p >= e || *p != '{')
-        return 1;
-    p = skip_ws(p + 1, e);
-    while (p < e && *p == '"') {
-        const char *key = p, *val;
-        p = skip_ws(skip_string(p, e), e); /* at ':' */
-        val = skip_ws(p + 1, e);
-        /* member names are short: compare the decoded name */
-        char kbuf[64];
-        size_t klen = (size_t)(p - key) <= sizeof kbuf ? decode_string(key, p, kbuf) : SIZE_MAX;
-        if (klen == nlen && memcmp(kbuf, name, nlen) == 0) {
-            if (val >= e || *val != '"')
-                return 1;
-            const char *end = skip_string(val, e);
-            char *buf = malloc((size_t)(end - val) + 1);
-            if (!buf)
-                return MSP_ERR_NOMEM;
-            *out_len = decode_string(val, end, buf);
-            *out = buf;
-            return 0;
-        }
-        p = skip_ws(skip_value(val, e), e);
-        if (p < e && *p == ',')
-            p = skip_ws(p + 1, e);
-    }
-    return 1;
+    msp_span v = Msp_json_member(body, len, name);
+    *out = NULL;
+    if (!v.n || v.p[0] != '"')
+        return MSP_OK;
+    if (!(*out = malloc(v.n)))
+        return MSP_ERR_NOMEM;
+    *n = Msp_json_decode(v.p, v.n, *out, v.n);
+    return MSP_OK;
 }
 
 /* Row 6: the tool's stdout and stderr, NUL bytes included. */
@@ -288,16 +140,19 @@ static int map_tool_result(const cJSON *j, int code, const char *body,
     msp_span err = span(string_member(j, "stderr"));
     msp_span out = span(string_member(j, "stdout"));
     char *raw_out = NULL, *raw_err = NULL;
+    size_t n = 0;
     int rc = MSP_OK;
 
-    if (has_nul_escape(body, len)) {
-        size_t n;
-        if (out.p && (rc = raw_string_member(body, len, "stdout", &raw_out, &n)) == 0)
+    if (Msp_json_has_nul(body, len)) {
+        rc = raw_string(body, len, "stdout", &raw_out, &n);
+        if (raw_out)
             out = (msp_span){raw_out, n};
-        if (rc >= 0 && err.p && (rc = raw_string_member(body, len, "stderr", &raw_err, &n)) == 0)
+        if (rc == MSP_OK)
+            rc = raw_string(body, len, "stderr", &raw_err, &n);
+        if (raw_err)
             err = (msp_span){raw_err, n};
     }
-    if (rc >= 0)
+    if (rc == MSP_OK)
         rc = Msp_result_fill(res, 6, code, out.p, out.n, &err, 1);
     free(raw_out);
     free(raw_err);
@@ -337,6 +192,12 @@ static int map_ok(const char *body, size_t len, msp_result *res)
         } else {
             rc = map_tool_result(j, (int)v, body, len, res);
         }
+    } else if (Msp_json_has_nul(body, len)) {
+        /* cJSON would print "a\u0000b" as "a": compact the text as written */
+        char *json = malloc(len);
+        rc = json ? Msp_result_fill(res, 8, 0, json, Msp_json_compact(body, len, json), NULL, 0)
+                  : MSP_ERR_NOMEM;
+        free(json);
     } else {
         char *json = cJSON_PrintUnformatted(j);
         rc = json ? Msp_result_fill(res, 8, 0, json, strlen(json), NULL, 0)

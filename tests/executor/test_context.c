@@ -84,12 +84,41 @@ Test(context, params_are_forwarded_as_written_not_reserialised, .timeout = TEST_
                   "{\"a\":1.0}");
 }
 
-Test(context, params_after_an_escaped_member_name_are_printed_by_cjson, .timeout = TEST_TIMEOUT(5))
+Test(context, params_named_with_escapes_are_found_as_cjson_finds_them, .timeout = TEST_TIMEOUT(5))
 {
+    /* the member cJSON finds (decoded names), forwarded as written */
     expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"par\\u0061ms\":{\"a\": 1.0}}",
-                  "{\"a\":1}");
+                  "{\"a\": 1.0}");
     expect_params("{\"c\\u0020\":1,\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"a\": 1}}",
-                  "{\"a\":1}");
+                  "{\"a\": 1}");
+    /* "params\u0000x" is "params" to cJSON (a C string compare), and first */
+    expect_params("{\"params\\u0000x\":{\"a\":1.0},\"command_id\":\"c\",\"tool\":\"t\","
+                  "\"params\":{\"b\":2}}",
+                  "{\"a\":1.0}");
+}
+
+Test(context, a_nul_byte_in_an_id_or_the_tool_is_refused_not_cut_short, .timeout = TEST_TIMEOUT(5))
+{
+    /* cJSON would read "abc\u0000def" as "abc": another command id */
+    static const char *const docs[][2] = {
+        {"{\"command_id\":\"abc\\u0000def\",\"tool\":\"t\"}", "command_id"},
+        {"{\"command_id\":\"c\",\"tool\":\"msp.list_devices\\u0000x\"}", "tool"},
+        {"{\"command_id\":\"c\",\"tool\":\"t\",\"correlation_id\":\"\\u0000\"}", "correlation_id"},
+        {"{\"command_id\":\"a\\u0zzzb\",\"tool\":\"t\"}", "command_id"},
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        msp_context ctx;
+        msp_context_doc *doc = NULL;
+        char err[256] = "", want[64];
+        cr_expect_eq(msp_context_parse(docs[i][0], strlen(docs[i][0]), &ctx, &doc, err, sizeof err),
+                     MSP_ERR_CONFIG, "%s", docs[i][0]);
+        snprintf(want, sizeof want, "context: \"%s\" contains a NUL byte", docs[i][1]);
+        cr_expect_str_eq(err, want);
+        cr_expect_null(doc);
+    }
+    /* a NUL elsewhere (params, other members) is fine */
+    expect_params("{\"x\":\"\\u0000\",\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"s\":\"\\u0000\"}}",
+                  "{\"s\":\"\\u0000\"}");
 }
 
 Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = TEST_TIMEOUT(5))
@@ -103,11 +132,12 @@ Test(context, params_with_raw_control_bytes_are_printed_by_cjson, .timeout = TES
     cr_assert_eq(msp_context_parse(doc, sizeof doc - 1, &ctx, &d, NULL, 0), MSP_OK);
     cr_expect_str_eq(ctx.params_json, "{\"a\":\"x\\u0002\"}");
     msp_context_doc_free(d);
-    /* A key with a NUL in it is "params" to cJSON (a C string compare). */
+    /* A key with a raw NUL in it is "params" to cJSON (a C string compare):
+     * that member, as written. */
     static const char nul_key[] =
         "{\"params\0x\":{\"a\":1.0},\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"b\":2}}";
     cr_assert_eq(msp_context_parse(nul_key, sizeof nul_key - 1, &ctx, &d, NULL, 0), MSP_OK);
-    cr_expect_str_eq(ctx.params_json, "{\"a\":1}");
+    cr_expect_str_eq(ctx.params_json, "{\"a\":1.0}");
     msp_context_doc_free(d);
     expect_params("{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\t\"a\":\r\n1.0}}",
                   "{\t\"a\":\r\n1.0}");

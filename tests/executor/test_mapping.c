@@ -149,6 +149,15 @@ Test(mapping, row6_nul_path_ignores_non_string_members, .timeout = TEST_TIMEOUT(
     expect_bytes("{\"exit_code\":1,\"stdout\":\"a\\\\u0000\"}", "a\\u0000", 7, "", 0);
 }
 
+Test(mapping, row8_keeps_nul_escapes_by_compacting_the_text_as_written, .timeout = TEST_TIMEOUT(5))
+{
+    /* cJSON's print would stop the string at the NUL */
+    expect(200, "\xef\xbb\xbf {\"devices\" : [ {\"name\":\"a b\\u0000c\"} ],\n\"n\":1.0 }", 8, 0,
+           "{\"devices\":[{\"name\":\"a b\\u0000c\"}],\"n\":1.0}", "");
+    /* without a NUL, cJSON's compact print as before */
+    expect(200, "{\"n\" : 1.0, \"s\":\"\\u00e9\"}", 8, 0, "{\"n\":1,\"s\":\"\xC3\xA9\"}", "");
+}
+
 Test(mapping, row7_exit_code_not_a_number, .timeout = TEST_TIMEOUT(5))
 {
     static const char pre[] =
