@@ -18,15 +18,17 @@ struct fx_registry {
     slot *slots;
     size_t n;
     size_t cap;
+    size_t max; /* fixtures fx_add accepts in all */
     atomic_size_t count;
 };
 
-fx_registry *fx_new(void)
+fx_registry *fx_new(size_t max_fixtures)
 {
     fx_registry *reg = calloc(1, sizeof *reg);
 
     if (!reg)
         return NULL;
+    reg->max = max_fixtures;
     reg->set = mspf_set_new();
     if (!reg->set) {
         free(reg);
@@ -79,6 +81,13 @@ int fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err)
     int rc;
 
     pthread_rwlock_wrlock(&reg->lock);
+    if (reg->n >= reg->max) {
+        snprintf(err->path, sizeof err->path, "$");
+        snprintf(err->reason, sizeof err->reason,
+                 "too many fixtures: %zu loaded already (the limit)", reg->max);
+        pthread_rwlock_unlock(&reg->lock);
+        return -1;
+    }
     rc = mspf_set_add(reg->set, f, err);
     if (rc == 0)
         rc = sync_slots(reg, err);

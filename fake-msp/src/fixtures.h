@@ -14,7 +14,7 @@
 
 typedef struct fx_registry fx_registry;
 
-fx_registry *fx_new(void);
+fx_registry *fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
 void fx_free(fx_registry *reg);
 
 /* Takes ownership of f on success; -1 with *err on a duplicate. */

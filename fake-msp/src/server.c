@@ -366,7 +366,7 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                         opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
     fm->journal = journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
                               FM_JOURNAL_MAX_BYTES);
-    fm->fx = fx_new();
+    fm->fx = fx_new(opt->max_fixtures ? opt->max_fixtures : FAKE_MSP_DEFAULT_MAX_FIXTURES);
     if (opt->rate_limit_per_min > 0)
         fm->rl = ratelimit_new(opt->rate_limit_per_min);
     fm->realm.idem = fm->idem;

@@ -291,3 +291,25 @@ Test(fixtures, duplicate_names_are_refused_at_run_time, .timeout = TEST_TIMEOUT(
     mspf_fixture_free(f);
     fake_msp_stop(fm);
 }
+
+Test(fixtures, the_number_of_fixtures_is_capped, .timeout = TEST_TIMEOUT(10))
+{
+    fake_msp_options o;
+    fake_msp_options_init(&o);
+    o.max_fixtures = 20;
+    fake_msp *fm = tk_start(&o);
+    mspf_fixture *f = NULL;
+    char name[32], id[64], err[512] = "";
+
+    for (unsigned i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "cap-%u", i);
+        snprintf(id, sizeof id, "cap-id-%u", i);
+        tk_add_fixture(fm, tk_fixture_json(name, id, "\"response\":{\"status\":200}"));
+    }
+    const char *json = tk_fixture_json("one-too-many", "cap-id-x", "\"response\":{\"status\":200}");
+    cr_assert_eq(mspf_fixture_parse(json, strlen(json), NULL, &f, NULL), 0);
+    cr_assert_eq(fake_msp_add_fixture(fm, f, err, sizeof err), -1);
+    cr_assert(strstr(err, "too many fixtures"), "%s", err);
+    mspf_fixture_free(f);
+    fake_msp_stop(fm);
+}

@@ -56,6 +56,9 @@ extern "C" {
 #define FAKE_MSP_DEFAULT_TENANT "tenant-x"
 #define FAKE_MSP_DEFAULT_MAX_BODY (1024u * 1024u)
 #define FAKE_MSP_DEFAULT_JOURNAL_MAX 10000u
+/* Fixtures added at run time at most, by default (POST /__admin/fixtures,
+ * fake_msp_add_fixture; counting those loaded at start). */
+#define FAKE_MSP_DEFAULT_MAX_FIXTURES 10000u
 /* Small enough that a benchmark's unique keys keep RSS low. */
 #define FAKE_MSP_DEFAULT_IDEM_CAPACITY 4096u
 #define FAKE_MSP_DEFAULT_IDEM_TTL_MS (24LL * 3600 * 1000)
@@ -76,6 +79,7 @@ typedef struct fake_msp_options {
     size_t journal_max;            /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX */
     size_t idem_capacity;          /* 0: FAKE_MSP_DEFAULT_IDEM_CAPACITY (FIFO eviction) */
     long long idem_ttl_ms;         /* 0: FAKE_MSP_DEFAULT_IDEM_TTL_MS */
+    size_t max_fixtures;           /* 0: FAKE_MSP_DEFAULT_MAX_FIXTURES */
     unsigned long long seed;       /* for faults without their own seed */
     const char *tls_cert;          /* PEM files; both or neither */
     const char *tls_key;
