@@ -286,11 +286,11 @@ Test(faults, faults_are_journalled_with_status_zero)
 
 static void *dribble_client(void *arg)
 {
-    call("fast-drib", 8000, arg);
+    call("fast-drib", TEST_TIMEOUT(8) * 1000, arg); /* 300000 sends: slow under valgrind */
     return NULL;
 }
 
-Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = TEST_TIMEOUT(30))
+Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = TEST_TIMEOUT(40))
 {
     http_res big, slow;
     pthread_t th;
@@ -305,8 +305,8 @@ Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = T
     tk_add_fixture(fm, tk_fixture_json("short-delay", "short-delay",
                                        "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":10}"));
     pthread_create(&th, NULL, dribble_client, &big);
-    cr_assert_eq(fake_msp_wait_suspended(fm, 1, 3000), 0);
-    call("short-delay", 8000, &slow);
+    cr_assert_eq(fake_msp_wait_suspended(fm, 1, TEST_TIMEOUT(3) * 1000), 0);
+    call("short-delay", TEST_TIMEOUT(8) * 1000, &slow);
     pthread_join(th, NULL);
     cr_assert_eq(slow.status, 200, "%d %s", slow.rc, slow.err);
     cr_assert_eq(big.rc, CURLE_OK, "%d %s", big.rc, big.err);
