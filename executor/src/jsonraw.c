@@ -198,9 +198,9 @@ int Msp_json_has_nul(const char *s, size_t n)
             if (cp == 0)
                 return 1;
         }
-        p += 2; /* past the escaped character */
-        if (p >= end)
+        if (end - p <= 2)
             break;
+        p += 2; /* past the escaped character */
     }
     return 0;
 }

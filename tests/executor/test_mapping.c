@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "internal.h"
 
 static msp_result map(long status, const char *body)
 {
@@ -331,4 +332,78 @@ Test(mapping, result_to_json_of_an_empty_result, .timeout = TEST_TIMEOUT(5))
     char *json = msp_result_to_json(&r);
     cr_expect_str_eq(json, "{\"exit_code\":-1,\"stdout\":\"\",\"stderr\":\"\"}");
     free(json);
+}
+
+/* jsonraw.c, the walker behind rows 6 and 8 and the context reader: it
+ * must stay inside the bytes it is given whatever they are, even though
+ * the executor only hands it documents cJSON accepted. */
+static size_t decode(const char *lit, char *out, size_t cap)
+{
+    return Msp_json_decode(lit, strlen(lit), out, cap);
+}
+
+Test(jsonraw, decode_stops_at_the_cap_and_at_a_cut_literal, .timeout = TEST_TIMEOUT(5))
+{
+    char out[16];
+    cr_expect_eq(decode("\"abcdef\"", out, 3), 3);
+    cr_expect_eq(memcmp(out, "abc", 3), 0);
+    cr_expect_eq(decode("\"\\u00e9\"", out, 1), 1, "a 2-byte character cut by the cap");
+    cr_expect_eq(decode("\"ab\\", out, sizeof out), 2, "a literal cut after a backslash");
+    cr_expect_eq(decode("\"\\u12", out, sizeof out), 1, "\\u with 2 digits left: U+0000");
+    cr_expect_eq(out[0], '\0');
+    cr_expect_eq(decode("\"x", out, sizeof out), 1, "no closing quote");
+}
+
+Test(jsonraw, decode_takes_surrogate_pairs_and_leaves_lone_halves, .timeout = TEST_TIMEOUT(5))
+{
+    char out[16];
+    cr_assert_eq(decode("\"\\ud83d\\ude00\"", out, sizeof out), 4);
+    cr_expect_eq(memcmp(out, "\xF0\x9F\x98\x80", 4), 0);
+    /* a high half followed by something else: encoded alone, then the rest */
+    cr_assert_eq(decode("\"\\ud83d\\u0041\"", out, sizeof out), 4);
+    cr_expect_eq(memcmp(out, "\xED\xA0\xBD" "A", 4), 0);
+    cr_assert_eq(decode("\"\\ud83dx\"", out, sizeof out), 4);
+    cr_expect_eq(memcmp(out, "\xED\xA0\xBD" "x", 4), 0);
+}
+
+Test(jsonraw, member_finds_only_top_level_members_and_never_reads_past_the_end,
+     .timeout = TEST_TIMEOUT(5))
+{
+    static const char *const missing[] = {
+        "", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
+        "{\"a\":{\"b\":1}}", "{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":1}",
+    };
+    for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+        msp_span v = Msp_json_member(missing[i], strlen(missing[i]), "b");
+        cr_expect_null(v.p, "%s", missing[i]);
+    }
+    msp_span v = Msp_json_member("{\"a\":[1,\"]\"],\"b\":  tru", 22, "b");
+    cr_assert_not_null(v.p);
+    cr_expect_eq(v.n, 3, "a value cut by the end of the text");
+    /* a name too long to compare is never the one asked for */
+    char longname[80];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    cr_expect_null(Msp_json_member("{\"n\":1}", 7, longname).p);
+}
+
+Test(jsonraw, has_nul_sees_raw_nul_bytes_and_escapes_read_as_u0000, .timeout = TEST_TIMEOUT(5))
+{
+    cr_expect(Msp_json_has_nul("a\0b", 3));
+    cr_expect(Msp_json_has_nul("\\u0000", 6));
+    cr_expect(Msp_json_has_nul("\\u00g0", 6), "a bad hex digit reads as U+0000");
+    cr_expect_not(Msp_json_has_nul("\\u0001", 6));
+    cr_expect_not(Msp_json_has_nul("\\\\u0000", 7), "an escaped backslash");
+    cr_expect_not(Msp_json_has_nul("\\u000", 5), "cut short: not an escape cJSON accepts");
+    cr_expect_not(Msp_json_has_nul("ab\\", 3));
+}
+
+Test(jsonraw, compact_removes_whitespace_outside_strings_only, .timeout = TEST_TIMEOUT(5))
+{
+    static const char in[] = "\xef\xbb\xbf { \"a b\" :\t[ 1 ,\n\"\\\" x\" ] }\x01";
+    char out[sizeof in];
+    size_t n = Msp_json_compact(in, sizeof in - 1, out);
+    static const char want[] = "{\"a b\":[1,\"\\\" x\"]}";
+    cr_assert_eq(n, sizeof want - 1, "%.*s", (int)n, out);
+    cr_expect_eq(memcmp(out, want, n), 0, "%.*s", (int)n, out);
 }
