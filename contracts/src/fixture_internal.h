@@ -19,6 +19,14 @@
 #define MSPF_MAX_REPEAT_BYTES MSPF_BODY_REPEAT_MAX
 #define MSPF_DIFF_CUT 200u
 
+/* Regexes: at most this long, and at most this big once regcomp() expands
+ * their repetitions (mspf_regex_cost; ~100 bytes of memory each). */
+#define MSPF_REGEX_MAX_LEN 4096u
+#define MSPF_REGEX_MAX_COST 20000u
+
+/* Estimated size of pattern once glibc's regcomp() has expanded it. */
+size_t mspf_regex_cost(const char *pattern);
+
 /* One compiled regex, keyed by the matcher object {"regex": "..."} it
  * came from. */
 typedef struct regentry {

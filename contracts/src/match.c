@@ -224,6 +224,8 @@ int match_regex(const mctx *m, const cJSON *matcher, const char *text)
         return regexec(re, text, 0, NULL, 0) == 0;
     /* not compiled at load (a matcher handed in directly): compile now */
     if(!cJSON_IsString(matcher->child) ||
+       strlen(matcher->child->valuestring) > MSPF_REGEX_MAX_LEN ||
+       mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST ||
        regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
         return 0;
     ok = regexec(&tmp, text, 0, NULL, 0) == 0;

@@ -192,6 +192,11 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
         t->items = items;
         t->cap = cap;
     }
+    if(strlen(pattern) > MSPF_REGEX_MAX_LEN)
+        return p_fail(p, "regex longer than %u bytes", MSPF_REGEX_MAX_LEN);
+    if(mspf_regex_cost(pattern) > MSPF_REGEX_MAX_COST)
+        return p_fail(p, "regex too costly to compile: its repetitions expand to "
+                         "more than %u nodes", MSPF_REGEX_MAX_COST);
     rc = regcomp(&t->items[t->n].re, pattern, REG_EXTENDED | REG_NOSUB);
     if(rc != 0) {
         char msg[200];

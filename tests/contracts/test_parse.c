@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fixture_text.h"
+#include "fixture_internal.h"
 
 TestSuite(mspf_parse, .timeout = TEST_TIMEOUT(10));
 
@@ -425,6 +426,12 @@ static const refusal refusals[] = {
      "$.request.body.params.list[0]", "absent is not allowed in an array"},
     {"request.body.params", "{\"agent_id\":{\"regex\":\"[\"}}",
      "$.request.body.params.agent_id.regex", "regex does not compile"},
+    /* found by fuzz_fixture_parse: glibc's regcomp copies a sub-expression
+     * per repetition, so these take gigabytes */
+    {"request.headers.Content-Type", "{\"regex\":\"((a{100}){100}){100}\"}",
+     "$.request.headers.Content-Type.regex", "regex too costly to compile"},
+    {"expect.stderr", "{\"regex\":\"got++++++++++++++++++++++++++++++ true\"}",
+     "$.expect.stderr.regex", "regex too costly to compile"},
     {"response", "[]", "$.response", "expected an object"},
     {"response.status", "700", "$.response.status", "value out of range"},
     {"response.delay_ms", "-1", "$.response.delay_ms", "value out of range"},
@@ -603,4 +610,30 @@ Test(mspf_load, an_invalid_file_reports_its_path)
     snprintf(path, sizeof(path), "%s/bad.json", tmpdir);
     cr_assert_eq(mspf_fixture_load(path, &f, &err), -1);
     cr_assert_str_eq(err.file, path);
+}
+
+Test(regex_guard, estimates_what_regcomp_expands_and_keeps_usual_patterns,
+     .timeout = TEST_TIMEOUT(5))
+{
+    /* usual patterns stay far below the limit */
+    cr_expect_lt(mspf_regex_cost("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), 100);
+    cr_expect_lt(mspf_regex_cost("^msp-executor: auth error \\(403 TENANT_MISMATCH\\): .*"), 100);
+    cr_expect_lt(mspf_regex_cost("[]a{99}]|[[:digit:]{3}]"), 100, "braces inside brackets are members");
+    /* a bound multiplies its atom, nesting multiplies, a sequence adds */
+    cr_expect_eq(mspf_regex_cost("a{7}"), 7);
+    cr_expect_eq(mspf_regex_cost("a{2,9}b{3,}"), 9 + 4);
+    cr_expect_eq(mspf_regex_cost("(a{10}){10}"), (10 + 1) * 10);
+    cr_expect_eq(mspf_regex_cost("a|bc"), 3);
+    cr_expect_gt(mspf_regex_cost("((a{100}){100}){100}"), MSPF_REGEX_MAX_COST);
+    cr_expect_gt(mspf_regex_cost("a++++++++++++++++++++++++++++++++"), MSPF_REGEX_MAX_COST);
+    cr_expect_eq(mspf_regex_cost("a{20000}"), MSPF_REGEX_MAX_COST, "the limit itself is allowed");
+    /* not bounds: left to regcomp; unbalanced parentheses still counted */
+    cr_expect_eq(mspf_regex_cost("a{x}"), 4);
+    cr_expect_gt(mspf_regex_cost(")(((((a{99}){99}){99})"), MSPF_REGEX_MAX_COST);
+    /* nesting deeper than the walker goes counts as too costly */
+    char deep[200];
+    memset(deep, '(', 100);
+    memset(deep + 100, ')', 99);
+    deep[199] = '\0';
+    cr_expect_gt(mspf_regex_cost(deep), MSPF_REGEX_MAX_COST);
 }
