@@ -612,7 +612,7 @@ Test(mspf_load, an_invalid_file_reports_its_path)
     cr_assert_str_eq(err.file, path);
 }
 
-Test(regex_guard, estimates_what_regcomp_expands_and_keeps_usual_patterns,
+Test(mspf_parse, regex_cost_estimates_what_regcomp_expands_and_keeps_usual_patterns,
      .timeout = TEST_TIMEOUT(5))
 {
     /* usual patterns stay far below the limit */

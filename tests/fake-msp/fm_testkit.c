@@ -231,10 +231,3 @@ const char *tk_body(const char *tool, const char *params)
     return buf;
 }
 
-/* Criterion 2.4 leaks one small block of its own in some runners; keep the
- * sanitizer build's leak check about our code. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-    return "leak:libcriterion.so\n";
-}
