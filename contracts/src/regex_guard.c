@@ -46,11 +46,11 @@ static size_t bound(const char **pp)
     if(*p != '}' || (!has_m && !has_n))
         return 0;
     *pp = p + 1;
-    if(!comma)
-        return m ? m : 1;
-    if(!has_n)
-        return m + 1;
-    return (n > m ? n : m) ? (n > m ? n : m) : 1;
+    if(comma && !has_n)
+        return m + 1;      /* {m,}: m copies and a loop */
+    if(comma && n > m)
+        m = n;             /* {m,n}: n copies */
+    return m ? m : 1;      /* {m}; {0} and {0,0} still cost the atom */
 }
 
 /* Past a bracket expression at *p ('['). */

@@ -138,7 +138,7 @@ size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap)
     return w;
 }
 
-/* 1 when the string literal json[key..kend) names `name` as cJSON reads it:
+/* 1 when the string literal lit[0..n) names `name` as cJSON reads it:
  * decoded, and compared as a C string (up to its first NUL). */
 static int key_is(const char *lit, size_t n, const char *name, size_t nlen)
 {

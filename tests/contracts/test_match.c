@@ -374,16 +374,26 @@ Test(mspf_match, a_request_without_headers_or_body_rules_matches_any)
     mspf_fixture_free(f);
 }
 
-Test(mspf_match, authorization_values_are_redacted_in_differences)
+/* The base fixture matched against the good request with its Authorization
+ * value replaced: asserts the mismatch and leaves its differences in *d. h
+ * holds the request's headers (r points into it). */
+static mspf_fixture *mismatch_authorization(char *value, mspf_header h[5],
+                                            mspf_request *r, mspf_diffs *d)
 {
     mspf_fixture *f = base();
+    memcpy(h, good_headers, 5 * sizeof(*h));
+    h[0].value = value;
+    *r = make_request(h, 5, GOOD_BODY);
+    cr_assert_eq(mspf_match_request(f, r, d), 0);
+    return f;
+}
+
+Test(mspf_match, authorization_values_are_redacted_in_differences)
+{
     mspf_header h[5];
     mspf_request r;
     mspf_diffs d = {0};
-    memcpy(h, good_headers, sizeof(h));
-    h[0].value = "Bearer sk-other-secret";
-    r = make_request(h, 5, GOOD_BODY);
-    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    mspf_fixture *f = mismatch_authorization("Bearer sk-other-secret", h, &r, &d);
     dump(&d);
     cr_assert(has_diff(&d, "request.headers.Authorization", "\"Bearer sk-t\xE2\x80\xA6(7)\"",
                        "\"Bearer sk-o\xE2\x80\xA6(15)\""));
@@ -394,14 +404,10 @@ Test(mspf_match, authorization_values_are_redacted_in_differences)
 
 Test(mspf_match, an_authorization_value_without_scheme_is_redacted_too)
 {
-    mspf_fixture *f = base();
     mspf_header h[5];
     mspf_request r;
     mspf_diffs d = {0};
-    memcpy(h, good_headers, sizeof(h));
-    h[0].value = "sk-live-secret";
-    r = make_request(h, 5, GOOD_BODY);
-    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    mspf_fixture *f = mismatch_authorization("sk-live-secret", h, &r, &d);
     cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
                        "\"sk-l\xE2\x80\xA6(14)\""));
     mspf_diffs_free(&d);
@@ -443,14 +449,10 @@ Test(mspf_match, a_header_that_must_equal_authorization_shows_it_masked)
 
 Test(mspf_match, a_multibyte_character_does_not_end_the_masked_token)
 {
-    mspf_fixture *f = base();
     mspf_header h[5];
     mspf_request r;
     mspf_diffs d = {0};
-    memcpy(h, good_headers, sizeof(h));
-    h[0].value = "Bearer sk-\xE2\x82\xAC-secret-rest";
-    r = make_request(h, 5, GOOD_BODY);
-    cr_assert_eq(mspf_match_request(f, &r, &d), 0);
+    mspf_fixture *f = mismatch_authorization("Bearer sk-\xE2\x82\xAC-secret-rest", h, &r, &d);
     dump(&d);
     cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
                        "\"Bearer sk-\xE2\xE2\x80\xA6(18)\""));
