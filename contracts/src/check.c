@@ -32,13 +32,13 @@ static int match_field(mctx *m, const cJSON *r, const char *key, const char *got
     int ok = 1;
     if(!cJSON_IsString(exp) || (got && strcmp(exp->valuestring, got) == 0))
         return 1;
-    old = mctx_push_key(m, key);
+    old = Mspf_mctx_push_key(m, key);
     {
         cJSON *g = got ? cJSON_CreateString(got) : NULL;
-        ok = diff_json(m, exp, g);
+        ok = Mspf_diff_json(m, exp, g);
         cJSON_Delete(g);
     }
-    mctx_pop(m, old);
+    Mspf_mctx_pop(m, old);
     return ok;
 }
 
@@ -47,7 +47,7 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
     const char *value = find_header(req, exp->string);
     cJSON *got;
     int ok;
-    if(matcher_of(exp) == M_SAME_AS) {
+    if(Mspf_matcher_of(exp) == M_SAME_AS) {
         const char *other = find_header(req, exp->child->valuestring);
         /* a header that must equal Authorization holds the API key: mask
          * both sides of the difference */
@@ -55,25 +55,25 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
         char want[600], *shown, *g;
         if(value && other && strcmp(value, other) == 0)
             return 1;
-        shown = other && secret ? redact_bearer(other) : NULL;
+        shown = other && secret ? Mspf_redact_bearer(other) : NULL;
         snprintf(want, sizeof(want), "same as %.100s (%.400s)", exp->child->valuestring,
                  !other ? "(absent)" : secret ? (shown ? shown : "\xE2\x80\xA6") : other);
         free(shown);
         got = value ? cJSON_CreateString(value) : NULL;
-        g = json_text(got);
+        g = Mspf_json_text(got);
         cJSON_Delete(got);
         if(g && secret) {
-            char *rg = redact_bearer(g);
+            char *rg = Mspf_redact_bearer(g);
             free(g);
             g = rg;
         }
         if(g)
-            diff_text(m, want, g);
+            Mspf_diff_text(m, want, g);
         free(g);
         return 0;
     }
     got = value ? cJSON_CreateString(value) : NULL;
-    ok = match_value(m, exp, got);
+    ok = Mspf_match_value(m, exp, got);
     cJSON_Delete(got);
     return ok;
 }
@@ -83,21 +83,21 @@ static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
     cJSON *got = cJSON_ParseWithLength((const char *)req->body, req->body_len);
     int ok;
     if(!got) {
-        char *e = json_text(exp);
-        char *raw = cut_text(req->body ? (const char *)req->body : "",
+        char *e = Mspf_json_text(exp);
+        char *raw = Mspf_cut_text(req->body ? (const char *)req->body : "",
                              req->body ? req->body_len : 0, MSPF_DIFF_CUT);
         size_t glen = raw ? strlen(raw) + 16 : 0;
         char *g = raw ? malloc(glen) : NULL;
         if(g)
             (void)snprintf(g, glen, "not JSON: %s", raw);
         if(e && g)
-            diff_text(m, e, g);
+            Mspf_diff_text(m, e, g);
         free(e);
         free(raw);
         free(g);
         return 0;
     }
-    ok = match_value(m, exp, got);
+    ok = Mspf_match_value(m, exp, got);
     cJSON_Delete(got);
     return ok;
 }
@@ -110,12 +110,12 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
     int ok = 1;
     if(!f || !req)
         return 0;
-    mctx_init(&m, regexes_of(f), why, "request");
+    Mspf_mctx_init(&m, regexes_of(f), why, "request");
     if(!f->expects_request) {
         char got[300];
         snprintf(got, sizeof(got), "%.100s %.180s", req->method ? req->method : "?",
                  req->path ? req->path : "?");
-        diff_text(&m, "(no request at all)", got);
+        Mspf_diff_text(&m, "(no request at all)", got);
         return 0;
     }
     r = cJSON_GetObjectItemCaseSensitive(f->doc, "request");
@@ -126,16 +126,16 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
         size_t old;
         if(!ok && !why)
             return 0;
-        old = mctx_push_key(&m, "headers");
-        mctx_push_key(&m, c->string);
+        old = Mspf_mctx_push_key(&m, "headers");
+        Mspf_mctx_push_key(&m, c->string);
         ok &= match_header(&m, req, c);
-        mctx_pop(&m, old);
+        Mspf_mctx_pop(&m, old);
     }
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
     if(c && (ok || why)) {
-        size_t old = mctx_push_key(&m, "body");
+        size_t old = Mspf_mctx_push_key(&m, "body");
         ok &= match_body(&m, c, req);
-        mctx_pop(&m, old);
+        Mspf_mctx_pop(&m, old);
     }
     return ok;
 }
@@ -167,10 +167,10 @@ static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
     if(len)
         memcpy(copy, text, len);
     copy[len] = '\0';
-    if(matcher_of(exp) == M_JSON) {
+    if(Mspf_matcher_of(exp) == M_JSON) {
         cJSON *parsed = cJSON_ParseWithLength(copy, len);
         if(parsed) {
-            ok = match_value(m, exp->child, parsed);
+            ok = Mspf_match_value(m, exp->child, parsed);
             cJSON_Delete(parsed);
             free(copy);
             return ok;
@@ -178,7 +178,7 @@ static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
     }
     got = cJSON_CreateString(copy);
     if(got)
-        ok = match_value(m, exp, got);
+        ok = Mspf_match_value(m, exp, got);
     cJSON_Delete(got);
     free(copy);
     return ok;
@@ -195,34 +195,34 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
     if(!f || !o)
         return 0;
     e = expect_for(f, run);
-    mctx_init(&m, regexes_of(f), diffs, "expect");
+    Mspf_mctx_init(&m, regexes_of(f), diffs, "expect");
     v = cJSON_GetObjectItemCaseSensitive(e, "exit_code");
     if(cJSON_IsNumber(v) && (int)v->valuedouble != o->exit_code) {
         char a[32], b[32];
-        size_t old = mctx_push_key(&m, "exit_code");
+        size_t old = Mspf_mctx_push_key(&m, "exit_code");
         snprintf(a, sizeof(a), "%d", (int)v->valuedouble);
         snprintf(b, sizeof(b), "%d", o->exit_code);
-        ok = diff_text(&m, a, b);
-        mctx_pop(&m, old);
+        ok = Mspf_diff_text(&m, a, b);
+        Mspf_mctx_pop(&m, old);
     }
     for(i = 0; i < 2; i++) {
         const char *text = i == 0 ? o->out : o->err;
         size_t len = i == 0 ? o->out_len : o->err_len;
         v = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
         if(v) {
-            size_t old = mctx_push_key(&m, texts[i]);
+            size_t old = Mspf_mctx_push_key(&m, texts[i]);
             ok &= match_text(&m, v, text ? text : "", text ? len : 0);
-            mctx_pop(&m, old);
+            Mspf_mctx_pop(&m, old);
         }
     }
     v = cJSON_GetObjectItemCaseSensitive(e, "max_ms");
     if(cJSON_IsNumber(v) && o->elapsed_ms > (long long)v->valuedouble) {
         char a[48], b[48];
-        size_t old = mctx_push_key(&m, "max_ms");
+        size_t old = Mspf_mctx_push_key(&m, "max_ms");
         snprintf(a, sizeof(a), "<= %lld ms", (long long)v->valuedouble);
         snprintf(b, sizeof(b), "%lld ms", o->elapsed_ms);
-        ok = diff_text(&m, a, b);
-        mctx_pop(&m, old);
+        ok = Mspf_diff_text(&m, a, b);
+        Mspf_mctx_pop(&m, old);
     }
     return ok;
 }
@@ -253,33 +253,33 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     int ok = 1;
     if(!f)
         return 0;
-    mctx_init(&m, regexes_of(f), diffs, "response");
+    Mspf_mctx_init(&m, regexes_of(f), diffs, "response");
     if(f->n_responses == 0)
-        return diff_text(&m, "(a scripted response)", "(none in the fixture)");
+        return Mspf_diff_text(&m, "(a scripted response)", "(none in the fixture)");
     r = &f->responses[run < 0 ? 0 : (size_t)run < f->n_responses
                           ? (size_t)run : f->n_responses - 1];
     if(status != r->status) {
         char a[32], b[32];
-        size_t old = mctx_push_key(&m, "status");
+        size_t old = Mspf_mctx_push_key(&m, "status");
         snprintf(a, sizeof(a), "%d", r->status);
         snprintf(b, sizeof(b), "%ld", status);
-        ok = diff_text(&m, a, b);
-        mctx_pop(&m, old);
+        ok = Mspf_diff_text(&m, a, b);
+        Mspf_mctx_pop(&m, old);
     }
     mode = provider_body_mode(f);
     want = cJSON_ParseWithLength((const char *)r->body, r->body_len);
     got = body ? cJSON_ParseWithLength((const char *)body, body_len) : NULL;
-    mctx_push_key(&m, "body");
+    Mspf_mctx_push_key(&m, "body");
     if(strcmp(mode, "exact") == 0) {
         if(want && got) {
-            ok &= match_value(&m, want, got);
+            ok &= Mspf_match_value(&m, want, got);
         } else if(body_len != r->body_len ||
                   (body_len && (!body || memcmp(body, r->body, body_len) != 0))) {
-            char *e = cut_text((const char *)r->body, r->body_len, MSPF_DIFF_CUT);
-            char *g = cut_text(body ? (const char *)body : "", body ? body_len : 0,
+            char *e = Mspf_cut_text((const char *)r->body, r->body_len, MSPF_DIFF_CUT);
+            char *g = Mspf_cut_text(body ? (const char *)body : "", body ? body_len : 0,
                                MSPF_DIFF_CUT);
             if(e && g)
-                diff_text(&m, e, g);
+                Mspf_diff_text(&m, e, g);
             free(e);
             free(g);
             ok = 0;
@@ -288,14 +288,14 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
         const cJSON *code = error_code_of(want);
         if(code) {
             const cJSON *gcode = error_code_of(got);
-            size_t old = mctx_push_key(&m, "error");
-            mctx_push_key(&m, "code");
+            size_t old = Mspf_mctx_push_key(&m, "error");
+            Mspf_mctx_push_key(&m, "code");
             if(!gcode || strcmp(gcode->valuestring, code->valuestring) != 0)
-                ok = diff_json(&m, code, gcode);
-            mctx_pop(&m, old);
+                ok = Mspf_diff_json(&m, code, gcode);
+            Mspf_mctx_pop(&m, old);
         }
         if(strcmp(mode, "type") == 0 && want)
-            ok &= match_type(&m, want, got);
+            ok &= Mspf_match_type(&m, want, got);
     }
     cJSON_Delete(want);
     cJSON_Delete(got);

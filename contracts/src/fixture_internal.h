@@ -45,8 +45,8 @@ typedef struct fixture_priv {
     regtab regexes;
 } fixture_priv;
 
-void regtab_free(regtab *t);
-const regex_t *regtab_find(const regtab *t, const cJSON *node);
+void Mspf_regtab_free(regtab *t);
+const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node);
 
 /* Matcher keys; a matcher is an object with exactly one of them. */
 typedef enum matcher_kind {
@@ -54,7 +54,7 @@ typedef enum matcher_kind {
 } matcher_kind;
 
 /* The kind of matcher `v` is, or M_NONE for a literal. */
-matcher_kind matcher_of(const cJSON *v);
+matcher_kind Mspf_matcher_of(const cJSON *v);
 
 /* Evaluation context: regexes of the fixture (may be NULL: compiled on the
  * fly), where to put differences (may be NULL), and the field path of the
@@ -66,34 +66,34 @@ typedef struct mctx {
     size_t plen;
 } mctx;
 
-void mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root);
+void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root);
 /* Appends ".key" or "[i]" to the path; returns the previous length for
- * mctx_pop(). */
-size_t mctx_push_key(mctx *m, const char *key);
-size_t mctx_push_index(mctx *m, size_t i);
-void mctx_pop(mctx *m, size_t len);
+ * Mspf_mctx_pop(). */
+size_t Mspf_mctx_push_key(mctx *m, const char *key);
+size_t Mspf_mctx_push_index(mctx *m, size_t i);
+void Mspf_mctx_pop(mctx *m, size_t len);
 
 /* Compares got (NULL: absent) against expected (literal or matcher). */
-int match_value(mctx *m, const cJSON *expected, const cJSON *got);
+int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got);
 /* Compares got against `example` by type and shape only. */
-int match_type(mctx *m, const cJSON *example, const cJSON *got);
+int Mspf_match_type(mctx *m, const cJSON *example, const cJSON *got);
 /* Runs the regex of a {"regex": ...} matcher against text. */
-int match_regex(const mctx *m, const cJSON *matcher, const char *text);
+int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text);
 
 /* Records a difference at the current path; expected/got are shown as
  * given (cut to ~200 chars). Returns 0 so callers can `return diff(...)`. */
-int diff_text(mctx *m, const char *expected, const char *got);
+int Mspf_diff_text(mctx *m, const char *expected, const char *got);
 /* Same, with JSON values rendered compactly ("(absent)" for NULL). */
-int diff_json(mctx *m, const cJSON *expected, const cJSON *got);
+int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got);
 
 /* Compact JSON of v, "(absent)" for NULL; malloc'd (NULL on ENOMEM). */
-char *json_text(const cJSON *v);
+char *Mspf_json_text(const cJSON *v);
 /* A malloc'd copy of s cut to `max` bytes plus "…(N bytes)" when longer. */
-char *cut_text(const char *s, size_t len, size_t max);
+char *Mspf_cut_text(const char *s, size_t len, size_t max);
 
 /* "Bearer sk-test" → "Bearer sk-t…(7)"; without "Bearer " the whole
  * (quoted) value is masked: "\"sk-test\"" → "\"sk-t…(7)\"". malloc'd. */
-char *redact_bearer(const char *s);
+char *Mspf_redact_bearer(const char *s);
 
 /* ---- validation (parse.c), shared with response.c ------------------- */
 
@@ -105,27 +105,27 @@ typedef struct pctx {
     regtab *rt;
 } pctx;
 
-/* Path edits: push returns the previous length for p_pop(). */
-size_t p_push_key(pctx *p, const char *key);
-size_t p_push_index(pctx *p, size_t i);
-void p_pop(pctx *p, size_t len);
+/* Path edits: push returns the previous length for Mspf_parse_pop(). */
+size_t Mspf_parse_push_key(pctx *p, const char *key);
+size_t Mspf_parse_push_index(pctx *p, size_t i);
+void Mspf_parse_pop(pctx *p, size_t len);
 /* Fill p->err at the current path (or path.key); return -1. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-int p_fail(pctx *p, const char *fmt, ...);
-int p_fail_at(pctx *p, const char *key, const char *reason);
+int Mspf_parse_fail(pctx *p, const char *fmt, ...);
+int Mspf_parse_fail_at(pctx *p, const char *key, const char *reason);
 /* Refuses any key of obj not in the NULL-terminated `allowed`. */
-int p_check_keys(pctx *p, const cJSON *obj, const char *const *allowed);
-int p_want_object(pctx *p, const cJSON *v);
+int Mspf_parse_check_keys(pctx *p, const cJSON *obj, const char *const *allowed);
+int Mspf_parse_want_object(pctx *p, const cJSON *v);
 /* An integer in [lo, hi]; obj.key left unchanged in *out when absent and
  * not required. */
-int p_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
+int Mspf_parse_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
               long long *out);
-int p_int_member(pctx *p, const cJSON *obj, const char *key, int required,
+int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key, int required,
                  long long lo, long long hi, long long *out);
 
 /* Parses and renders one response object (response.c). */
-int parse_response(pctx *p, const cJSON *r, mspf_response *out);
+int Mspf_parse_response(pctx *p, const cJSON *r, mspf_response *out);
 
 #endif /* MSPF_FIXTURE_INTERNAL_H */

@@ -58,7 +58,7 @@ void mspf_diffs_free(mspf_diffs *d)
     d->n = d->cap = 0;
 }
 
-char *cut_text(const char *s, size_t len, size_t max)
+char *Mspf_cut_text(const char *s, size_t len, size_t max)
 {
     char *out;
     size_t keep = len;
@@ -78,7 +78,7 @@ char *cut_text(const char *s, size_t len, size_t max)
     return out;
 }
 
-char *json_text(const cJSON *v)
+char *Mspf_json_text(const cJSON *v)
 {
     char *text, *out;
     if(!v)
@@ -91,7 +91,7 @@ char *json_text(const cJSON *v)
     return out;
 }
 
-char *redact_bearer(const char *s)
+char *Mspf_redact_bearer(const char *s)
 {
     const char *b = strstr(s, "Bearer ");
     size_t pre, tok = 0, shown;
@@ -124,15 +124,15 @@ static int is_auth_field(const char *field)
            strcasecmp(field + sizeof(prefix) - 1, "authorization") == 0;
 }
 
-int diff_text(mctx *m, const char *expected, const char *got)
+int Mspf_diff_text(mctx *m, const char *expected, const char *got)
 {
     char *e, *g;
     if(!m->diffs)
         return 0;
-    e = cut_text(expected, strlen(expected), MSPF_DIFF_CUT);
-    g = cut_text(got, strlen(got), MSPF_DIFF_CUT);
+    e = Mspf_cut_text(expected, strlen(expected), MSPF_DIFF_CUT);
+    g = Mspf_cut_text(got, strlen(got), MSPF_DIFF_CUT);
     if(e && g && is_auth_field(m->path)) {
-        char *re = redact_bearer(e), *rg = redact_bearer(g);
+        char *re = Mspf_redact_bearer(e), *rg = Mspf_redact_bearer(g);
         free(e);
         free(g);
         e = re;
@@ -145,15 +145,15 @@ int diff_text(mctx *m, const char *expected, const char *got)
     return 0;
 }
 
-int diff_json(mctx *m, const cJSON *expected, const cJSON *got)
+int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got)
 {
     char *e, *g;
     if(!m->diffs)
         return 0;
-    e = json_text(expected);
-    g = json_text(got);
+    e = Mspf_json_text(expected);
+    g = Mspf_json_text(got);
     if(e && g)
-        diff_text(m, e, g);
+        Mspf_diff_text(m, e, g);
     free(e);
     free(g);
     return 0;
@@ -161,7 +161,7 @@ int diff_json(mctx *m, const cJSON *expected, const cJSON *got)
 
 /* ---- context -------------------------------------------------------- */
 
-void mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root)
+void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root)
 {
     m->rt = rt;
     m->diffs = diffs;
@@ -169,7 +169,7 @@ void mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root)
     m->plen = strlen(m->path);
 }
 
-size_t mctx_push_key(mctx *m, const char *key)
+size_t Mspf_mctx_push_key(mctx *m, const char *key)
 {
     size_t old = m->plen;
     snprintf(m->path + old, sizeof(m->path) - old, ".%s", key);
@@ -177,7 +177,7 @@ size_t mctx_push_key(mctx *m, const char *key)
     return old;
 }
 
-size_t mctx_push_index(mctx *m, size_t i)
+size_t Mspf_mctx_push_index(mctx *m, size_t i)
 {
     size_t old = m->plen;
     snprintf(m->path + old, sizeof(m->path) - old, "[%zu]", i);
@@ -185,7 +185,7 @@ size_t mctx_push_index(mctx *m, size_t i)
     return old;
 }
 
-void mctx_pop(mctx *m, size_t len)
+void Mspf_mctx_pop(mctx *m, size_t len)
 {
     m->plen = len;
     m->path[len] = '\0';
@@ -193,7 +193,7 @@ void mctx_pop(mctx *m, size_t len)
 
 /* ---- matchers ------------------------------------------------------- */
 
-matcher_kind matcher_of(const cJSON *v)
+matcher_kind Mspf_matcher_of(const cJSON *v)
 {
     static const char *const names[] = {NULL, "regex", "same_as", "json",
                                         "type", "absent"};
@@ -206,7 +206,7 @@ matcher_kind matcher_of(const cJSON *v)
     return M_NONE;
 }
 
-const regex_t *regtab_find(const regtab *t, const cJSON *node)
+const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node)
 {
     size_t i;
     for(i = 0; t && i < t->n; i++)
@@ -215,9 +215,9 @@ const regex_t *regtab_find(const regtab *t, const cJSON *node)
     return NULL;
 }
 
-int match_regex(const mctx *m, const cJSON *matcher, const char *text)
+int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text)
 {
-    const regex_t *re = regtab_find(m->rt, matcher);
+    const regex_t *re = Mspf_regtab_find(m->rt, matcher);
     regex_t tmp;
     int ok;
     if(re)
@@ -250,26 +250,26 @@ static const char *type_name(const cJSON *v)
     return "object";
 }
 
-int match_type(mctx *m, const cJSON *example, const cJSON *got)
+int Mspf_match_type(mctx *m, const cJSON *example, const cJSON *got)
 {
     const cJSON *c;
     int ok = 1;
     size_t i = 0;
     if(!got || strcmp(type_name(example), type_name(got)) != 0)
-        return diff_text(m, type_name(example), type_name(got));
+        return Mspf_diff_text(m, type_name(example), type_name(got));
     if(cJSON_IsObject(example)) {
         cJSON_ArrayForEach(c, example) {
-            size_t old = mctx_push_key(m, c->string);
-            ok &= match_type(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
-            mctx_pop(m, old);
+            size_t old = Mspf_mctx_push_key(m, c->string);
+            ok &= Mspf_match_type(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+            Mspf_mctx_pop(m, old);
             if(!ok && !m->diffs)
                 return 0;
         }
     } else if(cJSON_IsArray(example) && example->child) {
         cJSON_ArrayForEach(c, got) {
-            size_t old = mctx_push_index(m, i++);
-            ok &= match_type(m, example->child, c);
-            mctx_pop(m, old);
+            size_t old = Mspf_mctx_push_index(m, i++);
+            ok &= Mspf_match_type(m, example->child, c);
+            Mspf_mctx_pop(m, old);
             if(!ok && !m->diffs)
                 return 0;
         }
@@ -284,17 +284,17 @@ static int match_object(mctx *m, const cJSON *exp, const cJSON *got)
     const cJSON *c;
     int ok = 1;
     cJSON_ArrayForEach(c, exp) {
-        size_t old = mctx_push_key(m, c->string);
-        ok &= match_value(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
-        mctx_pop(m, old);
+        size_t old = Mspf_mctx_push_key(m, c->string);
+        ok &= Mspf_match_value(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+        Mspf_mctx_pop(m, old);
         if(!ok && !m->diffs)
             return 0;
     }
     cJSON_ArrayForEach(c, got) {
         if(!cJSON_GetObjectItemCaseSensitive(exp, c->string)) {
-            size_t old = mctx_push_key(m, c->string);
-            ok = diff_json(m, NULL, c);
-            mctx_pop(m, old);
+            size_t old = Mspf_mctx_push_key(m, c->string);
+            ok = Mspf_diff_json(m, NULL, c);
+            Mspf_mctx_pop(m, old);
             if(!m->diffs)
                 return 0;
         }
@@ -311,12 +311,12 @@ static int match_array(mctx *m, const cJSON *exp, const cJSON *got)
         char a[64], b[64];
         snprintf(a, sizeof(a), "array of %d", cJSON_GetArraySize(exp));
         snprintf(b, sizeof(b), "array of %d", cJSON_GetArraySize(got));
-        return diff_text(m, a, b);
+        return Mspf_diff_text(m, a, b);
     }
     for(; e && g; e = e->next, g = g->next) {
-        size_t old = mctx_push_index(m, i++);
-        ok &= match_value(m, e, g);
-        mctx_pop(m, old);
+        size_t old = Mspf_mctx_push_index(m, i++);
+        ok &= Mspf_match_value(m, e, g);
+        Mspf_mctx_pop(m, old);
         if(!ok && !m->diffs)
             return 0;
     }
@@ -326,7 +326,7 @@ static int match_array(mctx *m, const cJSON *exp, const cJSON *got)
 static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
 {
     if(!got || strcmp(type_name(exp), type_name(got)) != 0)
-        return diff_json(m, exp, got);
+        return Mspf_diff_json(m, exp, got);
     if(cJSON_IsObject(exp))
         return match_object(m, exp, got);
     if(cJSON_IsArray(exp))
@@ -335,7 +335,7 @@ static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
        (cJSON_IsString(exp) && strcmp(exp->valuestring, got->valuestring) == 0) ||
        (cJSON_IsBool(exp) && exp->type == got->type) || cJSON_IsNull(exp))
         return 1;
-    return diff_json(m, exp, got);
+    return Mspf_diff_json(m, exp, got);
 }
 
 /* {"json": v} against got: a string is parsed as JSON first. */
@@ -344,44 +344,44 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
     cJSON *parsed;
     int ok;
     if(!cJSON_IsString(got))
-        return match_value(m, arg, got);
+        return Mspf_match_value(m, arg, got);
     parsed = cJSON_Parse(got->valuestring);
     if(!parsed) {
-        char *e = json_text(arg);
-        char *g = json_text(got);
+        char *e = Mspf_json_text(arg);
+        char *g = Mspf_json_text(got);
         size_t msglen = g ? strlen(g) + 16 : 0;
         char *msg = g ? malloc(msglen) : NULL;
         if(msg)
             (void)snprintf(msg, msglen, "not JSON: %s", g);
         if(e && msg)
-            diff_text(m, e, msg);
+            Mspf_diff_text(m, e, msg);
         free(e);
         free(g);
         free(msg);
         return 0;
     }
-    ok = match_value(m, arg, parsed);
+    ok = Mspf_match_value(m, arg, parsed);
     cJSON_Delete(parsed);
     return ok;
 }
 
-int match_value(mctx *m, const cJSON *expected, const cJSON *got)
+int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got)
 {
-    switch(matcher_of(expected)) {
+    switch(Mspf_matcher_of(expected)) {
     case M_ABSENT:
-        return got ? diff_json(m, NULL, got) : 1;
+        return got ? Mspf_diff_json(m, NULL, got) : 1;
     case M_REGEX:
-        if(cJSON_IsString(got) && match_regex(m, expected, got->valuestring))
+        if(cJSON_IsString(got) && Mspf_match_regex(m, expected, got->valuestring))
             return 1;
-        return diff_json(m, expected, got);
+        return Mspf_diff_json(m, expected, got);
     case M_JSON:
         if(!got)
-            return diff_json(m, expected->child, got);
+            return Mspf_diff_json(m, expected->child, got);
         return match_json(m, expected->child, got);
     case M_TYPE:
-        return match_type(m, expected->child, got);
+        return Mspf_match_type(m, expected->child, got);
     case M_SAME_AS: /* only meaningful for headers: see check.c */
-        return diff_json(m, expected, got);
+        return Mspf_diff_json(m, expected, got);
     default:
         return match_literal(m, expected, got);
     }
@@ -392,6 +392,6 @@ int mspf_value_matches(const cJSON *expected, const cJSON *got)
     mctx m;
     if(!expected)
         return 0;
-    mctx_init(&m, NULL, NULL, "");
-    return match_value(&m, expected, got);
+    Mspf_mctx_init(&m, NULL, NULL, "");
+    return Mspf_match_value(&m, expected, got);
 }

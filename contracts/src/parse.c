@@ -44,7 +44,7 @@ const char *mspf_fault_kind_name(mspf_fault_kind kind)
     return fault_names[kind];
 }
 
-size_t p_push_key(pctx *p, const char *key)
+size_t Mspf_parse_push_key(pctx *p, const char *key)
 {
     size_t old = p->plen;
     int n = snprintf(p->path + old, sizeof(p->path) - old, ".%s", key);
@@ -53,7 +53,7 @@ size_t p_push_key(pctx *p, const char *key)
     return old;
 }
 
-size_t p_push_index(pctx *p, size_t i)
+size_t Mspf_parse_push_index(pctx *p, size_t i)
 {
     size_t old = p->plen;
     int n = snprintf(p->path + old, sizeof(p->path) - old, "[%zu]", i);
@@ -62,13 +62,13 @@ size_t p_push_index(pctx *p, size_t i)
     return old;
 }
 
-void p_pop(pctx *p, size_t len)
+void Mspf_parse_pop(pctx *p, size_t len)
 {
     p->plen = len;
     p->path[len] = '\0';
 }
 
-int p_fail(pctx *p, const char *fmt, ...)
+int Mspf_parse_fail(pctx *p, const char *fmt, ...)
 {
     va_list ap;
     snprintf(p->err->path, sizeof(p->err->path), "%s", p->path);
@@ -79,15 +79,15 @@ int p_fail(pctx *p, const char *fmt, ...)
 }
 
 /* Fails at path.key. */
-int p_fail_at(pctx *p, const char *key, const char *reason)
+int Mspf_parse_fail_at(pctx *p, const char *key, const char *reason)
 {
-    size_t old = p_push_key(p, key);
-    p_fail(p, "%s", reason);
-    p_pop(p, old);
+    size_t old = Mspf_parse_push_key(p, key);
+    Mspf_parse_fail(p, "%s", reason);
+    Mspf_parse_pop(p, old);
     return -1;
 }
 
-int p_check_keys(pctx *p, const cJSON *obj, const char *const *allowed)
+int Mspf_parse_check_keys(pctx *p, const cJSON *obj, const char *const *allowed)
 {
     const cJSON *c;
     cJSON_ArrayForEach(c, obj) {
@@ -96,28 +96,28 @@ int p_check_keys(pctx *p, const cJSON *obj, const char *const *allowed)
             if(strcmp(c->string, allowed[i]) == 0)
                 break;
         if(!allowed[i]) {
-            size_t old = p_push_key(p, c->string);
-            p_fail(p, "unknown key \"%s\"", c->string);
-            p_pop(p, old);
+            size_t old = Mspf_parse_push_key(p, c->string);
+            Mspf_parse_fail(p, "unknown key \"%s\"", c->string);
+            Mspf_parse_pop(p, old);
             return -1;
         }
     }
     return 0;
 }
 
-int p_want_object(pctx *p, const cJSON *v)
+int Mspf_parse_want_object(pctx *p, const cJSON *v)
 {
-    return cJSON_IsObject(v) ? 0 : p_fail(p, "wrong type: expected an object");
+    return cJSON_IsObject(v) ? 0 : Mspf_parse_fail(p, "wrong type: expected an object");
 }
 
 /* An integer in [lo, hi] at the current path. */
-int p_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
+int Mspf_parse_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
                    long long *out)
 {
     if(!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble)
-        return p_fail(p, "wrong type: expected an integer");
+        return Mspf_parse_fail(p, "wrong type: expected an integer");
     if(v->valuedouble < (double)lo || v->valuedouble > (double)hi)
-        return p_fail(p, "value out of range: %.17g (allowed %lld..%lld)",
+        return Mspf_parse_fail(p, "value out of range: %.17g (allowed %lld..%lld)",
                     v->valuedouble, lo, hi);
     *out = (long long)v->valuedouble;
     return 0;
@@ -125,17 +125,17 @@ int p_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
 
 /* obj.key as an integer; `*out` unchanged when the key is absent, or
  * refused when `required`. */
-int p_int_member(pctx *p, const cJSON *obj, const char *key, int required,
+int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key, int required,
                       long long lo, long long hi, long long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     size_t old;
     int rc;
     if(!v)
-        return required ? p_fail_at(p, key, "missing required key") : 0;
-    old = p_push_key(p, key);
-    rc = p_get_int(p, v, lo, hi, out);
-    p_pop(p, old);
+        return required ? Mspf_parse_fail_at(p, key, "missing required key") : 0;
+    old = Mspf_parse_push_key(p, key);
+    rc = Mspf_parse_get_int(p, v, lo, hi, out);
+    Mspf_parse_pop(p, old);
     return rc;
 }
 
@@ -145,11 +145,11 @@ static int str_member(pctx *p, const cJSON *obj, const char *key, int required,
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if(!v)
-        return required ? p_fail_at(p, key, "missing required key") : 0;
+        return required ? Mspf_parse_fail_at(p, key, "missing required key") : 0;
     if(!cJSON_IsString(v))
-        return p_fail_at(p, key, "wrong type: expected a string");
+        return Mspf_parse_fail_at(p, key, "wrong type: expected a string");
     *out = strdup(v->valuestring);
-    return *out ? 0 : p_fail_at(p, key, "out of memory");
+    return *out ? 0 : Mspf_parse_fail_at(p, key, "out of memory");
 }
 
 /* obj.key as one of `names` (index into *out). */
@@ -161,20 +161,20 @@ static int enum_member(pctx *p, const cJSON *obj, const char *key,
     int i;
     if(!v)
         return 0;
-    old = p_push_key(p, key);
+    old = Mspf_parse_push_key(p, key);
     if(!cJSON_IsString(v)) {
-        p_fail(p, "wrong type: expected a string");
-        p_pop(p, old);
+        Mspf_parse_fail(p, "wrong type: expected a string");
+        Mspf_parse_pop(p, old);
         return -1;
     }
     for(i = 0; names[i]; i++)
         if(strcmp(v->valuestring, names[i]) == 0) {
             *out = i;
-            p_pop(p, old);
+            Mspf_parse_pop(p, old);
             return 0;
         }
-    p_fail(p, "unknown value \"%s\"", v->valuestring);
-    p_pop(p, old);
+    Mspf_parse_fail(p, "unknown value \"%s\"", v->valuestring);
+    Mspf_parse_pop(p, old);
     return -1;
 }
 
@@ -188,20 +188,20 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
         size_t cap = t->cap ? t->cap * 2 : 4;
         regentry *items = realloc(t->items, cap * sizeof(*items));
         if(!items)
-            return p_fail(p, "out of memory");
+            return Mspf_parse_fail(p, "out of memory");
         t->items = items;
         t->cap = cap;
     }
     if(strlen(pattern) > MSPF_REGEX_MAX_LEN)
-        return p_fail(p, "regex longer than %u bytes", MSPF_REGEX_MAX_LEN);
+        return Mspf_parse_fail(p, "regex longer than %u bytes", MSPF_REGEX_MAX_LEN);
     if(mspf_regex_cost(pattern) > MSPF_REGEX_MAX_COST)
-        return p_fail(p, "regex too costly to compile: its repetitions expand to "
+        return Mspf_parse_fail(p, "regex too costly to compile: its repetitions expand to "
                          "more than %u nodes", MSPF_REGEX_MAX_COST);
     rc = regcomp(&t->items[t->n].re, pattern, REG_EXTENDED | REG_NOSUB);
     if(rc != 0) {
         char msg[200];
         regerror(rc, &t->items[t->n].re, msg, sizeof(msg));
-        return p_fail(p, "regex does not compile: %s", msg);
+        return Mspf_parse_fail(p, "regex does not compile: %s", msg);
     }
     t->items[t->n].node = matcher;
     t->n++;
@@ -214,24 +214,24 @@ static int check_value(pctx *p, const cJSON *v, int at);
 static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
 {
     const cJSON *arg = m->child;
-    size_t old = p_push_key(p, arg->string);
+    size_t old = Mspf_parse_push_key(p, arg->string);
     int rc = 0;
     switch(k) {
     case M_REGEX:
         rc = cJSON_IsString(arg) ? add_regex(p, m, arg->valuestring)
-                                 : p_fail(p, "wrong type: expected a string");
+                                 : Mspf_parse_fail(p, "wrong type: expected a string");
         break;
     case M_SAME_AS:
         if(at != AT_HEADER)
-            rc = p_fail(p, "same_as is only allowed for request headers");
+            rc = Mspf_parse_fail(p, "same_as is only allowed for request headers");
         else if(!cJSON_IsString(arg))
-            rc = p_fail(p, "wrong type: expected a header name");
+            rc = Mspf_parse_fail(p, "wrong type: expected a header name");
         break;
     case M_ABSENT:
         if(at == AT_TEXT)
-            rc = p_fail(p, "absent is not allowed here");
+            rc = Mspf_parse_fail(p, "absent is not allowed here");
         else if(!cJSON_IsTrue(arg))
-            rc = p_fail(p, "wrong value: absent must be true");
+            rc = Mspf_parse_fail(p, "wrong value: absent must be true");
         break;
     case M_JSON:
         rc = check_value(p, arg, AT_BODY);
@@ -239,42 +239,42 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
     default: /* M_TYPE: any example */
         break;
     }
-    p_pop(p, old);
+    Mspf_parse_pop(p, old);
     return rc;
 }
 
 /* Validates a value that will be matched: literals and matchers. */
 static int check_value(pctx *p, const cJSON *v, int at)
 {
-    matcher_kind k = matcher_of(v);
+    matcher_kind k = Mspf_matcher_of(v);
     const cJSON *c;
     size_t i = 0;
     if(k != M_NONE)
         return check_matcher(p, v, k, at);
     if(at != AT_BODY) {
         if(!cJSON_IsString(v))
-            return p_fail(p, "wrong type: expected a string or a matcher");
+            return Mspf_parse_fail(p, "wrong type: expected a string or a matcher");
         return 0;
     }
     if(cJSON_IsObject(v)) {
         cJSON_ArrayForEach(c, v) {
-            size_t old = p_push_key(p, c->string);
+            size_t old = Mspf_parse_push_key(p, c->string);
             int rc = check_value(p, c, AT_BODY);
-            p_pop(p, old);
+            Mspf_parse_pop(p, old);
             if(rc)
                 return rc;
         }
     } else if(cJSON_IsArray(v)) {
         cJSON_ArrayForEach(c, v) {
-            size_t old = p_push_index(p, i++);
+            size_t old = Mspf_parse_push_index(p, i++);
             int rc;
-            if(matcher_of(c) == M_ABSENT) {
-                p_fail(p, "absent is not allowed in an array");
-                p_pop(p, old);
+            if(Mspf_matcher_of(c) == M_ABSENT) {
+                Mspf_parse_fail(p, "absent is not allowed in an array");
+                Mspf_parse_pop(p, old);
                 return -1;
             }
             rc = check_value(p, c, AT_BODY);
-            p_pop(p, old);
+            Mspf_parse_pop(p, old);
             if(rc)
                 return rc;
         }
@@ -291,10 +291,10 @@ static int parse_executor(pctx *p, const cJSON *e, mspf_fixture *f)
     static const char *const modes[] = {"service_key", "jwt", NULL};
     static const char *const targets[] = {"fake", "closed_port", NULL};
     int target = 0;
-    if(p_want_object(p, e) || p_check_keys(p, e, keys) ||
+    if(Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
        str_member(p, e, "api_key", 0, &f->api_key) ||
        enum_member(p, e, "auth_mode", modes, &f->auth_mode) ||
-       p_int_member(p, e, "default_timeout_ms", 0, 1, 86400000LL,
+       Mspf_parse_int_member(p, e, "default_timeout_ms", 0, 1, 86400000LL,
                   &f->default_timeout_ms) ||
        enum_member(p, e, "target", targets, &target))
         return -1;
@@ -307,16 +307,16 @@ static int parse_context(pctx *p, const cJSON *c, mspf_fixture *f)
     static const char *const keys[] = {"command_id", "tool", "params",
                                        "deadline_ms", "correlation_id", NULL};
     const cJSON *params;
-    if(p_want_object(p, c) || p_check_keys(p, c, keys) ||
+    if(Mspf_parse_want_object(p, c) || Mspf_parse_check_keys(p, c, keys) ||
        str_member(p, c, "command_id", 1, &f->command_id) ||
        str_member(p, c, "tool", 1, &f->tool) ||
        str_member(p, c, "correlation_id", 0, &f->correlation_id) ||
-       p_int_member(p, c, "deadline_ms", 0, -86400000LL, 86400000LL,
+       Mspf_parse_int_member(p, c, "deadline_ms", 0, -86400000LL, 86400000LL,
                   &f->deadline_ms))
         return -1;
     params = cJSON_GetObjectItemCaseSensitive(c, "params");
     if(params && !cJSON_IsObject(params))
-        return p_fail_at(p, "params", "wrong type: expected an object");
+        return Mspf_parse_fail_at(p, "params", "wrong type: expected an object");
     if(params) {
         char *text = cJSON_PrintUnformatted(params);
         f->params_json = text ? strdup(text) : NULL;
@@ -324,7 +324,7 @@ static int parse_context(pctx *p, const cJSON *c, mspf_fixture *f)
     } else {
         f->params_json = strdup("{}");
     }
-    return f->params_json ? 0 : p_fail_at(p, "params", "out of memory");
+    return f->params_json ? 0 : Mspf_parse_fail_at(p, "params", "out of memory");
 }
 
 static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
@@ -337,7 +337,7 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
         return 0;
     }
     f->expects_request = 1;
-    if(p_want_object(p, r) || p_check_keys(p, r, keys))
+    if(Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys))
         return -1;
     if(str_member(p, r, "method", 0, &s))
         return -1;
@@ -348,27 +348,27 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
     free(s);
     h = cJSON_GetObjectItemCaseSensitive(r, "headers");
     if(h) {
-        size_t old = p_push_key(p, "headers");
-        if(p_want_object(p, h)) {
-            p_pop(p, old);
+        size_t old = Mspf_parse_push_key(p, "headers");
+        if(Mspf_parse_want_object(p, h)) {
+            Mspf_parse_pop(p, old);
             return -1;
         }
         cJSON_ArrayForEach(c, h) {
-            size_t o2 = p_push_key(p, c->string);
+            size_t o2 = Mspf_parse_push_key(p, c->string);
             int rc = check_value(p, c, AT_HEADER);
-            p_pop(p, o2);
+            Mspf_parse_pop(p, o2);
             if(rc) {
-                p_pop(p, old);
+                Mspf_parse_pop(p, old);
                 return rc;
             }
         }
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
     }
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
     if(c) {
-        size_t old = p_push_key(p, "body");
+        size_t old = Mspf_parse_push_key(p, "body");
         int rc = check_value(p, c, AT_BODY);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         return rc;
     }
     return 0;
@@ -381,16 +381,16 @@ static int parse_expect(pctx *p, const cJSON *e)
     static const char *const texts[] = {"stdout", "stderr"};
     long long v = 0;
     size_t i;
-    if(p_want_object(p, e) || p_check_keys(p, e, keys) ||
-       p_int_member(p, e, "exit_code", 1, INT_MIN, INT_MAX, &v) ||
-       p_int_member(p, e, "max_ms", 0, 1, 86400000LL, &v))
+    if(Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
+       Mspf_parse_int_member(p, e, "exit_code", 1, INT_MIN, INT_MAX, &v) ||
+       Mspf_parse_int_member(p, e, "max_ms", 0, 1, 86400000LL, &v))
         return -1;
     for(i = 0; i < 2; i++) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
         if(t) {
-            size_t old = p_push_key(p, texts[i]);
+            size_t old = Mspf_parse_push_key(p, texts[i]);
             int rc = check_value(p, t, AT_TEXT);
-            p_pop(p, old);
+            Mspf_parse_pop(p, old);
             if(rc)
                 return rc;
         }
@@ -406,20 +406,20 @@ static int parse_provider(pctx *p, const cJSON *pr, mspf_fixture *f)
     static const char *const bodies[] = {"type", "exact", "error_code", NULL};
     const cJSON *v, *m;
     int dummy = 0;
-    if(p_want_object(p, pr) || p_check_keys(p, pr, keys) ||
+    if(Mspf_parse_want_object(p, pr) || Mspf_parse_check_keys(p, pr, keys) ||
        str_member(p, pr, "state", 0, &f->provider_state))
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(pr, "verify");
     if(v && !cJSON_IsBool(v))
-        return p_fail_at(p, "verify", "wrong type: expected a boolean");
+        return Mspf_parse_fail_at(p, "verify", "wrong type: expected a boolean");
     f->provider_verify = cJSON_IsTrue(v);
     m = cJSON_GetObjectItemCaseSensitive(pr, "match");
     if(m) {
-        size_t old = p_push_key(p, "match");
-        int rc = p_want_object(p, m) || p_check_keys(p, m, mkeys) ||
+        size_t old = Mspf_parse_push_key(p, "match");
+        int rc = Mspf_parse_want_object(p, m) || Mspf_parse_check_keys(p, m, mkeys) ||
                  enum_member(p, m, "status", statuses, &dummy) ||
                  enum_member(p, m, "body", bodies, &dummy);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return -1;
     }
@@ -433,34 +433,34 @@ static int parse_responses(pctx *p, const cJSON *doc, mspf_fixture *f)
     const cJSON *c;
     size_t n, i = 0;
     if(one && many)
-        return p_fail_at(p, "responses", "\"response\" and \"responses\" are exclusive");
+        return Mspf_parse_fail_at(p, "responses", "\"response\" and \"responses\" are exclusive");
     if(!one && !many)
         return 0;
     if(many && (!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1))
-        return p_fail_at(p, "responses", "wrong type: expected a non-empty array");
+        return Mspf_parse_fail_at(p, "responses", "wrong type: expected a non-empty array");
     n = one ? 1 : (size_t)cJSON_GetArraySize(many);
     f->responses = calloc(n, sizeof(*f->responses));
     if(!f->responses)
-        return p_fail(p, "out of memory");
+        return Mspf_parse_fail(p, "out of memory");
     if(one) {
-        size_t old = p_push_key(p, "response");
+        size_t old = Mspf_parse_push_key(p, "response");
         f->n_responses = 1;
-        if(parse_response(p, one, &f->responses[0])) {
-            p_pop(p, old);
+        if(Mspf_parse_response(p, one, &f->responses[0])) {
+            Mspf_parse_pop(p, old);
             return -1;
         }
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         return 0;
     }
     cJSON_ArrayForEach(c, many) {
-        size_t old = p_push_key(p, "responses");
-        p_push_index(p, i);
+        size_t old = Mspf_parse_push_key(p, "responses");
+        Mspf_parse_push_index(p, i);
         f->n_responses = i + 1;
-        if(parse_response(p, c, &f->responses[i])) {
-            p_pop(p, old);
+        if(Mspf_parse_response(p, c, &f->responses[i])) {
+            Mspf_parse_pop(p, old);
             return -1;
         }
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         i++;
     }
     return 0;
@@ -473,23 +473,23 @@ static int parse_expects(pctx *p, const cJSON *doc)
     const cJSON *c;
     size_t i = 0;
     if(one && many)
-        return p_fail_at(p, "expects", "\"expect\" and \"expects\" are exclusive");
+        return Mspf_parse_fail_at(p, "expects", "\"expect\" and \"expects\" are exclusive");
     if(!one && !many)
-        return p_fail_at(p, "expect", "missing required key");
+        return Mspf_parse_fail_at(p, "expect", "missing required key");
     if(one) {
-        size_t old = p_push_key(p, "expect");
+        size_t old = Mspf_parse_push_key(p, "expect");
         int rc = parse_expect(p, one);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         return rc;
     }
     if(!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1)
-        return p_fail_at(p, "expects", "wrong type: expected a non-empty array");
+        return Mspf_parse_fail_at(p, "expects", "wrong type: expected a non-empty array");
     cJSON_ArrayForEach(c, many) {
-        size_t old = p_push_key(p, "expects");
+        size_t old = Mspf_parse_push_key(p, "expects");
         int rc;
-        p_push_index(p, i++);
+        Mspf_parse_push_index(p, i++);
         rc = parse_expect(p, c);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }
@@ -503,22 +503,22 @@ static int parse_tags(pctx *p, const cJSON *tags, mspf_fixture *f)
     if(!tags)
         return 0;
     if(!cJSON_IsArray(tags))
-        return p_fail_at(p, "tags", "wrong type: expected an array of strings");
+        return Mspf_parse_fail_at(p, "tags", "wrong type: expected an array of strings");
     n = (size_t)cJSON_GetArraySize(tags);
     f->tags = calloc(n ? n : 1, sizeof(char *));
     if(!f->tags)
-        return p_fail(p, "out of memory");
+        return Mspf_parse_fail(p, "out of memory");
     cJSON_ArrayForEach(c, tags) {
         if(!cJSON_IsString(c)) {
-            size_t old = p_push_key(p, "tags");
-            p_push_index(p, i);
-            p_fail(p, "wrong type: expected a string");
-            p_pop(p, old);
+            size_t old = Mspf_parse_push_key(p, "tags");
+            Mspf_parse_push_index(p, i);
+            Mspf_parse_fail(p, "wrong type: expected a string");
+            Mspf_parse_pop(p, old);
             return -1;
         }
         f->tags[i] = strdup(c->valuestring);
         if(!f->tags[i])
-            return p_fail(p, "out of memory");
+            return Mspf_parse_fail(p, "out of memory");
         f->n_tags = ++i;
     }
     return 0;
@@ -532,44 +532,44 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
         "provider", NULL};
     const cJSON *v;
     long long row = 0, repeat = 1;
-    if(p_want_object(p, doc) || p_check_keys(p, doc, keys))
+    if(Mspf_parse_want_object(p, doc) || Mspf_parse_check_keys(p, doc, keys))
         return -1;
     if(str_member(p, doc, "name", 1, &f->name) ||
        str_member(p, doc, "description", 1, &f->description) ||
        parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f) ||
-       p_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
-       p_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
+       Mspf_parse_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
+       Mspf_parse_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
         return -1;
     if(f->name[0] == '\0')
-        return p_fail_at(p, "name", "value out of range: empty name");
+        return Mspf_parse_fail_at(p, "name", "value out of range: empty name");
     f->exit_row = (int)row;
     f->repeat = (int)repeat;
 
     v = cJSON_GetObjectItemCaseSensitive(doc, "executor");
     if(v) {
-        size_t old = p_push_key(p, "executor");
+        size_t old = Mspf_parse_push_key(p, "executor");
         int rc = parse_executor(p, v, f);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }
     v = cJSON_GetObjectItemCaseSensitive(doc, "context");
     if(!v)
-        return p_fail_at(p, "context", "missing required key");
+        return Mspf_parse_fail_at(p, "context", "missing required key");
     {
-        size_t old = p_push_key(p, "context");
+        size_t old = Mspf_parse_push_key(p, "context");
         int rc = parse_context(p, v, f);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }
     v = cJSON_GetObjectItemCaseSensitive(doc, "request");
     if(!v)
-        return p_fail_at(p, "request", "missing required key (use null for \"no request\")");
+        return Mspf_parse_fail_at(p, "request", "missing required key (use null for \"no request\")");
     {
-        size_t old = p_push_key(p, "request");
+        size_t old = Mspf_parse_push_key(p, "request");
         int rc = parse_request(p, v, f);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }
@@ -577,9 +577,9 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(doc, "provider");
     if(v) {
-        size_t old = p_push_key(p, "provider");
+        size_t old = Mspf_parse_push_key(p, "provider");
         int rc = parse_provider(p, v, f);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }
@@ -707,7 +707,7 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     return 0;
 }
 
-void regtab_free(regtab *t)
+void Mspf_regtab_free(regtab *t)
 {
     size_t i;
     for(i = 0; i < t->n; i++)
@@ -745,7 +745,7 @@ void mspf_fixture_free(mspf_fixture *f)
     free(f->provider_state);
     cJSON_Delete(f->doc);
     if(f->priv) {
-        regtab_free(&((fixture_priv *)f->priv)->regexes);
+        Mspf_regtab_free(&((fixture_priv *)f->priv)->regexes);
         free(f->priv);
     }
     free(f);

@@ -84,24 +84,24 @@ static int has_header(const mspf_response *r, const char *name)
 static int parse_headers(pctx *p, const cJSON *h, mspf_response *r)
 {
     const cJSON *c;
-    size_t old = p_push_key(p, "headers");
-    if(p_want_object(p, h))
+    size_t old = Mspf_parse_push_key(p, "headers");
+    if(Mspf_parse_want_object(p, h))
         goto fail;
     cJSON_ArrayForEach(c, h) {
         if(!cJSON_IsString(c) || c->string[0] == '\0') {
-            p_push_key(p, c->string);
-            p_fail(p, "wrong type: expected a string");
+            Mspf_parse_push_key(p, c->string);
+            Mspf_parse_fail(p, "wrong type: expected a string");
             goto fail;
         }
         if(add_header(r, c->string, c->valuestring)) {
-            p_fail(p, "out of memory");
+            Mspf_parse_fail(p, "out of memory");
             goto fail;
         }
     }
-    p_pop(p, old);
+    Mspf_parse_pop(p, old);
     return 0;
 fail:
-    p_pop(p, old);
+    Mspf_parse_pop(p, old);
     return -1;
 }
 
@@ -119,20 +119,20 @@ static int parse_fault(pctx *p, const cJSON *fo, mspf_fault *fault)
 
     if(cJSON_IsNull(fo))
         return 0;
-    if(p_want_object(p, fo))
+    if(Mspf_parse_want_object(p, fo))
         return -1;
     kind = cJSON_GetObjectItemCaseSensitive(fo, "kind");
     if(!kind)
-        return p_fail_at(p, "kind", "missing required key");
+        return Mspf_parse_fail_at(p, "kind", "missing required key");
     if(!cJSON_IsString(kind))
-        return p_fail_at(p, "kind", "wrong type: expected a string");
+        return Mspf_parse_fail_at(p, "kind", "wrong type: expected a string");
     for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
         if(strcmp(kind->valuestring, mspf_fault_kind_name((mspf_fault_kind)k)) == 0)
             break;
     if(k == MSPF_FAULT_KIND_COUNT) {
-        size_t old = p_push_key(p, "kind");
-        p_fail(p, "unknown fault kind \"%.100s\"", kind->valuestring);
-        p_pop(p, old);
+        size_t old = Mspf_parse_push_key(p, "kind");
+        Mspf_parse_fail(p, "unknown fault kind \"%.100s\"", kind->valuestring);
+        Mspf_parse_pop(p, old);
         return -1;
     }
     fault->kind = (mspf_fault_kind)k;
@@ -142,30 +142,30 @@ static int parse_fault(pctx *p, const cJSON *fo, mspf_fault *fault)
         keys = k_truncate;
     else if(k == MSPF_FAULT_DRIBBLE)
         keys = k_dribble;
-    if(p_check_keys(p, fo, keys))
+    if(Mspf_parse_check_keys(p, fo, keys))
         return -1;
     switch(fault->kind) {
     case MSPF_FAULT_GARBAGE:
-        if(p_int_member(p, fo, "bytes", 1, 1, 1024 * 1024, &v))
+        if(Mspf_parse_int_member(p, fo, "bytes", 1, 1, 1024 * 1024, &v))
             return -1;
         fault->bytes = (size_t)v;
         if(cJSON_GetObjectItemCaseSensitive(fo, "seed")) {
-            if(p_int_member(p, fo, "seed", 1, 0, 9007199254740991LL, &v))
+            if(Mspf_parse_int_member(p, fo, "seed", 1, 0, 9007199254740991LL, &v))
                 return -1;
             fault->seed = (unsigned long long)v;
             fault->has_seed = 1;
         }
         break;
     case MSPF_FAULT_TRUNCATE:
-        if(p_int_member(p, fo, "after_bytes", 1, 0, MSPF_MAX_REPEAT_BYTES, &v))
+        if(Mspf_parse_int_member(p, fo, "after_bytes", 1, 0, MSPF_MAX_REPEAT_BYTES, &v))
             return -1;
         fault->after_bytes = (size_t)v;
         break;
     case MSPF_FAULT_DRIBBLE:
-        if(p_int_member(p, fo, "chunk_bytes", 1, 1, 1024 * 1024, &v))
+        if(Mspf_parse_int_member(p, fo, "chunk_bytes", 1, 1, 1024 * 1024, &v))
             return -1;
         fault->chunk_bytes = (size_t)v;
-        if(p_int_member(p, fo, "interval_ms", 1, 0, 60000, &v))
+        if(Mspf_parse_int_member(p, fo, "interval_ms", 1, 0, 60000, &v))
             return -1;
         fault->interval_ms = (long)v;
         break;
@@ -181,22 +181,22 @@ static int render_repeat(pctx *p, const cJSON *rep, mspf_response *r)
     const cJSON *text;
     long long times = 0;
     size_t len, i;
-    if(p_want_object(p, rep) || p_check_keys(p, rep, keys))
+    if(Mspf_parse_want_object(p, rep) || Mspf_parse_check_keys(p, rep, keys))
         return -1;
     text = cJSON_GetObjectItemCaseSensitive(rep, "text");
     if(!text)
-        return p_fail_at(p, "text", "missing required key");
+        return Mspf_parse_fail_at(p, "text", "missing required key");
     if(!cJSON_IsString(text) || text->valuestring[0] == '\0')
-        return p_fail_at(p, "text", "wrong type: expected a non-empty string");
+        return Mspf_parse_fail_at(p, "text", "wrong type: expected a non-empty string");
     len = strlen(text->valuestring);
-    if(p_int_member(p, rep, "times", 1, 1, MSPF_MAX_REPEAT_BYTES, &times))
+    if(Mspf_parse_int_member(p, rep, "times", 1, 1, MSPF_MAX_REPEAT_BYTES, &times))
         return -1;
     if((unsigned long long)times * len > MSPF_MAX_REPEAT_BYTES)
-        return p_fail_at(p, "times", "value out of range: body over 64 MiB");
+        return Mspf_parse_fail_at(p, "times", "value out of range: body over 64 MiB");
     r->body_len = (size_t)times * len;
     r->body = malloc(r->body_len + 1);
     if(!r->body)
-        return p_fail(p, "out of memory");
+        return Mspf_parse_fail(p, "out of memory");
     for(i = 0; i < (size_t)times; i++)
         memcpy(r->body + i * len, text->valuestring, len);
     r->body[r->body_len] = '\0';
@@ -215,16 +215,16 @@ static int render_body(pctx *p, const cJSON *obj, mspf_response *r)
     for(i = 0; i < 4; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, bodies[i]);
         if(v && which)
-            return p_fail_at(p, bodies[i], "only one of body, body_text, "
+            return Mspf_parse_fail_at(p, bodies[i], "only one of body, body_text, "
                              "body_base64 and body_repeat may be given");
         if(v)
             which = v;
     }
     if(!which) {
         r->body = calloc(1, 1);
-        return r->body ? 0 : p_fail(p, "out of memory");
+        return r->body ? 0 : Mspf_parse_fail(p, "out of memory");
     }
-    old = p_push_key(p, which->string);
+    old = Mspf_parse_push_key(p, which->string);
     if(strcmp(which->string, "body") == 0) {
         char *text = cJSON_PrintUnformatted(which);
         r->body = text ? (unsigned char *)strdup(text) : NULL;
@@ -232,42 +232,42 @@ static int render_body(pctx *p, const cJSON *obj, mspf_response *r)
         if(r->body)
             r->body_len = strlen((char *)r->body);
         else
-            rc = p_fail(p, "out of memory");
+            rc = Mspf_parse_fail(p, "out of memory");
         ctype = "application/json";
     } else if(strcmp(which->string, "body_text") == 0) {
         if(!cJSON_IsString(which))
-            rc = p_fail(p, "wrong type: expected a string");
+            rc = Mspf_parse_fail(p, "wrong type: expected a string");
         else if(!(r->body = (unsigned char *)strdup(which->valuestring)))
-            rc = p_fail(p, "out of memory");
+            rc = Mspf_parse_fail(p, "out of memory");
         else
             r->body_len = strlen(which->valuestring);
         ctype = "text/plain; charset=utf-8";
     } else if(strcmp(which->string, "body_base64") == 0) {
         if(!cJSON_IsString(which))
-            rc = p_fail(p, "wrong type: expected a string");
+            rc = Mspf_parse_fail(p, "wrong type: expected a string");
         else if(b64_decode(which->valuestring, &r->body, &r->body_len))
-            rc = p_fail(p, "not valid base64");
+            rc = Mspf_parse_fail(p, "not valid base64");
     } else {
         rc = render_repeat(p, which, r);
         ctype = "text/plain; charset=utf-8";
     }
-    p_pop(p, old);
+    Mspf_parse_pop(p, old);
     if(rc == 0 && ctype && !has_header(r, "Content-Type") &&
        add_header(r, "Content-Type", ctype))
-        rc = p_fail(p, "out of memory");
+        rc = Mspf_parse_fail(p, "out of memory");
     return rc;
 }
 
-int parse_response(pctx *p, const cJSON *r, mspf_response *out)
+int Mspf_parse_response(pctx *p, const cJSON *r, mspf_response *out)
 {
     static const char *const keys[] = {"status", "headers", "body", "body_text",
                                        "body_base64", "body_repeat", "delay_ms",
                                        "fault", NULL};
     const cJSON *v;
     long long status = 200, delay = 0;
-    if(p_want_object(p, r) || p_check_keys(p, r, keys) ||
-       p_int_member(p, r, "status", 0, 100, 599, &status) ||
-       p_int_member(p, r, "delay_ms", 0, 0, 600000, &delay))
+    if(Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys) ||
+       Mspf_parse_int_member(p, r, "status", 0, 100, 599, &status) ||
+       Mspf_parse_int_member(p, r, "delay_ms", 0, 0, 600000, &delay))
         return -1;
     out->status = (int)status;
     out->delay_ms = (long)delay;
@@ -276,9 +276,9 @@ int parse_response(pctx *p, const cJSON *r, mspf_response *out)
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(r, "fault");
     if(v) {
-        size_t old = p_push_key(p, "fault");
+        size_t old = Mspf_parse_push_key(p, "fault");
         int rc = parse_fault(p, v, &out->fault);
-        p_pop(p, old);
+        Mspf_parse_pop(p, old);
         if(rc)
             return rc;
     }

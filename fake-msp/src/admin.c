@@ -11,7 +11,7 @@
 
 static char *error_json(const char *code, const char *message, size_t *len)
 {
-    return msp_error_body(code, message, NULL, NULL, len);
+    return fm_error_body(code, message, NULL, NULL, len);
 }
 
 static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
@@ -46,7 +46,7 @@ static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
     return fm_queue_json(c, 201, body, len);
 }
 
-enum MHD_Result admin_handle(fake_msp *fm, struct MHD_Connection *c,
+enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                              const char *method, const char *url,
                              const fm_req *r)
 {
@@ -57,12 +57,12 @@ enum MHD_Result admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
     if (strcmp(url, "/__admin/requests") == 0) {
         if (get) {
-            journal_to_json(fm->journal, &b);
+            fm_journal_to_json(fm->journal, &b);
             body = fm_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }
         if (strcmp(method, "DELETE") == 0) {
-            journal_clear(fm->journal);
+            fm_journal_clear(fm->journal);
             return fm_queue_json(c, 200, strdup("{\"cleared\":true}"), 16);
         }
     } else if (strcmp(url, "/__admin/reset") == 0) {
@@ -72,7 +72,7 @@ enum MHD_Result admin_handle(fake_msp *fm, struct MHD_Connection *c,
         }
     } else if (strcmp(url, "/__admin/fixtures") == 0) {
         if (get) {
-            fx_to_json(fm->fx, &b);
+            fm_fx_to_json(fm->fx, &b);
             body = fm_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }

@@ -22,7 +22,7 @@ struct fx_registry {
     atomic_size_t count;
 };
 
-fx_registry *fx_new(size_t max_fixtures)
+fx_registry *fm_fx_new(size_t max_fixtures)
 {
     fx_registry *reg = calloc(1, sizeof *reg);
 
@@ -38,7 +38,7 @@ fx_registry *fx_new(size_t max_fixtures)
     return reg;
 }
 
-void fx_free(fx_registry *reg)
+void fm_fx_free(fx_registry *reg)
 {
     if (!reg)
         return;
@@ -76,7 +76,7 @@ static int sync_slots(fx_registry *reg, mspf_error *err)
     return 0;
 }
 
-int fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err)
+int fm_fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err)
 {
     int rc;
 
@@ -95,7 +95,7 @@ int fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err)
     return rc;
 }
 
-int fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err)
+int fm_fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err)
 {
     int rc;
 
@@ -107,25 +107,25 @@ int fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err)
     return rc;
 }
 
-int fx_load_file(fx_registry *reg, const char *file, mspf_error *err)
+int fm_fx_load_file(fx_registry *reg, const char *file, mspf_error *err)
 {
     mspf_fixture *f;
 
     if (mspf_fixture_load(file, &f, err) != 0)
         return -1;
-    if (fx_add(reg, f, err) != 0) {
+    if (fm_fx_add(reg, f, err) != 0) {
         mspf_fixture_free(f);
         return -1;
     }
     return 0;
 }
 
-size_t fx_count(fx_registry *reg)
+size_t fm_fx_count(fx_registry *reg)
 {
     return atomic_load(&reg->count);
 }
 
-const mspf_response *fx_match(fx_registry *reg, const mspf_request *req,
+const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                               const mspf_fixture **fixture)
 {
     const mspf_response *r = NULL;
@@ -145,7 +145,7 @@ const mspf_response *fx_match(fx_registry *reg, const mspf_request *req,
     return r;
 }
 
-void fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len)
+void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len)
 {
     mspf_diffs best = {0};
     const char *best_name = NULL;
@@ -175,7 +175,7 @@ void fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len
     mspf_diffs_free(&best);
 }
 
-void fx_reset_sequences(fx_registry *reg)
+void fm_fx_reset_sequences(fx_registry *reg)
 {
     size_t i;
 
@@ -185,7 +185,7 @@ void fx_reset_sequences(fx_registry *reg)
     pthread_rwlock_unlock(&reg->lock);
 }
 
-void fx_to_json(fx_registry *reg, fm_buf *b)
+void fm_fx_to_json(fx_registry *reg, fm_buf *b)
 {
     size_t i, k;
 

@@ -14,32 +14,32 @@
 
 typedef struct fx_registry fx_registry;
 
-fx_registry *fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
-void fx_free(fx_registry *reg);
+fx_registry *fm_fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
+void fm_fx_free(fx_registry *reg);
 
 /* Takes ownership of f on success; -1 with *err on a duplicate. */
-int fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err);
+int fm_fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err);
 /* Loads a directory / one file. -1 with *err on the first invalid one. */
-int fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err);
-int fx_load_file(fx_registry *reg, const char *file, mspf_error *err);
+int fm_fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err);
+int fm_fx_load_file(fx_registry *reg, const char *file, mspf_error *err);
 
 /* Number of fixtures (a cheap check before matching). */
-size_t fx_count(fx_registry *reg);
+size_t fm_fx_count(fx_registry *reg);
 
 /* The first fixture (in load order) with responses whose request matches;
  * advances its sequence and returns the response to serve, or NULL. */
-const mspf_response *fx_match(fx_registry *reg, const mspf_request *req,
+const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                               const mspf_fixture **fixture);
 
 /* Writes "closest: NAME: FIELD expected X got Y" (fewest mismatches among
  * fixtures with a request and responses) or "no fixtures loaded". */
-void fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len);
+void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len);
 
 /* Restarts every sequence. */
-void fx_reset_sequences(fx_registry *reg);
+void fm_fx_reset_sequences(fx_registry *reg);
 
 /* Appends {"count":N,"fixtures":[{name, description, exit_row, responses,
  * served, statuses, faults}]} to b. */
-void fx_to_json(fx_registry *reg, fm_buf *b);
+void fm_fx_to_json(fx_registry *reg, fm_buf *b);
 
 #endif

@@ -68,7 +68,7 @@ static uint64_t hash2(const char *s, size_t n)
     return z ^ (z >> 31);
 }
 
-idem_store *idem_new(size_t capacity, long long ttl_ms)
+idem_store *fm_idem_new(size_t capacity, long long ttl_ms)
 {
     idem_store *s = calloc(1, sizeof *s);
     unsigned i;
@@ -88,7 +88,7 @@ idem_store *idem_new(size_t capacity, long long ttl_ms)
         pthread_mutex_init(&st->lock, NULL);
         if (!st->buckets) {
             s->n_stripes = i + 1;
-            idem_free(s);
+            fm_idem_free(s);
             return NULL;
         }
     }
@@ -117,7 +117,7 @@ static void stripe_clear(stripe *st)
         drop_oldest(st);
 }
 
-void idem_free(idem_store *s)
+void fm_idem_free(idem_store *s)
 {
     unsigned i;
 
@@ -132,7 +132,7 @@ void idem_free(idem_store *s)
     free(s);
 }
 
-void idem_clear(idem_store *s)
+void fm_idem_clear(idem_store *s)
 {
     unsigned i;
 
@@ -143,7 +143,7 @@ void idem_clear(idem_store *s)
     }
 }
 
-size_t idem_count(idem_store *s)
+size_t fm_idem_count(idem_store *s)
 {
     size_t n = 0;
     unsigned i;
@@ -167,7 +167,7 @@ static entry *lookup(stripe *st, uint64_t h, const char *key, size_t key_len)
     return NULL;
 }
 
-idem_outcome idem_begin(idem_store *s, const char *key, const char *fp,
+idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
                         size_t fp_len, long long now_ms, int *status,
                         char **body, size_t *len)
 {
@@ -233,7 +233,7 @@ idem_outcome idem_begin(idem_store *s, const char *key, const char *fp,
     return out;
 }
 
-void idem_finish(idem_store *s, const char *key, int status,
+void fm_idem_finish(idem_store *s, const char *key, int status,
                  const char *body, size_t len)
 {
     size_t key_len = strlen(key);
@@ -259,7 +259,7 @@ void idem_finish(idem_store *s, const char *key, int status,
     free(copy);
 }
 
-void idem_abort(idem_store *s, const char *key)
+void fm_idem_abort(idem_store *s, const char *key)
 {
     size_t key_len = strlen(key);
     uint64_t h = fnv1a(key, key_len);

@@ -15,13 +15,13 @@
 
 typedef struct idem_store idem_store;
 
-/* capacity >= 1, ttl_ms >= 1. NULL on ENOMEM. Free with idem_free(). */
-idem_store *idem_new(size_t capacity, long long ttl_ms);
-void idem_free(idem_store *s);
+/* capacity >= 1, ttl_ms >= 1. NULL on ENOMEM. Free with fm_idem_free(). */
+idem_store *fm_idem_new(size_t capacity, long long ttl_ms);
+void fm_idem_free(idem_store *s);
 /* Drops every entry. */
-void idem_clear(idem_store *s);
+void fm_idem_clear(idem_store *s);
 /* Number of entries held (all stripes). */
-size_t idem_count(idem_store *s);
+size_t fm_idem_count(idem_store *s);
 
 typedef enum idem_outcome {
     IDEM_NEW = 0,      /* reserved: the caller runs the tool, then idem_finish */
@@ -34,18 +34,18 @@ typedef enum idem_outcome {
 /* Looks `key` up. A fingerprint identifies the request (tenant, tool,
  * params, simulate). On IDEM_REPLAY *body is a malloc'd copy (caller
  * frees, NUL-terminated) of the stored JSON reply. */
-idem_outcome idem_begin(idem_store *s, const char *key, const char *fp,
+idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
                         size_t fp_len, long long now_ms, int *status,
                         char **body, size_t *len);
 
-/* Stores the reply of a key reserved by idem_begin (copied). A key evicted
+/* Stores the reply of a key reserved by fm_idem_begin (copied). A key evicted
  * meanwhile is simply not stored. */
-void idem_finish(idem_store *s, const char *key, int status,
+void fm_idem_finish(idem_store *s, const char *key, int status,
                  const char *body, size_t len);
 
 /* Gives up a key reserved by idem_begin whose reply could not be made
  * (ENOMEM), so that a retry runs again instead of getting 409 "in flight"
  * until the entry expires. Does nothing for a finished or unknown key. */
-void idem_abort(idem_store *s, const char *key);
+void fm_idem_abort(idem_store *s, const char *key);
 
 #endif

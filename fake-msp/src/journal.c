@@ -28,7 +28,7 @@ typedef struct sized {
 
 #define SIZED_OF(ent) ((sized *)(void *)((char *)(ent) - offsetof(sized, e)))
 
-journal *journal_new(size_t max, size_t max_bytes)
+journal *fm_journal_new(size_t max, size_t max_bytes)
 {
     journal *j = calloc(1, sizeof *j);
 
@@ -58,7 +58,7 @@ static void clear_locked(journal *j)
     j->bytes = 0;
 }
 
-void journal_free(journal *j)
+void fm_journal_free(journal *j)
 {
     if (!j)
         return;
@@ -68,7 +68,7 @@ void journal_free(journal *j)
     free(j);
 }
 
-void journal_clear(journal *j)
+void fm_journal_clear(journal *j)
 {
     pthread_mutex_lock(&j->lock);
     clear_locked(j);
@@ -77,7 +77,7 @@ void journal_clear(journal *j)
     pthread_mutex_unlock(&j->lock);
 }
 
-unsigned long long journal_dropped(journal *j)
+unsigned long long fm_journal_dropped(journal *j)
 {
     unsigned long long d;
 
@@ -102,7 +102,7 @@ static char *arena_str(arena *a, const char *s, size_t n)
     return d;
 }
 
-unsigned long long journal_append(journal *j, const char *method,
+unsigned long long fm_journal_append(journal *j, const char *method,
                                   const char *path, const mspf_header *headers,
                                   size_t n_headers, const unsigned char *body,
                                   size_t body_len, const char *fixture,
@@ -256,7 +256,7 @@ void fake_msp_entries_free(fake_msp_entry *entries, size_t n)
     free(entries);
 }
 
-int journal_find(journal *j, const char *command_id, fake_msp_entry **out,
+int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
                  size_t *n)
 {
     fake_msp_entry *res = NULL;
@@ -354,7 +354,7 @@ static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
     fm_buf_adds(b, "]}");
 }
 
-void journal_to_json(journal *j, fm_buf *b)
+void fm_journal_to_json(journal *j, fm_buf *b)
 {
     size_t i;
 

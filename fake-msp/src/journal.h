@@ -15,14 +15,14 @@
 
 typedef struct journal journal;
 
-journal *journal_new(size_t max, size_t max_bytes);
-void journal_free(journal *j);
-void journal_clear(journal *j);
-unsigned long long journal_dropped(journal *j);
+journal *fm_journal_new(size_t max, size_t max_bytes);
+void fm_journal_free(journal *j);
+void fm_journal_clear(journal *j);
+unsigned long long fm_journal_dropped(journal *j);
 
 /* Records one request (everything copied); seq and time are assigned here.
  * Returns the seq, or 0 on ENOMEM (the entry is then lost, not counted). */
-unsigned long long journal_append(journal *j, const char *method,
+unsigned long long fm_journal_append(journal *j, const char *method,
                                   const char *path, const mspf_header *headers,
                                   size_t n_headers, const unsigned char *body,
                                   size_t body_len, const char *fixture,
@@ -30,11 +30,11 @@ unsigned long long journal_append(journal *j, const char *method,
                                   size_t n_violations);
 
 /* See fake_msp_journal_find(). */
-int journal_find(journal *j, const char *command_id, fake_msp_entry **out,
+int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
                  size_t *n);
 
 /* Appends {"dropped":N,"requests":[...]} to b, Authorization values
  * masked. */
-void journal_to_json(journal *j, fm_buf *b);
+void fm_journal_to_json(journal *j, fm_buf *b);
 
 #endif

@@ -68,8 +68,8 @@ static const char tools_json[] =
 static const char health_json[] =
     "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION "\",\"product\":\"msp\"}";
 
-const char *msp_tools_json(void) { return tools_json; }
-const char *msp_health_json(void) { return health_json; }
+const char *fm_tools_json(void) { return tools_json; }
+const char *fm_health_json(void) { return health_json; }
 
 /* The devices, each with its JSON rendered once (no printf per request). */
 typedef struct device {
@@ -88,7 +88,7 @@ static const device devices[] = {
     DEVICE("dev-004", "srv-db-01", "Ubuntu 22.04", "agent-004", "true"),
 };
 
-int msp_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
+int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
 {
     const char *eq = strchr(spec, '=');
     const char *colon;
@@ -126,7 +126,7 @@ int msp_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
 
 static atomic_ullong trace_counter;
 
-char *msp_error_body(const char *code, const char *message, const char *tool,
+char *fm_error_body(const char *code, const char *message, const char *tool,
                      const char *trace, size_t *len)
 {
     fm_buf b = {0};
@@ -162,7 +162,7 @@ typedef struct call {
 static int fail(call *c, int status, const char *code, const char *message)
 {
     c->out->status = status;
-    c->out->body = msp_error_body(code, message, c->tool, c->trace, &c->out->body_len);
+    c->out->body = fm_error_body(code, message, c->tool, c->trace, &c->out->body_len);
     return c->out->body ? 0 : -1;
 }
 
@@ -349,17 +349,17 @@ static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
     fps = fm_buf_take(&fp, &fp_len);
     if (!fps)
         return -1;
-    o = idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(), &status,
+    o = fm_idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(), &status,
                    &c->out->body, &c->out->body_len);
     free(fps);
     switch (o) {
     case IDEM_NEW:
         rc = run_tool(c, t, params, simulate);
         if (rc == 0)
-            idem_finish(c->r->idem, c->in->idem_key, c->out->status, c->out->body,
+            fm_idem_finish(c->r->idem, c->in->idem_key, c->out->status, c->out->body,
                         c->out->body_len);
         else
-            idem_abort(c->r->idem, c->in->idem_key);
+            fm_idem_abort(c->r->idem, c->in->idem_key);
         return rc;
     case IDEM_REPLAY:
         c->out->status = status;
@@ -438,7 +438,7 @@ static int execute(call *c)
         snprintf(msg, sizeof msg, "Tool %s requires an approved ChangeSet; run it with simulate:true or through a ChangeSet", t->name);
         return fail(c, 400, "CHANGESET_REQUIRED", msg);
     }
-    if (c->r->rl && !ratelimit_take(c->r->rl, tok->tenant, fm_mono_ms(), &retry)) {
+    if (c->r->rl && !fm_ratelimit_take(c->r->rl, tok->tenant, fm_mono_ms(), &retry)) {
         c->out->retry_after = retry;
         snprintf(msg, sizeof msg, "Rate limit exceeded for tenant %.128s; retry after %ld s", tok->tenant, retry);
         return fail(c, 429, "RATE_LIMITED", msg);
@@ -446,7 +446,7 @@ static int execute(call *c)
     return execute_checked(c, tok, t, params, cJSON_IsTrue(sim));
 }
 
-int msp_execute(msp_realm *r, const msp_input *in, msp_reply *out)
+int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out)
 {
     call c;
     int rc;

@@ -35,7 +35,7 @@ typedef struct msp_realm {
 
 /* Parses "TOKEN=TENANT[:read_only]" into *t (strings malloc'd). Returns 0,
  * or -1 with a reason in errbuf. */
-int msp_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen);
+int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen);
 
 /* What the execute endpoint needs from a request; NULL for absent headers. */
 typedef struct msp_input {
@@ -58,15 +58,15 @@ typedef struct msp_reply {
 
 /* Runs the execute endpoint. Returns 0 with *out filled (free out->body),
  * or -1 on ENOMEM. */
-int msp_execute(msp_realm *r, const msp_input *in, msp_reply *out);
+int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out);
 
 /* An error body {"success":false,"error":{...},"tool":...,"trace_id":...}
  * (malloc'd). tool may be NULL; trace NULL generates one. */
-char *msp_error_body(const char *code, const char *message, const char *tool,
+char *fm_error_body(const char *code, const char *message, const char *tool,
                      const char *trace, size_t *len);
 
 /* The GET /api/v1/god-mode/tools and GET /health bodies (static). */
-const char *msp_tools_json(void);
-const char *msp_health_json(void);
+const char *fm_tools_json(void);
+const char *fm_health_json(void);
 
 #endif

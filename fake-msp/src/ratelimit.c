@@ -21,7 +21,7 @@ struct ratelimit {
     size_t n;
 };
 
-ratelimit *ratelimit_new(long per_min)
+ratelimit *fm_ratelimit_new(long per_min)
 {
     ratelimit *rl = calloc(1, sizeof *rl);
 
@@ -32,7 +32,7 @@ ratelimit *ratelimit_new(long per_min)
     return rl;
 }
 
-void ratelimit_free(ratelimit *rl)
+void fm_ratelimit_free(ratelimit *rl)
 {
     if (!rl)
         return;
@@ -40,14 +40,14 @@ void ratelimit_free(ratelimit *rl)
     free(rl);
 }
 
-void ratelimit_clear(ratelimit *rl)
+void fm_ratelimit_clear(ratelimit *rl)
 {
     pthread_mutex_lock(&rl->lock);
     rl->n = 0;
     pthread_mutex_unlock(&rl->lock);
 }
 
-int ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
+int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
                    long *retry_after_s)
 {
     bucket *b = NULL;

@@ -8,14 +8,14 @@
 typedef struct ratelimit ratelimit;
 
 /* per_min >= 1. NULL on ENOMEM. */
-ratelimit *ratelimit_new(long per_min);
-void ratelimit_free(ratelimit *rl);
-void ratelimit_clear(ratelimit *rl);
+ratelimit *fm_ratelimit_new(long per_min);
+void fm_ratelimit_free(ratelimit *rl);
+void fm_ratelimit_clear(ratelimit *rl);
 
 /* Counts one request of `tenant` at now_ms. Returns 1 when allowed; 0 when
  * over the limit, with *retry_after_s set to the whole seconds (>= 1) until
  * the window ends. Tenants beyond the table size share one bucket. */
-int ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
+int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
                    long *retry_after_s);
 
 #endif

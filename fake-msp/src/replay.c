@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-void replay_arm_reset(struct MHD_Connection *c)
+void fm_replay_arm_reset(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -83,14 +83,14 @@ static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c, long long du
     r->job.due_ms = due;
     r->job.fd = ci ? ci->connect_fd : -1;
     r->state = RS_SUSPENDED;
-    if (sched_add(r->fm->sched, &r->job) != 0) {
+    if (fm_sched_add(r->fm->sched, &r->job) != 0) {
         r->state = RS_DONE;
         return MHD_NO; /* stopping */
     }
     return MHD_YES;
 }
 
-enum MHD_Result replay_serve(fm_req *r, struct MHD_Connection *c,
+enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
                              const mspf_response *resp, int *status)
 {
     const mspf_fault *f = &resp->fault;
@@ -119,7 +119,7 @@ enum MHD_Result replay_serve(fm_req *r, struct MHD_Connection *c,
         if (resp->delay_ms > 0)
             return suspend(r, c, due);
         if (f->kind == MSPF_FAULT_RESET)
-            replay_arm_reset(c);
+            fm_replay_arm_reset(c);
         r->state = RS_DONE;
         return MHD_NO;
     case MSPF_FAULT_HANG:
@@ -140,7 +140,7 @@ enum MHD_Result replay_serve(fm_req *r, struct MHD_Connection *c,
     }
 }
 
-enum MHD_Result replay_resumed(fm_req *r, struct MHD_Connection *c)
+enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c)
 {
     enum MHD_Result ok;
 
@@ -153,6 +153,6 @@ enum MHD_Result replay_resumed(fm_req *r, struct MHD_Connection *c)
         return ok;
     }
     if (r->after == AFTER_RESET)
-        replay_arm_reset(c);
+        fm_replay_arm_reset(c);
     return MHD_NO;
 }

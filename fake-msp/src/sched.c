@@ -119,8 +119,8 @@ static void *run(void *arg)
             pthread_cond_timedwait(&s->cond, &s->lock, &ts);
         } else if (best) { /* wake <= now: the best job is due */
             /* Write without the lock, so a long dribble never holds up
-             * sched_add() (the event loop) or sched_stop(). The job stays
-             * counted; sched_stop() joins this thread before draining. */
+             * fm_sched_add() (the event loop) or fm_sched_stop(). The job stays
+             * counted; fm_sched_stop() joins this thread before draining. */
             sched_job *j = *best;
             int done;
             *best = j->next;
@@ -137,7 +137,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-sched *sched_new(void)
+sched *fm_sched_new(void)
 {
     sched *s = calloc(1, sizeof *s);
     pthread_condattr_t attr;
@@ -160,7 +160,7 @@ sched *sched_new(void)
     return s;
 }
 
-int sched_add(sched *s, sched_job *job)
+int fm_sched_add(sched *s, sched_job *job)
 {
     pthread_mutex_lock(&s->lock);
     if (s->stopping) {
@@ -178,7 +178,7 @@ int sched_add(sched *s, sched_job *job)
     return 0;
 }
 
-void sched_stop(sched *s)
+void fm_sched_stop(sched *s)
 {
     sched_job *j;
 
@@ -203,7 +203,7 @@ void sched_stop(sched *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-size_t sched_count(sched *s)
+size_t fm_sched_count(sched *s)
 {
     size_t n;
 
@@ -234,21 +234,21 @@ static int wait_jobs(sched *s, size_t n, int at_least, long timeout_ms)
     return rc;
 }
 
-int sched_wait_count(sched *s, size_t n, long timeout_ms)
+int fm_sched_wait_count(sched *s, size_t n, long timeout_ms)
 {
     return wait_jobs(s, n, 1, timeout_ms);
 }
 
-int sched_wait_at_most(sched *s, size_t n, long timeout_ms)
+int fm_sched_wait_at_most(sched *s, size_t n, long timeout_ms)
 {
     return wait_jobs(s, n, 0, timeout_ms);
 }
 
-void sched_free(sched *s)
+void fm_sched_free(sched *s)
 {
     if (!s)
         return;
-    sched_stop(s);
+    fm_sched_stop(s);
     pthread_cond_destroy(&s->changed);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);

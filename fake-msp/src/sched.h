@@ -4,7 +4,7 @@
  * job's raw bytes to the socket (chunk by chunk, `interval_ms` apart, the
  * first write at `due_ms`) and then resumes the connection, whose access
  * handler runs again and finishes (queues the response or closes). The
- * event loop never waits. A hang is a job that is never due: sched_stop()
+ * event loop never waits. A hang is a job that is never due: fm_sched_stop()
  * resumes it, or the thread once it sees (every SCHED_PROBE_MS) that the
  * client closed or reset the connection.
  */
@@ -33,28 +33,28 @@ typedef struct sched_job {
 typedef struct sched sched;
 
 /* Starts the timer thread. NULL on failure. */
-sched *sched_new(void);
+sched *fm_sched_new(void);
 
 /* Suspends job->conn (call from its access handler) and queues the job.
- * Returns -1 without suspending once sched_stop() has begun. */
-int sched_add(sched *s, sched_job *job);
+ * Returns -1 without suspending once fm_sched_stop() has begun. */
+int fm_sched_add(sched *s, sched_job *job);
 
 /* Stops the thread and resumes every connection still waiting (hangs
  * included). Idempotent. */
-void sched_stop(sched *s);
+void fm_sched_stop(sched *s);
 
 /* Jobs waiting right now. */
-size_t sched_count(sched *s);
+size_t fm_sched_count(sched *s);
 
 /* Blocks until at least n jobs wait, or timeout_ms passes. Returns 0, or
  * -1 on timeout. */
-int sched_wait_count(sched *s, size_t n, long timeout_ms);
+int fm_sched_wait_count(sched *s, size_t n, long timeout_ms);
 
 /* Blocks until at most n jobs wait, or timeout_ms passes. Returns 0, or
  * -1 on timeout. */
-int sched_wait_at_most(sched *s, size_t n, long timeout_ms);
+int fm_sched_wait_at_most(sched *s, size_t n, long timeout_ms);
 
-/* sched_stop() if needed, then frees. NULL-safe. */
-void sched_free(sched *s);
+/* fm_sched_stop() if needed, then frees. NULL-safe. */
+void fm_sched_free(sched *s);
 
 #endif

@@ -61,7 +61,7 @@ enum MHD_Result fm_queue_error(struct MHD_Connection *c, unsigned status,
                                const char *code, const char *message)
 {
     size_t len;
-    char *body = msp_error_body(code, message, NULL, NULL, &len);
+    char *body = fm_error_body(code, message, NULL, NULL, &len);
 
     return fm_queue_json(c, status, body, len);
 }
@@ -136,7 +136,7 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         in.content_type = find_header(hl, "Content-Type");
         in.doc = doc;
         in.too_large = r->too_large;
-        if (msp_execute(&fm->realm, &in, &out) != 0)
+        if (fm_msp_execute(&fm->realm, &in, &out) != 0)
             return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
         *status = out.status;
         m = MHD_create_response_from_buffer(out.body_len, out.body, MHD_RESPMEM_MUST_FREE);
@@ -171,9 +171,9 @@ static enum MHD_Result strict_miss(fake_msp *fm, struct MHD_Connection *c,
     size_t len;
     char *body;
 
-    fx_closest(fm->fx, mreq, msg, sizeof msg);
+    fm_fx_closest(fm->fx, mreq, msg, sizeof msg);
     snprintf(full, sizeof full, "no fixture matches; %s", msg);
-    body = msp_error_body("NO_MATCHING_FIXTURE", full, NULL, NULL, &len);
+    body = fm_error_body("NO_MATCHING_FIXTURE", full, NULL, NULL, &len);
     *status = 500;
     return fm_queue_json(c, 500, body, len);
 }
@@ -195,7 +195,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
 
     r->state = RS_DONE;
     if (strncmp(url, "/__admin/", 9) == 0)
-        return admin_handle(fm, c, method, url, r);
+        return fm_admin_handle(fm, c, method, url, r);
     hl.n = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
     mreq.method = method;
@@ -210,24 +210,24 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         doc = cJSON_ParseWithLength((const char *)mreq.body, mreq.body_len);
     if (execute && fm_check_request_doc(&mreq, doc, &viol, &n_viol) != 0)
         n_viol = 0;
-    if (fx_count(fm->fx))
-        resp = fx_match(fm->fx, &mreq, &fx);
+    if (fm_fx_count(fm->fx))
+        resp = fm_fx_match(fm->fx, &mreq, &fx);
     if (resp) {
         /* Journal before serving: a delayed or faulty reply goes out from the
          * timer thread, possibly before this handler returns, and whoever
          * reads the journal after seeing the reply must find the request. */
         status = resp->fault.kind == MSPF_FAULT_NONE || resp->fault.kind == MSPF_FAULT_DRIBBLE
                      ? resp->status : 0;
-        journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
+        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
                        fx->name, status, viol, n_viol);
-        ok = replay_serve(r, c, resp, &status);
+        ok = fm_replay_serve(r, c, resp, &status);
     } else {
         if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
             ok = strict_miss(fm, c, &mreq, &status);
         else
             ok = realistic(fm, c, method, url, &hl, r, doc, &status);
         /* MHD sends a queued reply only after this handler returns. */
-        journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
+        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
                        NULL, status, viol, n_viol);
     }
     cJSON_Delete(doc);
@@ -265,7 +265,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         return MHD_YES;
     }
     if (r->state == RS_SUSPENDED)
-        return replay_resumed(r, c);
+        return fm_replay_resumed(r, c);
     if (*upload_size) {
         cap = strncmp(url, "/__admin/", 9) == 0 ? FM_ADMIN_MAX_BODY : fm->max_body;
         if (r->state == RS_READING && !r->too_large) {
@@ -358,37 +358,37 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     if (!fm->realm.tokens[0].token || !fm->realm.tokens[0].tenant)
         goto nomem;
     for (i = 0; i < opt->n_keys; i++) {
-        if (msp_token_parse(opt->keys[i], &fm->realm.tokens[i + 1], errbuf, errlen) != 0)
+        if (fm_token_parse(opt->keys[i], &fm->realm.tokens[i + 1], errbuf, errlen) != 0)
             return -1;
         fm->realm.n_tokens++;
     }
-    fm->idem = idem_new(opt->idem_capacity ? opt->idem_capacity : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
+    fm->idem = fm_idem_new(opt->idem_capacity ? opt->idem_capacity : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
                         opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
-    fm->journal = journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
+    fm->journal = fm_journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
                               FM_JOURNAL_MAX_BYTES);
-    fm->fx = fx_new(opt->max_fixtures ? opt->max_fixtures : FAKE_MSP_DEFAULT_MAX_FIXTURES);
+    fm->fx = fm_fx_new(opt->max_fixtures ? opt->max_fixtures : FAKE_MSP_DEFAULT_MAX_FIXTURES);
     if (opt->rate_limit_per_min > 0)
-        fm->rl = ratelimit_new(opt->rate_limit_per_min);
+        fm->rl = fm_ratelimit_new(opt->rate_limit_per_min);
     fm->realm.idem = fm->idem;
     fm->realm.rl = fm->rl;
     if (!fm->idem || !fm->journal || !fm->fx || (opt->rate_limit_per_min > 0 && !fm->rl))
         goto nomem;
     for (i = 0; i < opt->n_contract_dirs; i++) {
         memset(&err, 0, sizeof err);
-        if (fx_load_dir(fm->fx, opt->contract_dirs[i], &err) != 0) {
+        if (fm_fx_load_dir(fm->fx, opt->contract_dirs[i], &err) != 0) {
             snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
             return -1;
         }
     }
     for (i = 0; i < opt->n_fixture_files; i++) {
         memset(&err, 0, sizeof err);
-        if (fx_load_file(fm->fx, opt->fixture_files[i], &err) != 0) {
+        if (fm_fx_load_file(fm->fx, opt->fixture_files[i], &err) != 0) {
             snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
             return -1;
         }
     }
-    fm->r_health = static_json(msp_health_json());
-    fm->r_tools = static_json(msp_tools_json());
+    fm->r_health = static_json(fm_health_json());
+    fm->r_tools = static_json(fm_tools_json());
     fm->r_500 = static_json("{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
                             "\"message\":\"out of memory\"},\"tool\":null,"
                             "\"trace_id\":\"trace-oom\"}");
@@ -423,11 +423,11 @@ static void teardown(fake_msp *fm)
             free(fm->realm.tokens[i].tenant);
         }
     free(fm->realm.tokens);
-    idem_free(fm->idem);
-    ratelimit_free(fm->rl);
-    journal_free(fm->journal);
-    fx_free(fm->fx);
-    sched_free(fm->sched);
+    fm_idem_free(fm->idem);
+    fm_ratelimit_free(fm->rl);
+    fm_journal_free(fm->journal);
+    fm_fx_free(fm->fx);
+    fm_sched_free(fm->sched);
     if (fm->r_health)
         MHD_destroy_response(fm->r_health);
     if (fm->r_tools)
@@ -517,7 +517,7 @@ int fake_msp_start(const fake_msp_options *opt, fake_msp **out, char *errbuf,
         teardown(fm);
         return -1;
     }
-    fm->sched = sched_new();
+    fm->sched = fm_sched_new();
     if (!fm->sched) {
         snprintf(errbuf, errlen, "cannot start the timer thread");
         teardown(fm);
@@ -549,8 +549,8 @@ unsigned long long fake_msp_seed(const fake_msp *fm)
 /* No MHD_quiesce_daemon() here: in libmicrohttpd 0.9.75 with a thread pool
  * in epoll mode it races the workers removing the listen socket from their
  * own epoll sets, and the loser aborts ("Failed to remove listen FD from
- * epoll set"). It is not needed either: once sched_stop() returns, every
- * suspended connection has been resumed and sched_add() refuses new ones,
+ * epoll set"). It is not needed either: once fm_sched_stop() returns, every
+ * suspended connection has been resumed and fm_sched_add() refuses new ones,
  * so a request accepted between here and MHD_stop_daemon() is answered or
  * closed without suspending, and MHD_stop_daemon() closes the rest. */
 void fake_msp_stop(fake_msp *fm)
@@ -558,7 +558,7 @@ void fake_msp_stop(fake_msp *fm)
     if (!fm)
         return;
     atomic_store(&fm->stopping, 1);
-    sched_stop(fm->sched);
+    fm_sched_stop(fm->sched);
     MHD_stop_daemon(fm->daemon);
     teardown(fm);
 }
@@ -569,7 +569,7 @@ int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
     mspf_error err;
 
     memset(&err, 0, sizeof err);
-    if (fx_add(fm->fx, f, &err) != 0) {
+    if (fm_fx_add(fm->fx, f, &err) != 0) {
         snprintf(errbuf, errlen, "%s: %s", err.path, err.reason);
         return -1;
     }
@@ -578,35 +578,35 @@ int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
 
 void fake_msp_reset(fake_msp *fm)
 {
-    journal_clear(fm->journal);
-    idem_clear(fm->idem);
-    fx_reset_sequences(fm->fx);
+    fm_journal_clear(fm->journal);
+    fm_idem_clear(fm->idem);
+    fm_fx_reset_sequences(fm->fx);
     if (fm->rl)
-        ratelimit_clear(fm->rl);
+        fm_ratelimit_clear(fm->rl);
 }
 
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,
                           fake_msp_entry **entries, size_t *n)
 {
-    return journal_find(fm->journal, command_id, entries, n);
+    return fm_journal_find(fm->journal, command_id, entries, n);
 }
 
 unsigned long long fake_msp_journal_dropped(fake_msp *fm)
 {
-    return journal_dropped(fm->journal);
+    return fm_journal_dropped(fm->journal);
 }
 
 size_t fake_msp_suspended(fake_msp *fm)
 {
-    return sched_count(fm->sched);
+    return fm_sched_count(fm->sched);
 }
 
 int fake_msp_wait_suspended(fake_msp *fm, size_t n, long timeout_ms)
 {
-    return sched_wait_count(fm->sched, n, timeout_ms);
+    return fm_sched_wait_count(fm->sched, n, timeout_ms);
 }
 
 int fake_msp_wait_released(fake_msp *fm, size_t n, long timeout_ms)
 {
-    return sched_wait_at_most(fm->sched, n, timeout_ms);
+    return fm_sched_wait_at_most(fm->sched, n, timeout_ms);
 }

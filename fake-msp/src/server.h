@@ -77,17 +77,17 @@ typedef struct fm_req {
 /* Serves a fixture response (delay and faults included). Returns what the
  * access handler returns; *status is the status sent, 0 for a fault that
  * sends no complete response (all but dribble). */
-enum MHD_Result replay_serve(fm_req *r, struct MHD_Connection *c,
+enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
                              const mspf_response *resp, int *status);
 
 /* Finishes a request whose suspension ended. */
-enum MHD_Result replay_resumed(fm_req *r, struct MHD_Connection *c);
+enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c);
 
 /* Sets SO_LINGER {1,0} so the coming close is a reset. */
-void replay_arm_reset(struct MHD_Connection *c);
+void fm_replay_arm_reset(struct MHD_Connection *c);
 
 /* Answers an /__admin/ request. */
-enum MHD_Result admin_handle(fake_msp *fm, struct MHD_Connection *c,
+enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                              const char *method, const char *url,
                              const fm_req *r);
 
