@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(cJSON_IsObject(params));
             cJSON *whole = cJSON_ParseWithLength(json, size);
             CHECK(whole != NULL);
-            const cJSON *member = cJSON_GetObjectItemCaseSensitive(whole, "params");
+            const cJSON *member =
+                cJSON_GetObjectItemCaseSensitive(whole, "params");
             if (cJSON_IsObject(member)) {
                 /* compared as printed: cJSON_Compare looks members up by
                  * name, which duplicate names defeat */

@@ -65,7 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n_headers++;
     }
     size_t body_len = (size_t)(end - p);
-    unsigned char *body = malloc(body_len ? body_len : 1); /* exact size for ASan */
+    unsigned char *body =
+        malloc(body_len ? body_len : 1); /* exact size for ASan */
 
     if (method && path && body) {
         if (body_len)

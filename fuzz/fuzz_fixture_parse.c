@@ -29,11 +29,13 @@ static void exercise(const mspf_fixture *f)
         {"Idempotency-Key", f->command_id ? f->command_id : ""},
     };
     char body[512];
-    int n = snprintf(body, sizeof body, "{\"tool\":\"%s\",\"params\":%s,\"simulate\":false}",
-                     f->tool ? f->tool : "", f->params_json ? f->params_json : "{}");
-    size_t body_len = n < 0 ? 0 : ((size_t)n < sizeof body ? (size_t)n : sizeof body - 1);
-    mspf_request req = {"POST", "/api/v1/god-mode/execute", headers, 4,
-                        (const unsigned char *)body, body_len};
+    int n = snprintf(
+        body, sizeof body, "{\"tool\":\"%s\",\"params\":%s,\"simulate\":false}",
+        f->tool ? f->tool : "", f->params_json ? f->params_json : "{}");
+    size_t body_len =
+        n < 0 ? 0 : ((size_t)n < sizeof body ? (size_t)n : sizeof body - 1);
+    mspf_request req = {"POST", "/api/v1/god-mode/execute",  headers,
+                        4,      (const unsigned char *)body, body_len};
     mspf_diffs why = {0};
     int matched = mspf_match_request(f, &req, &why);
     CHECK(matched == 0 || matched == 1);
@@ -51,7 +53,8 @@ static void exercise(const mspf_fixture *f)
         const mspf_response *r = &f->responses[0];
         CHECK(r->body_len == 0 || r->body != NULL);
         mspf_diffs pd = {0};
-        int ok = mspf_check_provider(f, 0, r->status, r->body, r->body_len, &pd);
+        int ok =
+            mspf_check_provider(f, 0, r->status, r->body, r->body_len, &pd);
         CHECK(ok == 1 || pd.n > 0);
         mspf_diffs_free(&pd);
     }
@@ -59,7 +62,8 @@ static void exercise(const mspf_fixture *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *json = malloc(size ? size : 1); /* exact size: reads past len trip ASan */
+    char *json =
+        malloc(size ? size : 1); /* exact size: reads past len trip ASan */
     if (!json)
         return 0;
     if (size)

@@ -21,7 +21,8 @@
 
 /* Row 6: stdout and stderr agree with cJSON's reading of the member up to
  * its first NUL byte (cJSON stops there; the mapping keeps the rest). */
-static void check_tool_streams(const char *body, size_t len, const msp_result *r)
+static void check_tool_streams(const char *body, size_t len,
+                               const msp_result *r)
 {
     cJSON *j = cJSON_ParseWithLength(body, len);
     CHECK(j != NULL);

@@ -20,7 +20,8 @@ static int uses_fault(const mspf_fixture *f, mspf_fault_kind kind)
     return 0;
 }
 
-/* Builds {"rows":[...],"faults":[...],"uncovered":{"rows":[..],"faults":[..]}}. */
+/* Builds {"rows":[...],"faults":[...],"uncovered":{"rows":[..],"faults":[..]}}.
+ */
 static cJSON *matrix(const mspf_set *set, int *uncovered)
 {
     cJSON *root = cJSON_CreateObject();
@@ -51,7 +52,8 @@ static cJSON *matrix(const mspf_set *set, int *uncovered)
     }
     for (int k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
         cJSON *fault = cJSON_CreateObject();
-        cJSON_AddStringToObject(fault, "kind", mspf_fault_kind_name((mspf_fault_kind)k));
+        cJSON_AddStringToObject(fault, "kind",
+                                mspf_fault_kind_name((mspf_fault_kind)k));
         cJSON *names = cJSON_AddArrayToObject(fault, "fixtures");
         for (size_t i = 0; i < n; i++) {
             const mspf_fixture *f = mspf_set_get(set, i);
@@ -59,8 +61,9 @@ static cJSON *matrix(const mspf_set *set, int *uncovered)
                 cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
         }
         if (cJSON_GetArraySize(names) == 0) {
-            cJSON_AddItemToArray(un_faults,
-                                 cJSON_CreateString(mspf_fault_kind_name((mspf_fault_kind)k)));
+            cJSON_AddItemToArray(
+                un_faults,
+                cJSON_CreateString(mspf_fault_kind_name((mspf_fault_kind)k)));
             (*uncovered)++;
         }
         cJSON_AddItemToArray(faults, fault);
@@ -76,7 +79,8 @@ static void print_names(const cJSON *names)
         printf("MISSING");
         return;
     }
-    cJSON_ArrayForEach(s, names) {
+    cJSON_ArrayForEach(s, names)
+    {
         printf("%s%s", first ? "" : ", ", s->valuestring);
         first = 0;
     }
@@ -86,21 +90,23 @@ static void print_table(const cJSON *m)
 {
     const cJSON *row;
     printf("%-4s %-5s %-58s %s\n", "row", "exit", "what happened", "fixtures");
-    cJSON_ArrayForEach(row, cJSON_GetObjectItem(m, "rows")) {
+    cJSON_ArrayForEach(row, cJSON_GetObjectItem(m, "rows"))
+    {
         int code = cJSON_GetObjectItem(row, "exit_code")->valueint;
         char exit_text[16];
         if (code < 0)
             snprintf(exit_text, sizeof exit_text, "tool");
         else
             snprintf(exit_text, sizeof exit_text, "%d", code);
-        printf("%-4d %-5s %-58.58s ", cJSON_GetObjectItem(row, "row")->valueint, exit_text,
-               cJSON_GetObjectItem(row, "what")->valuestring);
+        printf("%-4d %-5s %-58.58s ", cJSON_GetObjectItem(row, "row")->valueint,
+               exit_text, cJSON_GetObjectItem(row, "what")->valuestring);
         print_names(cJSON_GetObjectItem(row, "fixtures"));
         putchar('\n');
     }
     printf("\n%-20s %s\n", "fault", "fixtures");
     const cJSON *fault;
-    cJSON_ArrayForEach(fault, cJSON_GetObjectItem(m, "faults")) {
+    cJSON_ArrayForEach(fault, cJSON_GetObjectItem(m, "faults"))
+    {
         printf("%-20s ", cJSON_GetObjectItem(fault, "kind")->valuestring);
         print_names(cJSON_GetObjectItem(fault, "fixtures"));
         putchar('\n');
@@ -126,18 +132,22 @@ int hx_coverage(const hx_options *o)
     } else {
         print_table(m);
         printf("\ncoverage: %d of %d rows and %d of %d faults pinned\n",
-               MSP_EXIT_ROWS - cJSON_GetArraySize(cJSON_GetObjectItem(
-                                   cJSON_GetObjectItem(m, "uncovered"), "rows")),
+               MSP_EXIT_ROWS -
+                   cJSON_GetArraySize(cJSON_GetObjectItem(
+                       cJSON_GetObjectItem(m, "uncovered"), "rows")),
                MSP_EXIT_ROWS,
-               MSPF_FAULT_KIND_COUNT - 1 - cJSON_GetArraySize(cJSON_GetObjectItem(
-                                           cJSON_GetObjectItem(m, "uncovered"), "faults")),
+               MSPF_FAULT_KIND_COUNT - 1 -
+                   cJSON_GetArraySize(cJSON_GetObjectItem(
+                       cJSON_GetObjectItem(m, "uncovered"), "faults")),
                MSPF_FAULT_KIND_COUNT - 1);
     }
     cJSON_Delete(m);
     mspf_set_free(set);
     if (uncovered) {
-        fprintf(stderr, "msp-contract coverage: %d row(s)/fault(s) pinned by no fixture\n",
-                uncovered);
+        fprintf(
+            stderr,
+            "msp-contract coverage: %d row(s)/fault(s) pinned by no fixture\n",
+            uncovered);
         return HX_EXIT_FAILED;
     }
     return HX_EXIT_OK;

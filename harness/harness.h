@@ -14,28 +14,29 @@
 #include <contracts/fixture.h>
 #include <executor/msp_executor.h>
 
-#define HX_EXIT_OK 0
-#define HX_EXIT_FAILED 1
-#define HX_EXIT_USAGE 64
-#define HX_EXIT_DATA 65 /* fixtures could not be loaded */
+#define HX_EXIT_OK        0
+#define HX_EXIT_FAILED    1
+#define HX_EXIT_USAGE     64
+#define HX_EXIT_DATA      65 /* fixtures could not be loaded */
 
-#define HX_DEFAULT_KEY "sk-test"
+#define HX_DEFAULT_KEY    "sk-test"
 #define HX_DEFAULT_TENANT "tenant-x"
 
 /* Options shared by the subcommands. */
 typedef struct hx_options {
-    const char *contracts;     /* fixture directory */
-    const char *filter;        /* fnmatch glob on fixture names, or NULL */
-    const char *junit;         /* JUnit XML output path, or NULL */
-    int jobs;                  /* parallel fixtures (verify) */
-    int json;                  /* machine output (coverage) */
-    const char *base_url;      /* provider: the MSP under test */
-    const char *state_cmd;     /* provider: run before a fixture with a state */
-    const char *api_key_file;  /* provider: replaces the default key */
-    const char *ca_file;       /* provider: TLS CA bundle */
-    const char *executor_cmd;  /* verify: an msp-exec compatible program instead of the library */
+    const char *contracts;    /* fixture directory */
+    const char *filter;       /* fnmatch glob on fixture names, or NULL */
+    const char *junit;        /* JUnit XML output path, or NULL */
+    int jobs;                 /* parallel fixtures (verify) */
+    int json;                 /* machine output (coverage) */
+    const char *base_url;     /* provider: the MSP under test */
+    const char *state_cmd;    /* provider: run before a fixture with a state */
+    const char *api_key_file; /* provider: replaces the default key */
+    const char *ca_file;      /* provider: TLS CA bundle */
+    const char *executor_cmd; /* verify: an msp-exec compatible program instead
+                                 of the library */
     int verbose;
-    int time_scale;            /* verify: max_ms budgets are multiplied by this (>= 1) */
+    int time_scale; /* verify: max_ms budgets are multiplied by this (>= 1) */
 } hx_options;
 
 /* What one run of the executor returned. */
@@ -45,12 +46,12 @@ typedef struct hx_run {
     size_t out_len;
     char *err;
     size_t err_len;
-    int row;            /* exit-table row, 0 when unknown (external executor) */
-    long status;        /* HTTP status, 0 when none / unknown */
-    char *body;         /* raw body (provider runs only) */
+    int row;     /* exit-table row, 0 when unknown (external executor) */
+    long status; /* HTTP status, 0 when none / unknown */
+    char *body;  /* raw body (provider runs only) */
     size_t body_len;
     long long elapsed_ms;
-    msp_result lib;     /* in-process runs: owns out/err/body (msp_result_free) */
+    msp_result lib; /* in-process runs: owns out/err/body (msp_result_free) */
     int from_lib;
 } hx_run;
 
@@ -59,10 +60,10 @@ void hx_run_free(hx_run *r);
 /* Where and how to run: the executor configuration of one fixture. */
 typedef struct hx_target {
     const char *base_url;
-    const char *default_key;   /* used when the fixture names none */
+    const char *default_key; /* used when the fixture names none */
     const char *ca_file;
     int capture_body;
-    const char *executor_cmd;  /* NULL: in-process library */
+    const char *executor_cmd; /* NULL: in-process library */
 } hx_target;
 
 /* Runs the fixture's context once. Returns 0 and fills *run, or -1 with a
@@ -78,7 +79,7 @@ typedef struct hx_case {
     int passed;
     int skipped;
     long long ms;
-    char *note;            /* skip reason or set-up error; malloc'd */
+    char *note; /* skip reason or set-up error; malloc'd */
     mspf_diffs diffs;
 } hx_case;
 

@@ -15,11 +15,13 @@
 static int is_fixture_file(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
-    return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0 &&
+    return d->d_name[0] != '.' && n > 5 &&
+           strcmp(d->d_name + n - 5, ".json") == 0 &&
            strcmp(d->d_name, "fixture.schema.json") != 0;
 }
 
-static void problem(size_t *count, const char *file, const char *path, const char *reason)
+static void problem(size_t *count, const char *file, const char *path,
+                    const char *reason)
 {
     printf("error: %s: %s: %s\n", file, path, reason);
     (*count)++;
@@ -32,7 +34,9 @@ static int is_uuid(const char *s)
         return 0;
     for (size_t i = 0; shape[i]; i++) {
         char c = s[i];
-        if (shape[i] == '-' ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+        if (shape[i] == '-'
+                ? c != '-'
+                : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
             return 0;
     }
     return 1;
@@ -50,7 +54,8 @@ static int expected_codes(const mspf_fixture *f, int *codes, int max)
             codes[n++] = c->valueint;
     }
     const cJSON *e;
-    cJSON_ArrayForEach(e, many) {
+    cJSON_ArrayForEach(e, many)
+    {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "exit_code");
         if (n < max && cJSON_IsNumber(c))
             codes[n++] = c->valueint;
@@ -65,7 +70,8 @@ static void semantic(const mspf_fixture *f, size_t *count)
     const msp_exit_row *table = msp_exit_table();
     char reason[512];
     if (f->exit_row < 1 || f->exit_row > MSP_EXIT_ROWS) {
-        problem(count, f->file, "$.exit_row", "not a row of the exit table (1..14)");
+        problem(count, f->file, "$.exit_row",
+                "not a row of the exit table (1..14)");
         return;
     }
     const msp_exit_row *row = &table[f->exit_row - 1];
@@ -73,7 +79,8 @@ static void semantic(const mspf_fixture *f, size_t *count)
     for (int i = 0; i < n; i++)
         match |= row->exit_code < 0 || codes[i] == row->exit_code;
     if (!match) {
-        snprintf(reason, sizeof reason, "row %d (%s) exits %d, but no expected exit_code is %d",
+        snprintf(reason, sizeof reason,
+                 "row %d (%s) exits %d, but no expected exit_code is %d",
                  row->row, row->what, row->exit_code, row->exit_code);
         problem(count, f->file, "$.expect.exit_code", reason);
     }
@@ -81,19 +88,26 @@ static void semantic(const mspf_fixture *f, size_t *count)
     for (size_t i = 0; i < f->n_responses; i++)
         faulty |= f->responses[i].fault.kind != MSPF_FAULT_NONE;
     if (faulty && f->provider_verify)
-        problem(count, f->file, "$.provider.verify", "a fault fixture is never sent to a real MSP");
+        problem(count, f->file, "$.provider.verify",
+                "a fault fixture is never sent to a real MSP");
     if (f->provider_verify && f->n_responses == 0)
-        problem(count, f->file, "$.provider.verify", "needs a scripted response to compare with");
+        problem(count, f->file, "$.provider.verify",
+                "needs a scripted response to compare with");
     if (!f->expects_request && f->n_responses > 0)
-        problem(count, f->file, "$.response", "a fixture with \"request\": null is never answered");
+        problem(count, f->file, "$.response",
+                "a fixture with \"request\": null is never answered");
     if (f->target == MSPF_TARGET_CLOSED_PORT && f->expects_request)
-        problem(count, f->file, "$.request", "nothing listens on a closed port: must be null");
+        problem(count, f->file, "$.request",
+                "nothing listens on a closed port: must be null");
     if ((f->exit_row == 1 || f->exit_row == 2) && f->expects_request)
-        problem(count, f->file, "$.request", "rows 1 and 2 send nothing: must be null");
+        problem(count, f->file, "$.request",
+                "rows 1 and 2 send nothing: must be null");
     if (f->exit_row != 2 && !is_uuid(f->command_id))
         problem(count, f->file, "$.context.command_id", "not a lowercase UUID");
-    if (f->repeat > 1 && f->n_responses == 0 && f->exit_row != 6 && f->exit_row != 8)
-        problem(count, f->file, "$.repeat", "a replay fixture should pin a success row (6 or 8)");
+    if (f->repeat > 1 && f->n_responses == 0 && f->exit_row != 6 &&
+        f->exit_row != 8)
+        problem(count, f->file, "$.repeat",
+                "a replay fixture should pin a success row (6 or 8)");
 }
 
 int hx_lint(const hx_options *o)
@@ -114,14 +128,15 @@ int hx_lint(const hx_options *o)
         mspf_error err;
         memset(&err, 0, sizeof err);
         if (mspf_fixture_load(path, &f, &err) != 0) {
-            problem(&problems, err.file[0] ? err.file : path, err.path[0] ? err.path : "$",
-                    err.reason);
+            problem(&problems, err.file[0] ? err.file : path,
+                    err.path[0] ? err.path : "$", err.reason);
             continue;
         }
         size_t before = problems;
         semantic(f, &problems);
         if (!set || mspf_set_add(set, f, &err) != 0) {
-            problem(&problems, path, err.path[0] ? err.path : "$", set ? err.reason : "out of memory");
+            problem(&problems, path, err.path[0] ? err.path : "$",
+                    set ? err.reason : "out of memory");
             mspf_fixture_free(f);
             continue;
         }
@@ -133,8 +148,8 @@ int hx_lint(const hx_options *o)
     }
     free(names);
     mspf_set_free(set);
-    printf("lint: %d fixture file(s) in %s, %zu clean, %zu problem(s)\n", nfiles, o->contracts,
-           good, problems);
+    printf("lint: %d fixture file(s) in %s, %zu clean, %zu problem(s)\n",
+           nfiles, o->contracts, good, problems);
     if (nfiles == 0) {
         fprintf(stderr, "msp-contract lint: no fixtures in %s\n", o->contracts);
         return HX_EXIT_FAILED;

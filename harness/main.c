@@ -19,62 +19,89 @@
 #endif
 
 static const char usage_text[] =
-"Usage:\n"
-"  msp-contract verify   [--contracts DIR] [--filter GLOB] [--junit FILE] [-j N]\n"
-"                        [--executor-cmd CMD] [--time-scale N]\n"
-"  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
-"                        [--state-cmd CMD] [--junit FILE] [--api-key-file FILE]\n"
-"                        [--ca-file FILE]\n"
-"  msp-contract lint     [--contracts DIR] [-v]\n"
-"  msp-contract coverage [--contracts DIR] [--json]\n"
-"  msp-contract --help\n"
-"\n"
-"Commands:\n"
-"  verify    Consumer side. Starts fake-msp in process on a free port with the\n"
-"            fixtures, runs the real executor with each fixture's context and\n"
-"            executor settings, and checks the request on the wire (from the\n"
-"            fake's journal) against \"request\" - or that nothing was sent where\n"
-"            \"request\" is null - and each result against \"expect\" (exit code,\n"
-"            stdout, stderr, max_ms) and the fixture's exit_row. Prints one line\n"
-"            per fixture, the differences of a failure as field / expected / got,\n"
-"            and a closing line \"N passed, N failed\".\n"
-"  provider  Provider side. Sends each fixture marked provider.verify through\n"
-"            the real executor to the MSP at --base-url and compares the real\n"
-"            reply with the fixture's response under provider.match (status\n"
-"            exact, error.code exact, body by type/shape). Fault fixtures are\n"
-"            never sent.\n"
-"  lint      Checks every fixture against the format and the semantic rules\n"
-"            (exit_row agrees with the expected exit code, ...), reporting\n"
-"            each problem as FILE: JSON-PATH: REASON.\n"
-"  coverage  Prints the exit-table coverage matrix: each row of the exit table\n"
-"            and each fault kind with the fixtures that pin it. Fails when a\n"
-"            row or a fault has none.\n"
-"\n"
-"Options:\n"
-"  --contracts DIR     fixture directory (default: ./contracts/fixtures, else\n"
-"                      the one of the source tree this was built from)\n"
-"  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
-"  --junit FILE        also write a JUnit XML report to FILE\n"
-"  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
-"  --executor-cmd CMD  verify: run an msp-exec compatible program instead of the\n"
-"                      library; it is called as CMD --base-url URL --api-key-file F\n"
-"                      --auth-mode M --tenant-id T --timeout-ms N --context FILE\n"
-"                      --json and must print {\"exit_code\",\"stdout\",\"stderr\"}\n"
-"  --time-scale N      verify: multiply every max_ms budget by N, for slow\n"
-"                      machines, sanitizers or valgrind (default: $MSP_TIME_SCALE,\n"
-"                      else 1)\n"
-"  --base-url URL      provider: the MSP under test\n"
-"  --state-cmd CMD     provider: run as `CMD STATE` before a fixture that names a\n"
-"                      provider state; a non-zero exit fails that fixture\n"
-"  --api-key-file F    provider: the bearer credential for fixtures that name no\n"
-"                      key of their own (default: sk-test)\n"
-"  --ca-file FILE      provider: CA bundle to verify the MSP's TLS certificate\n"
-"  --json              coverage: machine-readable output\n"
-"  -v, --verbose       lint: list clean fixtures too\n"
-"  -h, --help          this text\n"
-"\n"
-"Exit status: 0 all passed; 1 a fixture failed (or a row is unpinned);\n"
-"64 usage error; 65 the fixtures could not be loaded.\n";
+    "Usage:\n"
+    "  msp-contract verify   [--contracts DIR] [--filter GLOB] [--junit FILE] "
+    "[-j N]\n"
+    "                        [--executor-cmd CMD] [--time-scale N]\n"
+    "  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
+    "                        [--state-cmd CMD] [--junit FILE] [--api-key-file "
+    "FILE]\n"
+    "                        [--ca-file FILE]\n"
+    "  msp-contract lint     [--contracts DIR] [-v]\n"
+    "  msp-contract coverage [--contracts DIR] [--json]\n"
+    "  msp-contract --help\n"
+    "\n"
+    "Commands:\n"
+    "  verify    Consumer side. Starts fake-msp in process on a free port with "
+    "the\n"
+    "            fixtures, runs the real executor with each fixture's context "
+    "and\n"
+    "            executor settings, and checks the request on the wire (from "
+    "the\n"
+    "            fake's journal) against \"request\" - or that nothing was "
+    "sent where\n"
+    "            \"request\" is null - and each result against \"expect\" "
+    "(exit code,\n"
+    "            stdout, stderr, max_ms) and the fixture's exit_row. Prints "
+    "one line\n"
+    "            per fixture, the differences of a failure as field / expected "
+    "/ got,\n"
+    "            and a closing line \"N passed, N failed\".\n"
+    "  provider  Provider side. Sends each fixture marked provider.verify "
+    "through\n"
+    "            the real executor to the MSP at --base-url and compares the "
+    "real\n"
+    "            reply with the fixture's response under provider.match "
+    "(status\n"
+    "            exact, error.code exact, body by type/shape). Fault fixtures "
+    "are\n"
+    "            never sent.\n"
+    "  lint      Checks every fixture against the format and the semantic "
+    "rules\n"
+    "            (exit_row agrees with the expected exit code, ...), "
+    "reporting\n"
+    "            each problem as FILE: JSON-PATH: REASON.\n"
+    "  coverage  Prints the exit-table coverage matrix: each row of the exit "
+    "table\n"
+    "            and each fault kind with the fixtures that pin it. Fails when "
+    "a\n"
+    "            row or a fault has none.\n"
+    "\n"
+    "Options:\n"
+    "  --contracts DIR     fixture directory (default: ./contracts/fixtures, "
+    "else\n"
+    "                      the one of the source tree this was built from)\n"
+    "  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
+    "  --junit FILE        also write a JUnit XML report to FILE\n"
+    "  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
+    "  --executor-cmd CMD  verify: run an msp-exec compatible program instead "
+    "of the\n"
+    "                      library; it is called as CMD --base-url URL "
+    "--api-key-file F\n"
+    "                      --auth-mode M --tenant-id T --timeout-ms N "
+    "--context FILE\n"
+    "                      --json and must print "
+    "{\"exit_code\",\"stdout\",\"stderr\"}\n"
+    "  --time-scale N      verify: multiply every max_ms budget by N, for "
+    "slow\n"
+    "                      machines, sanitizers or valgrind (default: "
+    "$MSP_TIME_SCALE,\n"
+    "                      else 1)\n"
+    "  --base-url URL      provider: the MSP under test\n"
+    "  --state-cmd CMD     provider: run as `CMD STATE` before a fixture that "
+    "names a\n"
+    "                      provider state; a non-zero exit fails that fixture\n"
+    "  --api-key-file F    provider: the bearer credential for fixtures that "
+    "name no\n"
+    "                      key of their own (default: sk-test)\n"
+    "  --ca-file FILE      provider: CA bundle to verify the MSP's TLS "
+    "certificate\n"
+    "  --json              coverage: machine-readable output\n"
+    "  -v, --verbose       lint: list clean fixtures too\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Exit status: 0 all passed; 1 a fixture failed (or a row is unpinned);\n"
+    "64 usage error; 65 the fixtures could not be loaded.\n";
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -91,8 +118,18 @@ static const char *default_contracts(void)
     return MSP_DEFAULT_CONTRACTS;
 }
 
-enum { OPT_CONTRACTS = 256, OPT_FILTER, OPT_JUNIT, OPT_BASE_URL, OPT_STATE_CMD,
-       OPT_JSON, OPT_KEY_FILE, OPT_CA_FILE, OPT_EXECUTOR_CMD, OPT_TIME_SCALE };
+enum {
+    OPT_CONTRACTS = 256,
+    OPT_FILTER,
+    OPT_JUNIT,
+    OPT_BASE_URL,
+    OPT_STATE_CMD,
+    OPT_JSON,
+    OPT_KEY_FILE,
+    OPT_CA_FILE,
+    OPT_EXECUTOR_CMD,
+    OPT_TIME_SCALE
+};
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
 static long parse_count(const char *text, long lo, long hi)
@@ -105,9 +142,11 @@ static long parse_count(const char *text, long lo, long hi)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("missing command (verify, provider, lint or coverage)", NULL);
+        return usage_error(
+            "missing command (verify, provider, lint or coverage)", NULL);
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
     }
@@ -123,12 +162,14 @@ int main(int argc, char **argv)
     else
         return usage_error("unknown command", cmd);
 
-    hx_options o = {.contracts = default_contracts(), .jobs = 8, .time_scale = 1};
+    hx_options o = {
+        .contracts = default_contracts(), .jobs = 8, .time_scale = 1};
     const char *scale_env = getenv("MSP_TIME_SCALE");
     if (scale_env && *scale_env) {
         long v = parse_count(scale_env, 1, 1000);
         if (v < 0)
-            return usage_error("MSP_TIME_SCALE wants a number from 1 to 1000", scale_env);
+            return usage_error("MSP_TIME_SCALE wants a number from 1 to 1000",
+                               scale_env);
         o.time_scale = (int)v;
     }
     static const struct option longopts[] = {
@@ -173,7 +214,8 @@ int main(int argc, char **argv)
         case OPT_TIME_SCALE: {
             long v = parse_count(optarg, 1, 1000);
             if (v < 0)
-                return usage_error("--time-scale wants a number from 1 to 1000", optarg);
+                return usage_error("--time-scale wants a number from 1 to 1000",
+                                   optarg);
             o.time_scale = (int)v;
             break;
         }

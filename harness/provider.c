@@ -34,7 +34,8 @@ static int run_state_cmd(const char *cmd, const char *state)
 {
     char script[1024];
     snprintf(script, sizeof script, "%s \"$1\"", cmd);
-    char *argv[] = {"sh", "-c", script, "msp-contract-state", (char *)state, NULL};
+    char *argv[] = {"sh",          "-c", script, "msp-contract-state",
+                    (char *)state, NULL};
     pid_t pid;
     if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
         return -1;
@@ -79,8 +80,9 @@ static void provider_one(const hx_options *o, const hx_target *t, hx_case *c)
         int st = run_state_cmd(o->state_cmd, f->provider_state);
         if (st != 0) {
             char note[600];
-            snprintf(note, sizeof note, "state command failed (status %d) for state \"%s\"",
-                     st, f->provider_state);
+            snprintf(note, sizeof note,
+                     "state command failed (status %d) for state \"%s\"", st,
+                     f->provider_state);
             c->note = strdup(note);
             c->ms = hx_now_ms() - t0;
             return;
@@ -99,8 +101,9 @@ static void provider_one(const hx_options *o, const hx_target *t, hx_case *c)
             hx_diff(&c->diffs, "response.status", "an HTTP response", "%.*s",
                     (int)(run.err_len > 300 ? 300 : run.err_len), run.err);
         } else {
-            mspf_check_provider(f, i, run.status, (const unsigned char *)run.body,
-                                run.body_len, &c->diffs);
+            mspf_check_provider(f, i, run.status,
+                                (const unsigned char *)run.body, run.body_len,
+                                &c->diffs);
         }
         hx_run_free(&run);
     }
@@ -116,7 +119,8 @@ int hx_provider(const hx_options *o)
     }
     char *key = NULL;
     if (o->api_key_file && !(key = read_key(o->api_key_file))) {
-        fprintf(stderr, "msp-contract provider: cannot read a key from %s\n", o->api_key_file);
+        fprintf(stderr, "msp-contract provider: cannot read a key from %s\n",
+                o->api_key_file);
         return HX_EXIT_USAGE;
     }
     mspf_set *set = hx_load(o->contracts);
@@ -141,25 +145,29 @@ int hx_provider(const hx_options *o)
             cases[n++].f = f;
     }
     if (n == 0) {
-        fprintf(stderr, "msp-contract provider: no fixture with provider.verify%s%s\n",
+        fprintf(stderr,
+                "msp-contract provider: no fixture with provider.verify%s%s\n",
                 o->filter ? " matches " : "", o->filter ? o->filter : "");
         goto out;
     }
-    printf("msp-contract provider: %zu fixture(s) from %s against %s\n", n, o->contracts,
-           o->base_url);
+    printf("msp-contract provider: %zu fixture(s) from %s against %s\n", n,
+           o->contracts, o->base_url);
     long long t0 = hx_now_ms();
     size_t passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {
         hx_case *c = &cases[i];
-        if (has_fault(c->f) || c->f->n_responses == 0 || !c->f->expects_request) {
+        if (has_fault(c->f) || c->f->n_responses == 0 ||
+            !c->f->expects_request) {
             c->skipped = 1;
-            c->note = strdup(has_fault(c->f) ? "fault fixture: never sent to a real server"
-                                             : "no scripted response to compare with");
+            c->note = strdup(has_fault(c->f)
+                                 ? "fault fixture: never sent to a real server"
+                                 : "no scripted response to compare with");
         } else {
             provider_one(o, &t, c);
         }
         hx_print_case(stdout, c);
-        (void)fflush(stdout); /* progress output; the exit status carries the verdict */
+        (void)fflush(
+            stdout); /* progress output; the exit status carries the verdict */
         if (c->skipped)
             skipped++;
         else if (c->passed)
@@ -170,7 +178,8 @@ int hx_provider(const hx_options *o)
     long long total_ms = hx_now_ms() - t0;
     printf("provider: %zu fixtures in %lld ms\n", n, total_ms);
     printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
-    if (o->junit && hx_write_junit(o->junit, "msp-contract provider", cases, n, total_ms) != 0) {
+    if (o->junit && hx_write_junit(o->junit, "msp-contract provider", cases, n,
+                                   total_ms) != 0) {
         fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
         failed++;
     }

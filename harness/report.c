@@ -46,7 +46,8 @@ mspf_set *hx_load(const char *dir)
     }
     if (mspf_set_load_dir(set, dir, &err) < 0) {
         char buf[1400];
-        fprintf(stderr, "msp-contract: %s\n", mspf_error_format(&err, buf, sizeof buf));
+        fprintf(stderr, "msp-contract: %s\n",
+                mspf_error_format(&err, buf, sizeof buf));
         mspf_set_free(set);
         return NULL;
     }
@@ -129,8 +130,10 @@ int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
     fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(out, "<testsuites><testsuite name=\"");
     xml_put(out, suite);
-    fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
-            n, failures, skipped, (double)total_ms / 1000.0);
+    fprintf(
+        out,
+        "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n", n,
+        failures, skipped, (double)total_ms / 1000.0);
     for (size_t i = 0; i < n; i++) {
         const hx_case *c = &cases[i];
         fprintf(out, "  <testcase classname=\"contracts\" name=\"");
@@ -142,7 +145,9 @@ int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
             fprintf(out, "\"/>");
         } else if (!c->passed) {
             fprintf(out, "<failure message=\"");
-            xml_put(out, c->note ? c->note : c->diffs.n ? c->diffs.items[0].field : "failed");
+            xml_put(out, c->note      ? c->note
+                         : c->diffs.n ? c->diffs.items[0].field
+                                      : "failed");
             fprintf(out, "\">");
             for (size_t k = 0; k < c->diffs.n; k++) {
                 const mspf_diff *d = &c->diffs.items[k];

@@ -46,7 +46,8 @@ void hx_run_free(hx_run *r)
     memset(r, 0, sizeof *r);
 }
 
-static void fill_config(const mspf_fixture *f, const hx_target *t, msp_config *cfg)
+static void fill_config(const mspf_fixture *f, const hx_target *t,
+                        msp_config *cfg)
 {
     msp_config_init(cfg);
     cfg->base_url = t->base_url;
@@ -105,7 +106,8 @@ static char *write_temp(const char *tag, const char *data, size_t len)
 {
     const char *dir = getenv("TMPDIR");
     char *path = NULL;
-    if (asprintf(&path, "%s/msp-contract-%s-XXXXXX", dir && *dir ? dir : "/tmp", tag) < 0)
+    if (asprintf(&path, "%s/msp-contract-%s-XXXXXX", dir && *dir ? dir : "/tmp",
+                 tag) < 0)
         return NULL;
     int fd = mkstemp(path);
     if (fd < 0) {
@@ -211,13 +213,28 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     const char *mode = f->auth_mode == MSP_AUTH_JWT ? "jwt" : "service_key";
     int pipefd[2] = {-1, -1};
     if (!ctx_path || !key_path || pipe(pipefd) != 0) {
-        snprintf(errbuf, errlen, "cannot prepare the executor command: %s", strerror(errno));
+        snprintf(errbuf, errlen, "cannot prepare the executor command: %s",
+                 strerror(errno));
         goto out;
     }
-    char *argv[] = {"sh", "-c", script, "msp-exec",
-                    "--base-url", (char *)t->base_url, "--api-key-file", key_path,
-                    "--auth-mode", (char *)mode, "--tenant-id", HX_DEFAULT_TENANT,
-                    "--timeout-ms", timeout, "--context", ctx_path, "--json", NULL};
+    char *argv[] = {"sh",
+                    "-c",
+                    script,
+                    "msp-exec",
+                    "--base-url",
+                    (char *)t->base_url,
+                    "--api-key-file",
+                    key_path,
+                    "--auth-mode",
+                    (char *)mode,
+                    "--tenant-id",
+                    HX_DEFAULT_TENANT,
+                    "--timeout-ms",
+                    timeout,
+                    "--context",
+                    ctx_path,
+                    "--json",
+                    NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
@@ -229,7 +246,8 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
     if (sp != 0) {
-        snprintf(errbuf, errlen, "cannot run %s: %s", t->executor_cmd, strerror(sp));
+        snprintf(errbuf, errlen, "cannot run %s: %s", t->executor_cmd,
+                 strerror(sp));
         close(pipefd[0]);
         goto out;
     }
@@ -247,7 +265,8 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     cJSON *doc = out ? cJSON_ParseWithLength(out, out_len) : NULL;
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(doc, "exit_code");
     if (!cJSON_IsNumber(code)) {
-        snprintf(errbuf, errlen, "%s printed no {\"exit_code\",...} JSON (exit status %d)",
+        snprintf(errbuf, errlen,
+                 "%s printed no {\"exit_code\",...} JSON (exit status %d)",
                  t->executor_cmd, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     } else {
         run->exit_code = code->valueint;

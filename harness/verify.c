@@ -32,7 +32,7 @@ typedef struct verify_job {
     hx_target closed_target;
     hx_case *cases;
     size_t n;
-    size_t next;           /* next case to take; under lock */
+    size_t next; /* next case to take; under lock */
     pthread_mutex_t lock;
     pthread_cond_t done;
 } verify_job;
@@ -44,7 +44,8 @@ static int closed_port(unsigned short *port)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof a;
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
@@ -58,7 +59,8 @@ static int closed_port(unsigned short *port)
 static int same_run(const hx_run *a, const hx_run *b)
 {
     return a->exit_code == b->exit_code && a->out_len == b->out_len &&
-           a->err_len == b->err_len && memcmp(a->out, b->out, a->out_len) == 0 &&
+           a->err_len == b->err_len &&
+           memcmp(a->out, b->out, a->out_len) == 0 &&
            memcmp(a->err, b->err, a->err_len) == 0;
 }
 
@@ -73,7 +75,8 @@ static void check_wire(verify_job *job, hx_case *c)
     }
     if (!f->expects_request) {
         if (n != 0)
-            hx_diff(&c->diffs, "request", "no request on the wire (request: null)",
+            hx_diff(&c->diffs, "request",
+                    "no request on the wire (request: null)",
                     "%zu request(s) received", n);
     } else if (f->target == MSPF_TARGET_FAKE && n != (size_t)f->repeat) {
         char want[64];
@@ -82,14 +85,17 @@ static void check_wire(verify_job *job, hx_case *c)
     }
     for (size_t i = 0; f->expects_request && i < n; i++) {
         mspf_request req = {
-            .method = e[i].method, .path = e[i].path,
-            .headers = e[i].headers, .n_headers = e[i].n_headers,
-            .body = e[i].body, .body_len = e[i].body_len,
+            .method = e[i].method,
+            .path = e[i].path,
+            .headers = e[i].headers,
+            .n_headers = e[i].n_headers,
+            .body = e[i].body,
+            .body_len = e[i].body_len,
         };
         mspf_match_request(f, &req, &c->diffs);
         for (size_t k = 0; k < e[i].n_violations; k++)
-            hx_diff(&c->diffs, "wire.contract", "no executor-contract violation",
-                    "%s", e[i].violations[k]);
+            hx_diff(&c->diffs, "wire.contract",
+                    "no executor-contract violation", "%s", e[i].violations[k]);
     }
     fake_msp_entries_free(e, n);
 }
@@ -97,8 +103,9 @@ static void check_wire(verify_job *job, hx_case *c)
 static void verify_one(verify_job *job, hx_case *c)
 {
     const mspf_fixture *f = c->f;
-    const hx_target *t = f->target == MSPF_TARGET_CLOSED_PORT ? &job->closed_target
-                                                              : &job->fake_target;
+    const hx_target *t = f->target == MSPF_TARGET_CLOSED_PORT
+                             ? &job->closed_target
+                             : &job->fake_target;
     int repeat = f->repeat > 0 ? f->repeat : 1;
     hx_run *runs = calloc((size_t)repeat, sizeof *runs);
     long long t0 = hx_now_ms();
@@ -114,8 +121,10 @@ static void verify_one(verify_job *job, hx_case *c)
         /* A budget N times larger is the same as a clock N times faster. */
         mspf_outcome o = {
             .exit_code = runs[i].exit_code,
-            .out = runs[i].out, .out_len = runs[i].out_len,
-            .err = runs[i].err, .err_len = runs[i].err_len,
+            .out = runs[i].out,
+            .out_len = runs[i].out_len,
+            .err = runs[i].err,
+            .err_len = runs[i].err_len,
             .elapsed_ms = runs[i].elapsed_ms / job->opt->time_scale,
         };
         mspf_check_result(f, i, &o, &c->diffs);
@@ -123,11 +132,14 @@ static void verify_one(verify_job *job, hx_case *c)
             rows_seen++;
             row_ok |= runs[i].row == f->exit_row;
             size_t used = strlen(rows);
-            snprintf(rows + used, sizeof rows - used, "%s%d", used ? "," : "", runs[i].row);
+            snprintf(rows + used, sizeof rows - used, "%s%d", used ? "," : "",
+                     runs[i].row);
         }
         if (i > 0 && f->n_responses == 0 && !same_run(&runs[0], &runs[i]))
-            hx_diff(&c->diffs, "replay", "every run returns the first run's result, byte for byte",
-                    "run %d differs (exit %d vs %d)", i + 1, runs[i].exit_code, runs[0].exit_code);
+            hx_diff(&c->diffs, "replay",
+                    "every run returns the first run's result, byte for byte",
+                    "run %d differs (exit %d vs %d)", i + 1, runs[i].exit_code,
+                    runs[0].exit_code);
     }
     if (!runs)
         c->note = strdup("out of memory");
@@ -188,7 +200,8 @@ int hx_verify(const hx_options *o)
     snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%u", port);
 
     verify_job job = {.opt = o, .fake = fake};
-    job.fake_target = (hx_target){.base_url = fake_msp_url(fake), .default_key = HX_DEFAULT_KEY,
+    job.fake_target = (hx_target){.base_url = fake_msp_url(fake),
+                                  .default_key = HX_DEFAULT_KEY,
                                   .executor_cmd = o->executor_cmd};
     job.closed_target = job.fake_target;
     job.closed_target.base_url = closed_url;
@@ -208,15 +221,20 @@ int hx_verify(const hx_options *o)
         goto out;
     }
     if (job.n == 0) {
-        fprintf(stderr, "msp-contract: no fixture matches --filter '%s'\n", o->filter);
+        fprintf(stderr, "msp-contract: no fixture matches --filter '%s'\n",
+                o->filter);
         goto out;
     }
-    printf("msp-contract verify: %zu fixture(s) from %s against fake-msp at %s (seed %llu), -j %d\n",
-           job.n, o->contracts, fake_msp_url(fake), fake_msp_seed(fake), o->jobs);
+    printf("msp-contract verify: %zu fixture(s) from %s against fake-msp at %s "
+           "(seed %llu), -j %d\n",
+           job.n, o->contracts, fake_msp_url(fake), fake_msp_seed(fake),
+           o->jobs);
     if (o->time_scale > 1)
-        printf("time scale %d: max_ms budgets are %d times larger (times below are divided by %d)\n",
+        printf("time scale %d: max_ms budgets are %d times larger (times below "
+               "are divided by %d)\n",
                o->time_scale, o->time_scale, o->time_scale);
-    (void)fflush(stdout); /* progress output; the exit status carries the verdict */
+    (void)fflush(
+        stdout); /* progress output; the exit status carries the verdict */
 
     long long t0 = hx_now_ms();
     size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1);
@@ -238,7 +256,8 @@ int hx_verify(const hx_options *o)
             pthread_cond_wait(&job.done, &job.lock);
         pthread_mutex_unlock(&job.lock);
         hx_print_case(stdout, &job.cases[i]);
-        (void)fflush(stdout); /* progress output; the exit status carries the verdict */
+        (void)fflush(
+            stdout); /* progress output; the exit status carries the verdict */
         if (job.cases[i].passed)
             passed++;
         else
@@ -250,7 +269,8 @@ int hx_verify(const hx_options *o)
     long long total_ms = hx_now_ms() - t0;
     printf("verify: %zu fixtures in %lld ms\n", job.n, total_ms);
     printf("%zu passed, %zu failed\n", passed, failed);
-    if (o->junit && hx_write_junit(o->junit, "msp-contract verify", job.cases, job.n, total_ms) != 0) {
+    if (o->junit && hx_write_junit(o->junit, "msp-contract verify", job.cases,
+                                   job.n, total_ms) != 0) {
         fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
         failed++;
     }

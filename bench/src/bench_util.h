@@ -36,8 +36,8 @@ int bench_run_threads(int n, bench_worker_fn fn, void *arg, double *wall_us);
 typedef struct bench_buf {
     char *data;
     size_t len;
-    size_t cap;      /* allocated */
-    size_t limit;    /* never grows past this many bytes */
+    size_t cap;   /* allocated */
+    size_t limit; /* never grows past this many bytes */
 } bench_buf;
 
 /* Appends n bytes; returns 0, or -1 past the limit or on ENOMEM. Keeps

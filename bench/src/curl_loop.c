@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define WARMUP_CALLS 20
-#define BODY_LIMIT ((size_t)16 * 1024 * 1024)
+#define BODY_LIMIT   ((size_t)16 * 1024 * 1024)
 
 struct run {
     char url[1024];
@@ -85,9 +85,9 @@ static int one_call(CURL *h, const struct run *r, int thread, long i)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 
-    if (curl_easy_perform(h) == CURLE_OK
-        && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK
-        && status == 200) {
+    if (curl_easy_perform(h) == CURLE_OK &&
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+        status == 200) {
         doc = cJSON_ParseWithLength(buf.data ? buf.data : "", buf.len);
         code = cJSON_GetObjectItemCaseSensitive(doc, "exit_code");
         if (cJSON_IsNumber(code)) {
@@ -129,9 +129,9 @@ int main(int argc, char **argv)
     long threads;
     double wall_us;
 
-    if (argc != 4 || strlen(argv[1]) >= sizeof r.url
-        || bench_parse_long(argv[2], 1, 256, &threads) != 0
-        || bench_parse_long(argv[3], 1, 10000000, &r.calls) != 0) {
+    if (argc != 4 || strlen(argv[1]) >= sizeof r.url ||
+        bench_parse_long(argv[2], 1, 256, &threads) != 0 ||
+        bench_parse_long(argv[3], 1, 10000000, &r.calls) != 0) {
         fprintf(stderr, "usage: msp-bench-curl URL THREADS CALLS\n");
         return 1;
     }

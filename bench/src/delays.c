@@ -27,7 +27,8 @@ static long long response_wait_ms(const mspf_response *r, long long timeout)
         return timeout;
     if (r->fault.kind == MSPF_FAULT_DRIBBLE && r->fault.chunk_bytes > 0) {
         size_t total = r->body_len + HEADER_BYTES_GUESS;
-        size_t writes = (total + r->fault.chunk_bytes - 1) / r->fault.chunk_bytes;
+        size_t writes =
+            (total + r->fault.chunk_bytes - 1) / r->fault.chunk_bytes;
         ms += (long long)writes * r->fault.interval_ms;
     }
     return ms < timeout ? ms : timeout;
@@ -42,11 +43,12 @@ static long long fixture_wait_ms(const mspf_fixture *f)
 
     if (f->deadline_ms < timeout)
         timeout = f->deadline_ms;
-    if (timeout <= 0 || !f->expects_request || f->target != MSPF_TARGET_FAKE
-        || f->n_responses == 0)
+    if (timeout <= 0 || !f->expects_request || f->target != MSPF_TARGET_FAKE ||
+        f->n_responses == 0)
         return 0;
     for (run = 0; run < f->repeat; run++) {
-        size_t i = (size_t)run < f->n_responses ? (size_t)run : f->n_responses - 1;
+        size_t i =
+            (size_t)run < f->n_responses ? (size_t)run : f->n_responses - 1;
         ms += response_wait_ms(&f->responses[i], timeout);
     }
     return ms;
@@ -67,7 +69,8 @@ int main(int argc, char **argv)
     set = mspf_set_new();
     if (!set || mspf_set_load_dir(set, argv[1], &err) < 0) {
         fprintf(stderr, "msp-bench-delays: %s\n",
-                set ? mspf_error_format(&err, buf, sizeof buf) : "out of memory");
+                set ? mspf_error_format(&err, buf, sizeof buf)
+                    : "out of memory");
         mspf_set_free(set);
         return 1;
     }

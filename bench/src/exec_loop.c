@@ -74,8 +74,8 @@ int main(int argc, char **argv)
     char err[256];
     int rc;
 
-    if (argc != 4 || bench_parse_long(argv[2], 1, 256, &threads) != 0
-        || bench_parse_long(argv[3], 1, 10000000, &r.calls) != 0) {
+    if (argc != 4 || bench_parse_long(argv[2], 1, 256, &threads) != 0 ||
+        bench_parse_long(argv[3], 1, 10000000, &r.calls) != 0) {
         fprintf(stderr, "usage: msp-bench-exec URL THREADS CALLS\n");
         return 1;
     }

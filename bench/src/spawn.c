@@ -42,8 +42,8 @@ static int spawn_once(char **argv, const char *stdin_file)
         fprintf(stderr, "msp-bench-spawn: %s: %s\n", argv[0], strerror(rc));
         return -1;
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)
-        || WEXITSTATUS(status) != 0) {
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
         fprintf(stderr, "msp-bench-spawn: %s: exit status 0x%x\n", argv[0],
                 (unsigned)status);
         return -1;
@@ -58,10 +58,11 @@ int main(int argc, char **argv)
     long calls, i;
     double t0, t1;
 
-    if (argc < 5 || strcmp(argv[3], "--") != 0
-        || bench_parse_long(argv[1], 1, 1000000, &calls) != 0) {
-        fprintf(stderr,
-                "usage: msp-bench-spawn CALLS STDIN_FILE -- PROGRAM [ARG...]\n");
+    if (argc < 5 || strcmp(argv[3], "--") != 0 ||
+        bench_parse_long(argv[1], 1, 1000000, &calls) != 0) {
+        fprintf(
+            stderr,
+            "usage: msp-bench-spawn CALLS STDIN_FILE -- PROGRAM [ARG...]\n");
         return 1;
     }
     stdin_file = strcmp(argv[2], "-") == 0 ? "/dev/null" : argv[2];

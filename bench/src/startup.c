@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GIVE_UP_US 5e6
+#define GIVE_UP_US    5e6
 #define STOP_GRACE_US 3e6
 
 extern char **environ;
@@ -53,8 +53,8 @@ static int free_port(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     loopback(&sa, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0
-        || getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
         perror("msp-bench-startup: free-port");
         return 1;
     }
@@ -104,7 +104,8 @@ static int probe(unsigned short port, const char *path, double until_us)
             got += (size_t)n;
         }
         buf[got] = '\0';
-        ok = strncmp(buf, "HTTP/1.", 7) == 0 && strncmp(buf + 8, " 200", 4) == 0;
+        ok =
+            strncmp(buf, "HTTP/1.", 7) == 0 && strncmp(buf + 8, " 200", 4) == 0;
     }
     close_with_reset(fd);
     return ok;
@@ -149,14 +150,15 @@ int main(int argc, char **argv)
 
     if (argc == 2 && strcmp(argv[1], "free-port") == 0)
         return free_port();
-    if (argc == 4 && strcmp(argv[1], "wait") == 0
-        && bench_parse_long(argv[2], 1, 65535, &port) == 0)
+    if (argc == 4 && strcmp(argv[1], "wait") == 0 &&
+        bench_parse_long(argv[2], 1, 65535, &port) == 0)
         return wait_for(port, argv[3]);
-    if (argc < 5 || strcmp(argv[3], "--") != 0
-        || bench_parse_long(argv[1], 1, 65535, &port) != 0) {
-        fprintf(stderr, "usage: msp-bench-startup free-port\n"
-                        "       msp-bench-startup wait PORT PATH\n"
-                        "       msp-bench-startup PORT PATH -- PROGRAM [ARG...]\n");
+    if (argc < 5 || strcmp(argv[3], "--") != 0 ||
+        bench_parse_long(argv[1], 1, 65535, &port) != 0) {
+        fprintf(stderr,
+                "usage: msp-bench-startup free-port\n"
+                "       msp-bench-startup wait PORT PATH\n"
+                "       msp-bench-startup PORT PATH -- PROGRAM [ARG...]\n");
         return 1;
     }
     posix_spawn_file_actions_init(&fa);
@@ -171,8 +173,8 @@ int main(int argc, char **argv)
         return 1;
     }
     until = t0 + GIVE_UP_US;
-    while (bench_now_us() < until
-           && (reaped = waitpid(pid, NULL, WNOHANG)) == 0) {
+    while (bench_now_us() < until &&
+           (reaped = waitpid(pid, NULL, WNOHANG)) == 0) {
         if (probe((unsigned short)port, argv[2], until)) {
             up = 1;
             break;
@@ -181,7 +183,8 @@ int main(int argc, char **argv)
     if (up)
         printf("%.2f\n", (bench_now_us() - t0) / 1e3);
     else
-        fprintf(stderr, "msp-bench-startup: %s never answered 200 on port %ld\n",
+        fprintf(stderr,
+                "msp-bench-startup: %s never answered 200 on port %ld\n",
                 argv[4], port);
     if (reaped != pid)
         stop(pid);

@@ -18,19 +18,20 @@ static const regtab *regexes_of(const mspf_fixture *f)
 static const char *find_header(const mspf_request *req, const char *name)
 {
     size_t i;
-    for(i = 0; i < req->n_headers; i++)
-        if(req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
+    for (i = 0; i < req->n_headers; i++)
+        if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
             return req->headers[i].value ? req->headers[i].value : "";
     return NULL;
 }
 
 /* A literal string field (method, path): exact. */
-static int match_field(mctx *m, const cJSON *r, const char *key, const char *got)
+static int match_field(mctx *m, const cJSON *r, const char *key,
+                       const char *got)
 {
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(r, key);
     size_t old;
     int ok = 1;
-    if(!cJSON_IsString(exp) || (got && strcmp(exp->valuestring, got) == 0))
+    if (!cJSON_IsString(exp) || (got && strcmp(exp->valuestring, got) == 0))
         return 1;
     old = Mspf_mctx_push_key(m, key);
     {
@@ -47,27 +48,30 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
     const char *value = find_header(req, exp->string);
     cJSON *got;
     int ok;
-    if(Mspf_matcher_of(exp) == M_SAME_AS) {
+    if (Mspf_matcher_of(exp) == M_SAME_AS) {
         const char *other = find_header(req, exp->child->valuestring);
         /* a header that must equal Authorization holds the API key: mask
          * both sides of the difference */
         int secret = strcasecmp(exp->child->valuestring, "Authorization") == 0;
         char want[600], *shown, *g;
-        if(value && other && strcmp(value, other) == 0)
+        if (value && other && strcmp(value, other) == 0)
             return 1;
         shown = other && secret ? Mspf_redact_bearer(other) : NULL;
-        snprintf(want, sizeof(want), "same as %.100s (%.400s)", exp->child->valuestring,
-                 !other ? "(absent)" : secret ? (shown ? shown : "\xE2\x80\xA6") : other);
+        snprintf(want, sizeof(want), "same as %.100s (%.400s)",
+                 exp->child->valuestring,
+                 !other   ? "(absent)"
+                 : secret ? (shown ? shown : "\xE2\x80\xA6")
+                          : other);
         free(shown);
         got = value ? cJSON_CreateString(value) : NULL;
         g = Mspf_json_text(got);
         cJSON_Delete(got);
-        if(g && secret) {
+        if (g && secret) {
             char *rg = Mspf_redact_bearer(g);
             free(g);
             g = rg;
         }
-        if(g)
+        if (g)
             Mspf_diff_text(m, want, g);
         free(g);
         return 0;
@@ -82,15 +86,15 @@ static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
 {
     cJSON *got = cJSON_ParseWithLength((const char *)req->body, req->body_len);
     int ok;
-    if(!got) {
+    if (!got) {
         char *e = Mspf_json_text(exp);
         char *raw = Mspf_cut_text(req->body ? (const char *)req->body : "",
-                             req->body ? req->body_len : 0, MSPF_DIFF_CUT);
+                                  req->body ? req->body_len : 0, MSPF_DIFF_CUT);
         size_t glen = raw ? strlen(raw) + 16 : 0;
         char *g = raw ? malloc(glen) : NULL;
-        if(g)
+        if (g)
             (void)snprintf(g, glen, "not JSON: %s", raw);
-        if(e && g)
+        if (e && g)
             Mspf_diff_text(m, e, g);
         free(e);
         free(raw);
@@ -108,13 +112,13 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
     const cJSON *r, *h, *c;
     mctx m;
     int ok = 1;
-    if(!f || !req)
+    if (!f || !req)
         return 0;
     Mspf_mctx_init(&m, regexes_of(f), why, "request");
-    if(!f->expects_request) {
+    if (!f->expects_request) {
         char got[300];
-        snprintf(got, sizeof(got), "%.100s %.180s", req->method ? req->method : "?",
-                 req->path ? req->path : "?");
+        snprintf(got, sizeof(got), "%.100s %.180s",
+                 req->method ? req->method : "?", req->path ? req->path : "?");
         Mspf_diff_text(&m, "(no request at all)", got);
         return 0;
     }
@@ -122,9 +126,10 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
     ok &= match_field(&m, r, "method", req->method);
     ok &= match_field(&m, r, "path", req->path);
     h = cJSON_GetObjectItemCaseSensitive(r, "headers");
-    cJSON_ArrayForEach(c, h) {
+    cJSON_ArrayForEach(c, h)
+    {
         size_t old;
-        if(!ok && !why)
+        if (!ok && !why)
             return 0;
         old = Mspf_mctx_push_key(&m, "headers");
         Mspf_mctx_push_key(&m, c->string);
@@ -132,7 +137,7 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
         Mspf_mctx_pop(&m, old);
     }
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
-    if(c && (ok || why)) {
+    if (c && (ok || why)) {
         size_t old = Mspf_mctx_push_key(&m, "body");
         ok &= match_body(&m, c, req);
         Mspf_mctx_pop(&m, old);
@@ -146,11 +151,11 @@ static const cJSON *expect_for(const mspf_fixture *f, int run)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(f->doc, "expect");
     const cJSON *many;
     int n;
-    if(e)
+    if (e)
         return e;
     many = cJSON_GetObjectItemCaseSensitive(f->doc, "expects");
     n = cJSON_GetArraySize(many);
-    if(run >= n)
+    if (run >= n)
         run = n - 1;
     return cJSON_GetArrayItem(many, run < 0 ? 0 : run);
 }
@@ -162,14 +167,14 @@ static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
     char *copy = malloc(len + 1);
     cJSON *got;
     int ok = 0;
-    if(!copy)
+    if (!copy)
         return 0;
-    if(len)
+    if (len)
         memcpy(copy, text, len);
     copy[len] = '\0';
-    if(Mspf_matcher_of(exp) == M_JSON) {
+    if (Mspf_matcher_of(exp) == M_JSON) {
         cJSON *parsed = cJSON_ParseWithLength(copy, len);
-        if(parsed) {
+        if (parsed) {
             ok = Mspf_match_value(m, exp->child, parsed);
             cJSON_Delete(parsed);
             free(copy);
@@ -177,7 +182,7 @@ static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
         }
     }
     got = cJSON_CreateString(copy);
-    if(got)
+    if (got)
         ok = Mspf_match_value(m, exp, got);
     cJSON_Delete(got);
     free(copy);
@@ -192,12 +197,12 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
     mctx m;
     int ok = 1;
     size_t i;
-    if(!f || !o)
+    if (!f || !o)
         return 0;
     e = expect_for(f, run);
     Mspf_mctx_init(&m, regexes_of(f), diffs, "expect");
     v = cJSON_GetObjectItemCaseSensitive(e, "exit_code");
-    if(cJSON_IsNumber(v) && (int)v->valuedouble != o->exit_code) {
+    if (cJSON_IsNumber(v) && (int)v->valuedouble != o->exit_code) {
         char a[32], b[32];
         size_t old = Mspf_mctx_push_key(&m, "exit_code");
         snprintf(a, sizeof(a), "%d", (int)v->valuedouble);
@@ -205,18 +210,18 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
         ok = Mspf_diff_text(&m, a, b);
         Mspf_mctx_pop(&m, old);
     }
-    for(i = 0; i < 2; i++) {
+    for (i = 0; i < 2; i++) {
         const char *text = i == 0 ? o->out : o->err;
         size_t len = i == 0 ? o->out_len : o->err_len;
         v = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
-        if(v) {
+        if (v) {
             size_t old = Mspf_mctx_push_key(&m, texts[i]);
             ok &= match_text(&m, v, text ? text : "", text ? len : 0);
             Mspf_mctx_pop(&m, old);
         }
     }
     v = cJSON_GetObjectItemCaseSensitive(e, "max_ms");
-    if(cJSON_IsNumber(v) && o->elapsed_ms > (long long)v->valuedouble) {
+    if (cJSON_IsNumber(v) && o->elapsed_ms > (long long)v->valuedouble) {
         char a[48], b[48];
         size_t old = Mspf_mctx_push_key(&m, "max_ms");
         snprintf(a, sizeof(a), "<= %lld ms", (long long)v->valuedouble);
@@ -251,14 +256,16 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     cJSON *want, *got;
     mctx m;
     int ok = 1;
-    if(!f)
+    if (!f)
         return 0;
     Mspf_mctx_init(&m, regexes_of(f), diffs, "response");
-    if(f->n_responses == 0)
-        return Mspf_diff_text(&m, "(a scripted response)", "(none in the fixture)");
-    r = &f->responses[run < 0 ? 0 : (size_t)run < f->n_responses
-                          ? (size_t)run : f->n_responses - 1];
-    if(status != r->status) {
+    if (f->n_responses == 0)
+        return Mspf_diff_text(&m, "(a scripted response)",
+                              "(none in the fixture)");
+    r = &f->responses[run < 0                        ? 0
+                      : (size_t)run < f->n_responses ? (size_t)run
+                                                     : f->n_responses - 1];
+    if (status != r->status) {
         char a[32], b[32];
         size_t old = Mspf_mctx_push_key(&m, "status");
         snprintf(a, sizeof(a), "%d", r->status);
@@ -270,15 +277,17 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     want = cJSON_ParseWithLength((const char *)r->body, r->body_len);
     got = body ? cJSON_ParseWithLength((const char *)body, body_len) : NULL;
     Mspf_mctx_push_key(&m, "body");
-    if(strcmp(mode, "exact") == 0) {
-        if(want && got) {
+    if (strcmp(mode, "exact") == 0) {
+        if (want && got) {
             ok &= Mspf_match_value(&m, want, got);
-        } else if(body_len != r->body_len ||
-                  (body_len && (!body || memcmp(body, r->body, body_len) != 0))) {
-            char *e = Mspf_cut_text((const char *)r->body, r->body_len, MSPF_DIFF_CUT);
-            char *g = Mspf_cut_text(body ? (const char *)body : "", body ? body_len : 0,
-                               MSPF_DIFF_CUT);
-            if(e && g)
+        } else if (body_len != r->body_len ||
+                   (body_len &&
+                    (!body || memcmp(body, r->body, body_len) != 0))) {
+            char *e = Mspf_cut_text((const char *)r->body, r->body_len,
+                                    MSPF_DIFF_CUT);
+            char *g = Mspf_cut_text(body ? (const char *)body : "",
+                                    body ? body_len : 0, MSPF_DIFF_CUT);
+            if (e && g)
                 Mspf_diff_text(&m, e, g);
             free(e);
             free(g);
@@ -286,15 +295,15 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
         }
     } else {
         const cJSON *code = error_code_of(want);
-        if(code) {
+        if (code) {
             const cJSON *gcode = error_code_of(got);
             size_t old = Mspf_mctx_push_key(&m, "error");
             Mspf_mctx_push_key(&m, "code");
-            if(!gcode || strcmp(gcode->valuestring, code->valuestring) != 0)
+            if (!gcode || strcmp(gcode->valuestring, code->valuestring) != 0)
                 ok = Mspf_diff_json(&m, code, gcode);
             Mspf_mctx_pop(&m, old);
         }
-        if(strcmp(mode, "type") == 0 && want)
+        if (strcmp(mode, "type") == 0 && want)
             ok &= Mspf_match_type(&m, want, got);
     }
     cJSON_Delete(want);

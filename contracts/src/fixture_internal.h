@@ -15,13 +15,13 @@
 
 #include "contracts/fixture.h"
 
-#define MSPF_MAX_FILE_BYTES MSPF_FILE_MAX
+#define MSPF_MAX_FILE_BYTES   MSPF_FILE_MAX
 #define MSPF_MAX_REPEAT_BYTES MSPF_BODY_REPEAT_MAX
-#define MSPF_DIFF_CUT 200u
+#define MSPF_DIFF_CUT         200u
 
 /* Regexes: at most this long, and at most this big once regcomp() expands
  * their repetitions (mspf_regex_cost; ~100 bytes of memory each). */
-#define MSPF_REGEX_MAX_LEN 4096u
+#define MSPF_REGEX_MAX_LEN  4096u
 #define MSPF_REGEX_MAX_COST 20000u
 
 /* Estimated size of pattern once glibc's regcomp() has expanded it. */
@@ -50,7 +50,12 @@ const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node);
 
 /* Matcher keys; a matcher is an object with exactly one of them. */
 typedef enum matcher_kind {
-    M_NONE = 0, M_REGEX, M_SAME_AS, M_JSON, M_TYPE, M_ABSENT
+    M_NONE = 0,
+    M_REGEX,
+    M_SAME_AS,
+    M_JSON,
+    M_TYPE,
+    M_ABSENT
 } matcher_kind;
 
 /* The kind of matcher `v` is, or M_NONE for a literal. */
@@ -66,7 +71,8 @@ typedef struct mctx {
     size_t plen;
 } mctx;
 
-void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root);
+void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
+                    const char *root);
 /* Appends ".key" or "[i]" to the path; returns the previous length for
  * Mspf_mctx_pop(). */
 size_t Mspf_mctx_push_key(mctx *m, const char *key);
@@ -116,14 +122,16 @@ __attribute__((format(printf, 2, 3)))
 int Mspf_parse_fail(pctx *p, const char *fmt, ...);
 int Mspf_parse_fail_at(pctx *p, const char *key, const char *reason);
 /* Refuses any key of obj not in the NULL-terminated `allowed`. */
-int Mspf_parse_check_keys(pctx *p, const cJSON *obj, const char *const *allowed);
+int Mspf_parse_check_keys(pctx *p, const cJSON *obj,
+                          const char *const *allowed);
 int Mspf_parse_want_object(pctx *p, const cJSON *v);
 /* An integer in [lo, hi]; obj.key left unchanged in *out when absent and
  * not required. */
 int Mspf_parse_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
-              long long *out);
-int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key, int required,
-                 long long lo, long long hi, long long *out);
+                       long long *out);
+int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key,
+                          int required, long long lo, long long hi,
+                          long long *out);
 
 /* Parses and renders one response object (response.c). */
 int Mspf_parse_response(pctx *p, const cJSON *r, mspf_response *out);

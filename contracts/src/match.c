@@ -19,12 +19,12 @@ int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
                    const char *got)
 {
     mspf_diff *it;
-    if(!d)
+    if (!d)
         return -1;
-    if(d->n == d->cap) {
+    if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
         mspf_diff *items = realloc(d->items, cap * sizeof(*items));
-        if(!items)
+        if (!items)
             return -1;
         d->items = items;
         d->cap = cap;
@@ -33,7 +33,7 @@ int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
     it->field = strdup(field ? field : "");
     it->expected = strdup(expected ? expected : "");
     it->got = strdup(got ? got : "");
-    if(!it->field || !it->expected || !it->got) {
+    if (!it->field || !it->expected || !it->got) {
         free(it->field);
         free(it->expected);
         free(it->got);
@@ -46,9 +46,9 @@ int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
 void mspf_diffs_free(mspf_diffs *d)
 {
     size_t i;
-    if(!d)
+    if (!d)
         return;
-    for(i = 0; i < d->n; i++) {
+    for (i = 0; i < d->n; i++) {
         free(d->items[i].field);
         free(d->items[i].expected);
         free(d->items[i].got);
@@ -62,16 +62,16 @@ char *Mspf_cut_text(const char *s, size_t len, size_t max)
 {
     char *out;
     size_t keep = len;
-    if(len > max) {
+    if (len > max) {
         keep = max;
-        while(keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
+        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
             keep--; /* do not split a UTF-8 sequence */
     }
     out = malloc(keep + 40);
-    if(!out)
+    if (!out)
         return NULL;
     memcpy(out, s, keep);
-    if(keep < len)
+    if (keep < len)
         snprintf(out + keep, 40, "\xE2\x80\xA6(%zu bytes)", len);
     else
         out[keep] = '\0';
@@ -81,10 +81,10 @@ char *Mspf_cut_text(const char *s, size_t len, size_t max)
 char *Mspf_json_text(const cJSON *v)
 {
     char *text, *out;
-    if(!v)
+    if (!v)
         return strdup("(absent)");
     text = cJSON_PrintUnformatted(v);
-    if(!text)
+    if (!text)
         return NULL;
     out = strdup(text);
     cJSON_free(text);
@@ -96,23 +96,23 @@ char *Mspf_redact_bearer(const char *s)
     const char *b = strstr(s, "Bearer ");
     size_t pre, tok = 0, shown;
     char *out;
-    if(b)
+    if (b)
         pre = (size_t)(b - s) + 7;
     else /* no scheme: hide the whole (quoted) value */
         pre = s[0] == '"' ? 1 : 0;
     /* the token ends at an unescaped quote or at cut_text's ellipsis; any
      * other byte (a 0xE2 of some UTF-8 character included) is hidden */
-    while(s[pre + tok] &&
-          !(s[pre + tok] == '"' && (tok == 0 || s[pre + tok - 1] != '\\')) &&
-          strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
+    while (s[pre + tok] &&
+           !(s[pre + tok] == '"' && (tok == 0 || s[pre + tok - 1] != '\\')) &&
+           strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
         tok++;
     shown = tok < 4 ? tok : 4;
     size_t outlen = pre + shown + 40 + strlen(s + pre + tok);
     out = malloc(outlen);
-    if(!out)
+    if (!out)
         return NULL;
-    (void)snprintf(out, outlen, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown), s, tok,
-            s + pre + tok);
+    (void)snprintf(out, outlen, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown),
+                   s, tok, s + pre + tok);
     return out;
 }
 
@@ -127,18 +127,18 @@ static int is_auth_field(const char *field)
 int Mspf_diff_text(mctx *m, const char *expected, const char *got)
 {
     char *e, *g;
-    if(!m->diffs)
+    if (!m->diffs)
         return 0;
     e = Mspf_cut_text(expected, strlen(expected), MSPF_DIFF_CUT);
     g = Mspf_cut_text(got, strlen(got), MSPF_DIFF_CUT);
-    if(e && g && is_auth_field(m->path)) {
+    if (e && g && is_auth_field(m->path)) {
         char *re = Mspf_redact_bearer(e), *rg = Mspf_redact_bearer(g);
         free(e);
         free(g);
         e = re;
         g = rg;
     }
-    if(e && g)
+    if (e && g)
         mspf_diffs_add(m->diffs, m->path, e, g);
     free(e);
     free(g);
@@ -148,11 +148,11 @@ int Mspf_diff_text(mctx *m, const char *expected, const char *got)
 int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got)
 {
     char *e, *g;
-    if(!m->diffs)
+    if (!m->diffs)
         return 0;
     e = Mspf_json_text(expected);
     g = Mspf_json_text(got);
-    if(e && g)
+    if (e && g)
         Mspf_diff_text(m, e, g);
     free(e);
     free(g);
@@ -161,7 +161,8 @@ int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got)
 
 /* ---- context -------------------------------------------------------- */
 
-void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs, const char *root)
+void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
+                    const char *root)
 {
     m->rt = rt;
     m->diffs = diffs;
@@ -195,13 +196,13 @@ void Mspf_mctx_pop(mctx *m, size_t len)
 
 matcher_kind Mspf_matcher_of(const cJSON *v)
 {
-    static const char *const names[] = {NULL, "regex", "same_as", "json",
-                                        "type", "absent"};
+    static const char *const names[] = {NULL,   "regex", "same_as",
+                                        "json", "type",  "absent"};
     int k;
-    if(!cJSON_IsObject(v) || !v->child || v->child->next)
+    if (!cJSON_IsObject(v) || !v->child || v->child->next)
         return M_NONE;
-    for(k = M_REGEX; k <= M_ABSENT; k++)
-        if(strcmp(v->child->string, names[k]) == 0)
+    for (k = M_REGEX; k <= M_ABSENT; k++)
+        if (strcmp(v->child->string, names[k]) == 0)
             return (matcher_kind)k;
     return M_NONE;
 }
@@ -209,8 +210,8 @@ matcher_kind Mspf_matcher_of(const cJSON *v)
 const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node)
 {
     size_t i;
-    for(i = 0; t && i < t->n; i++)
-        if(t->items[i].node == node)
+    for (i = 0; t && i < t->n; i++)
+        if (t->items[i].node == node)
             return &t->items[i].re;
     return NULL;
 }
@@ -220,13 +221,13 @@ int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text)
     const regex_t *re = Mspf_regtab_find(m->rt, matcher);
     regex_t tmp;
     int ok;
-    if(re)
+    if (re)
         return regexec(re, text, 0, NULL, 0) == 0;
     /* not compiled at load (a matcher handed in directly): compile now */
-    if(!cJSON_IsString(matcher->child) ||
-       strlen(matcher->child->valuestring) > MSPF_REGEX_MAX_LEN ||
-       mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST ||
-       regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
+    if (!cJSON_IsString(matcher->child) ||
+        strlen(matcher->child->valuestring) > MSPF_REGEX_MAX_LEN ||
+        mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST ||
+        regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
         return 0;
     ok = regexec(&tmp, text, 0, NULL, 0) == 0;
     regfree(&tmp);
@@ -235,17 +236,17 @@ int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text)
 
 static const char *type_name(const cJSON *v)
 {
-    if(!v)
+    if (!v)
         return "(absent)";
-    if(cJSON_IsBool(v))
+    if (cJSON_IsBool(v))
         return "boolean";
-    if(cJSON_IsNull(v))
+    if (cJSON_IsNull(v))
         return "null";
-    if(cJSON_IsNumber(v))
+    if (cJSON_IsNumber(v))
         return "number";
-    if(cJSON_IsString(v))
+    if (cJSON_IsString(v))
         return "string";
-    if(cJSON_IsArray(v))
+    if (cJSON_IsArray(v))
         return "array";
     return "object";
 }
@@ -255,22 +256,25 @@ int Mspf_match_type(mctx *m, const cJSON *example, const cJSON *got)
     const cJSON *c;
     int ok = 1;
     size_t i = 0;
-    if(!got || strcmp(type_name(example), type_name(got)) != 0)
+    if (!got || strcmp(type_name(example), type_name(got)) != 0)
         return Mspf_diff_text(m, type_name(example), type_name(got));
-    if(cJSON_IsObject(example)) {
-        cJSON_ArrayForEach(c, example) {
+    if (cJSON_IsObject(example)) {
+        cJSON_ArrayForEach(c, example)
+        {
             size_t old = Mspf_mctx_push_key(m, c->string);
-            ok &= Mspf_match_type(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+            ok &= Mspf_match_type(
+                m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
             Mspf_mctx_pop(m, old);
-            if(!ok && !m->diffs)
+            if (!ok && !m->diffs)
                 return 0;
         }
-    } else if(cJSON_IsArray(example) && example->child) {
-        cJSON_ArrayForEach(c, got) {
+    } else if (cJSON_IsArray(example) && example->child) {
+        cJSON_ArrayForEach(c, got)
+        {
             size_t old = Mspf_mctx_push_index(m, i++);
             ok &= Mspf_match_type(m, example->child, c);
             Mspf_mctx_pop(m, old);
-            if(!ok && !m->diffs)
+            if (!ok && !m->diffs)
                 return 0;
         }
     }
@@ -283,19 +287,22 @@ static int match_object(mctx *m, const cJSON *exp, const cJSON *got)
 {
     const cJSON *c;
     int ok = 1;
-    cJSON_ArrayForEach(c, exp) {
+    cJSON_ArrayForEach(c, exp)
+    {
         size_t old = Mspf_mctx_push_key(m, c->string);
-        ok &= Mspf_match_value(m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
+        ok &= Mspf_match_value(
+            m, c, cJSON_GetObjectItemCaseSensitive(got, c->string));
         Mspf_mctx_pop(m, old);
-        if(!ok && !m->diffs)
+        if (!ok && !m->diffs)
             return 0;
     }
-    cJSON_ArrayForEach(c, got) {
-        if(!cJSON_GetObjectItemCaseSensitive(exp, c->string)) {
+    cJSON_ArrayForEach(c, got)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(exp, c->string)) {
             size_t old = Mspf_mctx_push_key(m, c->string);
             ok = Mspf_diff_json(m, NULL, c);
             Mspf_mctx_pop(m, old);
-            if(!m->diffs)
+            if (!m->diffs)
                 return 0;
         }
     }
@@ -307,17 +314,17 @@ static int match_array(mctx *m, const cJSON *exp, const cJSON *got)
     const cJSON *e = exp->child, *g = got->child;
     int ok = 1;
     size_t i = 0;
-    if(cJSON_GetArraySize(exp) != cJSON_GetArraySize(got)) {
+    if (cJSON_GetArraySize(exp) != cJSON_GetArraySize(got)) {
         char a[64], b[64];
         snprintf(a, sizeof(a), "array of %d", cJSON_GetArraySize(exp));
         snprintf(b, sizeof(b), "array of %d", cJSON_GetArraySize(got));
         return Mspf_diff_text(m, a, b);
     }
-    for(; e && g; e = e->next, g = g->next) {
+    for (; e && g; e = e->next, g = g->next) {
         size_t old = Mspf_mctx_push_index(m, i++);
         ok &= Mspf_match_value(m, e, g);
         Mspf_mctx_pop(m, old);
-        if(!ok && !m->diffs)
+        if (!ok && !m->diffs)
             return 0;
     }
     return ok;
@@ -325,15 +332,16 @@ static int match_array(mctx *m, const cJSON *exp, const cJSON *got)
 
 static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
 {
-    if(!got || strcmp(type_name(exp), type_name(got)) != 0)
+    if (!got || strcmp(type_name(exp), type_name(got)) != 0)
         return Mspf_diff_json(m, exp, got);
-    if(cJSON_IsObject(exp))
+    if (cJSON_IsObject(exp))
         return match_object(m, exp, got);
-    if(cJSON_IsArray(exp))
+    if (cJSON_IsArray(exp))
         return match_array(m, exp, got);
-    if((cJSON_IsNumber(exp) && exp->valuedouble == got->valuedouble) ||
-       (cJSON_IsString(exp) && strcmp(exp->valuestring, got->valuestring) == 0) ||
-       (cJSON_IsBool(exp) && exp->type == got->type) || cJSON_IsNull(exp))
+    if ((cJSON_IsNumber(exp) && exp->valuedouble == got->valuedouble) ||
+        (cJSON_IsString(exp) &&
+         strcmp(exp->valuestring, got->valuestring) == 0) ||
+        (cJSON_IsBool(exp) && exp->type == got->type) || cJSON_IsNull(exp))
         return 1;
     return Mspf_diff_json(m, exp, got);
 }
@@ -343,17 +351,17 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
 {
     cJSON *parsed;
     int ok;
-    if(!cJSON_IsString(got))
+    if (!cJSON_IsString(got))
         return Mspf_match_value(m, arg, got);
     parsed = cJSON_Parse(got->valuestring);
-    if(!parsed) {
+    if (!parsed) {
         char *e = Mspf_json_text(arg);
         char *g = Mspf_json_text(got);
         size_t msglen = g ? strlen(g) + 16 : 0;
         char *msg = g ? malloc(msglen) : NULL;
-        if(msg)
+        if (msg)
             (void)snprintf(msg, msglen, "not JSON: %s", g);
-        if(e && msg)
+        if (e && msg)
             Mspf_diff_text(m, e, msg);
         free(e);
         free(g);
@@ -367,30 +375,28 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
 
 int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got)
 {
-    switch(Mspf_matcher_of(expected)) {
-    case M_ABSENT:
-        return got ? Mspf_diff_json(m, NULL, got) : 1;
+    switch (Mspf_matcher_of(expected)) {
+    case M_ABSENT: return got ? Mspf_diff_json(m, NULL, got) : 1;
     case M_REGEX:
-        if(cJSON_IsString(got) && Mspf_match_regex(m, expected, got->valuestring))
+        if (cJSON_IsString(got) &&
+            Mspf_match_regex(m, expected, got->valuestring))
             return 1;
         return Mspf_diff_json(m, expected, got);
     case M_JSON:
-        if(!got)
+        if (!got)
             return Mspf_diff_json(m, expected->child, got);
         return match_json(m, expected->child, got);
-    case M_TYPE:
-        return Mspf_match_type(m, expected->child, got);
+    case M_TYPE: return Mspf_match_type(m, expected->child, got);
     case M_SAME_AS: /* only meaningful for headers: see check.c */
         return Mspf_diff_json(m, expected, got);
-    default:
-        return match_literal(m, expected, got);
+    default: return match_literal(m, expected, got);
     }
 }
 
 int mspf_value_matches(const cJSON *expected, const cJSON *got)
 {
     mctx m;
-    if(!expected)
+    if (!expected)
         return 0;
     Mspf_mctx_init(&m, NULL, NULL, "");
     return Mspf_match_value(&m, expected, got);

@@ -26,20 +26,20 @@ enum {
 
 const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen)
 {
-    if(buflen == 0)
+    if (buflen == 0)
         return buf;
     snprintf(buf, buflen, "%s: %s: %s", err->file, err->path, err->reason);
     return buf;
 }
 
 static const char *const fault_names[MSPF_FAULT_KIND_COUNT] = {
-    "none", "reset", "empty", "garbage", "hang", "truncate", "dribble",
-    "bad_chunking", "reset_after_headers"
-};
+    "none",    "reset",        "empty",
+    "garbage", "hang",         "truncate",
+    "dribble", "bad_chunking", "reset_after_headers"};
 
 const char *mspf_fault_kind_name(mspf_fault_kind kind)
 {
-    if((int)kind < 0 || kind >= MSPF_FAULT_KIND_COUNT)
+    if ((int)kind < 0 || kind >= MSPF_FAULT_KIND_COUNT)
         return "unknown";
     return fault_names[kind];
 }
@@ -48,7 +48,7 @@ size_t Mspf_parse_push_key(pctx *p, const char *key)
 {
     size_t old = p->plen;
     int n = snprintf(p->path + old, sizeof(p->path) - old, ".%s", key);
-    if(n > 0)
+    if (n > 0)
         p->plen = strlen(p->path);
     return old;
 }
@@ -57,7 +57,7 @@ size_t Mspf_parse_push_index(pctx *p, size_t i)
 {
     size_t old = p->plen;
     int n = snprintf(p->path + old, sizeof(p->path) - old, "[%zu]", i);
-    if(n > 0)
+    if (n > 0)
         p->plen = strlen(p->path);
     return old;
 }
@@ -90,12 +90,13 @@ int Mspf_parse_fail_at(pctx *p, const char *key, const char *reason)
 int Mspf_parse_check_keys(pctx *p, const cJSON *obj, const char *const *allowed)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, obj) {
+    cJSON_ArrayForEach(c, obj)
+    {
         size_t i;
-        for(i = 0; allowed[i]; i++)
-            if(strcmp(c->string, allowed[i]) == 0)
+        for (i = 0; allowed[i]; i++)
+            if (strcmp(c->string, allowed[i]) == 0)
                 break;
-        if(!allowed[i]) {
+        if (!allowed[i]) {
             size_t old = Mspf_parse_push_key(p, c->string);
             Mspf_parse_fail(p, "unknown key \"%s\"", c->string);
             Mspf_parse_pop(p, old);
@@ -107,32 +108,37 @@ int Mspf_parse_check_keys(pctx *p, const cJSON *obj, const char *const *allowed)
 
 int Mspf_parse_want_object(pctx *p, const cJSON *v)
 {
-    return cJSON_IsObject(v) ? 0 : Mspf_parse_fail(p, "wrong type: expected an object");
+    return cJSON_IsObject(v)
+               ? 0
+               : Mspf_parse_fail(p, "wrong type: expected an object");
 }
 
 /* An integer in [lo, hi] at the current path. */
 int Mspf_parse_get_int(pctx *p, const cJSON *v, long long lo, long long hi,
-                   long long *out)
+                       long long *out)
 {
-    if(!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble)
+    if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble)
         return Mspf_parse_fail(p, "wrong type: expected an integer");
-    if(v->valuedouble < (double)lo || v->valuedouble > (double)hi)
-        return Mspf_parse_fail(p, "value out of range: %.17g (allowed %lld..%lld)",
-                    v->valuedouble, lo, hi);
+    if (v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+        return Mspf_parse_fail(p,
+                               "value out of range: %.17g (allowed %lld..%lld)",
+                               v->valuedouble, lo, hi);
     *out = (long long)v->valuedouble;
     return 0;
 }
 
 /* obj.key as an integer; `*out` unchanged when the key is absent, or
  * refused when `required`. */
-int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key, int required,
-                      long long lo, long long hi, long long *out)
+int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key,
+                          int required, long long lo, long long hi,
+                          long long *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     size_t old;
     int rc;
-    if(!v)
-        return required ? Mspf_parse_fail_at(p, key, "missing required key") : 0;
+    if (!v)
+        return required ? Mspf_parse_fail_at(p, key, "missing required key")
+                        : 0;
     old = Mspf_parse_push_key(p, key);
     rc = Mspf_parse_get_int(p, v, lo, hi, out);
     Mspf_parse_pop(p, old);
@@ -144,9 +150,10 @@ static int str_member(pctx *p, const cJSON *obj, const char *key, int required,
                       char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if(!v)
-        return required ? Mspf_parse_fail_at(p, key, "missing required key") : 0;
-    if(!cJSON_IsString(v))
+    if (!v)
+        return required ? Mspf_parse_fail_at(p, key, "missing required key")
+                        : 0;
+    if (!cJSON_IsString(v))
         return Mspf_parse_fail_at(p, key, "wrong type: expected a string");
     *out = strdup(v->valuestring);
     return *out ? 0 : Mspf_parse_fail_at(p, key, "out of memory");
@@ -159,16 +166,16 @@ static int enum_member(pctx *p, const cJSON *obj, const char *key,
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     size_t old;
     int i;
-    if(!v)
+    if (!v)
         return 0;
     old = Mspf_parse_push_key(p, key);
-    if(!cJSON_IsString(v)) {
+    if (!cJSON_IsString(v)) {
         Mspf_parse_fail(p, "wrong type: expected a string");
         Mspf_parse_pop(p, old);
         return -1;
     }
-    for(i = 0; names[i]; i++)
-        if(strcmp(v->valuestring, names[i]) == 0) {
+    for (i = 0; names[i]; i++)
+        if (strcmp(v->valuestring, names[i]) == 0) {
             *out = i;
             Mspf_parse_pop(p, old);
             return 0;
@@ -184,21 +191,25 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
 {
     regtab *t = p->rt;
     int rc;
-    if(t->n == t->cap) {
+    if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
         regentry *items = realloc(t->items, cap * sizeof(*items));
-        if(!items)
+        if (!items)
             return Mspf_parse_fail(p, "out of memory");
         t->items = items;
         t->cap = cap;
     }
-    if(strlen(pattern) > MSPF_REGEX_MAX_LEN)
-        return Mspf_parse_fail(p, "regex longer than %u bytes", MSPF_REGEX_MAX_LEN);
-    if(mspf_regex_cost(pattern) > MSPF_REGEX_MAX_COST)
-        return Mspf_parse_fail(p, "regex too costly to compile: its repetitions expand to "
-                         "more than %u nodes", MSPF_REGEX_MAX_COST);
+    if (strlen(pattern) > MSPF_REGEX_MAX_LEN)
+        return Mspf_parse_fail(p, "regex longer than %u bytes",
+                               MSPF_REGEX_MAX_LEN);
+    if (mspf_regex_cost(pattern) > MSPF_REGEX_MAX_COST)
+        return Mspf_parse_fail(
+            p,
+            "regex too costly to compile: its repetitions expand to "
+            "more than %u nodes",
+            MSPF_REGEX_MAX_COST);
     rc = regcomp(&t->items[t->n].re, pattern, REG_EXTENDED | REG_NOSUB);
-    if(rc != 0) {
+    if (rc != 0) {
         char msg[200];
         regerror(rc, &t->items[t->n].re, msg, sizeof(msg));
         return Mspf_parse_fail(p, "regex does not compile: %s", msg);
@@ -216,28 +227,27 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
     const cJSON *arg = m->child;
     size_t old = Mspf_parse_push_key(p, arg->string);
     int rc = 0;
-    switch(k) {
+    switch (k) {
     case M_REGEX:
-        rc = cJSON_IsString(arg) ? add_regex(p, m, arg->valuestring)
-                                 : Mspf_parse_fail(p, "wrong type: expected a string");
+        rc = cJSON_IsString(arg)
+                 ? add_regex(p, m, arg->valuestring)
+                 : Mspf_parse_fail(p, "wrong type: expected a string");
         break;
     case M_SAME_AS:
-        if(at != AT_HEADER)
-            rc = Mspf_parse_fail(p, "same_as is only allowed for request headers");
-        else if(!cJSON_IsString(arg))
+        if (at != AT_HEADER)
+            rc = Mspf_parse_fail(p,
+                                 "same_as is only allowed for request headers");
+        else if (!cJSON_IsString(arg))
             rc = Mspf_parse_fail(p, "wrong type: expected a header name");
         break;
     case M_ABSENT:
-        if(at == AT_TEXT)
+        if (at == AT_TEXT)
             rc = Mspf_parse_fail(p, "absent is not allowed here");
-        else if(!cJSON_IsTrue(arg))
+        else if (!cJSON_IsTrue(arg))
             rc = Mspf_parse_fail(p, "wrong value: absent must be true");
         break;
-    case M_JSON:
-        rc = check_value(p, arg, AT_BODY);
-        break;
-    default: /* M_TYPE: any example */
-        break;
+    case M_JSON: rc = check_value(p, arg, AT_BODY); break;
+    default: /* M_TYPE: any example */ break;
     }
     Mspf_parse_pop(p, old);
     return rc;
@@ -249,33 +259,36 @@ static int check_value(pctx *p, const cJSON *v, int at)
     matcher_kind k = Mspf_matcher_of(v);
     const cJSON *c;
     size_t i = 0;
-    if(k != M_NONE)
+    if (k != M_NONE)
         return check_matcher(p, v, k, at);
-    if(at != AT_BODY) {
-        if(!cJSON_IsString(v))
-            return Mspf_parse_fail(p, "wrong type: expected a string or a matcher");
+    if (at != AT_BODY) {
+        if (!cJSON_IsString(v))
+            return Mspf_parse_fail(
+                p, "wrong type: expected a string or a matcher");
         return 0;
     }
-    if(cJSON_IsObject(v)) {
-        cJSON_ArrayForEach(c, v) {
+    if (cJSON_IsObject(v)) {
+        cJSON_ArrayForEach(c, v)
+        {
             size_t old = Mspf_parse_push_key(p, c->string);
             int rc = check_value(p, c, AT_BODY);
             Mspf_parse_pop(p, old);
-            if(rc)
+            if (rc)
                 return rc;
         }
-    } else if(cJSON_IsArray(v)) {
-        cJSON_ArrayForEach(c, v) {
+    } else if (cJSON_IsArray(v)) {
+        cJSON_ArrayForEach(c, v)
+        {
             size_t old = Mspf_parse_push_index(p, i++);
             int rc;
-            if(Mspf_matcher_of(c) == M_ABSENT) {
+            if (Mspf_matcher_of(c) == M_ABSENT) {
                 Mspf_parse_fail(p, "absent is not allowed in an array");
                 Mspf_parse_pop(p, old);
                 return -1;
             }
             rc = check_value(p, c, AT_BODY);
             Mspf_parse_pop(p, old);
-            if(rc)
+            if (rc)
                 return rc;
         }
     }
@@ -291,12 +304,12 @@ static int parse_executor(pctx *p, const cJSON *e, mspf_fixture *f)
     static const char *const modes[] = {"service_key", "jwt", NULL};
     static const char *const targets[] = {"fake", "closed_port", NULL};
     int target = 0;
-    if(Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
-       str_member(p, e, "api_key", 0, &f->api_key) ||
-       enum_member(p, e, "auth_mode", modes, &f->auth_mode) ||
-       Mspf_parse_int_member(p, e, "default_timeout_ms", 0, 1, 86400000LL,
-                  &f->default_timeout_ms) ||
-       enum_member(p, e, "target", targets, &target))
+    if (Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
+        str_member(p, e, "api_key", 0, &f->api_key) ||
+        enum_member(p, e, "auth_mode", modes, &f->auth_mode) ||
+        Mspf_parse_int_member(p, e, "default_timeout_ms", 0, 1, 86400000LL,
+                              &f->default_timeout_ms) ||
+        enum_member(p, e, "target", targets, &target))
         return -1;
     f->target = (mspf_target)target;
     return 0;
@@ -304,60 +317,64 @@ static int parse_executor(pctx *p, const cJSON *e, mspf_fixture *f)
 
 static int parse_context(pctx *p, const cJSON *c, mspf_fixture *f)
 {
-    static const char *const keys[] = {"command_id", "tool", "params",
-                                       "deadline_ms", "correlation_id", NULL};
+    static const char *const keys[] = {
+        "command_id", "tool", "params", "deadline_ms", "correlation_id", NULL};
     const cJSON *params;
-    if(Mspf_parse_want_object(p, c) || Mspf_parse_check_keys(p, c, keys) ||
-       str_member(p, c, "command_id", 1, &f->command_id) ||
-       str_member(p, c, "tool", 1, &f->tool) ||
-       str_member(p, c, "correlation_id", 0, &f->correlation_id) ||
-       Mspf_parse_int_member(p, c, "deadline_ms", 0, -86400000LL, 86400000LL,
-                  &f->deadline_ms))
+    if (Mspf_parse_want_object(p, c) || Mspf_parse_check_keys(p, c, keys) ||
+        str_member(p, c, "command_id", 1, &f->command_id) ||
+        str_member(p, c, "tool", 1, &f->tool) ||
+        str_member(p, c, "correlation_id", 0, &f->correlation_id) ||
+        Mspf_parse_int_member(p, c, "deadline_ms", 0, -86400000LL, 86400000LL,
+                              &f->deadline_ms))
         return -1;
     params = cJSON_GetObjectItemCaseSensitive(c, "params");
-    if(params && !cJSON_IsObject(params))
-        return Mspf_parse_fail_at(p, "params", "wrong type: expected an object");
-    if(params) {
+    if (params && !cJSON_IsObject(params))
+        return Mspf_parse_fail_at(p, "params",
+                                  "wrong type: expected an object");
+    if (params) {
         char *text = cJSON_PrintUnformatted(params);
         f->params_json = text ? strdup(text) : NULL;
         cJSON_free(text);
     } else {
         f->params_json = strdup("{}");
     }
-    return f->params_json ? 0 : Mspf_parse_fail_at(p, "params", "out of memory");
+    return f->params_json ? 0
+                          : Mspf_parse_fail_at(p, "params", "out of memory");
 }
 
 static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
 {
-    static const char *const keys[] = {"method", "path", "headers", "body", NULL};
+    static const char *const keys[] = {"method", "path", "headers", "body",
+                                       NULL};
     const cJSON *h, *c;
     char *s = NULL;
-    if(cJSON_IsNull(r)) {
+    if (cJSON_IsNull(r)) {
         f->expects_request = 0;
         return 0;
     }
     f->expects_request = 1;
-    if(Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys))
+    if (Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys))
         return -1;
-    if(str_member(p, r, "method", 0, &s))
+    if (str_member(p, r, "method", 0, &s))
         return -1;
     free(s);
     s = NULL;
-    if(str_member(p, r, "path", 0, &s))
+    if (str_member(p, r, "path", 0, &s))
         return -1;
     free(s);
     h = cJSON_GetObjectItemCaseSensitive(r, "headers");
-    if(h) {
+    if (h) {
         size_t old = Mspf_parse_push_key(p, "headers");
-        if(Mspf_parse_want_object(p, h)) {
+        if (Mspf_parse_want_object(p, h)) {
             Mspf_parse_pop(p, old);
             return -1;
         }
-        cJSON_ArrayForEach(c, h) {
+        cJSON_ArrayForEach(c, h)
+        {
             size_t o2 = Mspf_parse_push_key(p, c->string);
             int rc = check_value(p, c, AT_HEADER);
             Mspf_parse_pop(p, o2);
-            if(rc) {
+            if (rc) {
                 Mspf_parse_pop(p, old);
                 return rc;
             }
@@ -365,7 +382,7 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
         Mspf_parse_pop(p, old);
     }
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
-    if(c) {
+    if (c) {
         size_t old = Mspf_parse_push_key(p, "body");
         int rc = check_value(p, c, AT_BODY);
         Mspf_parse_pop(p, old);
@@ -377,21 +394,21 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
 static int parse_expect(pctx *p, const cJSON *e)
 {
     static const char *const keys[] = {"exit_code", "stdout", "stderr",
-                                       "max_ms", "row", NULL};
+                                       "max_ms",    "row",    NULL};
     static const char *const texts[] = {"stdout", "stderr"};
     long long v = 0;
     size_t i;
-    if(Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
-       Mspf_parse_int_member(p, e, "exit_code", 1, INT_MIN, INT_MAX, &v) ||
-       Mspf_parse_int_member(p, e, "max_ms", 0, 1, 86400000LL, &v))
+    if (Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
+        Mspf_parse_int_member(p, e, "exit_code", 1, INT_MIN, INT_MAX, &v) ||
+        Mspf_parse_int_member(p, e, "max_ms", 0, 1, 86400000LL, &v))
         return -1;
-    for(i = 0; i < 2; i++) {
+    for (i = 0; i < 2; i++) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
-        if(t) {
+        if (t) {
             size_t old = Mspf_parse_push_key(p, texts[i]);
             int rc = check_value(p, t, AT_TEXT);
             Mspf_parse_pop(p, old);
-            if(rc)
+            if (rc)
                 return rc;
         }
     }
@@ -406,21 +423,23 @@ static int parse_provider(pctx *p, const cJSON *pr, mspf_fixture *f)
     static const char *const bodies[] = {"type", "exact", "error_code", NULL};
     const cJSON *v, *m;
     int dummy = 0;
-    if(Mspf_parse_want_object(p, pr) || Mspf_parse_check_keys(p, pr, keys) ||
-       str_member(p, pr, "state", 0, &f->provider_state))
+    if (Mspf_parse_want_object(p, pr) || Mspf_parse_check_keys(p, pr, keys) ||
+        str_member(p, pr, "state", 0, &f->provider_state))
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(pr, "verify");
-    if(v && !cJSON_IsBool(v))
-        return Mspf_parse_fail_at(p, "verify", "wrong type: expected a boolean");
+    if (v && !cJSON_IsBool(v))
+        return Mspf_parse_fail_at(p, "verify",
+                                  "wrong type: expected a boolean");
     f->provider_verify = cJSON_IsTrue(v);
     m = cJSON_GetObjectItemCaseSensitive(pr, "match");
-    if(m) {
+    if (m) {
         size_t old = Mspf_parse_push_key(p, "match");
-        int rc = Mspf_parse_want_object(p, m) || Mspf_parse_check_keys(p, m, mkeys) ||
+        int rc = Mspf_parse_want_object(p, m) ||
+                 Mspf_parse_check_keys(p, m, mkeys) ||
                  enum_member(p, m, "status", statuses, &dummy) ||
                  enum_member(p, m, "body", bodies, &dummy);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return -1;
     }
     return 0;
@@ -432,31 +451,34 @@ static int parse_responses(pctx *p, const cJSON *doc, mspf_fixture *f)
     const cJSON *many = cJSON_GetObjectItemCaseSensitive(doc, "responses");
     const cJSON *c;
     size_t n, i = 0;
-    if(one && many)
-        return Mspf_parse_fail_at(p, "responses", "\"response\" and \"responses\" are exclusive");
-    if(!one && !many)
+    if (one && many)
+        return Mspf_parse_fail_at(
+            p, "responses", "\"response\" and \"responses\" are exclusive");
+    if (!one && !many)
         return 0;
-    if(many && (!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1))
-        return Mspf_parse_fail_at(p, "responses", "wrong type: expected a non-empty array");
+    if (many && (!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1))
+        return Mspf_parse_fail_at(p, "responses",
+                                  "wrong type: expected a non-empty array");
     n = one ? 1 : (size_t)cJSON_GetArraySize(many);
     f->responses = calloc(n, sizeof(*f->responses));
-    if(!f->responses)
+    if (!f->responses)
         return Mspf_parse_fail(p, "out of memory");
-    if(one) {
+    if (one) {
         size_t old = Mspf_parse_push_key(p, "response");
         f->n_responses = 1;
-        if(Mspf_parse_response(p, one, &f->responses[0])) {
+        if (Mspf_parse_response(p, one, &f->responses[0])) {
             Mspf_parse_pop(p, old);
             return -1;
         }
         Mspf_parse_pop(p, old);
         return 0;
     }
-    cJSON_ArrayForEach(c, many) {
+    cJSON_ArrayForEach(c, many)
+    {
         size_t old = Mspf_parse_push_key(p, "responses");
         Mspf_parse_push_index(p, i);
         f->n_responses = i + 1;
-        if(Mspf_parse_response(p, c, &f->responses[i])) {
+        if (Mspf_parse_response(p, c, &f->responses[i])) {
             Mspf_parse_pop(p, old);
             return -1;
         }
@@ -472,25 +494,28 @@ static int parse_expects(pctx *p, const cJSON *doc)
     const cJSON *many = cJSON_GetObjectItemCaseSensitive(doc, "expects");
     const cJSON *c;
     size_t i = 0;
-    if(one && many)
-        return Mspf_parse_fail_at(p, "expects", "\"expect\" and \"expects\" are exclusive");
-    if(!one && !many)
+    if (one && many)
+        return Mspf_parse_fail_at(p, "expects",
+                                  "\"expect\" and \"expects\" are exclusive");
+    if (!one && !many)
         return Mspf_parse_fail_at(p, "expect", "missing required key");
-    if(one) {
+    if (one) {
         size_t old = Mspf_parse_push_key(p, "expect");
         int rc = parse_expect(p, one);
         Mspf_parse_pop(p, old);
         return rc;
     }
-    if(!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1)
-        return Mspf_parse_fail_at(p, "expects", "wrong type: expected a non-empty array");
-    cJSON_ArrayForEach(c, many) {
+    if (!cJSON_IsArray(many) || cJSON_GetArraySize(many) < 1)
+        return Mspf_parse_fail_at(p, "expects",
+                                  "wrong type: expected a non-empty array");
+    cJSON_ArrayForEach(c, many)
+    {
         size_t old = Mspf_parse_push_key(p, "expects");
         int rc;
         Mspf_parse_push_index(p, i++);
         rc = parse_expect(p, c);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
     return 0;
@@ -500,16 +525,18 @@ static int parse_tags(pctx *p, const cJSON *tags, mspf_fixture *f)
 {
     const cJSON *c;
     size_t n, i = 0;
-    if(!tags)
+    if (!tags)
         return 0;
-    if(!cJSON_IsArray(tags))
-        return Mspf_parse_fail_at(p, "tags", "wrong type: expected an array of strings");
+    if (!cJSON_IsArray(tags))
+        return Mspf_parse_fail_at(p, "tags",
+                                  "wrong type: expected an array of strings");
     n = (size_t)cJSON_GetArraySize(tags);
     f->tags = calloc(n ? n : 1, sizeof(char *));
-    if(!f->tags)
+    if (!f->tags)
         return Mspf_parse_fail(p, "out of memory");
-    cJSON_ArrayForEach(c, tags) {
-        if(!cJSON_IsString(c)) {
+    cJSON_ArrayForEach(c, tags)
+    {
+        if (!cJSON_IsString(c)) {
             size_t old = Mspf_parse_push_key(p, "tags");
             Mspf_parse_push_index(p, i);
             Mspf_parse_fail(p, "wrong type: expected a string");
@@ -517,7 +544,7 @@ static int parse_tags(pctx *p, const cJSON *tags, mspf_fixture *f)
             return -1;
         }
         f->tags[i] = strdup(c->valuestring);
-        if(!f->tags[i])
+        if (!f->tags[i])
             return Mspf_parse_fail(p, "out of memory");
         f->n_tags = ++i;
     }
@@ -527,60 +554,61 @@ static int parse_tags(pctx *p, const cJSON *tags, mspf_fixture *f)
 static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
 {
     static const char *const keys[] = {
-        "name", "description", "tags", "exit_row", "executor", "context",
-        "repeat", "request", "response", "responses", "expect", "expects",
-        "provider", NULL};
+        "name",    "description", "tags",     "exit_row", "executor",
+        "context", "repeat",      "request",  "response", "responses",
+        "expect",  "expects",     "provider", NULL};
     const cJSON *v;
     long long row = 0, repeat = 1;
-    if(Mspf_parse_want_object(p, doc) || Mspf_parse_check_keys(p, doc, keys))
+    if (Mspf_parse_want_object(p, doc) || Mspf_parse_check_keys(p, doc, keys))
         return -1;
-    if(str_member(p, doc, "name", 1, &f->name) ||
-       str_member(p, doc, "description", 1, &f->description) ||
-       parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f) ||
-       Mspf_parse_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
-       Mspf_parse_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
+    if (str_member(p, doc, "name", 1, &f->name) ||
+        str_member(p, doc, "description", 1, &f->description) ||
+        parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f) ||
+        Mspf_parse_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
+        Mspf_parse_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
         return -1;
-    if(f->name[0] == '\0')
+    if (f->name[0] == '\0')
         return Mspf_parse_fail_at(p, "name", "value out of range: empty name");
     f->exit_row = (int)row;
     f->repeat = (int)repeat;
 
     v = cJSON_GetObjectItemCaseSensitive(doc, "executor");
-    if(v) {
+    if (v) {
         size_t old = Mspf_parse_push_key(p, "executor");
         int rc = parse_executor(p, v, f);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
     v = cJSON_GetObjectItemCaseSensitive(doc, "context");
-    if(!v)
+    if (!v)
         return Mspf_parse_fail_at(p, "context", "missing required key");
     {
         size_t old = Mspf_parse_push_key(p, "context");
         int rc = parse_context(p, v, f);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
     v = cJSON_GetObjectItemCaseSensitive(doc, "request");
-    if(!v)
-        return Mspf_parse_fail_at(p, "request", "missing required key (use null for \"no request\")");
+    if (!v)
+        return Mspf_parse_fail_at(
+            p, "request", "missing required key (use null for \"no request\")");
     {
         size_t old = Mspf_parse_push_key(p, "request");
         int rc = parse_request(p, v, f);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
-    if(parse_responses(p, doc, f) || parse_expects(p, doc))
+    if (parse_responses(p, doc, f) || parse_expects(p, doc))
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(doc, "provider");
-    if(v) {
+    if (v) {
         size_t old = Mspf_parse_push_key(p, "provider");
         int rc = parse_provider(p, v, f);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
     return 0;
@@ -595,18 +623,18 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
     const char *end = NULL;
     pctx p;
 
-    if(!err)
+    if (!err)
         err = &scratch;
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s", origin ? origin : "<memory>");
     snprintf(err->path, sizeof(err->path), "$");
-    if(!json || !out) {
+    if (!json || !out) {
         snprintf(err->reason, sizeof(err->reason), "no input");
         return -1;
     }
     f = calloc(1, sizeof(*f));
     priv = calloc(1, sizeof(*priv));
-    if(!f || !priv) {
+    if (!f || !priv) {
         free(f);
         free(priv);
         snprintf(err->reason, sizeof(err->reason), "out of memory");
@@ -618,11 +646,11 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
     f->repeat = 1;
     f->file = strdup(origin ? origin : "<memory>");
     f->doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if(f->doc) /* cJSON stops after the value: only blanks may follow */
-        while(end < json + len && (*end == ' ' || *end == '\n' || *end == '\r' ||
-                                   *end == '\t'))
+    if (f->doc) /* cJSON stops after the value: only blanks may follow */
+        while (end < json + len &&
+               (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
             end++;
-    if(!f->doc || (end < json + len && *end != '\0')) {
+    if (!f->doc || (end < json + len && *end != '\0')) {
         snprintf(err->reason, sizeof(err->reason), "%s near byte %td",
                  f->doc ? "text after the JSON value" : "invalid JSON",
                  end ? end - json : (ptrdiff_t)0);
@@ -634,8 +662,8 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
     p.rt = &priv->regexes;
     snprintf(p.path, sizeof(p.path), "$");
     p.plen = 1;
-    if(!f->file || parse_doc(&p, f->doc, f)) {
-        if(!f->file)
+    if (!f->file || parse_doc(&p, f->doc, f)) {
+        if (!f->file)
             snprintf(err->reason, sizeof(err->reason), "out of memory");
         mspf_fixture_free(f);
         return -1;
@@ -650,7 +678,7 @@ static void base_name(const char *file, char *buf, size_t cap)
     const char *slash = strrchr(file, '/');
     const char *b = slash ? slash + 1 : file;
     size_t n = strlen(b);
-    if(n > 5 && strcmp(b + n - 5, ".json") == 0)
+    if (n > 5 && strcmp(b + n - 5, ".json") == 0)
         n -= 5;
     snprintf(buf, cap, "%.*s", (int)n, b);
 }
@@ -664,38 +692,38 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     size_t n;
     FILE *fp;
 
-    if(!err)
+    if (!err)
         err = &scratch;
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s", file ? file : "(null)");
     snprintf(err->path, sizeof(err->path), "$");
     fp = file ? fopen(file, "rb") : NULL;
-    if(!fp) {
+    if (!fp) {
         snprintf(err->reason, sizeof(err->reason), "cannot open: %s",
                  strerror(file ? errno : EINVAL));
         return -1;
     }
     buf = malloc(MSPF_MAX_FILE_BYTES + 1);
-    if(!buf) {
+    if (!buf) {
         (void)fclose(fp); /* read-only: nothing to lose */
         snprintf(err->reason, sizeof(err->reason), "out of memory");
         return -1;
     }
     n = fread(buf, 1, MSPF_MAX_FILE_BYTES + 1, fp);
     (void)fclose(fp); /* read-only: nothing to lose */
-    if(n > MSPF_MAX_FILE_BYTES) {
+    if (n > MSPF_MAX_FILE_BYTES) {
         free(buf);
-        snprintf(err->reason, sizeof(err->reason),
-                 "file larger than %u bytes", MSPF_MAX_FILE_BYTES);
+        snprintf(err->reason, sizeof(err->reason), "file larger than %u bytes",
+                 MSPF_MAX_FILE_BYTES);
         return -1;
     }
-    if(mspf_fixture_parse(buf, n, file, &f, err)) {
+    if (mspf_fixture_parse(buf, n, file, &f, err)) {
         free(buf);
         return -1;
     }
     free(buf);
     base_name(file, base, sizeof(base));
-    if(strcmp(base, f->name) != 0) {
+    if (strcmp(base, f->name) != 0) {
         snprintf(err->path, sizeof(err->path), "$.name");
         snprintf(err->reason, sizeof(err->reason),
                  "name \"%.200s\" does not equal the file base name \"%.200s\"",
@@ -710,7 +738,7 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
 void Mspf_regtab_free(regtab *t)
 {
     size_t i;
-    for(i = 0; i < t->n; i++)
+    for (i = 0; i < t->n; i++)
         regfree(&t->items[i].re);
     free(t->items);
     memset(t, 0, sizeof(*t));
@@ -719,11 +747,11 @@ void Mspf_regtab_free(regtab *t)
 void mspf_fixture_free(mspf_fixture *f)
 {
     size_t i, j;
-    if(!f)
+    if (!f)
         return;
     free(f->name);
     free(f->description);
-    for(i = 0; i < f->n_tags; i++)
+    for (i = 0; i < f->n_tags; i++)
         free(f->tags[i]);
     free(f->tags);
     free(f->file);
@@ -732,9 +760,9 @@ void mspf_fixture_free(mspf_fixture *f)
     free(f->tool);
     free(f->params_json);
     free(f->correlation_id);
-    for(i = 0; i < f->n_responses; i++) {
+    for (i = 0; i < f->n_responses; i++) {
         mspf_response *r = &f->responses[i];
-        for(j = 0; j < r->n_headers; j++) {
+        for (j = 0; j < r->n_headers; j++) {
             free(r->headers[j].name);
             free(r->headers[j].value);
         }
@@ -744,7 +772,7 @@ void mspf_fixture_free(mspf_fixture *f)
     free(f->responses);
     free(f->provider_state);
     cJSON_Delete(f->doc);
-    if(f->priv) {
+    if (f->priv) {
         Mspf_regtab_free(&((fixture_priv *)f->priv)->regexes);
         free(f->priv);
     }

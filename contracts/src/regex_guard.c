@@ -15,8 +15,8 @@
 
 #include "fixture_internal.h"
 
-#define COST_CAP ((size_t)1 << 40) /* saturation: far above any limit */
-#define DEPTH_MAX 64               /* nested groups walked; deeper = too costly */
+#define COST_CAP  ((size_t)1 << 40) /* saturation: far above any limit */
+#define DEPTH_MAX 64 /* nested groups walked; deeper = too costly */
 
 static size_t sat_add(size_t a, size_t b)
 {
@@ -36,38 +36,38 @@ static size_t bound(const char **pp)
     size_t m = 0, n = 0;
     int has_m = 0, comma = 0, has_n = 0;
 
-    for(; *p >= '0' && *p <= '9'; p++, has_m = 1)
+    for (; *p >= '0' && *p <= '9'; p++, has_m = 1)
         m = m > 100000 ? m : m * 10 + (size_t)(*p - '0');
-    if(*p == ',') {
+    if (*p == ',') {
         comma = 1;
-        for(p++; *p >= '0' && *p <= '9'; p++, has_n = 1)
+        for (p++; *p >= '0' && *p <= '9'; p++, has_n = 1)
             n = n > 100000 ? n : n * 10 + (size_t)(*p - '0');
     }
-    if(*p != '}' || (!has_m && !has_n))
+    if (*p != '}' || (!has_m && !has_n))
         return 0;
     *pp = p + 1;
-    if(comma && !has_n)
-        return m + 1;      /* {m,}: m copies and a loop */
-    if(comma && n > m)
-        m = n;             /* {m,n}: n copies */
-    return m ? m : 1;      /* {m}; {0} and {0,0} still cost the atom */
+    if (comma && !has_n)
+        return m + 1; /* {m,}: m copies and a loop */
+    if (comma && n > m)
+        m = n;        /* {m,n}: n copies */
+    return m ? m : 1; /* {m}; {0} and {0,0} still cost the atom */
 }
 
 /* Past a bracket expression at *p ('['). */
 static const char *skip_bracket(const char *p)
 {
     p++;
-    if(*p == '^')
+    if (*p == '^')
         p++;
-    if(*p == ']')
+    if (*p == ']')
         p++; /* a leading ']' is a member */
-    while(*p && *p != ']') {
-        if(*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
             char close = p[1];
             p += 2;
-            while(*p && !(*p == close && p[1] == ']'))
+            while (*p && !(*p == close && p[1] == ']'))
                 p++;
-            if(*p)
+            if (*p)
                 p += 2;
         } else {
             p++;
@@ -82,35 +82,35 @@ static size_t alternation(const char **pp, int depth)
     const char *p = *pp;
     size_t total = 0, seq = 0;
 
-    while(*p && !(*p == ')' && depth > 0)) {
+    while (*p && !(*p == ')' && depth > 0)) {
         size_t atom = 1;
-        if(*p == '|') {
+        if (*p == '|') {
             total = sat_add(total, seq);
             seq = 0;
             p++;
             continue;
         }
-        if(*p == '(') {
+        if (*p == '(') {
             p++;
-            if(depth >= DEPTH_MAX)
+            if (depth >= DEPTH_MAX)
                 return COST_CAP;
             atom = sat_add(alternation(&p, depth + 1), 1);
-            if(*p == ')')
+            if (*p == ')')
                 p++;
-        } else if(*p == '[') {
+        } else if (*p == '[') {
             p = skip_bracket(p);
-        } else if(*p == '\\' && p[1]) {
+        } else if (*p == '\\' && p[1]) {
             p += 2;
         } else {
             p++;
         }
-        for(;;) { /* quantifiers, several in a row multiply */
-            if(*p == '*' || *p == '+' || *p == '?') {
+        for (;;) { /* quantifiers, several in a row multiply */
+            if (*p == '*' || *p == '+' || *p == '?') {
                 atom = sat_mul(atom, 2);
                 p++;
-            } else if(*p == '{') {
+            } else if (*p == '{') {
                 size_t k = bound(&p);
-                if(!k)
+                if (!k)
                     break;
                 atom = sat_mul(atom, k);
             } else {
@@ -128,10 +128,11 @@ size_t mspf_regex_cost(const char *pattern)
     const char *p = pattern;
     size_t cost = 0;
 
-    /* an unbalanced ')' at the top ends alternation(): count what follows too */
-    while(*p) {
+    /* an unbalanced ')' at the top ends alternation(): count what follows too
+     */
+    while (*p) {
         cost = sat_add(cost, alternation(&p, 0));
-        if(*p)
+        if (*p)
             p++;
     }
     return cost;

@@ -13,15 +13,15 @@
 
 static int b64_value(unsigned char c)
 {
-    if(c >= 'A' && c <= 'Z')
+    if (c >= 'A' && c <= 'Z')
         return c - 'A';
-    if(c >= 'a' && c <= 'z')
+    if (c >= 'a' && c <= 'z')
         return c - 'a' + 26;
-    if(c >= '0' && c <= '9')
+    if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if(c == '+')
+    if (c == '+')
         return 62;
-    if(c == '/')
+    if (c == '/')
         return 63;
     return -1;
 }
@@ -31,27 +31,27 @@ static int b64_decode(const char *s, unsigned char **out, size_t *outlen)
 {
     size_t n = strlen(s), i, o = 0;
     unsigned char *buf;
-    if(n % 4 != 0)
+    if (n % 4 != 0)
         return -1;
     buf = malloc(n / 4 * 3 + 1);
-    if(!buf)
+    if (!buf)
         return -1;
-    for(i = 0; i < n; i += 4) {
+    for (i = 0; i < n; i += 4) {
         int v[4], k, pad = 0;
-        for(k = 0; k < 4; k++) {
+        for (k = 0; k < 4; k++) {
             unsigned char c = (unsigned char)s[i + (size_t)k];
-            if(c == '=' && i + 4 == n && k >= 2) {
+            if (c == '=' && i + 4 == n && k >= 2) {
                 v[k] = 0;
                 pad++;
-            } else if(pad || (v[k] = b64_value(c)) < 0) {
+            } else if (pad || (v[k] = b64_value(c)) < 0) {
                 free(buf);
                 return -1;
             }
         }
         buf[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        if(pad < 2)
+        if (pad < 2)
             buf[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-        if(pad < 1)
+        if (pad < 1)
             buf[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
     }
     buf[o] = '\0';
@@ -63,7 +63,7 @@ static int b64_decode(const char *s, unsigned char **out, size_t *outlen)
 static int add_header(mspf_response *r, const char *name, const char *value)
 {
     mspf_header *h = realloc(r->headers, (r->n_headers + 1) * sizeof(*h));
-    if(!h)
+    if (!h)
         return -1;
     r->headers = h;
     h[r->n_headers].name = strdup(name);
@@ -75,8 +75,8 @@ static int add_header(mspf_response *r, const char *name, const char *value)
 static int has_header(const mspf_response *r, const char *name)
 {
     size_t i;
-    for(i = 0; i < r->n_headers; i++)
-        if(strcasecmp(r->headers[i].name, name) == 0)
+    for (i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
             return 1;
     return 0;
 }
@@ -85,15 +85,16 @@ static int parse_headers(pctx *p, const cJSON *h, mspf_response *r)
 {
     const cJSON *c;
     size_t old = Mspf_parse_push_key(p, "headers");
-    if(Mspf_parse_want_object(p, h))
+    if (Mspf_parse_want_object(p, h))
         goto fail;
-    cJSON_ArrayForEach(c, h) {
-        if(!cJSON_IsString(c) || c->string[0] == '\0') {
+    cJSON_ArrayForEach(c, h)
+    {
+        if (!cJSON_IsString(c) || c->string[0] == '\0') {
             Mspf_parse_push_key(p, c->string);
             Mspf_parse_fail(p, "wrong type: expected a string");
             goto fail;
         }
-        if(add_header(r, c->string, c->valuestring)) {
+        if (add_header(r, c->string, c->valuestring)) {
             Mspf_parse_fail(p, "out of memory");
             goto fail;
         }
@@ -117,60 +118,62 @@ static int parse_fault(pctx *p, const cJSON *fo, mspf_fault *fault)
     long long v = 0;
     int k;
 
-    if(cJSON_IsNull(fo))
+    if (cJSON_IsNull(fo))
         return 0;
-    if(Mspf_parse_want_object(p, fo))
+    if (Mspf_parse_want_object(p, fo))
         return -1;
     kind = cJSON_GetObjectItemCaseSensitive(fo, "kind");
-    if(!kind)
+    if (!kind)
         return Mspf_parse_fail_at(p, "kind", "missing required key");
-    if(!cJSON_IsString(kind))
+    if (!cJSON_IsString(kind))
         return Mspf_parse_fail_at(p, "kind", "wrong type: expected a string");
-    for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
-        if(strcmp(kind->valuestring, mspf_fault_kind_name((mspf_fault_kind)k)) == 0)
+    for (k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
+        if (strcmp(kind->valuestring,
+                   mspf_fault_kind_name((mspf_fault_kind)k)) == 0)
             break;
-    if(k == MSPF_FAULT_KIND_COUNT) {
+    if (k == MSPF_FAULT_KIND_COUNT) {
         size_t old = Mspf_parse_push_key(p, "kind");
         Mspf_parse_fail(p, "unknown fault kind \"%.100s\"", kind->valuestring);
         Mspf_parse_pop(p, old);
         return -1;
     }
     fault->kind = (mspf_fault_kind)k;
-    if(k == MSPF_FAULT_GARBAGE)
+    if (k == MSPF_FAULT_GARBAGE)
         keys = k_garbage;
-    else if(k == MSPF_FAULT_TRUNCATE)
+    else if (k == MSPF_FAULT_TRUNCATE)
         keys = k_truncate;
-    else if(k == MSPF_FAULT_DRIBBLE)
+    else if (k == MSPF_FAULT_DRIBBLE)
         keys = k_dribble;
-    if(Mspf_parse_check_keys(p, fo, keys))
+    if (Mspf_parse_check_keys(p, fo, keys))
         return -1;
-    switch(fault->kind) {
+    switch (fault->kind) {
     case MSPF_FAULT_GARBAGE:
-        if(Mspf_parse_int_member(p, fo, "bytes", 1, 1, 1024 * 1024, &v))
+        if (Mspf_parse_int_member(p, fo, "bytes", 1, 1, 1024 * 1024, &v))
             return -1;
         fault->bytes = (size_t)v;
-        if(cJSON_GetObjectItemCaseSensitive(fo, "seed")) {
-            if(Mspf_parse_int_member(p, fo, "seed", 1, 0, 9007199254740991LL, &v))
+        if (cJSON_GetObjectItemCaseSensitive(fo, "seed")) {
+            if (Mspf_parse_int_member(p, fo, "seed", 1, 0, 9007199254740991LL,
+                                      &v))
                 return -1;
             fault->seed = (unsigned long long)v;
             fault->has_seed = 1;
         }
         break;
     case MSPF_FAULT_TRUNCATE:
-        if(Mspf_parse_int_member(p, fo, "after_bytes", 1, 0, MSPF_MAX_REPEAT_BYTES, &v))
+        if (Mspf_parse_int_member(p, fo, "after_bytes", 1, 0,
+                                  MSPF_MAX_REPEAT_BYTES, &v))
             return -1;
         fault->after_bytes = (size_t)v;
         break;
     case MSPF_FAULT_DRIBBLE:
-        if(Mspf_parse_int_member(p, fo, "chunk_bytes", 1, 1, 1024 * 1024, &v))
+        if (Mspf_parse_int_member(p, fo, "chunk_bytes", 1, 1, 1024 * 1024, &v))
             return -1;
         fault->chunk_bytes = (size_t)v;
-        if(Mspf_parse_int_member(p, fo, "interval_ms", 1, 0, 60000, &v))
+        if (Mspf_parse_int_member(p, fo, "interval_ms", 1, 0, 60000, &v))
             return -1;
         fault->interval_ms = (long)v;
         break;
-    default:
-        break;
+    default: break;
     }
     return 0;
 }
@@ -181,23 +184,26 @@ static int render_repeat(pctx *p, const cJSON *rep, mspf_response *r)
     const cJSON *text;
     long long times = 0;
     size_t len, i;
-    if(Mspf_parse_want_object(p, rep) || Mspf_parse_check_keys(p, rep, keys))
+    if (Mspf_parse_want_object(p, rep) || Mspf_parse_check_keys(p, rep, keys))
         return -1;
     text = cJSON_GetObjectItemCaseSensitive(rep, "text");
-    if(!text)
+    if (!text)
         return Mspf_parse_fail_at(p, "text", "missing required key");
-    if(!cJSON_IsString(text) || text->valuestring[0] == '\0')
-        return Mspf_parse_fail_at(p, "text", "wrong type: expected a non-empty string");
+    if (!cJSON_IsString(text) || text->valuestring[0] == '\0')
+        return Mspf_parse_fail_at(p, "text",
+                                  "wrong type: expected a non-empty string");
     len = strlen(text->valuestring);
-    if(Mspf_parse_int_member(p, rep, "times", 1, 1, MSPF_MAX_REPEAT_BYTES, &times))
+    if (Mspf_parse_int_member(p, rep, "times", 1, 1, MSPF_MAX_REPEAT_BYTES,
+                              &times))
         return -1;
-    if((unsigned long long)times * len > MSPF_MAX_REPEAT_BYTES)
-        return Mspf_parse_fail_at(p, "times", "value out of range: body over 64 MiB");
+    if ((unsigned long long)times * len > MSPF_MAX_REPEAT_BYTES)
+        return Mspf_parse_fail_at(p, "times",
+                                  "value out of range: body over 64 MiB");
     r->body_len = (size_t)times * len;
     r->body = malloc(r->body_len + 1);
-    if(!r->body)
+    if (!r->body)
         return Mspf_parse_fail(p, "out of memory");
-    for(i = 0; i < (size_t)times; i++)
+    for (i = 0; i < (size_t)times; i++)
         memcpy(r->body + i * len, text->valuestring, len);
     r->body[r->body_len] = '\0';
     return 0;
@@ -212,74 +218,76 @@ static int render_body(pctx *p, const cJSON *obj, mspf_response *r)
     const char *ctype = NULL;
     size_t i, old;
     int rc = 0;
-    for(i = 0; i < 4; i++) {
+    for (i = 0; i < 4; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, bodies[i]);
-        if(v && which)
-            return Mspf_parse_fail_at(p, bodies[i], "only one of body, body_text, "
-                             "body_base64 and body_repeat may be given");
-        if(v)
+        if (v && which)
+            return Mspf_parse_fail_at(
+                p, bodies[i],
+                "only one of body, body_text, "
+                "body_base64 and body_repeat may be given");
+        if (v)
             which = v;
     }
-    if(!which) {
+    if (!which) {
         r->body = calloc(1, 1);
         return r->body ? 0 : Mspf_parse_fail(p, "out of memory");
     }
     old = Mspf_parse_push_key(p, which->string);
-    if(strcmp(which->string, "body") == 0) {
+    if (strcmp(which->string, "body") == 0) {
         char *text = cJSON_PrintUnformatted(which);
         r->body = text ? (unsigned char *)strdup(text) : NULL;
         cJSON_free(text);
-        if(r->body)
+        if (r->body)
             r->body_len = strlen((char *)r->body);
         else
             rc = Mspf_parse_fail(p, "out of memory");
         ctype = "application/json";
-    } else if(strcmp(which->string, "body_text") == 0) {
-        if(!cJSON_IsString(which))
+    } else if (strcmp(which->string, "body_text") == 0) {
+        if (!cJSON_IsString(which))
             rc = Mspf_parse_fail(p, "wrong type: expected a string");
-        else if(!(r->body = (unsigned char *)strdup(which->valuestring)))
+        else if (!(r->body = (unsigned char *)strdup(which->valuestring)))
             rc = Mspf_parse_fail(p, "out of memory");
         else
             r->body_len = strlen(which->valuestring);
         ctype = "text/plain; charset=utf-8";
-    } else if(strcmp(which->string, "body_base64") == 0) {
-        if(!cJSON_IsString(which))
+    } else if (strcmp(which->string, "body_base64") == 0) {
+        if (!cJSON_IsString(which))
             rc = Mspf_parse_fail(p, "wrong type: expected a string");
-        else if(b64_decode(which->valuestring, &r->body, &r->body_len))
+        else if (b64_decode(which->valuestring, &r->body, &r->body_len))
             rc = Mspf_parse_fail(p, "not valid base64");
     } else {
         rc = render_repeat(p, which, r);
         ctype = "text/plain; charset=utf-8";
     }
     Mspf_parse_pop(p, old);
-    if(rc == 0 && ctype && !has_header(r, "Content-Type") &&
-       add_header(r, "Content-Type", ctype))
+    if (rc == 0 && ctype && !has_header(r, "Content-Type") &&
+        add_header(r, "Content-Type", ctype))
         rc = Mspf_parse_fail(p, "out of memory");
     return rc;
 }
 
 int Mspf_parse_response(pctx *p, const cJSON *r, mspf_response *out)
 {
-    static const char *const keys[] = {"status", "headers", "body", "body_text",
-                                       "body_base64", "body_repeat", "delay_ms",
-                                       "fault", NULL};
+    static const char *const keys[] = {
+        "status",      "headers",  "body",  "body_text", "body_base64",
+        "body_repeat", "delay_ms", "fault", NULL};
     const cJSON *v;
     long long status = 200, delay = 0;
-    if(Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys) ||
-       Mspf_parse_int_member(p, r, "status", 0, 100, 599, &status) ||
-       Mspf_parse_int_member(p, r, "delay_ms", 0, 0, 600000, &delay))
+    if (Mspf_parse_want_object(p, r) || Mspf_parse_check_keys(p, r, keys) ||
+        Mspf_parse_int_member(p, r, "status", 0, 100, 599, &status) ||
+        Mspf_parse_int_member(p, r, "delay_ms", 0, 0, 600000, &delay))
         return -1;
     out->status = (int)status;
     out->delay_ms = (long)delay;
     v = cJSON_GetObjectItemCaseSensitive(r, "headers");
-    if(v && parse_headers(p, v, out))
+    if (v && parse_headers(p, v, out))
         return -1;
     v = cJSON_GetObjectItemCaseSensitive(r, "fault");
-    if(v) {
+    if (v) {
         size_t old = Mspf_parse_push_key(p, "fault");
         int rc = parse_fault(p, v, &out->fault);
         Mspf_parse_pop(p, old);
-        if(rc)
+        if (rc)
             return rc;
     }
     return render_body(p, r, out);

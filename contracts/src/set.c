@@ -24,9 +24,9 @@ mspf_set *mspf_set_new(void)
 void mspf_set_free(mspf_set *set)
 {
     size_t i;
-    if(!set)
+    if (!set)
         return;
-    for(i = 0; i < set->n; i++)
+    for (i = 0; i < set->n; i++)
         mspf_fixture_free(set->items[i]);
     free(set->items);
     free(set);
@@ -36,12 +36,13 @@ static void set_error(mspf_error *err, const mspf_fixture *f, const char *path,
                       const char *reason, const char *value,
                       const mspf_fixture *other)
 {
-    if(!err)
+    if (!err)
         return;
     memset(err, 0, sizeof(*err));
-    snprintf(err->file, sizeof(err->file), "%s", f->file ? f->file : "<memory>");
+    snprintf(err->file, sizeof(err->file), "%s",
+             f->file ? f->file : "<memory>");
     snprintf(err->path, sizeof(err->path), "%s", path);
-    if(other)
+    if (other)
         snprintf(err->reason, sizeof(err->reason),
                  "%s \"%.150s\" (also in fixture \"%.150s\")", reason, value,
                  other->name);
@@ -52,27 +53,27 @@ static void set_error(mspf_error *err, const mspf_fixture *f, const char *path,
 int mspf_set_add(mspf_set *set, mspf_fixture *f, mspf_error *err)
 {
     size_t i;
-    if(!set || !f) {
-        if(f)
+    if (!set || !f) {
+        if (f)
             set_error(err, f, "$", "no set", NULL, NULL);
         return -1;
     }
-    for(i = 0; i < set->n; i++) {
+    for (i = 0; i < set->n; i++) {
         const mspf_fixture *o = set->items[i];
-        if(strcmp(o->name, f->name) == 0) {
+        if (strcmp(o->name, f->name) == 0) {
             set_error(err, f, "$.name", "duplicate name", f->name, o);
             return -1;
         }
-        if(strcmp(o->command_id, f->command_id) == 0) {
+        if (strcmp(o->command_id, f->command_id) == 0) {
             set_error(err, f, "$.context.command_id", "duplicate command id",
                       f->command_id, o);
             return -1;
         }
     }
-    if(set->n == set->cap) {
+    if (set->n == set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 16;
         mspf_fixture **items = realloc(set->items, cap * sizeof(*items));
-        if(!items) {
+        if (!items) {
             set_error(err, f, "$", "out of memory", NULL, NULL);
             return -1;
         }
@@ -104,50 +105,51 @@ int mspf_set_load_dir(mspf_set *set, const char *dir, mspf_error *err)
     DIR *d = dir ? opendir(dir) : NULL;
     mspf_error scratch;
 
-    if(!err)
+    if (!err)
         err = &scratch;
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s", dir ? dir : "(null)");
     snprintf(err->path, sizeof(err->path), "$");
-    if(!d || !set) {
+    if (!d || !set) {
         snprintf(err->reason, sizeof(err->reason), "cannot open directory: %s",
                  strerror(d ? EINVAL : errno));
-        if(d)
+        if (d)
             closedir(d);
         return -1;
     }
-    while((de = readdir(d)) != NULL) {
-        if(!is_fixture_file(de->d_name))
+    while ((de = readdir(d)) != NULL) {
+        if (!is_fixture_file(de->d_name))
             continue;
-        if(n == cap) {
-            char **grown = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
-            if(!grown)
+        if (n == cap) {
+            char **grown =
+                realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+            if (!grown)
                 break;
             names = grown;
         }
-        if(!(names[n] = strdup(de->d_name)))
+        if (!(names[n] = strdup(de->d_name)))
             break;
         n++;
     }
     closedir(d);
-    if(de) {
+    if (de) {
         snprintf(err->reason, sizeof(err->reason), "out of memory");
         loaded = -1;
     }
-    if(n)
+    if (n)
         qsort(names, n, sizeof(*names), cmp_names);
-    for(i = 0; i < n && loaded >= 0; i++) {
+    for (i = 0; i < n && loaded >= 0; i++) {
         char path[4096];
         mspf_fixture *f = NULL;
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        if(mspf_fixture_load(path, &f, err) || mspf_set_add(set, f, err)) {
+        if (mspf_fixture_load(path, &f, err) || mspf_set_add(set, f, err)) {
             mspf_fixture_free(f);
             loaded = -1;
         } else {
             loaded++;
         }
     }
-    for(i = 0; i < n; i++)
+    for (i = 0; i < n; i++)
         free(names[i]);
     free(names);
     return loaded;
@@ -166,8 +168,8 @@ mspf_fixture *mspf_set_get(const mspf_set *set, size_t i)
 mspf_fixture *mspf_set_find(const mspf_set *set, const char *name)
 {
     size_t i;
-    for(i = 0; set && name && i < set->n; i++)
-        if(strcmp(set->items[i]->name, name) == 0)
+    for (i = 0; set && name && i < set->n; i++)
+        if (strcmp(set->items[i]->name, name) == 0)
             return set->items[i];
     return NULL;
 }

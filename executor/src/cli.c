@@ -15,67 +15,96 @@
 
 #include "executor/msp_executor.h"
 
-#define EXIT_USAGE 64
+#define EXIT_USAGE    64
 #define EXIT_SOFTWARE 70
-#define INPUT_CAP (16u * 1024u * 1024u) /* --context document */
-#define KEY_FILE_CAP (64u * 1024u)
+#define INPUT_CAP     (16u * 1024u * 1024u) /* --context document */
+#define KEY_FILE_CAP  (64u * 1024u)
 
 static const char usage_text[] =
     "NAME\n"
-    "    msp-exec - run one MSP god-mode tool call through the reference executor\n"
+    "    msp-exec - run one MSP god-mode tool call through the reference "
+    "executor\n"
     "\n"
     "SYNOPSIS\n"
-    "    msp-exec [--base-url URL] [--api-key-file FILE] [--auth-mode service_key|jwt]\n"
-    "             [--tenant-id ID] [--timeout-ms N] [--ca-file FILE] [--from-env]\n"
-    "             (--context FILE|- | --tool NAME [--params JSON] [--command-id ID]\n"
-    "              [--correlation-id ID] [--deadline-ms N]) [--json] [-v] [--help]\n"
+    "    msp-exec [--base-url URL] [--api-key-file FILE] [--auth-mode "
+    "service_key|jwt]\n"
+    "             [--tenant-id ID] [--timeout-ms N] [--ca-file FILE] "
+    "[--from-env]\n"
+    "             (--context FILE|- | --tool NAME [--params JSON] "
+    "[--command-id ID]\n"
+    "              [--correlation-id ID] [--deadline-ms N]) [--json] [-v] "
+    "[--help]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Sends exactly one POST {base-url}/api/v1/god-mode/execute and maps the\n"
-    "    outcome to an exit code, stdout and stderr following the exit table of\n"
-    "    the wire contract. The result's stdout and stderr are written verbatim.\n"
+    "    Sends exactly one POST {base-url}/api/v1/god-mode/execute and maps "
+    "the\n"
+    "    outcome to an exit code, stdout and stderr following the exit table "
+    "of\n"
+    "    the wire contract. The result's stdout and stderr are written "
+    "verbatim.\n"
     "\n"
     "OPTIONS\n"
-    "    --base-url URL        MSP base URL, http:// or https:// (default: $BSM_MSP_BASE_URL)\n"
-    "    --api-key-file FILE   read the API key from FILE, trailing newline stripped\n"
-    "                          (default: $BSM_MSP_API_KEY); the key is never a flag value\n"
-    "    --auth-mode MODE      service_key (default) or jwt (default: $BSM_MSP_AUTH_MODE)\n"
-    "    --tenant-id ID        tenant, for logs only (default: $BSM_MSP_TENANT_ID)\n"
-    "    --timeout-ms N        default timeout per call, 1..86400000 (default 30000)\n"
-    "    --ca-file FILE        PEM CA bundle to verify TLS against (default: system store)\n"
-    "    --from-env            take the configuration through the BSM_USE_MSP_EXECUTOR=1\n"
-    "                          wiring (errors are printed verbatim); flags still override\n"
-    "    --context FILE|-      read a ToolExecutorContext JSON document from FILE or stdin\n"
+    "    --base-url URL        MSP base URL, http:// or https:// (default: "
+    "$BSM_MSP_BASE_URL)\n"
+    "    --api-key-file FILE   read the API key from FILE, trailing newline "
+    "stripped\n"
+    "                          (default: $BSM_MSP_API_KEY); the key is never a "
+    "flag value\n"
+    "    --auth-mode MODE      service_key (default) or jwt (default: "
+    "$BSM_MSP_AUTH_MODE)\n"
+    "    --tenant-id ID        tenant, for logs only (default: "
+    "$BSM_MSP_TENANT_ID)\n"
+    "    --timeout-ms N        default timeout per call, 1..86400000 (default "
+    "30000)\n"
+    "    --ca-file FILE        PEM CA bundle to verify TLS against (default: "
+    "system store)\n"
+    "    --from-env            take the configuration through the "
+    "BSM_USE_MSP_EXECUTOR=1\n"
+    "                          wiring (errors are printed verbatim); flags "
+    "still override\n"
+    "    --context FILE|-      read a ToolExecutorContext JSON document from "
+    "FILE or stdin\n"
     "    --tool NAME           the tool to run, e.g. msp.list_devices\n"
-    "    --params JSON         the tool parameters, a JSON object (default {})\n"
-    "    --command-id ID       the command id (default: a fresh random UUIDv4)\n"
+    "    --params JSON         the tool parameters, a JSON object (default "
+    "{})\n"
+    "    --command-id ID       the command id (default: a fresh random "
+    "UUIDv4)\n"
     "    --correlation-id ID   sent as X-Correlation-Id (default: none)\n"
-    "    --deadline-ms N       time left for the call; <= 0 means expired (default 30000)\n"
-    "    --json                print {\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"} on stdout\n"
-    "    -v, --verbose         log the configuration (key masked) and the call on stderr\n"
+    "    --deadline-ms N       time left for the call; <= 0 means expired "
+    "(default 30000)\n"
+    "    --json                print "
+    "{\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"} on stdout\n"
+    "    -v, --verbose         log the configuration (key masked) and the call "
+    "on stderr\n"
     "    -h, --help            print this help and exit 0\n"
     "\n"
     "ENVIRONMENT\n"
-    "    BSM_MSP_BASE_URL, BSM_MSP_API_KEY, BSM_MSP_AUTH_MODE, BSM_MSP_TENANT_ID\n"
+    "    BSM_MSP_BASE_URL, BSM_MSP_API_KEY, BSM_MSP_AUTH_MODE, "
+    "BSM_MSP_TENANT_ID\n"
     "        defaults for the flags above.\n"
     "    BSM_USE_MSP_EXECUTOR\n"
-    "        must be 1 for --from-env; then BSM_MSP_BASE_URL, BSM_MSP_API_KEY and\n"
+    "        must be 1 for --from-env; then BSM_MSP_BASE_URL, BSM_MSP_API_KEY "
+    "and\n"
     "        BSM_MSP_TENANT_ID are required.\n"
     "\n"
     "EXIT STATUS (the result's exit_code & 0xff)\n"
-    "    0        success (tool exit 0, data-provider JSON, or a non-JSON 200 body)\n"
+    "    0        success (tool exit 0, data-provider JSON, or a non-JSON 200 "
+    "body)\n"
     "    N        the tool's own exit code, & 0xff (300 -> 44, -1 -> 255)\n"
     "    1        unexpected HTTP status (other 4xx, 409, 429, 3xx, ...)\n"
     "    64       usage or configuration error (nothing was sent)\n"
     "    70       internal error (out of memory)\n"
-    "    124      deadline expired, invalid request, transport error, response read\n"
-    "             failed, response too large, malformed 200 exit_code, or header\n"
+    "    124      deadline expired, invalid request, transport error, response "
+    "read\n"
+    "             failed, response too large, malformed 200 exit_code, or "
+    "header\n"
     "             consistency violation\n"
     "    125      server error (HTTP 5xx)\n"
     "    126      auth error (HTTP 401 / 403)\n"
     "    127      tool unknown (HTTP 404)\n";
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+                                                             ...)
 {
     va_list ap;
     fputs("msp-exec: ", stderr);
@@ -149,10 +178,11 @@ static int new_uuid(char out[37])
         return -1;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-             b[11], b[12], b[13], b[14], b[15]);
+    snprintf(
+        out, 37,
+        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+        b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
 
@@ -172,8 +202,22 @@ struct options {
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum { O_BASE = 256, O_KEYFILE, O_AUTH, O_TENANT, O_TIMEOUT, O_CA, O_ENV, O_CONTEXT,
-           O_TOOL, O_PARAMS, O_CMD, O_CORR, O_DEADLINE, O_JSON };
+    enum {
+        O_BASE = 256,
+        O_KEYFILE,
+        O_AUTH,
+        O_TENANT,
+        O_TIMEOUT,
+        O_CA,
+        O_ENV,
+        O_CONTEXT,
+        O_TOOL,
+        O_PARAMS,
+        O_CMD,
+        O_CORR,
+        O_DEADLINE,
+        O_JSON
+    };
     static const struct option longopts[] = {
         {"base-url", required_argument, NULL, O_BASE},
         {"api-key-file", required_argument, NULL, O_KEYFILE},
@@ -204,8 +248,9 @@ static int parse_options(int argc, char **argv, struct options *o)
              * full name is accepted, and the value is never echoed. */
             if (strncmp(argv[optind - (optarg == argv[optind - 1] ? 2 : 1)],
                         "--api-key-file", 14) != 0)
-                return usage_error("%s", "unknown option --api-key (the key is never a flag "
-                                         "value: use --api-key-file FILE or BSM_MSP_API_KEY)");
+                return usage_error(
+                    "%s", "unknown option --api-key (the key is never a flag "
+                          "value: use --api-key-file FILE or BSM_MSP_API_KEY)");
             o->key_file = optarg;
             break;
         case O_AUTH: o->auth_mode = optarg; break;
@@ -222,12 +267,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case O_JSON: o->json = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': o->help = 1; break;
-        case ':': return usage_error("option %s needs a value", argv[optind - 1]);
+        case ':':
+            return usage_error("option %s needs a value", argv[optind - 1]);
         default:
             if (optopt)
                 return usage_error("unknown option -%c", optopt);
             /* The name only: "--apikey=VALUE" must not echo the value. */
-            return usage_error("unknown option %.*s", (int)strcspn(argv[optind - 1], "="),
+            return usage_error("unknown option %.*s",
+                               (int)strcspn(argv[optind - 1], "="),
                                argv[optind - 1]);
         }
     }
@@ -245,7 +292,8 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
     if (o->from_env) {
         int rc = msp_config_from_env(cfg, NULL, NULL, err, sizeof err);
         if (rc == 0)
-            return usage_error("%s", "--from-env given but BSM_USE_MSP_EXECUTOR is not 1");
+            return usage_error(
+                "%s", "--from-env given but BSM_USE_MSP_EXECUTOR is not 1");
         if (rc < 0)
             return usage_error("%s", err);
     } else {
@@ -255,7 +303,9 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         const char *mode = getenv("BSM_MSP_AUTH_MODE");
         if (!o->auth_mode && mode && *mode &&
             msp_auth_mode_parse(mode, &cfg->auth_mode) != MSP_OK)
-            return usage_error("BSM_MSP_AUTH_MODE must be service_key or jwt (got \"%s\")", mode);
+            return usage_error(
+                "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"%s\")",
+                mode);
     }
     if (o->base_url)
         cfg->base_url = o->base_url;
@@ -263,29 +313,37 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         cfg->tenant_id = o->tenant_id;
     if (o->ca_file)
         cfg->ca_file = o->ca_file;
-    if (o->auth_mode && msp_auth_mode_parse(o->auth_mode, &cfg->auth_mode) != MSP_OK)
-        return usage_error("--auth-mode must be service_key or jwt (got \"%s\")", o->auth_mode);
+    if (o->auth_mode &&
+        msp_auth_mode_parse(o->auth_mode, &cfg->auth_mode) != MSP_OK)
+        return usage_error(
+            "--auth-mode must be service_key or jwt (got \"%s\")",
+            o->auth_mode);
     if (o->timeout_ms && parse_ll(o->timeout_ms, &cfg->default_timeout_ms) != 0)
-        return usage_error("--timeout-ms must be an integer (got \"%s\")", o->timeout_ms);
+        return usage_error("--timeout-ms must be an integer (got \"%s\")",
+                           o->timeout_ms);
     if (o->key_file) {
         size_t n = 0;
         *key_store = read_file(o->key_file, KEY_FILE_CAP, &n);
         if (!*key_store)
             return usage_error("cannot read --api-key-file %s", o->key_file);
-        while (n > 0 && ((*key_store)[n - 1] == '\n' || (*key_store)[n - 1] == '\r'))
+        while (n > 0 &&
+               ((*key_store)[n - 1] == '\n' || (*key_store)[n - 1] == '\r'))
             (*key_store)[--n] = '\0';
         cfg->api_key = *key_store;
     }
     if (!cfg->base_url || !*cfg->base_url)
-        return usage_error("%s", "no base URL (use --base-url or BSM_MSP_BASE_URL)");
+        return usage_error("%s",
+                           "no base URL (use --base-url or BSM_MSP_BASE_URL)");
     if (!cfg->api_key || !*cfg->api_key)
-        return usage_error("%s", "no API key (use --api-key-file or BSM_MSP_API_KEY)");
+        return usage_error(
+            "%s", "no API key (use --api-key-file or BSM_MSP_API_KEY)");
     if (o->verbose) {
         char masked[32];
         msp_mask_secret(cfg->api_key, masked, sizeof masked);
-        fprintf(stderr, "[msp-exec] base_url=%s auth_mode=%s tenant=%s key=%s\n", cfg->base_url,
-                msp_auth_mode_name(cfg->auth_mode), cfg->tenant_id ? cfg->tenant_id : "-",
-                masked);
+        fprintf(stderr,
+                "[msp-exec] base_url=%s auth_mode=%s tenant=%s key=%s\n",
+                cfg->base_url, msp_auth_mode_name(cfg->auth_mode),
+                cfg->tenant_id ? cfg->tenant_id : "-", masked);
         cfg->log = log_stderr;
     }
     return 0;
@@ -293,20 +351,22 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
 
 /* Fills ctx from --context or the per-field flags. Returns 0 or an exit
  * status; *doc / *text receive what to free. */
-static int read_context(const struct options *o, msp_context *ctx, msp_context_doc **doc,
-                        char **text, char uuid[37])
+static int read_context(const struct options *o, msp_context *ctx,
+                        msp_context_doc **doc, char **text, char uuid[37])
 {
-    if (o->context_file && (o->tool || o->params || o->command_id || o->correlation_id ||
-                            o->deadline_ms))
-        return usage_error("%s", "--context excludes --tool, --params, --command-id, "
-                                 "--correlation-id and --deadline-ms");
+    if (o->context_file && (o->tool || o->params || o->command_id ||
+                            o->correlation_id || o->deadline_ms))
+        return usage_error("%s",
+                           "--context excludes --tool, --params, --command-id, "
+                           "--correlation-id and --deadline-ms");
     if (o->context_file) {
         size_t n = 0;
         char err[256];
         *text = read_file(o->context_file, INPUT_CAP, &n);
         if (!*text)
-            return usage_error("cannot read --context %s (missing, unreadable or over 16 MiB)",
-                               o->context_file);
+            return usage_error(
+                "cannot read --context %s (missing, unreadable or over 16 MiB)",
+                o->context_file);
         if (msp_context_parse(*text, n, ctx, doc, err, sizeof err) != MSP_OK)
             return usage_error("%s", err);
         return 0;
@@ -319,9 +379,11 @@ static int read_context(const struct options *o, msp_context *ctx, msp_context_d
     ctx->correlation_id = o->correlation_id;
     ctx->deadline_ms = MSP_DEFAULT_TIMEOUT_MS;
     if (o->deadline_ms && parse_ll(o->deadline_ms, &ctx->deadline_ms) != 0)
-        return usage_error("--deadline-ms must be an integer (got \"%s\")", o->deadline_ms);
+        return usage_error("--deadline-ms must be an integer (got \"%s\")",
+                           o->deadline_ms);
     if (!o->command_id && new_uuid(uuid) != 0)
-        return usage_error("%s", "no randomness for a command id; pass --command-id");
+        return usage_error("%s",
+                           "no randomness for a command id; pass --command-id");
     ctx->command_id = o->command_id ? o->command_id : uuid;
     return 0;
 }

@@ -13,18 +13,12 @@
 const char *msp_strerror(int err)
 {
     switch (err) {
-    case MSP_OK:
-        return "success";
-    case MSP_ERR_NOMEM:
-        return "out of memory";
-    case MSP_ERR_CONFIG:
-        return "invalid configuration";
-    case MSP_ERR_ARG:
-        return "invalid argument";
-    case MSP_ERR_CURL:
-        return "libcurl initialisation failed";
-    default:
-        return "unknown error";
+    case MSP_OK: return "success";
+    case MSP_ERR_NOMEM: return "out of memory";
+    case MSP_ERR_CONFIG: return "invalid configuration";
+    case MSP_ERR_ARG: return "invalid argument";
+    case MSP_ERR_CURL: return "libcurl initialisation failed";
+    default: return "unknown error";
     }
 }
 
@@ -77,7 +71,7 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
                       "base_url must be an http:// or https:// URL with a host "
                       "and no query or fragment (got \"%.200s\")",
                       Msp_has_control_byte(url, strlen(url)) ? "<control bytes>"
-                                                            : url);
+                                                             : url);
         return MSP_ERR_CONFIG;
     }
     if (!cfg->api_key || !*cfg->api_key) {
@@ -93,7 +87,8 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
                       masked);
         return MSP_ERR_CONFIG;
     }
-    if (cfg->auth_mode != MSP_AUTH_SERVICE_KEY && cfg->auth_mode != MSP_AUTH_JWT) {
+    if (cfg->auth_mode != MSP_AUTH_SERVICE_KEY &&
+        cfg->auth_mode != MSP_AUTH_JWT) {
         Msp_set_error(errbuf, errlen,
                       "auth_mode must be service_key or jwt (got %d)",
                       (int)cfg->auth_mode);
@@ -108,7 +103,8 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
         return MSP_ERR_CONFIG;
     }
     if (cfg->ca_file && (!*cfg->ca_file || access(cfg->ca_file, R_OK) != 0)) {
-        Msp_set_error(errbuf, errlen, "ca_file is not a readable file (got \"%.200s\")",
+        Msp_set_error(errbuf, errlen,
+                      "ca_file is not a readable file (got \"%.200s\")",
                       cfg->ca_file);
         return MSP_ERR_CONFIG;
     }
@@ -130,8 +126,8 @@ int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
     const char *use = env_lookup(getenv_fn, user, "BSM_USE_MSP_EXECUTOR");
     if (!use || strcmp(use, "1") != 0)
         return 0;
-    static const char *const required[] = {"BSM_MSP_BASE_URL", "BSM_MSP_API_KEY",
-                                            "BSM_MSP_TENANT_ID"};
+    static const char *const required[] = {
+        "BSM_MSP_BASE_URL", "BSM_MSP_API_KEY", "BSM_MSP_TENANT_ID"};
     const char *values[3];
     for (size_t i = 0; i < 3; i++) {
         values[i] = env_lookup(getenv_fn, user, required[i]);
@@ -144,9 +140,10 @@ int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
     msp_auth_mode mode = MSP_AUTH_SERVICE_KEY;
     const char *mode_text = env_lookup(getenv_fn, user, "BSM_MSP_AUTH_MODE");
     if (mode_text && msp_auth_mode_parse(mode_text, &mode) != MSP_OK) {
-        Msp_set_error(errbuf, errlen,
-                      "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"%.100s\")",
-                      mode_text);
+        Msp_set_error(
+            errbuf, errlen,
+            "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"%.100s\")",
+            mode_text);
         return MSP_ERR_CONFIG;
     }
     msp_config_init(cfg);

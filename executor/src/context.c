@@ -44,18 +44,23 @@ int Msp_context_check(const msp_context *ctx, char *why, size_t whylen)
     if (!id || !*id)
         Msp_set_error(why, whylen, "command_id is empty");
     else if (Msp_has_control_byte(id, strlen(id)))
-        Msp_set_error(why, whylen, "command_id contains a control byte (CR, LF or other)");
+        Msp_set_error(why, whylen,
+                      "command_id contains a control byte (CR, LF or other)");
     else if (tool_len == 0)
         Msp_set_error(why, whylen, "tool is empty");
     else if (tool_len > FIELD_MAX)
-        Msp_set_error(why, whylen, "tool is longer than %d bytes (%zu)", FIELD_MAX, tool_len);
+        Msp_set_error(why, whylen, "tool is longer than %d bytes (%zu)",
+                      FIELD_MAX, tool_len);
     else if (cid && !*cid)
         Msp_set_error(why, whylen, "correlation_id is empty");
     else if (cid && strlen(cid) > FIELD_MAX)
-        Msp_set_error(why, whylen, "correlation_id is longer than %d bytes (%zu)",
-                      FIELD_MAX, strlen(cid));
+        Msp_set_error(why, whylen,
+                      "correlation_id is longer than %d bytes (%zu)", FIELD_MAX,
+                      strlen(cid));
     else if (cid && Msp_has_control_byte(cid, strlen(cid)))
-        Msp_set_error(why, whylen, "correlation_id contains a control byte (CR, LF or other)");
+        Msp_set_error(
+            why, whylen,
+            "correlation_id contains a control byte (CR, LF or other)");
     else if (ctx->params_json && !is_json_object_text(ctx->params_json))
         Msp_set_error(why, whylen, "params_json is not a JSON object");
     else
@@ -68,7 +73,8 @@ int Msp_context_check(const msp_context *ctx, char *why, size_t whylen)
 static int has_raw_control(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+        if ((unsigned char)s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' &&
+            s[i] != '\r')
             return 1;
     return 0;
 }
@@ -88,7 +94,8 @@ static char *params_text(const char *json, size_t len, const cJSON *params)
     return text;
 }
 
-static int fail(char *errbuf, size_t errlen, const char *member, const char *what)
+static int fail(char *errbuf, size_t errlen, const char *member,
+                const char *what)
 {
     Msp_set_error(errbuf, errlen, "context: \"%s\" %s", member, what);
     return MSP_ERR_CONFIG;
@@ -96,7 +103,8 @@ static int fail(char *errbuf, size_t errlen, const char *member, const char *wha
 
 /* cJSON would cut "a\u0000b" to "a": a command id or tool silently changed.
  * Refuse a string member that holds a NUL byte instead. */
-static int check_no_nul(const char *json, size_t len, char *errbuf, size_t errlen)
+static int check_no_nul(const char *json, size_t len, char *errbuf,
+                        size_t errlen)
 {
     static const char *const names[] = {"command_id", "tool", "correlation_id"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -125,7 +133,8 @@ int msp_context_parse(const char *json, size_t len, msp_context *ctx,
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "command_id");
     const cJSON *tool = cJSON_GetObjectItemCaseSensitive(root, "tool");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
-    const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(root, "deadline_ms");
+    const cJSON *deadline =
+        cJSON_GetObjectItemCaseSensitive(root, "deadline_ms");
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "correlation_id");
     int rc = MSP_OK;
 
@@ -136,7 +145,8 @@ int msp_context_parse(const char *json, size_t len, msp_context *ctx,
     else if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params))
         rc = fail(errbuf, errlen, "params", "must be an object");
     else if (deadline && !cJSON_IsNull(deadline) &&
-             (!cJSON_IsNumber(deadline) || deadline->valuedouble != floor(deadline->valuedouble) ||
+             (!cJSON_IsNumber(deadline) ||
+              deadline->valuedouble != floor(deadline->valuedouble) ||
               fabs(deadline->valuedouble) > 9e15))
         rc = fail(errbuf, errlen, "deadline_ms", "must be an integer");
     else if (cid && !cJSON_IsNull(cid) && !cJSON_IsString(cid))
@@ -162,8 +172,9 @@ int msp_context_parse(const char *json, size_t len, msp_context *ctx,
     ctx->command_id = id->valuestring;
     ctx->tool = tool->valuestring;
     ctx->params_json = text ? text : "{}";
-    ctx->deadline_ms = deadline && cJSON_IsNumber(deadline) ? (long long)deadline->valuedouble
-                                                            : MSP_DEFAULT_TIMEOUT_MS;
+    ctx->deadline_ms = deadline && cJSON_IsNumber(deadline)
+                           ? (long long)deadline->valuedouble
+                           : MSP_DEFAULT_TIMEOUT_MS;
     ctx->correlation_id = cid && cJSON_IsString(cid) ? cid->valuestring : NULL;
     *doc = d;
     return MSP_OK;

@@ -18,13 +18,21 @@
 
 #include "internal.h"
 
-#define EXECUTE_PATH "/api/v1/god-mode/execute"
-#define POOL_IDLE_MAX 16           /* idle handles kept; more are closed */
+#define EXECUTE_PATH    "/api/v1/god-mode/execute"
+#define POOL_IDLE_MAX   16         /* idle handles kept; more are closed */
 #define KEEP_BUFFER_MAX (1u << 20) /* a larger response buffer is released */
-#define LOG_LINE_MAX 1024
-#define ID_IN_LOG_MAX 128
+#define LOG_LINE_MAX    1024
+#define ID_IN_LOG_MAX   128
 
-enum { HDR_TYPE, HDR_AUTH, HDR_COMMAND, HDR_IDEMPOTENCY, HDR_CORRELATION, HDR_EXPECT, HDR_COUNT };
+enum {
+    HDR_TYPE,
+    HDR_AUTH,
+    HDR_COMMAND,
+    HDR_IDEMPOTENCY,
+    HDR_CORRELATION,
+    HDR_EXPECT,
+    HDR_COUNT
+};
 
 /* One pooled easy handle with everything a call reuses. */
 typedef struct slot {
@@ -34,7 +42,8 @@ typedef struct slot {
     msp_buf hdrtext; /* the per-call header lines, NUL-separated */
     msp_buf resp;    /* the response body, capped at MSP_RESPONSE_CAP */
     int too_large;
-    struct curl_slist hdr[HDR_COUNT]; /* a list curl reads; never freed by curl */
+    struct curl_slist
+        hdr[HDR_COUNT]; /* a list curl reads; never freed by curl */
     char errbuf[CURL_ERROR_SIZE];
 } slot;
 
@@ -193,7 +202,8 @@ static slot *slot_new(const msp_executor *ex)
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MSP_RESPONSE_CAP);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t)MSP_RESPONSE_CAP);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
@@ -241,7 +251,8 @@ static void slot_release(msp_executor *ex, slot *s)
 }
 
 /* Builds the body and the header list in the slot's reusable buffers. */
-static int build_request(const msp_executor *ex, const msp_context *ctx, slot *s)
+static int build_request(const msp_executor *ex, const msp_context *ctx,
+                         slot *s)
 {
     const size_t lim = (size_t)MSP_RESPONSE_CAP * 4;
     const char *params = ctx->params_json ? ctx->params_json : "{}";
@@ -251,7 +262,8 @@ static int build_request(const msp_executor *ex, const msp_context *ctx, slot *s
     s->body.len = 0;
     s->hdrtext.len = 0;
     if (Msp_buf_append(&s->body, "{\"tool\":", 8, lim) ||
-        Msp_buf_append_json_string(&s->body, ctx->tool, strlen(ctx->tool), lim) ||
+        Msp_buf_append_json_string(&s->body, ctx->tool, strlen(ctx->tool),
+                                   lim) ||
         Msp_buf_append(&s->body, ",\"params\":", 10, lim) ||
         Msp_buf_append(&s->body, params, strlen(params), lim) ||
         Msp_buf_append(&s->body, ",\"simulate\":false}", 18, lim))
@@ -315,8 +327,9 @@ static int transfer(msp_executor *ex, const msp_context *ctx, msp_result *res,
         slot_release(ex, s);
         return rc;
     }
-    long long timeout = ctx->deadline_ms < ex->default_timeout_ms ? ctx->deadline_ms
-                                                                 : ex->default_timeout_ms;
+    long long timeout = ctx->deadline_ms < ex->default_timeout_ms
+                            ? ctx->deadline_ms
+                            : ex->default_timeout_ms;
     CURL *c = s->curl;
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, s->body.data);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
@@ -332,15 +345,18 @@ static int transfer(msp_executor *ex, const msp_context *ctx, msp_result *res,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (s->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
         char over[48];
-        msp_span detail = {over, (size_t)snprintf(over, sizeof over, " (over %u bytes)",
+        msp_span detail = {over, (size_t)snprintf(over, sizeof over,
+                                                  " (over %u bytes)",
                                                   MSP_RESPONSE_CAP)};
         rc = Msp_result_fill(res, 5, 0, "", 0, &detail, 1);
     } else if (cc != CURLE_OK) {
-        msp_span reason = {s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc), 0};
+        msp_span reason = {s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
+                           0};
         reason.n = strlen(reason.p);
         rc = Msp_result_fill(res, status ? 4 : 3, 0, "", 0, &reason, 1);
     } else {
-        rc = Msp_map_response(status, s->resp.data, s->resp.len, res, code, codelen);
+        rc = Msp_map_response(status, s->resp.data, s->resp.len, res, code,
+                              codelen);
         if (rc == MSP_OK && ex->capture_body)
             rc = capture(res, s->resp.data, s->resp.len);
     }
@@ -383,11 +399,13 @@ static void log_outcome(const msp_executor *ex, const msp_context *ctx,
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
-    Msp_redact(line, strlen(line), ex->auth_header + ex->key_offset, ex->key_len);
+    Msp_redact(line, strlen(line), ex->auth_header + ex->key_offset,
+               ex->key_len);
     ex->log(ex->log_user, ok ? MSP_LOG_INFO : MSP_LOG_ERROR, line);
 }
 
-int msp_executor_execute(msp_executor *ex, const msp_context *ctx, msp_result *res)
+int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
+                         msp_result *res)
 {
     if (!ex || !ctx || !res)
         return MSP_ERR_ARG;
@@ -399,7 +417,8 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx, msp_result *r
 
     if (ctx->deadline_ms <= 0) {
         char ms[32];
-        msp_span d = {ms, (size_t)snprintf(ms, sizeof ms, "%lldms)", ctx->deadline_ms)};
+        msp_span d = {
+            ms, (size_t)snprintf(ms, sizeof ms, "%lldms)", ctx->deadline_ms)};
         rc = Msp_result_fill(&r, 1, 0, "", 0, &d, 1);
     } else if (Msp_context_check(ctx, why, sizeof why) != 0) {
         msp_span d = {why, strlen(why)};

@@ -101,8 +101,8 @@ size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap)
             case 'u': {
                 unsigned cp = hex4(p, end);
                 p += end - p < 4 ? end - p : 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 && p[0] == '\\' &&
-                    p[1] == 'u') {
+                if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 &&
+                    p[0] == '\\' && p[1] == 'u') {
                     unsigned lo = hex4(p + 2, end);
                     if (lo >= 0xDC00 && lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);

@@ -121,7 +121,8 @@ static const char *string_member(const cJSON *obj, const char *name)
 /* A string member's bytes, NUL bytes included, in a new block (*out stays
  * NULL when the member is absent or not a string). cJSON's valuestring
  * stops at the first "\u0000". */
-static int raw_string(const char *body, size_t len, const char *name, char **out, size_t *n)
+static int raw_string(const char *body, size_t len, const char *name,
+                      char **out, size_t *n)
 {
     msp_span v = Msp_json_member(body, len, name);
     *out = NULL;
@@ -195,7 +196,8 @@ static int map_ok(const char *body, size_t len, msp_result *res)
     } else if (Msp_json_has_nul(body, len)) {
         /* cJSON would print "a\u0000b" as "a": compact the text as written */
         char *json = malloc(len);
-        rc = json ? Msp_result_fill(res, 8, 0, json, Msp_json_compact(body, len, json), NULL, 0)
+        rc = json ? Msp_result_fill(res, 8, 0, json,
+                                    Msp_json_compact(body, len, json), NULL, 0)
                   : MSP_ERR_NOMEM;
         free(json);
     } else {
@@ -208,23 +210,27 @@ static int map_ok(const char *body, size_t len, msp_result *res)
     return rc;
 }
 
-static int map_error(long status, const char *body, size_t len,
-                     msp_result *res, char *codebuf, size_t codelen)
+static int map_error(long status, const char *body, size_t len, msp_result *res,
+                     char *codebuf, size_t codelen)
 {
     cJSON *j = parse_whole(body, len);
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-    const char *code = cJSON_IsObject(error) ? string_member(error, "code") : NULL;
-    const char *message = cJSON_IsObject(error) ? string_member(error, "message") : NULL;
+    const char *code =
+        cJSON_IsObject(error) ? string_member(error, "code") : NULL;
+    const char *message =
+        cJSON_IsObject(error) ? string_member(error, "message") : NULL;
     msp_span msg = message ? span(message) : (msp_span){body, len};
     msp_span raw = {body, len};
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
-    msp_span code_parts[] = {span(st), span(code ? " " : ""), span(code), span("): ")};
+    msp_span code_parts[] = {span(st), span(code ? " " : ""), span(code),
+                             span("): ")};
     msp_span parts[5];
     size_t n = 0;
     int row;
 
-    if (status == 400 && code && strcmp(code, "IDEMPOTENCY_CORRELATION_MISMATCH") == 0) {
+    if (status == 400 && code &&
+        strcmp(code, "IDEMPOTENCY_CORRELATION_MISMATCH") == 0) {
         row = 10;
         parts[n++] = msg;
     } else if (status >= 500 && status <= 599) {
@@ -279,9 +285,11 @@ char *msp_result_to_json(const msp_result *r)
     const size_t lim = SIZE_MAX / 4;
     snprintf(head, sizeof head, "{\"exit_code\":%d,\"stdout\":", r->exit_code);
     if (Msp_buf_append(&b, head, strlen(head), lim) ||
-        Msp_buf_append_json_string(&b, r->out ? r->out : "", r->out ? r->out_len : 0, lim) ||
+        Msp_buf_append_json_string(&b, r->out ? r->out : "",
+                                   r->out ? r->out_len : 0, lim) ||
         Msp_buf_append(&b, ",\"stderr\":", 10, lim) ||
-        Msp_buf_append_json_string(&b, r->err ? r->err : "", r->err ? r->err_len : 0, lim) ||
+        Msp_buf_append_json_string(&b, r->err ? r->err : "",
+                                   r->err ? r->err_len : 0, lim) ||
         Msp_buf_append(&b, "}", 1, lim)) {
         Msp_buf_free(&b);
         return NULL;

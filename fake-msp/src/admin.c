@@ -1,9 +1,9 @@
 /* admin.c — the admin API on the server's own port, not subject to auth:
  *   GET    /__admin/requests   the journal (Authorization masked)
  *   DELETE /__admin/requests   clears the journal
- *   POST   /__admin/reset      journal, idempotency store, sequences, rate buckets
- *   GET    /__admin/fixtures   names and a summary of each fixture
- *   POST   /__admin/fixtures   adds one fixture (the JSON body) */
+ *   POST   /__admin/reset      journal, idempotency store, sequences, rate
+ * buckets GET    /__admin/fixtures   names and a summary of each fixture POST
+ * /__admin/fixtures   adds one fixture (the JSON body) */
 #include "server.h"
 
 #include <stdio.h>
@@ -29,7 +29,8 @@ static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
         body = error_json("PAYLOAD_TOO_LARGE", "fixture over 1 MiB", &len);
         return fm_queue_json(c, 413, body, len);
     }
-    if (mspf_fixture_parse(r->body.p ? r->body.p : "", r->body.len, NULL, &f, &err) != 0) {
+    if (mspf_fixture_parse(r->body.p ? r->body.p : "", r->body.len, NULL, &f,
+                           &err) != 0) {
         snprintf(msg, sizeof msg, "%s: %s", err.path, err.reason);
         body = error_json("INVALID_FIXTURE", msg, &len);
         return fm_queue_json(c, 400, body, len);
@@ -47,8 +48,8 @@ static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
 }
 
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
-                             const char *method, const char *url,
-                             const fm_req *r)
+                                const char *method, const char *url,
+                                const fm_req *r)
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     fm_buf b = {0};
@@ -81,5 +82,6 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
     } else {
         return fm_queue_error(c, 404, "NOT_FOUND", "No such admin endpoint");
     }
-    return fm_queue_error(c, 405, "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint");
+    return fm_queue_error(c, 405, "METHOD_NOT_ALLOWED",
+                          "Method not allowed on this endpoint");
 }

@@ -16,7 +16,8 @@ typedef struct vlist {
     int failed;
 } vlist;
 
-static void add(vlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(vlist *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void add(vlist *l, const char *fmt, ...)
 {
@@ -79,9 +80,11 @@ static void check_body(const cJSON *doc, vlist *l)
         add(l, "body member \"simulate\" missing");
     else if (!cJSON_IsFalse(sim))
         add(l, "body member \"simulate\" is not false");
-    cJSON_ArrayForEach(m, doc) {
+    cJSON_ArrayForEach(m, doc)
+    {
         const cJSON *k;
-        if (strcmp(m->string, "tool") != 0 && strcmp(m->string, "params") != 0 &&
+        if (strcmp(m->string, "tool") != 0 &&
+            strcmp(m->string, "params") != 0 &&
             strcmp(m->string, "simulate") != 0) {
             add(l, "body has extra member \"%.200s\"", m->string);
             continue;
@@ -113,7 +116,8 @@ int fm_check_request_doc(const mspf_request *req, const cJSON *doc,
         add(&l, "Idempotency-Key differs from X-Brainstorm-Command-Id");
     if (!auth)
         add(&l, "Authorization missing");
-    else if (strncmp(auth, "Bearer ", 7) != 0 || !auth[7] || strchr(auth + 7, ' '))
+    else if (strncmp(auth, "Bearer ", 7) != 0 || !auth[7] ||
+             strchr(auth + 7, ' '))
         add(&l, "Authorization is not \"Bearer <token>\"");
     if (!ct)
         add(&l, "Content-Type missing");
@@ -130,7 +134,8 @@ int fm_check_request_doc(const mspf_request *req, const cJSON *doc,
     return 0;
 }
 
-int fake_msp_check_request(const mspf_request *req, char ***violations, size_t *n)
+int fake_msp_check_request(const mspf_request *req, char ***violations,
+                           size_t *n)
 {
     cJSON *doc = cJSON_ParseWithLength((const char *)req->body, req->body_len);
     int rc = fm_check_request_doc(req, doc, violations, n);

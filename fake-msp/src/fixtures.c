@@ -126,7 +126,7 @@ size_t fm_fx_count(fx_registry *reg)
 }
 
 const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
-                              const mspf_fixture **fixture)
+                                 const mspf_fixture **fixture)
 {
     const mspf_response *r = NULL;
     size_t i;
@@ -145,7 +145,8 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     return r;
 }
 
-void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len)
+void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg,
+                   size_t len)
 {
     mspf_diffs best = {0};
     const char *best_name = NULL;
@@ -168,7 +169,8 @@ void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t 
     }
     if (best_name)
         snprintf(msg, len, "closest: %s: %s expected %s got %s", best_name,
-                 best.items[0].field, best.items[0].expected, best.items[0].got);
+                 best.items[0].field, best.items[0].expected,
+                 best.items[0].got);
     else
         snprintf(msg, len, "no fixtures loaded");
     pthread_rwlock_unlock(&reg->lock);
@@ -196,9 +198,12 @@ void fm_fx_to_json(fx_registry *reg, fm_buf *b)
         fm_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
         fm_buf_json_str(b, f->name, strlen(f->name));
         fm_buf_adds(b, ",\"description\":");
-        fm_buf_json_str(b, f->description, f->description ? strlen(f->description) : 0);
-        fm_buf_addf(b, ",\"exit_row\":%d,\"responses\":%zu,\"served\":%zu,\"statuses\":[",
-                    f->exit_row, f->n_responses, atomic_load(&reg->slots[i].served));
+        fm_buf_json_str(b, f->description,
+                        f->description ? strlen(f->description) : 0);
+        fm_buf_addf(
+            b,
+            ",\"exit_row\":%d,\"responses\":%zu,\"served\":%zu,\"statuses\":[",
+            f->exit_row, f->n_responses, atomic_load(&reg->slots[i].served));
         for (k = 0; k < f->n_responses; k++)
             fm_buf_addf(b, "%s%d", k ? "," : "", f->responses[k].status);
         fm_buf_adds(b, "],\"faults\":[");

@@ -14,7 +14,8 @@
 
 typedef struct fx_registry fx_registry;
 
-fx_registry *fm_fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
+fx_registry *
+fm_fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
 void fm_fx_free(fx_registry *reg);
 
 /* Takes ownership of f on success; -1 with *err on a duplicate. */
@@ -29,11 +30,12 @@ size_t fm_fx_count(fx_registry *reg);
 /* The first fixture (in load order) with responses whose request matches;
  * advances its sequence and returns the response to serve, or NULL. */
 const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
-                              const mspf_fixture **fixture);
+                                 const mspf_fixture **fixture);
 
 /* Writes "closest: NAME: FIELD expected X got Y" (fewest mismatches among
  * fixtures with a request and responses) or "no fixtures loaded". */
-void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg, size_t len);
+void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg,
+                   size_t len);
 
 /* Restarts every sequence. */
 void fm_fx_reset_sequences(fx_registry *reg);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IDEM_MAX_STRIPES 16u
+#define IDEM_MAX_STRIPES      16u
 #define IDEM_STRIPE_THRESHOLD 1024u
 
 typedef struct entry {
@@ -16,7 +16,7 @@ typedef struct entry {
     uint64_t fp_hash[2]; /* the request's fingerprint, as two hashes */
     long long created_ms;
     int done;
-    int aborted;  /* idem_abort: the next idem_begin starts afresh */
+    int aborted; /* idem_abort: the next idem_begin starts afresh */
     int status;
     char *body;
     size_t body_len;
@@ -103,7 +103,8 @@ static void drop_oldest(stripe *st)
     st->head = e->next_fifo;
     if (!st->head)
         st->tail = NULL;
-    for (pp = &st->buckets[e->hash & st->mask]; *pp != e; pp = &(*pp)->next_hash)
+    for (pp = &st->buckets[e->hash & st->mask]; *pp != e;
+         pp = &(*pp)->next_hash)
         ;
     *pp = e->next_hash;
     st->count--;
@@ -168,8 +169,8 @@ static entry *lookup(stripe *st, uint64_t h, const char *key, size_t key_len)
 }
 
 idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
-                        size_t fp_len, long long now_ms, int *status,
-                        char **body, size_t *len)
+                           size_t fp_len, long long now_ms, int *status,
+                           char **body, size_t *len)
 {
     size_t key_len = strlen(key);
     uint64_t h = fnv1a(key, key_len);
@@ -234,7 +235,7 @@ idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
 }
 
 void fm_idem_finish(idem_store *s, const char *key, int status,
-                 const char *body, size_t len)
+                    const char *body, size_t len)
 {
     size_t key_len = strlen(key);
     uint64_t h = fnv1a(key, key_len);

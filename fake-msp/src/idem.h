@@ -24,10 +24,10 @@ void fm_idem_clear(idem_store *s);
 size_t fm_idem_count(idem_store *s);
 
 typedef enum idem_outcome {
-    IDEM_NEW = 0,      /* reserved: the caller runs the tool, then idem_finish */
-    IDEM_REPLAY,       /* *status, *body and *len hold a copy of the stored reply */
-    IDEM_CONFLICT,     /* same key, different request */
-    IDEM_IN_FLIGHT,    /* same key, first request not answered yet */
+    IDEM_NEW = 0,  /* reserved: the caller runs the tool, then idem_finish */
+    IDEM_REPLAY,   /* *status, *body and *len hold a copy of the stored reply */
+    IDEM_CONFLICT, /* same key, different request */
+    IDEM_IN_FLIGHT, /* same key, first request not answered yet */
     IDEM_NOMEM
 } idem_outcome;
 
@@ -35,13 +35,13 @@ typedef enum idem_outcome {
  * params, simulate). On IDEM_REPLAY *body is a malloc'd copy (caller
  * frees, NUL-terminated) of the stored JSON reply. */
 idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
-                        size_t fp_len, long long now_ms, int *status,
-                        char **body, size_t *len);
+                           size_t fp_len, long long now_ms, int *status,
+                           char **body, size_t *len);
 
 /* Stores the reply of a key reserved by fm_idem_begin (copied). A key evicted
  * meanwhile is simply not stored. */
 void fm_idem_finish(idem_store *s, const char *key, int status,
-                 const char *body, size_t len);
+                    const char *body, size_t len);
 
 /* Gives up a key reserved by idem_begin whose reply could not be made
  * (ENOMEM), so that a retry runs again instead of getting 409 "in flight"

@@ -15,7 +15,7 @@ struct journal {
     size_t head; /* index of the oldest */
     size_t count;
     size_t max_bytes;
-    size_t bytes;  /* sum of the entries' allocation sizes */
+    size_t bytes; /* sum of the entries' allocation sizes */
     unsigned long long next_seq;
     unsigned long long dropped;
 };
@@ -26,7 +26,7 @@ typedef struct sized {
     fake_msp_entry e;
 } sized;
 
-#define SIZED_OF(ent) ((sized *)(void *)((char *)(ent) - offsetof(sized, e)))
+#define SIZED_OF(ent) ((sized *)(void *)((char *)(ent)-offsetof(sized, e)))
 
 journal *fm_journal_new(size_t max, size_t max_bytes)
 {
@@ -102,12 +102,12 @@ static char *arena_str(arena *a, const char *s, size_t n)
     return d;
 }
 
-unsigned long long fm_journal_append(journal *j, const char *method,
-                                  const char *path, const mspf_header *headers,
-                                  size_t n_headers, const unsigned char *body,
-                                  size_t body_len, const char *fixture,
-                                  int status, char *const *violations,
-                                  size_t n_violations)
+unsigned long long
+fm_journal_append(journal *j, const char *method, const char *path,
+                  const mspf_header *headers, size_t n_headers,
+                  const unsigned char *body, size_t body_len,
+                  const char *fixture, int status, char *const *violations,
+                  size_t n_violations)
 {
     size_t size = sizeof(sized), i;
     fake_msp_entry *e;
@@ -138,8 +138,10 @@ unsigned long long fm_journal_append(journal *j, const char *method,
     e->body_len = body_len;
     e->fixture = fixture ? arena_str(&a, fixture, strlen(fixture)) : NULL;
     for (i = 0; i < n_headers; i++) {
-        e->headers[i].name = arena_str(&a, headers[i].name, strlen(headers[i].name));
-        e->headers[i].value = arena_str(&a, headers[i].value, strlen(headers[i].value));
+        e->headers[i].name =
+            arena_str(&a, headers[i].name, strlen(headers[i].name));
+        e->headers[i].value =
+            arena_str(&a, headers[i].value, strlen(headers[i].value));
     }
     for (i = 0; i < n_violations; i++)
         e->violations[i] = arena_str(&a, violations[i], strlen(violations[i]));
@@ -212,7 +214,8 @@ static int copy_entry(fake_msp_entry *d, const fake_msp_entry *s)
     d->body_len = s->body_len;
     d->fixture = dup_s(s->fixture);
     d->headers = calloc(s->n_headers ? s->n_headers : 1, sizeof *d->headers);
-    d->violations = calloc(s->n_violations ? s->n_violations : 1, sizeof(char *));
+    d->violations =
+        calloc(s->n_violations ? s->n_violations : 1, sizeof(char *));
     if (!d->method || !d->path || !d->body || (s->fixture && !d->fixture) ||
         !d->headers || !d->violations)
         return -1;
@@ -257,7 +260,7 @@ void fake_msp_entries_free(fake_msp_entry *entries, size_t n)
 }
 
 int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
-                 size_t *n)
+                    size_t *n)
 {
     fake_msp_entry *res = NULL;
     size_t i, k = 0;
@@ -317,7 +320,8 @@ static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
     char masked[128];
     size_t i;
 
-    fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq, e->time_ms);
+    fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq,
+                e->time_ms);
     fm_buf_json_str(b, e->method, strlen(e->method));
     fm_buf_adds(b, ",\"path\":");
     fm_buf_json_str(b, e->path, strlen(e->path));

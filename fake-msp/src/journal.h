@@ -22,16 +22,16 @@ unsigned long long fm_journal_dropped(journal *j);
 
 /* Records one request (everything copied); seq and time are assigned here.
  * Returns the seq, or 0 on ENOMEM (the entry is then lost, not counted). */
-unsigned long long fm_journal_append(journal *j, const char *method,
-                                  const char *path, const mspf_header *headers,
-                                  size_t n_headers, const unsigned char *body,
-                                  size_t body_len, const char *fixture,
-                                  int status, char *const *violations,
-                                  size_t n_violations);
+unsigned long long
+fm_journal_append(journal *j, const char *method, const char *path,
+                  const mspf_header *headers, size_t n_headers,
+                  const unsigned char *body, size_t body_len,
+                  const char *fixture, int status, char *const *violations,
+                  size_t n_violations);
 
 /* See fake_msp_journal_find(). */
 int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
-                 size_t *n);
+                    size_t *n);
 
 /* Appends {"dropped":N,"requests":[...]} to b, Authorization values
  * masked. */

@@ -12,8 +12,8 @@
 
 #include "fake_msp/fake_msp.h"
 
-#define EXIT_USAGE 64
-#define MAX_LIST 256
+#define EXIT_USAGE   64
+#define MAX_LIST     256
 #define DEFAULT_PORT 8787
 
 static const char usage_text[] =
@@ -30,28 +30,36 @@ static const char usage_text[] =
     "GET /api/v1/god-mode/tools and GET /health. Token sk-test always belongs\n"
     "to tenant tenant-x.\n"
     "\n"
-    "With contract fixtures, a request that matches a fixture's \"request\" gets\n"
-    "its response (or the next of its \"responses\"), delays and faults included\n"
+    "With contract fixtures, a request that matches a fixture's \"request\" "
+    "gets\n"
+    "its response (or the next of its \"responses\"), delays and faults "
+    "included\n"
     "(reset, empty, garbage, hang, truncate, dribble, bad_chunking,\n"
     "reset_after_headers). Every request is journalled.\n"
     "\n"
     "Options:\n"
     "  --host ADDR            address to bind (default 127.0.0.1)\n"
     "  --port N               port to bind; 0 picks a free one (default 8787)\n"
-    "  --port-file FILE       write the bound port to FILE (atomically) when ready\n"
+    "  --port-file FILE       write the bound port to FILE (atomically) when "
+    "ready\n"
     "  --contracts DIR        load every fixture *.json in DIR (repeatable)\n"
     "  --fixture FILE         load one fixture file (repeatable)\n"
     "  --key TOKEN=TENANT[:read_only]\n"
-    "                         add a credential; read_only may run only read_only\n"
-    "                         tools; another tenant than --tenant gets 403 (repeatable)\n"
+    "                         add a credential; read_only may run only "
+    "read_only\n"
+    "                         tools; another tenant than --tenant gets 403 "
+    "(repeatable)\n"
     "  --tenant ID            the server's tenant (default tenant-x)\n"
     "  --strict               requests that match no fixture get 500\n"
     "                         NO_MATCHING_FIXTURE naming the closest fixture\n"
-    "  --rate-limit N         N execute requests per minute per tenant, then 429\n"
+    "  --rate-limit N         N execute requests per minute per tenant, then "
+    "429\n"
     "                         with Retry-After (default: unlimited)\n"
-    "  --max-body BYTES       largest request body (default 1048576), else 413\n"
+    "  --max-body BYTES       largest request body (default 1048576), else "
+    "413\n"
     "  --journal-max N        requests kept in the journal (default 10000)\n"
-    "  --idem-capacity N      responses kept for idempotent replay (default 4096)\n"
+    "  --idem-capacity N      responses kept for idempotent replay (default "
+    "4096)\n"
     "  --idem-ttl-ms MS       how long they are kept (default 86400000)\n"
     "  --seed N               seed for garbage faults without their own seed\n"
     "                         (splitmix64; default: from the clock, printed)\n"
@@ -67,14 +75,17 @@ static const char usage_text[] =
     "Admin API on the same port, without auth:\n"
     "  GET /__admin/requests     the journal as JSON (Authorization masked)\n"
     "  DELETE /__admin/requests  clear the journal\n"
-    "  POST /__admin/reset       clear journal, idempotency store, sequences, rate buckets\n"
+    "  POST /__admin/reset       clear journal, idempotency store, sequences, "
+    "rate buckets\n"
     "  GET /__admin/fixtures     loaded fixtures\n"
-    "  POST /__admin/fixtures    add a fixture (JSON body); 400 with the reason if invalid\n"
+    "  POST /__admin/fixtures    add a fixture (JSON body); 400 with the "
+    "reason if invalid\n"
     "\n"
     "Signals: SIGINT and SIGTERM stop the server cleanly (exit 0), hanging\n"
     "connections included.\n"
     "\n"
-    "Exit status: 0 after a signal; 1 when the server cannot start (port in use,\n"
+    "Exit status: 0 after a signal; 1 when the server cannot start (port in "
+    "use,\n"
     "invalid fixture, unreadable TLS files); 64 for a bad command line.\n";
 
 static void log_line(void *user, const char *line)
@@ -83,7 +94,8 @@ static void log_line(void *user, const char *line)
     fprintf(stderr, "fake-msp: %s\n", line);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
 {
@@ -97,7 +109,8 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
+static int parse_ull(const char *s, unsigned long long max,
+                     unsigned long long *out)
 {
     char *end;
     unsigned long long v;
@@ -130,9 +143,22 @@ static int write_port_file(const char *file, unsigned short port)
 }
 
 enum {
-    O_HOST = 1000, O_PORT, O_PORT_FILE, O_CONTRACTS, O_FIXTURE, O_KEY, O_TENANT,
-    O_STRICT, O_RATE, O_MAX_BODY, O_JOURNAL, O_SEED, O_CERT, O_KEYFILE,
-    O_IDEM_CAP, O_IDEM_TTL
+    O_HOST = 1000,
+    O_PORT,
+    O_PORT_FILE,
+    O_CONTRACTS,
+    O_FIXTURE,
+    O_KEY,
+    O_TENANT,
+    O_STRICT,
+    O_RATE,
+    O_MAX_BODY,
+    O_JOURNAL,
+    O_SEED,
+    O_CERT,
+    O_KEYFILE,
+    O_IDEM_CAP,
+    O_IDEM_TTL
 };
 
 int main(int argc, char **argv)
@@ -185,11 +211,17 @@ int main(int argc, char **argv)
         case O_FIXTURE:
         case O_KEY: {
             size_t *n = c == O_CONTRACTS ? &opt.n_contract_dirs
-                        : c == O_FIXTURE ? &opt.n_fixture_files : &opt.n_keys;
-            const char **list = c == O_CONTRACTS ? dirs : c == O_FIXTURE ? files : keys;
+                        : c == O_FIXTURE ? &opt.n_fixture_files
+                                         : &opt.n_keys;
+            const char **list = c == O_CONTRACTS ? dirs
+                                : c == O_FIXTURE ? files
+                                                 : keys;
             if (*n == MAX_LIST)
-                return usage_error("too many %s options", /* never echo a --key value */
-                                   c == O_CONTRACTS ? "--contracts" : c == O_FIXTURE ? "--fixture" : "--key");
+                return usage_error(
+                    "too many %s options", /* never echo a --key value */
+                    c == O_CONTRACTS ? "--contracts"
+                    : c == O_FIXTURE ? "--fixture"
+                                     : "--key");
             if (c == O_KEY && (!strchr(optarg, '=') || optarg[0] == '='))
                 return usage_error("--key wants TOKEN=TENANT[:read_only]");
             list[(*n)++] = optarg;
@@ -199,44 +231,48 @@ int main(int argc, char **argv)
         case O_STRICT: opt.strict = 1; break;
         case O_RATE:
             if (parse_ull(optarg, LONG_MAX, &v) != 0 || v == 0)
-                return usage_error("--rate-limit wants a positive integer, got \"%s\"", optarg);
+                return usage_error(
+                    "--rate-limit wants a positive integer, got \"%s\"",
+                    optarg);
             opt.rate_limit_per_min = (long)v;
             break;
         case O_MAX_BODY:
             if (parse_ull(optarg, 1ULL << 30, &v) != 0 || v == 0)
-                return usage_error("--max-body wants 1..1073741824, got \"%s\"", optarg);
+                return usage_error("--max-body wants 1..1073741824, got \"%s\"",
+                                   optarg);
             opt.max_body = (size_t)v;
             break;
         case O_JOURNAL:
             if (parse_ull(optarg, 10000000, &v) != 0 || v == 0)
-                return usage_error("--journal-max wants 1..10000000, got \"%s\"", optarg);
+                return usage_error(
+                    "--journal-max wants 1..10000000, got \"%s\"", optarg);
             opt.journal_max = (size_t)v;
             break;
         case O_IDEM_CAP:
             if (parse_ull(optarg, 10000000, &v) != 0 || v == 0)
-                return usage_error("--idem-capacity wants 1..10000000, got \"%s\"", optarg);
+                return usage_error(
+                    "--idem-capacity wants 1..10000000, got \"%s\"", optarg);
             opt.idem_capacity = (size_t)v;
             break;
         case O_IDEM_TTL:
             if (parse_ull(optarg, LLONG_MAX / 2, &v) != 0 || v == 0)
-                return usage_error("--idem-ttl-ms wants a positive integer, got \"%s\"", optarg);
+                return usage_error(
+                    "--idem-ttl-ms wants a positive integer, got \"%s\"",
+                    optarg);
             opt.idem_ttl_ms = (long long)v;
             break;
         case O_SEED:
             if (parse_ull(optarg, ULLONG_MAX, &v) != 0)
-                return usage_error("--seed wants an unsigned integer, got \"%s\"", optarg);
+                return usage_error(
+                    "--seed wants an unsigned integer, got \"%s\"", optarg);
             opt.seed = v;
             break;
         case O_CERT: opt.tls_cert = optarg; break;
         case O_KEYFILE: opt.tls_key = optarg; break;
         case 'q': quiet = 1; break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
-        case ':':
-            return usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option \"%s\"", argv[optind - 1]);
+        case 'h': fputs(usage_text, stdout); return 0;
+        case ':': return usage_error("%s needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option \"%s\"", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -258,12 +294,14 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "fake-msp: seed %llu\n", fake_msp_seed(fm));
     if (port_file && write_port_file(port_file, fake_msp_port(fm)) != 0) {
-        fprintf(stderr, "fake-msp: cannot write %s: %s\n", port_file, strerror(errno));
+        fprintf(stderr, "fake-msp: cannot write %s: %s\n", port_file,
+                strerror(errno));
         fake_msp_stop(fm);
         return 1;
     }
     printf("fake-msp listening on %s\n", fake_msp_url(fm));
-    if (fflush(stdout) != 0) /* the readiness line is the contract with the parent */
+    if (fflush(stdout) !=
+        0) /* the readiness line is the contract with the parent */
         perror("fake-msp: stdout");
     do {
         sig = 0;

@@ -11,7 +11,10 @@
 
 #include "util.h"
 
-typedef enum param_type { P_STRING, P_PID } param_type;
+typedef enum param_type {
+    P_STRING,
+    P_PID
+} param_type;
 
 typedef struct param_def {
     const char *name;
@@ -19,7 +22,12 @@ typedef struct param_def {
     int required;
 } param_def;
 
-typedef enum tool_kind { T_LIST_DEVICES, T_AGENT_HEALTH, T_PROCESS_KILL, T_DEVICE_WIPE } tool_kind;
+typedef enum tool_kind {
+    T_LIST_DEVICES,
+    T_AGENT_HEALTH,
+    T_PROCESS_KILL,
+    T_DEVICE_WIPE
+} tool_kind;
 
 typedef struct tool_def {
     const char *name;
@@ -31,55 +39,89 @@ typedef struct tool_def {
 } tool_def;
 
 static const tool_def tools[] = {
-    {"msp.list_devices", "read_only", 0, T_LIST_DEVICES,
-     {{"query", P_STRING, 0}, {"agent_id", P_STRING, 0}}, 2},
-    {"msp.agent_health", "read_only", 0, T_AGENT_HEALTH,
-     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}}, 1},
-    {"msp.process_kill", "high", 0, T_PROCESS_KILL,
-     {{"agent_id", P_STRING, 1}, {"pid", P_PID, 1}}, 2},
-    {"msp.device_wipe", "destructive", 1, T_DEVICE_WIPE,
-     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}}, 1},
+    {"msp.list_devices",
+     "read_only",
+     0,
+     T_LIST_DEVICES,
+     {{"query", P_STRING, 0}, {"agent_id", P_STRING, 0}},
+     2},
+    {"msp.agent_health",
+     "read_only",
+     0,
+     T_AGENT_HEALTH,
+     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}},
+     1},
+    {"msp.process_kill",
+     "high",
+     0,
+     T_PROCESS_KILL,
+     {{"agent_id", P_STRING, 1}, {"pid", P_PID, 1}},
+     2},
+    {"msp.device_wipe",
+     "destructive",
+     1,
+     T_DEVICE_WIPE,
+     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}},
+     1},
 };
 
 static const char tools_json[] =
-    "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION "\",\"tool_count\":4,\"tools\":["
+    "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
+    "\",\"tool_count\":4,\"tools\":["
     "{\"name\":\"msp.list_devices\",\"domain\":\"devices\",\"product\":\"msp\","
-    "\"description\":\"List managed devices, optionally filtered by a hostname/OS query or an agent id\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},"
-    "\"agent_id\":{\"type\":\"string\"}},\"required\":[],\"additionalProperties\":false},"
+    "\"description\":\"List managed devices, optionally filtered by a "
+    "hostname/OS query or an agent id\","
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":"
+    "\"string\"},"
+    "\"agent_id\":{\"type\":\"string\"}},\"required\":[],"
+    "\"additionalProperties\":false},"
     "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
     "{\"name\":\"msp.agent_health\",\"domain\":\"agents\",\"product\":\"msp\","
     "\"description\":\"Health of one edge agent\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"}},"
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
+    "\"type\":\"string\"}},"
     "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
     "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
-    "{\"name\":\"msp.process_kill\",\"domain\":\"processes\",\"product\":\"msp\","
+    "{\"name\":\"msp.process_kill\",\"domain\":\"processes\",\"product\":"
+    "\"msp\","
     "\"description\":\"Kill a process on the device of an edge agent\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"},"
-    "\"pid\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"agent_id\",\"pid\"],"
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
+    "\"type\":\"string\"},"
+    "\"pid\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"agent_id\","
+    "\"pid\"],"
     "\"additionalProperties\":false},"
     "\"risk_level\":\"high\",\"requires_changeset\":false},"
     "{\"name\":\"msp.device_wipe\",\"domain\":\"devices\",\"product\":\"msp\","
     "\"description\":\"Factory-reset a device (needs an approved ChangeSet)\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{\"type\":\"string\"}},"
+    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
+    "\"type\":\"string\"}},"
     "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
     "\"risk_level\":\"destructive\",\"requires_changeset\":true}]}";
 
 static const char health_json[] =
-    "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION "\",\"product\":\"msp\"}";
+    "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION
+    "\",\"product\":\"msp\"}";
 
-const char *fm_tools_json(void) { return tools_json; }
-const char *fm_health_json(void) { return health_json; }
+const char *fm_tools_json(void)
+{
+    return tools_json;
+}
+const char *fm_health_json(void)
+{
+    return health_json;
+}
 
 /* The devices, each with its JSON rendered once (no printf per request). */
 typedef struct device {
     const char *hostname, *os, *id, *agent_id, *json;
 } device;
 
-#define DEVICE(id, host, os, agent, online)                                      \
-    {host, os, id, agent,                                                        \
-     "{\"id\":\"" id "\",\"hostname\":\"" host "\",\"os\":\"" os "\",\"agent_id\":\"" agent \
-     "\",\"online\":" online "}"}
+#define DEVICE(id, host, os, agent, online)                             \
+    {                                                                   \
+        host, os, id, agent,                                            \
+            "{\"id\":\"" id "\",\"hostname\":\"" host "\",\"os\":\"" os \
+            "\",\"agent_id\":\"" agent "\",\"online\":" online "}"      \
+    }
 
 static const device devices[] = {
     DEVICE("dev-001", "ws-finance-01", "Windows 11", "agent-001", "true"),
@@ -103,13 +145,15 @@ int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
     tenant_len = colon ? (size_t)(colon - eq - 1) : strlen(eq + 1);
     if (colon) {
         if (strcmp(colon + 1, "read_only") != 0) {
-            snprintf(errbuf, errlen, "--key: unknown role \"%s\" (only read_only)", colon + 1);
+            snprintf(errbuf, errlen,
+                     "--key: unknown role \"%s\" (only read_only)", colon + 1);
             return -1;
         }
         ro = 1;
     }
     if (tenant_len == 0) {
-        snprintf(errbuf, errlen, "--key wants TOKEN=TENANT[:read_only]: empty tenant");
+        snprintf(errbuf, errlen,
+                 "--key wants TOKEN=TENANT[:read_only]: empty tenant");
         return -1;
     }
     t->token = strndup(spec, (size_t)(eq - spec));
@@ -127,13 +171,14 @@ int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
 static atomic_ullong trace_counter;
 
 char *fm_error_body(const char *code, const char *message, const char *tool,
-                     const char *trace, size_t *len)
+                    const char *trace, size_t *len)
 {
     fm_buf b = {0};
     char gen[48];
 
     if (!trace) {
-        snprintf(gen, sizeof gen, "trace-gen-%llu", atomic_fetch_add(&trace_counter, 1) + 1);
+        snprintf(gen, sizeof gen, "trace-gen-%llu",
+                 atomic_fetch_add(&trace_counter, 1) + 1);
         trace = gen;
     }
     fm_buf_adds(&b, "{\"success\":false,\"error\":{\"code\":\"");
@@ -154,7 +199,7 @@ typedef struct call {
     const msp_input *in;
     msp_reply *out;
     const cJSON *doc;
-    const char *tool;          /* from the body when it is a string */
+    const char *tool; /* from the body when it is a string */
     const char *command_id;
     char trace[320];
 } call;
@@ -162,7 +207,8 @@ typedef struct call {
 static int fail(call *c, int status, const char *code, const char *message)
 {
     c->out->status = status;
-    c->out->body = fm_error_body(code, message, c->tool, c->trace, &c->out->body_len);
+    c->out->body =
+        fm_error_body(code, message, c->tool, c->trace, &c->out->body_len);
     return c->out->body ? 0 : -1;
 }
 
@@ -187,17 +233,21 @@ static const tool_def *find_tool(const char *name)
 }
 
 /* Checks params against the tool's schema; on failure writes the message. */
-static int params_valid(const tool_def *t, const cJSON *params, char *msg, size_t len)
+static int params_valid(const tool_def *t, const cJSON *params, char *msg,
+                        size_t len)
 {
     const cJSON *p;
     size_t i;
 
     for (i = 0; i < t->n_params; i++)
-        if (t->params[i].required && !cJSON_GetObjectItemCaseSensitive(params, t->params[i].name)) {
-            snprintf(msg, len, "Missing required parameter: %s", t->params[i].name);
+        if (t->params[i].required &&
+            !cJSON_GetObjectItemCaseSensitive(params, t->params[i].name)) {
+            snprintf(msg, len, "Missing required parameter: %s",
+                     t->params[i].name);
             return 0;
         }
-    cJSON_ArrayForEach(p, params) {
+    cJSON_ArrayForEach(p, params)
+    {
         const param_def *d = NULL;
         for (i = 0; i < t->n_params && !d; i++)
             if (strcmp(t->params[i].name, p->string) == 0)
@@ -207,13 +257,16 @@ static int params_valid(const tool_def *t, const cJSON *params, char *msg, size_
             return 0;
         }
         if (d->type == P_STRING && !cJSON_IsString(p)) {
-            snprintf(msg, len, "Invalid parameter: %s must be a string", d->name);
+            snprintf(msg, len, "Invalid parameter: %s must be a string",
+                     d->name);
             return 0;
         }
-        if (d->type == P_PID && (!cJSON_IsNumber(p) || p->valuedouble < 1 ||
-                                 p->valuedouble > 4194304 ||
-                                 p->valuedouble != (double)(long)p->valuedouble)) {
-            snprintf(msg, len, "Invalid parameter: %s must be an integer >= 1", d->name);
+        if (d->type == P_PID &&
+            (!cJSON_IsNumber(p) || p->valuedouble < 1 ||
+             p->valuedouble > 4194304 ||
+             p->valuedouble != (double)(long)p->valuedouble)) {
+            snprintf(msg, len, "Invalid parameter: %s must be an integer >= 1",
+                     d->name);
             return 0;
         }
     }
@@ -226,7 +279,8 @@ static int contains_ci(const char *hay, const char *needle)
 
     for (; *hay; hay++) {
         for (i = 0; i < n && hay[i] &&
-                    tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]);
+                    tolower((unsigned char)hay[i]) ==
+                        tolower((unsigned char)needle[i]);
              i++)
             ;
         if (i == n)
@@ -254,7 +308,8 @@ static const char *param_str(const cJSON *params, const char *name)
 }
 
 /* The tool's reply (always 200 here). */
-static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulate)
+static int run_tool(call *c, const tool_def *t, const cJSON *params,
+                    int simulate)
 {
     const char *agent = param_str(params, "agent_id");
     fm_buf b = {0};
@@ -263,7 +318,8 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulat
     switch (t->kind) {
     case T_LIST_DEVICES: {
         const char *q = param_str(params, "query");
-        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.list_devices\",\"data\":{\"devices\":[");
+        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.list_devices\","
+                        "\"data\":{\"devices\":[");
         for (i = 0; i < sizeof devices / sizeof devices[0]; i++) {
             const device *d = &devices[i];
             if (q && !contains_ci(d->hostname, q) && !contains_ci(d->os, q) &&
@@ -280,14 +336,19 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulat
         break;
     }
     case T_AGENT_HEALTH:
-        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.agent_health\",\"data\":{\"agent_id\":");
+        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.agent_health\","
+                        "\"data\":{\"agent_id\":");
         fm_buf_json_str(&b, agent, strlen(agent));
-        fm_buf_adds(&b, ",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
-                        "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":\"4.2.1\"}");
+        fm_buf_adds(
+            &b,
+            ",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
+            "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":"
+            "\"4.2.1\"}");
         envelope_tail(&b, t->risk, c);
         break;
     case T_PROCESS_KILL: {
-        long pid = (long)cJSON_GetObjectItemCaseSensitive(params, "pid")->valuedouble;
+        long pid =
+            (long)cJSON_GetObjectItemCaseSensitive(params, "pid")->valuedouble;
         fm_buf s = {0};
         char *text;
         size_t len;
@@ -296,7 +357,8 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulat
                             "\"kill: (1) - Operation not permitted\\n\"}");
             break;
         }
-        fm_buf_addf(&s, "%s process %ld on %s\n", simulate ? "Would kill" : "Killed", pid, agent);
+        fm_buf_addf(&s, "%s process %ld on %s\n",
+                    simulate ? "Would kill" : "Killed", pid, agent);
         text = fm_buf_take(&s, &len);
         if (!text)
             return -1;
@@ -307,8 +369,10 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params, int simulat
         break;
     }
     case T_DEVICE_WIPE: /* only reachable with simulate:true */
-        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.device_wipe\",\"simulated\":true,"
-                        "\"data\":{\"agent_id\":");
+        fm_buf_adds(
+            &b,
+            "{\"success\":true,\"tool\":\"msp.device_wipe\",\"simulated\":true,"
+            "\"data\":{\"agent_id\":");
         fm_buf_json_str(&b, agent, strlen(agent));
         fm_buf_adds(&b, ",\"would_wipe\":true}");
         envelope_tail(&b, t->risk, c);
@@ -349,15 +413,15 @@ static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
     fps = fm_buf_take(&fp, &fp_len);
     if (!fps)
         return -1;
-    o = fm_idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(), &status,
-                   &c->out->body, &c->out->body_len);
+    o = fm_idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(),
+                      &status, &c->out->body, &c->out->body_len);
     free(fps);
     switch (o) {
     case IDEM_NEW:
         rc = run_tool(c, t, params, simulate);
         if (rc == 0)
-            fm_idem_finish(c->r->idem, c->in->idem_key, c->out->status, c->out->body,
-                        c->out->body_len);
+            fm_idem_finish(c->r->idem, c->in->idem_key, c->out->status,
+                           c->out->body, c->out->body_len);
         else
             fm_idem_abort(c->r->idem, c->in->idem_key);
         return rc;
@@ -367,12 +431,13 @@ static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
         return 0;
     case IDEM_CONFLICT:
         return fail(c, 409, "CONFLICT",
-                    "Idempotency collision: this Idempotency-Key was used for a different request");
+                    "Idempotency collision: this Idempotency-Key was used for "
+                    "a different request");
     case IDEM_IN_FLIGHT:
         return fail(c, 409, "CONFLICT",
-                    "Idempotency collision: a request with this Idempotency-Key is still in flight");
-    default:
-        return -1;
+                    "Idempotency collision: a request with this "
+                    "Idempotency-Key is still in flight");
+    default: return -1;
     }
 }
 
@@ -390,14 +455,17 @@ static int execute(call *c)
         return fail(c, 401, "UNAUTHORIZED", "Authentication required");
     if (!starts_with_ci(auth, "Bearer ") || !auth[7] || strchr(auth + 7, ' '))
         return fail(c, 401, "UNAUTHORIZED",
-                    "Authentication required: Authorization must be \"Bearer <token>\"");
+                    "Authentication required: Authorization must be \"Bearer "
+                    "<token>\"");
     token = auth + 7;
     c->out->token = token;
     tok = find_token(c->r, token);
     if (!tok)
-        return fail(c, 401, "UNAUTHORIZED", "Authentication required: unknown API key");
+        return fail(c, 401, "UNAUTHORIZED",
+                    "Authentication required: unknown API key");
     if (strcmp(tok->tenant, c->r->tenant) != 0)
-        return fail(c, 403, "TENANT_MISMATCH", "Authenticated tenant does not match request tenant");
+        return fail(c, 403, "TENANT_MISMATCH",
+                    "Authenticated tenant does not match request tenant");
 
     c->doc = in->doc;
     jtool = cJSON_GetObjectItemCaseSensitive(c->doc, "tool");
@@ -406,28 +474,38 @@ static int execute(call *c)
         t = find_tool(c->tool);
     }
     if (tok->read_only && t && strcmp(t->risk, "read_only") != 0)
-        return fail(c, 403, "FORBIDDEN", "Insufficient permissions: this API key may only run read_only tools");
-    if (in->command_id && in->idem_key && strcmp(in->command_id, in->idem_key) != 0)
+        return fail(c, 403, "FORBIDDEN",
+                    "Insufficient permissions: this API key may only run "
+                    "read_only tools");
+    if (in->command_id && in->idem_key &&
+        strcmp(in->command_id, in->idem_key) != 0)
         return fail(c, 400, "IDEMPOTENCY_CORRELATION_MISMATCH",
-                    "Idempotency-Key must equal X-Brainstorm-Command-Id when both are present");
+                    "Idempotency-Key must equal X-Brainstorm-Command-Id when "
+                    "both are present");
     if (in->too_large) {
-        snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes", c->r->max_body);
+        snprintf(msg, sizeof msg, "Request body exceeds the limit of %zu bytes",
+                 c->r->max_body);
         return fail(c, 413, "PAYLOAD_TOO_LARGE", msg);
     }
-    if (!in->content_type || !starts_with_ci(in->content_type, "application/json"))
-        return fail(c, 400, "VALIDATION", "Content-Type must be application/json");
+    if (!in->content_type ||
+        !starts_with_ci(in->content_type, "application/json"))
+        return fail(c, 400, "VALIDATION",
+                    "Content-Type must be application/json");
     if (!c->doc)
         return fail(c, 400, "VALIDATION", "Request body is not valid JSON");
     if (!cJSON_IsObject(c->doc))
         return fail(c, 400, "VALIDATION", "Request body must be a JSON object");
     if (!cJSON_IsString(jtool))
-        return fail(c, 400, "VALIDATION", "Field 'tool' is required and must be a string");
+        return fail(c, 400, "VALIDATION",
+                    "Field 'tool' is required and must be a string");
     params = cJSON_GetObjectItemCaseSensitive(c->doc, "params");
     if (!cJSON_IsObject(params))
-        return fail(c, 400, "VALIDATION", "Field 'params' is required and must be an object");
+        return fail(c, 400, "VALIDATION",
+                    "Field 'params' is required and must be an object");
     sim = cJSON_GetObjectItemCaseSensitive(c->doc, "simulate");
     if (!cJSON_IsBool(sim))
-        return fail(c, 400, "VALIDATION", "Field 'simulate' is required and must be a boolean");
+        return fail(c, 400, "VALIDATION",
+                    "Field 'simulate' is required and must be a boolean");
     if (!t) {
         snprintf(msg, sizeof msg, "Unknown tool: %.256s", c->tool);
         return fail(c, 404, "NOT_FOUND", msg);
@@ -435,12 +513,18 @@ static int execute(call *c)
     if (!params_valid(t, params, msg, sizeof msg))
         return fail(c, 400, "VALIDATION", msg);
     if (t->requires_changeset && cJSON_IsFalse(sim)) {
-        snprintf(msg, sizeof msg, "Tool %s requires an approved ChangeSet; run it with simulate:true or through a ChangeSet", t->name);
+        snprintf(msg, sizeof msg,
+                 "Tool %s requires an approved ChangeSet; run it with "
+                 "simulate:true or through a ChangeSet",
+                 t->name);
         return fail(c, 400, "CHANGESET_REQUIRED", msg);
     }
-    if (c->r->rl && !fm_ratelimit_take(c->r->rl, tok->tenant, fm_mono_ms(), &retry)) {
+    if (c->r->rl &&
+        !fm_ratelimit_take(c->r->rl, tok->tenant, fm_mono_ms(), &retry)) {
         c->out->retry_after = retry;
-        snprintf(msg, sizeof msg, "Rate limit exceeded for tenant %.128s; retry after %ld s", tok->tenant, retry);
+        snprintf(msg, sizeof msg,
+                 "Rate limit exceeded for tenant %.128s; retry after %ld s",
+                 tok->tenant, retry);
         return fail(c, 429, "RATE_LIMITED", msg);
     }
     return execute_checked(c, tok, t, params, cJSON_IsTrue(sim));

@@ -25,12 +25,12 @@ typedef struct msp_token {
 } msp_token;
 
 typedef struct msp_realm {
-    const char *tenant;     /* the server's tenant */
+    const char *tenant; /* the server's tenant */
     msp_token *tokens;
     size_t n_tokens;
     size_t max_body;
     idem_store *idem;
-    ratelimit *rl;          /* NULL: unlimited */
+    ratelimit *rl; /* NULL: unlimited */
 } msp_realm;
 
 /* Parses "TOKEN=TENANT[:read_only]" into *t (strings malloc'd). Returns 0,
@@ -40,20 +40,20 @@ int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen);
 /* What the execute endpoint needs from a request; NULL for absent headers. */
 typedef struct msp_input {
     const char *authorization;
-    const char *command_id;     /* X-Brainstorm-Command-Id */
-    const char *idem_key;       /* Idempotency-Key */
+    const char *command_id; /* X-Brainstorm-Command-Id */
+    const char *idem_key;   /* Idempotency-Key */
     const char *content_type;
-    const cJSON *doc;           /* the body parsed; NULL: not JSON or too large */
-    int too_large;              /* the body passed max_body */
+    const cJSON *doc; /* the body parsed; NULL: not JSON or too large */
+    int too_large;    /* the body passed max_body */
 } msp_input;
 
 typedef struct msp_reply {
     int status;
-    char *body;                 /* malloc'd JSON, NUL-terminated */
+    char *body; /* malloc'd JSON, NUL-terminated */
     size_t body_len;
-    long retry_after;           /* > 0: send Retry-After */
-    int replayed;               /* 1: send Idempotent-Replayed: true */
-    const char *token;          /* the bearer token seen (borrowed), for the log */
+    long retry_after;  /* > 0: send Retry-After */
+    int replayed;      /* 1: send Idempotent-Replayed: true */
+    const char *token; /* the bearer token seen (borrowed), for the log */
 } msp_reply;
 
 /* Runs the execute endpoint. Returns 0 with *out filled (free out->body),
@@ -63,7 +63,7 @@ int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out);
 /* An error body {"success":false,"error":{...},"tool":...,"trace_id":...}
  * (malloc'd). tool may be NULL; trace NULL generates one. */
 char *fm_error_body(const char *code, const char *message, const char *tool,
-                     const char *trace, size_t *len);
+                    const char *trace, size_t *len);
 
 /* The GET /api/v1/god-mode/tools and GET /health bodies (static). */
 const char *fm_tools_json(void);

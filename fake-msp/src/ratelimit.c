@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RL_TENANTS 64
+#define RL_TENANTS   64
 #define RL_WINDOW_MS 60000LL
 
 typedef struct bucket {
@@ -48,7 +48,7 @@ void fm_ratelimit_clear(ratelimit *rl)
 }
 
 int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
-                   long *retry_after_s)
+                      long *retry_after_s)
 {
     bucket *b = NULL;
     size_t i;
@@ -73,7 +73,8 @@ int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
     if (ok)
         b->count++;
     else
-        *retry_after_s = (long)((b->window_start + RL_WINDOW_MS - now_ms + 999) / 1000);
+        *retry_after_s =
+            (long)((b->window_start + RL_WINDOW_MS - now_ms + 999) / 1000);
     pthread_mutex_unlock(&rl->lock);
     return ok;
 }

@@ -16,6 +16,6 @@ void fm_ratelimit_clear(ratelimit *rl);
  * over the limit, with *retry_after_s set to the whole seconds (>= 1) until
  * the window ends. Tenants beyond the table size share one bucket. */
 int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
-                   long *retry_after_s);
+                      long *retry_after_s);
 
 #endif

@@ -20,7 +20,8 @@ void fm_replay_arm_reset(struct MHD_Connection *c)
 
 static int skip_header(const char *name)
 {
-    return fm_strieq(name, "Content-Length") || fm_strieq(name, "Transfer-Encoding") ||
+    return fm_strieq(name, "Content-Length") ||
+           fm_strieq(name, "Transfer-Encoding") ||
            fm_strieq(name, "Connection");
 }
 
@@ -34,12 +35,14 @@ static struct MHD_Response *mhd_response(const mspf_response *resp)
         return NULL;
     for (i = 0; i < resp->n_headers; i++)
         if (!skip_header(resp->headers[i].name))
-            MHD_add_response_header(m, resp->headers[i].name, resp->headers[i].value);
+            MHD_add_response_header(m, resp->headers[i].name,
+                                    resp->headers[i].value);
     return m;
 }
 
 /* The raw bytes of a fault: status line, headers, then (part of) the body. */
-static char *raw_bytes(const fake_msp *fm, const mspf_response *resp, size_t *len)
+static char *raw_bytes(const fake_msp *fm, const mspf_response *resp,
+                       size_t *len)
 {
     const mspf_fault *f = &resp->fault;
     const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
@@ -54,27 +57,34 @@ static char *raw_bytes(const fake_msp *fm, const mspf_response *resp, size_t *le
         }
         return fm_buf_take(&b, len);
     }
-    fm_buf_addf(&b, "HTTP/1.1 %d %s\r\n", resp->status, reason && *reason ? reason : "Unknown");
+    fm_buf_addf(&b, "HTTP/1.1 %d %s\r\n", resp->status,
+                reason && *reason ? reason : "Unknown");
     for (i = 0; i < resp->n_headers; i++)
         if (!skip_header(resp->headers[i].name))
-            fm_buf_addf(&b, "%s: %s\r\n", resp->headers[i].name, resp->headers[i].value);
+            fm_buf_addf(&b, "%s: %s\r\n", resp->headers[i].name,
+                        resp->headers[i].value);
     if (f->kind == MSPF_FAULT_BAD_CHUNKING) {
-        fm_buf_adds(&b, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        fm_buf_adds(&b,
+                    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
         /* "zz" is not a hex chunk size */
         fm_buf_addf(&b, "zz\r\n");
         fm_buf_add(&b, resp->body, resp->body_len);
         fm_buf_adds(&b, "\r\n0\r\n\r\n");
         return fm_buf_take(&b, len);
     }
-    fm_buf_addf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n", resp->body_len);
+    fm_buf_addf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                resp->body_len);
     if (f->kind == MSPF_FAULT_TRUNCATE)
-        fm_buf_add(&b, resp->body, f->after_bytes < resp->body_len ? f->after_bytes : resp->body_len);
+        fm_buf_add(&b, resp->body,
+                   f->after_bytes < resp->body_len ? f->after_bytes
+                                                   : resp->body_len);
     else if (f->kind == MSPF_FAULT_DRIBBLE)
         fm_buf_add(&b, resp->body, resp->body_len);
     return fm_buf_take(&b, len);
 }
 
-static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c, long long due)
+static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c,
+                               long long due)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -91,7 +101,7 @@ static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c, long long du
 }
 
 enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
-                             const mspf_response *resp, int *status)
+                                const mspf_response *resp, int *status)
 {
     const mspf_fault *f = &resp->fault;
     long long due = fm_mono_ms() + (resp->delay_ms > 0 ? resp->delay_ms : 0);
@@ -135,7 +145,8 @@ enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
             r->job.chunk = f->chunk_bytes ? f->chunk_bytes : 1;
             r->job.interval_ms = f->interval_ms;
         }
-        r->after = f->kind == MSPF_FAULT_RESET_AFTER_HEADERS ? AFTER_RESET : AFTER_CLOSE;
+        r->after = f->kind == MSPF_FAULT_RESET_AFTER_HEADERS ? AFTER_RESET
+                                                             : AFTER_CLOSE;
         return suspend(r, c, due);
     }
 }

@@ -30,7 +30,8 @@ static int step(sched_job *j, long long now)
         want = j->chunk;
     if (want) {
         n = send(j->fd, j->raw + j->raw_off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR) {
             j->write_failed = 1;
             return 1;
         }
@@ -51,7 +52,8 @@ static int peer_gone(int fd)
     char c;
     ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    return n == 0 ||
+           (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /* Removes the job at *pp and resumes its connection (lock held). */

@@ -14,20 +14,20 @@
 #include <stddef.h>
 #include <microhttpd.h>
 
-#define SCHED_NEVER (1LL << 62)
+#define SCHED_NEVER    (1LL << 62)
 #define SCHED_PROBE_MS 200
 
 typedef struct sched_job {
     struct sched_job *next;
     struct MHD_Connection *conn;
-    long long due_ms;      /* monotonic; SCHED_NEVER for a hang */
+    long long due_ms; /* monotonic; SCHED_NEVER for a hang */
     int fd;
-    const char *raw;       /* bytes to send before resuming (may be NULL) */
+    const char *raw; /* bytes to send before resuming (may be NULL) */
     size_t raw_len;
     size_t raw_off;
-    size_t chunk;          /* bytes per write; 0: as many as the socket takes */
-    long interval_ms;      /* pause between writes */
-    int write_failed;      /* the peer went away */
+    size_t chunk;     /* bytes per write; 0: as many as the socket takes */
+    long interval_ms; /* pause between writes */
+    int write_failed; /* the peer went away */
 } sched_job;
 
 typedef struct sched sched;

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #define EXECUTE_PATH "/api/v1/god-mode/execute"
-#define TOOLS_PATH "/api/v1/god-mode/tools"
-#define HEALTH_PATH "/health"
+#define TOOLS_PATH   "/api/v1/god-mode/tools"
+#define HEALTH_PATH  "/health"
 
 void fake_msp_options_init(fake_msp_options *opt)
 {
@@ -35,14 +35,16 @@ void fake_msp_options_init(fake_msp_options *opt)
 enum MHD_Result fm_queue_json(struct MHD_Connection *c, unsigned status,
                               char *body, size_t len)
 {
-    static const char oom[] = "{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
-                              "\"message\":\"out of memory or reply over its cap\"},"
-                              "\"tool\":null,\"trace_id\":\"trace-oom\"}";
+    static const char oom[] =
+        "{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
+        "\"message\":\"out of memory or reply over its cap\"},"
+        "\"tool\":null,\"trace_id\":\"trace-oom\"}";
     struct MHD_Response *m;
     enum MHD_Result ok;
 
     if (!body) {
-        m = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+        m = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
+                                            MHD_RESPMEM_PERSISTENT);
         status = 500;
     } else {
         m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -107,10 +109,11 @@ static void log_request(fake_msp *fm, const char *method, const char *url,
         return;
     if (auth)
         fm_mask_authorization(auth, masked, sizeof masked);
-    snprintf(line, sizeof line, "%s %.300s %d%s%s%s%s auth=%s", method, url, status,
-             fx ? " fixture=" : "", fx ? fx->name : "",
+    snprintf(line, sizeof line, "%s %.300s %d%s%s%s%s auth=%s", method, url,
+             status, fx ? " fixture=" : "", fx ? fx->name : "",
              resp && resp->fault.kind ? " fault=" : "",
-             resp && resp->fault.kind ? mspf_fault_kind_name(resp->fault.kind) : "",
+             resp && resp->fault.kind ? mspf_fault_kind_name(resp->fault.kind)
+                                      : "",
              masked);
     fm->log(fm->log_user, line);
 }
@@ -129,7 +132,9 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
 
     if (strcmp(url, EXECUTE_PATH) == 0) {
         if (strcmp(method, "POST") != 0)
-            return fm_queue_error(c, (unsigned)(*status = 405), "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint");
+            return fm_queue_error(c, (unsigned)(*status = 405),
+                                  "METHOD_NOT_ALLOWED",
+                                  "Method not allowed on this endpoint");
         in.authorization = find_header(hl, "Authorization");
         in.command_id = find_header(hl, "X-Brainstorm-Command-Id");
         in.idem_key = find_header(hl, "Idempotency-Key");
@@ -139,7 +144,8 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         if (fm_msp_execute(&fm->realm, &in, &out) != 0)
             return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
         *status = out.status;
-        m = MHD_create_response_from_buffer(out.body_len, out.body, MHD_RESPMEM_MUST_FREE);
+        m = MHD_create_response_from_buffer(out.body_len, out.body,
+                                            MHD_RESPMEM_MUST_FREE);
         if (!m) {
             free(out.body);
             return MHD_NO;
@@ -157,11 +163,15 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
     }
     if (strcmp(url, TOOLS_PATH) == 0 || strcmp(url, HEALTH_PATH) == 0) {
         if (!get)
-            return fm_queue_error(c, (unsigned)(*status = 405), "METHOD_NOT_ALLOWED", "Method not allowed on this endpoint");
+            return fm_queue_error(c, (unsigned)(*status = 405),
+                                  "METHOD_NOT_ALLOWED",
+                                  "Method not allowed on this endpoint");
         *status = 200;
-        return MHD_queue_response(c, 200, url[1] == 'h' ? fm->r_health : fm->r_tools);
+        return MHD_queue_response(c, 200,
+                                  url[1] == 'h' ? fm->r_health : fm->r_tools);
     }
-    return fm_queue_error(c, (unsigned)(*status = 404), "NOT_FOUND", "No such endpoint");
+    return fm_queue_error(c, (unsigned)(*status = 404), "NOT_FOUND",
+                          "No such endpoint");
 }
 
 static enum MHD_Result strict_miss(fake_msp *fm, struct MHD_Connection *c,
@@ -216,10 +226,12 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         /* Journal before serving: a delayed or faulty reply goes out from the
          * timer thread, possibly before this handler returns, and whoever
          * reads the journal after seeing the reply must find the request. */
-        status = resp->fault.kind == MSPF_FAULT_NONE || resp->fault.kind == MSPF_FAULT_DRIBBLE
-                     ? resp->status : 0;
-        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
-                       fx->name, status, viol, n_viol);
+        status = resp->fault.kind == MSPF_FAULT_NONE ||
+                         resp->fault.kind == MSPF_FAULT_DRIBBLE
+                     ? resp->status
+                     : 0;
+        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
+                          mreq.body_len, fx->name, status, viol, n_viol);
         ok = fm_replay_serve(r, c, resp, &status);
     } else {
         if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
@@ -227,8 +239,8 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         else
             ok = realistic(fm, c, method, url, &hl, r, doc, &status);
         /* MHD sends a queued reply only after this handler returns. */
-        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body, mreq.body_len,
-                       NULL, status, viol, n_viol);
+        fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
+                          mreq.body_len, NULL, status, viol, n_viol);
     }
     cJSON_Delete(doc);
     fake_msp_violations_free(viol, n_viol);
@@ -267,7 +279,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (r->state == RS_SUSPENDED)
         return fm_replay_resumed(r, c);
     if (*upload_size) {
-        cap = strncmp(url, "/__admin/", 9) == 0 ? FM_ADMIN_MAX_BODY : fm->max_body;
+        cap = strncmp(url, "/__admin/", 9) == 0 ? FM_ADMIN_MAX_BODY
+                                                : fm->max_body;
         if (r->state == RS_READING && !r->too_large) {
             if (*upload_size > cap - r->body.len) {
                 r->too_large = 1; /* keep reading, stop buffering */
@@ -307,8 +320,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static struct MHD_Response *static_json(const char *body)
 {
-    struct MHD_Response *m =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *m = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 
     if (m)
         MHD_add_response_header(m, "Content-Type", "application/json");
@@ -358,40 +371,49 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     if (!fm->realm.tokens[0].token || !fm->realm.tokens[0].tenant)
         goto nomem;
     for (i = 0; i < opt->n_keys; i++) {
-        if (fm_token_parse(opt->keys[i], &fm->realm.tokens[i + 1], errbuf, errlen) != 0)
+        if (fm_token_parse(opt->keys[i], &fm->realm.tokens[i + 1], errbuf,
+                           errlen) != 0)
             return -1;
         fm->realm.n_tokens++;
     }
-    fm->idem = fm_idem_new(opt->idem_capacity ? opt->idem_capacity : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
-                        opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
-    fm->journal = fm_journal_new(opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
-                              FM_JOURNAL_MAX_BYTES);
-    fm->fx = fm_fx_new(opt->max_fixtures ? opt->max_fixtures : FAKE_MSP_DEFAULT_MAX_FIXTURES);
+    fm->idem = fm_idem_new(opt->idem_capacity ? opt->idem_capacity
+                                              : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
+                           opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms
+                                                : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
+    fm->journal = fm_journal_new(
+        opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
+        FM_JOURNAL_MAX_BYTES);
+    fm->fx = fm_fx_new(opt->max_fixtures ? opt->max_fixtures
+                                         : FAKE_MSP_DEFAULT_MAX_FIXTURES);
     if (opt->rate_limit_per_min > 0)
         fm->rl = fm_ratelimit_new(opt->rate_limit_per_min);
     fm->realm.idem = fm->idem;
     fm->realm.rl = fm->rl;
-    if (!fm->idem || !fm->journal || !fm->fx || (opt->rate_limit_per_min > 0 && !fm->rl))
+    if (!fm->idem || !fm->journal || !fm->fx ||
+        (opt->rate_limit_per_min > 0 && !fm->rl))
         goto nomem;
     for (i = 0; i < opt->n_contract_dirs; i++) {
         memset(&err, 0, sizeof err);
         if (fm_fx_load_dir(fm->fx, opt->contract_dirs[i], &err) != 0) {
-            snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
+            snprintf(errbuf, errlen, "%s",
+                     mspf_error_format(&err, reason, sizeof reason));
             return -1;
         }
     }
     for (i = 0; i < opt->n_fixture_files; i++) {
         memset(&err, 0, sizeof err);
         if (fm_fx_load_file(fm->fx, opt->fixture_files[i], &err) != 0) {
-            snprintf(errbuf, errlen, "%s", mspf_error_format(&err, reason, sizeof reason));
+            snprintf(errbuf, errlen, "%s",
+                     mspf_error_format(&err, reason, sizeof reason));
             return -1;
         }
     }
     fm->r_health = static_json(fm_health_json());
     fm->r_tools = static_json(fm_tools_json());
-    fm->r_500 = static_json("{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
-                            "\"message\":\"out of memory\"},\"tool\":null,"
-                            "\"trace_id\":\"trace-oom\"}");
+    fm->r_500 =
+        static_json("{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
+                    "\"message\":\"out of memory\"},\"tool\":null,"
+                    "\"trace_id\":\"trace-oom\"}");
     if (!fm->r_health || !fm->r_tools || !fm->r_500)
         goto nomem;
     if (opt->tls_cert || opt->tls_key) {
@@ -473,24 +495,23 @@ static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     if (fm->tls)
         flags |= MHD_USE_TLS;
     fm->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, fm,
-        MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, fm,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        flags, 0, NULL, NULL, handle, fm, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, fm, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
         fm->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, fm->tls_cert,
-        MHD_OPTION_HTTPS_MEM_KEY, fm->tls_key,
-        MHD_OPTION_END);
+        MHD_OPTION_HTTPS_MEM_KEY, fm->tls_key, MHD_OPTION_END);
     if (!fm->daemon) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%u%s", host, (unsigned)opt->port,
+        snprintf(errbuf, errlen, "cannot listen on %s:%u%s", host,
+                 (unsigned)opt->port,
                  fm->tls ? " (or the TLS certificate/key is invalid)" : "");
         return -1;
     }
     di = MHD_get_daemon_info(fm->daemon, MHD_DAEMON_INFO_BIND_PORT);
     fm->port = di ? di->port : opt->port;
-    snprintf(fm->url, sizeof fm->url, "%s://%s%s%s:%u", fm->tls ? "https" : "http",
-             v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)fm->port);
+    snprintf(fm->url, sizeof fm->url, "%s://%s%s%s:%u",
+             fm->tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+             (unsigned)fm->port);
     return 0;
 badhost:
     snprintf(errbuf, errlen, "not an IP address: %.100s", host);

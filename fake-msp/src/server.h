@@ -18,7 +18,7 @@
 #include "sched.h"
 #include "util.h"
 
-#define FM_MAX_HEADERS 128
+#define FM_MAX_HEADERS    128
 #define FM_ADMIN_MAX_BODY (1024u * 1024u)
 /* The journal also drops its oldest entries past this many bytes, so
  * journal_max requests with max_body bodies cannot exhaust memory. */
@@ -50,9 +50,9 @@ struct fake_msp {
 
 /* What happens when a suspended request's handler runs again. */
 typedef enum after_wait {
-    AFTER_RESPOND = 0,  /* queue resp */
-    AFTER_CLOSE,        /* close (FIN) */
-    AFTER_RESET         /* close with SO_LINGER {1,0}: RST */
+    AFTER_RESPOND = 0, /* queue resp */
+    AFTER_CLOSE,       /* close (FIN) */
+    AFTER_RESET        /* close with SO_LINGER {1,0}: RST */
 } after_wait;
 
 typedef enum req_state {
@@ -69,16 +69,16 @@ typedef struct fm_req {
     req_state state;
     sched_job job;
     after_wait after;
-    struct MHD_Response *resp;  /* for AFTER_RESPOND */
+    struct MHD_Response *resp; /* for AFTER_RESPOND */
     unsigned status;
-    char *raw;                  /* fault bytes */
+    char *raw; /* fault bytes */
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the
  * access handler returns; *status is the status sent, 0 for a fault that
  * sends no complete response (all but dribble). */
 enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
-                             const mspf_response *resp, int *status);
+                                const mspf_response *resp, int *status);
 
 /* Finishes a request whose suspension ended. */
 enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c);
@@ -88,8 +88,8 @@ void fm_replay_arm_reset(struct MHD_Connection *c);
 
 /* Answers an /__admin/ request. */
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
-                             const char *method, const char *url,
-                             const fm_req *r);
+                                const char *method, const char *url,
+                                const fm_req *r);
 
 /* Queues a malloc'd JSON body (taken: MHD frees it). NULL (ENOMEM, or a
  * journal dump over its cap) queues 500 INTERNAL instead. */

@@ -99,11 +99,26 @@ void fm_buf_json_str(fm_buf *b, const char *s, size_t len)
         run = i + 1;
         esc[0] = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; fm_buf_add(b, esc, 2); break;
-        case '\\': esc[1] = '\\'; fm_buf_add(b, esc, 2); break;
-        case '\n': esc[1] = 'n'; fm_buf_add(b, esc, 2); break;
-        case '\r': esc[1] = 'r'; fm_buf_add(b, esc, 2); break;
-        case '\t': esc[1] = 't'; fm_buf_add(b, esc, 2); break;
+        case '"':
+            esc[1] = '"';
+            fm_buf_add(b, esc, 2);
+            break;
+        case '\\':
+            esc[1] = '\\';
+            fm_buf_add(b, esc, 2);
+            break;
+        case '\n':
+            esc[1] = 'n';
+            fm_buf_add(b, esc, 2);
+            break;
+        case '\r':
+            esc[1] = 'r';
+            fm_buf_add(b, esc, 2);
+            break;
+        case '\t':
+            esc[1] = 't';
+            fm_buf_add(b, esc, 2);
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';

@@ -11,28 +11,34 @@
 #include <cjson/cJSON.h>
 #include <contracts/fixture.h>
 
-#define BASE_FIXTURE \
-    "{\"name\":\"base\",\"description\":\"a complete fixture\",\"tags\":[\"t1\",\"t2\"]," \
-    "\"exit_row\":6," \
-    "\"executor\":{\"api_key\":\"sk-test\",\"auth_mode\":\"jwt\",\"default_timeout_ms\":500," \
-    "\"target\":\"fake\"}," \
-    "\"context\":{\"command_id\":\"11111111-2222-4333-8444-555555555555\"," \
-    "\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\",\"pid\":42}," \
-    "\"deadline_ms\":1000,\"correlation_id\":\"corr-1\"}," \
-    "\"repeat\":2," \
-    "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/execute\"," \
-    "\"headers\":{\"Authorization\":\"Bearer sk-test\"," \
-    "\"X-Brainstorm-Command-Id\":\"11111111-2222-4333-8444-555555555555\"," \
-    "\"Idempotency-Key\":{\"same_as\":\"X-Brainstorm-Command-Id\"}," \
-    "\"Content-Type\":{\"regex\":\"^application/json\"}," \
-    "\"X-Correlation-Id\":\"corr-1\"}," \
-    "\"body\":{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\"," \
-    "\"pid\":{\"type\":1}},\"simulate\":false}}," \
-    "\"response\":{\"status\":200,\"headers\":{\"X-Trace\":\"t-1\"}," \
-    "\"body\":{\"exit_code\":0,\"stdout\":\"ok\\n\",\"stderr\":\"\"},\"delay_ms\":5,\"fault\":null}," \
-    "\"expect\":{\"exit_code\":0,\"stdout\":\"ok\\n\",\"stderr\":{\"regex\":\"^$\"}," \
-    "\"max_ms\":1000,\"row\":6}," \
-    "\"provider\":{\"verify\":true,\"state\":\"agent-001 runs pid 42\"," \
+#define BASE_FIXTURE                                                           \
+    "{\"name\":\"base\",\"description\":\"a complete "                         \
+    "fixture\",\"tags\":[\"t1\",\"t2\"],"                                      \
+    "\"exit_row\":6,"                                                          \
+    "\"executor\":{\"api_key\":\"sk-test\",\"auth_mode\":\"jwt\",\"default_"   \
+    "timeout_ms\":500,"                                                        \
+    "\"target\":\"fake\"},"                                                    \
+    "\"context\":{\"command_id\":\"11111111-2222-4333-8444-555555555555\","    \
+    "\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\","    \
+    "\"pid\":42},"                                                             \
+    "\"deadline_ms\":1000,\"correlation_id\":\"corr-1\"},"                     \
+    "\"repeat\":2,"                                                            \
+    "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/execute\","  \
+    "\"headers\":{\"Authorization\":\"Bearer sk-test\","                       \
+    "\"X-Brainstorm-Command-Id\":\"11111111-2222-4333-8444-555555555555\","    \
+    "\"Idempotency-Key\":{\"same_as\":\"X-Brainstorm-Command-Id\"},"           \
+    "\"Content-Type\":{\"regex\":\"^application/json\"},"                      \
+    "\"X-Correlation-Id\":\"corr-1\"},"                                        \
+    "\"body\":{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":"        \
+    "\"agent-001\","                                                           \
+    "\"pid\":{\"type\":1}},\"simulate\":false}},"                              \
+    "\"response\":{\"status\":200,\"headers\":{\"X-Trace\":\"t-1\"},"          \
+    "\"body\":{\"exit_code\":0,\"stdout\":\"ok\\n\",\"stderr\":\"\"},\"delay_" \
+    "ms\":5,\"fault\":null},"                                                  \
+    "\"expect\":{\"exit_code\":0,\"stdout\":\"ok\\n\",\"stderr\":{\"regex\":"  \
+    "\"^$\"},"                                                                 \
+    "\"max_ms\":1000,\"row\":6},"                                              \
+    "\"provider\":{\"verify\":true,\"state\":\"agent-001 runs pid 42\","       \
     "\"match\":{\"status\":\"exact\",\"body\":\"type\"}}}"
 
 /* Parses BASE_FIXTURE after applying `n` edits: edits[2i] is a dotted
@@ -46,19 +52,19 @@ static inline int parse_edits(const char *const *edits, size_t n,
     size_t i;
     int rc;
 
-    for(i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         cJSON *obj = doc;
         char buf[256], *key, *next;
         strncpy(buf, edits[2 * i], sizeof(buf) - 1);
         buf[sizeof(buf) - 1] = '\0';
         key = buf;
-        while((next = strchr(key, '.')) != NULL) {
+        while ((next = strchr(key, '.')) != NULL) {
             *next = '\0';
             obj = cJSON_GetObjectItemCaseSensitive(obj, key);
             key = next + 1;
         }
         cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-        if(edits[2 * i + 1])
+        if (edits[2 * i + 1])
             cJSON_AddItemToObject(obj, key, cJSON_Parse(edits[2 * i + 1]));
     }
     text = cJSON_PrintUnformatted(doc);

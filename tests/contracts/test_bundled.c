@@ -33,7 +33,8 @@ static void free_bundled(void)
     mspf_set_free(bundled);
 }
 
-TestSuite(mspf_bundled, .init = load_bundled, .fini = free_bundled, .timeout = TEST_TIMEOUT(20));
+TestSuite(mspf_bundled, .init = load_bundled, .fini = free_bundled,
+          .timeout = TEST_TIMEOUT(20));
 
 Test(mspf_bundled, every_json_file_in_the_directory_is_loaded)
 {
@@ -51,22 +52,27 @@ Test(mspf_bundled, every_json_file_in_the_directory_is_loaded)
 Test(mspf_bundled, fixtures_come_in_file_name_order)
 {
     size_t i;
-    for(i = 1; i < mspf_set_count(bundled); i++)
-        cr_assert_lt(strcmp(mspf_set_get(bundled, i - 1)->file, mspf_set_get(bundled, i)->file), 0);
+    for (i = 1; i < mspf_set_count(bundled); i++)
+        cr_assert_lt(strcmp(mspf_set_get(bundled, i - 1)->file,
+                            mspf_set_get(bundled, i)->file),
+                     0);
 }
 
 Test(mspf_bundled, command_ids_are_uuid_v4_unless_the_case_is_about_the_id)
 {
     regex_t re;
     size_t i;
-    cr_assert_eq(regcomp(&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
-                         REG_EXTENDED | REG_NOSUB), 0);
-    for(i = 0; i < mspf_set_count(bundled); i++) {
+    cr_assert_eq(regcomp(&re,
+                         "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{"
+                         "3}-[0-9a-f]{12}$",
+                         REG_EXTENDED | REG_NOSUB),
+                 0);
+    for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
-        if(f->exit_row == 2 && strstr(f->name, "command-id"))
+        if (f->exit_row == 2 && strstr(f->name, "command-id"))
             continue;
-        cr_assert_eq(regexec(&re, f->command_id, 0, NULL, 0), 0, "%s: %s", f->name,
-                     f->command_id);
+        cr_assert_eq(regexec(&re, f->command_id, 0, NULL, 0), 0, "%s: %s",
+                     f->name, f->command_id);
     }
     regfree(&re);
 }
@@ -76,9 +82,9 @@ Test(mspf_bundled, every_exit_row_has_a_fixture)
     int seen[15] = {0};
     size_t i;
     int row;
-    for(i = 0; i < mspf_set_count(bundled); i++)
+    for (i = 0; i < mspf_set_count(bundled); i++)
         seen[mspf_set_get(bundled, i)->exit_row]++;
-    for(row = 1; row <= 14; row++)
+    for (row = 1; row <= 14; row++)
         cr_assert_gt(seen[row], 0, "no fixture pins exit row %d", row);
 }
 
@@ -87,46 +93,82 @@ Test(mspf_bundled, every_fault_kind_has_a_fixture)
     int seen[MSPF_FAULT_KIND_COUNT] = {0};
     size_t i, j;
     int k;
-    for(i = 0; i < mspf_set_count(bundled); i++) {
+    for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
-        for(j = 0; j < f->n_responses; j++)
+        for (j = 0; j < f->n_responses; j++)
             seen[f->responses[j].fault.kind]++;
     }
-    for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
+    for (k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
         cr_assert_gt(seen[k], 0, "no fixture for fault %s",
                      mspf_fault_kind_name((mspf_fault_kind)k));
 }
 
 Test(mspf_bundled, the_required_cases_exist)
 {
-    static const char *const required[] = {
-        "happy-process-kill", "tool-exit-nonzero", "data-provider-list-devices",
-        "empty-200-body", "non-json-200", "malformed-exit-code-string",
-        "malformed-exit-code-null", "malformed-exit-code-bool", "malformed-exit-code-object",
-        "malformed-exit-code-float", "malformed-exit-code-out-of-range", "deadline-expired",
-        "header-injection-command-id", "timeout-slow-reply", "connection-refused",
-        "fault-reset", "fault-empty", "fault-garbage", "fault-hang", "fault-truncate",
-        "fault-dribble", "fault-bad-chunking", "fault-reset-after-headers", "oversized-body",
-        "idempotency-mismatch-400", "auth-401", "auth-403-tenant-mismatch",
-        "auth-403-forbidden", "tool-unknown-404", "server-500", "server-503-plain-text",
-        "validation-400", "changeset-required-400", "conflict-409", "payload-too-large-413",
-        "rate-limited-429", "redirect-302-not-followed", "auth-mode-jwt",
-        "correlation-id-forwarded", "correlation-id-omitted", "idempotent-replay",
-        "sequence-503-then-200"};
+    static const char *const required[] = {"happy-process-kill",
+                                           "tool-exit-nonzero",
+                                           "data-provider-list-devices",
+                                           "empty-200-body",
+                                           "non-json-200",
+                                           "malformed-exit-code-string",
+                                           "malformed-exit-code-null",
+                                           "malformed-exit-code-bool",
+                                           "malformed-exit-code-object",
+                                           "malformed-exit-code-float",
+                                           "malformed-exit-code-out-of-range",
+                                           "deadline-expired",
+                                           "header-injection-command-id",
+                                           "timeout-slow-reply",
+                                           "connection-refused",
+                                           "fault-reset",
+                                           "fault-empty",
+                                           "fault-garbage",
+                                           "fault-hang",
+                                           "fault-truncate",
+                                           "fault-dribble",
+                                           "fault-bad-chunking",
+                                           "fault-reset-after-headers",
+                                           "oversized-body",
+                                           "idempotency-mismatch-400",
+                                           "auth-401",
+                                           "auth-403-tenant-mismatch",
+                                           "auth-403-forbidden",
+                                           "tool-unknown-404",
+                                           "server-500",
+                                           "server-503-plain-text",
+                                           "validation-400",
+                                           "changeset-required-400",
+                                           "conflict-409",
+                                           "payload-too-large-413",
+                                           "rate-limited-429",
+                                           "redirect-302-not-followed",
+                                           "auth-mode-jwt",
+                                           "correlation-id-forwarded",
+                                           "correlation-id-omitted",
+                                           "idempotent-replay",
+                                           "sequence-503-then-200"};
     size_t i;
-    for(i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-        cr_assert_not_null(mspf_set_find(bundled, required[i]), "missing %s", required[i]);
+    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+        cr_assert_not_null(mspf_set_find(bundled, required[i]), "missing %s",
+                           required[i]);
 }
 
 Test(mspf_bundled, provider_verified_fixtures_script_a_response)
 {
-    static const char *const verified[] = {
-        "happy-process-kill", "tool-exit-nonzero", "data-provider-list-devices",
-        "data-provider-agent-health", "auth-401", "auth-403-tenant-mismatch",
-        "auth-403-forbidden", "tool-unknown-404", "validation-400", "changeset-required-400",
-        "auth-mode-jwt", "correlation-id-forwarded"};
+    static const char *const verified[] = {"happy-process-kill",
+                                           "tool-exit-nonzero",
+                                           "data-provider-list-devices",
+                                           "data-provider-agent-health",
+                                           "auth-401",
+                                           "auth-403-tenant-mismatch",
+                                           "auth-403-forbidden",
+                                           "tool-unknown-404",
+                                           "validation-400",
+                                           "changeset-required-400",
+                                           "auth-mode-jwt",
+                                           "correlation-id-forwarded"};
     size_t i;
-    for(i = 0; i < sizeof(verified) / sizeof(verified[0]); i++) {
+    for (i = 0; i < sizeof(verified) / sizeof(verified[0]); i++) {
         const mspf_fixture *f = mspf_set_find(bundled, verified[i]);
         cr_assert_not_null(f, "%s", verified[i]);
         cr_assert_eq(f->provider_verify, 1, "%s", verified[i]);
@@ -137,26 +179,28 @@ Test(mspf_bundled, provider_verified_fixtures_script_a_response)
 Test(mspf_bundled, each_scripted_response_passes_its_own_provider_check)
 {
     size_t i;
-    for(i = 0; i < mspf_set_count(bundled); i++) {
+    for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
         const mspf_response *r = f->n_responses ? &f->responses[0] : NULL;
-        if(!r)
+        if (!r)
             continue;
-        cr_assert_eq(mspf_check_provider(f, 0, r->status, r->body, r->body_len, NULL), 1,
-                     "%s", f->name);
+        cr_assert_eq(
+            mspf_check_provider(f, 0, r->status, r->body, r->body_len, NULL), 1,
+            "%s", f->name);
     }
 }
 
 Test(mspf_bundled, fixtures_without_a_request_expect_exit_124)
 {
     size_t i;
-    for(i = 0; i < mspf_set_count(bundled); i++) {
+    for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
-        if(!f->expects_request) {
+        if (!f->expects_request) {
             mspf_outcome o = {124, "", 0, "msp-executor: x", 15, 0};
             mspf_diffs d = {0};
             mspf_check_result(f, 0, &o, &d);
-            cr_assert(d.n == 0 || strcmp(d.items[0].field, "expect.exit_code") != 0,
+            cr_assert(d.n == 0 ||
+                          strcmp(d.items[0].field, "expect.exit_code") != 0,
                       "%s", f->name);
             mspf_diffs_free(&d);
         }
@@ -166,13 +210,14 @@ Test(mspf_bundled, fixtures_without_a_request_expect_exit_124)
 Test(mspf_bundled, slow_cases_are_bounded_in_time)
 {
     size_t i;
-    for(i = 0; i < mspf_set_count(bundled); i++) {
+    for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
         size_t j;
-        for(j = 0; j < f->n_responses; j++) {
+        for (j = 0; j < f->n_responses; j++) {
             const mspf_response *r = &f->responses[j];
-            if(r->delay_ms > 0 || r->fault.kind == MSPF_FAULT_HANG) {
-                cr_assert_gt(f->default_timeout_ms, 0, "%s needs a short timeout", f->name);
+            if (r->delay_ms > 0 || r->fault.kind == MSPF_FAULT_HANG) {
+                cr_assert_gt(f->default_timeout_ms, 0,
+                             "%s needs a short timeout", f->name);
                 cr_assert_leq(f->default_timeout_ms, 500, "%s", f->name);
                 cr_assert_leq(r->delay_ms, 1500, "%s", f->name);
             }

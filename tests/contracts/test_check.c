@@ -17,11 +17,13 @@ static mspf_fixture *edited(const char *const *edits, size_t n)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_edits(edits, n, &f, &err), 0, "%s: %s", err.path, err.reason);
+    cr_assert_eq(parse_edits(edits, n, &f, &err), 0, "%s: %s", err.path,
+                 err.reason);
     return f;
 }
 
-static mspf_outcome outcome(int code, const char *out, const char *err, long long ms)
+static mspf_outcome outcome(int code, const char *out, const char *err,
+                            long long ms)
 {
     mspf_outcome o;
     o.exit_code = code;
@@ -36,20 +38,20 @@ static mspf_outcome outcome(int code, const char *out, const char *err, long lon
 static const mspf_diff *find(const mspf_diffs *d, const char *field)
 {
     size_t i;
-    for(i = 0; i < d->n; i++)
-        if(strcmp(d->items[i].field, field) == 0)
+    for (i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].field, field) == 0)
             return &d->items[i];
     return NULL;
 }
 
-static void assert_diff(const mspf_diffs *d, const char *field, const char *expected,
-                        const char *got)
+static void assert_diff(const mspf_diffs *d, const char *field,
+                        const char *expected, const char *got)
 {
     const mspf_diff *x = find(d, field);
     size_t i;
-    for(i = 0; i < d->n; i++)
-        cr_log_info("%s: expected %s got %s", d->items[i].field, d->items[i].expected,
-                    d->items[i].got);
+    for (i = 0; i < d->n; i++)
+        cr_log_info("%s: expected %s got %s", d->items[i].field,
+                    d->items[i].expected, d->items[i].got);
     cr_assert_not_null(x, "no difference at %s", field);
     cr_assert_str_eq(x->expected, expected, "%s", field);
     cr_assert_str_eq(x->got, got, "%s", field);
@@ -63,7 +65,8 @@ Test(mspf_check, a_matching_result_has_no_differences)
     mspf_diffs d = {0};
     cr_assert_eq(mspf_check_result(f, 0, &o, &d), 1);
     cr_assert_eq(d.n, 0);
-    cr_assert_eq(mspf_check_result(f, 5, &o, NULL), 1, "every run uses the one expect");
+    cr_assert_eq(mspf_check_result(f, 5, &o, NULL), 1,
+                 "every run uses the one expect");
     mspf_fixture_free(f);
 }
 
@@ -77,7 +80,8 @@ Test(mspf_check, each_mismatch_names_field_expected_and_got)
     cr_assert_eq(d.n, 4);
     assert_diff(&d, "expect.exit_code", "0", "126");
     assert_diff(&d, "expect.stdout", "\"ok\\n\"", "\"\"");
-    assert_diff(&d, "expect.stderr", "{\"regex\":\"^$\"}", "\"msp-executor: auth error\\n\"");
+    assert_diff(&d, "expect.stderr", "{\"regex\":\"^$\"}",
+                "\"msp-executor: auth error\\n\"");
     assert_diff(&d, "expect.max_ms", "<= 1000 ms", "1500 ms");
     mspf_diffs_free(&d);
     cr_assert_eq(d.n, 0);
@@ -88,11 +92,14 @@ Test(mspf_check, each_mismatch_names_field_expected_and_got)
 Test(mspf_check, json_expectations_name_the_nested_field)
 {
     static const char *const edits[] = {
-        "expect", "{\"exit_code\":0,\"stdout\":{\"json\":{\"data\":{\"count\":4,"
-                  "\"devices\":{\"type\":[{\"id\":\"\"}]}}}}}"};
+        "expect",
+        "{\"exit_code\":0,\"stdout\":{\"json\":{\"data\":{\"count\":4,"
+        "\"devices\":{\"type\":[{\"id\":\"\"}]}}}}}"};
     mspf_fixture *f = edited(edits, 1);
-    mspf_outcome good = outcome(0, "{\"data\":{\"devices\":[{\"id\":\"d1\"}],\"count\":4.0}}", NULL, 1);
-    mspf_outcome bad = outcome(0, "{\"data\":{\"devices\":[{\"id\":1}],\"count\":3}}", NULL, 1);
+    mspf_outcome good = outcome(
+        0, "{\"data\":{\"devices\":[{\"id\":\"d1\"}],\"count\":4.0}}", NULL, 1);
+    mspf_outcome bad = outcome(
+        0, "{\"data\":{\"devices\":[{\"id\":1}],\"count\":3}}", NULL, 1);
     mspf_outcome text = outcome(0, "OK", NULL, 1);
     mspf_diffs d = {0};
     cr_assert_eq(mspf_check_result(f, 0, &good, &d), 1);
@@ -110,23 +117,28 @@ Test(mspf_check, json_expectations_name_the_nested_field)
 Test(mspf_check, expects_apply_per_run_and_the_last_repeats)
 {
     static const char *const edits[] = {
-        "expect", NULL,
-        "expects", "[{\"exit_code\":125,\"stderr\":{\"regex\":\"^msp-executor: server error\"}},"
-                   "{\"exit_code\":0,\"stdout\":\"done\"}]"};
+        "expect", NULL, "expects",
+        "[{\"exit_code\":125,\"stderr\":{\"regex\":\"^msp-executor: server "
+        "error\"}},"
+        "{\"exit_code\":0,\"stdout\":\"done\"}]"};
     mspf_fixture *f = edited(edits, 2);
-    mspf_outcome e125 = outcome(125, "", "msp-executor: server error (503): x", 1);
+    mspf_outcome e125 =
+        outcome(125, "", "msp-executor: server error (503): x", 1);
     mspf_outcome ok = outcome(0, "done", "", 1);
     cr_assert_eq(mspf_check_result(f, 0, &e125, NULL), 1);
     cr_assert_eq(mspf_check_result(f, 0, &ok, NULL), 0);
     cr_assert_eq(mspf_check_result(f, 1, &ok, NULL), 1);
-    cr_assert_eq(mspf_check_result(f, 7, &ok, NULL), 1, "the last expect repeats");
-    cr_assert_eq(mspf_check_result(f, -1, &e125, NULL), 1, "a negative run is the first");
+    cr_assert_eq(mspf_check_result(f, 7, &ok, NULL), 1,
+                 "the last expect repeats");
+    cr_assert_eq(mspf_check_result(f, -1, &e125, NULL), 1,
+                 "a negative run is the first");
     mspf_fixture_free(f);
 }
 
 Test(mspf_check, output_with_nul_bytes_is_compared_up_to_its_length)
 {
-    static const char *const edits[] = {"expect", "{\"exit_code\":0,\"stdout\":\"ab\"}"};
+    static const char *const edits[] = {"expect",
+                                        "{\"exit_code\":0,\"stdout\":\"ab\"}"};
     mspf_fixture *f = edited(edits, 1);
     mspf_outcome o = outcome(0, "abcdef", NULL, 1);
     o.out_len = 2;
@@ -141,7 +153,8 @@ Test(mspf_check, output_with_nul_bytes_is_compared_up_to_its_length)
 
 Test(mspf_check, long_values_are_cut_with_their_size)
 {
-    static const char *const edits[] = {"expect", "{\"exit_code\":0,\"stdout\":\"short\"}"};
+    static const char *const edits[] = {
+        "expect", "{\"exit_code\":0,\"stdout\":\"short\"}"};
     mspf_fixture *f = edited(edits, 1);
     char *big = malloc(5001);
     mspf_outcome o;
@@ -162,18 +175,20 @@ Test(mspf_check, long_values_are_cut_with_their_size)
 
 Test(mspf_check, cutting_never_splits_a_utf8_character)
 {
-    static const char *const edits[] = {"expect", "{\"exit_code\":0,\"stdout\":\"\"}"};
+    static const char *const edits[] = {"expect",
+                                        "{\"exit_code\":0,\"stdout\":\"\"}"};
     mspf_fixture *f = edited(edits, 1);
     char text[700] = "";
     mspf_outcome o;
     mspf_diffs d = {0};
     int i;
-    for(i = 0; i < 200; i++)
+    for (i = 0; i < 200; i++)
         strcat(text, "\xC3\xA9"); /* é, two bytes */
     o = outcome(0, text, NULL, 1);
     cr_assert_eq(mspf_check_result(f, 0, &o, &d), 0);
     /* the got text is "\"é…": quote + 99 whole characters = 199 bytes */
-    cr_assert_eq(strncmp(d.items[0].got + 199, "\xE2\x80\xA6", 3), 0, "%s", d.items[0].got);
+    cr_assert_eq(strncmp(d.items[0].got + 199, "\xE2\x80\xA6", 3), 0, "%s",
+                 d.items[0].got);
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
@@ -183,7 +198,7 @@ Test(mspf_check, diffs_add_copies_and_refuses_null)
     mspf_diffs d = {0};
     char field[8] = "f";
     int i;
-    for(i = 0; i < 20; i++)
+    for (i = 0; i < 20; i++)
         cr_assert_eq(mspf_diffs_add(&d, field, "e", NULL), 0);
     field[0] = 'g';
     cr_assert_eq(d.n, 20);
@@ -198,21 +213,24 @@ Test(mspf_check, diffs_add_copies_and_refuses_null)
 
 /* ---- provider ----------------------------------------------------------- */
 
-#define DEVICES_FIXTURE_RESPONSE \
-    "{\"status\":200,\"body\":{\"success\":true,\"data\":{\"devices\":[{\"id\":\"dev-001\"," \
-    "\"hostname\":\"ws-finance-01\",\"online\":true}],\"count\":1},\"trace_id\":\"t\"}}"
+#define DEVICES_FIXTURE_RESPONSE                                             \
+    "{\"status\":200,\"body\":{\"success\":true,\"data\":{\"devices\":[{"    \
+    "\"id\":\"dev-001\","                                                    \
+    "\"hostname\":\"ws-finance-01\",\"online\":true}],\"count\":1},\"trace_" \
+    "id\":\"t\"}}"
 
 /* The provider check of BASE_FIXTURE with `response` and match.body = mode
  * ("" removes provider.match: the default applies). */
-static int provider(const char *mode, const char *response, long status, const char *body,
-                    mspf_diffs *d)
+static int provider(const char *mode, const char *response, long status,
+                    const char *body, mspf_diffs *d)
 {
     char match[64];
     const char *edits[4] = {"provider.match", match, "response", response};
     mspf_fixture *f;
     int r;
-    snprintf(match, sizeof(match), "{\"status\":\"exact\",\"body\":\"%s\"}", mode);
-    if(!mode[0])
+    snprintf(match, sizeof(match), "{\"status\":\"exact\",\"body\":\"%s\"}",
+             mode);
+    if (!mode[0])
         edits[1] = NULL;
     f = edited(edits, 2);
     r = mspf_check_provider(f, 0, status, (const unsigned char *)body,
@@ -223,64 +241,83 @@ static int provider(const char *mode, const char *response, long status, const c
 
 Test(mspf_check, provider_type_mode_accepts_other_values_of_the_same_shape)
 {
-    const char *real = "{\"success\":false,\"data\":{\"devices\":[{\"id\":\"dev-9\",\"hostname\":\"h\","
-                       "\"online\":false,\"os\":\"x\"}],\"count\":9},\"trace_id\":\"u\",\"more\":1}";
-    cr_assert_eq(provider("type", DEVICES_FIXTURE_RESPONSE, 200, real, NULL), 1);
-    cr_assert_eq(provider("", DEVICES_FIXTURE_RESPONSE, 200, real, NULL), 1, "type is the default");
+    const char *real = "{\"success\":false,\"data\":{\"devices\":[{\"id\":"
+                       "\"dev-9\",\"hostname\":\"h\","
+                       "\"online\":false,\"os\":\"x\"}],\"count\":9},\"trace_"
+                       "id\":\"u\",\"more\":1}";
+    cr_assert_eq(provider("type", DEVICES_FIXTURE_RESPONSE, 200, real, NULL),
+                 1);
+    cr_assert_eq(provider("", DEVICES_FIXTURE_RESPONSE, 200, real, NULL), 1,
+                 "type is the default");
 }
 
 Test(mspf_check, provider_type_mode_names_the_field_that_differs)
 {
     mspf_diffs d = {0};
-    const char *real = "{\"success\":true,\"data\":{\"devices\":[{\"id\":\"dev-9\",\"hostname\":7,"
+    const char *real = "{\"success\":true,\"data\":{\"devices\":[{\"id\":\"dev-"
+                       "9\",\"hostname\":7,"
                        "\"online\":true}]},\"trace_id\":\"u\"}";
     cr_assert_eq(provider("type", DEVICES_FIXTURE_RESPONSE, 201, real, &d), 0);
     assert_diff(&d, "response.status", "200", "201");
-    assert_diff(&d, "response.body.data.devices[0].hostname", "string", "number");
+    assert_diff(&d, "response.body.data.devices[0].hostname", "string",
+                "number");
     assert_diff(&d, "response.body.data.count", "number", "(absent)");
     mspf_diffs_free(&d);
-    cr_assert_eq(provider("type", DEVICES_FIXTURE_RESPONSE, 200, "not json", &d), 0);
+    cr_assert_eq(
+        provider("type", DEVICES_FIXTURE_RESPONSE, 200, "not json", &d), 0);
     assert_diff(&d, "response.body", "object", "(absent)");
     mspf_diffs_free(&d);
 }
 
-#define ERROR_RESPONSE \
-    "{\"status\":403,\"body\":{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\"," \
+#define ERROR_RESPONSE                                                 \
+    "{\"status\":403,\"body\":{\"success\":false,\"error\":{\"code\":" \
+    "\"TENANT_MISMATCH\","                                             \
     "\"message\":\"Authenticated tenant does not match request tenant\"}}}"
 
 Test(mspf_check, provider_requires_the_same_error_code)
 {
     mspf_diffs d = {0};
-    const char *other_msg = "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\","
-                            "\"message\":\"tenant mismatch\"}}";
-    const char *other_code = "{\"success\":false,\"error\":{\"code\":\"FORBIDDEN\","
-                             "\"message\":\"x\"}}";
+    const char *other_msg =
+        "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\","
+        "\"message\":\"tenant mismatch\"}}";
+    const char *other_code =
+        "{\"success\":false,\"error\":{\"code\":\"FORBIDDEN\","
+        "\"message\":\"x\"}}";
     cr_assert_eq(provider("type", ERROR_RESPONSE, 403, other_msg, NULL), 1);
-    cr_assert_eq(provider("error_code", ERROR_RESPONSE, 403, other_msg, NULL), 1);
+    cr_assert_eq(provider("error_code", ERROR_RESPONSE, 403, other_msg, NULL),
+                 1);
     cr_assert_eq(provider("type", ERROR_RESPONSE, 403, other_code, &d), 0);
-    assert_diff(&d, "response.body.error.code", "\"TENANT_MISMATCH\"", "\"FORBIDDEN\"");
+    assert_diff(&d, "response.body.error.code", "\"TENANT_MISMATCH\"",
+                "\"FORBIDDEN\"");
     mspf_diffs_free(&d);
-    cr_assert_eq(provider("error_code", ERROR_RESPONSE, 403, "{\"a\":1}", &d), 0);
-    assert_diff(&d, "response.body.error.code", "\"TENANT_MISMATCH\"", "(absent)");
+    cr_assert_eq(provider("error_code", ERROR_RESPONSE, 403, "{\"a\":1}", &d),
+                 0);
+    assert_diff(&d, "response.body.error.code", "\"TENANT_MISMATCH\"",
+                "(absent)");
     mspf_diffs_free(&d);
 }
 
 Test(mspf_check, provider_error_code_mode_ignores_the_rest_of_the_body)
 {
-    cr_assert_eq(provider("error_code", DEVICES_FIXTURE_RESPONSE, 200, "[1,2]", NULL), 1);
+    cr_assert_eq(
+        provider("error_code", DEVICES_FIXTURE_RESPONSE, 200, "[1,2]", NULL),
+        1);
 }
 
 Test(mspf_check, provider_exact_mode_compares_values)
 {
     mspf_diffs d = {0};
-    const char *same = "{\"success\":false,\"error\":{\"message\":\"Authenticated tenant does not "
+    const char *same = "{\"success\":false,\"error\":{\"message\":"
+                       "\"Authenticated tenant does not "
                        "match request tenant\",\"code\":\"TENANT_MISMATCH\"}}";
-    const char *other = "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\","
-                        "\"message\":\"tenant mismatch\"}}";
+    const char *other =
+        "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\","
+        "\"message\":\"tenant mismatch\"}}";
     cr_assert_eq(provider("exact", ERROR_RESPONSE, 403, same, NULL), 1);
     cr_assert_eq(provider("exact", ERROR_RESPONSE, 403, other, &d), 0);
     assert_diff(&d, "response.body.error.message",
-                "\"Authenticated tenant does not match request tenant\"", "\"tenant mismatch\"");
+                "\"Authenticated tenant does not match request tenant\"",
+                "\"tenant mismatch\"");
     mspf_diffs_free(&d);
 }
 
@@ -290,7 +327,8 @@ Test(mspf_check, provider_exact_mode_compares_text_bodies_byte_for_byte)
     const char *resp = "{\"status\":503,\"body_text\":\"Service Unavailable\"}";
     cr_assert_eq(provider("exact", resp, 503, "Service Unavailable", NULL), 1);
     cr_assert_eq(provider("exact", resp, 503, "Service unavailable", &d), 0);
-    assert_diff(&d, "response.body", "Service Unavailable", "Service unavailable");
+    assert_diff(&d, "response.body", "Service Unavailable",
+                "Service unavailable");
     mspf_diffs_free(&d);
     cr_assert_eq(provider("exact", resp, 503, NULL, NULL), 0);
     cr_assert_eq(provider("type", resp, 503, "anything at all", NULL), 1,
@@ -299,15 +337,21 @@ Test(mspf_check, provider_exact_mode_compares_text_bodies_byte_for_byte)
 
 Test(mspf_check, provider_uses_the_response_of_the_run)
 {
-    static const char *const edits[] = {
-        "response", NULL,
-        "responses", "[{\"status\":503,\"body_text\":\"x\"},{\"status\":200,\"body\":{\"a\":1}}]"};
+    static const char *const edits[] = {"response", NULL, "responses",
+                                        "[{\"status\":503,\"body_text\":\"x\"},"
+                                        "{\"status\":200,\"body\":{\"a\":1}}]"};
     mspf_fixture *f = edited(edits, 2);
-    cr_assert_eq(mspf_check_provider(f, 0, 503, (const unsigned char *)"y", 1, NULL), 1);
-    cr_assert_eq(mspf_check_provider(f, 1, 200, (const unsigned char *)"{\"a\":2}", 7, NULL), 1);
-    cr_assert_eq(mspf_check_provider(f, 9, 503, (const unsigned char *)"y", 1, NULL), 0,
-                 "the last response repeats");
-    cr_assert_eq(mspf_check_provider(f, -3, 503, (const unsigned char *)"y", 1, NULL), 1);
+    cr_assert_eq(
+        mspf_check_provider(f, 0, 503, (const unsigned char *)"y", 1, NULL), 1);
+    cr_assert_eq(mspf_check_provider(
+                     f, 1, 200, (const unsigned char *)"{\"a\":2}", 7, NULL),
+                 1);
+    cr_assert_eq(
+        mspf_check_provider(f, 9, 503, (const unsigned char *)"y", 1, NULL), 0,
+        "the last response repeats");
+    cr_assert_eq(
+        mspf_check_provider(f, -3, 503, (const unsigned char *)"y", 1, NULL),
+        1);
     mspf_fixture_free(f);
 }
 
@@ -317,7 +361,8 @@ Test(mspf_check, provider_without_a_scripted_response_cannot_hold)
     mspf_fixture *f = edited(edits, 1);
     mspf_diffs d = {0};
     cr_assert_eq(mspf_check_provider(f, 0, 200, NULL, 0, &d), 0);
-    assert_diff(&d, "response", "(a scripted response)", "(none in the fixture)");
+    assert_diff(&d, "response", "(a scripted response)",
+                "(none in the fixture)");
     cr_assert_eq(mspf_check_provider(NULL, 0, 200, NULL, 0, &d), 0);
     mspf_diffs_free(&d);
     mspf_fixture_free(f);

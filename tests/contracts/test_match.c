@@ -42,9 +42,11 @@ Test(mspf_match, literals_compare_as_json)
 
 Test(mspf_match, objects_must_have_the_same_keys)
 {
-    cr_assert(matches("{\"a\":1,\"b\":[1,2]}", "{\"b\":[1,2],\"a\":1}"), "order is free");
+    cr_assert(matches("{\"a\":1,\"b\":[1,2]}", "{\"b\":[1,2],\"a\":1}"),
+              "order is free");
     cr_assert(!matches("{\"a\":1}", "{\"a\":1,\"b\":2}"), "an extra key fails");
-    cr_assert(!matches("{\"a\":1,\"b\":2}", "{\"a\":1}"), "a missing key fails");
+    cr_assert(!matches("{\"a\":1,\"b\":2}", "{\"a\":1}"),
+              "a missing key fails");
     cr_assert(!matches("{\"a\":1}", "{\"a\":2}"));
     cr_assert(matches("{}", "{}"));
 }
@@ -64,7 +66,8 @@ Test(mspf_match, regex_matches_strings_only)
     cr_assert(matches("{\"regex\":\"a|b\"}", "\"b\""), "extended syntax");
     cr_assert(!matches("{\"regex\":\"1\"}", "1"), "a number is not a string");
     cr_assert(!matches("{\"regex\":\"x\"}", ""), "absent does not match");
-    cr_assert(!matches("{\"regex\":\"(\"}", "\"(\""), "a pattern that cannot compile");
+    cr_assert(!matches("{\"regex\":\"(\"}", "\"(\""),
+              "a pattern that cannot compile");
     cr_assert(!matches("{\"regex\":5}", "\"5\""));
 }
 
@@ -73,9 +76,11 @@ Test(mspf_match, json_matcher_parses_strings_first)
     cr_assert(matches("{\"json\":{\"a\":1}}", "\"{\\\"a\\\": 1.0}\""));
     cr_assert(!matches("{\"json\":{\"a\":1}}", "\"{\\\"a\\\":2}\""));
     cr_assert(!matches("{\"json\":{\"a\":1}}", "\"not json\""));
-    cr_assert(matches("{\"json\":{\"a\":1}}", "{\"a\":1}"), "a JSON value is compared as is");
+    cr_assert(matches("{\"json\":{\"a\":1}}", "{\"a\":1}"),
+              "a JSON value is compared as is");
     cr_assert(!matches("{\"json\":{}}", ""));
-    cr_assert(matches("{\"json\":{\"a\":{\"regex\":\"^x\"}}}", "\"{\\\"a\\\":\\\"xyz\\\"}\""),
+    cr_assert(matches("{\"json\":{\"a\":{\"regex\":\"^x\"}}}",
+                      "\"{\\\"a\\\":\\\"xyz\\\"}\""),
               "matchers nest inside json");
 }
 
@@ -84,7 +89,8 @@ Test(mspf_match, type_matcher_checks_kind_and_shape)
     cr_assert(matches("{\"type\":\"s\"}", "\"other\""));
     cr_assert(!matches("{\"type\":\"s\"}", "1"));
     cr_assert(matches("{\"type\":1}", "2.5"));
-    cr_assert(matches("{\"type\":true}", "false"), "true and false are one type");
+    cr_assert(matches("{\"type\":true}", "false"),
+              "true and false are one type");
     cr_assert(matches("{\"type\":null}", "null"));
     cr_assert(!matches("{\"type\":null}", "{}"));
     cr_assert(!matches("{\"type\":1}", ""));
@@ -95,15 +101,19 @@ Test(mspf_match, type_matcher_allows_extra_keys_but_not_missing_ones)
     cr_assert(matches("{\"type\":{\"a\":1}}", "{\"a\":7,\"extra\":true}"));
     cr_assert(!matches("{\"type\":{\"a\":1,\"b\":\"\"}}", "{\"a\":7}"));
     cr_assert(!matches("{\"type\":{\"a\":1}}", "{\"a\":\"7\"}"));
-    cr_assert(matches("{\"type\":{\"o\":{\"n\":1}}}", "{\"o\":{\"n\":2,\"m\":3}}"));
+    cr_assert(
+        matches("{\"type\":{\"o\":{\"n\":1}}}", "{\"o\":{\"n\":2,\"m\":3}}"));
 }
 
 Test(mspf_match, type_matcher_checks_every_element_against_the_first_example)
 {
-    cr_assert(matches("{\"type\":[{\"id\":\"\"}]}", "[{\"id\":\"a\"},{\"id\":\"b\",\"x\":1}]"));
-    cr_assert(!matches("{\"type\":[{\"id\":\"\"}]}", "[{\"id\":\"a\"},{\"id\":2}]"));
+    cr_assert(matches("{\"type\":[{\"id\":\"\"}]}",
+                      "[{\"id\":\"a\"},{\"id\":\"b\",\"x\":1}]"));
+    cr_assert(
+        !matches("{\"type\":[{\"id\":\"\"}]}", "[{\"id\":\"a\"},{\"id\":2}]"));
     cr_assert(matches("{\"type\":[1]}", "[]"), "no elements: nothing to check");
-    cr_assert(matches("{\"type\":[]}", "[1,\"x\",{}]"), "an empty example takes any array");
+    cr_assert(matches("{\"type\":[]}", "[1,\"x\",{}]"),
+              "an empty example takes any array");
     cr_assert(!matches("{\"type\":[]}", "{}"));
 }
 
@@ -112,7 +122,8 @@ Test(mspf_match, absent_matches_only_nothing)
     cr_assert(matches("{\"absent\":true}", ""));
     cr_assert(!matches("{\"absent\":true}", "null"));
     cr_assert(matches("{\"a\":1,\"b\":{\"absent\":true}}", "{\"a\":1}"));
-    cr_assert(!matches("{\"a\":1,\"b\":{\"absent\":true}}", "{\"a\":1,\"b\":0}"));
+    cr_assert(
+        !matches("{\"a\":1,\"b\":{\"absent\":true}}", "{\"a\":1,\"b\":0}"));
 }
 
 Test(mspf_match, same_as_outside_headers_never_matches)
@@ -128,18 +139,23 @@ Test(mspf_match, null_expected_never_matches)
 /* ---- requests ----------------------------------------------------------- */
 
 #define CID "11111111-2222-4333-8444-555555555555"
-#define GOOD_BODY "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\",\"pid\":42},\"simulate\":false}"
+#define GOOD_BODY                                                            \
+    "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\"," \
+    "\"pid\":42},\"simulate\":false}"
 
 static mspf_fixture *base(void)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(mspf_fixture_parse(BASE_FIXTURE, strlen(BASE_FIXTURE), NULL, &f, &err), 0);
+    cr_assert_eq(
+        mspf_fixture_parse(BASE_FIXTURE, strlen(BASE_FIXTURE), NULL, &f, &err),
+        0);
     return f;
 }
 
 /* A request as the executor sends it, with headers as given. */
-static mspf_request make_request(const mspf_header *h, size_t n, const char *body)
+static mspf_request make_request(const mspf_header *h, size_t n,
+                                 const char *body)
 {
     mspf_request r;
     r.method = "POST";
@@ -152,21 +168,19 @@ static mspf_request make_request(const mspf_header *h, size_t n, const char *bod
 }
 
 static const mspf_header good_headers[] = {
-    {"authorization", "Bearer sk-test"},
-    {"CONTENT-TYPE", "application/json"},
-    {"x-brainstorm-command-id", CID},
-    {"Idempotency-Key", CID},
+    {"authorization", "Bearer sk-test"}, {"CONTENT-TYPE", "application/json"},
+    {"x-brainstorm-command-id", CID},    {"Idempotency-Key", CID},
     {"X-Correlation-Id", "corr-1"},
 };
 
-static int has_diff(const mspf_diffs *d, const char *field, const char *expected,
-                    const char *got)
+static int has_diff(const mspf_diffs *d, const char *field,
+                    const char *expected, const char *got)
 {
     size_t i;
-    for(i = 0; i < d->n; i++)
-        if(strcmp(d->items[i].field, field) == 0 &&
-           (!expected || strcmp(d->items[i].expected, expected) == 0) &&
-           (!got || strcmp(d->items[i].got, got) == 0))
+    for (i = 0; i < d->n; i++)
+        if (strcmp(d->items[i].field, field) == 0 &&
+            (!expected || strcmp(d->items[i].expected, expected) == 0) &&
+            (!got || strcmp(d->items[i].got, got) == 0))
             return 1;
     return 0;
 }
@@ -174,9 +188,9 @@ static int has_diff(const mspf_diffs *d, const char *field, const char *expected
 static void dump(const mspf_diffs *d)
 {
     size_t i;
-    for(i = 0; i < d->n; i++)
-        cr_log_info("%s: expected %s got %s", d->items[i].field, d->items[i].expected,
-                    d->items[i].got);
+    for (i = 0; i < d->n; i++)
+        cr_log_info("%s: expected %s got %s", d->items[i].field,
+                    d->items[i].expected, d->items[i].got);
 }
 
 Test(mspf_match, the_executors_request_matches_whatever_the_header_case)
@@ -228,7 +242,8 @@ Test(mspf_match, same_as_needs_both_headers_equal)
     mspf_diffs_free(&d);
     r = make_request(h, 3, GOOD_BODY); /* no Idempotency-Key at all */
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.headers.Idempotency-Key", NULL, "(absent)"));
+    cr_assert(
+        has_diff(&d, "request.headers.Idempotency-Key", NULL, "(absent)"));
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
@@ -236,10 +251,12 @@ Test(mspf_match, same_as_needs_both_headers_equal)
 Test(mspf_match, a_missing_header_is_reported_absent)
 {
     mspf_fixture *f = base();
-    mspf_request r = make_request(good_headers, 4, GOOD_BODY); /* no X-Correlation-Id */
+    mspf_request r =
+        make_request(good_headers, 4, GOOD_BODY); /* no X-Correlation-Id */
     mspf_diffs d = {0};
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.headers.X-Correlation-Id", "\"corr-1\"", "(absent)"));
+    cr_assert(has_diff(&d, "request.headers.X-Correlation-Id", "\"corr-1\"",
+                       "(absent)"));
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
@@ -250,10 +267,12 @@ Test(mspf_match, absent_header_matcher_refuses_a_present_header)
     mspf_error err;
     mspf_request r = make_request(good_headers, 5, GOOD_BODY);
     mspf_diffs d = {0};
-    cr_assert_eq(parse_mutated("request.headers.X-Correlation-Id", "{\"absent\":true}",
-                               &f, &err), 0);
+    cr_assert_eq(parse_mutated("request.headers.X-Correlation-Id",
+                               "{\"absent\":true}", &f, &err),
+                 0);
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.headers.X-Correlation-Id", "(absent)", "\"corr-1\""));
+    cr_assert(has_diff(&d, "request.headers.X-Correlation-Id", "(absent)",
+                       "\"corr-1\""));
     r = make_request(good_headers, 4, GOOD_BODY);
     cr_assert_eq(mspf_match_request(f, &r, NULL), 1);
     mspf_diffs_free(&d);
@@ -270,8 +289,8 @@ Test(mspf_match, header_regex_is_compiled_at_load_and_applied)
     h[1].value = "text/plain";
     r = make_request(h, 5, GOOD_BODY);
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.headers.Content-Type", "{\"regex\":\"^application/json\"}",
-                       "\"text/plain\""));
+    cr_assert(has_diff(&d, "request.headers.Content-Type",
+                       "{\"regex\":\"^application/json\"}", "\"text/plain\""));
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
@@ -297,21 +316,25 @@ Test(mspf_match, json_and_type_header_matchers)
     cr_assert_eq(mspf_match_request(f, &r, NULL), 0);
     h[5].value = "{\"n\": 1}";
     r.n_headers = 6;
-    cr_assert_eq(mspf_match_request(f, &r, NULL), 0, "type needs the header present");
+    cr_assert_eq(mspf_match_request(f, &r, NULL), 0,
+                 "type needs the header present");
     mspf_fixture_free(f);
 }
 
 Test(mspf_match, body_is_compared_as_json_with_matchers)
 {
     mspf_fixture *f = base();
-    mspf_request r = make_request(good_headers, 5,
-                                  "{\"simulate\":false,\"params\":{\"pid\":7,\"agent_id\":\"agent-001\"},"
-                                  "\"tool\":\"msp.process_kill\"}");
+    mspf_request r = make_request(
+        good_headers, 5,
+        "{\"simulate\":false,\"params\":{\"pid\":7,\"agent_id\":\"agent-001\"},"
+        "\"tool\":\"msp.process_kill\"}");
     mspf_diffs d = {0};
-    cr_assert_eq(mspf_match_request(f, &r, NULL), 1, "key order and the pid value are free");
-    r = make_request(good_headers, 5,
-                     "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\","
-                     "\"pid\":\"7\"},\"simulate\":true}");
+    cr_assert_eq(mspf_match_request(f, &r, NULL), 1,
+                 "key order and the pid value are free");
+    r = make_request(
+        good_headers, 5,
+        "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\","
+        "\"pid\":\"7\"},\"simulate\":true}");
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
     cr_assert(has_diff(&d, "request.body.params.pid", "number", "string"));
     cr_assert(has_diff(&d, "request.body.simulate", "false", "true"));
@@ -322,9 +345,10 @@ Test(mspf_match, body_is_compared_as_json_with_matchers)
 Test(mspf_match, an_extra_body_member_is_a_difference)
 {
     mspf_fixture *f = base();
-    mspf_request r = make_request(good_headers, 5,
-                                  "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\","
-                                  "\"pid\":42},\"simulate\":false,\"dry\":1}");
+    mspf_request r = make_request(
+        good_headers, 5,
+        "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":\"agent-001\","
+        "\"pid\":42},\"simulate\":false,\"dry\":1}");
     mspf_diffs d = {0};
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
     cr_assert(has_diff(&d, "request.body.dry", "(absent)", "1"));
@@ -339,7 +363,8 @@ Test(mspf_match, a_body_that_is_not_json_is_a_difference)
     mspf_request r = make_request(good_headers, 5, "tool=msp.process_kill");
     mspf_diffs d = {0};
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.body", NULL, "not JSON: tool=msp.process_kill"));
+    cr_assert(
+        has_diff(&d, "request.body", NULL, "not JSON: tool=msp.process_kill"));
     mspf_diffs_free(&d);
     r = make_request(good_headers, 5, NULL);
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
@@ -356,7 +381,8 @@ Test(mspf_match, a_fixture_without_request_matches_nothing)
     mspf_diffs d = {0};
     cr_assert_eq(parse_mutated("request", "null", &f, &err), 0);
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request", "(no request at all)", "POST /api/v1/god-mode/execute"));
+    cr_assert(has_diff(&d, "request", "(no request at all)",
+                       "POST /api/v1/god-mode/execute"));
     cr_assert_eq(mspf_match_request(f, &r, NULL), 0);
     cr_assert_eq(mspf_match_request(NULL, &r, NULL), 0);
     cr_assert_eq(mspf_match_request(f, NULL, NULL), 0);
@@ -369,7 +395,8 @@ Test(mspf_match, a_request_without_headers_or_body_rules_matches_any)
     mspf_fixture *f = NULL;
     mspf_error err;
     mspf_request r = make_request(NULL, 0, "garbage");
-    cr_assert_eq(parse_mutated("request", "{\"method\":\"POST\"}", &f, &err), 0);
+    cr_assert_eq(parse_mutated("request", "{\"method\":\"POST\"}", &f, &err),
+                 0);
     cr_assert_eq(mspf_match_request(f, &r, NULL), 1);
     mspf_fixture_free(f);
 }
@@ -393,9 +420,11 @@ Test(mspf_match, authorization_values_are_redacted_in_differences)
     mspf_header h[5];
     mspf_request r;
     mspf_diffs d = {0};
-    mspf_fixture *f = mismatch_authorization("Bearer sk-other-secret", h, &r, &d);
+    mspf_fixture *f =
+        mismatch_authorization("Bearer sk-other-secret", h, &r, &d);
     dump(&d);
-    cr_assert(has_diff(&d, "request.headers.Authorization", "\"Bearer sk-t\xE2\x80\xA6(7)\"",
+    cr_assert(has_diff(&d, "request.headers.Authorization",
+                       "\"Bearer sk-t\xE2\x80\xA6(7)\"",
                        "\"Bearer sk-o\xE2\x80\xA6(15)\""));
     cr_assert_null(strstr(d.items[0].got, "secret"));
     mspf_diffs_free(&d);
@@ -413,7 +442,8 @@ Test(mspf_match, an_authorization_value_without_scheme_is_redacted_too)
     mspf_diffs_free(&d);
     h[0].value = "";
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
-    cr_assert(has_diff(&d, "request.headers.Authorization", NULL, "\"\xE2\x80\xA6(0)\""));
+    cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
+                       "\"\xE2\x80\xA6(0)\""));
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
@@ -426,8 +456,9 @@ Test(mspf_match, a_header_that_must_equal_authorization_shows_it_masked)
     mspf_request r;
     mspf_diffs d = {0};
     size_t i;
-    cr_assert_eq(parse_mutated("request.headers.X-Echo", "{\"same_as\":\"Authorization\"}",
-                               &f, &err), 0);
+    cr_assert_eq(parse_mutated("request.headers.X-Echo",
+                               "{\"same_as\":\"Authorization\"}", &f, &err),
+                 0);
     memcpy(h, good_headers, sizeof(good_headers));
     h[0].value = "Bearer sk-live-0123456789";
     h[5].name = "X-Echo";
@@ -436,8 +467,9 @@ Test(mspf_match, a_header_that_must_equal_authorization_shows_it_masked)
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
     dump(&d);
     cr_assert(d.n > 0);
-    for(i = 0; i < d.n; i++) {
-        cr_assert_null(strstr(d.items[i].expected, "012345"), "%s", d.items[i].expected);
+    for (i = 0; i < d.n; i++) {
+        cr_assert_null(strstr(d.items[i].expected, "012345"), "%s",
+                       d.items[i].expected);
         cr_assert_null(strstr(d.items[i].got, "012345"), "%s", d.items[i].got);
     }
     cr_assert(has_diff(&d, "request.headers.X-Echo",
@@ -452,7 +484,8 @@ Test(mspf_match, a_multibyte_character_does_not_end_the_masked_token)
     mspf_header h[5];
     mspf_request r;
     mspf_diffs d = {0};
-    mspf_fixture *f = mismatch_authorization("Bearer sk-\xE2\x82\xAC-secret-rest", h, &r, &d);
+    mspf_fixture *f =
+        mismatch_authorization("Bearer sk-\xE2\x82\xAC-secret-rest", h, &r, &d);
     dump(&d);
     cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
                        "\"Bearer sk-\xE2\xE2\x80\xA6(18)\""));

@@ -19,8 +19,9 @@ Test(mspf_parse, complete_fixture_fills_every_field)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(mspf_fixture_parse(BASE_FIXTURE, strlen(BASE_FIXTURE), "x.json",
-                                    &f, &err), 0, "%s: %s", err.path, err.reason);
+    cr_assert_eq(mspf_fixture_parse(BASE_FIXTURE, strlen(BASE_FIXTURE),
+                                    "x.json", &f, &err),
+                 0, "%s: %s", err.path, err.reason);
     cr_assert_str_eq(f->name, "base");
     cr_assert_str_eq(f->description, "a complete fixture");
     cr_assert_eq(f->n_tags, 2);
@@ -44,7 +45,8 @@ Test(mspf_parse, complete_fixture_fills_every_field)
     cr_assert_eq(f->responses[0].fault.kind, MSPF_FAULT_NONE);
     cr_assert_str_eq((char *)f->responses[0].body,
                      "{\"exit_code\":0,\"stdout\":\"ok\\n\",\"stderr\":\"\"}");
-    cr_assert_eq(f->responses[0].body_len, strlen((char *)f->responses[0].body));
+    cr_assert_eq(f->responses[0].body_len,
+                 strlen((char *)f->responses[0].body));
     cr_assert_eq(f->provider_verify, 1);
     cr_assert_str_eq(f->provider_state, "agent-001 runs pid 42");
     cr_assert_not_null(f->doc);
@@ -56,7 +58,8 @@ Test(mspf_parse, response_headers_keep_order_and_get_a_default_content_type)
     mspf_fixture *f = NULL;
     mspf_error err;
     cr_assert_eq(parse_mutated("response.headers",
-                               "{\"X-B\":\"2\",\"X-A\":\"1\"}", &f, &err), 0);
+                               "{\"X-B\":\"2\",\"X-A\":\"1\"}", &f, &err),
+                 0);
     cr_assert_eq(f->responses[0].n_headers, 3);
     cr_assert_str_eq(f->responses[0].headers[0].name, "X-B");
     cr_assert_str_eq(f->responses[0].headers[1].name, "X-A");
@@ -71,7 +74,9 @@ Test(mspf_parse, a_named_content_type_is_kept_whatever_its_case)
     mspf_error err;
     cr_assert_eq(parse_mutated("response",
                                "{\"headers\":{\"content-type\":\"text/csv\"},"
-                               "\"body_text\":\"a,b\\n\"}", &f, &err), 0);
+                               "\"body_text\":\"a,b\\n\"}",
+                               &f, &err),
+                 0);
     cr_assert_eq(f->responses[0].n_headers, 1);
     cr_assert_str_eq(f->responses[0].headers[0].value, "text/csv");
     cr_assert_eq(f->responses[0].status, 200, "status defaults to 200");
@@ -82,28 +87,36 @@ Test(mspf_parse, body_text_is_sent_as_plain_text)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_mutated("response", "{\"status\":503,\"body_text\":\"down\\n\"}",
-                               &f, &err), 0);
+    cr_assert_eq(parse_mutated("response",
+                               "{\"status\":503,\"body_text\":\"down\\n\"}", &f,
+                               &err),
+                 0);
     cr_assert_str_eq((char *)f->responses[0].body, "down\n");
     cr_assert_eq(f->responses[0].body_len, 5);
-    cr_assert_str_eq(f->responses[0].headers[0].value, "text/plain; charset=utf-8");
+    cr_assert_str_eq(f->responses[0].headers[0].value,
+                     "text/plain; charset=utf-8");
     mspf_fixture_free(f);
 }
 
 Test(mspf_parse, body_base64_is_decoded_to_raw_bytes)
 {
-    static const char *const cases[][2] = {
-        {"aGVsbG8=", "hello"}, {"aGk=", "hi"}, {"YWJj", "abc"}, {"", ""}, {"+/8=", "\xfb\xff"}};
+    static const char *const cases[][2] = {{"aGVsbG8=", "hello"},
+                                           {"aGk=", "hi"},
+                                           {"YWJj", "abc"},
+                                           {"", ""},
+                                           {"+/8=", "\xfb\xff"}};
     size_t i;
-    for(i = 0; i < 5; i++) {
+    for (i = 0; i < 5; i++) {
         mspf_fixture *f = NULL;
         mspf_error err;
         char json[128];
         snprintf(json, sizeof(json), "{\"body_base64\":\"%s\"}", cases[i][0]);
-        cr_assert_eq(parse_mutated("response", json, &f, &err), 0, "%s", err.reason);
+        cr_assert_eq(parse_mutated("response", json, &f, &err), 0, "%s",
+                     err.reason);
         cr_assert_eq(f->responses[0].body_len, strlen(cases[i][1]));
         cr_assert_str_eq((char *)f->responses[0].body, cases[i][1]);
-        cr_assert_eq(f->responses[0].n_headers, 0, "no Content-Type is invented");
+        cr_assert_eq(f->responses[0].n_headers, 0,
+                     "no Content-Type is invented");
         mspf_fixture_free(f);
     }
 }
@@ -112,7 +125,8 @@ Test(mspf_parse, body_base64_keeps_nul_bytes)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_mutated("response", "{\"body_base64\":\"AAEC\"}", &f, &err), 0);
+    cr_assert_eq(
+        parse_mutated("response", "{\"body_base64\":\"AAEC\"}", &f, &err), 0);
     cr_assert_eq(f->responses[0].body_len, 3);
     cr_assert_eq(memcmp(f->responses[0].body, "\0\1\2", 3), 0);
     mspf_fixture_free(f);
@@ -122,11 +136,15 @@ Test(mspf_parse, body_repeat_renders_the_text_times_over)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_mutated("response", "{\"body_repeat\":{\"text\":\"ab\",\"times\":3}}",
-                               &f, &err), 0);
+    cr_assert_eq(
+        parse_mutated("response",
+                      "{\"body_repeat\":{\"text\":\"ab\",\"times\":3}}", &f,
+                      &err),
+        0);
     cr_assert_eq(f->responses[0].body_len, 6);
     cr_assert_str_eq((char *)f->responses[0].body, "ababab");
-    cr_assert_str_eq(f->responses[0].headers[0].value, "text/plain; charset=utf-8");
+    cr_assert_str_eq(f->responses[0].headers[0].value,
+                     "text/plain; charset=utf-8");
     mspf_fixture_free(f);
 }
 
@@ -135,10 +153,13 @@ Test(mspf_parse, body_repeat_can_exceed_the_executor_cap)
     mspf_fixture *f = NULL;
     mspf_error err;
     cr_assert_eq(parse_mutated("response",
-                               "{\"body_repeat\":{\"text\":\"0123456789abcdef\",\"times\":1062500}}",
-                               &f, &err), 0);
+                               "{\"body_repeat\":{\"text\":"
+                               "\"0123456789abcdef\",\"times\":1062500}}",
+                               &f, &err),
+                 0);
     cr_assert_eq(f->responses[0].body_len, 17000000);
-    cr_assert_eq(memcmp(f->responses[0].body + 16999984, "0123456789abcdef", 16), 0);
+    cr_assert_eq(
+        memcmp(f->responses[0].body + 16999984, "0123456789abcdef", 16), 0);
     mspf_fixture_free(f);
 }
 
@@ -158,27 +179,35 @@ Test(mspf_parse, fault_parameters_are_read_per_kind)
     mspf_fixture *f = NULL;
     mspf_error err;
     cr_assert_eq(parse_mutated("response.fault",
-                               "{\"kind\":\"garbage\",\"bytes\":64,\"seed\":7}", &f, &err), 0);
+                               "{\"kind\":\"garbage\",\"bytes\":64,\"seed\":7}",
+                               &f, &err),
+                 0);
     cr_assert_eq(f->responses[0].fault.kind, MSPF_FAULT_GARBAGE);
     cr_assert_eq(f->responses[0].fault.bytes, 64);
     cr_assert_eq(f->responses[0].fault.seed, 7);
     cr_assert_eq(f->responses[0].fault.has_seed, 1);
     mspf_fixture_free(f);
 
-    cr_assert_eq(parse_mutated("response.fault", "{\"kind\":\"garbage\",\"bytes\":1}",
-                               &f, &err), 0);
+    cr_assert_eq(parse_mutated("response.fault",
+                               "{\"kind\":\"garbage\",\"bytes\":1}", &f, &err),
+                 0);
     cr_assert_eq(f->responses[0].fault.has_seed, 0);
     mspf_fixture_free(f);
 
-    cr_assert_eq(parse_mutated("response.fault", "{\"kind\":\"truncate\",\"after_bytes\":0}",
-                               &f, &err), 0);
+    cr_assert_eq(parse_mutated("response.fault",
+                               "{\"kind\":\"truncate\",\"after_bytes\":0}", &f,
+                               &err),
+                 0);
     cr_assert_eq(f->responses[0].fault.kind, MSPF_FAULT_TRUNCATE);
     cr_assert_eq(f->responses[0].fault.after_bytes, 0);
     mspf_fixture_free(f);
 
-    cr_assert_eq(parse_mutated("response.fault",
-                               "{\"kind\":\"dribble\",\"chunk_bytes\":3,\"interval_ms\":9}",
-                               &f, &err), 0);
+    cr_assert_eq(
+        parse_mutated(
+            "response.fault",
+            "{\"kind\":\"dribble\",\"chunk_bytes\":3,\"interval_ms\":9}", &f,
+            &err),
+        0);
     cr_assert_eq(f->responses[0].fault.kind, MSPF_FAULT_DRIBBLE);
     cr_assert_eq(f->responses[0].fault.chunk_bytes, 3);
     cr_assert_eq(f->responses[0].fault.interval_ms, 9);
@@ -188,16 +217,24 @@ Test(mspf_parse, fault_parameters_are_read_per_kind)
 Test(mspf_parse, every_fault_kind_name_parses_back)
 {
     int k;
-    for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
+    for (k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
         static const char *const params[] = {
-            "", "", "", ",\"bytes\":1", "", ",\"after_bytes\":1",
-            ",\"chunk_bytes\":1,\"interval_ms\":0", "", ""};
+            "",
+            "",
+            "",
+            ",\"bytes\":1",
+            "",
+            ",\"after_bytes\":1",
+            ",\"chunk_bytes\":1,\"interval_ms\":0",
+            "",
+            ""};
         mspf_fixture *f = NULL;
         mspf_error err;
         char json[160];
         snprintf(json, sizeof(json), "{\"kind\":\"%s\"%s}",
                  mspf_fault_kind_name((mspf_fault_kind)k), params[k]);
-        cr_assert_eq(parse_mutated("response.fault", json, &f, &err), 0, "%s", json);
+        cr_assert_eq(parse_mutated("response.fault", json, &f, &err), 0, "%s",
+                     json);
         cr_assert_eq(f->responses[0].fault.kind, (mspf_fault_kind)k);
         mspf_fixture_free(f);
     }
@@ -234,9 +271,12 @@ Test(mspf_parse, closed_port_target_and_service_key_mode)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_mutated("executor",
-                               "{\"target\":\"closed_port\",\"auth_mode\":\"service_key\"}",
-                               &f, &err), 0);
+    cr_assert_eq(
+        parse_mutated(
+            "executor",
+            "{\"target\":\"closed_port\",\"auth_mode\":\"service_key\"}", &f,
+            &err),
+        0);
     cr_assert_eq(f->target, MSPF_TARGET_CLOSED_PORT);
     cr_assert_eq(f->auth_mode, 0);
     mspf_fixture_free(f);
@@ -245,11 +285,12 @@ Test(mspf_parse, closed_port_target_and_service_key_mode)
 Test(mspf_parse, responses_are_kept_in_order)
 {
     static const char *const edits[] = {
-        "response", NULL,
-        "responses", "[{\"status\":503,\"body_text\":\"x\"},{\"status\":200}]"};
+        "response", NULL, "responses",
+        "[{\"status\":503,\"body_text\":\"x\"},{\"status\":200}]"};
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_edits(edits, 2, &f, &err), 0, "%s: %s", err.path, err.reason);
+    cr_assert_eq(parse_edits(edits, 2, &f, &err), 0, "%s: %s", err.path,
+                 err.reason);
     cr_assert_eq(f->n_responses, 2);
     cr_assert_eq(f->responses[0].status, 503);
     cr_assert_eq(f->responses[1].status, 200);
@@ -269,11 +310,12 @@ Test(mspf_parse, no_response_means_the_realistic_fake_answers)
 Test(mspf_parse, expects_are_accepted_instead_of_expect)
 {
     static const char *const edits[] = {
-        "expect", NULL,
-        "expects", "[{\"exit_code\":125},{\"exit_code\":0,\"stdout\":{\"json\":{}}}]"};
+        "expect", NULL, "expects",
+        "[{\"exit_code\":125},{\"exit_code\":0,\"stdout\":{\"json\":{}}}]"};
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_edits(edits, 2, &f, &err), 0, "%s: %s", err.path, err.reason);
+    cr_assert_eq(parse_edits(edits, 2, &f, &err), 0, "%s: %s", err.path,
+                 err.reason);
     mspf_fixture_free(f);
 }
 
@@ -286,27 +328,31 @@ typedef struct pair_refusal {
 static const pair_refusal pair_refusals[] = {
     {{"response", NULL, "responses", "[]"}, "$.responses", "non-empty array"},
     {{"response", NULL, "responses", "{}"}, "$.responses", "non-empty array"},
-    {{"response", NULL, "responses", "[{\"status\":200},{\"fault\":{\"kind\":\"x\"}}]"},
-     "$.responses[1].fault.kind", "unknown fault kind"},
+    {{"response", NULL, "responses",
+      "[{\"status\":200},{\"fault\":{\"kind\":\"x\"}}]"},
+     "$.responses[1].fault.kind",
+     "unknown fault kind"},
     {{"expect", NULL, "expects", "[]"}, "$.expects", "non-empty array"},
     {{"expect", NULL, "expects", "[{\"exit_code\":0},{\"exit_code\":1.5}]"},
-     "$.expects[1].exit_code", "expected an integer"},
+     "$.expects[1].exit_code",
+     "expected an integer"},
 };
 
 Test(mspf_parse, sequences_are_refused_with_the_index)
 {
     size_t i;
-    for(i = 0; i < sizeof(pair_refusals) / sizeof(pair_refusals[0]); i++) {
+    for (i = 0; i < sizeof(pair_refusals) / sizeof(pair_refusals[0]); i++) {
         const pair_refusal *r = &pair_refusals[i];
         mspf_fixture *f = NULL;
         mspf_error err;
         int rc = parse_edits(r->edits, 2, &f, &err);
         cr_expect_eq(rc, -1, "%s accepted", r->edits[3]);
-        if(rc != -1) {
+        if (rc != -1) {
             mspf_fixture_free(f);
             continue;
         }
-        cr_expect_str_eq(err.path, r->path, "%s: reason: %s", r->edits[3], err.reason);
+        cr_expect_str_eq(err.path, r->path, "%s: reason: %s", r->edits[3],
+                         err.reason);
         cr_expect(strstr(err.reason, r->reason) != NULL, "%s", err.reason);
     }
 }
@@ -315,7 +361,9 @@ Test(mspf_parse, control_bytes_in_context_strings_are_kept)
 {
     mspf_fixture *f = NULL;
     mspf_error err;
-    cr_assert_eq(parse_mutated("context.correlation_id", "\"a\\r\\nX-Evil: 1\"", &f, &err), 0);
+    cr_assert_eq(parse_mutated("context.correlation_id", "\"a\\r\\nX-Evil: 1\"",
+                               &f, &err),
+                 0);
     cr_assert_str_eq(f->correlation_id, "a\r\nX-Evil: 1");
     mspf_fixture_free(f);
 }
@@ -324,7 +372,8 @@ Test(mspf_parse, error_is_formatted_as_file_path_reason)
 {
     mspf_error err = {"f.json", "$.a", "bad"};
     char buf[64], tiny[4];
-    cr_assert_str_eq(mspf_error_format(&err, buf, sizeof(buf)), "f.json: $.a: bad");
+    cr_assert_str_eq(mspf_error_format(&err, buf, sizeof(buf)),
+                     "f.json: $.a: bad");
     cr_assert_str_eq(mspf_error_format(&err, tiny, sizeof(tiny)), "f.j");
     cr_assert_eq(mspf_error_format(&err, tiny, 0), tiny);
 }
@@ -351,7 +400,8 @@ Test(mspf_parse, text_after_the_document_is_refused)
     mspf_error err;
     snprintf(text, sizeof(text), "%s \n}", BASE_FIXTURE);
     cr_assert_eq(mspf_fixture_parse(text, strlen(text), NULL, &f, &err), -1);
-    cr_assert(strstr(err.reason, "text after the JSON value"), "%s", err.reason);
+    cr_assert(strstr(err.reason, "text after the JSON value"), "%s",
+              err.reason);
     snprintf(text, sizeof(text), "%s \n\t", BASE_FIXTURE);
     cr_assert_eq(mspf_fixture_parse(text, strlen(text) + 1, NULL, &f, &err), 0,
                  "trailing blanks and a NUL are fine: %s", err.reason);
@@ -375,11 +425,13 @@ typedef struct refusal {
 static const refusal refusals[] = {
     {"respone", "{}", "$.respone", "unknown key \"respone\""},
     {"context.cmd", "\"x\"", "$.context.cmd", "unknown key"},
-    {"response.fault", "{\"kind\":\"reset\",\"bytes\":1}", "$.response.fault.bytes", "unknown key"},
+    {"response.fault", "{\"kind\":\"reset\",\"bytes\":1}",
+     "$.response.fault.bytes", "unknown key"},
     {"response.colour", "1", "$.response.colour", "unknown key"},
     {"expect.stout", "\"\"", "$.expect.stout", "unknown key"},
     {"executor.key", "\"\"", "$.executor.key", "unknown key"},
-    {"provider.match.headers", "\"exact\"", "$.provider.match.headers", "unknown key"},
+    {"provider.match.headers", "\"exact\"", "$.provider.match.headers",
+     "unknown key"},
     {"request.query", "\"\"", "$.request.query", "unknown key"},
     {"exit_row", "\"6\"", "$.exit_row", "wrong type"},
     {"exit_row", "15", "$.exit_row", "value out of range"},
@@ -394,16 +446,19 @@ static const refusal refusals[] = {
     {"repeat", "0", "$.repeat", "value out of range"},
     {"context", NULL, "$.context", "missing required key"},
     {"context", "[]", "$.context", "expected an object"},
-    {"context.command_id", NULL, "$.context.command_id", "missing required key"},
+    {"context.command_id", NULL, "$.context.command_id",
+     "missing required key"},
     {"context.tool", "1", "$.context.tool", "wrong type"},
     {"context.params", "[]", "$.context.params", "expected an object"},
     {"context.deadline_ms", "\"soon\"", "$.context.deadline_ms", "wrong type"},
     {"executor", "1", "$.executor", "expected an object"},
     {"executor.api_key", "1", "$.executor.api_key", "wrong type"},
-    {"executor.auth_mode", "\"oauth\"", "$.executor.auth_mode", "unknown value \"oauth\""},
+    {"executor.auth_mode", "\"oauth\"", "$.executor.auth_mode",
+     "unknown value \"oauth\""},
     {"executor.auth_mode", "1", "$.executor.auth_mode", "wrong type"},
     {"executor.target", "\"nowhere\"", "$.executor.target", "unknown value"},
-    {"executor.default_timeout_ms", "0", "$.executor.default_timeout_ms", "value out of range"},
+    {"executor.default_timeout_ms", "0", "$.executor.default_timeout_ms",
+     "value out of range"},
     {"request", NULL, "$.request", "missing required key"},
     {"request", "\"POST\"", "$.request", "expected an object"},
     {"request.method", "1", "$.request.method", "wrong type"},
@@ -413,11 +468,12 @@ static const refusal refusals[] = {
      "$.request.headers.Content-Type.regex", "regex does not compile"},
     {"request.headers.Content-Type", "{\"regex\":5}",
      "$.request.headers.Content-Type.regex", "wrong type"},
-    {"request.headers.X-N", "5", "$.request.headers.X-N", "expected a string or a matcher"},
+    {"request.headers.X-N", "5", "$.request.headers.X-N",
+     "expected a string or a matcher"},
     {"request.headers.Idempotency-Key", "{\"same_as\":1}",
      "$.request.headers.Idempotency-Key.same_as", "wrong type"},
-    {"request.headers.X-Gone", "{\"absent\":false}", "$.request.headers.X-Gone.absent",
-     "absent must be true"},
+    {"request.headers.X-Gone", "{\"absent\":false}",
+     "$.request.headers.X-Gone.absent", "absent must be true"},
     {"request.body.tool", "{\"same_as\":\"X\"}", "$.request.body.tool.same_as",
      "only allowed for request headers"},
     {"request.body.params", "{\"list\":[1,{\"regex\":\"(\"}]}",
@@ -443,32 +499,39 @@ static const refusal refusals[] = {
      "unknown fault kind \"resett\""},
     {"response.fault", "{\"kind\":1}", "$.response.fault.kind", "wrong type"},
     {"response.fault", "{}", "$.response.fault.kind", "missing required key"},
-    {"response.fault", "{\"kind\":\"garbage\"}", "$.response.fault.bytes", "missing required key"},
-    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":0}", "$.response.fault.bytes",
-     "value out of range"},
-    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":2000000}", "$.response.fault.bytes",
-     "value out of range"},
-    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":1,\"seed\":-1}", "$.response.fault.seed",
-     "value out of range"},
-    {"response.fault", "{\"kind\":\"truncate\"}", "$.response.fault.after_bytes",
+    {"response.fault", "{\"kind\":\"garbage\"}", "$.response.fault.bytes",
      "missing required key"},
-    {"response.fault", "{\"kind\":\"dribble\",\"chunk_bytes\":0,\"interval_ms\":1}",
+    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":0}",
+     "$.response.fault.bytes", "value out of range"},
+    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":2000000}",
+     "$.response.fault.bytes", "value out of range"},
+    {"response.fault", "{\"kind\":\"garbage\",\"bytes\":1,\"seed\":-1}",
+     "$.response.fault.seed", "value out of range"},
+    {"response.fault", "{\"kind\":\"truncate\"}",
+     "$.response.fault.after_bytes", "missing required key"},
+    {"response.fault",
+     "{\"kind\":\"dribble\",\"chunk_bytes\":0,\"interval_ms\":1}",
      "$.response.fault.chunk_bytes", "value out of range"},
     {"response.fault", "{\"kind\":\"dribble\",\"chunk_bytes\":1}",
      "$.response.fault.interval_ms", "missing required key"},
-    {"response", "{\"body_base64\":\"!!!!\"}", "$.response.body_base64", "not valid base64"},
-    {"response", "{\"body_base64\":\"abc\"}", "$.response.body_base64", "not valid base64"},
-    {"response", "{\"body_base64\":\"a===\"}", "$.response.body_base64", "not valid base64"},
-    {"response", "{\"body_base64\":\"ab=c\"}", "$.response.body_base64", "not valid base64"},
+    {"response", "{\"body_base64\":\"!!!!\"}", "$.response.body_base64",
+     "not valid base64"},
+    {"response", "{\"body_base64\":\"abc\"}", "$.response.body_base64",
+     "not valid base64"},
+    {"response", "{\"body_base64\":\"a===\"}", "$.response.body_base64",
+     "not valid base64"},
+    {"response", "{\"body_base64\":\"ab=c\"}", "$.response.body_base64",
+     "not valid base64"},
     {"response", "{\"body_base64\":1}", "$.response.body_base64", "wrong type"},
     {"response", "{\"body_text\":1}", "$.response.body_text", "wrong type"},
-    {"response", "{\"body_repeat\":\"x\"}", "$.response.body_repeat", "expected an object"},
-    {"response", "{\"body_repeat\":{\"times\":1}}", "$.response.body_repeat.text",
-     "missing required key"},
-    {"response", "{\"body_repeat\":{\"text\":\"\",\"times\":1}}", "$.response.body_repeat.text",
-     "non-empty string"},
-    {"response", "{\"body_repeat\":{\"text\":\"x\"}}", "$.response.body_repeat.times",
-     "missing required key"},
+    {"response", "{\"body_repeat\":\"x\"}", "$.response.body_repeat",
+     "expected an object"},
+    {"response", "{\"body_repeat\":{\"times\":1}}",
+     "$.response.body_repeat.text", "missing required key"},
+    {"response", "{\"body_repeat\":{\"text\":\"\",\"times\":1}}",
+     "$.response.body_repeat.text", "non-empty string"},
+    {"response", "{\"body_repeat\":{\"text\":\"x\"}}",
+     "$.response.body_repeat.times", "missing required key"},
     {"response", "{\"body_repeat\":{\"text\":\"xx\",\"times\":40000000}}",
      "$.response.body_repeat.times", "over 64 MiB"},
     {"response", "{\"body_repeat\":{\"text\":\"x\",\"times\":1,\"n\":1}}",
@@ -478,20 +541,24 @@ static const refusal refusals[] = {
     {"expect", "[]", "$.expect", "expected an object"},
     {"expects", "[{\"exit_code\":0}]", "$.expects", "exclusive"},
     {"expect.exit_code", NULL, "$.expect.exit_code", "missing required key"},
-    {"expect.exit_code", "3000000000", "$.expect.exit_code", "value out of range"},
+    {"expect.exit_code", "3000000000", "$.expect.exit_code",
+     "value out of range"},
     {"expect.max_ms", "0", "$.expect.max_ms", "value out of range"},
-    {"expect.stdout", "{\"absent\":true}", "$.expect.stdout.absent", "not allowed here"},
+    {"expect.stdout", "{\"absent\":true}", "$.expect.stdout.absent",
+     "not allowed here"},
     {"expect.stdout", "{\"same_as\":\"x\"}", "$.expect.stdout.same_as",
      "only allowed for request headers"},
     {"expect.stdout", "1", "$.expect.stdout", "expected a string or a matcher"},
-    {"expect.stderr", "{\"json\":{\"a\":{\"regex\":\"(\"}}}", "$.expect.stderr.json.a.regex",
-     "regex does not compile"},
+    {"expect.stderr", "{\"json\":{\"a\":{\"regex\":\"(\"}}}",
+     "$.expect.stderr.json.a.regex", "regex does not compile"},
     {"provider", "true", "$.provider", "expected an object"},
     {"provider.verify", "\"yes\"", "$.provider.verify", "expected a boolean"},
     {"provider.state", "1", "$.provider.state", "wrong type"},
     {"provider.match", "\"type\"", "$.provider.match", "expected an object"},
-    {"provider.match.body", "\"fuzzy\"", "$.provider.match.body", "unknown value"},
-    {"provider.match.status", "\"type\"", "$.provider.match.status", "unknown value"},
+    {"provider.match.body", "\"fuzzy\"", "$.provider.match.body",
+     "unknown value"},
+    {"provider.match.status", "\"type\"", "$.provider.match.status",
+     "unknown value"},
 };
 
 /* One process for the whole table (fast); cr_expect reports every case
@@ -499,23 +566,25 @@ static const refusal refusals[] = {
 Test(mspf_parse, each_mistake_is_refused_with_path_and_reason)
 {
     size_t i;
-    for(i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+    for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         const refusal *r = &refusals[i];
         mspf_fixture *f = NULL;
         mspf_error err;
         int rc = parse_mutated(r->member, r->value, &f, &err);
         cr_expect_eq(rc, -1, "%s = %s was accepted", r->member,
                      r->value ? r->value : "(deleted)");
-        if(rc != -1) {
+        if (rc != -1) {
             mspf_fixture_free(f);
             continue;
         }
         cr_expect_null(f);
         cr_expect_str_eq(err.file, "base.json");
-        cr_expect_str_eq(err.path, r->path, "%s = %s: path %s, reason %s", r->member,
-                         r->value ? r->value : "(deleted)", err.path, err.reason);
-        cr_expect(strstr(err.reason, r->reason) != NULL, "%s: reason \"%s\" lacks \"%s\"",
-                  r->member, err.reason, r->reason);
+        cr_expect_str_eq(err.path, r->path, "%s = %s: path %s, reason %s",
+                         r->member, r->value ? r->value : "(deleted)", err.path,
+                         err.reason);
+        cr_expect(strstr(err.reason, r->reason) != NULL,
+                  "%s: reason \"%s\" lacks \"%s\"", r->member, err.reason,
+                  r->reason);
     }
     cr_assert_gt(i, 90);
 }
@@ -548,7 +617,8 @@ static void write_file(const char *name, const char *text, size_t len)
     fclose(fp);
 }
 
-TestSuite(mspf_load, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(10));
+TestSuite(mspf_load, .init = make_tmpdir, .fini = remove_tmpdir,
+          .timeout = TEST_TIMEOUT(10));
 
 Test(mspf_load, a_file_whose_name_matches_loads)
 {
@@ -573,8 +643,8 @@ Test(mspf_load, a_name_that_differs_from_the_file_is_refused)
     cr_assert_null(f);
     cr_assert_str_eq(err.file, path);
     cr_assert_str_eq(err.path, "$.name");
-    cr_assert(strstr(err.reason, "does not equal the file base name \"other\""), "%s",
-              err.reason);
+    cr_assert(strstr(err.reason, "does not equal the file base name \"other\""),
+              "%s", err.reason);
 }
 
 Test(mspf_load, a_missing_file_is_refused)
@@ -612,24 +682,34 @@ Test(mspf_load, an_invalid_file_reports_its_path)
     cr_assert_str_eq(err.file, path);
 }
 
-Test(mspf_parse, regex_cost_estimates_what_regcomp_expands_and_keeps_usual_patterns,
+Test(mspf_parse,
+     regex_cost_estimates_what_regcomp_expands_and_keeps_usual_patterns,
      .timeout = TEST_TIMEOUT(5))
 {
     /* usual patterns stay far below the limit */
-    cr_expect_lt(mspf_regex_cost("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"), 100);
-    cr_expect_lt(mspf_regex_cost("^msp-executor: auth error \\(403 TENANT_MISMATCH\\): .*"), 100);
-    cr_expect_lt(mspf_regex_cost("[]a{99}]|[[:digit:]{3}]"), 100, "braces inside brackets are members");
+    cr_expect_lt(
+        mspf_regex_cost(
+            "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+        100);
+    cr_expect_lt(mspf_regex_cost(
+                     "^msp-executor: auth error \\(403 TENANT_MISMATCH\\): .*"),
+                 100);
+    cr_expect_lt(mspf_regex_cost("[]a{99}]|[[:digit:]{3}]"), 100,
+                 "braces inside brackets are members");
     /* a bound multiplies its atom, nesting multiplies, a sequence adds */
     cr_expect_eq(mspf_regex_cost("a{7}"), 7);
     cr_expect_eq(mspf_regex_cost("a{2,9}b{3,}"), 9 + 4);
     cr_expect_eq(mspf_regex_cost("(a{10}){10}"), (10 + 1) * 10);
     cr_expect_eq(mspf_regex_cost("a|bc"), 3);
     cr_expect_gt(mspf_regex_cost("((a{100}){100}){100}"), MSPF_REGEX_MAX_COST);
-    cr_expect_gt(mspf_regex_cost("a++++++++++++++++++++++++++++++++"), MSPF_REGEX_MAX_COST);
-    cr_expect_eq(mspf_regex_cost("a{20000}"), MSPF_REGEX_MAX_COST, "the limit itself is allowed");
+    cr_expect_gt(mspf_regex_cost("a++++++++++++++++++++++++++++++++"),
+                 MSPF_REGEX_MAX_COST);
+    cr_expect_eq(mspf_regex_cost("a{20000}"), MSPF_REGEX_MAX_COST,
+                 "the limit itself is allowed");
     /* not bounds: left to regcomp; unbalanced parentheses still counted */
     cr_expect_eq(mspf_regex_cost("a{x}"), 4);
-    cr_expect_gt(mspf_regex_cost(")(((((a{99}){99}){99})"), MSPF_REGEX_MAX_COST);
+    cr_expect_gt(mspf_regex_cost(")(((((a{99}){99}){99})"),
+                 MSPF_REGEX_MAX_COST);
     /* nesting deeper than the walker goes counts as too costly */
     char deep[200];
     memset(deep, '(', 100);

@@ -40,7 +40,8 @@ static void free_schema(void)
     cJSON_Delete(schema);
 }
 
-TestSuite(mspf_schema, .init = load_schema, .fini = free_schema, .timeout = TEST_TIMEOUT(10));
+TestSuite(mspf_schema, .init = load_schema, .fini = free_schema,
+          .timeout = TEST_TIMEOUT(10));
 
 /* Follows a "/"-separated pointer below the schema root, resolving $ref. */
 static const cJSON *at(const char *pointer)
@@ -49,14 +50,18 @@ static const cJSON *at(const char *pointer)
     char buf[256], *tok, *save = NULL;
     strncpy(buf, pointer, sizeof(buf) - 1);
     buf[sizeof(buf) - 1] = '\0';
-    for(tok = strtok_r(buf, "/", &save); tok && node; tok = strtok_r(NULL, "/", &save)) {
+    for (tok = strtok_r(buf, "/", &save); tok && node;
+         tok = strtok_r(NULL, "/", &save)) {
         const cJSON *ref;
-        node = cJSON_IsArray(node) ? cJSON_GetArrayItem(node, atoi(tok))
-                                   : cJSON_GetObjectItemCaseSensitive(node, tok);
+        node = cJSON_IsArray(node)
+                   ? cJSON_GetArrayItem(node, atoi(tok))
+                   : cJSON_GetObjectItemCaseSensitive(node, tok);
         ref = cJSON_GetObjectItemCaseSensitive(node, "$ref");
-        if(cJSON_IsString(ref) && strncmp(ref->valuestring, "#/$defs/", 8) == 0)
+        if (cJSON_IsString(ref) &&
+            strncmp(ref->valuestring, "#/$defs/", 8) == 0)
             node = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(schema, "$defs"), ref->valuestring + 8);
+                cJSON_GetObjectItemCaseSensitive(schema, "$defs"),
+                ref->valuestring + 8);
     }
     cr_assert_not_null(node, "no %s in the schema", pointer);
     return node;
@@ -66,8 +71,10 @@ Test(mspf_schema, is_draft_2020_12_and_closed)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(schema, "$schema");
     cr_assert(cJSON_IsString(s));
-    cr_assert_str_eq(s->valuestring, "https://json-schema.org/draft/2020-12/schema");
-    cr_assert(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties")));
+    cr_assert_str_eq(s->valuestring,
+                     "https://json-schema.org/draft/2020-12/schema");
+    cr_assert(cJSON_IsFalse(
+        cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties")));
 }
 
 /* The objects of the format: schema location, and where the base fixture
@@ -88,7 +95,8 @@ static const section sections[] = {
     {"properties/provider/properties/match", "provider.match"},
 };
 
-static void member_path(const section *s, const char *key, char *buf, size_t cap)
+static void member_path(const section *s, const char *key, char *buf,
+                        size_t cap)
 {
     snprintf(buf, cap, "%s%s%s", s->member, s->member[0] ? "." : "", key);
 }
@@ -96,47 +104,53 @@ static void member_path(const section *s, const char *key, char *buf, size_t cap
 Test(mspf_schema, every_listed_property_is_accepted_by_the_parser)
 {
     size_t i;
-    for(i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         const section *s = &sections[i];
         char ptr[1024];
         const cJSON *props, *p;
-        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at, s->schema_at[0] ? "/" : "");
+        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at,
+                 s->schema_at[0] ? "/" : "");
         props = at(ptr);
-        cJSON_ArrayForEach(p, props) {
+        cJSON_ArrayForEach(p, props)
+        {
             char member[1024], unknown[1024];
             mspf_fixture *f = NULL;
             mspf_error err;
             member_path(s, p->string, member, sizeof(member));
             snprintf(unknown, sizeof(unknown), "unknown key \"%s\"", p->string);
             /* a plausible value; a type error is fine, "unknown key" is not */
-            if(parse_mutated(member, "\"x\"", &f, &err) == 0)
+            if (parse_mutated(member, "\"x\"", &f, &err) == 0)
                 mspf_fixture_free(f);
             else
-                cr_assert_null(strstr(err.reason, unknown), "schema lists %s, parser refuses it",
-                               member);
+                cr_assert_null(strstr(err.reason, unknown),
+                               "schema lists %s, parser refuses it", member);
         }
     }
 }
 
 Test(mspf_schema, keys_outside_the_schema_are_refused_by_the_parser)
 {
-    static const char *const typos[] = {"nam", "expected", "respones", "header", "bodytext",
-                                        "delay", "exitcode", "stdOut", "verfy", "timeout"};
+    static const char *const typos[] = {
+        "nam",   "expected", "respones", "header", "bodytext",
+        "delay", "exitcode", "stdOut",   "verfy",  "timeout"};
     size_t i, j;
-    for(i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         const section *s = &sections[i];
         char ptr[1024];
         const cJSON *props;
-        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at, s->schema_at[0] ? "/" : "");
+        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at,
+                 s->schema_at[0] ? "/" : "");
         props = at(ptr);
-        for(j = 0; j < sizeof(typos) / sizeof(typos[0]); j++) {
+        for (j = 0; j < sizeof(typos) / sizeof(typos[0]); j++) {
             char member[1024];
             mspf_fixture *f = NULL;
             mspf_error err;
             cr_assert_null(cJSON_GetObjectItemCaseSensitive(props, typos[j]));
             member_path(s, typos[j], member, sizeof(member));
-            cr_assert_eq(parse_mutated(member, "1", &f, &err), -1, "%s accepted", member);
-            cr_assert(strstr(err.reason, "unknown key"), "%s: %s", member, err.reason);
+            cr_assert_eq(parse_mutated(member, "1", &f, &err), -1,
+                         "%s accepted", member);
+            cr_assert(strstr(err.reason, "unknown key"), "%s: %s", member,
+                      err.reason);
         }
     }
 }
@@ -144,29 +158,35 @@ Test(mspf_schema, keys_outside_the_schema_are_refused_by_the_parser)
 Test(mspf_schema, required_keys_agree_with_the_parser)
 {
     size_t i;
-    for(i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
         const section *s = &sections[i];
         char ptr[1024];
         const cJSON *props, *req, *p;
-        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at, s->schema_at[0] ? "/" : "");
+        snprintf(ptr, sizeof(ptr), "%s%sproperties", s->schema_at,
+                 s->schema_at[0] ? "/" : "");
         props = at(ptr);
-        req = cJSON_GetObjectItemCaseSensitive(s->schema_at[0] ? at(s->schema_at) : schema,
-                                               "required");
-        cJSON_ArrayForEach(p, props) {
+        req = cJSON_GetObjectItemCaseSensitive(
+            s->schema_at[0] ? at(s->schema_at) : schema, "required");
+        cJSON_ArrayForEach(p, props)
+        {
             char member[1024];
             mspf_fixture *f = NULL;
             mspf_error err;
             int required = 0, rc;
             const cJSON *r;
-            cJSON_ArrayForEach(r, req) required |= strcmp(r->valuestring, p->string) == 0;
+            cJSON_ArrayForEach(r, req) required |=
+                strcmp(r->valuestring, p->string) == 0;
             member_path(s, p->string, member, sizeof(member));
             rc = parse_mutated(member, NULL, &f, &err);
             mspf_fixture_free(f);
-            if(required)
-                cr_assert(rc == -1 && strstr(err.reason, "missing required key"),
+            if (required)
+                cr_assert(rc == -1 &&
+                              strstr(err.reason, "missing required key"),
                           "schema requires %s, parser does not", member);
-            else if(strcmp(member, "expect") != 0) /* expect or expects: checked below */
-                cr_assert_eq(rc, 0, "parser requires %s: %s", member, err.reason);
+            else if (strcmp(member, "expect") !=
+                     0) /* expect or expects: checked below */
+                cr_assert_eq(rc, 0, "parser requires %s: %s", member,
+                             err.reason);
         }
     }
 }
@@ -177,20 +197,22 @@ Test(mspf_schema, fault_kinds_in_the_schema_are_the_catalogue)
     const cJSON *v;
     int seen[MSPF_FAULT_KIND_COUNT] = {0};
     int k;
-    cJSON_ArrayForEach(v, variants) {
+    cJSON_ArrayForEach(v, variants)
+    {
         const cJSON *kind = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(v, "properties"), "kind");
         const cJSON *names = cJSON_GetObjectItemCaseSensitive(kind, "enum");
         const cJSON *one = cJSON_GetObjectItemCaseSensitive(kind, "const");
         const cJSON *n;
-        for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
+        for (k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
             const char *name = mspf_fault_kind_name((mspf_fault_kind)k);
-            if(one && strcmp(one->valuestring, name) == 0)
+            if (one && strcmp(one->valuestring, name) == 0)
                 seen[k]++;
-            cJSON_ArrayForEach(n, names) seen[k] += strcmp(n->valuestring, name) == 0;
+            cJSON_ArrayForEach(n, names) seen[k] +=
+                strcmp(n->valuestring, name) == 0;
         }
     }
-    for(k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
+    for (k = 1; k < MSPF_FAULT_KIND_COUNT; k++)
         cr_assert_eq(seen[k], 1, "fault %s appears %d times in the schema",
                      mspf_fault_kind_name((mspf_fault_kind)k), seen[k]);
 }

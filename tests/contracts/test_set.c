@@ -35,7 +35,8 @@ Test(mspf_set, a_duplicate_name_is_refused)
     cr_assert_eq(mspf_set_add(s, a, &err), 0);
     cr_assert_eq(mspf_set_add(s, b, &err), -1);
     cr_assert_str_eq(err.path, "$.name");
-    cr_assert_str_eq(err.reason, "duplicate name \"a\" (also in fixture \"a\")");
+    cr_assert_str_eq(err.reason,
+                     "duplicate name \"a\" (also in fixture \"a\")");
     cr_assert_eq(mspf_set_count(s), 1);
     mspf_fixture_free(b);
     mspf_set_free(s);
@@ -50,7 +51,8 @@ Test(mspf_set, a_duplicate_command_id_is_refused)
     cr_assert_eq(mspf_set_add(s, b, &err), -1);
     cr_assert_str_eq(err.file, "base.json");
     cr_assert_str_eq(err.path, "$.context.command_id");
-    cr_assert_str_eq(err.reason, "duplicate command id \"id-1\" (also in fixture \"a\")");
+    cr_assert_str_eq(err.reason,
+                     "duplicate command id \"id-1\" (also in fixture \"a\")");
     mspf_fixture_free(b);
     mspf_set_free(s);
 }
@@ -59,7 +61,7 @@ Test(mspf_set, lookups_by_index_and_name)
 {
     mspf_set *s = mspf_set_new();
     size_t i;
-    for(i = 0; i < 40; i++) {
+    for (i = 0; i < 40; i++) {
         char n[16], c[16];
         snprintf(n, sizeof(n), "f%02zu", i);
         snprintf(c, sizeof(c), "c%02zu", i);
@@ -119,7 +121,8 @@ static void write_fixture(const char *file, const char *name, const char *cid)
     mspf_fixture_free(f);
 }
 
-TestSuite(mspf_dir, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(10));
+TestSuite(mspf_dir, .init = make_tmpdir, .fini = remove_tmpdir,
+          .timeout = TEST_TIMEOUT(10));
 
 Test(mspf_dir, loads_json_files_in_name_order_skipping_the_schema)
 {
@@ -177,6 +180,7 @@ Test(mspf_dir, a_missing_directory_is_refused)
     cr_assert(strstr(err.reason, "cannot open directory"), "%s", err.reason);
     cr_assert_eq(mspf_set_load_dir(NULL, tmpdir, &err), -1);
     cr_assert_eq(mspf_set_load_dir(s, NULL, NULL), -1);
-    cr_assert_eq(mspf_set_load_dir(s, tmpdir, NULL), 0, "an empty directory loads nothing");
+    cr_assert_eq(mspf_set_load_dir(s, tmpdir, NULL), 0,
+                 "an empty directory loads nothing");
     mspf_set_free(s);
 }

@@ -12,7 +12,7 @@
 #include "executor/msp_executor.h"
 
 #define TEST_KEY "sk-test-secret-4242"
-#define TEST_ID "3f0c2a4e-0b1d-4c57-9e7a-5d2b8c1e9f00"
+#define TEST_ID  "3f0c2a4e-0b1d-4c57-9e7a-5d2b8c1e9f00"
 
 /* Collects log lines (thread-safe) for assertions. */
 typedef struct log_sink {
@@ -48,14 +48,15 @@ static inline msp_executor *make_executor(const char *base_url, log_sink *sink)
         cfg.log = sink_log;
         cfg.log_user = sink;
     }
-    cr_assert_eq(msp_executor_new(&cfg, &ex, err, sizeof err), MSP_OK, "%s", err);
+    cr_assert_eq(msp_executor_new(&cfg, &ex, err, sizeof err), MSP_OK, "%s",
+                 err);
     return ex;
 }
 
 static inline msp_context make_context(long long deadline_ms)
 {
-    msp_context ctx = {TEST_ID, "msp.list_devices", "{\"query\":\"laptop\"}", deadline_ms,
-                       "corr-0001"};
+    msp_context ctx = {TEST_ID, "msp.list_devices", "{\"query\":\"laptop\"}",
+                       deadline_ms, "corr-0001"};
     return ctx;
 }
 

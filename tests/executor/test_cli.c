@@ -30,7 +30,8 @@ static void start(void)
     snprintf(keyfile, sizeof keyfile, "/tmp/msp-exec-key-XXXXXX");
     int fd = mkstemp(keyfile);
     cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, TEST_KEY "\n", sizeof TEST_KEY), (ssize_t)sizeof TEST_KEY);
+    cr_assert_eq(write(fd, TEST_KEY "\n", sizeof TEST_KEY),
+                 (ssize_t)sizeof TEST_KEY);
     close(fd);
 }
 
@@ -44,7 +45,8 @@ static void stop(void)
 TestSuite(cli, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(90));
 
 /* Runs msp-exec with args (NULL-terminated) and env (NULL-terminated). */
-static spawn_result run_env(const char *const *env, const char *in, const char *const *args)
+static spawn_result run_env(const char *const *env, const char *in,
+                            const char *const *args)
 {
     const char *argv[32] = {exe};
     size_t n = 1;
@@ -59,7 +61,8 @@ static spawn_result run_env(const char *const *env, const char *in, const char *
     return r;
 }
 
-#define RUN(...) run_env(default_env(), NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN(...) \
+    run_env(default_env(), NULL, (const char *const[]){__VA_ARGS__, NULL})
 
 static const char *const *default_env(void)
 {
@@ -76,7 +79,8 @@ static void expect_usage(spawn_result r, const char *want)
     cr_expect_eq(r.status, 64, "status %d, stderr %s", r.status, r.err);
     cr_expect(starts_with(r.err, "msp-exec: "), "%s", r.err);
     cr_expect(strstr(r.err, want) != NULL, "\"%s\" lacks \"%s\"", r.err, want);
-    cr_expect_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "one line: %s", r.err);
+    cr_expect_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "one line: %s",
+                 r.err);
     cr_expect_str_eq(r.out, "");
     spawn_result_free(&r);
 }
@@ -85,17 +89,21 @@ Test(cli, help_prints_the_manual_and_exits_0)
 {
     spawn_result r = RUN("--help");
     cr_expect_eq(r.status, 0);
-    const char *sections[] = {"SYNOPSIS", "OPTIONS", "ENVIRONMENT", "EXIT STATUS",
-                              "--api-key-file", "BSM_USE_MSP_EXECUTOR", "126"};
+    const char *sections[] = {
+        "SYNOPSIS",    "OPTIONS",        "ENVIRONMENT",
+        "EXIT STATUS", "--api-key-file", "BSM_USE_MSP_EXECUTOR",
+        "126"};
     for (size_t i = 0; i < 7; i++)
-        cr_expect(strstr(r.out, sections[i]) != NULL, "missing %s", sections[i]);
+        cr_expect(strstr(r.out, sections[i]) != NULL, "missing %s",
+                  sections[i]);
     cr_expect_eq(ts_connections(srv), 0);
     spawn_result_free(&r);
 }
 
 Test(cli, success_writes_stdout_and_stderr_verbatim)
 {
-    ts_push_response(srv, 200, "{\"exit_code\":3,\"stdout\":\"out\\n\",\"stderr\":\"err\"}");
+    ts_push_response(
+        srv, 200, "{\"exit_code\":3,\"stdout\":\"out\\n\",\"stderr\":\"err\"}");
     spawn_result r = RUN("--tool", "msp.agent_health");
     cr_expect_eq(r.status, 3);
     cr_expect_str_eq(r.out, "out\n");
@@ -114,19 +122,24 @@ Test(cli, defaults_fill_command_id_params_and_deadline)
     cr_assert(ts_header(req, "Idempotency-Key", idem, sizeof idem));
     cr_expect_str_eq(id, idem);
     regex_t re;
-    regcomp(&re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
-            REG_EXTENDED | REG_NOSUB);
+    regcomp(
+        &re,
+        "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        REG_EXTENDED | REG_NOSUB);
     cr_expect_eq(regexec(&re, id, 0, NULL, 0), 0, "not a UUIDv4: %s", id);
     regfree(&re);
-    cr_expect_str_eq(req->body, "{\"tool\":\"msp.agent_health\",\"params\":{},\"simulate\":false}");
+    cr_expect_str_eq(
+        req->body,
+        "{\"tool\":\"msp.agent_health\",\"params\":{},\"simulate\":false}");
     cr_expect_not(ts_header(req, "X-Correlation-Id", id, sizeof id));
     spawn_result_free(&r);
 }
 
 Test(cli, flags_set_every_context_field)
 {
-    spawn_result r = RUN("--tool", "msp.process_kill", "--params", "{\"pid\":42}", "--command-id",
-                         "cmd-1", "--correlation-id", "corr-9", "--deadline-ms", "5000");
+    spawn_result r = RUN("--tool", "msp.process_kill", "--params",
+                         "{\"pid\":42}", "--command-id", "cmd-1",
+                         "--correlation-id", "corr-9", "--deadline-ms", "5000");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_assert_eq(ts_request_count(srv), 1);
     const ts_request *req = ts_request_at(srv, 0);
@@ -135,18 +148,22 @@ Test(cli, flags_set_every_context_field)
     cr_expect_str_eq(v, "cmd-1");
     cr_expect(ts_header(req, "X-Correlation-Id", v, sizeof v));
     cr_expect_str_eq(v, "corr-9");
-    cr_expect_str_eq(req->body, "{\"tool\":\"msp.process_kill\",\"params\":{\"pid\":42},"
-                                "\"simulate\":false}");
+    cr_expect_str_eq(req->body,
+                     "{\"tool\":\"msp.process_kill\",\"params\":{\"pid\":42},"
+                     "\"simulate\":false}");
     spawn_result_free(&r);
 }
 
 Test(cli, json_prints_the_whole_result)
 {
-    ts_push_response(srv, 403, "{\"error\":{\"code\":\"FORBIDDEN\",\"message\":\"no\"}}");
+    ts_push_response(srv, 403,
+                     "{\"error\":{\"code\":\"FORBIDDEN\",\"message\":\"no\"}}");
     spawn_result r = RUN("--tool", "t", "--json");
     cr_expect_eq(r.status, 126);
-    cr_expect_str_eq(r.out, "{\"exit_code\":126,\"stdout\":\"\",\"stderr\":\"msp-executor: auth "
-                            "error (403 FORBIDDEN): no\"}\n");
+    cr_expect_str_eq(
+        r.out,
+        "{\"exit_code\":126,\"stdout\":\"\",\"stderr\":\"msp-executor: auth "
+        "error (403 FORBIDDEN): no\"}\n");
     cr_expect_str_eq(r.err, "");
     spawn_result_free(&r);
 }
@@ -179,7 +196,8 @@ Test(cli, malformed_command_lines_exit_64)
     expect_usage(RUN("--tool"), "option --tool needs a value");
     expect_usage(RUN("--tool", "t", "extra"), "unexpected argument \"extra\"");
     expect_usage(RUN("--json"), "one of --context or --tool is required");
-    expect_usage(RUN("--context", "-", "--tool", "t"), "--context excludes --tool");
+    expect_usage(RUN("--context", "-", "--tool", "t"),
+                 "--context excludes --tool");
     cr_expect_eq(ts_connections(srv), 0);
 }
 
@@ -192,12 +210,14 @@ Test(cli, a_key_given_as_a_flag_value_is_refused_and_never_echoed)
 {
     /* "--api-key" would otherwise abbreviate --api-key-file and the error
      * would quote the key as a file name. */
-    const char *tries[][2] = {{"--api-key", "sk-live-SECRET"}, {"--api", "sk-live-SECRET"},
+    const char *tries[][2] = {{"--api-key", "sk-live-SECRET"},
+                              {"--api", "sk-live-SECRET"},
                               {"--api-key=sk-live-SECRET", NULL},
                               {"--apikey=sk-live-SECRET", NULL}};
     for (size_t i = 0; i < 4; i++) {
-        spawn_result r = tries[i][1] ? RUN(tries[i][0], tries[i][1], "--tool", "t")
-                                     : RUN(tries[i][0], "--tool", "t");
+        spawn_result r = tries[i][1]
+                             ? RUN(tries[i][0], tries[i][1], "--tool", "t")
+                             : RUN(tries[i][0], "--tool", "t");
         cr_expect(strstr(r.err, "SECRET") == NULL, "key echoed: %s", r.err);
         expect_usage(r, "unknown option --api");
     }
@@ -206,9 +226,11 @@ Test(cli, a_key_given_as_a_flag_value_is_refused_and_never_echoed)
 
 Test(cli, auth_mode_flag_wins_over_a_bad_environment_value)
 {
-    const char *env[] = {url_env, "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_AUTH_MODE=x", NULL};
-    spawn_result r = run_env(env, NULL,
-                             (const char *const[]){"--auth-mode", "jwt", "--tool", "t", NULL});
+    const char *env[] = {url_env, "BSM_MSP_API_KEY=" TEST_KEY,
+                         "BSM_MSP_AUTH_MODE=x", NULL};
+    spawn_result r = run_env(
+        env, NULL,
+        (const char *const[]){"--auth-mode", "jwt", "--tool", "t", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(ts_request_count(srv), 1);
     spawn_result_free(&r);
@@ -216,8 +238,9 @@ Test(cli, auth_mode_flag_wins_over_a_bad_environment_value)
 
 Test(cli, key_echoed_by_the_server_never_reaches_the_output)
 {
-    ts_push_response(srv, 200, "{\"exit_code\":0,\"stdout\":\"" TEST_KEY "\",\"stderr\":\""
-                     TEST_KEY "\"}");
+    ts_push_response(srv, 200,
+                     "{\"exit_code\":0,\"stdout\":\"" TEST_KEY
+                     "\",\"stderr\":\"" TEST_KEY "\"}");
     ts_push_response(srv, 401, "bad key " TEST_KEY);
     spawn_result r = RUN("--tool", "t", "-v");
     cr_expect_eq(r.status, 0);
@@ -234,14 +257,18 @@ Test(cli, key_echoed_by_the_server_never_reaches_the_output)
 
 Test(cli, bad_option_values_exit_64)
 {
-    expect_usage(RUN("--tool", "t", "--timeout-ms", "abc"), "--timeout-ms must be an integer");
-    expect_usage(RUN("--tool", "t", "--deadline-ms", "5s"), "--deadline-ms must be an integer");
+    expect_usage(RUN("--tool", "t", "--timeout-ms", "abc"),
+                 "--timeout-ms must be an integer");
+    expect_usage(RUN("--tool", "t", "--deadline-ms", "5s"),
+                 "--deadline-ms must be an integer");
     expect_usage(RUN("--tool", "t", "--auth-mode", "oauth"),
                  "--auth-mode must be service_key or jwt (got \"oauth\")");
     expect_usage(RUN("--tool", "t", "--api-key-file", "/nonexistent"),
                  "cannot read --api-key-file /nonexistent");
-    expect_usage(RUN("--context", "/nonexistent"), "cannot read --context /nonexistent");
-    expect_usage(RUN("--tool", "t", "--timeout-ms", "0"), "must be a positive finite number");
+    expect_usage(RUN("--context", "/nonexistent"),
+                 "cannot read --context /nonexistent");
+    expect_usage(RUN("--tool", "t", "--timeout-ms", "0"),
+                 "must be a positive finite number");
     expect_usage(RUN("--tool", "t", "--ca-file", "/nonexistent/ca.pem"),
                  "ca_file is not a readable file");
     expect_usage(RUN("--tool", "t", "--base-url", "ftp://x"),
@@ -252,24 +279,30 @@ Test(cli, bad_option_values_exit_64)
 Test(cli, missing_configuration_exits_64)
 {
     const char *no_url[] = {"BSM_MSP_API_KEY=k", NULL};
-    expect_usage(run_env(no_url, NULL, (const char *const[]){"--tool", "t", NULL}),
-                 "no base URL (use --base-url or BSM_MSP_BASE_URL)");
+    expect_usage(
+        run_env(no_url, NULL, (const char *const[]){"--tool", "t", NULL}),
+        "no base URL (use --base-url or BSM_MSP_BASE_URL)");
     const char *no_key[] = {url_env, NULL};
-    expect_usage(run_env(no_key, NULL, (const char *const[]){"--tool", "t", NULL}),
-                 "no API key (use --api-key-file or BSM_MSP_API_KEY)");
-    const char *bad_mode[] = {url_env, "BSM_MSP_API_KEY=k", "BSM_MSP_AUTH_MODE=x", NULL};
-    expect_usage(run_env(bad_mode, NULL, (const char *const[]){"--tool", "t", NULL}),
-                 "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"x\")");
+    expect_usage(
+        run_env(no_key, NULL, (const char *const[]){"--tool", "t", NULL}),
+        "no API key (use --api-key-file or BSM_MSP_API_KEY)");
+    const char *bad_mode[] = {url_env, "BSM_MSP_API_KEY=k",
+                              "BSM_MSP_AUTH_MODE=x", NULL};
+    expect_usage(
+        run_env(bad_mode, NULL, (const char *const[]){"--tool", "t", NULL}),
+        "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"x\")");
 }
 
 Test(cli, key_file_and_flags_override_the_environment)
 {
-    const char *env[] = {"BSM_MSP_BASE_URL=http://127.0.0.1:1", "BSM_MSP_API_KEY=wrong",
-                         "BSM_MSP_AUTH_MODE=jwt", NULL};
-    spawn_result r = run_env(env, NULL,
-                             (const char *const[]){"--base-url", ts_url(srv), "--api-key-file",
-                                                   keyfile, "--auth-mode", "service_key",
-                                                   "--tenant-id", "t2", "--tool", "t", NULL});
+    const char *env[] = {"BSM_MSP_BASE_URL=http://127.0.0.1:1",
+                         "BSM_MSP_API_KEY=wrong", "BSM_MSP_AUTH_MODE=jwt",
+                         NULL};
+    spawn_result r = run_env(
+        env, NULL,
+        (const char *const[]){"--base-url", ts_url(srv), "--api-key-file",
+                              keyfile, "--auth-mode", "service_key",
+                              "--tenant-id", "t2", "--tool", "t", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_assert_eq(ts_request_count(srv), 1);
     char v[128];
@@ -280,11 +313,13 @@ Test(cli, key_file_and_flags_override_the_environment)
 
 Test(cli, verbose_logs_with_the_key_masked)
 {
-    spawn_result r = RUN("--tool", "t", "-v", "--api-key-file", keyfile, "--command-id", "c-7");
+    spawn_result r = RUN("--tool", "t", "-v", "--api-key-file", keyfile,
+                         "--command-id", "c-7");
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.err, "key=sk-t\xe2\x80\xa6(19)") != NULL, "%s", r.err);
-    cr_expect(strstr(r.err, "[msp-executor] command c-7 \xe2\x86\x92 200 (") != NULL, "%s",
-              r.err);
+    cr_expect(strstr(r.err, "[msp-executor] command c-7 \xe2\x86\x92 200 (") !=
+                  NULL,
+              "%s", r.err);
     cr_expect(strstr(r.err, TEST_KEY) == NULL, "key leaked: %s", r.err);
     cr_expect(strstr(r.out, TEST_KEY) == NULL);
     spawn_result_free(&r);
@@ -298,20 +333,28 @@ Test(cli, from_env_requires_the_gate)
 
 Test(cli, from_env_prints_the_wiring_errors_verbatim)
 {
-    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=k", NULL};
-    expect_usage(run_env(env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL}),
-                 "msp-exec: BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_TENANT_ID unset");
-    const char *mode[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=k",
-                          "BSM_MSP_TENANT_ID=t", "BSM_MSP_AUTH_MODE=basic", NULL};
-    expect_usage(run_env(mode, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL}),
-                 "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"basic\")");
+    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=k",
+                         NULL};
+    expect_usage(
+        run_env(env, NULL,
+                (const char *const[]){"--from-env", "--tool", "t", NULL}),
+        "msp-exec: BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_TENANT_ID unset");
+    const char *mode[] = {"BSM_USE_MSP_EXECUTOR=1",  url_env,
+                          "BSM_MSP_API_KEY=k",       "BSM_MSP_TENANT_ID=t",
+                          "BSM_MSP_AUTH_MODE=basic", NULL};
+    expect_usage(
+        run_env(mode, NULL,
+                (const char *const[]){"--from-env", "--tool", "t", NULL}),
+        "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"basic\")");
 }
 
 Test(cli, from_env_runs_the_call)
 {
-    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env, "BSM_MSP_API_KEY=" TEST_KEY,
-                         "BSM_MSP_TENANT_ID=t", NULL};
-    spawn_result r = run_env(env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL});
+    const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env,
+                         "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_TENANT_ID=t",
+                         NULL};
+    spawn_result r = run_env(
+        env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_str_eq(r.out, "ok");
     cr_expect_eq(ts_request_count(srv), 1);
@@ -319,7 +362,8 @@ Test(cli, from_env_runs_the_call)
 }
 
 static const char context_json[] =
-    "{\"command_id\":\"ctx-1\",\"tool\":\"msp.list_devices\",\"params\":{\"q\":\"x\"},"
+    "{\"command_id\":\"ctx-1\",\"tool\":\"msp.list_devices\",\"params\":{\"q\":"
+    "\"x\"},"
     "\"deadline_ms\":4000,\"correlation_id\":\"corr-ctx\"}";
 
 static void expect_context_request(void)
@@ -331,8 +375,8 @@ static void expect_context_request(void)
     cr_expect_str_eq(v, "ctx-1");
     cr_expect(ts_header(req, "X-Correlation-Id", v, sizeof v));
     cr_expect_str_eq(v, "corr-ctx");
-    cr_expect_str_eq(req->body,
-                     "{\"tool\":\"msp.list_devices\",\"params\":{\"q\":\"x\"},\"simulate\":false}");
+    cr_expect_str_eq(req->body, "{\"tool\":\"msp.list_devices\",\"params\":{"
+                                "\"q\":\"x\"},\"simulate\":false}");
 }
 
 Test(cli, context_from_a_file)
@@ -352,8 +396,8 @@ Test(cli, context_from_a_file)
 
 Test(cli, context_from_stdin)
 {
-    spawn_result r =
-        run_env(default_env(), context_json, (const char *const[]){"--context", "-", NULL});
+    spawn_result r = run_env(default_env(), context_json,
+                             (const char *const[]){"--context", "-", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     expect_context_request();
     spawn_result_free(&r);
@@ -368,7 +412,9 @@ Test(cli, invalid_context_document_exits_64)
 
 Test(cli, binary_body_reaches_stdout_intact)
 {
-    ts_action a = {TS_REPLY, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\na\0b\xff\n", 43, 0};
+    ts_action a = {TS_REPLY,
+                   "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\na\0b\xff\n", 43,
+                   0};
     ts_push(srv, a);
     spawn_result r = RUN("--tool", "t");
     cr_expect_eq(r.status, 0);

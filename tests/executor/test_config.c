@@ -24,7 +24,8 @@ static void refused(const msp_config *cfg, const char *want)
 {
     char err[512] = "";
     msp_executor *ex = (msp_executor *)0x1;
-    cr_expect_eq(msp_executor_new(cfg, &ex, err, sizeof err), MSP_ERR_CONFIG, "%s", want);
+    cr_expect_eq(msp_executor_new(cfg, &ex, err, sizeof err), MSP_ERR_CONFIG,
+                 "%s", want);
     cr_expect_eq(ex, (msp_executor *)0x1, "out-parameter untouched on failure");
     cr_expect(strstr(err, want) != NULL, "\"%s\" lacks \"%s\"", err, want);
     cr_expect(strstr(err, "secret") == NULL, "key leaked: %s", err);
@@ -54,9 +55,11 @@ Test(config, valid_config_creates_an_executor, .timeout = TEST_TIMEOUT(5))
     msp_executor_free(NULL);
 }
 
-Test(config, zero_negative_or_absurd_timeout_is_refused, .timeout = TEST_TIMEOUT(5))
+Test(config, zero_negative_or_absurd_timeout_is_refused,
+     .timeout = TEST_TIMEOUT(5))
 {
-    long long bad[] = {0, -1, -30000, MSP_MAX_TIMEOUT_MS + 1, 9223372036854775807LL};
+    long long bad[] = {0, -1, -30000, MSP_MAX_TIMEOUT_MS + 1,
+                       9223372036854775807LL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         msp_config cfg = base_config();
         cfg.default_timeout_ms = bad[i];
@@ -78,9 +81,10 @@ Test(config, empty_or_missing_base_url_is_refused, .timeout = TEST_TIMEOUT(5))
 
 Test(config, base_url_must_be_http_or_https, .timeout = TEST_TIMEOUT(5))
 {
-    const char *bad[] = {"ftp://host", "127.0.0.1:8080", "http://", "https:///x",
-                         "file:///etc/passwd", "http://a b", "http://host\r\n",
-                         "http://host/x?a=1", "http://host/#frag"};
+    const char *bad[] = {
+        "ftp://host",      "127.0.0.1:8080",     "http://",
+        "https:///x",      "file:///etc/passwd", "http://a b",
+        "http://host\r\n", "http://host/x?a=1",  "http://host/#frag"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         msp_config cfg = base_config();
         cfg.base_url = bad[i];
@@ -100,7 +104,8 @@ Test(config, empty_api_key_is_refused, .timeout = TEST_TIMEOUT(5))
     refused(&cfg, "api_key is empty");
 }
 
-Test(config, api_key_with_control_bytes_is_refused_without_echo, .timeout = TEST_TIMEOUT(5))
+Test(config, api_key_with_control_bytes_is_refused_without_echo,
+     .timeout = TEST_TIMEOUT(5))
 {
     msp_config cfg = base_config();
     cfg.api_key = "sk-secret\r\nX-Evil: 1";
@@ -155,14 +160,20 @@ Test(config, auth_modes_parse_and_name, .timeout = TEST_TIMEOUT(5))
 
 Test(config, strerror_is_never_null, .timeout = TEST_TIMEOUT(5))
 {
-    int codes[] = {MSP_OK, MSP_ERR_NOMEM, MSP_ERR_CONFIG, MSP_ERR_ARG, MSP_ERR_CURL, 42};
-    const char *want[] = {"success", "out of memory", "invalid configuration",
-                          "invalid argument", "libcurl initialisation failed", "unknown error"};
+    int codes[] = {MSP_OK,      MSP_ERR_NOMEM, MSP_ERR_CONFIG,
+                   MSP_ERR_ARG, MSP_ERR_CURL,  42};
+    const char *want[] = {"success",
+                          "out of memory",
+                          "invalid configuration",
+                          "invalid argument",
+                          "libcurl initialisation failed",
+                          "unknown error"};
     for (size_t i = 0; i < 6; i++)
         cr_expect_str_eq(msp_strerror(codes[i]), want[i]);
 }
 
-Test(config, mask_secret_shows_a_prefix_and_the_length, .timeout = TEST_TIMEOUT(5))
+Test(config, mask_secret_shows_a_prefix_and_the_length,
+     .timeout = TEST_TIMEOUT(5))
 {
     char buf[32];
     msp_mask_secret("sk-test", buf, sizeof buf);
@@ -170,7 +181,8 @@ Test(config, mask_secret_shows_a_prefix_and_the_length, .timeout = TEST_TIMEOUT(
     msp_mask_secret(TEST_KEY, buf, sizeof buf);
     cr_expect_str_eq(buf, "sk-t\xe2\x80\xa6(19)");
     msp_mask_secret("abcd", buf, sizeof buf);
-    cr_expect_str_eq(buf, "ab\xe2\x80\xa6(4)", "a short key shows at most half");
+    cr_expect_str_eq(buf, "ab\xe2\x80\xa6(4)",
+                     "a short key shows at most half");
     msp_mask_secret(NULL, buf, sizeof buf);
     cr_expect_str_eq(buf, "\xe2\x80\xa6(0)");
     msp_mask_secret("a\nbcdefgh", buf, sizeof buf);

@@ -24,8 +24,9 @@ static int from_env(const char *const *env, msp_config *cfg, char *err)
     return msp_config_from_env(cfg, fake_getenv, (void *)env, err, 256);
 }
 
-#define FULL "BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://msp:8080", \
-             "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_TENANT_ID=tenant-a"
+#define FULL                                                      \
+    "BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://msp:8080", \
+        "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_TENANT_ID=tenant-a"
 
 Test(env, not_requested_when_unset_or_not_1, .timeout = TEST_TIMEOUT(5))
 {
@@ -61,12 +62,15 @@ Test(env, missing_values_fail_in_the_spec_order, .timeout = TEST_TIMEOUT(5))
         const char *env[4];
         const char *want;
     } cases[] = {
-        {{"BSM_USE_MSP_EXECUTOR=1", NULL}, "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_BASE_URL unset"},
-        {{"BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=", "BSM_MSP_API_KEY=k", NULL},
+        {{"BSM_USE_MSP_EXECUTOR=1", NULL},
+         "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_BASE_URL unset"},
+        {{"BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=", "BSM_MSP_API_KEY=k",
+          NULL},
          "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_BASE_URL unset"},
         {{"BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://x", NULL},
          "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_API_KEY unset"},
-        {{"BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://x", "BSM_MSP_API_KEY=k", NULL},
+        {{"BSM_USE_MSP_EXECUTOR=1", "BSM_MSP_BASE_URL=http://x",
+          "BSM_MSP_API_KEY=k", NULL},
          "BSM_USE_MSP_EXECUTOR=1 but BSM_MSP_TENANT_ID unset"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -92,13 +96,15 @@ Test(env, auth_mode_jwt_and_default, .timeout = TEST_TIMEOUT(5))
     cr_expect_eq(cfg.auth_mode, MSP_AUTH_SERVICE_KEY);
 }
 
-Test(env, unknown_auth_mode_names_variable_and_value, .timeout = TEST_TIMEOUT(5))
+Test(env, unknown_auth_mode_names_variable_and_value,
+     .timeout = TEST_TIMEOUT(5))
 {
     const char *env[] = {FULL, "BSM_MSP_AUTH_MODE=oauth", NULL};
     msp_config cfg;
     char err[256];
     cr_expect_eq(from_env(env, &cfg, err), MSP_ERR_CONFIG);
-    cr_expect_str_eq(err, "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"oauth\")");
+    cr_expect_str_eq(
+        err, "BSM_MSP_AUTH_MODE must be service_key or jwt (got \"oauth\")");
 }
 
 Test(env, reads_the_process_environment_by_default, .timeout = TEST_TIMEOUT(5))
@@ -112,5 +118,6 @@ Test(env, reads_the_process_environment_by_default, .timeout = TEST_TIMEOUT(5))
     unsetenv("BSM_MSP_AUTH_MODE");
     cr_assert_eq(msp_config_from_env(&cfg, NULL, NULL, err, sizeof err), 1);
     cr_expect_str_eq(cfg.base_url, "https://msp.example");
-    cr_expect_eq(msp_config_from_env(NULL, NULL, NULL, err, sizeof err), MSP_ERR_ARG);
+    cr_expect_eq(msp_config_from_env(NULL, NULL, NULL, err, sizeof err),
+                 MSP_ERR_ARG);
 }

@@ -17,13 +17,13 @@ static msp_result map(long status, const char *body)
     return r;
 }
 
-static void expect(long status, const char *body, int row, int exit_code, const char *out,
-                   const char *err)
+static void expect(long status, const char *body, int row, int exit_code,
+                   const char *out, const char *err)
 {
     msp_result r = map(status, body);
     cr_expect_eq(r.row, row, "status %ld body %s: row %d", status, body, r.row);
-    cr_expect_eq(r.exit_code, exit_code, "status %ld body %s: exit %d", status, body,
-                 r.exit_code);
+    cr_expect_eq(r.exit_code, exit_code, "status %ld body %s: exit %d", status,
+                 body, r.exit_code);
     cr_expect_str_eq(r.out, out);
     cr_expect_eq(r.out_len, strlen(out));
     cr_expect_str_eq(r.err, err);
@@ -45,7 +45,8 @@ Test(mapping, table_has_fourteen_rows_in_order, .timeout = TEST_TIMEOUT(5))
 
 /* One response per row the mapping decides; each result must carry the
  * row's exit code and start with the row's stderr prefix. */
-Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = TEST_TIMEOUT(5))
+Test(mapping, every_row_produces_its_table_prefix_and_exit_code,
+     .timeout = TEST_TIMEOUT(5))
 {
     static const struct {
         int row;
@@ -56,7 +57,9 @@ Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = TEST
         {7, 200, "{\"exit_code\":\"1\"}"},
         {8, 200, "{\"success\":true}"},
         {9, 200, "plain text"},
-        {10, 400, "{\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\",\"message\":\"m\"}}"},
+        {10, 400,
+         "{\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\","
+         "\"message\":\"m\"}}"},
         {11, 401, "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"m\"}}"},
         {12, 404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"m\"}}"},
         {13, 503, "down"},
@@ -69,18 +72,20 @@ Test(mapping, every_row_produces_its_table_prefix_and_exit_code, .timeout = TEST
         cr_expect_eq(r.row, cases[i].row);
         if (row->exit_code >= 0)
             cr_expect_eq(r.exit_code, row->exit_code, "row %d", row->row);
-        cr_expect(starts_with(r.err, row->stderr_prefix), "row %d: %s", row->row, r.err);
+        cr_expect(starts_with(r.err, row->stderr_prefix), "row %d: %s",
+                  row->row, r.err);
         msp_result_free(&r);
     }
 }
 
 Test(mapping, row6_passes_tool_result_verbatim, .timeout = TEST_TIMEOUT(5))
 {
-    expect(200, "{\"exit_code\":0,\"stdout\":\"hello\\n\",\"stderr\":\"warn\"}", 6, 0, "hello\n",
-           "warn");
+    expect(200, "{\"exit_code\":0,\"stdout\":\"hello\\n\",\"stderr\":\"warn\"}",
+           6, 0, "hello\n", "warn");
 }
 
-Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_keeps_negative_and_large_exit_codes,
+     .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "{\"exit_code\":-1}", 6, -1, "", "");
     expect(200, "{\"exit_code\":300}", 6, 300, "", "");
@@ -89,80 +94,102 @@ Test(mapping, row6_keeps_negative_and_large_exit_codes, .timeout = TEST_TIMEOUT(
     expect(200, "{\"exit_code\":2.0}", 6, 2, "", "");
 }
 
-Test(mapping, row6_ignores_non_string_stdout_and_stderr, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_ignores_non_string_stdout_and_stderr,
+     .timeout = TEST_TIMEOUT(5))
 {
-    expect(200, "{\"exit_code\":1,\"stdout\":42,\"stderr\":null}", 6, 1, "", "");
+    expect(200, "{\"exit_code\":1,\"stdout\":42,\"stderr\":null}", 6, 1, "",
+           "");
 }
 
 /* A tool's output may hold NUL bytes: JSON carries them as \u0000, and the
  * result must keep every byte (cJSON alone would stop at the first). */
-static void expect_bytes(const char *body, const char *out, size_t out_len, const char *err,
-                         size_t err_len)
+static void expect_bytes(const char *body, const char *out, size_t out_len,
+                         const char *err, size_t err_len)
 {
     msp_result r = map(200, body);
     cr_assert_eq(r.row, 6, "body %s: row %d", body, r.row);
-    cr_expect_eq(r.out_len, out_len, "body %s: stdout length %zu", body, r.out_len);
-    cr_expect(r.out_len == out_len && memcmp(r.out, out, out_len) == 0, "body %s: stdout bytes", body);
-    cr_expect_eq(r.err_len, err_len, "body %s: stderr length %zu", body, r.err_len);
-    cr_expect(r.err_len == err_len && memcmp(r.err, err, err_len) == 0, "body %s: stderr bytes", body);
+    cr_expect_eq(r.out_len, out_len, "body %s: stdout length %zu", body,
+                 r.out_len);
+    cr_expect(r.out_len == out_len && memcmp(r.out, out, out_len) == 0,
+              "body %s: stdout bytes", body);
+    cr_expect_eq(r.err_len, err_len, "body %s: stderr length %zu", body,
+                 r.err_len);
+    cr_expect(r.err_len == err_len && memcmp(r.err, err, err_len) == 0,
+              "body %s: stderr bytes", body);
     msp_result_free(&r);
 }
 
-Test(mapping, row6_keeps_nul_bytes_in_stdout_and_stderr, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_keeps_nul_bytes_in_stdout_and_stderr,
+     .timeout = TEST_TIMEOUT(5))
 {
-    expect_bytes("{\"exit_code\":0,\"stdout\":\"a\\u0000b\",\"stderr\":\"x\\u0000\"}", "a\0b", 3,
-                 "x\0", 2);
+    expect_bytes(
+        "{\"exit_code\":0,\"stdout\":\"a\\u0000b\",\"stderr\":\"x\\u0000\"}",
+        "a\0b", 3, "x\0", 2);
     expect_bytes("{\"exit_code\":0,\"stdout\":\"\\u0000\"}", "\0", 1, "", 0);
 }
 
 /* Found by fuzz_map_response (fuzz/regressions/): cJSON reads "\u" with a
  * non-hex digit as U+0000; the NUL path must read it the same way. */
-Test(mapping, row6_nul_path_reads_a_bad_hex_escape_as_cjson_does, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_nul_path_reads_a_bad_hex_escape_as_cjson_does,
+     .timeout = TEST_TIMEOUT(5))
 {
-    expect_bytes("{\"exit_code\":0,\"stdout\":\"a\\u0x00b\",\"stderr\":\"\\u0000\"}", "a\0b", 3,
-                 "\0", 1);
+    expect_bytes(
+        "{\"exit_code\":0,\"stdout\":\"a\\u0x00b\",\"stderr\":\"\\u0000\"}",
+        "a\0b", 3, "\0", 1);
 }
 
 Test(mapping, row6_nul_path_decodes_every_escape, .timeout = TEST_TIMEOUT(5))
 {
     /* \u00e9 -> 2 bytes, a surrogate pair -> 4 bytes, the short escapes */
-    static const char want[] = "\0\xC3\xA9\xF0\x9F\x98\x80\xE2\x82\xAC\n\t\r\b\f\"\\/raw";
-    expect_bytes("{\"exit_code\":0,\"stdout\":\"\\u0000\\u00e9\\ud83d\\ude00\\u20AC\\n\\t\\r\\b\\f"
+    static const char want[] =
+        "\0\xC3\xA9\xF0\x9F\x98\x80\xE2\x82\xAC\n\t\r\b\f\"\\/raw";
+    expect_bytes("{\"exit_code\":0,\"stdout\":"
+                 "\"\\u0000\\u00e9\\ud83d\\ude00\\u20AC\\n\\t\\r\\b\\f"
                  "\\\"\\\\\\/raw\"}",
                  want, sizeof want - 1, "", 0);
 }
 
-Test(mapping, row6_nul_path_takes_the_top_level_member_only, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_nul_path_takes_the_top_level_member_only,
+     .timeout = TEST_TIMEOUT(5))
 {
     /* "stdout" inside a nested object, an array and a string value are not
      * the member; an escaped member name is */
-    expect_bytes("{\"meta\":{\"stdout\":\"no\",\"x\":[1,{\"stdout\":\"no\"}]},\"note\":\"\\\"stdout\\\":\","
-                 "\"list\":[\"stdout\",{}],\"n\":-1.5e3,\"t\":true,\"exit_code\":2,"
-                 "\"std\\u006fut\":\"y\\u0000es\",\"stderr\":\"e\"}",
-                 "y\0es", 4, "e", 1);
+    expect_bytes(
+        "{\"meta\":{\"stdout\":\"no\",\"x\":[1,{\"stdout\":\"no\"}]},\"note\":"
+        "\"\\\"stdout\\\":\","
+        "\"list\":[\"stdout\",{}],\"n\":-1.5e3,\"t\":true,\"exit_code\":2,"
+        "\"std\\u006fut\":\"y\\u0000es\",\"stderr\":\"e\"}",
+        "y\0es", 4, "e", 1);
 }
 
-Test(mapping, row6_nul_path_ignores_non_string_members, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row6_nul_path_ignores_non_string_members,
+     .timeout = TEST_TIMEOUT(5))
 {
-    expect_bytes("{\"exit_code\":1,\"stdout\":[\"\\u0000\"],\"stderr\":{\"a\":\"\\u0000\"}}", "", 0,
-                 "", 0);
+    expect_bytes("{\"exit_code\":1,\"stdout\":[\"\\u0000\"],\"stderr\":{\"a\":"
+                 "\"\\u0000\"}}",
+                 "", 0, "", 0);
     /* an escaped backslash before "u0000" is not a NUL escape */
-    expect_bytes("{\"exit_code\":1,\"stdout\":\"a\\\\u0000\"}", "a\\u0000", 7, "", 0);
+    expect_bytes("{\"exit_code\":1,\"stdout\":\"a\\\\u0000\"}", "a\\u0000", 7,
+                 "", 0);
 }
 
-Test(mapping, row8_keeps_nul_escapes_by_compacting_the_text_as_written, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row8_keeps_nul_escapes_by_compacting_the_text_as_written,
+     .timeout = TEST_TIMEOUT(5))
 {
     /* cJSON's print would stop the string at the NUL */
-    expect(200, "\xef\xbb\xbf {\"devices\" : [ {\"name\":\"a b\\u0000c\"} ],\n\"n\":1.0 }", 8, 0,
-           "{\"devices\":[{\"name\":\"a b\\u0000c\"}],\"n\":1.0}", "");
+    expect(200,
+           "\xef\xbb\xbf {\"devices\" : [ {\"name\":\"a b\\u0000c\"} "
+           "],\n\"n\":1.0 }",
+           8, 0, "{\"devices\":[{\"name\":\"a b\\u0000c\"}],\"n\":1.0}", "");
     /* without a NUL, cJSON's compact print as before */
-    expect(200, "{\"n\" : 1.0, \"s\":\"\\u00e9\"}", 8, 0, "{\"n\":1,\"s\":\"\xC3\xA9\"}", "");
+    expect(200, "{\"n\" : 1.0, \"s\":\"\\u00e9\"}", 8, 0,
+           "{\"n\":1,\"s\":\"\xC3\xA9\"}", "");
 }
 
 Test(mapping, row7_exit_code_not_a_number, .timeout = TEST_TIMEOUT(5))
 {
-    static const char pre[] =
-        "msp-executor: malformed 200 response: exit_code field present but not a finite number (got ";
+    static const char pre[] = "msp-executor: malformed 200 response: exit_code "
+                              "field present but not a finite number (got ";
     char want[256];
     const char *bad[] = {"\"1\"", "null", "true", "{}", "[1]"};
     for (size_t i = 0; i < 5; i++) {
@@ -175,8 +202,8 @@ Test(mapping, row7_exit_code_not_a_number, .timeout = TEST_TIMEOUT(5))
 
 Test(mapping, row7_exit_code_not_an_integer, .timeout = TEST_TIMEOUT(5))
 {
-    static const char pre[] =
-        "msp-executor: malformed 200 response: exit_code field present but not an integer (got ";
+    static const char pre[] = "msp-executor: malformed 200 response: exit_code "
+                              "field present but not an integer (got ";
     char want[256];
     snprintf(want, sizeof want, "%s1.5)", pre);
     expect(200, "{\"exit_code\":1.5}", 7, 124, "", want);
@@ -202,7 +229,8 @@ Test(mapping, row8_reserialises_json_compactly, .timeout = TEST_TIMEOUT(5))
     expect(200, "\"text\"", 8, 0, "\"text\"", "");
 }
 
-Test(mapping, row8_empty_body_counts_as_empty_object, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row8_empty_body_counts_as_empty_object,
+     .timeout = TEST_TIMEOUT(5))
 {
     expect(200, "", 8, 0, "{}", "");
 }
@@ -225,43 +253,60 @@ Test(mapping, row9_keeps_nul_bytes_in_a_raw_body, .timeout = TEST_TIMEOUT(5))
 
 Test(mapping, row10_idempotency_mismatch, .timeout = TEST_TIMEOUT(5))
 {
-    expect(400,
-           "{\"success\":false,\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\","
-           "\"message\":\"Idempotency-Key must equal X-Brainstorm-Command-Id\"}}",
-           10, 124, "",
-           "msp-executor: header consistency violation: Idempotency-Key must equal "
-           "X-Brainstorm-Command-Id");
+    expect(
+        400,
+        "{\"success\":false,\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_"
+        "MISMATCH\","
+        "\"message\":\"Idempotency-Key must equal X-Brainstorm-Command-Id\"}}",
+        10, 124, "",
+        "msp-executor: header consistency violation: Idempotency-Key must "
+        "equal "
+        "X-Brainstorm-Command-Id");
 }
 
-Test(mapping, row11_auth_errors_with_code_and_message, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row11_auth_errors_with_code_and_message,
+     .timeout = TEST_TIMEOUT(5))
 {
     expect(403,
-           "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":"
-           "\"Authenticated tenant does not match request tenant\"},\"tool\":\"t\"}",
+           "{\"success\":false,\"error\":{\"code\":\"TENANT_MISMATCH\","
+           "\"message\":"
+           "\"Authenticated tenant does not match request "
+           "tenant\"},\"tool\":\"t\"}",
            11, 126, "",
-           "msp-executor: auth error (403 TENANT_MISMATCH): Authenticated tenant does not "
+           "msp-executor: auth error (403 TENANT_MISMATCH): Authenticated "
+           "tenant does not "
            "match request tenant");
-    expect(401, "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"Authentication required\"}}",
-           11, 126, "", "msp-executor: auth error (401 UNAUTHORIZED): Authentication required");
+    expect(
+        401,
+        "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"Authentication "
+        "required\"}}",
+        11, 126, "",
+        "msp-executor: auth error (401 UNAUTHORIZED): Authentication required");
 }
 
-Test(mapping, row11_raw_body_when_not_the_error_shape, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row11_raw_body_when_not_the_error_shape,
+     .timeout = TEST_TIMEOUT(5))
 {
     expect(401, "nope", 11, 126, "", "msp-executor: auth error (401): nope");
     expect(403, "{\"error\":\"flat\"}", 11, 126, "",
            "msp-executor: auth error (403): {\"error\":\"flat\"}");
 }
 
-Test(mapping, row11_code_without_message_uses_raw_body, .timeout = TEST_TIMEOUT(5))
+Test(mapping, row11_code_without_message_uses_raw_body,
+     .timeout = TEST_TIMEOUT(5))
 {
     expect(403, "{\"error\":{\"code\":\"FORBIDDEN\"}}", 11, 126, "",
-           "msp-executor: auth error (403 FORBIDDEN): {\"error\":{\"code\":\"FORBIDDEN\"}}");
+           "msp-executor: auth error (403 FORBIDDEN): "
+           "{\"error\":{\"code\":\"FORBIDDEN\"}}");
 }
 
 Test(mapping, row12_tool_unknown, .timeout = TEST_TIMEOUT(5))
 {
-    expect(404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: msp.x\"}}", 12,
-           127, "", "msp-executor: tool unknown (404 NOT_FOUND): Unknown tool: msp.x");
+    expect(404,
+           "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: "
+           "msp.x\"}}",
+           12, 127, "",
+           "msp-executor: tool unknown (404 NOT_FOUND): Unknown tool: msp.x");
     expect(404, "", 12, 127, "", "msp-executor: tool unknown (404): ");
 }
 
@@ -269,18 +314,27 @@ Test(mapping, row13_server_error_shows_raw_body, .timeout = TEST_TIMEOUT(5))
 {
     expect(503, "Service Unavailable", 13, 125, "",
            "msp-executor: server error (503): Service Unavailable");
-    expect(500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"boom\"}}", 13, 125, "",
-           "msp-executor: server error (500): {\"error\":{\"code\":\"INTERNAL\",\"message\":"
+    expect(500, "{\"error\":{\"code\":\"INTERNAL\",\"message\":\"boom\"}}", 13,
+           125, "",
+           "msp-executor: server error (500): "
+           "{\"error\":{\"code\":\"INTERNAL\",\"message\":"
            "\"boom\"}}");
     expect(599, "x", 13, 125, "", "msp-executor: server error (599): x");
 }
 
 Test(mapping, row14_any_other_status, .timeout = TEST_TIMEOUT(5))
 {
-    expect(302, "moved", 14, 1, "", "msp-executor: unexpected status (302): moved");
-    expect(400, "{\"error\":{\"code\":\"VALIDATION\",\"message\":\"Missing required parameter\"}}",
-           14, 1, "", "msp-executor: unexpected status (400 VALIDATION): Missing required parameter");
-    expect(429, "{\"error\":{\"code\":\"RATE_LIMITED\",\"message\":\"slow down\"}}", 14, 1, "",
+    expect(302, "moved", 14, 1, "",
+           "msp-executor: unexpected status (302): moved");
+    expect(400,
+           "{\"error\":{\"code\":\"VALIDATION\",\"message\":\"Missing required "
+           "parameter\"}}",
+           14, 1, "",
+           "msp-executor: unexpected status (400 VALIDATION): Missing required "
+           "parameter");
+    expect(429,
+           "{\"error\":{\"code\":\"RATE_LIMITED\",\"message\":\"slow down\"}}",
+           14, 1, "",
            "msp-executor: unexpected status (429 RATE_LIMITED): slow down");
     expect(201, "{}", 14, 1, "", "msp-executor: unexpected status (201): {}");
     expect(600, "x", 14, 1, "", "msp-executor: unexpected status (600): x");
@@ -298,14 +352,17 @@ Test(mapping, null_arguments_are_refused, .timeout = TEST_TIMEOUT(5))
     msp_result_free(NULL);
 }
 
-Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = TEST_TIMEOUT(5))
+Test(mapping, result_to_json_escapes_and_keeps_bytes,
+     .timeout = TEST_TIMEOUT(5))
 {
     msp_result r;
-    cr_assert_eq(msp_map_response(200, "q\"\\\n\t\r\x01\0\xc3\xa9\xff", 11, &r), MSP_OK);
+    cr_assert_eq(msp_map_response(200, "q\"\\\n\t\r\x01\0\xc3\xa9\xff", 11, &r),
+                 MSP_OK);
     char *json = msp_result_to_json(&r);
     cr_assert_not_null(json);
-    cr_expect_str_eq(json, "{\"exit_code\":0,\"stdout\":\"q\\\"\\\\\\n\\t\\r\\u0001\\u0000"
-                           "\xc3\xa9\\ufffd\",\"stderr\":\"\"}");
+    cr_expect_str_eq(
+        json, "{\"exit_code\":0,\"stdout\":\"q\\\"\\\\\\n\\t\\r\\u0001\\u0000"
+              "\xc3\xa9\\ufffd\",\"stderr\":\"\"}");
     free(json);
     msp_result_free(&r);
     cr_expect_null(msp_result_to_json(NULL));
@@ -314,13 +371,16 @@ Test(mapping, result_to_json_escapes_and_keeps_bytes, .timeout = TEST_TIMEOUT(5)
 Test(mapping, result_to_json_replaces_invalid_utf8, .timeout = TEST_TIMEOUT(5))
 {
     /* overlong, surrogate, truncated, out of range, valid 4-byte */
-    static const char body[] = "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x90\x80\x80|\xf0\x9f\x98\x80";
+    static const char body[] =
+        "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xf4\x90\x80\x80|\xf0\x9f\x98\x80";
     msp_result r;
     cr_assert_eq(msp_map_response(200, body, sizeof body - 1, &r), MSP_OK);
     char *json = msp_result_to_json(&r);
-    cr_expect_str_eq(json, "{\"exit_code\":0,\"stdout\":\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
-                           "\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\","
-                           "\"stderr\":\"\"}");
+    cr_expect_str_eq(
+        json,
+        "{\"exit_code\":0,\"stdout\":\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|"
+        "\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\xf0\x9f\x98\x80\","
+        "\"stderr\":\"\"}");
     free(json);
     msp_result_free(&r);
 }
@@ -330,7 +390,8 @@ Test(mapping, result_to_json_of_an_empty_result, .timeout = TEST_TIMEOUT(5))
     msp_result r = {0};
     r.exit_code = -1;
     char *json = msp_result_to_json(&r);
-    cr_expect_str_eq(json, "{\"exit_code\":-1,\"stdout\":\"\",\"stderr\":\"\"}");
+    cr_expect_str_eq(json,
+                     "{\"exit_code\":-1,\"stdout\":\"\",\"stderr\":\"\"}");
     free(json);
 }
 
@@ -342,36 +403,59 @@ static size_t decode(const char *lit, char *out, size_t cap)
     return Msp_json_decode(lit, strlen(lit), out, cap);
 }
 
-Test(jsonraw, decode_stops_at_the_cap_and_at_a_cut_literal, .timeout = TEST_TIMEOUT(5))
+Test(jsonraw, decode_stops_at_the_cap_and_at_a_cut_literal,
+     .timeout = TEST_TIMEOUT(5))
 {
     char out[16];
     cr_expect_eq(decode("\"abcdef\"", out, 3), 3);
     cr_expect_eq(memcmp(out, "abc", 3), 0);
-    cr_expect_eq(decode("\"\\u00e9\"", out, 1), 1, "a 2-byte character cut by the cap");
-    cr_expect_eq(decode("\"ab\\", out, sizeof out), 2, "a literal cut after a backslash");
-    cr_expect_eq(decode("\"\\u12", out, sizeof out), 1, "\\u with 2 digits left: U+0000");
+    cr_expect_eq(decode("\"\\u00e9\"", out, 1), 1,
+                 "a 2-byte character cut by the cap");
+    cr_expect_eq(decode("\"ab\\", out, sizeof out), 2,
+                 "a literal cut after a backslash");
+    cr_expect_eq(decode("\"\\u12", out, sizeof out), 1,
+                 "\\u with 2 digits left: U+0000");
     cr_expect_eq(out[0], '\0');
     cr_expect_eq(decode("\"x", out, sizeof out), 1, "no closing quote");
 }
 
-Test(jsonraw, decode_takes_surrogate_pairs_and_leaves_lone_halves, .timeout = TEST_TIMEOUT(5))
+Test(jsonraw, decode_takes_surrogate_pairs_and_leaves_lone_halves,
+     .timeout = TEST_TIMEOUT(5))
 {
     char out[16];
     cr_assert_eq(decode("\"\\ud83d\\ude00\"", out, sizeof out), 4);
     cr_expect_eq(memcmp(out, "\xF0\x9F\x98\x80", 4), 0);
     /* a high half followed by something else: encoded alone, then the rest */
     cr_assert_eq(decode("\"\\ud83d\\u0041\"", out, sizeof out), 4);
-    cr_expect_eq(memcmp(out, "\xED\xA0\xBD" "A", 4), 0);
+    cr_expect_eq(memcmp(out,
+                        "\xED\xA0\xBD"
+                        "A",
+                        4),
+                 0);
     cr_assert_eq(decode("\"\\ud83dx\"", out, sizeof out), 4);
-    cr_expect_eq(memcmp(out, "\xED\xA0\xBD" "x", 4), 0);
+    cr_expect_eq(memcmp(out,
+                        "\xED\xA0\xBD"
+                        "x",
+                        4),
+                 0);
 }
 
 Test(jsonraw, member_finds_only_top_level_members_and_never_reads_past_the_end,
      .timeout = TEST_TIMEOUT(5))
 {
     static const char *const missing[] = {
-        "", "[]", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
-        "{\"a\":{\"b\":1}}", "{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":1}",
+        "",
+        "[]",
+        "{",
+        "{\"a\"",
+        "{\"a\":",
+        "{\"a\":1",
+        "{\"a\":1,",
+        "{\"a\" 1}",
+        "{\"a\":1 \"b\":2}",
+        "{\"a\":{\"b\":1}}",
+        "{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+        "bb\":1}",
     };
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         msp_span v = Msp_json_member(missing[i], strlen(missing[i]), "b");
@@ -387,20 +471,25 @@ Test(jsonraw, member_finds_only_top_level_members_and_never_reads_past_the_end,
     cr_expect_null(Msp_json_member("{\"n\":1}", 7, longname).p);
 }
 
-Test(jsonraw, has_nul_sees_raw_nul_bytes_and_escapes_read_as_u0000, .timeout = TEST_TIMEOUT(5))
+Test(jsonraw, has_nul_sees_raw_nul_bytes_and_escapes_read_as_u0000,
+     .timeout = TEST_TIMEOUT(5))
 {
     cr_expect(Msp_json_has_nul("a\0b", 3));
     cr_expect(Msp_json_has_nul("\\u0000", 6));
-    cr_expect(Msp_json_has_nul("\\u00g0", 6), "a bad hex digit reads as U+0000");
+    cr_expect(Msp_json_has_nul("\\u00g0", 6),
+              "a bad hex digit reads as U+0000");
     cr_expect_not(Msp_json_has_nul("\\u0001", 6));
     cr_expect_not(Msp_json_has_nul("\\\\u0000", 7), "an escaped backslash");
-    cr_expect_not(Msp_json_has_nul("\\u000", 5), "cut short: not an escape cJSON accepts");
+    cr_expect_not(Msp_json_has_nul("\\u000", 5),
+                  "cut short: not an escape cJSON accepts");
     cr_expect_not(Msp_json_has_nul("ab\\", 3));
 }
 
-Test(jsonraw, compact_removes_whitespace_outside_strings_only, .timeout = TEST_TIMEOUT(5))
+Test(jsonraw, compact_removes_whitespace_outside_strings_only,
+     .timeout = TEST_TIMEOUT(5))
 {
-    static const char in[] = "\xef\xbb\xbf { \"a b\" :\t[ 1 ,\n\"\\\" x\" ] }\x01";
+    static const char in[] =
+        "\xef\xbb\xbf { \"a b\" :\t[ 1 ,\n\"\\\" x\" ] }\x01";
     char out[sizeof in];
     size_t n = Msp_json_compact(in, sizeof in - 1, out);
     static const char want[] = "{\"a b\":[1,\"\\\" x\"]}";

@@ -76,20 +76,21 @@ TestSuite(nomem, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(30));
 
 /* Runs op with the n-th allocation failing, for n = 0, 1, ... until op
  * runs without an injected failure. op returns an msp_err. */
-#define EVERY_FAILURE(op, on_ok)                                              \
-    for (int n = 0; n < 500; n++) {                                           \
-        injected = 0;                                                         \
-        countdown = n;                                                        \
-        int rc_ = (op);                                                       \
-        countdown = -1;                                                       \
-        cr_assert(rc_ == MSP_OK || rc_ == MSP_ERR_NOMEM, "rc %d at %d", rc_, n); \
-        if (rc_ == MSP_OK) {                                                  \
-            on_ok;                                                            \
-        } else {                                                              \
-            cr_assert(injected, "NOMEM without a failed allocation");         \
-        }                                                                     \
-        if (!injected)                                                        \
-            break;                                                            \
+#define EVERY_FAILURE(op, on_ok)                                             \
+    for (int n = 0; n < 500; n++) {                                          \
+        injected = 0;                                                        \
+        countdown = n;                                                       \
+        int rc_ = (op);                                                      \
+        countdown = -1;                                                      \
+        cr_assert(rc_ == MSP_OK || rc_ == MSP_ERR_NOMEM, "rc %d at %d", rc_, \
+                  n);                                                        \
+        if (rc_ == MSP_OK) {                                                 \
+            on_ok;                                                           \
+        } else {                                                             \
+            cr_assert(injected, "NOMEM without a failed allocation");        \
+        }                                                                    \
+        if (!injected)                                                       \
+            break;                                                           \
     }
 
 Test(nomem, executor_creation)
@@ -101,7 +102,8 @@ Test(nomem, executor_creation)
     cfg.ca_file = "/dev/null";
     msp_executor *ex = NULL;
     char err[128];
-    EVERY_FAILURE(msp_executor_new(&cfg, &ex, err, sizeof err), msp_executor_free(ex));
+    EVERY_FAILURE(msp_executor_new(&cfg, &ex, err, sizeof err),
+                  msp_executor_free(ex));
 }
 
 static void check_call(const char *response, int row)
@@ -125,8 +127,8 @@ static void check_call(const char *response, int row)
         countdown = -1;
         cr_assert(rc == MSP_OK || rc == MSP_ERR_NOMEM);
         if (rc == MSP_OK) {
-            cr_expect(r.row == row || (injected && (r.row == 4 || r.row == 3)), "row %d: %s",
-                      r.row, r.err);
+            cr_expect(r.row == row || (injected && (r.row == 4 || r.row == 3)),
+                      "row %d: %s", r.row, r.err);
             msp_result_free(&r);
         }
         msp_executor_free(fresh);
@@ -163,15 +165,19 @@ Test(nomem, mapping_every_row)
         long status;
         const char *body;
     } cases[] = {
-        {200, "{\"exit_code\":1,\"stdout\":\"o\"}"}, {200, "{\"exit_code\":\"1\"}"},
-        {200, "{\"exit_code\":1.5}"},                {200, "{\"a\":1}"},
-        {200, "raw"},                                {200, ""},
+        {200, "{\"exit_code\":1,\"stdout\":\"o\"}"},
+        {200, "{\"exit_code\":\"1\"}"},
+        {200, "{\"exit_code\":1.5}"},
+        {200, "{\"a\":1}"},
+        {200, "raw"},
+        {200, ""},
         {403, "{\"error\":{\"code\":\"C\",\"message\":\"m\"}}"},
         {503, "down"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         msp_result r;
-        EVERY_FAILURE(msp_map_response(cases[i].status, cases[i].body, strlen(cases[i].body), &r),
+        EVERY_FAILURE(msp_map_response(cases[i].status, cases[i].body,
+                                       strlen(cases[i].body), &r),
                       msp_result_free(&r));
     }
 }
@@ -179,7 +185,9 @@ Test(nomem, mapping_every_row)
 Test(nomem, result_to_json)
 {
     msp_result r;
-    cr_assert_eq(msp_map_response(200, "{\"exit_code\":0,\"stdout\":\"a\\nb\"}", 30, &r), MSP_OK);
+    cr_assert_eq(
+        msp_map_response(200, "{\"exit_code\":0,\"stdout\":\"a\\nb\"}", 30, &r),
+        MSP_OK);
     for (int n = 0; n < 100; n++) {
         injected = 0;
         countdown = n;
@@ -195,7 +203,8 @@ Test(nomem, result_to_json)
 
 Test(nomem, context_parse)
 {
-    static const char doc[] = "{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"a\":1}}";
+    static const char doc[] =
+        "{\"command_id\":\"c\",\"tool\":\"t\",\"params\":{\"a\":1}}";
     msp_context ctx;
     msp_context_doc *d = NULL;
     for (int n = 0; n < 100; n++) {
@@ -204,7 +213,8 @@ Test(nomem, context_parse)
         int rc = msp_context_parse(doc, sizeof doc - 1, &ctx, &d, NULL, 0);
         countdown = -1;
         /* cJSON cannot tell a failed allocation from bad input. */
-        cr_assert(rc == MSP_OK || (injected && (rc == MSP_ERR_NOMEM || rc == MSP_ERR_CONFIG)));
+        cr_assert(rc == MSP_OK ||
+                  (injected && (rc == MSP_ERR_NOMEM || rc == MSP_ERR_CONFIG)));
         if (rc == MSP_OK)
             msp_context_doc_free(d);
         if (!injected)

@@ -12,7 +12,7 @@
 #include "test_server.h"
 
 #define THREADS 8
-#define CALLS 40
+#define CALLS   40
 
 static ts_server *srv;
 
@@ -64,10 +64,12 @@ Test(threads, concurrent_calls_on_one_executor_all_get_their_own_result)
     }
     for (int i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
-        cr_expect_eq(w[i].correct, CALLS, "thread %d: %d of %d correct", i, w[i].correct, CALLS);
+        cr_expect_eq(w[i].correct, CALLS, "thread %d: %d of %d correct", i,
+                     w[i].correct, CALLS);
     }
     cr_expect_eq(ts_request_count(srv), THREADS * CALLS);
-    cr_expect_leq(ts_connections(srv), THREADS, "connections are pooled, not per call");
+    cr_expect_leq(ts_connections(srv), THREADS,
+                  "connections are pooled, not per call");
     msp_executor_free(ex);
 }
 
@@ -88,7 +90,8 @@ Test(threads, sequential_calls_reuse_one_connection)
 
 Test(threads, a_closed_connection_is_replaced_transparently)
 {
-    ts_action close_after = {TS_REPLY_CLOSE, ts_http(200, "{\"exit_code\":0}"), 0, 0};
+    ts_action close_after = {TS_REPLY_CLOSE, ts_http(200, "{\"exit_code\":0}"),
+                             0, 0};
     ts_push(srv, close_after);
     msp_executor *ex = make_executor(ts_url(srv), NULL);
     msp_context ctx = make_context(5000);
@@ -121,8 +124,11 @@ Test(threads, a_burst_wider_than_the_idle_pool_is_served)
 {
     /* 24 overlapping calls: more handles than the pool keeps idle (16).
      * The replies are held long enough for every call to be in flight. */
-    enum { N = 24 };
-    ts_action slow = {TS_DELAY_REPLY, ts_http(200, "{\"exit_code\":0}"), 0, 1000};
+    enum {
+        N = 24
+    };
+    ts_action slow = {TS_DELAY_REPLY, ts_http(200, "{\"exit_code\":0}"), 0,
+                      1000};
     pthread_barrier_init(&burst_start, NULL, N);
     ts_set_default(srv, slow);
     msp_executor *ex = make_executor(ts_url(srv), NULL);

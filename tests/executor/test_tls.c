@@ -16,7 +16,8 @@ static char url[64];
 
 static void start(void)
 {
-    cr_assert_eq(tls_material_make(&mat), 0, "openssl could not make test certificates");
+    cr_assert_eq(tls_material_make(&mat), 0,
+                 "openssl could not make test certificates");
     srv = tls_server_start(&mat);
     cr_assert_not_null(srv);
     snprintf(url, sizeof url, "https://127.0.0.1:%d", tls_server_port(srv));
@@ -40,7 +41,8 @@ static msp_result call(const char *ca_file, int insecure)
     cfg.api_key = TEST_KEY;
     cfg.ca_file = ca_file;
     cfg.insecure_skip_verify = insecure;
-    cr_assert_eq(msp_executor_new(&cfg, &ex, err, sizeof err), MSP_OK, "%s", err);
+    cr_assert_eq(msp_executor_new(&cfg, &ex, err, sizeof err), MSP_OK, "%s",
+                 err);
     msp_context ctx = make_context(5000);
     msp_result r;
     cr_assert_eq(msp_executor_execute(ex, &ctx, &r), MSP_OK);
@@ -61,7 +63,8 @@ Test(tls, refused_without_the_ca)
     msp_result r = call(NULL, 0);
     cr_expect_eq(r.row, 3);
     cr_expect_eq(r.exit_code, 124);
-    cr_expect(starts_with(r.err, "msp-executor: transport error: "), "%s", r.err);
+    cr_expect(starts_with(r.err, "msp-executor: transport error: "), "%s",
+              r.err);
     msp_result_free(&r);
 }
 

@@ -53,7 +53,8 @@ static void push(ts_kind kind, const char *bytes)
     ts_push(srv, a);
 }
 
-static void expect_row(const msp_result *r, int row, int exit_code, const char *prefix)
+static void expect_row(const msp_result *r, int row, int exit_code,
+                       const char *prefix)
 {
     cr_expect_eq(r->row, row, "row %d: %s", r->row, r->err);
     cr_expect_eq(r->exit_code, exit_code);
@@ -160,7 +161,8 @@ Test(transport, default_timeout_bounds_a_long_deadline)
 
 Test(transport, truncated_body_is_a_read_failure)
 {
-    push(TS_REPLY_CLOSE, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
+    push(TS_REPLY_CLOSE,
+         "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
     msp_result r = call(5000, NULL);
     expect_row(&r, 4, 124, "msp-executor: response read failed: ");
     cr_expect_eq(r.http_status, 200);
@@ -169,7 +171,8 @@ Test(transport, truncated_body_is_a_read_failure)
 
 Test(transport, reset_mid_body_is_a_read_failure)
 {
-    push(TS_PARTIAL_RESET, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
+    push(TS_PARTIAL_RESET,
+         "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
     msp_result r = call(5000, NULL);
     expect_row(&r, 4, 124, "msp-executor: response read failed: ");
     msp_result_free(&r);
@@ -177,7 +180,8 @@ Test(transport, reset_mid_body_is_a_read_failure)
 
 Test(transport, timeout_mid_body_is_a_read_failure)
 {
-    push(TS_PARTIAL_HANG, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
+    push(TS_PARTIAL_HANG,
+         "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"exit_co");
     long long t0 = now_ms();
     msp_result r = call(300, NULL);
     long long took = now_ms() - t0;
@@ -189,9 +193,11 @@ Test(transport, timeout_mid_body_is_a_read_failure)
 
 Test(transport, content_length_over_the_cap_is_too_large)
 {
-    push(TS_PARTIAL_HANG, "HTTP/1.1 200 OK\r\nContent-Length: 16777217\r\n\r\nxxxx");
+    push(TS_PARTIAL_HANG,
+         "HTTP/1.1 200 OK\r\nContent-Length: 16777217\r\n\r\nxxxx");
     msp_result r = call(5000, NULL);
-    expect_row(&r, 5, 124, "msp-executor: response too large (over 16777216 bytes)");
+    expect_row(&r, 5, 124,
+               "msp-executor: response too large (over 16777216 bytes)");
     msp_result_free(&r);
 }
 
@@ -199,7 +205,8 @@ Test(transport, chunked_body_over_the_cap_is_too_large)
 {
     push(TS_FLOOD_CHUNKED, NULL);
     msp_result r = call(10000, NULL);
-    expect_row(&r, 5, 124, "msp-executor: response too large (over 16777216 bytes)");
+    expect_row(&r, 5, 124,
+               "msp-executor: response too large (over 16777216 bytes)");
     msp_result_free(&r);
 }
 
@@ -232,7 +239,8 @@ Test(transport, redirect_is_not_followed)
     cr_expect_eq(r.row, 14);
     cr_expect_eq(r.exit_code, 1);
     cr_expect_str_eq(r.err, "msp-executor: unexpected status (302): moved");
-    cr_expect_eq(ts_connections(other), 0, "the token must not leave for another host");
+    cr_expect_eq(ts_connections(other), 0,
+                 "the token must not leave for another host");
     ts_stop(other);
     msp_result_free(&r);
 }
@@ -245,14 +253,23 @@ Test(transport, error_statuses_map_through_the_table)
         int exit_code;
         const char *err;
     } cases[] = {
-        {403, "{\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":\"Authenticated tenant does "
-              "not match request tenant\"}}",
-         126, "msp-executor: auth error (403 TENANT_MISMATCH): Authenticated tenant does not "
-              "match request tenant"},
-        {404, "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: msp.x\"}}", 127,
+        {403,
+         "{\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":\"Authenticated "
+         "tenant does "
+         "not match request tenant\"}}",
+         126,
+         "msp-executor: auth error (403 TENANT_MISMATCH): Authenticated tenant "
+         "does not "
+         "match request tenant"},
+        {404,
+         "{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"Unknown tool: "
+         "msp.x\"}}",
+         127,
          "msp-executor: tool unknown (404 NOT_FOUND): Unknown tool: msp.x"},
         {503, "busy", 125, "msp-executor: server error (503): busy"},
-        {400, "{\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\",\"message\":\"m\"}}",
+        {400,
+         "{\"error\":{\"code\":\"IDEMPOTENCY_CORRELATION_MISMATCH\","
+         "\"message\":\"m\"}}",
          124, "msp-executor: header consistency violation: m"},
     };
     msp_executor *ex = make_executor(ts_url(srv), NULL);
@@ -287,7 +304,8 @@ Test(transport, success_logs_one_info_line)
     msp_result r = call(5000, &sink);
     cr_expect_eq(sink.lines, 1);
     cr_expect_eq(sink.errors, 0);
-    cr_expect(starts_with(sink.text, "[msp-executor] command " TEST_ID " \xe2\x86\x92 200 ("),
+    cr_expect(starts_with(sink.text, "[msp-executor] command " TEST_ID
+                                     " \xe2\x86\x92 200 ("),
               "%s", sink.text);
     cr_expect(strstr(sink.text, "ms)\n") != NULL, "%s", sink.text);
     msp_result_free(&r);
@@ -296,7 +314,9 @@ Test(transport, success_logs_one_info_line)
 Test(transport, http_error_logs_status_and_code)
 {
     log_sink sink = {0};
-    ts_push_response(srv, 403, "{\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":\"m\"}}");
+    ts_push_response(
+        srv, 403,
+        "{\"error\":{\"code\":\"TENANT_MISMATCH\",\"message\":\"m\"}}");
     msp_result r = call(5000, &sink);
     cr_expect_eq(sink.errors, 1);
     cr_expect(starts_with(sink.text, "[msp-executor] command " TEST_ID
@@ -338,7 +358,8 @@ Test(transport, api_key_echoed_in_a_200_body_never_reaches_stdout_or_the_body)
     cfg.api_key = TEST_KEY;
     cfg.capture_body = 1;
     cr_assert_eq(msp_executor_new(&cfg, &ex, NULL, 0), MSP_OK);
-    ts_push_response(srv, 200, "{\"exit_code\":0,\"stdout\":\"token " TEST_KEY "\"}");
+    ts_push_response(srv, 200,
+                     "{\"exit_code\":0,\"stdout\":\"token " TEST_KEY "\"}");
     ts_push_response(srv, 200, "echo: Bearer " TEST_KEY);
     msp_context ctx = make_context(5000);
     for (int row = 6; row <= 9; row += 3) {
@@ -346,7 +367,8 @@ Test(transport, api_key_echoed_in_a_200_body_never_reaches_stdout_or_the_body)
         cr_assert_eq(msp_executor_execute(ex, &ctx, &r), MSP_OK);
         cr_expect_eq(r.row, row, "%s", r.err);
         cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
-        cr_expect(strstr(r.out, "*******************") != NULL, "stdout: %s", r.out);
+        cr_expect(strstr(r.out, "*******************") != NULL, "stdout: %s",
+                  r.out);
         cr_assert_not_null(r.body);
         cr_expect(strstr(r.body, TEST_KEY) == NULL, "body: %s", r.body);
         msp_result_free(&r);
@@ -359,7 +381,8 @@ Test(transport, large_response_buffer_is_released_between_calls)
     /* 2 MiB then a small one on the same executor: both correct. */
     size_t n = 2u << 20;
     char *big = malloc(n + 64);
-    int h = snprintf(big, 64, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
+    int h =
+        snprintf(big, 64, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", n);
     memset(big + h, 'y', n);
     ts_action a = {TS_REPLY, big, (size_t)h + n, 0};
     ts_push(srv, a);
@@ -380,11 +403,13 @@ Test(transport, large_response_buffer_is_released_between_calls)
 Test(transport, control_bytes_from_the_server_stay_out_of_log_lines)
 {
     log_sink sink = {0};
-    ts_push_response(srv, 403, "{\"error\":{\"code\":\"A\\nB\",\"message\":\"m\"}}");
+    ts_push_response(srv, 403,
+                     "{\"error\":{\"code\":\"A\\nB\",\"message\":\"m\"}}");
     msp_result r = call(5000, &sink);
     cr_expect_eq(sink.lines, 1);
     cr_expect(strstr(sink.text, "403 A B (") != NULL, "%s", sink.text);
-    cr_expect_eq(strchr(sink.text, '\n'), sink.text + strlen(sink.text) - 1, "%s", sink.text);
+    cr_expect_eq(strchr(sink.text, '\n'), sink.text + strlen(sink.text) - 1,
+                 "%s", sink.text);
     msp_result_free(&r);
 }
 
@@ -400,7 +425,8 @@ Test(transport, command_id_in_log_lines_is_capped)
     msp_result r;
     cr_assert_eq(msp_executor_execute(ex, &ctx, &r), MSP_OK);
     cr_expect(strstr(sink.text, id) == NULL);
-    cr_expect(strstr(sink.text, id + sizeof id - 1 - 128) != NULL, "128 bytes of the id kept");
+    cr_expect(strstr(sink.text, id + sizeof id - 1 - 128) != NULL,
+              "128 bytes of the id kept");
     msp_result_free(&r);
     msp_executor_free(ex);
 }

@@ -34,7 +34,8 @@ static msp_result run(msp_executor *ex, const msp_context *ctx)
     return r;
 }
 
-static void expect_header(const ts_request *req, const char *name, const char *want)
+static void expect_header(const ts_request *req, const char *name,
+                          const char *want)
 {
     char v[512];
     cr_expect(ts_header(req, name, v, sizeof v), "header %s missing", name);
@@ -58,12 +59,16 @@ Test(wire, request_has_the_contract_shape)
     expect_header(req, "Idempotency-Key", TEST_ID);
     expect_header(req, "X-Correlation-Id", "corr-0001");
     char v[64];
-    cr_expect_not(ts_header(req, "Expect", v, sizeof v), "no Expect: 100-continue");
-    cr_expect_not(ts_header(req, "X-Tenant-Id", v, sizeof v), "tenant never on the wire");
-    cr_expect(strstr(req->headers, "tenant-a") == NULL, "tenant never on the wire");
-    cr_expect_str_eq(req->body,
-                     "{\"tool\":\"msp.list_devices\",\"params\":{\"query\":\"laptop\"},"
-                     "\"simulate\":false}");
+    cr_expect_not(ts_header(req, "Expect", v, sizeof v),
+                  "no Expect: 100-continue");
+    cr_expect_not(ts_header(req, "X-Tenant-Id", v, sizeof v),
+                  "tenant never on the wire");
+    cr_expect(strstr(req->headers, "tenant-a") == NULL,
+              "tenant never on the wire");
+    cr_expect_str_eq(
+        req->body,
+        "{\"tool\":\"msp.list_devices\",\"params\":{\"query\":\"laptop\"},"
+        "\"simulate\":false}");
     cJSON *body = cJSON_Parse(req->body);
     cr_expect(cJSON_IsObject(body));
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItem(body, "simulate")));
@@ -79,8 +84,9 @@ Test(wire, headers_come_in_a_stable_order)
     msp_result r = run(ex, &ctx);
     const ts_request *req = ts_request_at(srv, 0);
     cr_assert_not_null(req);
-    const char *names[] = {"Content-Type:", "Authorization:", "X-Brainstorm-Command-Id:",
-                           "Idempotency-Key:", "X-Correlation-Id:"};
+    const char *names[] = {
+        "Content-Type:", "Authorization:", "X-Brainstorm-Command-Id:",
+        "Idempotency-Key:", "X-Correlation-Id:"};
     const char *prev = req->headers;
     for (size_t i = 0; i < 5; i++) {
         const char *at = strstr(req->headers, names[i]);
@@ -112,7 +118,8 @@ Test(wire, base_url_path_prefix_is_kept)
     msp_context ctx = make_context(5000);
     msp_result r = run(ex, &ctx);
     cr_assert_eq(ts_request_count(srv), 1);
-    cr_expect_str_eq(ts_request_at(srv, 0)->path, "/msp/api/v1/god-mode/execute");
+    cr_expect_str_eq(ts_request_at(srv, 0)->path,
+                     "/msp/api/v1/god-mode/execute");
     msp_result_free(&r);
     msp_executor_free(ex);
 }
@@ -143,7 +150,8 @@ Test(wire, correlation_id_is_omitted_when_absent)
     msp_result r = run(ex, &ctx);
     cr_assert_eq(ts_request_count(srv), 1);
     char v[64];
-    cr_expect_not(ts_header(ts_request_at(srv, 0), "X-Correlation-Id", v, sizeof v));
+    cr_expect_not(
+        ts_header(ts_request_at(srv, 0), "X-Correlation-Id", v, sizeof v));
     expect_header(ts_request_at(srv, 0), "Idempotency-Key", TEST_ID);
     msp_result_free(&r);
     msp_executor_free(ex);
@@ -158,7 +166,8 @@ Test(wire, null_params_are_sent_as_an_empty_object)
     msp_result r = run(ex, &ctx);
     cr_assert_eq(ts_request_count(srv), 1);
     cr_expect_str_eq(ts_request_at(srv, 0)->body,
-                     "{\"tool\":\"msp.\\\"quoted\\\"\\\\tool\",\"params\":{},\"simulate\":false}");
+                     "{\"tool\":\"msp.\\\"quoted\\\"\\\\tool\",\"params\":{},"
+                     "\"simulate\":false}");
     msp_result_free(&r);
     msp_executor_free(ex);
 }
@@ -182,8 +191,9 @@ Test(wire, large_params_are_sent_whole)
     ctx.params_json = "{}";
     r = run(ex, &ctx);
     cr_expect_eq(r.row, 6, "%s", r.err);
-    cr_expect_str_eq(ts_request_at(srv, 1)->body,
-                     "{\"tool\":\"msp.list_devices\",\"params\":{},\"simulate\":false}");
+    cr_expect_str_eq(
+        ts_request_at(srv, 1)->body,
+        "{\"tool\":\"msp.list_devices\",\"params\":{},\"simulate\":false}");
     msp_result_free(&r);
     msp_executor_free(ex);
     free(params);
@@ -204,8 +214,8 @@ static void refused(msp_context ctx, int row, const char *want)
     cr_expect_eq(r.http_status, 0);
     cr_expect_eq(ts_connections(srv), 0, "nothing may be sent");
     cr_expect_eq(sink.errors, 1);
-    cr_expect(strstr(sink.text, "\r") == NULL && strchr(sink.text, '\n') ==
-                  sink.text + strlen(sink.text) - 1,
+    cr_expect(strstr(sink.text, "\r") == NULL &&
+                  strchr(sink.text, '\n') == sink.text + strlen(sink.text) - 1,
               "one clean log line: %s", sink.text);
     msp_result_free(&r);
     msp_executor_free(ex);
@@ -222,7 +232,8 @@ Test(wire, header_injection_in_command_id_is_refused_before_sending)
     msp_context ctx = make_context(5000);
     ctx.command_id = "abc\r\nX-Evil: 1";
     refused(ctx, 2,
-            "msp-executor: invalid request: command_id contains a control byte (CR, LF or "
+            "msp-executor: invalid request: command_id contains a control byte "
+            "(CR, LF or "
             "other)");
 }
 
@@ -231,11 +242,13 @@ Test(wire, control_bytes_in_correlation_id_are_refused)
     msp_context ctx = make_context(5000);
     ctx.correlation_id = "corr\n";
     refused(ctx, 2,
-            "msp-executor: invalid request: correlation_id contains a control byte (CR, LF or "
+            "msp-executor: invalid request: correlation_id contains a control "
+            "byte (CR, LF or "
             "other)");
     ctx.correlation_id = "corr\x7f";
     refused(ctx, 2,
-            "msp-executor: invalid request: correlation_id contains a control byte (CR, LF or "
+            "msp-executor: invalid request: correlation_id contains a control "
+            "byte (CR, LF or "
             "other)");
 }
 
@@ -260,11 +273,14 @@ Test(wire, overlong_tool_or_correlation_id_is_refused)
     long_text[257] = '\0';
     msp_context ctx = make_context(5000);
     ctx.tool = long_text;
-    refused(ctx, 2, "msp-executor: invalid request: tool is longer than 256 bytes (257)");
+    refused(
+        ctx, 2,
+        "msp-executor: invalid request: tool is longer than 256 bytes (257)");
     ctx = make_context(5000);
     ctx.correlation_id = long_text;
     refused(ctx, 2,
-            "msp-executor: invalid request: correlation_id is longer than 256 bytes (257)");
+            "msp-executor: invalid request: correlation_id is longer than 256 "
+            "bytes (257)");
     ctx.correlation_id = "";
     refused(ctx, 2, "msp-executor: invalid request: correlation_id is empty");
 }
@@ -275,7 +291,9 @@ Test(wire, params_that_are_not_an_object_are_refused)
     for (size_t i = 0; i < 5; i++) {
         msp_context ctx = make_context(5000);
         ctx.params_json = bad[i];
-        refused(ctx, 2, "msp-executor: invalid request: params_json is not a JSON object");
+        refused(
+            ctx, 2,
+            "msp-executor: invalid request: params_json is not a JSON object");
     }
 }
 

@@ -31,7 +31,8 @@ fake_msp *tk_start(const fake_msp_options *opt)
         fake_msp_options_init(&def);
         opt = &def;
     }
-    cr_assert_eq(fake_msp_start(opt, &fm, err, sizeof err), 0, "start: %s", err);
+    cr_assert_eq(fake_msp_start(opt, &fm, err, sizeof err), 0, "start: %s",
+                 err);
     cr_assert_not_null(fm);
     return fm;
 }
@@ -133,10 +134,12 @@ void tk_execute(fake_msp *fm, const char *token, const char *id,
     }
     h[n++] = "Content-Type: application/json";
     h[n] = NULL;
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body, strlen(body), 0, out);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body,
+            strlen(body), 0, out);
 }
 
-const char *tk_header(const http_res *r, const char *name, char *buf, size_t len)
+const char *tk_header(const http_res *r, const char *name, char *buf,
+                      size_t len)
 {
     size_t nl = strlen(name);
     const char *p = r->headers;
@@ -163,19 +166,22 @@ void tk_assert_error(const http_res *r, long status, const char *code,
     cJSON *doc, *err, *c, *m;
 
     cr_assert_eq(r->rc, CURLE_OK, "transport: %s", r->err);
-    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status, status, r->body);
+    cr_assert_eq(r->status, status, "status %ld, want %ld: %s", r->status,
+                 status, r->body);
     doc = cJSON_Parse(r->body);
     cr_assert_not_null(doc, "not JSON: %s", r->body);
-    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(doc, "success")), "%s", r->body);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(doc, "success")), "%s",
+              r->body);
     err = cJSON_GetObjectItem(doc, "error");
     c = cJSON_GetObjectItem(err, "code");
     m = cJSON_GetObjectItem(err, "message");
     cr_assert(cJSON_IsString(c) && cJSON_IsString(m), "%s", r->body);
     cr_assert_str_eq(c->valuestring, code, "%s", r->body);
     if (message_part)
-        cr_assert(strstr(m->valuestring, message_part) != NULL, "message \"%s\" lacks \"%s\"",
-                  m->valuestring, message_part);
-    cr_assert(cJSON_IsString(cJSON_GetObjectItem(doc, "trace_id")), "%s", r->body);
+        cr_assert(strstr(m->valuestring, message_part) != NULL,
+                  "message \"%s\" lacks \"%s\"", m->valuestring, message_part);
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(doc, "trace_id")), "%s",
+              r->body);
     cr_assert(cJSON_GetObjectItem(doc, "tool") != NULL, "%s", r->body);
     cJSON_Delete(doc);
 }
@@ -187,9 +193,10 @@ void tk_add_fixture(fake_msp *fm, const char *json)
     char err[1024] = "", why[1600];
 
     memset(&e, 0, sizeof e);
-    cr_assert_eq(mspf_fixture_parse(json, strlen(json), NULL, &f, &e), 0, "parse: %s",
-                 mspf_error_format(&e, why, sizeof why));
-    cr_assert_eq(fake_msp_add_fixture(fm, f, err, sizeof err), 0, "add: %s", err);
+    cr_assert_eq(mspf_fixture_parse(json, strlen(json), NULL, &f, &e), 0,
+                 "parse: %s", mspf_error_format(&e, why, sizeof why));
+    cr_assert_eq(fake_msp_add_fixture(fm, f, err, sizeof err), 0, "add: %s",
+                 err);
 }
 
 const char *tk_fixture_json(const char *name, const char *command_id,
@@ -199,9 +206,11 @@ const char *tk_fixture_json(const char *name, const char *command_id,
 
     snprintf(buf, sizeof buf,
              "{\"name\":\"%s\",\"description\":\"test fixture\",\"exit_row\":6,"
-             "\"context\":{\"command_id\":\"%s\",\"tool\":\"msp.list_devices\",\"params\":{},"
+             "\"context\":{\"command_id\":\"%s\",\"tool\":\"msp.list_devices\","
+             "\"params\":{},"
              "\"deadline_ms\":30000},"
-             "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/execute\","
+             "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"
+             "execute\","
              "\"headers\":{\"X-Brainstorm-Command-Id\":\"%s\"}},"
              "%s,"
              "\"expect\":{\"exit_code\":0}}",
@@ -227,7 +236,8 @@ const char *tk_body(const char *tool, const char *params)
 {
     static char buf[4096];
 
-    snprintf(buf, sizeof buf, "{\"tool\":\"%s\",\"params\":%s,\"simulate\":false}", tool, params);
+    snprintf(buf, sizeof buf,
+             "{\"tool\":\"%s\",\"params\":%s,\"simulate\":false}", tool,
+             params);
     return buf;
 }
-

@@ -14,9 +14,9 @@
 typedef struct http_res {
     CURLcode rc;
     long status;
-    char *body;            /* NUL-terminated, malloc'd */
+    char *body; /* NUL-terminated, malloc'd */
     size_t len;
-    char *headers;         /* raw response header block, malloc'd */
+    char *headers; /* raw response header block, malloc'd */
     size_t hlen;
     long long elapsed_ms;
     char err[CURL_ERROR_SIZE];
@@ -42,7 +42,8 @@ const char *tk_url(fake_msp *fm, const char *path);
 
 /* The value of a response header (case-insensitive) copied into buf, or
  * NULL when absent. */
-const char *tk_header(const http_res *r, const char *name, char *buf, size_t len);
+const char *tk_header(const http_res *r, const char *name, char *buf,
+                      size_t len);
 
 /* Asserts the body is an MSP error with this status and code, and that
  * the message contains `message_part` (NULL: any). */

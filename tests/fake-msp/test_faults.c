@@ -28,14 +28,16 @@ static void teardown(void)
 
 TestSuite(faults, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
 
-#define OK_BODY "{\"exit_code\":0,\"stdout\":\"hello from the agent\\n\",\"stderr\":\"\"}"
+#define OK_BODY \
+    "{\"exit_code\":0,\"stdout\":\"hello from the agent\\n\",\"stderr\":\"\"}"
 
 static void add_fault(const char *name, const char *fault_json, long delay_ms)
 {
     char resp[1024];
 
     snprintf(resp, sizeof resp,
-             "\"response\":{\"status\":200,\"body\":" OK_BODY ",\"delay_ms\":%ld,\"fault\":%s}",
+             "\"response\":{\"status\":200,\"body\":" OK_BODY
+             ",\"delay_ms\":%ld,\"fault\":%s}",
              delay_ms, fault_json);
     tk_add_fixture(fm, tk_fixture_json(name, name, resp));
 }
@@ -47,8 +49,8 @@ static void call(const char *id, long timeout_ms, http_res *r)
     const char *body = tk_body("msp.list_devices", "{}");
 
     snprintf(cmd, sizeof cmd, "X-Brainstorm-Command-Id: %s", id);
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body, strlen(body),
-            timeout_ms, r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body,
+            strlen(body), timeout_ms, r);
 }
 
 Test(faults, no_fault_replays_status_headers_and_body)
@@ -56,9 +58,11 @@ Test(faults, no_fault_replays_status_headers_and_body)
     http_res r;
     char v[64];
 
-    tk_add_fixture(fm, tk_fixture_json("plain", "plain",
-                                       "\"response\":{\"status\":201,\"headers\":{\"X-Extra\":\"1\"},"
-                                       "\"body\":" OK_BODY "}"));
+    tk_add_fixture(
+        fm, tk_fixture_json(
+                "plain", "plain",
+                "\"response\":{\"status\":201,\"headers\":{\"X-Extra\":\"1\"},"
+                "\"body\":" OK_BODY "}"));
     call("plain", 0, &r);
     cr_assert_eq(r.rc, CURLE_OK, "%s", r.err);
     cr_assert_eq(r.status, 201);
@@ -71,9 +75,10 @@ Test(faults, delay_postpones_the_reply)
 {
     http_res r;
 
-    tk_add_fixture(fm, tk_fixture_json("slow", "slow",
-                                       "\"response\":{\"status\":200,\"body\":" OK_BODY
-                                       ",\"delay_ms\":150}"));
+    tk_add_fixture(
+        fm, tk_fixture_json("slow", "slow",
+                            "\"response\":{\"status\":200,\"body\":" OK_BODY
+                            ",\"delay_ms\":150}"));
     call("slow", 0, &r);
     cr_assert_eq(r.rc, CURLE_OK, "%s", r.err);
     cr_assert_eq(r.status, 200);
@@ -85,9 +90,10 @@ Test(faults, delay_longer_than_the_client_timeout_times_out)
 {
     http_res r;
 
-    tk_add_fixture(fm, tk_fixture_json("slower", "slower",
-                                       "\"response\":{\"status\":200,\"body\":" OK_BODY
-                                       ",\"delay_ms\":2000}"));
+    tk_add_fixture(
+        fm, tk_fixture_json("slower", "slower",
+                            "\"response\":{\"status\":200,\"body\":" OK_BODY
+                            ",\"delay_ms\":2000}"));
     call("slower", 200, &r);
     cr_assert_eq(r.rc, CURLE_OPERATION_TIMEDOUT, "%d %s", r.rc, r.err);
     tk_free(&r);
@@ -141,7 +147,8 @@ Test(faults, garbage_is_not_http)
 
     add_fault("garbage", "{\"kind\":\"garbage\",\"bytes\":64,\"seed\":7}", 0);
     call("garbage", 0, &r);
-    cr_assert(r.rc == CURLE_WEIRD_SERVER_REPLY || r.rc == CURLE_UNSUPPORTED_PROTOCOL,
+    cr_assert(r.rc == CURLE_WEIRD_SERVER_REPLY ||
+                  r.rc == CURLE_UNSUPPORTED_PROTOCOL,
               "%d %s", r.rc, r.err);
     cr_assert_eq(r.status, 0);
     tk_free(&r);
@@ -156,7 +163,8 @@ static size_t raw_exchange(const char *id, unsigned char *buf, size_t cap)
 
     n = snprintf(req, sizeof req,
                  "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
-                 "X-Brainstorm-Command-Id: %s\r\nContent-Length: 2\r\n\r\n{}", id);
+                 "X-Brainstorm-Command-Id: %s\r\nContent-Length: 2\r\n\r\n{}",
+                 id);
     cr_assert_eq(send(fd, req, (size_t)n, 0), n);
     while (got < cap && (k = recv(fd, buf + got, cap - got, 0)) > 0)
         got += (size_t)k;
@@ -179,7 +187,8 @@ Test(faults, garbage_bytes_are_splitmix64_of_the_fixture_seed)
     unsigned long long st = 7, v;
     int i;
 
-    add_fault("garbage-raw", "{\"kind\":\"garbage\",\"bytes\":20,\"seed\":7}", 0);
+    add_fault("garbage-raw", "{\"kind\":\"garbage\",\"bytes\":20,\"seed\":7}",
+              0);
     cr_assert_eq(raw_exchange("garbage-raw", a, sizeof a), 20);
     cr_assert_eq(raw_exchange("garbage-raw", b, sizeof b), 20);
     cr_assert_eq(memcmp(a, b, 20), 0);
@@ -233,7 +242,9 @@ Test(faults, dribble_delivers_the_whole_reply_slowly)
     http_res r;
     size_t len = strlen(OK_BODY);
 
-    add_fault("dribble", "{\"kind\":\"dribble\",\"chunk_bytes\":40,\"interval_ms\":20}", 0);
+    add_fault("dribble",
+              "{\"kind\":\"dribble\",\"chunk_bytes\":40,\"interval_ms\":20}",
+              0);
     call("dribble", 0, &r);
     cr_assert_eq(r.rc, CURLE_OK, "%d %s", r.rc, r.err);
     cr_assert_eq(r.status, 200);
@@ -262,7 +273,8 @@ Test(faults, reset_after_headers_gives_a_status_then_an_error)
 
     add_fault("rah", "{\"kind\":\"reset_after_headers\"}", 0);
     call("rah", 0, &r);
-    cr_assert(r.rc == CURLE_RECV_ERROR || r.rc == CURLE_PARTIAL_FILE, "%d %s", r.rc, r.err);
+    cr_assert(r.rc == CURLE_RECV_ERROR || r.rc == CURLE_PARTIAL_FILE, "%d %s",
+              r.rc, r.err);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.len, 0);
     tk_free(&r);
@@ -286,24 +298,29 @@ Test(faults, faults_are_journalled_with_status_zero)
 
 static void *dribble_client(void *arg)
 {
-    call("fast-drib", TEST_TIMEOUT(8) * 1000, arg); /* 300000 sends: slow under valgrind */
+    call("fast-drib", TEST_TIMEOUT(8) * 1000,
+         arg); /* 300000 sends: slow under valgrind */
     return NULL;
 }
 
-Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = TEST_TIMEOUT(40))
+Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies,
+     .timeout = TEST_TIMEOUT(40))
 {
     http_res big, slow;
     pthread_t th;
 
     /* 1-byte writes with no pause: 300000 send() calls on the timer
      * thread, read as fast as they come */
-    tk_add_fixture(fm, tk_fixture_json("fast-drib", "fast-drib",
-                                       "\"response\":{\"status\":200,"
-                                       "\"body_repeat\":{\"text\":\"x\",\"times\":300000},"
-                                       "\"fault\":{\"kind\":\"dribble\",\"chunk_bytes\":1,"
-                                       "\"interval_ms\":0}}"));
-    tk_add_fixture(fm, tk_fixture_json("short-delay", "short-delay",
-                                       "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":10}"));
+    tk_add_fixture(
+        fm, tk_fixture_json("fast-drib", "fast-drib",
+                            "\"response\":{\"status\":200,"
+                            "\"body_repeat\":{\"text\":\"x\",\"times\":300000},"
+                            "\"fault\":{\"kind\":\"dribble\",\"chunk_bytes\":1,"
+                            "\"interval_ms\":0}}"));
+    tk_add_fixture(
+        fm, tk_fixture_json(
+                "short-delay", "short-delay",
+                "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":10}"));
     pthread_create(&th, NULL, dribble_client, &big);
     cr_assert_eq(fake_msp_wait_suspended(fm, 1, TEST_TIMEOUT(3) * 1000), 0);
     call("short-delay", TEST_TIMEOUT(8) * 1000, &slow);
@@ -312,8 +329,9 @@ Test(faults, a_fast_dribble_does_not_hold_up_other_delayed_replies, .timeout = T
     cr_assert_eq(big.rc, CURLE_OK, "%d %s", big.rc, big.err);
     cr_assert_eq(big.len, 300000);
     /* the delayed reply must not wait for the dribble to end */
-    cr_assert_lt(slow.elapsed_ms * 2, big.elapsed_ms, "delay %lld ms, dribble %lld ms",
-                 slow.elapsed_ms, big.elapsed_ms);
+    cr_assert_lt(slow.elapsed_ms * 2, big.elapsed_ms,
+                 "delay %lld ms, dribble %lld ms", slow.elapsed_ms,
+                 big.elapsed_ms);
     tk_free(&big);
     tk_free(&slow);
 }

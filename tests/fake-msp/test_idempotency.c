@@ -9,7 +9,8 @@
 
 #include "fm_testkit.h"
 
-#define KILL tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":42}")
+#define KILL \
+    tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":42}")
 
 static fake_msp *start_with_store(size_t capacity, long long ttl_ms)
 {
@@ -21,7 +22,8 @@ static fake_msp *start_with_store(size_t capacity, long long ttl_ms)
     return tk_start(&o);
 }
 
-Test(idempotency, same_key_same_request_replays_identical_bytes, .timeout = TEST_TIMEOUT(10))
+Test(idempotency, same_key_same_request_replays_identical_bytes,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res a, b;
@@ -40,14 +42,17 @@ Test(idempotency, same_key_same_request_replays_identical_bytes, .timeout = TEST
     fake_msp_stop(fm);
 }
 
-Test(idempotency, same_key_different_request_is_409_conflict, .timeout = TEST_TIMEOUT(10))
+Test(idempotency, same_key_different_request_is_409_conflict,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     http_res a, b;
 
     tk_execute(fm, "sk-test", "idem-2", KILL, &a);
-    tk_execute(fm, "sk-test", "idem-2",
-               tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":43}"), &b);
+    tk_execute(
+        fm, "sk-test", "idem-2",
+        tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":43}"),
+        &b);
     cr_assert_eq(a.status, 200);
     tk_assert_error(&b, 409, "CONFLICT", "Idempotency collision");
     tk_free(&a);
@@ -61,7 +66,8 @@ Test(idempotency, rejected_requests_are_not_stored, .timeout = TEST_TIMEOUT(10))
     http_res a, b;
 
     tk_execute(fm, "sk-test", "idem-3", tk_body("msp.agent_health", "{}"), &a);
-    tk_execute(fm, "sk-test", "idem-3", tk_body("msp.agent_health", "{\"agent_id\":\"x\"}"), &b);
+    tk_execute(fm, "sk-test", "idem-3",
+               tk_body("msp.agent_health", "{\"agent_id\":\"x\"}"), &b);
     cr_assert_eq(a.status, 400);
     cr_assert_eq(b.status, 200, "%s", b.body);
     tk_free(&a);
@@ -84,9 +90,12 @@ static void *race(void *arg)
     return NULL;
 }
 
-Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .timeout = TEST_TIMEOUT(20))
+Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s,
+     .timeout = TEST_TIMEOUT(20))
 {
-    enum { N = 8 };
+    enum {
+        N = 8
+    };
     fake_msp *fm = tk_start(NULL);
     pthread_barrier_t bar;
     pthread_t th[N];
@@ -102,15 +111,18 @@ Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .
     }
     for (i = 0; i < N; i++) {
         pthread_join(th[i], NULL);
-        if (rs[i].res.status == 200 && tk_header(&rs[i].res, "Idempotent-Replayed", v, sizeof v))
+        if (rs[i].res.status == 200 &&
+            tk_header(&rs[i].res, "Idempotent-Replayed", v, sizeof v))
             replays++;
         else if (rs[i].res.status == 200)
             originals++;
         else if (rs[i].res.status == 409)
             conflicts++;
         if (rs[i].res.status == 200)
-            cr_assert_str_eq(rs[i].res.body, "{\"exit_code\":0,\"stdout\":\"Killed process 42 on "
-                                             "agent-001\\n\",\"stderr\":\"\"}");
+            cr_assert_str_eq(
+                rs[i].res.body,
+                "{\"exit_code\":0,\"stdout\":\"Killed process 42 on "
+                "agent-001\\n\",\"stderr\":\"\"}");
         tk_free(&rs[i].res);
     }
     cr_assert_eq(originals, 1);
@@ -119,7 +131,8 @@ Test(idempotency, concurrent_same_key_yields_one_original_and_replays_or_409s, .
     fake_msp_stop(fm);
 }
 
-Test(idempotency, store_evicts_the_oldest_beyond_capacity, .timeout = TEST_TIMEOUT(10))
+Test(idempotency, store_evicts_the_oldest_beyond_capacity,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_with_store(2, 0);
     http_res r;
@@ -143,7 +156,8 @@ Test(idempotency, store_evicts_the_oldest_beyond_capacity, .timeout = TEST_TIMEO
     fake_msp_stop(fm);
 }
 
-Test(idempotency, large_store_is_striped_and_still_replays, .timeout = TEST_TIMEOUT(10))
+Test(idempotency, large_store_is_striped_and_still_replays,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_with_store(5000, 0);
     http_res r;
@@ -159,7 +173,8 @@ Test(idempotency, large_store_is_striped_and_still_replays, .timeout = TEST_TIME
     for (i = 0; i < 20; i++) {
         snprintf(id, sizeof id, "s-%d", i);
         tk_execute(fm, "sk-test", id, KILL, &r);
-        cr_assert_str_eq(tk_header(&r, "Idempotent-Replayed", v, sizeof v), "true");
+        cr_assert_str_eq(tk_header(&r, "Idempotent-Replayed", v, sizeof v),
+                         "true");
         tk_free(&r);
     }
     fake_msp_stop(fm);
@@ -180,9 +195,11 @@ Test(idempotency, entries_expire_after_the_ttl, .timeout = TEST_TIMEOUT(10))
     tk_free(&r);
     tk_execute(fm, "sk-test", "t1", KILL, &r);
     if (tk_now_ms() - t0 < 1000) /* else the entry may already have expired */
-        cr_assert_str_eq(tk_header(&r, "Idempotent-Replayed", v, sizeof v), "true");
+        cr_assert_str_eq(tk_header(&r, "Idempotent-Replayed", v, sizeof v),
+                         "true");
     tk_free(&r);
-    nanosleep(&ts, NULL); /* let the TTL pass: this waits for time, not readiness */
+    nanosleep(&ts,
+              NULL); /* let the TTL pass: this waits for time, not readiness */
     tk_execute(fm, "sk-test", "t1", tk_body("msp.list_devices", "{}"), &r);
     cr_assert_eq(r.status, 200);
     cr_assert_null(tk_header(&r, "Idempotent-Replayed", v, sizeof v));

@@ -26,7 +26,8 @@ static void teardown(void)
     fake_msp_stop(fm);
 }
 
-TestSuite(journal, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
+TestSuite(journal, .init = setup, .fini = teardown,
+          .timeout = TEST_TIMEOUT(10));
 
 static void raw_request(const char *req, size_t len)
 {
@@ -40,10 +41,11 @@ static void raw_request(const char *req, size_t len)
 
 Test(journal, headers_are_kept_in_arrival_order_with_raw_body_bytes)
 {
-    static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\n"
-                              "Host: h\r\nx-zeta: 1\r\nAuthorization: Bearer sk-test\r\n"
-                              "X-Alpha: 2\r\nX-Brainstorm-Command-Id: order-1\r\n"
-                              "Content-Length: 5\r\n\r\n\x01\x02{}\xff";
+    static const char req[] =
+        "POST /api/v1/god-mode/execute HTTP/1.1\r\n"
+        "Host: h\r\nx-zeta: 1\r\nAuthorization: Bearer sk-test\r\n"
+        "X-Alpha: 2\r\nX-Brainstorm-Command-Id: order-1\r\n"
+        "Content-Length: 5\r\n\r\n\x01\x02{}\xff";
     fake_msp_entry *e = NULL;
     size_t n = 0;
 
@@ -54,7 +56,8 @@ Test(journal, headers_are_kept_in_arrival_order_with_raw_body_bytes)
     cr_assert_str_eq(e[0].headers[0].name, "Host");
     cr_assert_str_eq(e[0].headers[1].name, "x-zeta");
     cr_assert_str_eq(e[0].headers[2].name, "Authorization");
-    cr_assert_str_eq(e[0].headers[2].value, "Bearer sk-test", "raw through the C API");
+    cr_assert_str_eq(e[0].headers[2].value, "Bearer sk-test",
+                     "raw through the C API");
     cr_assert_str_eq(e[0].headers[3].name, "X-Alpha");
     cr_assert_eq(e[0].body_len, 5);
     cr_assert_eq(memcmp(e[0].body, "\x01\x02{}\xff", 5), 0);
@@ -93,14 +96,17 @@ static int has(const fake_msp_entry *e, const char *v)
 
 Test(journal, contract_violations_are_recorded)
 {
-    static const char body[] = "{\"tool\":\"msp.list_devices\",\"params\":[],\"simulate\":true,\"x\":1}";
-    const char *h[] = {"X-Brainstorm-Command-Id: viol-1", "Authorization: Token abc",
-                       "Content-Type: text/plain", NULL};
+    static const char body[] = "{\"tool\":\"msp.list_devices\",\"params\":[],"
+                               "\"simulate\":true,\"x\":1}";
+    const char *h[] = {"X-Brainstorm-Command-Id: viol-1",
+                       "Authorization: Token abc", "Content-Type: text/plain",
+                       NULL};
     fake_msp_entry *e = NULL;
     size_t n = 0;
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body, sizeof body - 1, 0, &r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body,
+            sizeof body - 1, 0, &r);
     tk_free(&r);
     cr_assert_eq(fake_msp_journal_find(fm, "viol-1", &e, &n), 0);
     cr_assert_eq(n, 1);
@@ -115,9 +121,14 @@ Test(journal, contract_violations_are_recorded)
 
 Test(journal, the_check_reports_every_kind_of_violation)
 {
-    mspf_header hs[] = {{"X-Brainstorm-Command-Id", "a"}, {"Idempotency-Key", "b"}};
-    mspf_request req = {"GET", "/api/v1/god-mode/execute", hs, 2,
-                        (const unsigned char *)"{\"tool\":1,\"tool\":\"x\"}", 21};
+    mspf_header hs[] = {{"X-Brainstorm-Command-Id", "a"},
+                        {"Idempotency-Key", "b"}};
+    mspf_request req = {"GET",
+                        "/api/v1/god-mode/execute",
+                        hs,
+                        2,
+                        (const unsigned char *)"{\"tool\":1,\"tool\":\"x\"}",
+                        21};
     char **v = NULL;
     size_t n = 0, i;
     int found[6] = {0};
@@ -125,7 +136,9 @@ Test(journal, the_check_reports_every_kind_of_violation)
     cr_assert_eq(fake_msp_check_request(&req, &v, &n), 0);
     for (i = 0; i < n; i++) {
         found[0] |= strcmp(v[i], "method is GET, not POST") == 0;
-        found[1] |= strcmp(v[i], "Idempotency-Key differs from X-Brainstorm-Command-Id") == 0;
+        found[1] |=
+            strcmp(v[i],
+                   "Idempotency-Key differs from X-Brainstorm-Command-Id") == 0;
         found[2] |= strcmp(v[i], "Authorization missing") == 0;
         found[3] |= strcmp(v[i], "Content-Type missing") == 0;
         found[4] |= strcmp(v[i], "body member \"tool\" is not a string") == 0;
@@ -178,7 +191,8 @@ Test(journal, the_ring_drops_the_oldest_and_counts_them)
 
 Test(journal, admin_requests_show_the_journal_with_the_key_masked)
 {
-    static const char bin[] = "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n\xff\xfe\x00";
+    static const char bin[] =
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n\xff\xfe\x00";
     http_res r;
     cJSON *d, *reqs, *e, *h;
 
@@ -192,18 +206,22 @@ Test(journal, admin_requests_show_the_journal_with_the_key_masked)
     cr_assert_not_null(d, "%s", r.body);
     cr_assert_eq(cJSON_GetObjectItem(d, "dropped")->valueint, 0);
     reqs = cJSON_GetObjectItem(d, "requests");
-    cr_assert_eq(cJSON_GetArraySize(reqs), 2, "admin requests are not journalled");
+    cr_assert_eq(cJSON_GetArraySize(reqs), 2,
+                 "admin requests are not journalled");
     e = cJSON_GetArrayItem(reqs, 0);
-    cJSON_ArrayForEach(h, cJSON_GetObjectItem(e, "headers")) {
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(e, "headers"))
+    {
         if (strcmp(cJSON_GetArrayItem(h, 0)->valuestring, "Authorization") == 0)
-            cr_assert_str_eq(cJSON_GetArrayItem(h, 1)->valuestring, "Bearer sk-t\xe2\x80\xa6(7)");
+            cr_assert_str_eq(cJSON_GetArrayItem(h, 1)->valuestring,
+                             "Bearer sk-t\xe2\x80\xa6(7)");
     }
     cr_assert(cJSON_IsString(cJSON_GetObjectItem(e, "body")));
     cr_assert_eq(cJSON_GetObjectItem(e, "status")->valueint, 200);
     cr_assert(cJSON_IsArray(cJSON_GetObjectItem(e, "violations")));
     e = cJSON_GetArrayItem(reqs, 1);
     cr_assert_null(cJSON_GetObjectItem(e, "body"));
-    cr_assert_str_eq(cJSON_GetObjectItem(e, "body_base64")->valuestring, "//4A");
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "body_base64")->valuestring,
+                     "//4A");
     cJSON_Delete(d);
     tk_free(&r);
 }
@@ -229,7 +247,9 @@ Test(journal, fixture_matches_are_named_in_the_entry)
     size_t n = 0;
     http_res r;
 
-    tk_add_fixture(fm, tk_fixture_json("named", "named-1", "\"response\":{\"status\":200,\"body\":{}}"));
+    tk_add_fixture(
+        fm, tk_fixture_json("named", "named-1",
+                            "\"response\":{\"status\":200,\"body\":{}}"));
     tk_execute(fm, "sk-test", "named-1", tk_body("msp.list_devices", "{}"), &r);
     tk_free(&r);
     cr_assert_eq(fake_msp_journal_find(fm, "named-1", &e, &n), 0);

@@ -15,9 +15,10 @@
 
 static void add_hang(fake_msp *fm)
 {
-    tk_add_fixture(fm, tk_fixture_json("hang", "hang-1",
-                                       "\"response\":{\"status\":200,\"body\":{},"
-                                       "\"fault\":{\"kind\":\"hang\"}}"));
+    tk_add_fixture(fm,
+                   tk_fixture_json("hang", "hang-1",
+                                   "\"response\":{\"status\":200,\"body\":{},"
+                                   "\"fault\":{\"kind\":\"hang\"}}"));
 }
 
 typedef struct client {
@@ -30,18 +31,21 @@ static void *run_client(void *arg)
 {
     client *c = arg;
 
-    tk_execute(c->fm, "sk-test", c->id, tk_body("msp.list_devices", "{}"), &c->res);
+    tk_execute(c->fm, "sk-test", c->id, tk_body("msp.list_devices", "{}"),
+               &c->res);
     return NULL;
 }
 
 /* Waits (bounded) until n responses are suspended in the server. */
 static void wait_suspended(fake_msp *fm, size_t n)
 {
-    cr_assert_eq(fake_msp_wait_suspended(fm, n, 3000), 0, "the hang never began");
+    cr_assert_eq(fake_msp_wait_suspended(fm, n, 3000), 0,
+                 "the hang never began");
     cr_assert_geq(fake_msp_suspended(fm), n);
 }
 
-Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, stop_returns_promptly_while_clients_hang,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     client c = {fm, "hang-1", {0}};
@@ -53,17 +57,21 @@ Test(lifecycle, stop_returns_promptly_while_clients_hang, .timeout = TEST_TIMEOU
     wait_suspended(fm, 1);
     t0 = tk_now_ms();
     fake_msp_stop(fm);
-    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
+    cr_assert_lt(tk_now_ms() - t0,
+                 5000); /* generous: a loaded CI machine, valgrind */
     pthread_join(th, NULL);
     cr_assert_neq(c.res.rc, CURLE_OK);
-    cr_assert_neq(c.res.rc, CURLE_OPERATION_TIMEDOUT, "the client was released, not timed out");
+    cr_assert_neq(c.res.rc, CURLE_OPERATION_TIMEDOUT,
+                  "the client was released, not timed out");
     tk_free(&c.res);
 }
 
-Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, a_hang_is_released_when_its_client_goes_away,
+     .timeout = TEST_TIMEOUT(10))
 {
-    static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
-                              "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
+    static const char req[] =
+        "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+        "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
     fake_msp *fm = tk_start(NULL);
     int fd = tk_connect(fm), keep = tk_connect(fm);
     http_res r;
@@ -74,35 +82,45 @@ Test(lifecycle, a_hang_is_released_when_its_client_goes_away, .timeout = TEST_TI
     wait_suspended(fm, 2);
     close(fd);
     /* the abandoned one is released, the one still connected hangs on */
-    cr_assert_eq(fake_msp_wait_released(fm, 1, 5000), 0, "the abandoned hang was kept");
+    cr_assert_eq(fake_msp_wait_released(fm, 1, 5000), 0,
+                 "the abandoned hang was kept");
     cr_assert_eq(fake_msp_suspended(fm), 1);
     cr_assert_eq(fake_msp_wait_released(fm, 0, 300), -1);
     /* and the server still answers */
-    tk_execute(fm, "sk-test", "after-hang", tk_body("msp.list_devices", "{}"), &r);
+    tk_execute(fm, "sk-test", "after-hang", tk_body("msp.list_devices", "{}"),
+               &r);
     cr_assert_eq(r.status, 200);
     tk_free(&r);
     fake_msp_stop(fm);
     close(keep);
 }
 
-Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     client a = {fm, "slow-1", {0}}, b = {fm, "drib-1", {0}};
     pthread_t ta, tb;
     long long t0;
 
-    tk_add_fixture(fm, tk_fixture_json("slow", "slow-1",
-                                       "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":30000}"));
-    tk_add_fixture(fm, tk_fixture_json("drib", "drib-1",
-                                       "\"response\":{\"status\":200,\"body\":{\"a\":\"bbbbbbbbbbbbbbbbbbbb\"},"
-                                       "\"fault\":{\"kind\":\"dribble\",\"chunk_bytes\":1,\"interval_ms\":1000}}"));
+    tk_add_fixture(
+        fm,
+        tk_fixture_json(
+            "slow", "slow-1",
+            "\"response\":{\"status\":200,\"body\":{},\"delay_ms\":30000}"));
+    tk_add_fixture(fm,
+                   tk_fixture_json("drib", "drib-1",
+                                   "\"response\":{\"status\":200,\"body\":{"
+                                   "\"a\":\"bbbbbbbbbbbbbbbbbbbb\"},"
+                                   "\"fault\":{\"kind\":\"dribble\",\"chunk_"
+                                   "bytes\":1,\"interval_ms\":1000}}"));
     pthread_create(&ta, NULL, run_client, &a);
     pthread_create(&tb, NULL, run_client, &b);
     wait_suspended(fm, 2);
     t0 = tk_now_ms();
     fake_msp_stop(fm);
-    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
+    cr_assert_lt(tk_now_ms() - t0,
+                 5000); /* generous: a loaded CI machine, valgrind */
     pthread_join(ta, NULL);
     pthread_join(tb, NULL);
     cr_assert_neq(a.res.rc, CURLE_OK);
@@ -111,7 +129,8 @@ Test(lifecycle, stop_releases_delayed_and_dribbling_responses_too, .timeout = TE
     tk_free(&b.res);
 }
 
-Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests,
+     .timeout = TEST_TIMEOUT(10))
 {
     static const char junk[] = "\x00\xff\x13GARBAGE NOT HTTP\r\n\r\n";
     fake_msp *fm = tk_start(NULL);
@@ -119,15 +138,19 @@ Test(lifecycle, junk_and_idle_connections_do_not_hurt_later_requests, .timeout =
     char buf[256];
     http_res r;
 
-    cr_assert_eq(send(idle2, "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost", 44, 0), 44);
+    cr_assert_eq(
+        send(idle2, "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost", 44, 0),
+        44);
     struct timeval tv = {1, 0};
 
     setsockopt(bad, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    cr_assert_eq(send(bad, junk, sizeof junk - 1, 0), (ssize_t)(sizeof junk - 1));
+    cr_assert_eq(send(bad, junk, sizeof junk - 1, 0),
+                 (ssize_t)(sizeof junk - 1));
     (void)recv(bad, buf, sizeof buf, 0);
 
     close(bad);
-    tk_execute(fm, "sk-test", "after-junk", tk_body("msp.list_devices", "{}"), &r);
+    tk_execute(fm, "sk-test", "after-junk", tk_body("msp.list_devices", "{}"),
+               &r);
     cr_assert_eq(r.status, 200);
     cr_assert_lt(r.elapsed_ms, 4000); /* well below the 5 s client timeout */
     tk_free(&r);
@@ -145,9 +168,11 @@ static void make_cert(void)
     snprintf(tmpdir, sizeof tmpdir, "/tmp/fm-tls-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
     snprintf(cmd, sizeof cmd,
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes "
              "-keyout %s/key.pem -out %s/cert.pem -days 1 -subj /CN=127.0.0.1 "
-             ">/dev/null 2>&1", tmpdir, tmpdir);
+             ">/dev/null 2>&1",
+             tmpdir, tmpdir);
     cr_assert_eq(system(cmd), 0, "openssl failed");
 }
 
@@ -162,7 +187,8 @@ static void drop_cert(void)
     rmdir(tmpdir);
 }
 
-Test(lifecycle, serves_https_with_a_pem_certificate_and_key, .timeout = TEST_TIMEOUT(20))
+Test(lifecycle, serves_https_with_a_pem_certificate_and_key,
+     .timeout = TEST_TIMEOUT(20))
 {
     char cert[128], key[128];
     fake_msp_options o;
@@ -176,7 +202,8 @@ Test(lifecycle, serves_https_with_a_pem_certificate_and_key, .timeout = TEST_TIM
     o.tls_cert = cert;
     o.tls_key = key;
     fm = tk_start(&o);
-    cr_assert(strncmp(fake_msp_url(fm), "https://127.0.0.1:", 18) == 0, "%s", fake_msp_url(fm));
+    cr_assert(strncmp(fake_msp_url(fm), "https://127.0.0.1:", 18) == 0, "%s",
+              fake_msp_url(fm));
     tk_execute(fm, "sk-test", "tls-1", tk_body("msp.list_devices", "{}"), &r);
     cr_assert_eq(r.rc, CURLE_OK, "%s", r.err);
     cr_assert_eq(r.status, 200);
@@ -225,7 +252,8 @@ Test(lifecycle, start_errors_say_why, .timeout = TEST_TIMEOUT(10))
     fake_msp_stop(fm);
 }
 
-Test(lifecycle, binds_ipv6_loopback_and_brackets_the_url, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, binds_ipv6_loopback_and_brackets_the_url,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;
@@ -234,7 +262,8 @@ Test(lifecycle, binds_ipv6_loopback_and_brackets_the_url, .timeout = TEST_TIMEOU
     fake_msp_options_init(&o);
     o.host = "::1";
     fm = tk_start(&o);
-    cr_assert(strncmp(fake_msp_url(fm), "http://[::1]:", 13) == 0, "%s", fake_msp_url(fm));
+    cr_assert(strncmp(fake_msp_url(fm), "http://[::1]:", 13) == 0, "%s",
+              fake_msp_url(fm));
     tk_http("GET", tk_url(fm, "/health"), NULL, NULL, 0, 0, &r);
     cr_assert_eq(r.status, 200, "%s", r.err);
     tk_free(&r);
@@ -265,18 +294,23 @@ Test(lifecycle, the_request_log_masks_the_key, .timeout = TEST_TIMEOUT(10))
     fm = tk_start(&o);
     tk_execute(fm, "sk-test", "log-1", tk_body("msp.list_devices", "{}"), &r);
     tk_free(&r);
-    tk_add_fixture(fm, tk_fixture_json("logged", "log-2",
-                                       "\"response\":{\"status\":200,\"fault\":{\"kind\":\"empty\"}}"));
+    tk_add_fixture(
+        fm,
+        tk_fixture_json(
+            "logged", "log-2",
+            "\"response\":{\"status\":200,\"fault\":{\"kind\":\"empty\"}}"));
     tk_execute(fm, "sk-test", "log-2", tk_body("msp.list_devices", "{}"), &r);
     tk_free(&r);
     fake_msp_stop(fm);
-    cr_assert(strstr(log_text, "POST /api/v1/god-mode/execute 200 auth=Bearer sk-t\xe2\x80\xa6(7)"),
+    cr_assert(strstr(log_text, "POST /api/v1/god-mode/execute 200 auth=Bearer "
+                               "sk-t\xe2\x80\xa6(7)"),
               "%s", log_text);
     cr_assert(strstr(log_text, "fixture=logged fault=empty"), "%s", log_text);
     cr_assert_null(strstr(log_text, "sk-test"), "%s", log_text);
 }
 
-Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = tk_start(NULL);
     long long t0 = tk_now_ms();
@@ -287,7 +321,8 @@ Test(lifecycle, waiting_for_a_suspension_times_out_when_none_comes, .timeout = T
     fake_msp_stop(fm);
 }
 
-Test(lifecycle, a_chosen_seed_is_kept_and_zero_picks_one, .timeout = TEST_TIMEOUT(10))
+Test(lifecycle, a_chosen_seed_is_kept_and_zero_picks_one,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp_options o;
     fake_msp *fm;

@@ -26,7 +26,7 @@ static const char *program(void)
 
 typedef struct child {
     pid_t pid;
-    FILE *out;   /* its stdout */
+    FILE *out; /* its stdout */
 } child;
 
 static child spawn(char *const argv[], int devnull_err)
@@ -62,9 +62,11 @@ static int wait_exit(pid_t pid)
 
 Test(program, serves_until_sigterm_then_exits_zero, .timeout = TEST_TIMEOUT(20))
 {
-    char dir[] = "/tmp/fm-prog-XXXXXX", port_file[128], line[256], url[128], pbuf[16];
-    char *argv[] = {(char *)program(), "--port", "0", "--port-file", port_file, "-q",
-                    "--seed", "5", NULL};
+    char dir[] = "/tmp/fm-prog-XXXXXX", port_file[128], line[256], url[128],
+         pbuf[16];
+    char *argv[] = {(char *)program(), "--port",  "0",
+                    "--port-file",     port_file, "-q",
+                    "--seed",          "5",       NULL};
     unsigned port = 0;
     child c;
     FILE *pf;
@@ -75,7 +77,9 @@ Test(program, serves_until_sigterm_then_exits_zero, .timeout = TEST_TIMEOUT(20))
     snprintf(port_file, sizeof port_file, "%s/port", dir);
     c = spawn(argv, 1);
     cr_assert_not_null(fgets(line, sizeof line, c.out), "no ready line");
-    cr_assert_eq(sscanf(line, "fake-msp listening on http://127.0.0.1:%u\n", &port), 1, "%s", line);
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u\n", &port), 1,
+        "%s", line);
     pf = fopen(port_file, "r");
     cr_assert_not_null(pf, "the port file is written before the ready line");
     cr_assert_not_null(fgets(pbuf, sizeof pbuf, pf));
@@ -88,15 +92,18 @@ Test(program, serves_until_sigterm_then_exits_zero, .timeout = TEST_TIMEOUT(20))
     t0 = tk_now_ms();
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0);
-    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
+    cr_assert_lt(tk_now_ms() - t0,
+                 5000); /* generous: a loaded CI machine, valgrind */
     fclose(c.out);
     unlink(port_file);
     rmdir(dir);
 }
 
-Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = TEST_TIMEOUT(20))
+Test(program, logs_requests_to_stderr_with_the_key_masked,
+     .timeout = TEST_TIMEOUT(20))
 {
-    char *argv[] = {(char *)program(), "--port", "0", "--key", "sk-secret-two=tenant-x", NULL};
+    char *argv[] = {(char *)program(),        "--port", "0", "--key",
+                    "sk-secret-two=tenant-x", NULL};
     char line[256], url[128];
     unsigned port;
     child c;
@@ -114,7 +121,8 @@ Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = TEST_TIMEO
         close(p[1]);
         c = spawn(argv, 0);
         if (!fgets(line, sizeof line, c.out) ||
-            sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port) != 1)
+            sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port) !=
+                1)
             _exit(3);
         snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
         {
@@ -128,13 +136,15 @@ Test(program, logs_requests_to_stderr_with_the_key_masked, .timeout = TEST_TIMEO
     close(p[1]);
     err = fdopen(p[0], "r");
     while (fgets(line, sizeof line, err))
-        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines (they echo argv) */
+        if (strncmp(line, "==", 2) !=
+            0) /* not valgrind's own lines (they echo argv) */
             strncat(all, line, sizeof all - strlen(all) - 1);
     fclose(err);
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert_eq(WEXITSTATUS(st), 0, "%s", all);
     cr_assert(strstr(all, "fake-msp: seed "), "%s", all);
-    cr_assert(strstr(all, "GET /health 200 auth=Bearer sk-s\xe2\x80\xa6(13)"), "%s", all);
+    cr_assert(strstr(all, "GET /health 200 auth=Bearer sk-s\xe2\x80\xa6(13)"),
+              "%s", all);
     cr_assert_null(strstr(all, "sk-secret-two"), "%s", all);
 }
 
@@ -154,26 +164,31 @@ Test(program, help_prints_usage_and_exits_zero, .timeout = TEST_TIMEOUT(10))
     cr_assert(saw_usage && saw_strict);
 }
 
-Test(program, bad_flags_exit_64, .timeout = TEST_TIMEOUT(60)) /* 13 runs: slow under valgrind */
+Test(program, bad_flags_exit_64,
+     .timeout = TEST_TIMEOUT(60)) /* 13 runs: slow under valgrind */
 {
     static const char *cases[][3] = {
-        {"--bogus", NULL, NULL},       {"--port", "70000", NULL}, {"--port", "x", NULL},
-        {"--rate-limit", "0", NULL},   {"--max-body", "-1", NULL}, {"--journal-max", "0", NULL},
-        {"--key", "nokey", NULL},      {"--tls-cert", "a.pem", NULL}, {"--seed", "x", NULL},
-        {"--idem-capacity", "0", NULL}, {"--idem-ttl-ms", "0", NULL}, {"extra", NULL, NULL},
+        {"--bogus", NULL, NULL},      {"--port", "70000", NULL},
+        {"--port", "x", NULL},        {"--rate-limit", "0", NULL},
+        {"--max-body", "-1", NULL},   {"--journal-max", "0", NULL},
+        {"--key", "nokey", NULL},     {"--tls-cert", "a.pem", NULL},
+        {"--seed", "x", NULL},        {"--idem-capacity", "0", NULL},
+        {"--idem-ttl-ms", "0", NULL}, {"extra", NULL, NULL},
         {"--port", NULL, NULL},
     };
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *argv[] = {(char *)program(), (char *)cases[i][0], (char *)cases[i][1], NULL};
+        char *argv[] = {(char *)program(), (char *)cases[i][0],
+                        (char *)cases[i][1], NULL};
         child c = spawn(argv, 1);
         fclose(c.out);
         cr_assert_eq(wait_exit(c.pid), 64, "case %zu (%s)", i, cases[i][0]);
     }
 }
 
-Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = TEST_TIMEOUT(10))
+Test(program, too_many_keys_is_refused_without_echoing_a_key,
+     .timeout = TEST_TIMEOUT(10))
 {
     static char line[32768]; /* valgrind echoes the whole command line */
     char cmd[16384], out[] = "/tmp/fm-keys-XXXXXX", text[512];
@@ -185,7 +200,8 @@ Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = TEST_TI
     close(fd);
     n = (size_t)snprintf(cmd, sizeof cmd, "'%s'", program());
     for (i = 0; i <= 256; i++) /* the 257th is one too many */
-        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --key=sk-secret-%zu=t", i);
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " --key=sk-secret-%zu=t",
+                              i);
     snprintf(cmd + n, sizeof cmd - n, " >/dev/null 2>%s", out);
     cr_assert_lt(n, sizeof cmd - 100);
     cr_assert_eq(WEXITSTATUS(system(cmd)), 64);
@@ -193,7 +209,8 @@ Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = TEST_TI
     cr_assert_not_null(f);
     text[0] = '\0';
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines (they echo argv) */
+        if (strncmp(line, "==", 2) !=
+            0) /* not valgrind's own lines (they echo argv) */
             strncat(text, line, sizeof text - strlen(text) - 1);
     fclose(f);
     unlink(out);
@@ -203,7 +220,8 @@ Test(program, too_many_keys_is_refused_without_echoing_a_key, .timeout = TEST_TI
 
 Test(program, a_start_failure_exits_one, .timeout = TEST_TIMEOUT(10))
 {
-    char *argv[] = {(char *)program(), "--port", "0", "--fixture", "/nonexistent/x.json", NULL};
+    char *argv[] = {(char *)program(),     "--port", "0", "--fixture",
+                    "/nonexistent/x.json", NULL};
     child c = spawn(argv, 1);
     char line[256];
 
@@ -215,29 +233,55 @@ Test(program, a_start_failure_exits_one, .timeout = TEST_TIMEOUT(10))
 Test(program, all_value_flags_are_accepted, .timeout = TEST_TIMEOUT(20))
 {
     char dir[] = "/tmp/fm-flags-XXXXXX";
-    char *argv[] = {(char *)program(), "--host", "127.0.0.1", "--port", "0", "--contracts", dir,
-                    "--tenant", "tenant-x", "--strict", "--rate-limit", "100", "--max-body", "2048",
-                    "--journal-max", "10", "--idem-capacity", "10", "--idem-ttl-ms", "1000",
-                    "--seed", "9", "--key", "k=tenant-x", "-q", NULL};
+    char *argv[] = {(char *)program(),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--contracts",
+                    dir,
+                    "--tenant",
+                    "tenant-x",
+                    "--strict",
+                    "--rate-limit",
+                    "100",
+                    "--max-body",
+                    "2048",
+                    "--journal-max",
+                    "10",
+                    "--idem-capacity",
+                    "10",
+                    "--idem-ttl-ms",
+                    "1000",
+                    "--seed",
+                    "9",
+                    "--key",
+                    "k=tenant-x",
+                    "-q",
+                    NULL};
     char line[256];
     child c;
 
     cr_assert_not_null(mkdtemp(dir));
     c = spawn(argv, 1);
     cr_assert_not_null(fgets(line, sizeof line, c.out));
-    cr_assert(strncmp(line, "fake-msp listening on http://127.0.0.1:", 39) == 0, "%s", line);
+    cr_assert(strncmp(line, "fake-msp listening on http://127.0.0.1:", 39) == 0,
+              "%s", line);
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0);
     fclose(c.out);
     rmdir(dir);
 }
 
-Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = TEST_TIMEOUT(20))
+Test(program, sigterm_stops_promptly_while_a_client_hangs,
+     .timeout = TEST_TIMEOUT(20))
 {
     char dir[] = "/tmp/fm-hang-XXXXXX", file[128], line[256], url[128];
-    char *argv[] = {(char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
-    static const char req[] = "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
-                              "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
+    char *argv[] = {
+        (char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
+    static const char req[] =
+        "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+        "X-Brainstorm-Command-Id: hang-1\r\nContent-Length: 2\r\n\r\n{}";
     long long deadline, t0;
     unsigned port;
     child c;
@@ -250,12 +294,16 @@ Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = TEST_TIMEO
     snprintf(file, sizeof file, "%s/hang.json", dir);
     f = fopen(file, "w");
     cr_assert_not_null(f);
-    fputs(tk_fixture_json("hang", "hang-1",
-                          "\"response\":{\"status\":200,\"fault\":{\"kind\":\"hang\"}}"), f);
+    fputs(tk_fixture_json(
+              "hang", "hang-1",
+              "\"response\":{\"status\":200,\"fault\":{\"kind\":\"hang\"}}"),
+          f);
     fclose(f);
     c = spawn(argv, 1);
     cr_assert_not_null(fgets(line, sizeof line, c.out));
-    cr_assert_eq(sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1, "%s", line);
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1,
+        "%s", line);
 
     fd = socket(AF_INET, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
@@ -279,7 +327,8 @@ Test(program, sigterm_stops_promptly_while_a_client_hangs, .timeout = TEST_TIMEO
     t0 = tk_now_ms();
     kill(c.pid, SIGTERM);
     cr_assert_eq(wait_exit(c.pid), 0);
-    cr_assert_lt(tk_now_ms() - t0, 5000); /* generous: a loaded CI machine, valgrind */
+    cr_assert_lt(tk_now_ms() - t0,
+                 5000); /* generous: a loaded CI machine, valgrind */
     close(fd);
     fclose(c.out);
     unlink(file);

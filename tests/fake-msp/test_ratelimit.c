@@ -18,7 +18,8 @@ static fake_msp *start_limited(long per_min)
     return tk_start(&o);
 }
 
-Test(ratelimit, requests_over_the_limit_get_429_with_retry_after, .timeout = TEST_TIMEOUT(10))
+Test(ratelimit, requests_over_the_limit_get_429_with_retry_after,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_limited(2);
     http_res r;
@@ -40,7 +41,8 @@ Test(ratelimit, requests_over_the_limit_get_429_with_retry_after, .timeout = TES
     fake_msp_stop(fm);
 }
 
-Test(ratelimit, the_limit_is_per_tenant_not_per_token, .timeout = TEST_TIMEOUT(10))
+Test(ratelimit, the_limit_is_per_tenant_not_per_token,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_limited(1);
     http_res r;
@@ -73,7 +75,8 @@ Test(ratelimit, reset_refills_the_buckets, .timeout = TEST_TIMEOUT(10))
     fake_msp_stop(fm);
 }
 
-Test(ratelimit, rejected_requests_before_the_limiter_do_not_count, .timeout = TEST_TIMEOUT(10))
+Test(ratelimit, rejected_requests_before_the_limiter_do_not_count,
+     .timeout = TEST_TIMEOUT(10))
 {
     fake_msp *fm = start_limited(1);
     http_res r;

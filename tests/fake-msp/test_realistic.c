@@ -11,7 +11,8 @@ static fake_msp *fm;
 
 static void setup(void)
 {
-    static const char *keys[] = {"sk-other=tenant-y", "sk-ro=tenant-x:read_only"};
+    static const char *keys[] = {"sk-other=tenant-y",
+                                 "sk-ro=tenant-x:read_only"};
     fake_msp_options o;
 
     fake_msp_options_init(&o);
@@ -26,7 +27,8 @@ static void teardown(void)
     fake_msp_stop(fm);
 }
 
-TestSuite(realistic, .init = setup, .fini = teardown, .timeout = TEST_TIMEOUT(10));
+TestSuite(realistic, .init = setup, .fini = teardown,
+          .timeout = TEST_TIMEOUT(10));
 
 #define LIST tk_body("msp.list_devices", "{}")
 
@@ -41,10 +43,12 @@ Test(realistic, missing_bearer_is_401_unauthorized)
 
 Test(realistic, malformed_authorization_is_401)
 {
-    const char *h[] = {"Authorization: Basic abc", "Content-Type: application/json", NULL};
+    const char *h[] = {"Authorization: Basic abc",
+                       "Content-Type: application/json", NULL};
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST, strlen(LIST), 0, &r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST,
+            strlen(LIST), 0, &r);
     tk_assert_error(&r, 401, "UNAUTHORIZED", "Bearer");
     tk_free(&r);
 }
@@ -73,7 +77,9 @@ Test(realistic, read_only_token_may_not_run_a_high_risk_tool)
 {
     http_res r;
 
-    tk_execute(fm, "sk-ro", "c-1", tk_body("msp.process_kill", "{\"agent_id\":\"a\",\"pid\":9}"), &r);
+    tk_execute(fm, "sk-ro", "c-1",
+               tk_body("msp.process_kill", "{\"agent_id\":\"a\",\"pid\":9}"),
+               &r);
     tk_assert_error(&r, 403, "FORBIDDEN", "Insufficient permissions");
     tk_free(&r);
 }
@@ -89,11 +95,13 @@ Test(realistic, read_only_token_may_run_a_read_only_tool)
 
 Test(realistic, different_id_headers_are_400_idempotency_correlation_mismatch)
 {
-    const char *h[] = {"Authorization: Bearer sk-test", "X-Brainstorm-Command-Id: a",
-                       "Idempotency-Key: b", "Content-Type: application/json", NULL};
+    const char *h[] = {"Authorization: Bearer sk-test",
+                       "X-Brainstorm-Command-Id: a", "Idempotency-Key: b",
+                       "Content-Type: application/json", NULL};
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST, strlen(LIST), 0, &r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST,
+            strlen(LIST), 0, &r);
     tk_assert_error(&r, 400, "IDEMPOTENCY_CORRELATION_MISMATCH",
                     "Idempotency-Key must equal X-Brainstorm-Command-Id");
     tk_free(&r);
@@ -113,23 +121,27 @@ Test(realistic, body_over_max_body_is_413)
 
 Test(realistic, chunked_body_over_max_body_is_413)
 {
-    const char *h[] = {"Authorization: Bearer sk-test", "Content-Type: application/json",
+    const char *h[] = {"Authorization: Bearer sk-test",
+                       "Content-Type: application/json",
                        "Transfer-Encoding: chunked", NULL};
     char big[6000];
     http_res r;
 
     memset(big, ' ', sizeof big);
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, big, sizeof big, 0, &r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, big, sizeof big,
+            0, &r);
     tk_assert_error(&r, 413, "PAYLOAD_TOO_LARGE", NULL);
     tk_free(&r);
 }
 
 Test(realistic, non_json_content_type_is_400_validation)
 {
-    const char *h[] = {"Authorization: Bearer sk-test", "Content-Type: text/plain", NULL};
+    const char *h[] = {"Authorization: Bearer sk-test",
+                       "Content-Type: text/plain", NULL};
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST, strlen(LIST), 0, &r);
+    tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, LIST,
+            strlen(LIST), 0, &r);
     tk_assert_error(&r, 400, "VALIDATION", "Content-Type");
     tk_free(&r);
 }
@@ -154,13 +166,17 @@ Test(realistic, body_that_is_not_an_object_is_400_validation)
 
 Test(realistic, missing_or_mistyped_fields_are_named)
 {
-    static const struct { const char *body, *field; } cases[] = {
+    static const struct {
+        const char *body, *field;
+    } cases[] = {
         {"{\"params\":{},\"simulate\":false}", "'tool'"},
         {"{\"tool\":7,\"params\":{},\"simulate\":false}", "'tool'"},
         {"{\"tool\":\"msp.list_devices\",\"simulate\":false}", "'params'"},
-        {"{\"tool\":\"msp.list_devices\",\"params\":[],\"simulate\":false}", "'params'"},
+        {"{\"tool\":\"msp.list_devices\",\"params\":[],\"simulate\":false}",
+         "'params'"},
         {"{\"tool\":\"msp.list_devices\",\"params\":{}}", "'simulate'"},
-        {"{\"tool\":\"msp.list_devices\",\"params\":{},\"simulate\":\"no\"}", "'simulate'"},
+        {"{\"tool\":\"msp.list_devices\",\"params\":{},\"simulate\":\"no\"}",
+         "'simulate'"},
     };
     size_t i;
 
@@ -183,7 +199,9 @@ Test(realistic, unknown_tool_is_404_not_found)
 
 Test(realistic, schema_failures_are_400_validation_naming_the_parameter)
 {
-    static const struct { const char *tool, *params, *msg; } cases[] = {
+    static const struct {
+        const char *tool, *params, *msg;
+    } cases[] = {
         {"msp.agent_health", "{}", "Missing required parameter: agent_id"},
         {"msp.process_kill", "{\"agent_id\":\"a\",\"pid\":0}",
          "Invalid parameter: pid must be an integer >= 1"},
@@ -191,15 +209,19 @@ Test(realistic, schema_failures_are_400_validation_naming_the_parameter)
          "Invalid parameter: pid must be an integer >= 1"},
         {"msp.process_kill", "{\"agent_id\":\"a\",\"pid\":\"9\"}",
          "Invalid parameter: pid must be an integer >= 1"},
-        {"msp.process_kill", "{\"agent_id\":\"a\"}", "Missing required parameter: pid"},
-        {"msp.list_devices", "{\"query\":5}", "Invalid parameter: query must be a string"},
-        {"msp.list_devices", "{\"colour\":\"red\"}", "Unknown parameter: colour"},
+        {"msp.process_kill", "{\"agent_id\":\"a\"}",
+         "Missing required parameter: pid"},
+        {"msp.list_devices", "{\"query\":5}",
+         "Invalid parameter: query must be a string"},
+        {"msp.list_devices", "{\"colour\":\"red\"}",
+         "Unknown parameter: colour"},
     };
     size_t i;
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         http_res r;
-        tk_execute(fm, "sk-test", NULL, tk_body(cases[i].tool, cases[i].params), &r);
+        tk_execute(fm, "sk-test", NULL, tk_body(cases[i].tool, cases[i].params),
+                   &r);
         tk_assert_error(&r, 400, "VALIDATION", cases[i].msg);
         tk_free(&r);
     }
@@ -209,7 +231,8 @@ Test(realistic, destructive_tool_without_simulate_is_400_changeset_required)
 {
     http_res r;
 
-    tk_execute(fm, "sk-test", "c-1", tk_body("msp.device_wipe", "{\"agent_id\":\"a\"}"), &r);
+    tk_execute(fm, "sk-test", "c-1",
+               tk_body("msp.device_wipe", "{\"agent_id\":\"a\"}"), &r);
     tk_assert_error(&r, 400, "CHANGESET_REQUIRED", "msp.device_wipe");
     tk_free(&r);
 }
@@ -219,7 +242,9 @@ Test(realistic, destructive_tool_with_simulate_is_a_dry_run)
     http_res r;
 
     tk_execute(fm, "sk-test", "c-1",
-               "{\"tool\":\"msp.device_wipe\",\"params\":{\"agent_id\":\"a\"},\"simulate\":true}", &r);
+               "{\"tool\":\"msp.device_wipe\",\"params\":{\"agent_id\":\"a\"},"
+               "\"simulate\":true}",
+               &r);
     cr_assert_eq(r.status, 200);
     cr_assert(strstr(r.body, "\"simulated\":true") != NULL, "%s", r.body);
     tk_free(&r);
@@ -232,8 +257,10 @@ Test(realistic, error_body_carries_tool_and_trace_of_the_command)
 
     tk_execute(fm, "sk-test", "cmd-77", tk_body("msp.agent_health", "{}"), &r);
     d = cJSON_Parse(r.body);
-    cr_assert_str_eq(cJSON_GetObjectItem(d, "tool")->valuestring, "msp.agent_health");
-    cr_assert_str_eq(cJSON_GetObjectItem(d, "trace_id")->valuestring, "trace-cmd-77");
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "tool")->valuestring,
+                     "msp.agent_health");
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "trace_id")->valuestring,
+                     "trace-cmd-77");
     cJSON_Delete(d);
     tk_free(&r);
 }
@@ -246,17 +273,23 @@ Test(realistic, list_devices_replies_with_the_fixed_device_list)
     tk_execute(fm, "sk-test", "cmd-1", LIST, &r);
     cr_assert_eq(r.status, 200);
     cr_assert(strncmp(r.body,
-                      "{\"success\":true,\"tool\":\"msp.list_devices\",\"data\":{\"devices\":"
-                      "[{\"id\":\"dev-001\",\"hostname\":\"ws-finance-01\",\"os\":\"Windows 11\","
+                      "{\"success\":true,\"tool\":\"msp.list_devices\","
+                      "\"data\":{\"devices\":"
+                      "[{\"id\":\"dev-001\",\"hostname\":\"ws-finance-01\","
+                      "\"os\":\"Windows 11\","
                       "\"agent_id\":\"agent-001\",\"online\":true},",
-                      150) == 0, "%s", r.body);
+                      150) == 0,
+              "%s", r.body);
     d = cJSON_Parse(r.body);
     data = cJSON_GetObjectItem(d, "data");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(data, "devices")), 4);
     cr_assert_eq(cJSON_GetObjectItem(data, "count")->valueint, 4);
-    cr_assert_str_eq(cJSON_GetObjectItem(d, "risk_level")->valuestring, "read_only");
-    cr_assert_str_eq(cJSON_GetObjectItem(d, "trace_id")->valuestring, "trace-cmd-1");
-    cr_assert_str_eq(cJSON_GetObjectItem(d, "command_id")->valuestring, "cmd-1");
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "risk_level")->valuestring,
+                     "read_only");
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "trace_id")->valuestring,
+                     "trace-cmd-1");
+    cr_assert_str_eq(cJSON_GetObjectItem(d, "command_id")->valuestring,
+                     "cmd-1");
     cJSON_Delete(d);
     tk_free(&r);
 }
@@ -265,13 +298,17 @@ Test(realistic, list_devices_filters_by_query_and_agent_id)
 {
     http_res r;
 
-    tk_execute(fm, "sk-test", "q-1", tk_body("msp.list_devices", "{\"query\":\"FINANCE\"}"), &r);
-    cr_assert(strstr(r.body, "\"count\":1") && strstr(r.body, "ws-finance-01"), "%s", r.body);
+    tk_execute(fm, "sk-test", "q-1",
+               tk_body("msp.list_devices", "{\"query\":\"FINANCE\"}"), &r);
+    cr_assert(strstr(r.body, "\"count\":1") && strstr(r.body, "ws-finance-01"),
+              "%s", r.body);
     tk_free(&r);
-    tk_execute(fm, "sk-test", "q-2", tk_body("msp.list_devices", "{\"agent_id\":\"agent-00\"}"), &r);
+    tk_execute(fm, "sk-test", "q-2",
+               tk_body("msp.list_devices", "{\"agent_id\":\"agent-00\"}"), &r);
     cr_assert(strstr(r.body, "\"count\":4"), "%s", r.body);
     tk_free(&r);
-    tk_execute(fm, "sk-test", "q-3", tk_body("msp.list_devices", "{\"query\":\"zzz\"}"), &r);
+    tk_execute(fm, "sk-test", "q-3",
+               tk_body("msp.list_devices", "{\"query\":\"zzz\"}"), &r);
     cr_assert(strstr(r.body, "\"devices\":[],\"count\":0"), "%s", r.body);
     tk_free(&r);
 }
@@ -280,12 +317,16 @@ Test(realistic, agent_health_replies_exactly)
 {
     http_res r;
 
-    tk_execute(fm, "sk-test", "h-1", tk_body("msp.agent_health", "{\"agent_id\":\"agent-002\"}"), &r);
-    cr_assert_str_eq(r.body,
-                     "{\"success\":true,\"tool\":\"msp.agent_health\",\"data\":{\"agent_id\":"
-                     "\"agent-002\",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
-                     "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":\"4.2.1\"},"
-                     "\"risk_level\":\"read_only\",\"trace_id\":\"trace-h-1\",\"command_id\":\"h-1\"}");
+    tk_execute(fm, "sk-test", "h-1",
+               tk_body("msp.agent_health", "{\"agent_id\":\"agent-002\"}"), &r);
+    cr_assert_str_eq(r.body, "{\"success\":true,\"tool\":\"msp.agent_health\","
+                             "\"data\":{\"agent_id\":"
+                             "\"agent-002\",\"status\":\"healthy\",\"last_"
+                             "seen\":\"2026-11-26T00:00:00Z\","
+                             "\"cpu_percent\":12.5,\"memory_percent\":41.0,"
+                             "\"agent_version\":\"4.2.1\"},"
+                             "\"risk_level\":\"read_only\",\"trace_id\":"
+                             "\"trace-h-1\",\"command_id\":\"h-1\"}");
     tk_free(&r);
 }
 
@@ -294,12 +335,18 @@ Test(realistic, process_kill_replies_like_a_command)
     http_res r;
 
     tk_execute(fm, "sk-test", "k-1",
-               tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":4711}"), &r);
-    cr_assert_str_eq(r.body, "{\"exit_code\":0,\"stdout\":\"Killed process 4711 on agent-001\\n\","
-                             "\"stderr\":\"\"}");
+               tk_body("msp.process_kill",
+                       "{\"agent_id\":\"agent-001\",\"pid\":4711}"),
+               &r);
+    cr_assert_str_eq(
+        r.body,
+        "{\"exit_code\":0,\"stdout\":\"Killed process 4711 on agent-001\\n\","
+        "\"stderr\":\"\"}");
     tk_free(&r);
-    tk_execute(fm, "sk-test", "k-2",
-               tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":1}"), &r);
+    tk_execute(
+        fm, "sk-test", "k-2",
+        tk_body("msp.process_kill", "{\"agent_id\":\"agent-001\",\"pid\":1}"),
+        &r);
     cr_assert_str_eq(r.body, "{\"exit_code\":1,\"stdout\":\"\",\"stderr\":"
                              "\"kill: (1) - Operation not permitted\\n\"}");
     tk_free(&r);
@@ -326,7 +373,8 @@ Test(realistic, tools_catalogue_lists_four_tools_with_schemas)
     d = cJSON_Parse(r.body);
     cr_assert_str_eq(cJSON_GetObjectItem(d, "product")->valuestring, "msp");
     cr_assert_eq(cJSON_GetObjectItem(d, "tool_count")->valueint, 4);
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(d, "tools")) {
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(d, "tools"))
+    {
         n++;
         cr_assert(cJSON_IsObject(cJSON_GetObjectItem(t, "parameters")));
         cr_assert(cJSON_IsString(cJSON_GetObjectItem(t, "risk_level")));
@@ -347,8 +395,10 @@ Test(realistic, health_reports_healthy)
 
     tk_http("GET", tk_url(fm, "/health"), NULL, NULL, 0, 0, &r);
     cr_assert_eq(r.status, 200);
-    cr_assert(strstr(r.body, "\"status\":\"healthy\"") && strstr(r.body, "\"product\":\"msp\""));
-    cr_assert_str_eq(tk_header(&r, "Content-Type", ct, sizeof ct), "application/json");
+    cr_assert(strstr(r.body, "\"status\":\"healthy\"") &&
+              strstr(r.body, "\"product\":\"msp\""));
+    cr_assert_str_eq(tk_header(&r, "Content-Type", ct, sizeof ct),
+                     "application/json");
     tk_free(&r);
 }
 
@@ -368,7 +418,8 @@ Test(realistic, wrong_method_is_405)
 {
     http_res r;
 
-    tk_http("GET", tk_url(fm, "/api/v1/god-mode/execute"), NULL, NULL, 0, 0, &r);
+    tk_http("GET", tk_url(fm, "/api/v1/god-mode/execute"), NULL, NULL, 0, 0,
+            &r);
     tk_assert_error(&r, 405, "METHOD_NOT_ALLOWED", NULL);
     tk_free(&r);
     tk_http("POST", tk_url(fm, "/health"), NULL, "x", 1, 0, &r);

@@ -11,7 +11,8 @@
 #include "ratelimit.h"
 #include "util.h"
 
-Test(units, json_strings_escape_quotes_controls_and_null, .timeout = TEST_TIMEOUT(5))
+Test(units, json_strings_escape_quotes_controls_and_null,
+     .timeout = TEST_TIMEOUT(5))
 {
     fm_buf b = {0};
     char *s;
@@ -24,7 +25,8 @@ Test(units, json_strings_escape_quotes_controls_and_null, .timeout = TEST_TIMEOU
     free(s);
 }
 
-Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout = TEST_TIMEOUT(5))
+Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap,
+     .timeout = TEST_TIMEOUT(5))
 {
     fm_buf b = {0};
     char big[600];
@@ -52,7 +54,8 @@ Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap, .timeout
     free(s);
 }
 
-Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = TEST_TIMEOUT(5))
+Test(units, secrets_are_masked_to_four_characters_and_a_length,
+     .timeout = TEST_TIMEOUT(5))
 {
     char out[64];
 
@@ -70,7 +73,8 @@ Test(units, secrets_are_masked_to_four_characters_and_a_length, .timeout = TEST_
     cr_assert_str_eq(out, "basic dXNl\xe2\x80\xa6(12)");
 }
 
-Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = TEST_TIMEOUT(5))
+Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret,
+     .timeout = TEST_TIMEOUT(5))
 {
     char out[64];
 
@@ -83,7 +87,8 @@ Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret, .timeout = T
 Test(units, utf8_validation_refuses_bad_sequences, .timeout = TEST_TIMEOUT(5))
 {
     cr_assert(fm_utf8_valid((const unsigned char *)"plain", 5));
-    cr_assert(fm_utf8_valid((const unsigned char *)"\xc3\xa9\xe2\x80\xa6\xf0\x9f\x98\x80", 9));
+    cr_assert(fm_utf8_valid(
+        (const unsigned char *)"\xc3\xa9\xe2\x80\xa6\xf0\x9f\x98\x80", 9));
     cr_assert_not(fm_utf8_valid((const unsigned char *)"a\0b", 3));
     cr_assert_not(fm_utf8_valid((const unsigned char *)"\xff", 1));
     cr_assert_not(fm_utf8_valid((const unsigned char *)"\xc3", 1));
@@ -93,31 +98,38 @@ Test(units, utf8_validation_refuses_bad_sequences, .timeout = TEST_TIMEOUT(5))
     cr_assert_not(fm_utf8_valid((const unsigned char *)"\xf4\x90\x80\x80", 4));
 }
 
-Test(units, idem_store_tells_new_replay_conflict_and_in_flight, .timeout = TEST_TIMEOUT(5))
+Test(units, idem_store_tells_new_replay_conflict_and_in_flight,
+     .timeout = TEST_TIMEOUT(5))
 {
     idem_store *s = fm_idem_new(4, 1000);
     char *body = NULL;
     size_t len = 0;
     int status = 0;
 
-    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 0, &status, &body, &len), IDEM_NEW);
-    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 1, &status, &body, &len), IDEM_IN_FLIGHT);
-    cr_assert_eq(fm_idem_begin(s, "k", "other", 5, 1, &status, &body, &len), IDEM_CONFLICT);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 0, &status, &body, &len),
+                 IDEM_NEW);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 1, &status, &body, &len),
+                 IDEM_IN_FLIGHT);
+    cr_assert_eq(fm_idem_begin(s, "k", "other", 5, 1, &status, &body, &len),
+                 IDEM_CONFLICT);
     fm_idem_finish(s, "k", 201, "{}", 2);
     fm_idem_finish(s, "gone", 200, "{}", 2);
-    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 2, &status, &body, &len), IDEM_REPLAY);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 2, &status, &body, &len),
+                 IDEM_REPLAY);
     cr_assert_eq(status, 201);
     cr_assert_str_eq(body, "{}");
     free(body);
     cr_assert_eq(fm_idem_count(s), 1);
-    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 5000, &status, &body, &len), IDEM_NEW, "expired");
+    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 5000, &status, &body, &len),
+                 IDEM_NEW, "expired");
     fm_idem_clear(s);
     cr_assert_eq(fm_idem_count(s), 0);
     fm_idem_free(s);
     fm_idem_free(NULL);
 }
 
-Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = TEST_TIMEOUT(5))
+Test(units, rate_limiter_opens_a_new_window_after_a_minute,
+     .timeout = TEST_TIMEOUT(5))
 {
     ratelimit *rl = fm_ratelimit_new(1);
     long retry = 0;
@@ -136,16 +148,18 @@ Test(units, rate_limiter_opens_a_new_window_after_a_minute, .timeout = TEST_TIME
     fm_ratelimit_free(NULL);
 }
 
-Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = TEST_TIMEOUT(5))
+Test(units, journal_json_base64_pads_one_and_two_byte_tails,
+     .timeout = TEST_TIMEOUT(5))
 {
     journal *j = fm_journal_new(4, 1u << 20);
     mspf_header h = {"Authorization", "Bearer secret-token"};
     fm_buf b = {0};
     char *s;
 
-    fm_journal_append(j, "POST", "/a", &h, 1, (const unsigned char *)"\xff", 1, NULL, 0, NULL, 0);
-    fm_journal_append(j, "POST", "/b", NULL, 0, (const unsigned char *)"\xff\xfe", 2, "fx", 200,
-                   NULL, 0);
+    fm_journal_append(j, "POST", "/a", &h, 1, (const unsigned char *)"\xff", 1,
+                      NULL, 0, NULL, 0);
+    fm_journal_append(j, "POST", "/b", NULL, 0,
+                      (const unsigned char *)"\xff\xfe", 2, "fx", 200, NULL, 0);
     fm_journal_to_json(j, &b);
     s = fm_buf_take(&b, NULL);
     cr_assert(strstr(s, "\"body_base64\":\"/w==\""), "%s", s);
@@ -157,7 +171,8 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails, .timeout = TEST_TIM
     fm_journal_free(NULL);
 }
 
-Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = TEST_TIMEOUT(5))
+Test(units, journal_drops_the_oldest_entries_past_its_byte_cap,
+     .timeout = TEST_TIMEOUT(5))
 {
     static unsigned char body[3000];
     journal *j = fm_journal_new(100, 8000);
@@ -167,8 +182,9 @@ Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = TEST_
 
     memset(body, 'b', sizeof body);
     for (i = 0; i < 5; i++)
-        cr_assert_neq(fm_journal_append(j, "POST", "/x", NULL, 0, body, sizeof body, NULL, 200,
-                                     NULL, 0), 0);
+        cr_assert_neq(fm_journal_append(j, "POST", "/x", NULL, 0, body,
+                                        sizeof body, NULL, 200, NULL, 0),
+                      0);
     /* 5 entries of > 3000 bytes: only two fit in 8000 */
     cr_assert_eq(fm_journal_find(j, NULL, &e, &n), 0);
     cr_assert_eq(n, 2);
@@ -179,7 +195,8 @@ Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = TEST_
     /* one entry alone over the cap is still kept */
     fm_journal_free(j);
     j = fm_journal_new(100, 100);
-    cr_assert_neq(fm_journal_append(j, "POST", "/y", NULL, 0, body, sizeof body, NULL, 200, NULL, 0),
+    cr_assert_neq(fm_journal_append(j, "POST", "/y", NULL, 0, body, sizeof body,
+                                    NULL, 200, NULL, 0),
                   0);
     cr_assert_eq(fm_journal_find(j, NULL, &e, &n), 0);
     cr_assert_eq(n, 1);
@@ -190,22 +207,27 @@ Test(units, journal_drops_the_oldest_entries_past_its_byte_cap, .timeout = TEST_
     fm_journal_free(j);
 }
 
-Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight, .timeout = TEST_TIMEOUT(5))
+Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight,
+     .timeout = TEST_TIMEOUT(5))
 {
     idem_store *s = fm_idem_new(4, 1000);
     char *body = NULL;
     size_t len = 0;
     int status = 0;
 
-    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 0, &status, &body, &len), IDEM_NEW);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp", 2, 0, &status, &body, &len),
+                 IDEM_NEW);
     fm_idem_abort(s, "k");
     fm_idem_abort(s, "unknown");
     /* a retry, even with another request, runs again */
-    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len), IDEM_NEW);
-    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len), IDEM_IN_FLIGHT);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len),
+                 IDEM_NEW);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 1, &status, &body, &len),
+                 IDEM_IN_FLIGHT);
     fm_idem_finish(s, "k", 200, "{\"a\":1}", 7);
     fm_idem_abort(s, "k"); /* finished: nothing to give up */
-    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 2, &status, &body, &len), IDEM_REPLAY);
+    cr_assert_eq(fm_idem_begin(s, "k", "fp2", 3, 2, &status, &body, &len),
+                 IDEM_REPLAY);
     cr_assert_eq(status, 200);
     cr_assert_str_eq(body, "{\"a\":1}");
     free(body);

@@ -12,8 +12,8 @@ extern char **environ;
 int spawn_capture(char *const argv[], long timeout_ms, spawned *r)
 {
     spawn_result sr;
-    if (spawn_run((const char *const *)argv, (const char *const *)environ, NULL, 0,
-                  (int)timeout_ms, &sr) != 0)
+    if (spawn_run((const char *const *)argv, (const char *const *)environ, NULL,
+                  0, (int)timeout_ms, &sr) != 0)
         return -1;
     r->status = sr.status;
     r->out = sr.out;

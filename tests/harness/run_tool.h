@@ -6,9 +6,9 @@
 #include <stddef.h>
 
 typedef struct spawned {
-    int status;     /* exit status, or 128+signal */
-    char *out;      /* stdout, NUL-terminated */
-    char *err;      /* stderr, NUL-terminated */
+    int status; /* exit status, or 128+signal */
+    char *out;  /* stdout, NUL-terminated */
+    char *err;  /* stderr, NUL-terminated */
 } spawned;
 
 /* Runs argv (argv[0] a path) in this process's environment with a
@@ -16,7 +16,8 @@ typedef struct spawned {
 int spawn_capture(char *const argv[], long timeout_ms, spawned *r);
 void spawned_free(spawned *r);
 
-/* $MSP_BIN_DIR/name and $MSP_SOURCE_DIR/rel, in static buffers per call site. */
+/* $MSP_BIN_DIR/name and $MSP_SOURCE_DIR/rel, in static buffers per call site.
+ */
 const char *bin_path(const char *name, char *buf, size_t len);
 const char *src_path(const char *rel, char *buf, size_t len);
 

@@ -27,25 +27,32 @@ static void remove_tmpdir(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(lint, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(30));
-TestSuite(coverage, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(30));
+TestSuite(lint, .init = make_tmpdir, .fini = remove_tmpdir,
+          .timeout = TEST_TIMEOUT(30));
+TestSuite(coverage, .init = make_tmpdir, .fini = remove_tmpdir,
+          .timeout = TEST_TIMEOUT(30));
 
 static spawned tool(const char *cmd, const char *dir, const char *flag)
 {
     char exe[512], contracts[512];
     if (!dir)
         dir = src_path("contracts/fixtures", contracts, sizeof contracts);
-    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe), (char *)cmd,
-                    "--contracts", (char *)dir, (char *)flag, NULL};
+    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
+                    (char *)cmd,
+                    "--contracts",
+                    (char *)dir,
+                    (char *)flag,
+                    NULL};
     spawned r;
     cr_assert_eq(spawn_capture(argv, 20000, &r), 0);
     return r;
 }
 
-#define FIXTURE(name, row, extra, expect_code)                                          \
-    "{\"name\":\"" name "\",\"description\":\"d\",\"exit_row\":" #row ","             \
-    "\"context\":{\"command_id\":\"6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\",\"tool\":\"msp.list_devices\"}," \
-    extra "\"expect\":{\"exit_code\":" #expect_code "}}"
+#define FIXTURE(name, row, extra, expect_code)                              \
+    "{\"name\":\"" name "\",\"description\":\"d\",\"exit_row\":" #row ","   \
+    "\"context\":{\"command_id\":\"6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d\"," \
+    "\"tool\":\"msp.list_devices\"}," extra                                 \
+    "\"expect\":{\"exit_code\":" #expect_code "}}"
 
 Test(lint, bundled_fixtures_are_clean)
 {
@@ -58,10 +65,14 @@ Test(lint, bundled_fixtures_are_clean)
 
 Test(lint, reports_every_bad_file_with_path_and_reason)
 {
-    cr_assert_eq(write_file(tmpdir, "typo.json",
-                            FIXTURE("typo", 8, "\"request\":null,\"respones\":{},", 0)), 0);
-    cr_assert_eq(write_file(tmpdir, "wrong-name.json",
-                            FIXTURE("not-the-file-name", 8, "\"request\":null,", 0)), 0);
+    cr_assert_eq(
+        write_file(tmpdir, "typo.json",
+                   FIXTURE("typo", 8, "\"request\":null,\"respones\":{},", 0)),
+        0);
+    cr_assert_eq(
+        write_file(tmpdir, "wrong-name.json",
+                   FIXTURE("not-the-file-name", 8, "\"request\":null,", 0)),
+        0);
     spawned r = tool("lint", tmpdir, NULL);
     cr_expect_eq(r.status, 1);
     cr_expect_not_null(strstr(r.out, "typo.json: $.respones: "), "%s", r.out);
@@ -73,18 +84,26 @@ Test(lint, reports_every_bad_file_with_path_and_reason)
 Test(lint, exit_row_must_agree_with_the_expected_exit_code)
 {
     /* Row 11 is an auth error: 126, never 1. */
-    cr_assert_eq(write_file(tmpdir, "row-mismatch.json",
-                            FIXTURE("row-mismatch", 11, "\"request\":null,", 1)), 0);
+    cr_assert_eq(
+        write_file(tmpdir, "row-mismatch.json",
+                   FIXTURE("row-mismatch", 11, "\"request\":null,", 1)),
+        0);
     spawned r = tool("lint", tmpdir, NULL);
     cr_expect_eq(r.status, 1);
-    cr_expect_not_null(strstr(r.out, "row-mismatch.json: $.expect.exit_code: row 11"), "%s", r.out);
+    cr_expect_not_null(
+        strstr(r.out, "row-mismatch.json: $.expect.exit_code: row 11"), "%s",
+        r.out);
     spawned_free(&r);
 }
 
 Test(lint, duplicate_command_ids_are_refused)
 {
-    cr_assert_eq(write_file(tmpdir, "one.json", FIXTURE("one", 1, "\"request\":null,", 124)), 0);
-    cr_assert_eq(write_file(tmpdir, "two.json", FIXTURE("two", 1, "\"request\":null,", 124)), 0);
+    cr_assert_eq(write_file(tmpdir, "one.json",
+                            FIXTURE("one", 1, "\"request\":null,", 124)),
+                 0);
+    cr_assert_eq(write_file(tmpdir, "two.json",
+                            FIXTURE("two", 1, "\"request\":null,", 124)),
+                 0);
     spawned r = tool("lint", tmpdir, NULL);
     cr_expect_eq(r.status, 1);
     cr_expect_eq(count_lines(r.out, "error: "), 1, "%s", r.out);
@@ -110,8 +129,8 @@ Test(coverage, every_row_and_fault_is_pinned_by_the_bundled_set)
     cr_expect_eq(cJSON_GetArraySize(rows), MSP_EXIT_ROWS);
     const cJSON *row;
     cJSON_ArrayForEach(row, rows)
-        cr_expect_gt(cJSON_GetArraySize(cJSON_GetObjectItem(row, "fixtures")), 0, "row %d",
-                     cJSON_GetObjectItem(row, "row")->valueint);
+        cr_expect_gt(cJSON_GetArraySize(cJSON_GetObjectItem(row, "fixtures")),
+                     0, "row %d", cJSON_GetObjectItem(row, "row")->valueint);
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "faults")), 8);
     const cJSON *un = cJSON_GetObjectItem(m, "uncovered");
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(un, "rows")), 0);
@@ -124,21 +143,26 @@ Test(coverage, table_names_rows_and_the_closing_count)
 {
     spawned r = tool("coverage", NULL, NULL);
     cr_expect_eq(r.status, 0);
-    cr_expect_not_null(strstr(r.out, "coverage: 14 of 14 rows and 8 of 8 faults pinned"), "%s", r.out);
+    cr_expect_not_null(
+        strstr(r.out, "coverage: 14 of 14 rows and 8 of 8 faults pinned"), "%s",
+        r.out);
     cr_expect_not_null(strstr(r.out, "reset_after_headers"), "%s", r.out);
     spawned_free(&r);
 }
 
 Test(coverage, a_row_without_fixture_fails_and_is_named)
 {
-    cr_assert_eq(write_file(tmpdir, "only-deadline.json",
-                            FIXTURE("only-deadline", 1, "\"request\":null,", 124)), 0);
+    cr_assert_eq(
+        write_file(tmpdir, "only-deadline.json",
+                   FIXTURE("only-deadline", 1, "\"request\":null,", 124)),
+        0);
     spawned r = tool("coverage", tmpdir, "--json");
     cr_expect_eq(r.status, 1);
     cJSON *m = cJSON_Parse(r.out);
     cr_assert_not_null(m);
     const cJSON *un = cJSON_GetObjectItem(m, "uncovered");
-    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(un, "rows")), MSP_EXIT_ROWS - 1);
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(un, "rows")),
+                 MSP_EXIT_ROWS - 1);
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(un, "faults")), 8);
     cr_expect_not_null(strstr(r.err, "pinned by no fixture"));
     cJSON_Delete(m);

@@ -17,7 +17,8 @@
 
 #include "run_tool.h"
 
-static const char *const extra_keys[] = {"sk-other=tenant-y", "sk-readonly=tenant-x:read_only"};
+static const char *const extra_keys[] = {"sk-other=tenant-y",
+                                         "sk-readonly=tenant-x:read_only"};
 
 static fake_msp *start_fake(const char *fixture_dir)
 {
@@ -38,10 +39,16 @@ static fake_msp *start_fake(const char *fixture_dir)
 static spawned provider(const char *url, const char *opt, const char *val)
 {
     char exe[512], contracts[512];
-    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe), "provider",
-                    "--base-url", (char *)url, "--contracts",
-                    (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
-                    (char *)opt, (char *)val, NULL};
+    char *argv[] = {
+        (char *)bin_path("msp-contract", exe, sizeof exe),
+        "provider",
+        "--base-url",
+        (char *)url,
+        "--contracts",
+        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
+        (char *)opt,
+        (char *)val,
+        NULL};
     spawned r;
     cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
     return r;
@@ -52,7 +59,10 @@ static size_t count_provider(int with_state)
     char dir[512];
     mspf_set *set = mspf_set_new();
     mspf_error err;
-    cr_assert_geq(mspf_set_load_dir(set, src_path("contracts/fixtures", dir, sizeof dir), &err), 1);
+    cr_assert_geq(
+        mspf_set_load_dir(set, src_path("contracts/fixtures", dir, sizeof dir),
+                          &err),
+        1);
     size_t n = 0;
     for (size_t i = 0; i < mspf_set_count(set); i++) {
         const mspf_fixture *f = mspf_set_get(set, i);
@@ -70,26 +80,32 @@ Test(provider, passes_against_the_realistic_fake, .timeout = TEST_TIMEOUT(60))
     char want[64];
     snprintf(want, sizeof want, "%zu passed, 0 failed, 0 skipped\n", n);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-    cr_expect_geq(n, 8, "the bundled set marks the reproducible cases for provider runs");
+    cr_expect_geq(
+        n, 8, "the bundled set marks the reproducible cases for provider runs");
     cr_expect_not_null(strstr(r.out, want), "want \"%s\" in:\n%s", want, r.out);
     spawned_free(&r);
     fake_msp_stop(fm);
 }
 
-Test(provider, fails_against_a_divergent_fake_naming_the_field, .timeout = TEST_TIMEOUT(60))
+Test(provider, fails_against_a_divergent_fake_naming_the_field,
+     .timeout = TEST_TIMEOUT(60))
 {
     char dir[512];
-    fake_msp *fm = start_fake(src_path("tests/harness/divergent", dir, sizeof dir));
+    fake_msp *fm =
+        start_fake(src_path("tests/harness/divergent", dir, sizeof dir));
     spawned r = provider(fake_msp_url(fm), "--filter", "*list-devices*");
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_geq(count_lines(r.out, "FAIL "), 1, "%s", r.out);
-    cr_expect_not_null(strstr(r.out, "devices[0].hostname"), "the diff names the field:\n%s", r.out);
-    cr_expect_not_null(strstr(r.out, "data.count"), "the missing member is named:\n%s", r.out);
+    cr_expect_not_null(strstr(r.out, "devices[0].hostname"),
+                       "the diff names the field:\n%s", r.out);
+    cr_expect_not_null(strstr(r.out, "data.count"),
+                       "the missing member is named:\n%s", r.out);
     spawned_free(&r);
     fake_msp_stop(fm);
 }
 
-Test(provider, runs_the_state_command_with_each_state, .timeout = TEST_TIMEOUT(60))
+Test(provider, runs_the_state_command_with_each_state,
+     .timeout = TEST_TIMEOUT(60))
 {
     char tmp[] = "/tmp/msp-provider-XXXXXX";
     cr_assert_not_null(mkdtemp(tmp));
@@ -114,22 +130,26 @@ Test(provider, runs_the_state_command_with_each_state, .timeout = TEST_TIMEOUT(6
     fake_msp_stop(fm);
 }
 
-Test(provider, a_failing_state_command_fails_its_fixture, .timeout = TEST_TIMEOUT(60))
+Test(provider, a_failing_state_command_fails_its_fixture,
+     .timeout = TEST_TIMEOUT(60))
 {
     fake_msp *fm = start_fake(NULL);
     spawned r = provider(fake_msp_url(fm), "--state-cmd", "false");
     cr_expect_eq(r.status, 1);
-    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(1), "%s", r.out);
+    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(1), "%s",
+                 r.out);
     cr_expect_not_null(strstr(r.out, "state command failed"), "%s", r.out);
     spawned_free(&r);
     fake_msp_stop(fm);
 }
 
-/* A loopback URL that refuses connections: a bound socket that never listens. */
+/* A loopback URL that refuses connections: a bound socket that never listens.
+ */
 static int refusing_url(char *url, size_t len)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof a;
     cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
@@ -137,14 +157,16 @@ static int refusing_url(char *url, size_t len)
     return fd;
 }
 
-Test(provider, unreachable_server_fails_every_fixture_readably, .timeout = TEST_TIMEOUT(60))
+Test(provider, unreachable_server_fails_every_fixture_readably,
+     .timeout = TEST_TIMEOUT(60))
 {
     char url[64];
     int fd = refusing_url(url, sizeof url);
     spawned r = provider(url, NULL, NULL);
     close(fd);
     cr_expect_eq(r.status, 1);
-    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(0), "%s", r.out);
+    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(0), "%s",
+                 r.out);
     cr_expect_not_null(strstr(r.out, "transport error"), "%s", r.out);
     spawned_free(&r);
 }
@@ -152,7 +174,8 @@ Test(provider, unreachable_server_fails_every_fixture_readably, .timeout = TEST_
 Test(provider, base_url_is_required)
 {
     char exe[512];
-    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe), "provider", NULL};
+    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
+                    "provider", NULL};
     spawned r;
     cr_assert_eq(spawn_capture(argv, 10000, &r), 0);
     cr_expect_eq(r.status, 64);

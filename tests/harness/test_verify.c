@@ -28,7 +28,8 @@ static void remove_tmpdir(void)
     cr_assert_eq(system(cmd), 0);
 }
 
-TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir, .timeout = TEST_TIMEOUT(60));
+TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir,
+          .timeout = TEST_TIMEOUT(60));
 
 static spawned verify(const char *dir, const char *extra1, const char *extra2)
 {
@@ -36,8 +37,8 @@ static spawned verify(const char *dir, const char *extra1, const char *extra2)
     bin_path("msp-contract", exe, sizeof exe);
     if (!dir)
         dir = src_path("contracts/fixtures", contracts, sizeof contracts);
-    char *argv[] = {exe, "verify", "--contracts", (char *)dir, "-j", "8",
-                    (char *)extra1, (char *)extra2, NULL};
+    char *argv[] = {exe, "verify",       "--contracts",  (char *)dir, "-j",
+                    "8", (char *)extra1, (char *)extra2, NULL};
     if (!extra1)
         argv[6] = NULL;
     spawned r;
@@ -64,8 +65,10 @@ static mspf_set *bundled(void)
     char dir[512];
     mspf_set *set = mspf_set_new();
     mspf_error err;
-    cr_assert_geq(mspf_set_load_dir(set, src_path("contracts/fixtures", dir, sizeof dir), &err), 1,
-                  "%s: %s: %s", err.file, err.path, err.reason);
+    cr_assert_geq(
+        mspf_set_load_dir(set, src_path("contracts/fixtures", dir, sizeof dir),
+                          &err),
+        1, "%s: %s: %s", err.file, err.path, err.reason);
     return set;
 }
 
@@ -89,18 +92,21 @@ Test(verify, external_executor_program_passes_like_the_library)
     /* A process per call: give max_ms room for start-up on a loaded machine. */
     setenv("MSP_TIME_SCALE", "20", 1);
     spawned r = verify(NULL, "--executor-cmd", exe);
-    cr_expect_eq(r.status, 0, "verify through msp-exec failed:\n%s%s", r.out, r.err);
+    cr_expect_eq(r.status, 0, "verify through msp-exec failed:\n%s%s", r.out,
+                 r.err);
     cr_expect_not_null(strstr(r.out, " passed, 0 failed\n"));
     spawned_free(&r);
 }
 
-/* The fixtures that pin "403 → 126": row 11 with a 403 in the expected stderr. */
+/* The fixtures that pin "403 → 126": row 11 with a 403 in the expected stderr.
+ */
 static int pins_403(const mspf_fixture *f)
 {
     if (f->exit_row != 11)
         return 0;
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(f->doc, "expect");
-    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(expect, "stderr"));
+    char *text = cJSON_PrintUnformatted(
+        cJSON_GetObjectItemCaseSensitive(expect, "stderr"));
     int yes = text && strstr(text, "403") != NULL;
     cJSON_free(text);
     return yes;
@@ -128,21 +134,30 @@ Test(verify, broken_executor_fails_exactly_the_fixtures_that_pin_its_row)
             found |= strcmp(got[k], f->name) == 0;
         cr_expect(found, "fixture %s pins 403 → 126 but did not fail", f->name);
     }
-    cr_expect_geq(nwant, 2, "expected at least the TENANT_MISMATCH and FORBIDDEN fixtures");
-    cr_expect_eq(ngot, nwant, "failed %d fixtures, %d pin the broken row:\n%s", ngot, nwant, r.out);
-    cr_expect_not_null(strstr(r.out, "expect.exit_code"), "the diff names the field:\n%s", r.out);
+    cr_expect_geq(
+        nwant, 2,
+        "expected at least the TENANT_MISMATCH and FORBIDDEN fixtures");
+    cr_expect_eq(ngot, nwant, "failed %d fixtures, %d pin the broken row:\n%s",
+                 ngot, nwant, r.out);
+    cr_expect_not_null(strstr(r.out, "expect.exit_code"),
+                       "the diff names the field:\n%s", r.out);
     spawned_free(&r);
     mspf_set_free(set);
 }
 
 static const char wrong_expectation[] =
-    "{\"name\":\"wrong-exit\",\"description\":\"expects 126 where the tool succeeds\","
+    "{\"name\":\"wrong-exit\",\"description\":\"expects 126 where the tool "
+    "succeeds\","
     "\"exit_row\":6,"
-    "\"context\":{\"command_id\":\"0b6f7f0e-8d1c-4b8e-9a55-4c7f2d1e0a01\",\"tool\":\"msp.process_kill\","
-    "\"params\":{\"agent_id\":\"agent-001\",\"pid\":4242},\"deadline_ms\":30000},"
+    "\"context\":{\"command_id\":\"0b6f7f0e-8d1c-4b8e-9a55-4c7f2d1e0a01\","
+    "\"tool\":\"msp.process_kill\","
+    "\"params\":{\"agent_id\":\"agent-001\",\"pid\":4242},\"deadline_ms\":"
+    "30000},"
     "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/execute\","
-    "\"headers\":{\"X-Brainstorm-Command-Id\":\"0b6f7f0e-8d1c-4b8e-9a55-4c7f2d1e0a01\"}},"
-    "\"response\":{\"status\":200,\"body\":{\"exit_code\":0,\"stdout\":\"done\\n\",\"stderr\":\"\"}},"
+    "\"headers\":{\"X-Brainstorm-Command-Id\":\"0b6f7f0e-8d1c-4b8e-9a55-"
+    "4c7f2d1e0a01\"}},"
+    "\"response\":{\"status\":200,\"body\":{\"exit_code\":0,\"stdout\":"
+    "\"done\\n\",\"stderr\":\"\"}},"
     "\"expect\":{\"exit_code\":126,\"stdout\":\"done\\n\",\"stderr\":\"\"}}";
 
 Test(verify, a_failure_prints_field_expected_and_got)
@@ -159,21 +174,26 @@ Test(verify, a_failure_prints_field_expected_and_got)
 }
 
 static const char sends_but_must_not[] =
-    "{\"name\":\"must-not-send\",\"description\":\"claims nothing is sent, but the deadline is fine\","
+    "{\"name\":\"must-not-send\",\"description\":\"claims nothing is sent, but "
+    "the deadline is fine\","
     "\"exit_row\":1,"
-    "\"context\":{\"command_id\":\"5d0c9a3e-2f4b-4d6a-8e1f-3a7b9c0d1e02\",\"tool\":\"msp.list_devices\","
+    "\"context\":{\"command_id\":\"5d0c9a3e-2f4b-4d6a-8e1f-3a7b9c0d1e02\","
+    "\"tool\":\"msp.list_devices\","
     "\"params\":{},\"deadline_ms\":30000},"
     "\"request\":null,"
-    "\"expect\":{\"exit_code\":124,\"stdout\":\"\",\"stderr\":{\"regex\":\"^msp-executor: deadline expired\"}}}";
+    "\"expect\":{\"exit_code\":124,\"stdout\":\"\",\"stderr\":{\"regex\":\"^"
+    "msp-executor: deadline expired\"}}}";
 
 Test(verify, request_null_fails_when_a_request_reaches_the_wire)
 {
-    cr_assert_eq(write_file(tmpdir, "must-not-send.json", sends_but_must_not), 0);
+    cr_assert_eq(write_file(tmpdir, "must-not-send.json", sends_but_must_not),
+                 0);
     spawned r = verify(tmpdir, NULL, NULL);
     cr_expect_eq(r.status, 1);
     cr_expect_not_null(strstr(r.out, "no request on the wire"), "%s", r.out);
     cr_expect_not_null(strstr(r.out, "1 request(s) received"), "%s", r.out);
-    cr_expect_not_null(strstr(r.out, "exit_row"), "the row check fires too:\n%s", r.out);
+    cr_expect_not_null(strstr(r.out, "exit_row"),
+                       "the row check fires too:\n%s", r.out);
     spawned_free(&r);
 }
 
@@ -187,9 +207,16 @@ Test(verify, filter_runs_only_matching_fixtures_and_junit_lists_them)
     char junit[512];
     snprintf(junit, sizeof junit, "%s/report.xml", tmpdir);
     char exe[512], contracts[512];
-    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe), "verify", "--contracts",
-                    (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
-                    "--filter", "fault-*", "--junit", junit, NULL};
+    char *argv[] = {
+        (char *)bin_path("msp-contract", exe, sizeof exe),
+        "verify",
+        "--contracts",
+        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
+        "--filter",
+        "fault-*",
+        "--junit",
+        junit,
+        NULL};
     spawned r;
     cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -203,9 +230,11 @@ Test(verify, filter_runs_only_matching_fixtures_and_junit_lists_them)
     xml[n] = '\0';
     fclose(fp);
     char tests_attr[64];
-    snprintf(tests_attr, sizeof tests_attr, "tests=\"%d\" failures=\"0\"", want);
+    snprintf(tests_attr, sizeof tests_attr, "tests=\"%d\" failures=\"0\"",
+             want);
     cr_expect_not_null(strstr(xml, tests_attr), "%s", xml);
-    cr_expect_not_null(strstr(xml, "<testcase classname=\"contracts\" name=\"fault-"));
+    cr_expect_not_null(
+        strstr(xml, "<testcase classname=\"contracts\" name=\"fault-"));
     spawned_free(&r);
     mspf_set_free(set);
 }
@@ -220,12 +249,14 @@ Test(verify, usage_errors_exit_64)
     char *stray[] = {exe, "lint", "extra", NULL};
     char *bad_scale[] = {exe, "verify", "--time-scale", "0", NULL};
     char *base_url_elsewhere[] = {exe, "lint", "--base-url", "http://x", NULL};
-    char *const *cases[] = {bad_j, bad_cmd, no_cmd, stray, bad_scale, base_url_elsewhere};
+    char *const *cases[] = {bad_j, bad_cmd,   no_cmd,
+                            stray, bad_scale, base_url_elsewhere};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         spawned r;
         cr_assert_eq(spawn_capture(cases[i], 10000, &r), 0);
         cr_expect_eq(r.status, 64, "case %zu: status %d", i, r.status);
-        cr_expect_not_null(strstr(r.err, "msp-contract: "), "case %zu: %s", i, r.err);
+        cr_expect_not_null(strstr(r.err, "msp-contract: "), "case %zu: %s", i,
+                           r.err);
         spawned_free(&r);
     }
     char *help[] = {exe, "--help", NULL};
@@ -238,7 +269,9 @@ Test(verify, usage_errors_exit_64)
 
 Test(verify, unloadable_fixture_dir_exits_65_with_the_reason)
 {
-    cr_assert_eq(write_file(tmpdir, "broken.json", "{\"name\":\"broken\",\"bogus\":1}"), 0);
+    cr_assert_eq(
+        write_file(tmpdir, "broken.json", "{\"name\":\"broken\",\"bogus\":1}"),
+        0);
     spawned r = verify(tmpdir, NULL, NULL);
     cr_expect_eq(r.status, 65);
     cr_expect_not_null(strstr(r.err, "broken.json"), "%s", r.err);

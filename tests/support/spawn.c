@@ -28,8 +28,8 @@ static void append(char **buf, size_t *len, const char *p, size_t n)
     (*buf)[*len] = '\0';
 }
 
-int spawn_run(const char *const argv[], const char *const envp[], const char *in,
-              size_t in_len, int timeout_ms, spawn_result *r)
+int spawn_run(const char *const argv[], const char *const envp[],
+              const char *in, size_t in_len, int timeout_ms, spawn_result *r)
 {
     static const char *const empty_env[] = {NULL};
     int pin[2], pout[2], perr[2];
@@ -49,7 +49,8 @@ int spawn_run(const char *const argv[], const char *const envp[], const char *in
         close(pin[1]);
         close(pout[0]);
         close(perr[0]);
-        execve(argv[0], (char *const *)argv, (char *const *)(envp ? envp : empty_env));
+        execve(argv[0], (char *const *)argv,
+               (char *const *)(envp ? envp : empty_env));
         _exit(127);
     }
     close(pin[0]);
@@ -65,7 +66,8 @@ int spawn_run(const char *const argv[], const char *const envp[], const char *in
     long long deadline = now_ms() + timeout_ms;
     int open_fds = 2;
     while (open_fds > 0) {
-        struct pollfd p[3] = {{pout[0], POLLIN, 0}, {perr[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
+        struct pollfd p[3] = {
+            {pout[0], POLLIN, 0}, {perr[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
         long long left = deadline - now_ms();
         if (left <= 0) {
             kill(pid, SIGKILL);

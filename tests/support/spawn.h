@@ -18,8 +18,8 @@ typedef struct spawn_result {
 
 /* Runs argv[0] (a path) with envp (NULL-terminated; NULL: empty env),
  * writing in[0..in_len) to its stdin. Returns 0 or -1 (spawn failed). */
-int spawn_run(const char *const argv[], const char *const envp[], const char *in,
-              size_t in_len, int timeout_ms, spawn_result *r);
+int spawn_run(const char *const argv[], const char *const envp[],
+              const char *in, size_t in_len, int timeout_ms, spawn_result *r);
 void spawn_result_free(spawn_result *r);
 
 #endif

@@ -16,11 +16,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define MAX_CONNS 256
+#define MAX_CONNS    256
 #define MAX_REQUESTS 1024
-#define MAX_QUEUE 256
-#define HEAD_MAX 16384
-#define BODY_MAX (4u << 20)
+#define MAX_QUEUE    256
+#define HEAD_MAX     16384
+#define BODY_MAX     (4u << 20)
 
 typedef struct owned_action {
     ts_kind kind;
@@ -117,7 +117,8 @@ static void reset_close(int fd)
     close(fd);
 }
 
-static int find_header(const char *block, const char *name, char *buf, size_t len)
+static int find_header(const char *block, const char *name, char *buf,
+                       size_t len)
 {
     size_t nlen = strlen(name);
     for (const char *line = block; *line;) {
@@ -148,7 +149,8 @@ int ts_header(const ts_request *r, const char *name, char *buf, size_t len)
 
 /* Reads one request into *req. Returns 0, or -1 when the peer closed or
  * the server stops. buf/have carry bytes across requests. */
-static int read_request(ts_server *s, int fd, char *buf, size_t *have, ts_request *req)
+static int read_request(ts_server *s, int fd, char *buf, size_t *have,
+                        ts_request *req)
 {
     char *end;
     while (!(end = memmem(buf, *have, "\r\n\r\n", 4))) {
@@ -163,8 +165,9 @@ static int read_request(ts_server *s, int fd, char *buf, size_t *have, ts_reques
     memset(req, 0, sizeof *req);
     char *line_end = memmem(buf, head_len, "\r\n", 2);
     char first[1024];
-    size_t fl = (size_t)(line_end - buf) < sizeof first - 1 ? (size_t)(line_end - buf)
-                                                            : sizeof first - 1;
+    size_t fl = (size_t)(line_end - buf) < sizeof first - 1
+                    ? (size_t)(line_end - buf)
+                    : sizeof first - 1;
     memcpy(first, buf, fl);
     first[fl] = '\0';
     sscanf(first, "%15s %511s", req->method, req->path);
@@ -218,7 +221,8 @@ static owned_action next_action(ts_server *s, int *queued)
 
 static int flood(ts_server *s, int fd)
 {
-    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     static char chunk[65536 + 16];
     size_t n = (size_t)snprintf(chunk, 16, "10000\r\n");
     memset(chunk + n, 'x', 65536);
@@ -233,8 +237,8 @@ static int flood(ts_server *s, int fd)
 
 /* Runs one action; returns 0 to keep the connection, -1 when it is over
  * (fd already closed when *closed is set). */
-static int perform(ts_server *s, int fd, const owned_action *a, const ts_request *req,
-                   int *closed)
+static int perform(ts_server *s, int fd, const owned_action *a,
+                   const ts_request *req, int *closed)
 {
     char tmp[1024];
     switch (a->kind) {
@@ -242,13 +246,9 @@ static int perform(ts_server *s, int fd, const owned_action *a, const ts_request
         if (wait_fd(s, s->stop_pipe[0], POLLIN, a->delay_ms) != 1)
             return -1;
         /* fall through */
-    case TS_REPLY:
-        return send_all(s, fd, a->bytes, a->len);
-    case TS_REPLY_CLOSE:
-        send_all(s, fd, a->bytes, a->len);
-        return -1;
-    case TS_CLOSE:
-        return -1;
+    case TS_REPLY: return send_all(s, fd, a->bytes, a->len);
+    case TS_REPLY_CLOSE: send_all(s, fd, a->bytes, a->len); return -1;
+    case TS_CLOSE: return -1;
     case TS_RESET:
         reset_close(fd);
         *closed = 1;
@@ -262,19 +262,19 @@ static int perform(ts_server *s, int fd, const owned_action *a, const ts_request
         send_all(s, fd, a->bytes, a->len);
         /* fall through */
     case TS_HANG:
-        while (wait_fd(s, fd, POLLIN, -1) == 0 && recv(fd, tmp, sizeof tmp, 0) > 0)
+        while (wait_fd(s, fd, POLLIN, -1) == 0 &&
+               recv(fd, tmp, sizeof tmp, 0) > 0)
             ;
         return -1;
     case TS_ECHO_ID: {
         char id[256] = "", body[512];
         ts_header(req, "X-Brainstorm-Command-Id", id, sizeof id);
-        snprintf(body, sizeof body, "{\"exit_code\":0,\"stdout\":\"%s\",\"stderr\":\"\"}", id);
+        snprintf(body, sizeof body,
+                 "{\"exit_code\":0,\"stdout\":\"%s\",\"stderr\":\"\"}", id);
         const char *resp = ts_http(200, body);
         return send_all(s, fd, resp, strlen(resp));
     }
-    case TS_FLOOD_CHUNKED:
-        flood(s, fd);
-        return -1;
+    case TS_FLOOD_CHUNKED: flood(s, fd); return -1;
     }
     return -1;
 }
@@ -358,8 +358,10 @@ ts_server *ts_start(void)
     }
     s->port = ntohs(a.sin_port);
     snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
-    ts_action d = {TS_REPLY, ts_http(200, "{\"exit_code\":0,\"stdout\":\"ok\",\"stderr\":\"\"}"),
-                   0, 0};
+    ts_action d = {
+        TS_REPLY,
+        ts_http(200, "{\"exit_code\":0,\"stdout\":\"ok\",\"stderr\":\"\"}"), 0,
+        0};
     s->dflt = own(d);
     if (pthread_create(&s->acceptor, NULL, accept_loop, s) != 0) {
         free(s);

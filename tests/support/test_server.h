@@ -21,8 +21,8 @@ typedef enum ts_kind {
     TS_DELAY_REPLY,   /* wait delay_ms, then as TS_REPLY */
     TS_PARTIAL_HANG,  /* send bytes, then never send more */
     TS_PARTIAL_RESET, /* send bytes, then reset */
-    TS_ECHO_ID,       /* 200 {"exit_code":0,"stdout":<command id>,"stderr":""} */
-    TS_FLOOD_CHUNKED  /* 200 chunked body of 17 MiB (past the cap) */
+    TS_ECHO_ID,      /* 200 {"exit_code":0,"stdout":<command id>,"stderr":""} */
+    TS_FLOOD_CHUNKED /* 200 chunked body of 17 MiB (past the cap) */
 } ts_kind;
 
 typedef struct ts_action {

@@ -15,7 +15,7 @@
 #endif
 
 /* A Criterion .timeout of s seconds, scaled for slow builds. */
-#define TEST_TIMEOUT(s) ((s) * MSP_TEST_TIMEOUT_SCALE)
+#define TEST_TIMEOUT(s) ((s)*MSP_TEST_TIMEOUT_SCALE)
 
 /* Criterion 2.4's runner leaks a small block of its own in some suites
  * (48 bytes from libcriterion.so, depending on how its test set is laid

@@ -39,18 +39,21 @@ int tls_material_make(tls_material *m)
     snprintf(m->ca_pem, sizeof m->ca_pem, "%s/ca.pem", m->dir);
     snprintf(m->cert_pem, sizeof m->cert_pem, "%s/srv.pem", m->dir);
     snprintf(m->key_pem, sizeof m->key_pem, "%s/srv.key", m->dir);
-    snprintf(cmd, sizeof cmd,
-             "(cd %s && "
-             "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && "
-             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-             "-keyout ca.key -out ca.pem -days 2 -subj /CN=msp-test-ca "
-             "-addext basicConstraints=critical,CA:TRUE "
-             "-addext keyUsage=critical,keyCertSign,cRLSign && "
-             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-             "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
-             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-             "-out srv.pem -days 2 -extfile ext.cnf) >/dev/null 2>&1",
-             m->dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "(cd %s && "
+        "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes "
+        "-keyout ca.key -out ca.pem -days 2 -subj /CN=msp-test-ca "
+        "-addext basicConstraints=critical,CA:TRUE "
+        "-addext keyUsage=critical,keyCertSign,cRLSign && "
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "-keyout srv.key -out srv.csr -subj /CN=127.0.0.1 && "
+        "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial "
+        "-out srv.pem -days 2 -extfile ext.cnf) >/dev/null 2>&1",
+        m->dir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -61,11 +64,13 @@ void tls_material_remove(const tls_material *m)
     (void)!system(cmd);
 }
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *version,
-                              const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
 {
-    static const char body[] = "{\"exit_code\":0,\"stdout\":\"tls ok\",\"stderr\":\"\"}";
+    static const char body[] =
+        "{\"exit_code\":0,\"stdout\":\"tls ok\",\"stderr\":\"\"}";
     (void)cls, (void)url, (void)method, (void)version, (void)upload;
     if (*con_cls == NULL) {
         *con_cls = (void *)1;
@@ -75,8 +80,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
-                                                             MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, "Content-Type", "application/json");
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
@@ -92,15 +97,16 @@ tls_server *tls_server_start(const tls_material *m)
     s->cert = slurp(m->cert_pem);
     s->key = slurp(m->key_pem);
     if (s->cert && s->key)
-        s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL,
-                                     NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, &a,
-                                     MHD_OPTION_HTTPS_MEM_CERT, s->cert,
-                                     MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL,
+            answer, NULL, MHD_OPTION_SOCK_ADDR, &a, MHD_OPTION_HTTPS_MEM_CERT,
+            s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
     if (!s->daemon) {
         tls_server_stop(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
     return s;
 }

@@ -9,7 +9,8 @@
 typedef struct tls_material {
     char dir[256];
     char ca_pem[300];   /* the CA certificate (a ca_file for the executor) */
-    char cert_pem[300]; /* the server certificate for 127.0.0.1, signed by the CA */
+    char cert_pem[300]; /* the server certificate for 127.0.0.1, signed by the
+                           CA */
     char key_pem[300];  /* the server key */
 } tls_material;
 

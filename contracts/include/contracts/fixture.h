@@ -60,12 +60,13 @@ const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen);
 /* The fault catalogue (contract-format.md, "Faults"). */
 typedef enum mspf_fault_kind {
     MSPF_FAULT_NONE = 0,
-    MSPF_FAULT_RESET,               /* RST right after the request is read */
-    MSPF_FAULT_EMPTY,               /* clean close, no bytes */
-    MSPF_FAULT_GARBAGE,             /* `bytes` seeded random bytes, then close */
-    MSPF_FAULT_HANG,                /* nothing, ever */
-    MSPF_FAULT_TRUNCATE,            /* full Content-Length, `after_bytes` body bytes, close */
-    MSPF_FAULT_DRIBBLE,             /* whole response, `chunk_bytes` every `interval_ms` */
+    MSPF_FAULT_RESET,    /* RST right after the request is read */
+    MSPF_FAULT_EMPTY,    /* clean close, no bytes */
+    MSPF_FAULT_GARBAGE,  /* `bytes` seeded random bytes, then close */
+    MSPF_FAULT_HANG,     /* nothing, ever */
+    MSPF_FAULT_TRUNCATE, /* full Content-Length, `after_bytes` body bytes, close
+                          */
+    MSPF_FAULT_DRIBBLE,  /* whole response, `chunk_bytes` every `interval_ms` */
     MSPF_FAULT_BAD_CHUNKING,        /* chunked with a malformed chunk size */
     MSPF_FAULT_RESET_AFTER_HEADERS, /* status line and headers, then RST */
     MSPF_FAULT_KIND_COUNT
@@ -76,12 +77,12 @@ const char *mspf_fault_kind_name(mspf_fault_kind kind);
 
 typedef struct mspf_fault {
     mspf_fault_kind kind;
-    size_t bytes;              /* garbage: how many bytes */
-    unsigned long long seed;   /* garbage: the PRNG seed */
-    int has_seed;              /* 0: the server's seed applies */
-    size_t after_bytes;        /* truncate: body bytes sent before the close */
-    size_t chunk_bytes;        /* dribble: bytes per write */
-    long interval_ms;          /* dribble: pause between writes */
+    size_t bytes;            /* garbage: how many bytes */
+    unsigned long long seed; /* garbage: the PRNG seed */
+    int has_seed;            /* 0: the server's seed applies */
+    size_t after_bytes;      /* truncate: body bytes sent before the close */
+    size_t chunk_bytes;      /* dribble: bytes per write */
+    long interval_ms;        /* dribble: pause between writes */
 } mspf_fault;
 
 typedef struct mspf_header {
@@ -91,7 +92,7 @@ typedef struct mspf_header {
 
 /* Largest fixture file mspf_fixture_load() reads, and largest rendered
  * "body_repeat". */
-#define MSPF_FILE_MAX (1024u * 1024u)
+#define MSPF_FILE_MAX        (1024u * 1024u)
 #define MSPF_BODY_REPEAT_MAX (64u * 1024u * 1024u)
 
 /* One scripted reply. The body is rendered once at load time from at most
@@ -105,43 +106,44 @@ typedef struct mspf_header {
  * "status" defaults to 200. */
 typedef struct mspf_response {
     int status;
-    mspf_header *headers;      /* in fixture order */
+    mspf_header *headers; /* in fixture order */
     size_t n_headers;
-    unsigned char *body;       /* NUL-terminated for convenience; body_len excludes it */
+    unsigned char
+        *body; /* NUL-terminated for convenience; body_len excludes it */
     size_t body_len;
-    long delay_ms;             /* before anything is sent */
+    long delay_ms; /* before anything is sent */
     mspf_fault fault;
 } mspf_response;
 
 /* Where the consumer check points the executor. */
 typedef enum mspf_target {
-    MSPF_TARGET_FAKE = 0,      /* the in-process fake-msp (default) */
-    MSPF_TARGET_CLOSED_PORT    /* a loopback port with nothing listening */
+    MSPF_TARGET_FAKE = 0,   /* the in-process fake-msp (default) */
+    MSPF_TARGET_CLOSED_PORT /* a loopback port with nothing listening */
 } mspf_target;
 
 typedef struct mspf_fixture {
-    char *name;                /* unique; the file name without .json */
+    char *name; /* unique; the file name without .json */
     char *description;
     char **tags;
     size_t n_tags;
-    int exit_row;              /* 1..14, the exit-table row it pins */
-    char *file;                /* where it was loaded from, or "<memory>" */
+    int exit_row; /* 1..14, the exit-table row it pins */
+    char *file;   /* where it was loaded from, or "<memory>" */
 
     /* "executor": overrides of the harness's executor config */
-    char *api_key;             /* NULL: the harness default ("sk-test") */
-    int auth_mode;             /* -1: default; else msp_auth_mode value */
+    char *api_key;                /* NULL: the harness default ("sk-test") */
+    int auth_mode;                /* -1: default; else msp_auth_mode value */
     long long default_timeout_ms; /* 0: default */
     mspf_target target;
 
     /* "context": the ToolExecutorContext */
     char *command_id;
     char *tool;
-    char *params_json;         /* compact JSON object text */
+    char *params_json; /* compact JSON object text */
     long long deadline_ms;
-    char *correlation_id;      /* NULL when absent */
+    char *correlation_id; /* NULL when absent */
 
-    int repeat;                /* how many times the context is run (>= 1) */
-    int expects_request;       /* 0 when "request": null — nothing may be sent */
+    int repeat;          /* how many times the context is run (>= 1) */
+    int expects_request; /* 0 when "request": null — nothing may be sent */
 
     /* "response" (n_responses == 1) or "responses" (served in turn, the last
      * repeating). n_responses == 0: the fake's realistic behaviour answers. */
@@ -150,10 +152,10 @@ typedef struct mspf_fixture {
 
     /* "provider" */
     int provider_verify;
-    char *provider_state;      /* NULL when none */
+    char *provider_state; /* NULL when none */
 
-    cJSON *doc;                /* the whole document; matchers live in it */
-    void *priv;                /* compiled matchers; private */
+    cJSON *doc; /* the whole document; matchers live in it */
+    void *priv; /* compiled matchers; private */
 } mspf_fixture;
 
 /* Parses and validates one fixture from JSON text. `origin` names it in
@@ -195,9 +197,10 @@ mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
  * than ~200 bytes is cut and ends in "…(N bytes)". The value of an
  * Authorization header is shown as "Bearer sk-t…(7)", never in full. */
 typedef struct mspf_diff {
-    char *field;     /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
-    char *expected;  /* e.g. "\"3f0c…\"", "{\"regex\":\"^msp\"}", "126" */
-    char *got;       /* e.g. "(absent)", "1" */
+    char
+        *field; /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
+    char *expected; /* e.g. "\"3f0c…\"", "{\"regex\":\"^msp\"}", "126" */
+    char *got;      /* e.g. "(absent)", "1" */
 } mspf_diff;
 
 typedef struct mspf_diffs {
@@ -214,8 +217,8 @@ void mspf_diffs_free(mspf_diffs *d);
 /* A request as seen on the wire. */
 typedef struct mspf_request {
     const char *method;
-    const char *path;            /* without the query string */
-    const mspf_header *headers;  /* in arrival order; names any case */
+    const char *path;           /* without the query string */
+    const mspf_header *headers; /* in arrival order; names any case */
     size_t n_headers;
     const unsigned char *body;
     size_t body_len;
@@ -226,9 +229,10 @@ typedef struct mspf_request {
  * counts — and the body as JSON with matchers; a header or body the fixture
  * does not name may be anything). Returns 1 when it matches, 0 when not
  * (each mismatch appended to *why if why != NULL, fields named
- * "request.method", "request.headers.Idempotency-Key", "request.body.params.pid"),
- * and 0 for a fixture with "request": null. With why == NULL it stops at
- * the first mismatch, before parsing the body when a header differs. */
+ * "request.method", "request.headers.Idempotency-Key",
+ * "request.body.params.pid"), and 0 for a fixture with "request": null. With
+ * why == NULL it stops at the first mismatch, before parsing the body when a
+ * header differs. */
 int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
                        mspf_diffs *why);
 

@@ -35,10 +35,10 @@ extern "C" {
 /* Library error codes (not exit codes). Values are only ever appended. */
 typedef enum msp_err {
     MSP_OK = 0,
-    MSP_ERR_NOMEM = -1,   /* out of memory */
-    MSP_ERR_CONFIG = -2,  /* invalid configuration; the message says why */
-    MSP_ERR_ARG = -3,     /* NULL handle or NULL required argument */
-    MSP_ERR_CURL = -4     /* libcurl could not be initialised */
+    MSP_ERR_NOMEM = -1,  /* out of memory */
+    MSP_ERR_CONFIG = -2, /* invalid configuration; the message says why */
+    MSP_ERR_ARG = -3,    /* NULL handle or NULL required argument */
+    MSP_ERR_CURL = -4    /* libcurl could not be initialised */
 } msp_err;
 
 /* A static, never-NULL description of an msp_err value. */
@@ -55,7 +55,10 @@ const char *msp_auth_mode_name(msp_auth_mode mode);
 /* Parses "service_key" / "jwt" into *out. Returns 0, or MSP_ERR_CONFIG. */
 int msp_auth_mode_parse(const char *text, msp_auth_mode *out);
 
-typedef enum msp_log_level { MSP_LOG_INFO = 0, MSP_LOG_ERROR = 1 } msp_log_level;
+typedef enum msp_log_level {
+    MSP_LOG_INFO = 0,
+    MSP_LOG_ERROR = 1
+} msp_log_level;
 
 /* Receives one log line without a trailing newline, e.g.
  * "[msp-executor] command 3f0c… → 403 TENANT_MISMATCH (12ms)".
@@ -63,25 +66,28 @@ typedef enum msp_log_level { MSP_LOG_INFO = 0, MSP_LOG_ERROR = 1 } msp_log_level
 typedef void (*msp_log_fn)(void *user, msp_log_level level, const char *line);
 
 #define MSP_DEFAULT_TIMEOUT_MS 30000LL
-#define MSP_MAX_TIMEOUT_MS 86400000LL /* 24 h: anything above is absurd */
-#define MSP_RESPONSE_CAP (16u * 1024u * 1024u) /* response body cap, bytes */
+#define MSP_MAX_TIMEOUT_MS     86400000LL /* 24 h: anything above is absurd */
+#define MSP_RESPONSE_CAP       (16u * 1024u * 1024u) /* response body cap, bytes */
 
 /* Executor configuration. Initialise with msp_config_init() and then set
  * the fields you need. */
 typedef struct msp_config {
-    const char *base_url;          /* required, http:// or https://, no '?' or '#';
-                                    * one trailing '/' is dropped */
-    const char *api_key;           /* required, non-empty, no control bytes */
-    msp_auth_mode auth_mode;       /* default MSP_AUTH_SERVICE_KEY */
-    const char *tenant_id;         /* optional; logs only, never on the wire */
-    long long default_timeout_ms;  /* default MSP_DEFAULT_TIMEOUT_MS; 1..MSP_MAX_TIMEOUT_MS */
-    const char *ca_file;           /* optional PEM bundle to verify TLS against; NULL: system store */
-    int insecure_skip_verify;      /* 0 (default): TLS peer and host are verified */
-    msp_log_fn log;                /* optional; NULL: silent */
-    void *log_user;                /* passed to log */
-    int capture_body;              /* 1: keep the raw response body in msp_result.body
-                                    * (the provider check needs it); default 0.
-                                    * Only for rows 6..14 (a body read whole). */
+    const char *base_url;    /* required, http:// or https://, no '?' or '#';
+                              * one trailing '/' is dropped */
+    const char *api_key;     /* required, non-empty, no control bytes */
+    msp_auth_mode auth_mode; /* default MSP_AUTH_SERVICE_KEY */
+    const char *tenant_id;   /* optional; logs only, never on the wire */
+    long long
+        default_timeout_ms; /* default
+                               MSP_DEFAULT_TIMEOUT_MS; 1..MSP_MAX_TIMEOUT_MS */
+    const char *ca_file;    /* optional PEM bundle to verify TLS against; NULL:
+                               system store */
+    int insecure_skip_verify; /* 0 (default): TLS peer and host are verified */
+    msp_log_fn log;           /* optional; NULL: silent */
+    void *log_user;           /* passed to log */
+    int capture_body; /* 1: keep the raw response body in msp_result.body
+                       * (the provider check needs it); default 0.
+                       * Only for rows 6..14 (a body read whole). */
 } msp_config;
 
 /* Fills *cfg with the defaults (all strings NULL, timeout 30000 ms). */
@@ -96,23 +102,24 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen);
 typedef struct msp_context {
     const char *command_id;     /* required; the relay's UUID */
     const char *tool;           /* required, 1..256 bytes */
-    const char *params_json;    /* JSON object text, forwarded untouched; NULL means "{}" */
+    const char *params_json;    /* JSON object text, forwarded untouched; NULL
+                                   means "{}" */
     long long deadline_ms;      /* time left; <= 0 means already expired */
     const char *correlation_id; /* optional; NULL: no X-Correlation-Id header */
 } msp_context;
 
 /* The outcome of one call. */
 typedef struct msp_result {
-    int exit_code;   /* 0, 1, tool codes verbatim (may be negative), 124..127 */
-    char *out;       /* the "stdout" of the result */
+    int exit_code; /* 0, 1, tool codes verbatim (may be negative), 124..127 */
+    char *out;     /* the "stdout" of the result */
     size_t out_len;
-    char *err;       /* the "stderr" of the result */
+    char *err; /* the "stderr" of the result */
     size_t err_len;
     int row;         /* the row of the exit table that decided it (1..14) */
     int http_status; /* status received, 0 when none */
     long long elapsed_ms;
-    char *body;      /* raw response body when msp_config.capture_body, else NULL;
-                      * NUL-terminated, freed by msp_result_free() */
+    char *body; /* raw response body when msp_config.capture_body, else NULL;
+                 * NUL-terminated, freed by msp_result_free() */
     size_t body_len;
 } msp_result;
 
@@ -125,8 +132,8 @@ typedef struct msp_executor msp_executor;
  * On success stores the handle in *out and returns 0; on failure returns
  * MSP_ERR_CONFIG / MSP_ERR_NOMEM / MSP_ERR_CURL with a reason in errbuf.
  * Free with msp_executor_free(). */
-int msp_executor_new(const msp_config *cfg, msp_executor **out,
-                     char *errbuf, size_t errlen);
+int msp_executor_new(const msp_config *cfg, msp_executor **out, char *errbuf,
+                     size_t errlen);
 
 /* Frees the executor and closes its connections. NULL-safe. Must not race
  * with a call in progress on the same executor. */
@@ -157,10 +164,11 @@ int msp_map_response(long status, const char *body, size_t body_len,
 /* One row of the exit table (wire-contract.md). The table is the single
  * source for the mapping, the docs test and the coverage report. */
 typedef struct msp_exit_row {
-    int row;                /* 1..14 */
-    const char *what;       /* what happened, in words */
-    int exit_code;          /* the exit code; -1 for row 6 ("the tool's own") */
-    const char *stderr_prefix; /* what stderr starts with; "" for rows 6, 8, 9 */
+    int row;          /* 1..14 */
+    const char *what; /* what happened, in words */
+    int exit_code;    /* the exit code; -1 for row 6 ("the tool's own") */
+    const char
+        *stderr_prefix; /* what stderr starts with; "" for rows 6, 8, 9 */
 } msp_exit_row;
 
 /* The exit table, MSP_EXIT_ROWS entries, in decision order. Static. */
@@ -193,8 +201,8 @@ int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
  * with escapes, or when it holds raw control bytes JSON does not allow), or
  * "{}" when params is absent or null. The strings in
  * *ctx point into *doc, which the caller frees with msp_context_doc_free()
- * after the last use of *ctx. Returns 0, or MSP_ERR_CONFIG with a one-line reason naming the
- * member, or MSP_ERR_NOMEM. */
+ * after the last use of *ctx. Returns 0, or MSP_ERR_CONFIG with a one-line
+ * reason naming the member, or MSP_ERR_NOMEM. */
 typedef struct msp_context_doc msp_context_doc;
 int msp_context_parse(const char *json, size_t len, msp_context *ctx,
                       msp_context_doc **doc, char *errbuf, size_t errlen);

@@ -52,36 +52,39 @@
 extern "C" {
 #endif
 
-#define FAKE_MSP_DEFAULT_TOKEN "sk-test"
-#define FAKE_MSP_DEFAULT_TENANT "tenant-x"
-#define FAKE_MSP_DEFAULT_MAX_BODY (1024u * 1024u)
+#define FAKE_MSP_DEFAULT_TOKEN       "sk-test"
+#define FAKE_MSP_DEFAULT_TENANT      "tenant-x"
+#define FAKE_MSP_DEFAULT_MAX_BODY    (1024u * 1024u)
 #define FAKE_MSP_DEFAULT_JOURNAL_MAX 10000u
 /* Fixtures added at run time at most, by default (POST /__admin/fixtures,
  * fake_msp_add_fixture; counting those loaded at start). */
 #define FAKE_MSP_DEFAULT_MAX_FIXTURES 10000u
 /* Small enough that a benchmark's unique keys keep RSS low. */
 #define FAKE_MSP_DEFAULT_IDEM_CAPACITY 4096u
-#define FAKE_MSP_DEFAULT_IDEM_TTL_MS (24LL * 3600 * 1000)
+#define FAKE_MSP_DEFAULT_IDEM_TTL_MS   (24LL * 3600 * 1000)
 
 typedef struct fake_msp_options {
-    const char *host;              /* bind address; NULL: "127.0.0.1" */
-    unsigned short port;           /* 0: any free port */
-    const char *tenant;            /* the server's tenant; NULL: "tenant-x" */
-    const char *const *keys;       /* extra "TOKEN=TENANT" credentials; sk-test=tenant-x always exists */
+    const char *host;        /* bind address; NULL: "127.0.0.1" */
+    unsigned short port;     /* 0: any free port */
+    const char *tenant;      /* the server's tenant; NULL: "tenant-x" */
+    const char *const *keys; /* extra "TOKEN=TENANT" credentials;
+                                sk-test=tenant-x always exists */
     size_t n_keys;
-    const char *const *contract_dirs;  /* fixture directories to load */
+    const char *const *contract_dirs; /* fixture directories to load */
     size_t n_contract_dirs;
-    const char *const *fixture_files;  /* single fixture files to load */
+    const char *const *fixture_files; /* single fixture files to load */
     size_t n_fixture_files;
-    int strict;                    /* unmatched requests get 500 NO_MATCHING_FIXTURE naming the closest */
-    long rate_limit_per_min;       /* per tenant; 0: unlimited */
-    size_t max_body;               /* 0: FAKE_MSP_DEFAULT_MAX_BODY */
-    size_t journal_max;            /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX */
-    size_t idem_capacity;          /* 0: FAKE_MSP_DEFAULT_IDEM_CAPACITY (FIFO eviction) */
-    long long idem_ttl_ms;         /* 0: FAKE_MSP_DEFAULT_IDEM_TTL_MS */
-    size_t max_fixtures;           /* 0: FAKE_MSP_DEFAULT_MAX_FIXTURES */
-    unsigned long long seed;       /* for faults without their own seed */
-    const char *tls_cert;          /* PEM files; both or neither */
+    int strict; /* unmatched requests get 500 NO_MATCHING_FIXTURE naming the
+                   closest */
+    long rate_limit_per_min; /* per tenant; 0: unlimited */
+    size_t max_body;         /* 0: FAKE_MSP_DEFAULT_MAX_BODY */
+    size_t journal_max;      /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX */
+    size_t
+        idem_capacity; /* 0: FAKE_MSP_DEFAULT_IDEM_CAPACITY (FIFO eviction) */
+    long long idem_ttl_ms;   /* 0: FAKE_MSP_DEFAULT_IDEM_TTL_MS */
+    size_t max_fixtures;     /* 0: FAKE_MSP_DEFAULT_MAX_FIXTURES */
+    unsigned long long seed; /* for faults without their own seed */
+    const char *tls_cert;    /* PEM files; both or neither */
     const char *tls_key;
     void (*log)(void *user, const char *line); /* optional request log */
     void *log_user;
@@ -96,8 +99,8 @@ typedef struct fake_msp fake_msp;
  * or copied during the call (only log/log_user are kept). Returns 0 and
  * sets *out, or -1 with a one-line reason in errbuf (an invalid fixture is
  * reported as "FILE: PATH: REASON"). */
-int fake_msp_start(const fake_msp_options *opt, fake_msp **out,
-                   char *errbuf, size_t errlen);
+int fake_msp_start(const fake_msp_options *opt, fake_msp **out, char *errbuf,
+                   size_t errlen);
 
 /* The bound port, and the base URL "http[s]://HOST:PORT" (static storage
  * inside the server, valid until fake_msp_stop). */
@@ -119,24 +122,24 @@ void fake_msp_reset(fake_msp *fm);
 
 /* One journalled request: exactly what arrived. */
 typedef struct fake_msp_entry {
-    unsigned long long seq;        /* arrival number, from 1 */
-    long long time_ms;             /* wall clock, ms since the epoch */
+    unsigned long long seq; /* arrival number, from 1 */
+    long long time_ms;      /* wall clock, ms since the epoch */
     char *method;
     char *path;
-    mspf_header *headers;          /* in arrival order, as received */
+    mspf_header *headers; /* in arrival order, as received */
     size_t n_headers;
-    unsigned char *body;           /* raw bytes, NUL-terminated */
+    unsigned char *body; /* raw bytes, NUL-terminated */
     size_t body_len;
-    char *fixture;                 /* name of the matched fixture, or NULL */
-    int status;                    /* status sent, 0 for a fault */
-    char **violations;             /* executor-contract violations */
+    char *fixture;     /* name of the matched fixture, or NULL */
+    int status;        /* status sent, 0 for a fault */
+    char **violations; /* executor-contract violations */
     size_t n_violations;
 } fake_msp_entry;
 
-/* Copies every journalled request (admin requests are not journalled) whose X-Brainstorm-Command-Id or
- * Idempotency-Key equals command_id (all requests when command_id is
- * NULL), oldest first. Returns 0 and sets *entries and *n (NULL and 0 when none),
- * or -1 on ENOMEM. */
+/* Copies every journalled request (admin requests are not journalled) whose
+ * X-Brainstorm-Command-Id or Idempotency-Key equals command_id (all requests
+ * when command_id is NULL), oldest first. Returns 0 and sets *entries and *n
+ * (NULL and 0 when none), or -1 on ENOMEM. */
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,
                           fake_msp_entry **entries, size_t *n);
 void fake_msp_entries_free(fake_msp_entry *entries, size_t n);
