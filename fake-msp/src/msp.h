@@ -1,6 +1,6 @@
 /*
  * msp.h — the realistic MSP: credentials, the tool catalogue and the
- * execute endpoint's checks in the order of spec/wire-contract.md ("The
+ * execute endpoint's checks in the order of docs/wire-contract.md ("The
  * MSP side"), then idempotency and the tools' canned replies.
  *
  * Which responses the idempotency store keeps: every response produced

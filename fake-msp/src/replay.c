@@ -1,5 +1,5 @@
 /* replay.c — serving fixture responses: plain replies through MHD, faults
- * as raw bytes on the socket (see server.h and contract-format.md
+ * as raw bytes on the socket (see server.h and docs/fixture-format.md
  * "Faults"). Garbage comes from splitmix64 seeded with the fault's seed,
  * else the server's, so the same fixture always sends the same bytes. */
 #include "server.h"

@@ -2,7 +2,7 @@
  * fixture.h — the contract fixture model: load, validate, match, compare.
  *
  * One fixture (one JSON file under contracts/fixtures/) is the single source
- * of truth for one interaction; see spec/contract-format.md and the schema
+ * of truth for one interaction; see docs/fixture-format.md and the schema
  * contracts/fixture.schema.json. This small library is the only parser of
  * that format: fake-msp uses it to pick and replay responses, msp-contract
  * uses it to drive the executor and to compare what happened.
@@ -57,7 +57,7 @@ typedef struct mspf_error {
 /* Formats *err as "FILE: PATH: REASON" into buf. Returns buf. */
 const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen);
 
-/* The fault catalogue (contract-format.md, "Faults"). */
+/* The fault catalogue (docs/fixture-format.md, "Faults"). */
 typedef enum mspf_fault_kind {
     MSPF_FAULT_NONE = 0,
     MSPF_FAULT_RESET,    /* RST right after the request is read */

@@ -7,7 +7,7 @@
  *
  * carrying the relay's command_id as both X-Brainstorm-Command-Id and
  * Idempotency-Key, and maps every outcome to {exit_code, stdout, stderr}
- * following the 14-row exit table of spec/wire-contract.md.
+ * following the 14-row exit table of docs/wire-contract.md.
  *
  * Ownership, once for the whole header:
  *   - msp_executor_new() returns a handle freed with msp_executor_free().
@@ -161,7 +161,7 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
 int msp_map_response(long status, const char *body, size_t body_len,
                      msp_result *res);
 
-/* One row of the exit table (wire-contract.md). The table is the single
+/* One row of the exit table (docs/wire-contract.md). The table is the single
  * source for the mapping, the docs test and the coverage report. */
 typedef struct msp_exit_row {
     int row;          /* 1..14 */

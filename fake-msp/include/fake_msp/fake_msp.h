@@ -2,7 +2,7 @@
  * fake_msp.h — a fake MSP god-mode server, usable as a library.
  *
  * Out of the box it imitates the MSP (auth, tenant, validation, tool
- * catalogue, idempotency, rate limits; spec/wire-contract.md, "The MSP
+ * catalogue, idempotency, rate limits; docs/wire-contract.md, "The MSP
  * side"). Loaded with contract fixtures (contracts/include/contracts/
  * fixture.h) it replays their responses, faults included, and it journals
  * every request byte for byte. The fake-msp program is a thin main() over
