@@ -9,8 +9,9 @@ Checks (docs/architecture.md, "Quality gates"):
      [text](path#anchor) - the file must exist, and an anchor into a
      Markdown file must name one of its headings (GitHub's slugs) - and the
      repository paths named in inline code and code blocks;
-  2. the same paths in contracts/fixture.schema.json and in the --help
-     output of each PROGRAM;
+  2. the same paths in the public headers (<component>/include/), in
+     contracts/fixture.schema.json and in the --help output of each
+     PROGRAM;
   3. no file of the repository (outside .git and build trees) mentions the
      old spec pages, which never shipped with the repository.
 
@@ -232,11 +233,13 @@ def main(argv):
 
     for rel in markdown:
         check_markdown(rel, root, tops)
-    schema = "contracts/fixture.schema.json"
-    if os.path.isfile(os.path.join(root, schema)):
-        with open(os.path.join(root, schema), encoding="utf-8") as fp:
+    headers = [f for f in files if f.endswith(".h") and f.split("/")[1:2] == ["include"]]
+    for rel in headers + ["contracts/fixture.schema.json"]:
+        if not os.path.isfile(os.path.join(root, rel)):
+            continue
+        with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as fp:
             for n, line in enumerate(fp, 1):
-                check_paths("%s:%d" % (schema, n), line, root, tops)
+                check_paths("%s:%d" % (rel, n), line, root, tops)
     for prog in programs:
         try:
             r = subprocess.run([prog, "--help"], capture_output=True, timeout=30)
@@ -263,8 +266,8 @@ def main(argv):
 
     for p in problems:
         print("check_links: " + p, file=sys.stderr)
-    print("check_links: %d Markdown files, the schema and %d --help texts checked, %d problem(s)"
-          % (len(markdown), len(programs), len(problems)))
+    print("check_links: %d Markdown files, %d public headers, the schema and %d --help texts "
+          "checked, %d problem(s)" % (len(markdown), len(headers), len(programs), len(problems)))
     return 1 if problems else 0
 
 

@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* Why a fixture was refused: the file, the JSON path and the reason, e.g.
- * file "contracts/fixtures/x.json", path "$.response.fault.kind",
+ * file "contracts/fixtures/fault-reset.json", path "$.response.fault.kind",
  * reason "unknown fault kind \"resett\"". */
 typedef struct mspf_error {
     char file[512];
