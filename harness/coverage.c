@@ -113,11 +113,92 @@ static void print_table(const cJSON *m)
     }
 }
 
+static int pins(const mspf_fixture *f, const char *check)
+{
+    for (size_t i = 0; i < f->n_provider_checks; i++)
+        if (strcmp(f->provider_checks[i], check) == 0)
+            return 1;
+    return 0;
+}
+
+/* The MSP-side check table (rows 1..13, then the tools list and health)
+ * with the provider fixtures that pin each. */
+static int provider_coverage(const hx_options *o, const mspf_set *set)
+{
+    size_t nchecks, n = mspf_set_count(set), nprov = 0;
+    const mspf_msp_check *checks = mspf_msp_checks(&nchecks);
+    int uncovered = 0;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *rows = cJSON_AddArrayToObject(root, "checks");
+    cJSON *un = cJSON_AddArrayToObject(root, "uncovered");
+    for (size_t i = 0; i < n; i++)
+        nprov += mspf_set_get(set, i)->provider_verify != 0;
+    for (size_t k = 0; k < nchecks; k++) {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "check", checks[k].name);
+        cJSON_AddNumberToObject(row, "row", checks[k].row);
+        cJSON_AddStringToObject(row, "status", checks[k].status);
+        cJSON_AddStringToObject(row, "code", checks[k].code);
+        cJSON_AddStringToObject(row, "what", checks[k].what);
+        cJSON *names = cJSON_AddArrayToObject(row, "fixtures");
+        for (size_t i = 0; i < n; i++) {
+            const mspf_fixture *f = mspf_set_get(set, i);
+            if (f->provider_verify && pins(f, checks[k].name))
+                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
+        }
+        if (cJSON_GetArraySize(names) == 0) {
+            cJSON_AddItemToArray(un, cJSON_CreateString(checks[k].name));
+            uncovered++;
+        }
+        cJSON_AddItemToArray(rows, row);
+    }
+    cJSON_AddNumberToObject(root, "provider_fixtures", (double)nprov);
+    if (o->json) {
+        char *s = cJSON_Print(root);
+        if (s)
+            puts(s);
+        cJSON_free(s);
+    } else {
+        const cJSON *row;
+        printf("%-4s %-22s %-8s %-33s %s\n", "row", "check", "status",
+               "error.code", "provider fixtures");
+        cJSON_ArrayForEach(row, rows)
+        {
+            int r = cJSON_GetObjectItem(row, "row")->valueint;
+            char rtext[8];
+            snprintf(rtext, sizeof rtext, r ? "%d" : "-", r);
+            printf("%-4s %-22s %-8s %-33s ", rtext,
+                   cJSON_GetObjectItem(row, "check")->valuestring,
+                   cJSON_GetObjectItem(row, "status")->valuestring,
+                   cJSON_GetObjectItem(row, "code")->valuestring);
+            print_names(cJSON_GetObjectItem(row, "fixtures"));
+            putchar('\n');
+        }
+        printf("\ncoverage --provider: %zu of %zu checks pinned, %zu provider "
+               "fixture(s)\n",
+               nchecks - (size_t)uncovered, nchecks, nprov);
+    }
+    cJSON_Delete(root);
+    if (uncovered) {
+        fprintf(stderr,
+                "msp-contract coverage: %d MSP-side check(s) pinned by no "
+                "provider fixture\n",
+                uncovered);
+        return HX_EXIT_FAILED;
+    }
+    return HX_EXIT_OK;
+}
+
 int hx_coverage(const hx_options *o)
 {
     mspf_set *set = hx_load(o->contracts);
     if (!set)
         return HX_EXIT_DATA;
+    if (o->provider_matrix) {
+        int rc = provider_coverage(o, set);
+        mspf_set_free(set);
+        return rc;
+    }
     int uncovered = 0;
     cJSON *m = matrix(set, &uncovered);
     if (!m) {

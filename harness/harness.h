@@ -14,23 +14,36 @@
 #include <contracts/fixture.h>
 #include <executor/msp_executor.h>
 
-#define HX_EXIT_OK        0
-#define HX_EXIT_FAILED    1
-#define HX_EXIT_USAGE     64
-#define HX_EXIT_DATA      65 /* fixtures could not be loaded */
+#define HX_EXIT_OK         0
+#define HX_EXIT_FAILED     1
+#define HX_EXIT_USAGE      64
+#define HX_EXIT_DATA       65 /* fixtures could not be loaded */
 
-#define HX_DEFAULT_KEY    "sk-test"
-#define HX_DEFAULT_TENANT "tenant-x"
+#define HX_DEFAULT_KEY     "sk-test"
+#define HX_DEFAULT_TENANT  "tenant-x"
+
+#define HX_MAX_CREDENTIALS 16
+
+/* --credential ROLE=FILE */
+typedef struct hx_credential_opt {
+    const char *role;
+    const char *file;
+} hx_credential_opt;
 
 /* Options shared by the subcommands. */
 typedef struct hx_options {
-    const char *contracts;    /* fixture directory */
-    const char *filter;       /* fnmatch glob on fixture names, or NULL */
-    const char *junit;        /* JUnit XML output path, or NULL */
-    int jobs;                 /* parallel fixtures (verify) */
-    int json;                 /* machine output (coverage) */
-    const char *base_url;     /* provider: the MSP under test */
-    const char *state_cmd;    /* provider: run before a fixture with a state */
+    const char *contracts; /* fixture directory */
+    const char *filter;    /* fnmatch glob on fixture names, or NULL */
+    const char *junit;     /* JUnit XML output path, or NULL */
+    int jobs;              /* parallel fixtures (verify) */
+    int json;              /* machine output (coverage) */
+    const char *base_url;  /* provider: the MSP under test */
+    const char *state_cmd; /* provider: CMD setup|teardown NAME BASE_URL */
+    const char *state_url; /* provider: Pact-style state-change URL */
+    int list_states;       /* provider: list the states and exit */
+    int provider_matrix;   /* coverage: the MSP-side check matrix */
+    hx_credential_opt credentials[HX_MAX_CREDENTIALS];
+    size_t n_credentials;
     const char *api_key_file; /* provider: replaces the default key */
     const char *ca_file;      /* provider: TLS CA bundle */
     const char *executor_cmd; /* verify: an msp-exec compatible program instead
@@ -57,6 +70,27 @@ typedef struct hx_run {
 
 void hx_run_free(hx_run *r);
 
+/* Keys by credential role, for one provider run (credentials.c). Keys are
+ * never printed. */
+typedef struct hx_keyring {
+    struct {
+        char *role;
+        char *key;
+    } items[HX_MAX_CREDENTIALS + 8];
+    size_t n;
+} hx_keyring;
+
+/* Fills *k from the options: each --credential ROLE=FILE; role "valid"
+ * from --api-key-file, else $BSM_MSP_API_KEY; with none of them at all,
+ * every built-in role's default key (fake-msp's). Role "invalid" always has
+ * its built-in key unless given. Returns 0, or -1 with a reason. */
+int hx_keyring_load(const hx_options *o, hx_keyring *k, char *err,
+                    size_t errlen);
+/* The key of `role`, or NULL when the run has none. */
+const char *hx_keyring_get(const hx_keyring *k, const char *role);
+/* Wipes and frees the keys. */
+void hx_keyring_free(hx_keyring *k);
+
 /* Where and how to run: the executor configuration of one fixture. */
 typedef struct hx_target {
     const char *base_url;
@@ -65,6 +99,10 @@ typedef struct hx_target {
     int capture_body;
     const char *executor_cmd; /* NULL: in-process library */
 } hx_target;
+
+/* The key a run of f sends: executor.api_key, else the built-in default
+ * key of its credential role (executor.credential, else t->default_key). */
+const char *hx_fixture_key(const mspf_fixture *f, const hx_target *t);
 
 /* Runs the fixture's context once. Returns 0 and fills *run, or -1 with a
  * reason in errbuf when the executor could not even be set up (config
@@ -92,6 +130,33 @@ void hx_print_case(FILE *out, const hx_case *c);
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
                    size_t n, long long total_ms);
 
+/* The selected cases of one run (cases.c, shared by verify and provider). */
+typedef struct hx_cases {
+    hx_case *items;
+    size_t n;
+} hx_cases;
+
+/* Which fixtures a command runs at all. */
+typedef int (*hx_want_fn)(const mspf_fixture *f);
+
+/* Selects the fixtures of set that `want` takes and --filter matches, in
+ * set order. Returns 0, or -1 after printing why (none, or no memory). */
+int hx_cases_select(const hx_options *o, const mspf_set *set, hx_want_fn want,
+                    const char *command, hx_cases *out);
+void hx_cases_free(hx_cases *cs);
+
+typedef struct hx_tally {
+    size_t passed, failed, skipped;
+} hx_tally;
+
+/* Prints one finished case and counts it. */
+void hx_tally_case(hx_tally *t, const hx_case *c);
+
+/* Prints "<command>: N fixtures in T ms" and "N passed, N failed[, N
+ * skipped]", writes --junit; returns the exit status. */
+int hx_finish(const hx_options *o, const char *command, const hx_cases *cs,
+              hx_tally *t, long long total_ms, int with_skipped);
+
 /* Loads DIR into a new set, printing the error on failure. */
 mspf_set *hx_load(const char *dir);
 
@@ -104,6 +169,12 @@ long long hx_now_ms(void);
 /* Appends a printf-formatted diff. */
 void hx_diff(mspf_diffs *d, const char *field, const char *expected,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Sets up (setup 1) or tears down one provider state through --state-url
+ * or else --state-cmd (states.c). Returns 0, or -1 with *output (malloc'd)
+ * saying why, with what the endpoint or command printed. */
+int hx_state_change(const hx_options *o, const mspf_state *s, int setup,
+                    char **output);
 
 /* The subcommands; each returns the process exit status. */
 int hx_verify(const hx_options *o);

@@ -69,6 +69,16 @@ static void semantic(const mspf_fixture *f, size_t *count)
 {
     const msp_exit_row *table = msp_exit_table();
     char reason[512];
+    if (f->n_provider_steps) { /* provider-only: no exit row, no context */
+        if (!f->provider_verify)
+            problem(count, f->file, "$.provider.verify",
+                    "a fixture with steps is only run by provider: set "
+                    "verify true");
+        if (!f->n_provider_checks)
+            problem(count, f->file, "$.provider.checks",
+                    "name the MSP-side check(s) it pins");
+        return;
+    }
     if (f->exit_row < 1 || f->exit_row > MSP_EXIT_ROWS) {
         problem(count, f->file, "$.exit_row",
                 "not a row of the exit table (1..14)");

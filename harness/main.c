@@ -24,11 +24,14 @@ static const char usage_text[] =
     "[-j N]\n"
     "                        [--executor-cmd CMD] [--time-scale N]\n"
     "  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
-    "                        [--state-cmd CMD] [--junit FILE] [--api-key-file "
+    "                        [--api-key-file FILE] [--credential "
+    "ROLE=FILE]...\n"
+    "                        [--state-url URL | --state-cmd CMD] [--junit "
     "FILE]\n"
     "                        [--ca-file FILE]\n"
+    "  msp-contract provider --list-states [--contracts DIR]\n"
     "  msp-contract lint     [--contracts DIR] [-v]\n"
-    "  msp-contract coverage [--contracts DIR] [--json]\n"
+    "  msp-contract coverage [--contracts DIR] [--provider] [--json]\n"
     "  msp-contract --help\n"
     "\n"
     "Commands:\n"
@@ -46,16 +49,24 @@ static const char usage_text[] =
     "one line\n"
     "            per fixture, the differences of a failure as field / expected "
     "/ got,\n"
-    "            and a closing line \"N passed, N failed\".\n"
-    "  provider  Provider side. Sends each fixture marked provider.verify "
-    "through\n"
-    "            the real executor to the MSP at --base-url and compares the "
-    "real\n"
-    "            reply with the fixture's response under provider.match "
-    "(status\n"
-    "            exact, error.code exact, body by type/shape). Fault fixtures "
-    "are\n"
-    "            never sent.\n"
+    "            and a closing line \"N passed, N failed\". Provider-only "
+    "fixtures\n"
+    "            (provider.steps) are not run.\n"
+    "  provider  Provider side (docs/provider.md). Runs each fixture marked\n"
+    "            provider.verify against the MSP at --base-url: a fixture "
+    "with\n"
+    "            provider.steps sends each step's exact request (method, "
+    "path,\n"
+    "            headers, body) and checks status, headers, body and value "
+    "rules;\n"
+    "            any other goes through the real executor and its reply is\n"
+    "            compared under provider.match. Every run sends fresh command "
+    "ids\n"
+    "            (UUIDv4) unless a fixture pins them. A fixture whose "
+    "credential\n"
+    "            role or provider state is not available is skipped with the "
+    "reason.\n"
+    "            Fault fixtures are never sent.\n"
     "  lint      Checks every fixture against the format and the semantic "
     "rules\n"
     "            (exit_row agrees with the expected exit code, ...), "
@@ -63,9 +74,11 @@ static const char usage_text[] =
     "            each problem as FILE: JSON-PATH: REASON.\n"
     "  coverage  Prints the exit-table coverage matrix: each row of the exit "
     "table\n"
-    "            and each fault kind with the fixtures that pin it. Fails when "
-    "a\n"
-    "            row or a fault has none.\n"
+    "            and each fault kind with the fixtures that pin it; with "
+    "--provider\n"
+    "            the MSP-side check table with the provider fixtures that pin "
+    "each\n"
+    "            row. Fails when a row (or a fault) has none.\n"
     "\n"
     "Options:\n"
     "  --contracts DIR     fixture directory (default: ./contracts/fixtures, "
@@ -88,14 +101,29 @@ static const char usage_text[] =
     "$MSP_TIME_SCALE,\n"
     "                      else 1)\n"
     "  --base-url URL      provider: the MSP under test\n"
-    "  --state-cmd CMD     provider: run as `CMD STATE` before a fixture that "
-    "names a\n"
-    "                      provider state; a non-zero exit fails that fixture\n"
-    "  --api-key-file F    provider: the bearer credential for fixtures that "
-    "name no\n"
-    "                      key of their own (default: sk-test)\n"
+    "  --api-key-file F    provider: the key of role \"valid\" (default: "
+    "$BSM_MSP_API_KEY)\n"
+    "  --credential ROLE=FILE\n"
+    "                      provider: the key of ROLE (valid, read_only, "
+    "other_tenant,\n"
+    "                      invalid), repeatable. With no key option at all, "
+    "every\n"
+    "                      role gets fake-msp's built-in key; role invalid "
+    "always has one\n"
+    "  --state-url URL     provider: POST {\"state\",\"params\",\"action\"} "
+    "(Pact's\n"
+    "                      provider-state convention) to URL before and after "
+    "each\n"
+    "                      fixture with states\n"
+    "  --state-cmd CMD     provider: run CMD setup|teardown NAME BASE_URL "
+    "instead\n"
+    "                      (params in $MSP_STATE_PARAMS); non-zero fails the "
+    "fixture\n"
+    "  --list-states       provider: list each provider state with its "
+    "fixtures\n"
     "  --ca-file FILE      provider: CA bundle to verify the MSP's TLS "
     "certificate\n"
+    "  --provider          coverage: the MSP-side check matrix\n"
     "  --json              coverage: machine-readable output\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
     "  -h, --help          this text\n"
@@ -128,7 +156,11 @@ enum {
     OPT_KEY_FILE,
     OPT_CA_FILE,
     OPT_EXECUTOR_CMD,
-    OPT_TIME_SCALE
+    OPT_TIME_SCALE,
+    OPT_CREDENTIAL,
+    OPT_STATE_URL,
+    OPT_LIST_STATES,
+    OPT_PROVIDER
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
@@ -183,6 +215,10 @@ int main(int argc, char **argv)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"executor-cmd", required_argument, NULL, OPT_EXECUTOR_CMD},
         {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+        {"credential", required_argument, NULL, OPT_CREDENTIAL},
+        {"state-url", required_argument, NULL, OPT_STATE_URL},
+        {"list-states", no_argument, NULL, OPT_LIST_STATES},
+        {"provider", no_argument, NULL, OPT_PROVIDER},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -202,6 +238,24 @@ int main(int argc, char **argv)
         case OPT_CA_FILE: o.ca_file = optarg; break;
         case OPT_EXECUTOR_CMD: o.executor_cmd = optarg; break;
         case OPT_JSON: o.json = 1; break;
+        case OPT_STATE_URL: o.state_url = optarg; break;
+        case OPT_LIST_STATES: o.list_states = 1; break;
+        case OPT_PROVIDER: o.provider_matrix = 1; break;
+        case OPT_CREDENTIAL: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1])
+                return usage_error("--credential wants ROLE=FILE", optarg);
+            *eq = '\0';
+            if (!mspf_role_find(optarg))
+                return usage_error("--credential: unknown role (valid, "
+                                   "read_only, other_tenant, invalid)",
+                                   optarg);
+            if (o.n_credentials == HX_MAX_CREDENTIALS)
+                return usage_error("too many --credential options", NULL);
+            o.credentials[o.n_credentials].role = optarg;
+            o.credentials[o.n_credentials++].file = eq + 1;
+            break;
+        }
         case 'v': o.verbose = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'j': {
@@ -227,6 +281,17 @@ int main(int argc, char **argv)
         return usage_error("unexpected argument", argv[optind]);
     if (o.base_url && run != hx_provider)
         return usage_error("--base-url is for the provider command", NULL);
+    if ((o.state_url || o.state_cmd || o.n_credentials || o.list_states ||
+         o.api_key_file) &&
+        run != hx_provider)
+        return usage_error("--state-url, --state-cmd, --credential, "
+                           "--api-key-file and --list-states are for the "
+                           "provider command",
+                           NULL);
+    if (o.state_url && o.state_cmd)
+        return usage_error("--state-url and --state-cmd are exclusive", NULL);
+    if (o.provider_matrix && run != hx_coverage)
+        return usage_error("--provider is for the coverage command", NULL);
     if (o.executor_cmd && run != hx_verify)
         return usage_error("--executor-cmd is for the verify command", NULL);
 

@@ -1,24 +1,51 @@
 /*
  * provider.c — the provider check: each fixture marked provider.verify is
- * sent through the real executor to a real MSP, and the real reply is
- * compared with the fixture's response under its provider.match rules.
- * Fault fixtures are never sent to a real server.
+ * run against a real MSP. A provider-only fixture (provider.steps) sends
+ * each step's raw request itself and checks the reply against the step's
+ * expect; any other fixture goes through the real executor and its reply
+ * is compared with the fixture's response under provider.match. Fault
+ * fixtures are never sent to a real server.
+ *
+ * Every run sends fresh command ids: each UUID in a fixture's requests and
+ * expectations is replaced by a new UUIDv4, the same one everywhere in the
+ * fixture (unless provider.pin_command_id), so a rerun against a server
+ * with a persistent idempotency store does not collide with earlier runs.
+ * Credentials come by role (credentials.c), states around each fixture
+ * (states.c).
  */
 #include "harness.h"
+#include "http.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <spawn.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include <strings.h>
+#include <sys/random.h>
 
-extern char **environ;
+#include <cjson/cJSON.h>
 
-#define STATE_CMD_TIMEOUT_MS 60000
+#define STEP_TIMEOUT_MS 30000
+#define UUID_LEN        36
+#define IDMAP_MAX       64
+#define STEP_HEADERS    64
+
+/* Old UUID -> fresh UUIDv4, for one fixture's run. */
+typedef struct idmap {
+    char from[IDMAP_MAX][UUID_LEN + 1];
+    char to[IDMAP_MAX][UUID_LEN + 1];
+    size_t n;
+} idmap;
+
+typedef struct prov {
+    const hx_options *o;
+    hx_keyring keys;
+} prov;
+
+static int want_provider(const mspf_fixture *f)
+{
+    return f->provider_verify;
+}
 
 static int has_fault(const mspf_fixture *f)
 {
@@ -28,167 +55,448 @@ static int has_fault(const mspf_fixture *f)
     return 0;
 }
 
-/* Runs `<state_cmd> <state>` through sh, the state passed as one argument
- * (never spliced into the command line). Returns its exit status, or -1. */
-static int run_state_cmd(const char *cmd, const char *state)
+static int is_uuid_at(const char *s)
 {
-    char script[1024];
-    snprintf(script, sizeof script, "%s \"$1\"", cmd);
-    char *argv[] = {"sh",          "-c", script, "msp-contract-state",
-                    (char *)state, NULL};
-    pid_t pid;
-    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ) != 0)
-        return -1;
-    long long deadline = hx_now_ms() + STATE_CMD_TIMEOUT_MS;
-    int status = 0;
-    for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (hx_now_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        struct timespec ts = {0, 5 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    for (int i = 0; i < UUID_LEN; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return 0;
     }
+    return 1;
 }
 
-/* Reads the key from a file (first line), for --api-key-file. */
-static char *read_key(const char *path)
+static void new_uuid(char out[UUID_LEN + 1])
 {
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return NULL;
-    char buf[4096];
-    char *line = fgets(buf, sizeof buf, fp);
-    (void)fclose(fp); /* read-only: nothing to lose */
-    if (!line)
-        return NULL;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return buf[0] ? strdup(buf) : NULL;
+    unsigned char b[16];
+    static const char hex[] = "0123456789abcdef";
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    for (int i = 0, k = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[UUID_LEN] = '\0';
 }
 
-static void provider_one(const hx_options *o, const hx_target *t, hx_case *c)
+/* The fresh id for `old` (UUID_LEN bytes), added when new; NULL when full. */
+static const char *fresh_id(idmap *m, const char *old)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strncasecmp(m->from[i], old, UUID_LEN) == 0)
+            return m->to[i];
+    if (m->n == IDMAP_MAX)
+        return NULL;
+    memcpy(m->from[m->n], old, UUID_LEN);
+    m->from[m->n][UUID_LEN] = '\0';
+    new_uuid(m->to[m->n]);
+    return m->to[m->n++];
+}
+
+/* Replaces, in place, every UUID inside every string of v. */
+static void refresh_ids(cJSON *v, idmap *m)
+{
+    cJSON *c;
+    if (cJSON_IsString(v) && v->valuestring) {
+        char *s = v->valuestring;
+        size_t len = strlen(s);
+        for (size_t i = 0; i + UUID_LEN <= len; i++)
+            if (is_uuid_at(s + i)) {
+                const char *to = fresh_id(m, s + i);
+                if (to)
+                    memcpy(s + i, to, UUID_LEN);
+                i += UUID_LEN - 1;
+            }
+        return;
+    }
+    cJSON_ArrayForEach(c, v) refresh_ids(c, m);
+}
+
+/* ---- credentials ---------------------------------------------------- */
+
+/* The role of a step's request: its own "credential" (null: none at all),
+ * else the fixture's, else "valid". *none set for null. */
+static const char *step_role(const mspf_fixture *f, const cJSON *req, int *none)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(req, "credential");
+    *none = cJSON_IsNull(c);
+    if (cJSON_IsString(c))
+        return c->valuestring;
+    return f->credential ? f->credential : MSPF_ROLE_DEFAULT;
+}
+
+/* The first role the fixture needs that the run has no key for, or NULL. */
+static const char *missing_role(const prov *pv, const mspf_fixture *f)
+{
+    const cJSON *steps = mspf_provider_steps(f), *s;
+    int none;
+    if (!steps) {
+        const char *role = f->credential ? f->credential : MSPF_ROLE_DEFAULT;
+        return f->api_key || hx_keyring_get(&pv->keys, role) ? NULL : role;
+    }
+    cJSON_ArrayForEach(s, steps)
+    {
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "request");
+        const char *role = step_role(f, req, &none);
+        if (!none && !hx_keyring_get(&pv->keys, role))
+            return role;
+    }
+    return NULL;
+}
+
+/* ---- an executor-driven fixture ------------------------------------- */
+
+static void run_executor(prov *pv, hx_case *c, idmap *ids)
 {
     const mspf_fixture *f = c->f;
-    long long t0 = hx_now_ms();
-    if (f->provider_state && o->state_cmd) {
-        int st = run_state_cmd(o->state_cmd, f->provider_state);
-        if (st != 0) {
-            char note[600];
-            snprintf(note, sizeof note,
-                     "state command failed (status %d) for state \"%s\"", st,
-                     f->provider_state);
-            c->note = strdup(note);
-            c->ms = hx_now_ms() - t0;
-            return;
+    mspf_fixture run = *f; /* shallow: only two pointers differ */
+    hx_target t = {.base_url = pv->o->base_url,
+                   .default_key = hx_keyring_get(&pv->keys, MSPF_ROLE_DEFAULT),
+                   .ca_file = pv->o->ca_file,
+                   .capture_body = 1};
+    char fresh[UUID_LEN + 1];
+    if (!f->pin_command_id && strlen(f->command_id) == UUID_LEN &&
+        is_uuid_at(f->command_id)) {
+        const char *to = fresh_id(ids, f->command_id);
+        if (to) {
+            memcpy(fresh, to, sizeof fresh);
+            run.command_id = fresh;
         }
     }
+    if (!f->api_key)
+        run.api_key = (char *)hx_keyring_get(
+            &pv->keys, f->credential ? f->credential : MSPF_ROLE_DEFAULT);
     int repeat = f->repeat > 0 ? f->repeat : 1;
     for (int i = 0; i < repeat && !c->note; i++) {
-        hx_run run;
+        hx_run r;
         char why[512];
-        if (hx_run_fixture(f, t, &run, why, sizeof why) != 0) {
+        if (hx_run_fixture(&run, &t, &r, why, sizeof why) != 0) {
             c->note = strdup(why);
             break;
         }
-        if (run.status == 0) {
-            /* No HTTP reply at all: say what the executor saw. */
+        if (r.status == 0)
             hx_diff(&c->diffs, "response.status", "an HTTP response", "%.*s",
-                    (int)(run.err_len > 300 ? 300 : run.err_len), run.err);
-        } else {
-            mspf_check_provider(f, i, run.status,
-                                (const unsigned char *)run.body, run.body_len,
+                    (int)(r.err_len > 300 ? 300 : r.err_len), r.err);
+        else
+            mspf_check_provider(&run, i, r.status,
+                                (const unsigned char *)r.body, r.body_len,
                                 &c->diffs);
+        hx_run_free(&r);
+    }
+}
+
+/* ---- a provider-only fixture: raw steps ----------------------------- */
+
+/* Renders a step's body; *has 0 when it has none. The caller frees *out. */
+static int step_body(const cJSON *req, unsigned char **out, size_t *len,
+                     int *has, int *json)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "body");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(req, "body_text");
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(req, "body_repeat");
+    *out = NULL;
+    *len = 0;
+    *has = b || t || r;
+    *json = b != NULL;
+    if (b) {
+        char *s = cJSON_PrintUnformatted(b);
+        if (!s)
+            return -1;
+        *out = (unsigned char *)strdup(s);
+        cJSON_free(s);
+    } else if (t) {
+        *out = (unsigned char *)strdup(t->valuestring);
+    } else if (r) {
+        const char *unit =
+            cJSON_GetObjectItemCaseSensitive(r, "repeat")->valuestring;
+        size_t n = (size_t)cJSON_GetObjectItemCaseSensitive(r, "bytes")
+                       ->valuedouble,
+               ul = strlen(unit);
+        *out = malloc(n + 1);
+        for (size_t i = 0; *out && i < n; i++)
+            (*out)[i] = (unsigned char)unit[i % ul];
+        if (*out)
+            (*out)[n] = '\0';
+    } else {
+        return 0;
+    }
+    if (!*out)
+        return -1;
+    *len = strlen((char *)*out);
+    if (r)
+        *len =
+            (size_t)cJSON_GetObjectItemCaseSensitive(r, "bytes")->valuedouble;
+    return 0;
+}
+
+/* Sends step i (0-based) and checks its reply. Returns 0 to go on. */
+static int run_step(prov *pv, hx_case *c, const cJSON *step, size_t i,
+                    size_t nsteps, hx_http_reply *replies, mspf_reply *views)
+{
+    const mspf_fixture *f = c->f;
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(step, "request");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(step, "expect");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(step, "name");
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(req, "headers"), *h;
+    mspf_header headers[STEP_HEADERS + 1];
+    char *owned[STEP_HEADERS + 1];
+    char root[200], auth[8300];
+    size_t nh = 0, no = 0;
+    int none, has_auth = 0, rc = -1;
+    if (nsteps > 1)
+        snprintf(root, sizeof root, "step %zu%s%.100s%s response", i + 1,
+                 cJSON_IsString(name) ? " (" : "",
+                 cJSON_IsString(name) ? name->valuestring : "",
+                 cJSON_IsString(name) ? ")" : "");
+    else
+        snprintf(root, sizeof root, "response");
+    cJSON_ArrayForEach(h, hs)
+    {
+        char why[300];
+        size_t len;
+        if (nh == STEP_HEADERS)
+            break;
+        has_auth |= strcasecmp(h->string, "Authorization") == 0;
+        headers[nh].name = h->string;
+        headers[nh].value = cJSON_IsString(h) ? h->valuestring : NULL;
+        if (cJSON_IsObject(h)) {
+            char *text = NULL;
+            if (mspf_step_value(h, views, i, &text, &len, why, sizeof why) !=
+                0) {
+                char field[300];
+                snprintf(field, sizeof field, "%.150s request.headers.%.100s",
+                         root, h->string);
+                hx_diff(&c->diffs, field, "a value from an earlier step", "%s",
+                        why);
+                goto out;
+            }
+            headers[nh].value = owned[no++] = text;
         }
-        hx_run_free(&run);
+        nh++;
+    }
+    const char *role = step_role(f, req, &none);
+    if (!none && !has_auth) {
+        snprintf(auth, sizeof auth, "Bearer %s",
+                 hx_keyring_get(&pv->keys, role));
+        headers[nh].name = "Authorization";
+        headers[nh++].value = auth;
+    }
+    unsigned char *body;
+    size_t body_len;
+    int has_body, json;
+    if (step_body(req, &body, &body_len, &has_body, &json) != 0) {
+        c->note = strdup("out of memory");
+        goto out;
+    }
+    hx_http_request q = {
+        .base_url = pv->o->base_url,
+        .path = cJSON_GetObjectItemCaseSensitive(req, "path")->valuestring,
+        .method = cJSON_GetObjectItemCaseSensitive(req, "method")->valuestring,
+        .headers = headers,
+        .n_headers = nh,
+        .body = body,
+        .body_len = body_len,
+        .has_body = has_body,
+        .body_is_json = json,
+        .ca_file = pv->o->ca_file,
+        .timeout_ms = STEP_TIMEOUT_MS};
+    int sent = hx_http_send(&q, &replies[i]);
+    memset(auth, 0, sizeof auth);
+    free(body);
+    if (sent != 0) {
+        char field[260];
+        snprintf(field, sizeof field, "%s.status", root);
+        hx_diff(&c->diffs, field, "an HTTP response", "%s", replies[i].error);
+        goto out;
+    }
+    views[i] = (mspf_reply){.status = replies[i].status,
+                            .headers = replies[i].headers,
+                            .n_headers = replies[i].n_headers,
+                            .body = replies[i].body,
+                            .body_len = replies[i].body_len};
+    rc = mspf_check_step(exp, views, i + 1, root, &c->diffs) ? 0 : -1;
+out:
+    for (size_t k = 0; k < no; k++)
+        free(owned[k]);
+    return rc;
+}
+
+static void run_steps(prov *pv, hx_case *c, idmap *ids)
+{
+    cJSON *steps = cJSON_Duplicate(mspf_provider_steps(c->f), 1);
+    size_t n = (size_t)cJSON_GetArraySize(steps), i = 0;
+    hx_http_reply *replies = calloc(n ? n : 1, sizeof *replies);
+    mspf_reply *views = calloc(n ? n : 1, sizeof *views);
+    const cJSON *s;
+    if (!steps || !replies || !views) {
+        c->note = strdup("out of memory");
+    } else {
+        if (!c->f->pin_command_id)
+            refresh_ids(steps, ids);
+        cJSON_ArrayForEach(s, steps)
+        {
+            /* a failed step ends the scenario: later steps build on it */
+            if (run_step(pv, c, s, i++, n, replies, views) != 0)
+                break;
+        }
+    }
+    for (size_t k = 0; replies && k < n; k++)
+        hx_http_reply_free(&replies[k]);
+    free(replies);
+    free(views);
+    cJSON_Delete(steps);
+}
+
+/* ---- one fixture ---------------------------------------------------- */
+
+static void provider_one(prov *pv, hx_case *c)
+{
+    const mspf_fixture *f = c->f;
+    const hx_options *o = pv->o;
+    long long t0 = hx_now_ms();
+    char note[700];
+    size_t up = 0;
+    idmap ids = {.n = 0};
+    const char *role = missing_role(pv, f);
+    if (role) {
+        snprintf(note, sizeof note, "needs credential %s: --credential %s=FILE",
+                 role, role);
+        c->skipped = 1;
+        c->note = strdup(note);
+        return;
+    }
+    if (f->n_provider_states && !o->state_url && !o->state_cmd) {
+        snprintf(note, sizeof note,
+                 "needs provider state \"%.300s\": --state-url URL or "
+                 "--state-cmd CMD",
+                 f->provider_states[0].name);
+        c->skipped = 1;
+        c->note = strdup(note);
+        return;
+    }
+    for (; up < f->n_provider_states; up++) {
+        char *out = NULL;
+        if (hx_state_change(o, &f->provider_states[up], 1, &out) != 0) {
+            snprintf(note, sizeof note, "state setup \"%.200s\" failed: %.400s",
+                     f->provider_states[up].name, out ? out : "");
+            c->note = strdup(note);
+            free(out);
+            break;
+        }
+    }
+    if (!c->note) {
+        if (f->n_provider_steps)
+            run_steps(pv, c, &ids);
+        else
+            run_executor(pv, c, &ids);
+    }
+    while (up-- > 0) {
+        char *out = NULL;
+        if (hx_state_change(o, &f->provider_states[up], 0, &out) != 0)
+            hx_diff(&c->diffs, "provider state teardown",
+                    f->provider_states[up].name, "%.400s", out ? out : "");
+        free(out);
     }
     c->ms = hx_now_ms() - t0;
     c->passed = !c->note && c->diffs.n == 0;
 }
 
+/* ---- --list-states -------------------------------------------------- */
+
+static int list_states(const mspf_set *set)
+{
+    size_t n = mspf_set_count(set), shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        const mspf_fixture *f = mspf_set_get(set, i);
+        for (size_t s = 0; s < f->n_provider_states; s++) {
+            const char *name = f->provider_states[s].name;
+            int seen = 0;
+            /* once per state, at its first fixture */
+            for (size_t j = 0; j < i && !seen; j++) {
+                const mspf_fixture *g = mspf_set_get(set, j);
+                for (size_t t = 0; t < g->n_provider_states; t++)
+                    seen |= strcmp(g->provider_states[t].name, name) == 0;
+            }
+            for (size_t t = 0; t < s; t++)
+                seen |= strcmp(f->provider_states[t].name, name) == 0;
+            if (seen)
+                continue;
+            printf("%s\n", name);
+            shown++;
+            for (size_t j = i; j < n; j++) {
+                const mspf_fixture *g = mspf_set_get(set, j);
+                for (size_t t = 0; t < g->n_provider_states; t++)
+                    if (strcmp(g->provider_states[t].name, name) == 0) {
+                        printf("    %s  params %s\n", g->name,
+                               g->provider_states[t].params_json);
+                        break;
+                    }
+            }
+        }
+    }
+    printf("%zu provider state(s)\n", shown);
+    return HX_EXIT_OK;
+}
+
 int hx_provider(const hx_options *o)
 {
+    if (o->list_states) {
+        mspf_set *set = hx_load(o->contracts);
+        if (!set)
+            return HX_EXIT_DATA;
+        int rc = list_states(set);
+        mspf_set_free(set);
+        return rc;
+    }
     if (!o->base_url) {
         fprintf(stderr, "msp-contract provider: --base-url URL is required\n");
         return HX_EXIT_USAGE;
     }
-    char *key = NULL;
-    if (o->api_key_file && !(key = read_key(o->api_key_file))) {
-        fprintf(stderr, "msp-contract provider: cannot read a key from %s\n",
-                o->api_key_file);
+    prov pv = {.o = o};
+    char err[600];
+    if (hx_keyring_load(o, &pv.keys, err, sizeof err) != 0) {
+        fprintf(stderr, "msp-contract provider: %s\n", err);
+        hx_keyring_free(&pv.keys);
         return HX_EXIT_USAGE;
     }
     mspf_set *set = hx_load(o->contracts);
     if (!set) {
-        free(key);
+        hx_keyring_free(&pv.keys);
         return HX_EXIT_DATA;
     }
-    hx_target t = {
-        .base_url = o->base_url,
-        .default_key = key ? key : HX_DEFAULT_KEY,
-        .ca_file = o->ca_file,
-        .capture_body = 1,
-    };
-    size_t total = mspf_set_count(set), n = 0;
-    hx_case *cases = calloc(total ? total : 1, sizeof *cases);
+    hx_cases cs = {0};
     int rc = HX_EXIT_FAILED;
-    if (!cases)
+    if (hx_cases_select(o, set, want_provider, "provider", &cs) != 0)
         goto out;
-    for (size_t i = 0; i < total; i++) {
-        mspf_fixture *f = mspf_set_get(set, i);
-        if (f->provider_verify && hx_selected(o, f))
-            cases[n++].f = f;
-    }
-    if (n == 0) {
-        fprintf(stderr,
-                "msp-contract provider: no fixture with provider.verify%s%s\n",
-                o->filter ? " matches " : "", o->filter ? o->filter : "");
-        goto out;
-    }
-    printf("msp-contract provider: %zu fixture(s) from %s against %s\n", n,
+    printf("msp-contract provider: %zu fixture(s) from %s against %s\n", cs.n,
            o->contracts, o->base_url);
     long long t0 = hx_now_ms();
-    size_t passed = 0, failed = 0, skipped = 0;
-    for (size_t i = 0; i < n; i++) {
-        hx_case *c = &cases[i];
-        if (has_fault(c->f) || c->f->n_responses == 0 ||
-            !c->f->expects_request) {
+    hx_tally tally = {0};
+    for (size_t i = 0; i < cs.n; i++) {
+        hx_case *c = &cs.items[i];
+        if (has_fault(c->f) ||
+            (!c->f->n_provider_steps &&
+             (c->f->n_responses == 0 || !c->f->expects_request))) {
             c->skipped = 1;
             c->note = strdup(has_fault(c->f)
                                  ? "fault fixture: never sent to a real server"
                                  : "no scripted response to compare with");
         } else {
-            provider_one(o, &t, c);
+            provider_one(&pv, c);
         }
-        hx_print_case(stdout, c);
-        (void)fflush(
-            stdout); /* progress output; the exit status carries the verdict */
-        if (c->skipped)
-            skipped++;
-        else if (c->passed)
-            passed++;
-        else
-            failed++;
+        hx_tally_case(&tally, c);
     }
-    long long total_ms = hx_now_ms() - t0;
-    printf("provider: %zu fixtures in %lld ms\n", n, total_ms);
-    printf("%zu passed, %zu failed, %zu skipped\n", passed, failed, skipped);
-    if (o->junit && hx_write_junit(o->junit, "msp-contract provider", cases, n,
-                                   total_ms) != 0) {
-        fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
-        failed++;
-    }
-    rc = failed ? HX_EXIT_FAILED : HX_EXIT_OK;
+    rc = hx_finish(o, "provider", &cs, &tally, hx_now_ms() - t0, 1);
 out:
-    for (size_t i = 0; cases && i < n; i++)
-        hx_case_free(&cases[i]);
-    free(cases);
+    hx_cases_free(&cs);
     mspf_set_free(set);
-    free(key);
+    hx_keyring_free(&pv.keys);
     return rc;
 }

@@ -51,7 +51,7 @@ static void fill_config(const mspf_fixture *f, const hx_target *t,
 {
     msp_config_init(cfg);
     cfg->base_url = t->base_url;
-    cfg->api_key = f->api_key ? f->api_key : t->default_key;
+    cfg->api_key = hx_fixture_key(f, t);
     if (f->auth_mode >= 0)
         cfg->auth_mode = (msp_auth_mode)f->auth_mode;
     cfg->tenant_id = HX_DEFAULT_TENANT;
@@ -202,7 +202,7 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
 {
     int rc = -1;
     char *ctx = context_json(f);
-    const char *key = f->api_key ? f->api_key : t->default_key;
+    const char *key = hx_fixture_key(f, t);
     char *ctx_path = ctx ? write_temp("ctx", ctx, strlen(ctx)) : NULL;
     char *key_path = write_temp("key", key, strlen(key));
     char timeout[32], script[1024];

@@ -18,12 +18,12 @@
 
 #include <fake_msp/fake_msp.h>
 
-/* Extra credentials of the in-process fake, so that the auth fixtures can
- * name them: another tenant's token and a read-only one. */
-static const char *const verify_keys[] = {
-    "sk-other=tenant-y",
-    "sk-readonly=tenant-x:read_only",
-};
+/* The consumer check runs every fixture with a context: not the
+ * provider-only ones (provider.steps). */
+static int is_consumer(const mspf_fixture *f)
+{
+    return f->n_provider_steps == 0;
+}
 
 typedef struct verify_job {
     const hx_options *opt;
@@ -184,8 +184,6 @@ int hx_verify(const hx_options *o)
     fake_msp_options_init(&fo);
     fo.contract_dirs = &o->contracts;
     fo.n_contract_dirs = 1;
-    fo.keys = verify_keys;
-    fo.n_keys = sizeof verify_keys / sizeof verify_keys[0];
     fo.journal_max = 100000;
     fake_msp *fake = NULL;
     char err[1024];
@@ -208,21 +206,14 @@ int hx_verify(const hx_options *o)
     pthread_mutex_init(&job.lock, NULL);
     pthread_cond_init(&job.done, NULL);
 
-    size_t total = mspf_set_count(set);
-    job.cases = calloc(total ? total : 1, sizeof *job.cases);
-    for (size_t i = 0; job.cases && i < total; i++) {
-        mspf_fixture *f = mspf_set_get(set, i);
-        if (hx_selected(o, f))
-            job.cases[job.n++].f = f;
-    }
+    hx_cases cs = {0};
     int rc = HX_EXIT_FAILED;
-    if (!job.cases || closed_fd < 0) {
-        fprintf(stderr, "msp-contract: cannot set up the run\n");
+    if (hx_cases_select(o, set, is_consumer, "verify", &cs) != 0)
         goto out;
-    }
-    if (job.n == 0) {
-        fprintf(stderr, "msp-contract: no fixture matches --filter '%s'\n",
-                o->filter);
+    job.cases = cs.items;
+    job.n = cs.n;
+    if (closed_fd < 0) {
+        fprintf(stderr, "msp-contract: cannot set up the run\n");
         goto out;
     }
     printf("msp-contract verify: %zu fixture(s) from %s against fake-msp at %s "
@@ -249,36 +240,20 @@ int hx_verify(const hx_options *o)
         worker(&job);
 
     /* Report in fixture order as results come in. */
-    size_t passed = 0, failed = 0;
+    hx_tally tally = {0};
     for (size_t i = 0; i < job.n; i++) {
         pthread_mutex_lock(&job.lock);
         while (!job.cases[i].done)
             pthread_cond_wait(&job.done, &job.lock);
         pthread_mutex_unlock(&job.lock);
-        hx_print_case(stdout, &job.cases[i]);
-        (void)fflush(
-            stdout); /* progress output; the exit status carries the verdict */
-        if (job.cases[i].passed)
-            passed++;
-        else
-            failed++;
+        hx_tally_case(&tally, &job.cases[i]);
     }
     for (size_t i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
     free(tids);
-    long long total_ms = hx_now_ms() - t0;
-    printf("verify: %zu fixtures in %lld ms\n", job.n, total_ms);
-    printf("%zu passed, %zu failed\n", passed, failed);
-    if (o->junit && hx_write_junit(o->junit, "msp-contract verify", job.cases,
-                                   job.n, total_ms) != 0) {
-        fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
-        failed++;
-    }
-    rc = failed ? HX_EXIT_FAILED : HX_EXIT_OK;
+    rc = hx_finish(o, "verify", &cs, &tally, hx_now_ms() - t0, 0);
 out:
-    for (size_t i = 0; job.cases && i < job.n; i++)
-        hx_case_free(&job.cases[i]);
-    free(job.cases);
+    hx_cases_free(&cs);
     if (closed_fd >= 0)
         close(closed_fd);
     fake_msp_stop(fake);

@@ -308,5 +308,14 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     }
     cJSON_Delete(want);
     cJSON_Delete(got);
+    {
+        /* provider.match.values: rules per JSON path, e.g. $.exit_code */
+        const cJSON *pm = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(f->doc, "provider"), "match");
+        mspf_reply reply = {
+            .status = status, .body = body, .body_len = body_len};
+        ok &= mspf_check_values(cJSON_GetObjectItemCaseSensitive(pm, "values"),
+                                &reply, 1, "response", diffs);
+    }
     return ok;
 }

@@ -133,6 +133,20 @@ int Mspf_parse_int_member(pctx *p, const cJSON *obj, const char *key,
                           int required, long long lo, long long hi,
                           long long *out);
 
+/* Matcher positions: what a value may be there (parse.c). */
+enum {
+    MSPF_AT_HEADER, /* string literal or matcher; same_as and absent allowed */
+    MSPF_AT_BODY,   /* any JSON, matchers at any depth; absent as a member */
+    MSPF_AT_TEXT    /* stdout/stderr: string literal, regex, json or type */
+};
+
+/* Validates a value that will be matched (literal or matcher), compiling
+ * its regexes into p->rt. */
+int Mspf_parse_check_value(pctx *p, const cJSON *v, int at);
+
+/* Parses the "provider" block (provider.c); `doc` is the whole fixture. */
+int Mspf_parse_provider(pctx *p, const cJSON *pr, mspf_fixture *f);
+
 /* Parses and renders one response object (response.c). */
 int Mspf_parse_response(pctx *p, const cJSON *r, mspf_response *out);
 

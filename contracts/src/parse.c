@@ -17,12 +17,9 @@
 
 #include "fixture_internal.h"
 
-/* Matcher positions: what a value may be there. */
-enum {
-    AT_HEADER, /* string literal or matcher; same_as and absent allowed */
-    AT_BODY,   /* any JSON, matchers at any depth; absent as a member */
-    AT_TEXT    /* stdout/stderr: string literal, regex, json or type */
-};
+#define AT_HEADER MSPF_AT_HEADER
+#define AT_BODY   MSPF_AT_BODY
+#define AT_TEXT   MSPF_AT_TEXT
 
 const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen)
 {
@@ -219,8 +216,6 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
     return 0;
 }
 
-static int check_value(pctx *p, const cJSON *v, int at);
-
 /* Validates matcher object m (kind k) found at position `at`. */
 static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
 {
@@ -246,7 +241,7 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
         else if (!cJSON_IsTrue(arg))
             rc = Mspf_parse_fail(p, "wrong value: absent must be true");
         break;
-    case M_JSON: rc = check_value(p, arg, AT_BODY); break;
+    case M_JSON: rc = Mspf_parse_check_value(p, arg, AT_BODY); break;
     default: /* M_TYPE: any example */ break;
     }
     Mspf_parse_pop(p, old);
@@ -254,7 +249,7 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
 }
 
 /* Validates a value that will be matched: literals and matchers. */
-static int check_value(pctx *p, const cJSON *v, int at)
+int Mspf_parse_check_value(pctx *p, const cJSON *v, int at)
 {
     matcher_kind k = Mspf_matcher_of(v);
     const cJSON *c;
@@ -271,7 +266,7 @@ static int check_value(pctx *p, const cJSON *v, int at)
         cJSON_ArrayForEach(c, v)
         {
             size_t old = Mspf_parse_push_key(p, c->string);
-            int rc = check_value(p, c, AT_BODY);
+            int rc = Mspf_parse_check_value(p, c, AT_BODY);
             Mspf_parse_pop(p, old);
             if (rc)
                 return rc;
@@ -286,7 +281,7 @@ static int check_value(pctx *p, const cJSON *v, int at)
                 Mspf_parse_pop(p, old);
                 return -1;
             }
-            rc = check_value(p, c, AT_BODY);
+            rc = Mspf_parse_check_value(p, c, AT_BODY);
             Mspf_parse_pop(p, old);
             if (rc)
                 return rc;
@@ -299,18 +294,25 @@ static int check_value(pctx *p, const cJSON *v, int at)
 
 static int parse_executor(pctx *p, const cJSON *e, mspf_fixture *f)
 {
-    static const char *const keys[] = {"api_key", "auth_mode",
-                                       "default_timeout_ms", "target", NULL};
+    static const char *const keys[] = {"api_key",   "credential",
+                                       "auth_mode", "default_timeout_ms",
+                                       "target",    NULL};
     static const char *const modes[] = {"service_key", "jwt", NULL};
     static const char *const targets[] = {"fake", "closed_port", NULL};
     int target = 0;
     if (Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
         str_member(p, e, "api_key", 0, &f->api_key) ||
+        str_member(p, e, "credential", 0, &f->credential) ||
         enum_member(p, e, "auth_mode", modes, &f->auth_mode) ||
         Mspf_parse_int_member(p, e, "default_timeout_ms", 0, 1, 86400000LL,
                               &f->default_timeout_ms) ||
         enum_member(p, e, "target", targets, &target))
         return -1;
+    if (f->api_key && f->credential)
+        return Mspf_parse_fail_at(
+            p, "credential", "\"api_key\" and \"credential\" are exclusive");
+    if (f->credential && !mspf_role_find(f->credential))
+        return Mspf_parse_fail_at(p, "credential", "unknown credential role");
     f->target = (mspf_target)target;
     return 0;
 }
@@ -372,7 +374,7 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
         cJSON_ArrayForEach(c, h)
         {
             size_t o2 = Mspf_parse_push_key(p, c->string);
-            int rc = check_value(p, c, AT_HEADER);
+            int rc = Mspf_parse_check_value(p, c, AT_HEADER);
             Mspf_parse_pop(p, o2);
             if (rc) {
                 Mspf_parse_pop(p, old);
@@ -384,7 +386,7 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
     if (c) {
         size_t old = Mspf_parse_push_key(p, "body");
-        int rc = check_value(p, c, AT_BODY);
+        int rc = Mspf_parse_check_value(p, c, AT_BODY);
         Mspf_parse_pop(p, old);
         return rc;
     }
@@ -406,41 +408,11 @@ static int parse_expect(pctx *p, const cJSON *e)
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, texts[i]);
         if (t) {
             size_t old = Mspf_parse_push_key(p, texts[i]);
-            int rc = check_value(p, t, AT_TEXT);
+            int rc = Mspf_parse_check_value(p, t, AT_TEXT);
             Mspf_parse_pop(p, old);
             if (rc)
                 return rc;
         }
-    }
-    return 0;
-}
-
-static int parse_provider(pctx *p, const cJSON *pr, mspf_fixture *f)
-{
-    static const char *const keys[] = {"verify", "state", "match", NULL};
-    static const char *const mkeys[] = {"status", "body", NULL};
-    static const char *const statuses[] = {"exact", NULL};
-    static const char *const bodies[] = {"type", "exact", "error_code", NULL};
-    const cJSON *v, *m;
-    int dummy = 0;
-    if (Mspf_parse_want_object(p, pr) || Mspf_parse_check_keys(p, pr, keys) ||
-        str_member(p, pr, "state", 0, &f->provider_state))
-        return -1;
-    v = cJSON_GetObjectItemCaseSensitive(pr, "verify");
-    if (v && !cJSON_IsBool(v))
-        return Mspf_parse_fail_at(p, "verify",
-                                  "wrong type: expected a boolean");
-    f->provider_verify = cJSON_IsTrue(v);
-    m = cJSON_GetObjectItemCaseSensitive(pr, "match");
-    if (m) {
-        size_t old = Mspf_parse_push_key(p, "match");
-        int rc = Mspf_parse_want_object(p, m) ||
-                 Mspf_parse_check_keys(p, m, mkeys) ||
-                 enum_member(p, m, "status", statuses, &dummy) ||
-                 enum_member(p, m, "body", bodies, &dummy);
-        Mspf_parse_pop(p, old);
-        if (rc)
-            return -1;
     }
     return 0;
 }
@@ -551,6 +523,34 @@ static int parse_tags(pctx *p, const cJSON *tags, mspf_fixture *f)
     return 0;
 }
 
+/* A fixture with provider.steps: the provider check alone runs it. */
+static int parse_provider_only(pctx *p, const cJSON *doc, mspf_fixture *f)
+{
+    static const char *const consumer[] = {
+        "exit_row", "executor",  "context", "repeat",  "request",
+        "response", "responses", "expect",  "expects", NULL};
+    size_t i, old;
+    int rc;
+    for (i = 0; consumer[i]; i++)
+        if (cJSON_GetObjectItemCaseSensitive(doc, consumer[i]))
+            return Mspf_parse_fail_at(
+                p, consumer[i],
+                "a provider-only fixture (provider.steps) "
+                "has no consumer part");
+    if (str_member(p, doc, "name", 1, &f->name) ||
+        str_member(p, doc, "description", 1, &f->description) ||
+        parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f))
+        return -1;
+    if (f->name[0] == '\0')
+        return Mspf_parse_fail_at(p, "name", "value out of range: empty name");
+    f->expects_request = 0;
+    old = Mspf_parse_push_key(p, "provider");
+    rc = Mspf_parse_provider(
+        p, cJSON_GetObjectItemCaseSensitive(doc, "provider"), f);
+    Mspf_parse_pop(p, old);
+    return rc;
+}
+
 static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
 {
     static const char *const keys[] = {
@@ -561,6 +561,9 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
     long long row = 0, repeat = 1;
     if (Mspf_parse_want_object(p, doc) || Mspf_parse_check_keys(p, doc, keys))
         return -1;
+    if (cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(doc, "provider"), "steps"))
+        return parse_provider_only(p, doc, f);
     if (str_member(p, doc, "name", 1, &f->name) ||
         str_member(p, doc, "description", 1, &f->description) ||
         parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f) ||
@@ -606,7 +609,7 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
     v = cJSON_GetObjectItemCaseSensitive(doc, "provider");
     if (v) {
         size_t old = Mspf_parse_push_key(p, "provider");
-        int rc = parse_provider(p, v, f);
+        int rc = Mspf_parse_provider(p, v, f);
         Mspf_parse_pop(p, old);
         if (rc)
             return rc;
@@ -771,6 +774,15 @@ void mspf_fixture_free(mspf_fixture *f)
     }
     free(f->responses);
     free(f->provider_state);
+    for (i = 0; i < f->n_provider_states; i++) {
+        free(f->provider_states[i].name);
+        free(f->provider_states[i].params_json);
+    }
+    free(f->provider_states);
+    for (i = 0; i < f->n_provider_checks; i++)
+        free(f->provider_checks[i]);
+    free(f->provider_checks);
+    free(f->credential);
     cJSON_Delete(f->doc);
     if (f->priv) {
         Mspf_regtab_free(&((fixture_priv *)f->priv)->regexes);

@@ -64,7 +64,8 @@ int mspf_set_add(mspf_set *set, mspf_fixture *f, mspf_error *err)
             set_error(err, f, "$.name", "duplicate name", f->name, o);
             return -1;
         }
-        if (strcmp(o->command_id, f->command_id) == 0) {
+        if (o->command_id && f->command_id &&
+            strcmp(o->command_id, f->command_id) == 0) {
             set_error(err, f, "$.context.command_id", "duplicate command id",
                       f->command_id, o);
             return -1;

@@ -3,7 +3,9 @@
  *   DELETE /__admin/requests   clears the journal
  *   POST   /__admin/reset      journal, idempotency store, sequences, rate
  * buckets GET    /__admin/fixtures   names and a summary of each fixture POST
- * /__admin/fixtures   adds one fixture (the JSON body) */
+ * /__admin/fixtures   adds one fixture (the JSON body)
+ *   POST   /__admin/provider-states  sets up / tears down a provider state
+ *   GET    /__admin/provider-states  the states it knows (states.c) */
 #include "server.h"
 
 #include <stdio.h>
@@ -71,6 +73,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
             fake_msp_reset(fm);
             return fm_queue_json(c, 200, strdup("{\"reset\":true}"), 14);
         }
+    } else if (strcmp(url, "/__admin/provider-states") == 0) {
+        return fm_states_handle(fm, c, method, r);
     } else if (strcmp(url, "/__admin/fixtures") == 0) {
         if (get) {
             fm_fx_to_json(fm->fx, &b);

@@ -7,8 +7,10 @@
 
 typedef struct ratelimit ratelimit;
 
-/* per_min >= 1. NULL on ENOMEM. */
+/* per_min <= 0: unlimited. NULL on ENOMEM. */
 ratelimit *fm_ratelimit_new(long per_min);
+/* Changes the limit (<= 0: unlimited) and clears the buckets. */
+void fm_ratelimit_set(ratelimit *rl, long per_min);
 void fm_ratelimit_free(ratelimit *rl);
 void fm_ratelimit_clear(ratelimit *rl);
 

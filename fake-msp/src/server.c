@@ -135,6 +135,9 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
             return fm_queue_error(c, (unsigned)(*status = 405),
                                   "METHOD_NOT_ALLOWED",
                                   "Method not allowed on this endpoint");
+        if (atomic_load(&fm->unavailable))
+            return fm_queue_error(c, (unsigned)(*status = 503), "UNAVAILABLE",
+                                  "Service unavailable");
         in.authorization = find_header(hl, "Authorization");
         in.command_id = find_header(hl, "X-Brainstorm-Command-Id");
         in.idem_key = find_header(hl, "Idempotency-Key");
@@ -350,6 +353,33 @@ static char *read_pem(const char *file, char *errbuf, size_t errlen)
     return p;
 }
 
+/* The default key of every issued credential role (contracts/fixture.h)
+ * beyond sk-test, after the --key credentials so that those win: a
+ * read-only key of the server's tenant, a key of another tenant. */
+#define FM_ROLE_TOKENS_MAX 8
+static int add_role_tokens(fake_msp *fm)
+{
+    size_t n, i;
+    const mspf_role *roles = mspf_roles(&n);
+    for (i = 0; i < n && i < FM_ROLE_TOKENS_MAX; i++) {
+        msp_token *t = &fm->realm.tokens[fm->realm.n_tokens];
+        const char *tenant = fm->tenant;
+        if (!roles[i].issued ||
+            strcmp(roles[i].default_key, FAKE_MSP_DEFAULT_TOKEN) == 0)
+            continue;
+        if (roles[i].other_tenant)
+            tenant =
+                strcmp(fm->tenant, "tenant-y") == 0 ? "tenant-z" : "tenant-y";
+        t->token = strdup(roles[i].default_key);
+        t->tenant = strdup(tenant);
+        t->read_only = roles[i].read_only;
+        fm->realm.n_tokens++;
+        if (!t->token || !t->tenant)
+            return -1;
+    }
+    return 0;
+}
+
 static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                  size_t errlen)
 {
@@ -362,7 +392,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         goto nomem;
     fm->realm.tenant = fm->tenant;
     fm->realm.max_body = fm->max_body;
-    fm->realm.tokens = calloc(opt->n_keys + 1, sizeof(msp_token));
+    fm->realm.tokens =
+        calloc(opt->n_keys + 1 + FM_ROLE_TOKENS_MAX, sizeof(msp_token));
     if (!fm->realm.tokens)
         goto nomem;
     fm->realm.tokens[0].token = strdup(FAKE_MSP_DEFAULT_TOKEN);
@@ -376,6 +407,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
             return -1;
         fm->realm.n_tokens++;
     }
+    if (add_role_tokens(fm) != 0)
+        goto nomem;
     fm->idem = fm_idem_new(opt->idem_capacity ? opt->idem_capacity
                                               : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
                            opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms
@@ -385,12 +418,13 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         FM_JOURNAL_MAX_BYTES);
     fm->fx = fm_fx_new(opt->max_fixtures ? opt->max_fixtures
                                          : FAKE_MSP_DEFAULT_MAX_FIXTURES);
-    if (opt->rate_limit_per_min > 0)
-        fm->rl = fm_ratelimit_new(opt->rate_limit_per_min);
+    /* always there, so that a provider state can lower the limit */
+    fm->rate_limit_default =
+        opt->rate_limit_per_min > 0 ? opt->rate_limit_per_min : 0;
+    fm->rl = fm_ratelimit_new(fm->rate_limit_default);
     fm->realm.idem = fm->idem;
     fm->realm.rl = fm->rl;
-    if (!fm->idem || !fm->journal || !fm->fx ||
-        (opt->rate_limit_per_min > 0 && !fm->rl))
+    if (!fm->idem || !fm->journal || !fm->fx || !fm->rl)
         goto nomem;
     for (i = 0; i < opt->n_contract_dirs; i++) {
         memset(&err, 0, sizeof err);

@@ -43,6 +43,9 @@ struct fake_msp {
     fx_registry *fx;
     sched *sched;
 
+    long rate_limit_default; /* per minute, 0: unlimited (states.c restores) */
+    atomic_int unavailable;  /* provider state: execute answers 503 */
+
     struct MHD_Response *r_health, *r_tools, *r_500;
     char *tls_cert, *tls_key;
     char *tenant;
@@ -90,6 +93,11 @@ void fm_replay_arm_reset(struct MHD_Connection *c);
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const char *method, const char *url,
                                 const fm_req *r);
+
+/* Answers POST /__admin/provider-states (the Pact provider-state body
+ * {"state","params","action"}) and GET (the known states) (states.c). */
+enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
+                                 const char *method, const fm_req *r);
 
 /* Queues a malloc'd JSON body (taken: MHD frees it). NULL (ENOMEM, or a
  * journal dump over its cap) queues 500 INTERNAL instead. */

@@ -69,7 +69,8 @@ Test(mspf_bundled, command_ids_are_uuid_v4_unless_the_case_is_about_the_id)
                  0);
     for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
-        if (f->exit_row == 2 && strstr(f->name, "command-id"))
+        if ((f->exit_row == 2 && strstr(f->name, "command-id")) ||
+            f->n_provider_steps) /* provider-only: no context */
             continue;
         cr_assert_eq(regexec(&re, f->command_id, 0, NULL, 0), 0, "%s: %s",
                      f->name, f->command_id);
@@ -222,5 +223,35 @@ Test(mspf_bundled, slow_cases_are_bounded_in_time)
                 cr_assert_leq(r->delay_ms, 1500, "%s", f->name);
             }
         }
+    }
+}
+
+Test(mspf_bundled, every_msp_side_check_has_a_provider_fixture)
+{
+    size_t n, k, i, verified = 0;
+    const mspf_msp_check *checks = mspf_msp_checks(&n);
+    cr_assert_eq(n, MSPF_MSP_CHECK_ROWS + 2, "13 rows, tools and health");
+    for (k = 0; k < n; k++) {
+        int pinned = 0;
+        for (i = 0; i < mspf_set_count(bundled); i++) {
+            const mspf_fixture *f = mspf_set_get(bundled, i);
+            for (size_t c = 0; c < f->n_provider_checks; c++)
+                pinned |= f->provider_verify &&
+                          strcmp(f->provider_checks[c], checks[k].name) == 0;
+        }
+        cr_expect(pinned, "no provider fixture pins %s", checks[k].name);
+    }
+    for (i = 0; i < mspf_set_count(bundled); i++)
+        verified += mspf_set_get(bundled, i)->provider_verify != 0;
+    cr_expect_geq(verified, 25);
+}
+
+Test(mspf_bundled, provider_fixtures_name_credential_roles_not_keys)
+{
+    size_t i;
+    for (i = 0; i < mspf_set_count(bundled); i++) {
+        const mspf_fixture *f = mspf_set_get(bundled, i);
+        if (f->provider_verify)
+            cr_expect_null(f->api_key, "%s names a literal key", f->name);
     }
 }

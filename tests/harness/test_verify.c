@@ -77,10 +77,14 @@ Test(verify, passes_on_every_bundled_fixture)
     mspf_set *set = bundled();
     spawned r = verify(NULL, NULL, NULL);
     char want[64];
-    snprintf(want, sizeof want, "%zu passed, 0 failed\n", mspf_set_count(set));
+    size_t consumer = 0;
+    for (size_t i = 0; i < mspf_set_count(set); i++)
+        consumer += mspf_set_get(set, i)->n_provider_steps == 0;
+    snprintf(want, sizeof want, "%zu passed, 0 failed\n", consumer);
     cr_expect_eq(r.status, 0, "verify failed:\n%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.out, want), "no \"%s\" in:\n%s", want, r.out);
-    cr_expect_eq(count_lines(r.out, "ok   "), (int)mspf_set_count(set));
+    cr_expect_eq(count_lines(r.out, "ok   "), (int)consumer,
+                 "provider-only fixtures are not run by verify");
     spawned_free(&r);
     mspf_set_free(set);
 }

@@ -115,6 +115,13 @@ typedef struct mspf_response {
     mspf_fault fault;
 } mspf_response;
 
+/* A provider state a fixture needs: a name and its parameters (the Pact
+ * provider-state convention). */
+typedef struct mspf_state {
+    char *name;
+    char *params_json; /* compact JSON object text, "{}" when none */
+} mspf_state;
+
 /* Where the consumer check points the executor. */
 typedef enum mspf_target {
     MSPF_TARGET_FAKE = 0,   /* the in-process fake-msp (default) */
@@ -152,7 +159,15 @@ typedef struct mspf_fixture {
 
     /* "provider" */
     int provider_verify;
-    char *provider_state; /* NULL when none */
+    char *provider_state;        /* the first state's name; NULL when none */
+    mspf_state *provider_states; /* "state" or "states", in order */
+    size_t n_provider_states;
+    char **provider_checks; /* MSP-side check names it pins ("checks") */
+    size_t n_provider_checks;
+    size_t n_provider_steps; /* > 0: a provider-only fixture ("steps") */
+    int pin_command_id;      /* 1: the provider sends its ids verbatim */
+    char *credential; /* role: "executor.credential", else for a provider-only
+                         fixture "provider.credential"; NULL: "valid" */
 
     cJSON *doc; /* the whole document; matchers live in it */
     void *priv; /* compiled matchers; private */
@@ -275,6 +290,87 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
  * (an invalid one never matches); same_as never matches outside a request.
  * Exposed for the fake's checks and for tests. Returns 1 on match. */
 int mspf_value_matches(const cJSON *expected, const cJSON *got);
+
+/* ---- the provider side (docs/provider.md) ----------------------------
+ *
+ * A fixture whose "provider" block has "steps" is provider-only: it has no
+ * context, request, response(s), expect(s), executor, repeat or exit_row;
+ * the consumer check skips it and the provider check sends each step's
+ * raw request itself. Steps stay in the document (mspf_provider_steps);
+ * values that refer to an earlier step are {"same_as_step": N, "part": P}
+ * with N counted from 1 and P one of "body" (the raw body), "status",
+ * "header:NAME" or a JSON path "$.a.b[0].c[name=x]" into the body. */
+
+/* A credential role: fixtures name roles, never keys. `default_key` is what
+ * fake-msp started with no options issues for the role (and what the
+ * consumer check sends); "invalid" is issued by no server. */
+typedef struct mspf_role {
+    const char *name;        /* "valid", "read_only", "other_tenant", ... */
+    const char *default_key; /* e.g. "sk-readonly" */
+    int issued;              /* 0: no server accepts it (role "invalid") */
+    int read_only;           /* may run only read_only tools */
+    int other_tenant;        /* bound to a tenant other than the server's */
+    const char *what;        /* one line for --help and the docs */
+} mspf_role;
+
+#define MSPF_ROLE_DEFAULT "valid"
+
+/* The built-in roles (static table of *n entries). */
+const mspf_role *mspf_roles(size_t *n);
+/* The role called name, or NULL. */
+const mspf_role *mspf_role_find(const char *name);
+
+/* One row of the MSP-side check table (docs/provider.md), or one of the
+ * extra endpoints ("tools", "health": row 0). */
+typedef struct mspf_msp_check {
+    const char *name;   /* what a fixture lists in provider.checks */
+    int row;            /* 1..MSPF_MSP_CHECK_ROWS, 0 for an extra */
+    const char *status; /* e.g. "401", "stored reply" */
+    const char *code;   /* error.code, "" when none */
+    const char *what;
+} mspf_msp_check;
+
+#define MSPF_MSP_CHECK_ROWS 13
+
+/* The table, rows in order then the extras (static, *n entries). */
+const mspf_msp_check *mspf_msp_checks(size_t *n);
+const mspf_msp_check *mspf_msp_check_find(const char *name);
+
+/* The "provider.steps" array of a provider-only fixture, or NULL. */
+const cJSON *mspf_provider_steps(const mspf_fixture *f);
+
+/* The value at a JSON path ("$", "$.a.b", "$.a[2]", "$.tools[name=x]":
+ * the first array element whose member "name" is the string x) in doc, or
+ * NULL when there is none or the path is malformed. Borrowed. */
+const cJSON *mspf_json_path(const cJSON *doc, const char *path);
+
+/* One real reply, as the provider check saw it. */
+typedef struct mspf_reply {
+    long status;
+    const mspf_header *headers; /* names any case */
+    size_t n_headers;
+    const unsigned char *body;
+    size_t body_len;
+} mspf_reply;
+
+/* The value {"same_as_step": N, "part": P} refers to, among replies[0..n-1]
+ * (step N is replies[N-1]), as malloc'd text (*len bytes, NUL-terminated;
+ * a JSON member that is not a string is its compact JSON). Returns 0, or
+ * -1 with a reason in errbuf (step not run yet, part absent). */
+int mspf_step_value(const cJSON *ref, const mspf_reply *replies, size_t n,
+                    char **text, size_t *len, char *errbuf, size_t errlen);
+
+/* Checks replies[n-1] against a step's "expect" (status, headers, body,
+ * values; see docs/provider.md), earlier replies serving same_as_step.
+ * Fields are named "<root>.status", "<root>.headers.Retry-After",
+ * "<root>.body.error.code". Returns 1 when all hold, else 0 with the
+ * differences appended (if diffs != NULL). */
+int mspf_check_step(const cJSON *expect, const mspf_reply *replies, size_t n,
+                    const char *root, mspf_diffs *diffs);
+
+/* The "values" rules alone (JSON path -> matcher) against one body. */
+int mspf_check_values(const cJSON *values, const mspf_reply *replies, size_t n,
+                      const char *root, mspf_diffs *diffs);
 
 #ifdef __cplusplus
 }
