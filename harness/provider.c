@@ -278,6 +278,14 @@ static int run_step(prov *pv, hx_case *c, const cJSON *step, size_t i,
                 goto out;
             }
             headers[nh].value = owned[no++] = text;
+            if (strpbrk(text, "\r\n")) { /* never a header injection */
+                char field[300];
+                snprintf(field, sizeof field, "%.150s request.headers.%.100s",
+                         root, h->string);
+                hx_diff(&c->diffs, field, "a value without CR/LF", "%.200s",
+                        text);
+                goto out;
+            }
         }
         nh++;
     }

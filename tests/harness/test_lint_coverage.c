@@ -168,3 +168,64 @@ Test(coverage, a_row_without_fixture_fails_and_is_named)
     cJSON_Delete(m);
     spawned_free(&r);
 }
+
+Test(coverage, provider_matrix_pins_every_msp_side_check)
+{
+    spawned r = tool("coverage", NULL, "--provider");
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.out, "coverage --provider: 15 of 15 checks "
+                                     "pinned"),
+                       "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "correlation_mismatch   400      "
+                                     "IDEMPOTENCY_CORRELATION_MISMATCH  "
+                                     "provider-correlation-mismatch"),
+                       "%s", r.out);
+    spawned_free(&r);
+}
+
+Test(coverage, provider_matrix_fails_naming_a_check_without_fixture)
+{
+    cr_assert_eq(
+        write_file(tmpdir, "only-health.json",
+                   "{\"name\":\"only-health\",\"description\":\"d\","
+                   "\"provider\":{\"verify\":true,\"checks\":[\"health\"],"
+                   "\"steps\":[{\"request\":{\"method\":\"GET\",\"path\":"
+                   "\"/health\"},\"expect\":{\"status\":200}}]}}"),
+        0);
+    char exe[512];
+    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
+                    "coverage",
+                    "--contracts",
+                    tmpdir,
+                    "--provider",
+                    "--json",
+                    NULL};
+    spawned r;
+    cr_assert_eq(spawn_capture(argv, 20000, &r), 0);
+    cr_expect_eq(r.status, 1);
+    cJSON *m = cJSON_Parse(r.out);
+    cr_assert_not_null(m, "%s", r.out);
+    const cJSON *un = cJSON_GetObjectItem(m, "uncovered");
+    cr_expect_eq(cJSON_GetArraySize(un), 14, "all but health");
+    cr_expect_str_eq(cJSON_GetArrayItem(un, 0)->valuestring, "unauthorized");
+    cr_expect_not_null(strstr(r.err, "pinned by no provider fixture"));
+    cJSON_Delete(m);
+    spawned_free(&r);
+}
+
+Test(lint, a_provider_only_fixture_must_name_its_checks)
+{
+    cr_assert_eq(
+        write_file(tmpdir, "no-checks.json",
+                   "{\"name\":\"no-checks\",\"description\":\"d\","
+                   "\"provider\":{\"verify\":true,"
+                   "\"steps\":[{\"request\":{\"method\":\"GET\",\"path\":"
+                   "\"/health\"},\"expect\":{\"status\":200}}]}}"),
+        0);
+    spawned r = tool("lint", tmpdir, NULL);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(strstr(r.out, "$.provider.checks: name the MSP-side "
+                                     "check(s) it pins"),
+                       "%s", r.out);
+    spawned_free(&r);
+}

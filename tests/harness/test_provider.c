@@ -526,3 +526,36 @@ Test(provider, catches_a_kill_of_a_protected_pid_reported_as_exit_0)
     expect_caught("protected-kill-exit-0", 0, "tool-exit-nonzero",
                   "response.body.exit_code");
 }
+
+Test(provider, a_pinned_command_id_is_sent_verbatim)
+{
+    static const char id[] = "0b7e8c1a-3d2f-4a5b-9c6d-7e8f9a0b1c2d";
+    char text[800];
+    snprintf(text, sizeof text,
+             "{\"name\":\"pinned\",\"description\":\"d\",\"provider\":{"
+             "\"verify\":true,\"checks\":[\"health\"],\"pin_command_id\":true,"
+             "\"steps\":[{\"request\":{\"method\":\"GET\",\"path\":\"/health\","
+             "\"headers\":{\"X-Brainstorm-Command-Id\":\"%s\"}},\"expect\":{"
+             "\"status\":200}}]}}",
+             id);
+    cr_assert_eq(write_file(tmpdir, "pinned.json", text), 0);
+    fake_msp *fm = start_fake(NULL);
+    char exe[512];
+    char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
+                    "provider",
+                    "--base-url",
+                    (char *)fake_msp_url(fm),
+                    "--contracts",
+                    tmpdir,
+                    NULL};
+    spawned r;
+    cr_assert_eq(spawn_capture(argv, 20000, &r), 0);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    fake_msp_entry *e = NULL;
+    size_t n = 0;
+    cr_assert_eq(fake_msp_journal_find(fm, id, &e, &n), 0);
+    cr_expect_eq(n, 1, "the pinned id went out as written");
+    fake_msp_entries_free(e, n);
+    spawned_free(&r);
+    fake_msp_stop(fm);
+}
