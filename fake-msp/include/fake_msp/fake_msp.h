@@ -41,6 +41,9 @@
  *   POST   /__admin/fixtures  adds the fixture in the body: 201
  *          {"added":NAME}; 400 INVALID_FIXTURE "PATH: REASON"; 409 CONFLICT
  *          for a duplicate name or command id
+ *   POST   /__admin/provider-states  {"state","params","action":"setup"|
+ *          "teardown"} (Pact's provider-state call) for every bundled
+ *          state: 200 {"state","action"}; 400 UNKNOWN_STATE; GET lists them
  */
 #ifndef FAKE_MSP_H
 #define FAKE_MSP_H
@@ -67,8 +70,9 @@ typedef struct fake_msp_options {
     const char *host;        /* bind address; NULL: "127.0.0.1" */
     unsigned short port;     /* 0: any free port */
     const char *tenant;      /* the server's tenant; NULL: "tenant-x" */
-    const char *const *keys; /* extra "TOKEN=TENANT" credentials;
-                                sk-test=tenant-x always exists */
+    const char *const *keys; /* extra "TOKEN=TENANT" credentials; the
+                                built-in key of every credential role
+                                (mspf_roles) is issued after them */
     size_t n_keys;
     const char *const *contract_dirs; /* fixture directories to load */
     size_t n_contract_dirs;
