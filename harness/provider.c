@@ -116,7 +116,8 @@ static void refresh_ids(cJSON *v, idmap *m)
             }
         return;
     }
-    cJSON_ArrayForEach(c, v) refresh_ids(c, m);
+    for (c = v ? v->child : NULL; c; c = c->next)
+        refresh_ids(c, m);
 }
 
 /* ---- credentials ---------------------------------------------------- */

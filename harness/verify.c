@@ -231,7 +231,7 @@ int hx_verify(const hx_options *o)
     size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1);
     if (nthreads > job.n)
         nthreads = job.n;
-    pthread_t *tids = calloc(nthreads, sizeof *tids);
+    pthread_t *tids = calloc(nthreads ? nthreads : 1, sizeof *tids);
     size_t started = 0;
     for (size_t i = 0; tids && i < nthreads; i++)
         if (pthread_create(&tids[i], NULL, worker, &job) == 0)

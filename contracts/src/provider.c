@@ -113,6 +113,8 @@ static int parse_states(pctx *p, const cJSON *pr, mspf_fixture *f)
                 return -1;
         }
     }
+    if (f->n_provider_states == 0 || !f->provider_states[0].name)
+        return Mspf_parse_fail(p, "out of memory");
     f->provider_state = strdup(f->provider_states[0].name);
     return f->provider_state ? 0 : Mspf_parse_fail(p, "out of memory");
 }
@@ -434,7 +436,7 @@ int Mspf_parse_provider(pctx *p, const cJSON *pr, mspf_fixture *f)
                                   "executor.credential)");
     if (want_role(p, pr, "credential", 0))
         return -1;
-    if (cJSON_IsString(c)) {
+    if (c && cJSON_IsString(c)) {
         f->credential = strdup(c->valuestring);
         if (!f->credential)
             return Mspf_parse_fail(p, "out of memory");
