@@ -28,7 +28,7 @@
 #define STEP_TIMEOUT_MS 30000
 #define UUID_LEN        36
 #define IDMAP_MAX       64
-#define STEP_HEADERS    64
+#define STEP_HEADERS    MSPF_STEP_HEADERS_MAX
 
 /* Old UUID -> fresh UUIDv4, for one fixture's run. */
 typedef struct idmap {

@@ -14,7 +14,7 @@
 
 #include "fixture_internal.h"
 
-#define MAX_STEPS        32
+#define MAX_STEPS        MSPF_STEPS_MAX
 #define BODY_REPEAT_MAX  MSPF_BODY_REPEAT_MAX
 #define STEP_FIELD_BYTES 64
 
@@ -267,7 +267,10 @@ static int parse_step_request(pctx *p, const cJSON *r, size_t step)
     h = cJSON_GetObjectItemCaseSensitive(r, "headers");
     if (h) {
         size_t old = Mspf_parse_push_key(p, "headers");
-        if (Mspf_parse_want_object(p, h)) {
+        if (Mspf_parse_want_object(p, h) ||
+            (cJSON_GetArraySize(h) > MSPF_STEP_HEADERS_MAX &&
+             Mspf_parse_fail(p, "more than %d headers",
+                             MSPF_STEP_HEADERS_MAX))) {
             Mspf_parse_pop(p, old);
             return -1;
         }

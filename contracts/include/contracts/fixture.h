@@ -315,6 +315,10 @@ typedef struct mspf_role {
 
 #define MSPF_ROLE_DEFAULT "valid"
 
+/* Most steps in a scenario, most headers a step's request names. */
+#define MSPF_STEPS_MAX        32
+#define MSPF_STEP_HEADERS_MAX 64
+
 /* The built-in roles (static table of *n entries). */
 const mspf_role *mspf_roles(size_t *n);
 /* The role called name, or NULL. */
