@@ -17,8 +17,47 @@
 
 #include "fuzz_check.h"
 
+/* A provider-only fixture: each step's expectations against a reply that
+ * echoes the step's own request body, earlier steps serving same_as_step. */
+static void exercise_steps(const mspf_fixture *f)
+{
+    const cJSON *steps = mspf_provider_steps(f), *s;
+    mspf_header h[1] = {{"Content-Type", "application/json"}};
+    mspf_reply replies[MSPF_STEPS_MAX];
+    char *bodies[MSPF_STEPS_MAX] = {0};
+    size_t i = 0;
+    CHECK(f->exit_row == 0 && f->command_id == NULL && steps != NULL);
+    CHECK((size_t)cJSON_GetArraySize(steps) == f->n_provider_steps);
+    cJSON_ArrayForEach(s, steps)
+    {
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "request");
+        const cJSON *exp = cJSON_GetObjectItemCaseSensitive(s, "expect");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(exp, "status");
+        CHECK(req != NULL && exp != NULL && cJSON_IsNumber(st));
+        bodies[i] = cJSON_PrintUnformatted(
+            cJSON_GetObjectItemCaseSensitive(req, "body"));
+        replies[i] = (mspf_reply){
+            .status = (long)st->valuedouble,
+            .headers = h,
+            .n_headers = 1,
+            .body = (const unsigned char *)(bodies[i] ? bodies[i] : ""),
+            .body_len = bodies[i] ? strlen(bodies[i]) : 0};
+        mspf_diffs d = {0};
+        int ok = mspf_check_step(exp, replies, i + 1, "response", &d);
+        CHECK(ok == 1 || d.n > 0);
+        mspf_diffs_free(&d);
+        i++;
+    }
+    for (size_t k = 0; k < i; k++)
+        cJSON_free(bodies[k]);
+}
+
 static void exercise(const mspf_fixture *f)
 {
+    if (f->n_provider_steps) {
+        exercise_steps(f);
+        return;
+    }
     CHECK(f->name != NULL && f->exit_row >= 1 && f->exit_row <= 14);
     CHECK(f->repeat >= 1);
 
