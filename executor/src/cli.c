@@ -18,7 +18,7 @@
 #define EXIT_USAGE    64
 #define EXIT_SOFTWARE 70
 #define INPUT_CAP     (16u * 1024u * 1024u) /* --context document */
-#define KEY_FILE_CAP  (64u * 1024u)
+#define READ_CHUNK    4096
 
 static const char usage_text[] =
     "NAME\n"
@@ -32,8 +32,8 @@ static const char usage_text[] =
     "[--from-env]\n"
     "             (--context FILE|- | --tool NAME [--params JSON] "
     "[--command-id ID]\n"
-    "              [--correlation-id ID] [--deadline-ms N]) [--json] [-v] "
-    "[--help]\n"
+    "              [--correlation-id ID] [--deadline-ms N])\n"
+    "             [--json | --command-result] [-v] [--help] [--version]\n"
     "\n"
     "DESCRIPTION\n"
     "    Sends exactly one POST {base-url}/api/v1/god-mode/execute and maps "
@@ -46,8 +46,9 @@ static const char usage_text[] =
     "OPTIONS\n"
     "    --base-url URL        MSP base URL, http:// or https:// (default: "
     "$BSM_MSP_BASE_URL)\n"
-    "    --api-key-file FILE   read the API key from FILE, trailing newline "
-    "stripped\n"
+    "    --api-key-file FILE   read the API key from FILE: its first line, "
+    "without the\n"
+    "                          newline (at most 64 KiB; at least 6 bytes)\n"
     "                          (default: $BSM_MSP_API_KEY); the key is never a "
     "flag value\n"
     "    --auth-mode MODE      service_key (default) or jwt (default: "
@@ -66,7 +67,8 @@ static const char usage_text[] =
     "FILE or stdin\n"
     "    --tool NAME           the tool to run, e.g. msp.list_devices\n"
     "    --params JSON         the tool parameters, a JSON object (default "
-    "{})\n"
+    "{});\n"
+    "                          anything else is a usage error (64)\n"
     "    --command-id ID       the command id (default: a fresh random "
     "UUIDv4)\n"
     "    --correlation-id ID   sent as X-Correlation-Id (default: none)\n"
@@ -74,9 +76,15 @@ static const char usage_text[] =
     "(default 30000)\n"
     "    --json                print "
     "{\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"} on stdout\n"
+    "    --command-result      print the CommandResult the endpoint-stub "
+    "sends for the\n"
+    "                          result on stdout (lifecycle_state completed for "
+    "exit 0,\n"
+    "                          failed with SANDBOX_TOOL_ERROR otherwise)\n"
     "    -v, --verbose         log the configuration (key masked) and the call "
     "on stderr\n"
     "    -h, --help            print this help and exit 0\n"
+    "    --version             print \"msp-exec VERSION\" and exit 0\n"
     "\n"
     "ENVIRONMENT\n"
     "    BSM_MSP_BASE_URL, BSM_MSP_API_KEY, BSM_MSP_AUTH_MODE, "
@@ -87,21 +95,27 @@ static const char usage_text[] =
     "and\n"
     "        BSM_MSP_TENANT_ID are required.\n"
     "\n"
-    "EXIT STATUS (the result's exit_code & 0xff)\n"
-    "    0        success (tool exit 0, data-provider JSON, or a non-JSON 200 "
-    "body)\n"
-    "    N        the tool's own exit code, & 0xff (300 -> 44, -1 -> 255)\n"
-    "    1        unexpected HTTP status (other 4xx, 409, 429, 3xx, ...)\n"
-    "    64       usage or configuration error (nothing was sent)\n"
-    "    70       internal error (out of memory)\n"
-    "    124      deadline expired, invalid request, transport error, response "
-    "read\n"
-    "             failed, response too large, malformed 200 exit_code, or "
-    "header\n"
-    "             consistency violation\n"
-    "    125      server error (HTTP 5xx)\n"
-    "    126      auth error (HTTP 401 / 403)\n"
-    "    127      tool unknown (HTTP 404)\n";
+    "\n";
+
+/* EXIT STATUS, generated from the exit table at run time. */
+static void print_exit_status(FILE *f)
+{
+    const msp_exit_row *t = msp_exit_table();
+    fputs("EXIT STATUS (the result's exit_code & 0xff; the row of the exit "
+          "table)\n",
+          f);
+    for (int i = 0; i < MSP_EXIT_ROWS; i++) {
+        if (t[i].exit_code < 0)
+            fprintf(f, "    N    row %2d  %s (& 0xff: 300 -> 44, -1 -> 255)\n",
+                    t[i].row, t[i].what);
+        else
+            fprintf(f, "    %-3d  row %2d  %s\n", t[i].exit_code, t[i].row,
+                    t[i].what);
+    }
+    fprintf(f, "    %-3d  usage or configuration error (nothing was sent)\n",
+            EXIT_USAGE);
+    fprintf(f, "    %-3d  internal error (out of memory)\n", EXIT_SOFTWARE);
+}
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
                                                              ...)
@@ -120,7 +134,7 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
  * holds more than cap + 1 bytes of it. */
 static char *read_stream(FILE *f, size_t cap, size_t *len)
 {
-    size_t n = 0, size = 4096;
+    size_t n = 0, size = READ_CHUNK;
     char *buf = malloc(size);
     while (buf) {
         if (n + 1 == size) {
@@ -197,7 +211,7 @@ struct options {
     const char *base_url, *key_file, *auth_mode, *tenant_id, *ca_file;
     const char *context_file, *tool, *params, *command_id, *correlation_id;
     const char *timeout_ms, *deadline_ms;
-    int from_env, json, verbose, help;
+    int from_env, json, command_result, verbose, help, version;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -216,7 +230,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         O_CMD,
         O_CORR,
         O_DEADLINE,
-        O_JSON
+        O_JSON,
+        O_COMMAND_RESULT,
+        O_VERSION
     };
     static const struct option longopts[] = {
         {"base-url", required_argument, NULL, O_BASE},
@@ -233,6 +249,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"correlation-id", required_argument, NULL, O_CORR},
         {"deadline-ms", required_argument, NULL, O_DEADLINE},
         {"json", no_argument, NULL, O_JSON},
+        {"command-result", no_argument, NULL, O_COMMAND_RESULT},
+        {"version", no_argument, NULL, O_VERSION},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -265,6 +283,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         case O_CORR: o->correlation_id = optarg; break;
         case O_DEADLINE: o->deadline_ms = optarg; break;
         case O_JSON: o->json = 1; break;
+        case O_COMMAND_RESULT: o->command_result = 1; break;
+        case O_VERSION: o->version = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': o->help = 1; break;
         case ':':
@@ -278,8 +298,14 @@ static int parse_options(int argc, char **argv, struct options *o)
                                argv[optind - 1]);
         }
     }
+    /* Never echoed: a stray argument may be the key itself. */
     if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
+        return usage_error("unexpected argument #%d (not an option; the key "
+                           "is never an argument)",
+                           optind);
+    if (o->json && o->command_result)
+        return usage_error("%s",
+                           "--json and --command-result exclude each other");
     return 0;
 }
 
@@ -287,7 +313,7 @@ static int parse_options(int argc, char **argv, struct options *o)
  * an exit status. *key_store receives the key buffer to free. */
 static int configure(const struct options *o, msp_config *cfg, char **key_store)
 {
-    char err[512];
+    char err[MSP_ERRBUF_SIZE];
     msp_config_init(cfg);
     if (o->from_env) {
         int rc = msp_config_from_env(cfg, NULL, NULL, err, sizeof err);
@@ -322,13 +348,13 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         return usage_error("--timeout-ms must be an integer (got \"%s\")",
                            o->timeout_ms);
     if (o->key_file) {
-        size_t n = 0;
-        *key_store = read_file(o->key_file, KEY_FILE_CAP, &n);
+        *key_store = msp_read_key_file(o->key_file, MSP_KEY_FILE_CAP);
         if (!*key_store)
-            return usage_error("cannot read --api-key-file %s", o->key_file);
-        while (n > 0 &&
-               ((*key_store)[n - 1] == '\n' || (*key_store)[n - 1] == '\r'))
-            (*key_store)[--n] = '\0';
+            return usage_error("cannot read a key from --api-key-file %s: %s",
+                               o->key_file,
+                               errno == ENODATA ? "empty first line"
+                               : errno == EFBIG ? "first line over 64 KiB"
+                                                : strerror(errno));
         cfg->api_key = *key_store;
     }
     if (!cfg->base_url || !*cfg->base_url)
@@ -338,7 +364,7 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         return usage_error(
             "%s", "no API key (use --api-key-file or BSM_MSP_API_KEY)");
     if (o->verbose) {
-        char masked[32];
+        char masked[MSP_MASK_BUF_SIZE];
         msp_mask_secret(cfg->api_key, masked, sizeof masked);
         fprintf(stderr,
                 "[msp-exec] base_url=%s auth_mode=%s tenant=%s key=%s\n",
@@ -347,6 +373,30 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         cfg->log = log_stderr;
     }
     return 0;
+}
+
+/* 1 when text is a JSON object as the executor accepts params (it goes
+ * through the same context parser), 0 when not, -1 out of memory. */
+static int params_is_object(const char *text)
+{
+    static const char head[] =
+        "{\"command_id\":\"c\",\"tool\":\"t\",\"params\":";
+    size_t n = strlen(text);
+    char *doc_text = malloc(sizeof head + n + 1);
+    if (!doc_text)
+        return -1;
+    memcpy(doc_text, head, sizeof head - 1);
+    memcpy(doc_text + sizeof head - 1, text, n);
+    memcpy(doc_text + sizeof head - 1 + n, "}", 2);
+    msp_context ctx;
+    msp_context_doc *doc = NULL;
+    int rc = msp_context_parse(doc_text, sizeof head + n, &ctx, &doc, NULL, 0);
+    msp_context_doc_free(doc);
+    free(doc_text);
+    if (rc == MSP_ERR_NOMEM)
+        return -1;
+    /* "null" parses as absent params: not an object either */
+    return rc == MSP_OK && strcmp(text, "null") != 0;
 }
 
 /* Fills ctx from --context or the per-field flags. Returns 0 or an exit
@@ -361,7 +411,7 @@ static int read_context(const struct options *o, msp_context *ctx,
                            "--correlation-id and --deadline-ms");
     if (o->context_file) {
         size_t n = 0;
-        char err[256];
+        char err[MSP_ERRBUF_SIZE];
         *text = read_file(o->context_file, INPUT_CAP, &n);
         if (!*text)
             return usage_error(
@@ -376,6 +426,17 @@ static int read_context(const struct options *o, msp_context *ctx,
     memset(ctx, 0, sizeof *ctx);
     ctx->tool = o->tool;
     ctx->params_json = o->params ? o->params : "{}";
+    if (o->params) {
+        /* Checked here, as a usage error naming the flag, rather than as
+         * the executor's "invalid request" (row 2, exit 124). */
+        int rc = params_is_object(o->params);
+        if (rc < 0) {
+            fputs("msp-exec: out of memory\n", stderr);
+            return EXIT_SOFTWARE;
+        }
+        if (rc == 0)
+            return usage_error("%s", "--params must be a JSON object");
+    }
     ctx->correlation_id = o->correlation_id;
     ctx->deadline_ms = MSP_DEFAULT_TIMEOUT_MS;
     if (o->deadline_ms && parse_ll(o->deadline_ms, &ctx->deadline_ms) != 0)
@@ -396,11 +457,16 @@ int main(int argc, char **argv)
     msp_context_doc *doc = NULL;
     msp_executor *ex = NULL;
     msp_result res = {0};
-    char *key = NULL, *text = NULL, uuid[37], err[512];
+    char *key = NULL, *text = NULL, uuid[37], err[MSP_ERRBUF_SIZE];
     int status = parse_options(argc, argv, &o);
 
     if (status == 0 && o.help) {
         fputs(usage_text, stdout);
+        print_exit_status(stdout);
+        return 0;
+    }
+    if (status == 0 && o.version) {
+        puts("msp-exec " MSP_EXECUTOR_VERSION);
         return 0;
     }
     if (status == 0)
@@ -413,8 +479,10 @@ int main(int argc, char **argv)
         fputs("msp-exec: out of memory\n", stderr);
         status = EXIT_SOFTWARE;
     } else if (status == 0) {
-        if (o.json) {
-            char *json = msp_result_to_json(&res);
+        if (o.json || o.command_result) {
+            char *json =
+                o.json ? msp_result_to_json(&res)
+                       : msp_result_to_command_result(&res, ctx.command_id);
             if (json)
                 printf("%s\n", json);
             free(json);
@@ -429,10 +497,7 @@ int main(int argc, char **argv)
     msp_executor_free(ex);
     msp_context_doc_free(doc);
     free(text);
-    if (key) {
-        explicit_bzero(key, strlen(key));
-        free(key);
-    }
+    msp_secret_free(key);
     (void)fflush(stdout);
     return status;
 }

@@ -1,6 +1,6 @@
 /*
  * config.c — executor configuration: defaults, validation, the env wiring,
- * auth modes, error strings and secret masking.
+ * auth modes and error strings.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +78,16 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
         Msp_set_error(errbuf, errlen, "api_key is empty");
         return MSP_ERR_CONFIG;
     }
+    if (strlen(cfg->api_key) < MSP_MIN_KEY_LEN) {
+        /* Redacting a key of a few bytes from output would star out
+         * ordinary text; such a key is no credential anyway. */
+        Msp_set_error(errbuf, errlen,
+                      "api_key is too short: %zu bytes, at least %d needed",
+                      strlen(cfg->api_key), MSP_MIN_KEY_LEN);
+        return MSP_ERR_CONFIG;
+    }
     if (Msp_has_control_byte(cfg->api_key, strlen(cfg->api_key))) {
-        char masked[32];
+        char masked[MSP_MASK_BUF_SIZE];
         msp_mask_secret(cfg->api_key, masked, sizeof masked);
         Msp_set_error(errbuf, errlen,
                       "api_key contains a control byte (CR, LF or other) "
@@ -152,19 +160,4 @@ int msp_config_from_env(msp_config *cfg, msp_getenv_fn getenv_fn, void *user,
     cfg->tenant_id = values[2];
     cfg->auth_mode = mode;
     return 1;
-}
-
-void msp_mask_secret(const char *secret, char *buf, size_t buflen)
-{
-    if (!buf || buflen == 0)
-        return;
-    size_t n = secret ? strlen(secret) : 0;
-    /* Short secrets show at most half of themselves. */
-    size_t shown = n >= 7 ? 4 : n / 2;
-    char head[5] = {0};
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)secret[i];
-        head[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-    }
-    snprintf(buf, buflen, "%s\xe2\x80\xa6(%zu)", head, n);
 }

@@ -138,8 +138,12 @@ int msp_context_parse(const char *json, size_t len, msp_context *ctx,
     const cJSON *cid = cJSON_GetObjectItemCaseSensitive(root, "correlation_id");
     int rc = MSP_OK;
 
-    if (!cJSON_IsString(id))
+    if (!id)
+        rc = fail(errbuf, errlen, "command_id", "is missing");
+    else if (!cJSON_IsString(id))
         rc = fail(errbuf, errlen, "command_id", "must be a string");
+    else if (!tool)
+        rc = fail(errbuf, errlen, "tool", "is missing");
     else if (!cJSON_IsString(tool))
         rc = fail(errbuf, errlen, "tool", "must be a string");
     else if (params && !cJSON_IsNull(params) && !cJSON_IsObject(params))

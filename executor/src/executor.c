@@ -23,6 +23,9 @@
 #define KEEP_BUFFER_MAX (1u << 20) /* a larger response buffer is released */
 #define LOG_LINE_MAX    1024
 #define ID_IN_LOG_MAX   128
+#define USER_AGENT      "msp-executor/" MSP_EXECUTOR_VERSION
+/* A request body or header text never outgrows this. */
+#define REQUEST_MAX ((size_t)MSP_RESPONSE_CAP * 4)
 
 enum {
     HDR_TYPE,
@@ -182,7 +185,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
         s->too_large = 1;
         return 0;
     }
-    return Msp_buf_append(&s->resp, p, len, MSP_RESPONSE_CAP) == 0 ? len : 0;
+    return Msp_buf_append(&s->resp, p, len) == 0 ? len : 0;
 }
 
 /* A fresh handle with every option that does not change per call. */
@@ -191,6 +194,9 @@ static slot *slot_new(const msp_executor *ex)
     slot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    Msp_buf_init(&s->body, REQUEST_MAX);
+    Msp_buf_init(&s->hdrtext, REQUEST_MAX);
+    Msp_buf_init(&s->resp, MSP_RESPONSE_CAP);
     s->curl = curl_easy_init();
     if (!s->curl) {
         free(s);
@@ -207,7 +213,7 @@ static slot *slot_new(const msp_executor *ex)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "msp-executor/0.1");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->hdr);
@@ -254,35 +260,33 @@ static void slot_release(msp_executor *ex, slot *s)
 static int build_request(const msp_executor *ex, const msp_context *ctx,
                          slot *s)
 {
-    const size_t lim = (size_t)MSP_RESPONSE_CAP * 4;
     const char *params = ctx->params_json ? ctx->params_json : "{}";
     const char *cid = ctx->correlation_id;
     size_t id_len = strlen(ctx->command_id);
 
     s->body.len = 0;
     s->hdrtext.len = 0;
-    if (Msp_buf_append(&s->body, "{\"tool\":", 8, lim) ||
-        Msp_buf_append_json_string(&s->body, ctx->tool, strlen(ctx->tool),
-                                   lim) ||
-        Msp_buf_append(&s->body, ",\"params\":", 10, lim) ||
-        Msp_buf_append(&s->body, params, strlen(params), lim) ||
-        Msp_buf_append(&s->body, ",\"simulate\":false}", 18, lim))
+    if (Msp_buf_append_lit(&s->body, "{\"tool\":") ||
+        Msp_buf_append_json_string(&s->body, ctx->tool, strlen(ctx->tool)) ||
+        Msp_buf_append_lit(&s->body, ",\"params\":") ||
+        Msp_buf_append(&s->body, params, strlen(params)) ||
+        Msp_buf_append_lit(&s->body, ",\"simulate\":false}"))
         return MSP_ERR_NOMEM;
 
     /* Three lines, NUL-separated; pointers are taken once the buffer
      * stops moving. */
     size_t off_idem, off_corr = 0;
-    if (Msp_buf_append(&s->hdrtext, "X-Brainstorm-Command-Id: ", 25, lim) ||
-        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1, lim))
+    if (Msp_buf_append_lit(&s->hdrtext, "X-Brainstorm-Command-Id: ") ||
+        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
         return MSP_ERR_NOMEM;
     off_idem = s->hdrtext.len;
-    if (Msp_buf_append(&s->hdrtext, "Idempotency-Key: ", 17, lim) ||
-        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1, lim))
+    if (Msp_buf_append_lit(&s->hdrtext, "Idempotency-Key: ") ||
+        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
         return MSP_ERR_NOMEM;
     if (cid) {
         off_corr = s->hdrtext.len;
-        if (Msp_buf_append(&s->hdrtext, "X-Correlation-Id: ", 18, lim) ||
-            Msp_buf_append(&s->hdrtext, cid, strlen(cid) + 1, lim))
+        if (Msp_buf_append_lit(&s->hdrtext, "X-Correlation-Id: ") ||
+            Msp_buf_append(&s->hdrtext, cid, strlen(cid) + 1))
             return MSP_ERR_NOMEM;
     }
     char *t = s->hdrtext.data;
@@ -348,12 +352,14 @@ static int transfer(msp_executor *ex, const msp_context *ctx, msp_result *res,
         msp_span detail = {over, (size_t)snprintf(over, sizeof over,
                                                   " (over %u bytes)",
                                                   MSP_RESPONSE_CAP)};
-        rc = Msp_result_fill(res, 5, 0, "", 0, &detail, 1);
+        rc = Msp_result_fill(res, MSP_ROW_TOO_LARGE, 0, "", 0, &detail, 1);
     } else if (cc != CURLE_OK) {
         msp_span reason = {s->errbuf[0] ? s->errbuf : curl_easy_strerror(cc),
                            0};
         reason.n = strlen(reason.p);
-        rc = Msp_result_fill(res, status ? 4 : 3, 0, "", 0, &reason, 1);
+        rc = Msp_result_fill(res,
+                             status ? MSP_ROW_READ_FAILED : MSP_ROW_TRANSPORT,
+                             0, "", 0, &reason, 1);
     } else {
         rc = Msp_map_response(status, s->resp.data, s->resp.len, res, code,
                               codelen);
@@ -383,13 +389,14 @@ static void log_outcome(const msp_executor *ex, const msp_context *ctx,
 {
     char line[LOG_LINE_MAX];
     static const char tag[] = "msp-executor: ";
-    int ok = r->row == 6 || r->row == 8 || r->row == 9;
+    int ok = r->row == MSP_ROW_TOOL_RESULT || r->row == MSP_ROW_PROVIDER_JSON ||
+             r->row == MSP_ROW_NOT_JSON;
     size_t len;
 
     snprintf(line, sizeof line, "[msp-executor] command ");
     append_clean(line, ctx->command_id);
     len = strlen(line);
-    if (ok || r->row >= 10)
+    if (ok || r->row >= MSP_ROW_HEADER_MISMATCH)
         snprintf(line + len, sizeof line - len, " \xe2\x86\x92 %d%s%s (%lldms)",
                  r->http_status, *code ? " " : "", code, r->elapsed_ms);
     else
@@ -399,8 +406,8 @@ static void log_outcome(const msp_executor *ex, const msp_context *ctx,
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
-    Msp_redact(line, strlen(line), ex->auth_header + ex->key_offset,
-               ex->key_len);
+    msp_redact_secret(line, strlen(line), ex->auth_header + ex->key_offset,
+                      ex->key_len);
     ex->log(ex->log_user, ok ? MSP_LOG_INFO : MSP_LOG_ERROR, line);
 }
 
@@ -419,10 +426,10 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
         char ms[32];
         msp_span d = {
             ms, (size_t)snprintf(ms, sizeof ms, "%lldms)", ctx->deadline_ms)};
-        rc = Msp_result_fill(&r, 1, 0, "", 0, &d, 1);
+        rc = Msp_result_fill(&r, MSP_ROW_DEADLINE, 0, "", 0, &d, 1);
     } else if (Msp_context_check(ctx, why, sizeof why) != 0) {
         msp_span d = {why, strlen(why)};
-        rc = Msp_result_fill(&r, 2, 0, "", 0, &d, 1);
+        rc = Msp_result_fill(&r, MSP_ROW_INVALID_REQUEST, 0, "", 0, &d, 1);
     } else {
         rc = transfer(ex, ctx, &r, code, sizeof code);
     }
@@ -431,9 +438,9 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
     /* A server may echo the request back: never let the key out that way,
      * not even through the tool's stdout or the captured body. */
     const char *key = ex->auth_header + ex->key_offset;
-    Msp_redact(r.out, r.out_len, key, ex->key_len);
-    Msp_redact(r.err, r.err_len, key, ex->key_len);
-    Msp_redact(r.body, r.body_len, key, ex->key_len);
+    msp_redact_secret(r.out, r.out_len, key, ex->key_len);
+    msp_redact_secret(r.err, r.err_len, key, ex->key_len);
+    msp_redact_secret(r.body, r.body_len, key, ex->key_len);
     r.elapsed_ms = now_ms() - t0;
     if (ex->log)
         log_outcome(ex, ctx, &r, code);

@@ -9,34 +9,50 @@
 #include <stddef.h>
 
 #include "executor/msp_executor.h"
+#include "executor/msp_util.h"
 
-/* A growable byte buffer, always NUL-terminated once it holds anything
- * (the terminator is not counted in len). Zero-initialise to start. */
+/* A growable byte buffer like curl's dynbuf: its cap is fixed when it is
+ * initialised. Always NUL-terminated once it holds anything (the
+ * terminator is not counted in len). */
 typedef struct msp_buf {
     char *data;
     size_t len;
-    size_t cap;
+    size_t cap; /* bytes allocated */
+    size_t max; /* the most content bytes it may ever hold */
 } msp_buf;
 
-/* Appends n bytes, growing geometrically but never past limit bytes of
- * content. Returns 0, or -1 when out of memory or over limit (the buffer
+/* Starts an empty buffer that never holds more than max bytes. */
+void Msp_buf_init(msp_buf *b, size_t max);
+
+/* Appends n bytes, growing geometrically but never past b->max bytes of
+ * content. Returns 0, or -1 when out of memory or over the cap (the buffer
  * is left unchanged). */
-int Msp_buf_append(msp_buf *b, const void *p, size_t n, size_t limit);
+int Msp_buf_append(msp_buf *b, const void *p, size_t n);
 
-/* Appends s[0..n) as a JSON string literal, quotes included. Control bytes
- * and NUL are escaped; bytes that are not valid UTF-8 become \ufffd, so the
- * output is always valid JSON. Returns 0 or -1 (ENOMEM / over limit). */
-int Msp_buf_append_json_string(msp_buf *b, const char *s, size_t n,
-                               size_t limit);
+/* Appends a string literal. */
+#define Msp_buf_append_lit(b, lit) Msp_buf_append((b), lit, MSP_STRLEN(lit))
 
-/* Releases the buffer's memory and zeroes it. */
+/* Appends s[0..n) as a JSON string literal (msp_json_quote). Returns 0 or
+ * -1 (ENOMEM / over the cap). */
+int Msp_buf_append_json_string(msp_buf *b, const char *s, size_t n);
+
+/* Releases the buffer's memory; it stays initialised (same cap), empty. */
 void Msp_buf_free(msp_buf *b);
+
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one. */
+size_t Msp_utf8_seq(const unsigned char *s, size_t n);
 
 /* A borrowed byte span. */
 typedef struct msp_span {
     const char *p;
     size_t n;
 } msp_span;
+
+/* Like Msp_result_fill, but leaves room for out_room bytes of stdout
+ * (res->out, NUL-terminated at out_room) for the caller to write; the
+ * caller then sets res->out_len and the NUL. */
+int Msp_result_alloc(msp_result *res, int row, int exit_code, size_t out_room,
+                     const msp_span *parts, size_t nparts);
 
 /* Fills *res for table row `row`: exit_code is the table's (or `exit_code`
  * for row 6), out is copied, err is the row's stderr prefix followed by the
@@ -49,7 +65,13 @@ int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
 int Msp_map_response(long status, const char *body, size_t body_len,
                      msp_result *res, char *code, size_t codelen);
 
-/* jsonraw.c: members read from the text of a document cJSON accepted. */
+/* jsonraw.c: strict validation, and members read from the text. */
+
+/* 1 when json[0..len) is one JSON text as RFC 8259 (and JSON.parse)
+ * defines it, whitespace around it and a leading UTF-8 byte order mark
+ * allowed; 0 when not; -1 when out of memory. Iterative: any depth, memory
+ * one bit per nesting level. */
+int Msp_json_valid(const char *json, size_t len);
 
 /* The verbatim text of the value of the first top-level member cJSON would
  * find under name (its decoded name read as a C string), or {NULL, 0}. */
@@ -75,9 +97,6 @@ int Msp_context_check(const msp_context *ctx, char *why, size_t whylen);
 
 /* 1 when s[0..n) holds a byte < 0x20 or 0x7f. */
 int Msp_has_control_byte(const char *s, size_t n);
-
-/* Overwrites every occurrence of secret inside s[0..n) with '*'. */
-void Msp_redact(char *s, size_t n, const char *secret, size_t secret_len);
 
 /* Writes msg (NUL-terminated, truncated) into errbuf when errbuf is set. */
 void Msp_set_error(char *errbuf, size_t errlen, const char *fmt, ...)

@@ -1,16 +1,17 @@
 /*
- * jsonraw.c — reading members straight from the text of a JSON document
- * cJSON has already accepted.
+ * jsonraw.c — strict JSON validation and reading members straight from the
+ * text of a document, without building a tree.
  *
- * cJSON hands strings back NUL-terminated, so a "\u0000" inside one cuts it
- * short, and it re-prints numbers and escapes its own way. Where the exact
- * bytes matter (a context's params, forwarded as written; a tool's stdout
- * holding NUL bytes) the executor reads the member from the raw text with
- * this walker. It only follows structure: the document is valid as far as
- * cJSON is concerned, and every step stays inside [0, len) whatever the
- * input. Matching mimics cJSON_GetObjectItemCaseSensitive: the first member
- * whose name, decoded and read as a C string, equals the name asked for.
+ * A response body may be 16 MiB: the mapping validates it with
+ * Msp_json_valid (RFC 8259, what JSON.parse accepts, no recursion) and then
+ * reads only the members it needs with this walker. cJSON hands strings
+ * back NUL-terminated and re-prints numbers its own way; reading the text
+ * keeps every byte as the server sent it. The walker only follows
+ * structure: every step stays inside [0, len) whatever the input. Matching
+ * mimics cJSON_GetObjectItemCaseSensitive: the first member whose name,
+ * decoded and read as a C string, equals the name asked for.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -109,6 +110,9 @@ size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap)
                         p += 6;
                     }
                 }
+                if (cp >= 0xD800 && cp <= 0xDFFF)
+                    cp = 0xFFFD; /* a lone surrogate, as a JS runtime
+                                    writes it out */
                 if (cp < 0x80) {
                     u[0] = (char)cp;
                 } else if (cp < 0x800) {
@@ -223,4 +227,183 @@ size_t Msp_json_compact(const char *json, size_t len, char *out)
         }
     }
     return w;
+}
+
+/* ---- strict validation ---------------------------------------------- */
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Index past the number at json[i], or 0 when it is not RFC 8259's
+ * -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? (no "5.", "-07", "01", "+1", ".5"). */
+static size_t strict_number(const char *j, size_t len, size_t i)
+{
+    if (i < len && j[i] == '-')
+        i++;
+    if (i >= len || !is_digit(j[i]))
+        return 0;
+    if (j[i] == '0')
+        i++;
+    else
+        while (i < len && is_digit(j[i]))
+            i++;
+    if (i < len && j[i] == '.') {
+        if (++i >= len || !is_digit(j[i]))
+            return 0;
+        while (i < len && is_digit(j[i]))
+            i++;
+    }
+    if (i < len && (j[i] == 'e' || j[i] == 'E')) {
+        i++;
+        if (i < len && (j[i] == '+' || j[i] == '-'))
+            i++;
+        if (i >= len || !is_digit(j[i]))
+            return 0;
+        while (i < len && is_digit(j[i]))
+            i++;
+    }
+    return i;
+}
+
+/* Index past the string at json[i] (a '"'), or 0: no raw control byte,
+ * only the escapes of RFC 8259. Lone surrogates and bytes that are not
+ * UTF-8 pass, as they do through a JS runtime's text() and JSON.parse. */
+static size_t strict_string(const char *j, size_t len, size_t i)
+{
+    for (i++; i < len; i++) {
+        unsigned char c = (unsigned char)j[i];
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20)
+            return 0;
+        if (c != '\\')
+            continue;
+        if (++i >= len)
+            return 0;
+        switch (j[i]) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't': break;
+        case 'u':
+            for (int k = 1; k <= 4; k++) {
+                char h = i + (size_t)k < len ? j[i + (size_t)k] : 0;
+                if (!is_digit(h) && !((h | 0x20) >= 'a' && (h | 0x20) <= 'f'))
+                    return 0;
+            }
+            i += 4;
+            break;
+        default: return 0;
+        }
+    }
+    return 0;
+}
+
+static size_t literal(const char *j, size_t len, size_t i, const char *word)
+{
+    size_t n = strlen(word);
+    return len - i >= n && memcmp(j + i, word, n) == 0 ? i + n : 0;
+}
+
+int Msp_json_valid(const char *j, size_t len)
+{
+    size_t i = 0, depth = 0, room = 0;
+    unsigned char *stack = NULL; /* one bit per open container: 1 object */
+    int ok = 0;
+
+    if (len >= 3 && memcmp(j, "\xef\xbb\xbf", 3) == 0)
+        i = 3; /* a fetch() text() drops a UTF-8 byte order mark */
+    /* expect a value */
+value:
+    while (i < len && is_ws(j[i]))
+        i++;
+    if (i >= len)
+        goto done;
+    switch (j[i]) {
+    case '{':
+    case '[': {
+        int obj = j[i] == '{';
+        if (depth / 8 >= room) {
+            size_t grown = room ? room * 2 : 64;
+            unsigned char *s = realloc(stack, grown);
+            if (!s) {
+                ok = -1;
+                goto done;
+            }
+            stack = s;
+            room = grown;
+        }
+        if (obj)
+            stack[depth / 8] |= (unsigned char)(1u << (depth % 8));
+        else
+            stack[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+        depth++;
+        i++;
+        while (i < len && is_ws(j[i]))
+            i++;
+        if (i < len && j[i] == (obj ? '}' : ']')) {
+            depth--;
+            i++;
+            goto after;
+        }
+        if (obj)
+            goto key;
+        goto value;
+    }
+    case '"': i = strict_string(j, len, i); break;
+    case 't': i = literal(j, len, i, "true"); break;
+    case 'f': i = literal(j, len, i, "false"); break;
+    case 'n': i = literal(j, len, i, "null"); break;
+    default: i = strict_number(j, len, i); break;
+    }
+    if (i == 0)
+        goto done;
+after:
+    while (i < len && is_ws(j[i]))
+        i++;
+    if (depth == 0) {
+        ok = i == len;
+        goto done;
+    }
+    if (i >= len)
+        goto done;
+    {
+        int obj = (stack[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+        if (j[i] == ',') {
+            i++;
+            if (obj)
+                goto key;
+            goto value;
+        }
+        if (j[i] != (obj ? '}' : ']'))
+            goto done;
+        depth--;
+        i++;
+        goto after;
+    }
+key:
+    while (i < len && is_ws(j[i]))
+        i++;
+    if (i >= len || j[i] != '"' || (i = strict_string(j, len, i)) == 0)
+        goto done;
+    while (i < len && is_ws(j[i]))
+        i++;
+    if (i >= len || j[i] != ':')
+        goto done;
+    i++;
+    goto value;
+done:
+    free(stack);
+    return ok;
 }

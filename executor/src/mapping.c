@@ -10,32 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "internal.h"
 
 static const msp_exit_row exit_table[MSP_EXIT_ROWS] = {
-    {1, "deadline_ms <= 0: no request is sent", 124,
-     "msp-executor: deadline expired ("},
-    {2, "a context value cannot go on the wire: no request is sent", 124,
-     "msp-executor: invalid request: "},
-    {3, "no HTTP response (refused, DNS, TLS, reset, timeout, garbage)", 124,
-     "msp-executor: transport error: "},
-    {4, "status received but the body could not be read", 124,
-     "msp-executor: response read failed: "},
-    {5, "body larger than the cap", 124, "msp-executor: response too large"},
-    {6, "200 with an integer exit_code: the tool's own result", -1, ""},
-    {7, "200 with an exit_code that is not an int32 integer", 124,
-     "msp-executor: malformed 200 response: "},
-    {8, "200 with any other JSON: re-serialised on stdout", 0, ""},
-    {9, "200 with a body that is not JSON: raw body on stdout", 0, ""},
-    {10, "400 IDEMPOTENCY_CORRELATION_MISMATCH", 124,
-     "msp-executor: header consistency violation: "},
-    {11, "401 or 403", 126, "msp-executor: auth error ("},
-    {12, "404", 127, "msp-executor: tool unknown ("},
-    {13, "500..599", 125, "msp-executor: server error ("},
-    {14, "any other status (3xx are never followed)", 1,
-     "msp-executor: unexpected status ("},
+#define ROW(name, row, exit_code, what, prefix) \
+    {row, what, exit_code, prefix, #name},
+    MSP_EXIT_TABLE(ROW)
+#undef ROW
 };
 
 const msp_exit_row *msp_exit_table(void)
@@ -53,21 +34,19 @@ void msp_result_free(msp_result *r)
 }
 
 /* out and err share one allocation: one malloc per result. */
-int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
-                    size_t out_len, const msp_span *parts, size_t nparts)
+int Msp_result_alloc(msp_result *res, int row, int exit_code, size_t out_room,
+                     const msp_span *parts, size_t nparts)
 {
     const msp_exit_row *r = &exit_table[row - 1];
     size_t plen = strlen(r->stderr_prefix);
     size_t err_len = plen;
     for (size_t i = 0; i < nparts; i++)
         err_len += parts[i].n;
-    char *block = malloc(out_len + err_len + 2);
+    char *block = malloc(out_room + err_len + 2);
     if (!block)
         return MSP_ERR_NOMEM;
-    if (out_len)
-        memcpy(block, out, out_len);
-    block[out_len] = '\0';
-    char *err = block + out_len + 1;
+    block[out_room] = '\0';
+    char *err = block + out_room + 1;
     char *w = err;
     memcpy(w, r->stderr_prefix, plen);
     w += plen;
@@ -78,13 +57,22 @@ int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
     }
     *w = '\0';
     memset(res, 0, sizeof *res);
-    res->exit_code = row == 6 ? exit_code : r->exit_code;
+    res->exit_code = row == MSP_ROW_TOOL_RESULT ? exit_code : r->exit_code;
     res->out = block;
-    res->out_len = out_len;
+    res->out_len = out_room;
     res->err = err;
     res->err_len = err_len;
     res->row = row;
     return MSP_OK;
+}
+
+int Msp_result_fill(msp_result *res, int row, int exit_code, const char *out,
+                    size_t out_len, const msp_span *parts, size_t nparts)
+{
+    int rc = Msp_result_alloc(res, row, exit_code, out_len, parts, nparts);
+    if (rc == MSP_OK && out_len)
+        memcpy(res->out, out, out_len);
+    return rc;
 }
 
 static msp_span span(const char *s)
@@ -93,39 +81,13 @@ static msp_span span(const char *s)
     return sp;
 }
 
-/* Parses the whole body as JSON (trailing whitespace allowed), or NULL. */
-static cJSON *parse_whole(const char *body, size_t len)
-{
-    const char *end = NULL;
-    if (len == 0)
-        return NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!j)
-        return NULL;
-    while (end < body + len &&
-           (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-        end++;
-    if (end != body + len) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
-}
-
-static const char *string_member(const cJSON *obj, const char *name)
-{
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
-    return cJSON_IsString(m) ? m->valuestring : NULL;
-}
-
 /* A string member's bytes, NUL bytes included, in a new block (*out stays
- * NULL when the member is absent or not a string). cJSON's valuestring
- * stops at the first "\u0000". */
-static int raw_string(const char *body, size_t len, const char *name,
-                      char **out, size_t *n)
+ * NULL when the member is absent or not a string). */
+static int raw_string(msp_span obj, const char *name, char **out, size_t *n)
 {
-    msp_span v = Msp_json_member(body, len, name);
+    msp_span v = Msp_json_member(obj.p, obj.n, name);
     *out = NULL;
+    *n = 0;
     if (!v.n || v.p[0] != '"')
         return MSP_OK;
     if (!(*out = malloc(v.n)))
@@ -135,119 +97,148 @@ static int raw_string(const char *body, size_t len, const char *name,
 }
 
 /* Row 6: the tool's stdout and stderr, NUL bytes included. */
-static int map_tool_result(const cJSON *j, int code, const char *body,
-                           size_t len, msp_result *res)
+static int map_tool_result(int code, const char *body, size_t len,
+                           msp_result *res)
 {
-    msp_span err = span(string_member(j, "stderr"));
-    msp_span out = span(string_member(j, "stdout"));
+    msp_span doc = {body, len};
     char *raw_out = NULL, *raw_err = NULL;
-    size_t n = 0;
-    int rc = MSP_OK;
-
-    if (Msp_json_has_nul(body, len)) {
-        rc = raw_string(body, len, "stdout", &raw_out, &n);
-        if (raw_out)
-            out = (msp_span){raw_out, n};
-        if (rc == MSP_OK)
-            rc = raw_string(body, len, "stderr", &raw_err, &n);
-        if (raw_err)
-            err = (msp_span){raw_err, n};
-    }
+    size_t out_n = 0, err_n = 0;
+    int rc = raw_string(doc, "stdout", &raw_out, &out_n);
     if (rc == MSP_OK)
-        rc = Msp_result_fill(res, 6, code, out.p, out.n, &err, 1);
+        rc = raw_string(doc, "stderr", &raw_err, &err_n);
+    msp_span err = {raw_err ? raw_err : "", err_n};
+    if (rc == MSP_OK)
+        rc = Msp_result_fill(res, MSP_ROW_TOOL_RESULT, code,
+                             raw_out ? raw_out : "", out_n, &err, 1);
     free(raw_out);
     free(raw_err);
     return rc;
 }
 
-/* Row 7: the member printed compactly with cJSON. */
-static int map_malformed(const cJSON *ec, const char *why, msp_result *res)
+/* Row 7: the member as the server wrote it, whitespace removed. */
+static int map_malformed(msp_span ec, const char *why, msp_result *res)
 {
-    char *json = cJSON_PrintUnformatted(ec);
+    char *json = malloc(ec.n ? ec.n : 1);
     if (!json)
         return MSP_ERR_NOMEM;
-    msp_span parts[] = {span("exit_code field present but not "), span(why),
-                        span(" (got "), span(json), span(")")};
-    int rc = Msp_result_fill(res, 7, 0, "", 0, parts, 5);
-    cJSON_free(json);
+    msp_span parts[] = {span("exit_code field present but not "),
+                        span(why),
+                        span(" (got "),
+                        {json, Msp_json_compact(ec.p, ec.n, json)},
+                        span(")")};
+    int rc = Msp_result_fill(res, MSP_ROW_MALFORMED_200, 0, "", 0, parts, 5);
+    free(json);
     return rc;
+}
+
+/* Rows 6 and 7: exit_code read from its text, checked as JSON.parse and
+ * Number.isInteger would see it. */
+static int map_exit_code(msp_span ec, const char *body, size_t len,
+                         msp_result *res)
+{
+    char c = ec.p[0];
+    if (c != '-' && (c < '0' || c > '9'))
+        return map_malformed(ec, "a finite number", res);
+    char num[64];
+    double v;
+    if (ec.n >= sizeof num) {
+        /* a long numeral: strtod needs a NUL-terminated copy */
+        char *copy = malloc(ec.n + 1);
+        if (!copy)
+            return MSP_ERR_NOMEM;
+        memcpy(copy, ec.p, ec.n);
+        copy[ec.n] = '\0';
+        v = strtod(copy, NULL);
+        free(copy);
+    } else {
+        memcpy(num, ec.p, ec.n);
+        num[ec.n] = '\0';
+        v = strtod(num, NULL);
+    }
+    if (!isfinite(v))
+        return map_malformed(ec, "a finite number", res);
+    if (v != floor(v) || v < INT32_MIN || v > INT32_MAX)
+        return map_malformed(ec, "an integer", res);
+    return map_tool_result((int)v, body, len, res);
 }
 
 static int map_ok(const char *body, size_t len, msp_result *res)
 {
     if (len == 0)
-        return Msp_result_fill(res, 8, 0, "{}", 2, NULL, 0);
-    cJSON *j = parse_whole(body, len);
-    if (!j)
-        return Msp_result_fill(res, 9, 0, body, len, NULL, 0);
-    int rc;
-    const cJSON *ec = cJSON_IsObject(j)
-                          ? cJSON_GetObjectItemCaseSensitive(j, "exit_code")
-                          : NULL;
-    if (ec) {
-        double v = ec->valuedouble;
-        if (!cJSON_IsNumber(ec) || !isfinite(v)) {
-            rc = map_malformed(ec, "a finite number", res);
-        } else if (v != floor(v) || v < INT32_MIN || v > INT32_MAX) {
-            rc = map_malformed(ec, "an integer", res);
-        } else {
-            rc = map_tool_result(j, (int)v, body, len, res);
-        }
-    } else if (Msp_json_has_nul(body, len)) {
-        /* cJSON would print "a\u0000b" as "a": compact the text as written */
-        char *json = malloc(len);
-        rc = json ? Msp_result_fill(res, 8, 0, json,
-                                    Msp_json_compact(body, len, json), NULL, 0)
-                  : MSP_ERR_NOMEM;
-        free(json);
-    } else {
-        char *json = cJSON_PrintUnformatted(j);
-        rc = json ? Msp_result_fill(res, 8, 0, json, strlen(json), NULL, 0)
-                  : MSP_ERR_NOMEM;
-        cJSON_free(json);
+        return Msp_result_fill(res, MSP_ROW_PROVIDER_JSON, 0, "{}", 2, NULL, 0);
+    int valid = Msp_json_valid(body, len);
+    if (valid < 0)
+        return MSP_ERR_NOMEM;
+    if (!valid)
+        return Msp_result_fill(res, MSP_ROW_NOT_JSON, 0, body, len, NULL, 0);
+    msp_span ec = Msp_json_member(body, len, "exit_code");
+    if (ec.n)
+        return map_exit_code(ec, body, len, res);
+    /* Row 8: the JSON as written, the whitespace outside strings removed,
+     * compacted straight into the result. */
+    int rc = Msp_result_alloc(res, MSP_ROW_PROVIDER_JSON, 0, len, NULL, 0);
+    if (rc == MSP_OK) {
+        res->out_len = Msp_json_compact(body, len, res->out);
+        res->out[res->out_len] = '\0';
     }
-    cJSON_Delete(j);
     return rc;
 }
 
 static int map_error(long status, const char *body, size_t len, msp_result *res,
                      char *codebuf, size_t codelen)
 {
-    cJSON *j = parse_whole(body, len);
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(j, "error");
-    const char *code =
-        cJSON_IsObject(error) ? string_member(error, "code") : NULL;
-    const char *message =
-        cJSON_IsObject(error) ? string_member(error, "message") : NULL;
-    msp_span msg = message ? span(message) : (msp_span){body, len};
+    int valid = Msp_json_valid(body, len);
+    if (valid < 0)
+        return MSP_ERR_NOMEM;
+    msp_span error =
+        valid ? Msp_json_member(body, len, "error") : (msp_span){0};
+    char *code = NULL, *message = NULL;
+    size_t code_n = 0, message_n = 0;
+    int rc = MSP_OK;
+    if (error.n && error.p[0] == '{') {
+        rc = raw_string(error, "code", &code, &code_n);
+        if (rc == MSP_OK)
+            rc = raw_string(error, "message", &message, &message_n);
+    }
+    if (code) /* an identifier: read up to a NUL, as a C string */
+        code_n = strnlen(code, code_n);
+    msp_span msg =
+        message ? (msp_span){message, message_n} : (msp_span){body, len};
     msp_span raw = {body, len};
+    msp_span code_sp = {code ? code : "", code_n};
     char st[24];
     snprintf(st, sizeof st, "%ld", status);
-    msp_span code_parts[] = {span(st), span(code ? " " : ""), span(code),
-                             span("): ")};
     msp_span parts[5];
     size_t n = 0;
     int row;
 
     if (status == 400 && code &&
-        strcmp(code, "IDEMPOTENCY_CORRELATION_MISMATCH") == 0) {
-        row = 10;
+        code_n == MSP_STRLEN("IDEMPOTENCY_CORRELATION_MISMATCH") &&
+        memcmp(code, "IDEMPOTENCY_CORRELATION_MISMATCH", code_n) == 0) {
+        row = MSP_ROW_HEADER_MISMATCH;
         parts[n++] = msg;
     } else if (status >= 500 && status <= 599) {
-        row = 13;
+        row = MSP_ROW_SERVER_ERROR;
         parts[n++] = span(st);
         parts[n++] = span("): ");
         parts[n++] = raw;
     } else {
-        row = (status == 401 || status == 403) ? 11 : status == 404 ? 12 : 14;
-        memcpy(parts, code_parts, sizeof code_parts);
-        n = 4;
+        row = (status == 401 || status == 403) ? MSP_ROW_AUTH
+              : status == 404                  ? MSP_ROW_TOOL_UNKNOWN
+                                               : MSP_ROW_UNEXPECTED_STATUS;
+        parts[n++] = span(st);
+        parts[n++] = span(code ? " " : "");
+        parts[n++] = code_sp;
+        parts[n++] = span("): ");
         parts[n++] = msg;
     }
     if (codebuf && codelen)
-        snprintf(codebuf, codelen, "%s", code ? code : "");
-    int rc = Msp_result_fill(res, row, 0, "", 0, parts, n);
-    cJSON_Delete(j);
+        snprintf(codebuf, codelen, "%.*s", (int)(code_n < 256 ? code_n : 256),
+                 code ? code : "");
+    if (rc == MSP_OK)
+        rc = Msp_result_fill(res, row, 0, "", 0, parts, n);
+    free(code);
+    free(message);
     if (rc == MSP_OK)
         res->http_status = (int)status;
     return rc;
@@ -276,21 +267,68 @@ int msp_map_response(long status, const char *body, size_t body_len,
     return Msp_map_response(status, body, body_len, res, NULL, 0);
 }
 
+/* Room for any result serialised: 6 bytes per byte of out and err at
+ * worst, plus the fixed text. */
+#define JSON_OUT_MAX ((size_t)-1 / 8)
+
 char *msp_result_to_json(const msp_result *r)
 {
     if (!r)
         return NULL;
-    msp_buf b = {0};
+    msp_buf b;
     char head[48];
-    const size_t lim = SIZE_MAX / 4;
+    Msp_buf_init(&b, JSON_OUT_MAX);
     snprintf(head, sizeof head, "{\"exit_code\":%d,\"stdout\":", r->exit_code);
-    if (Msp_buf_append(&b, head, strlen(head), lim) ||
+    if (Msp_buf_append(&b, head, strlen(head)) ||
         Msp_buf_append_json_string(&b, r->out ? r->out : "",
-                                   r->out ? r->out_len : 0, lim) ||
-        Msp_buf_append(&b, ",\"stderr\":", 10, lim) ||
+                                   r->out ? r->out_len : 0) ||
+        Msp_buf_append_lit(&b, ",\"stderr\":") ||
         Msp_buf_append_json_string(&b, r->err ? r->err : "",
-                                   r->err ? r->err_len : 0, lim) ||
-        Msp_buf_append(&b, "}", 1, lim)) {
+                                   r->err ? r->err_len : 0) ||
+        Msp_buf_append_lit(&b, "}")) {
+        Msp_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+char *msp_result_to_command_result(const msp_result *r, const char *command_id)
+{
+    if (!r || !command_id)
+        return NULL;
+    msp_buf b;
+    char num[32];
+    const char *out = r->out ? r->out : "", *err = r->err ? r->err : "";
+    size_t out_len = r->out ? r->out_len : 0, err_len = r->err ? r->err_len : 0;
+    int fail;
+    Msp_buf_init(&b, JSON_OUT_MAX);
+    fail =
+        Msp_buf_append_lit(&b, "{\"type\":\"CommandResult\",\"command_id\":") ||
+        Msp_buf_append_json_string(&b, command_id, strlen(command_id));
+    if (!fail && r->exit_code == 0) {
+        fail =
+            Msp_buf_append_lit(&b, ",\"lifecycle_state\":\"completed\","
+                                   "\"error\":null,\"payload\":{\"stdout\":") ||
+            Msp_buf_append_json_string(&b, out, out_len) ||
+            Msp_buf_append_lit(&b, ",\"stderr\":") ||
+            Msp_buf_append_json_string(&b, err, err_len) ||
+            Msp_buf_append_lit(&b, ",\"exit_code\":0}}");
+    } else if (!fail) {
+        /* the message is one JSON string: "tool exited with N: " + stderr */
+        msp_buf msg;
+        Msp_buf_init(&msg, JSON_OUT_MAX);
+        int n =
+            snprintf(num, sizeof num, "tool exited with %d: ", r->exit_code);
+        fail = Msp_buf_append(&msg, num, (size_t)n) ||
+               (err_len && Msp_buf_append(&msg, err, err_len)) ||
+               Msp_buf_append_lit(&b, ",\"lifecycle_state\":\"failed\","
+                                      "\"payload\":null,\"error\":{\"code\":"
+                                      "\"SANDBOX_TOOL_ERROR\",\"message\":") ||
+               Msp_buf_append_json_string(&b, msg.data, msg.len) ||
+               Msp_buf_append_lit(&b, "}}");
+        Msp_buf_free(&msg);
+    }
+    if (fail) {
         Msp_buf_free(&b);
         return NULL;
     }

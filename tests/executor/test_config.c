@@ -172,22 +172,52 @@ Test(config, strerror_is_never_null, .timeout = TEST_TIMEOUT(5))
         cr_expect_str_eq(msp_strerror(codes[i]), want[i]);
 }
 
-Test(config, mask_secret_shows_a_prefix_and_the_length,
+/* The one masking policy: never more than 4 bytes and never more than a
+ * quarter of the secret, then its length. */
+Test(config, mask_secret_shows_at_most_a_quarter_and_four_bytes,
      .timeout = TEST_TIMEOUT(5))
 {
-    char buf[32];
-    msp_mask_secret("sk-test", buf, sizeof buf);
-    cr_expect_str_eq(buf, "sk-t\xe2\x80\xa6(7)");
-    msp_mask_secret(TEST_KEY, buf, sizeof buf);
-    cr_expect_str_eq(buf, "sk-t\xe2\x80\xa6(19)");
-    msp_mask_secret("abcd", buf, sizeof buf);
-    cr_expect_str_eq(buf, "ab\xe2\x80\xa6(4)",
-                     "a short key shows at most half");
+    static const struct {
+        const char *secret;
+        const char *want;
+    } vectors[] = {
+        {"sk-test", "s\xe2\x80\xa6(7)"},
+        {TEST_KEY, "sk-t\xe2\x80\xa6(19)"},
+        {"sk-live-0123456789abcdef0123456789", "sk-l\xe2\x80\xa6(34)"},
+        {"abcdefgh", "ab\xe2\x80\xa6(8)"},
+        {"abcd", "a\xe2\x80\xa6(4)"},
+        {"abc", "\xe2\x80\xa6(3)"},
+        {"a", "\xe2\x80\xa6(1)"},
+        {"", "\xe2\x80\xa6(0)"},
+        {"a\nbcdefghijklmnop", "a?bc\xe2\x80\xa6(17)"},
+        {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", "??\xe2\x80\xa6(8)"},
+    };
+    char buf[MSP_MASK_BUF_SIZE];
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+        msp_mask_secret(vectors[i].secret, buf, sizeof buf);
+        cr_expect_str_eq(buf, vectors[i].want, "secret #%zu", i);
+    }
+    for (size_t n = 0; n < 40; n++)
+        cr_expect(msp_mask_shown(n) <= 4 && msp_mask_shown(n) * 4 <= n,
+                  "%zu bytes show %zu", n, msp_mask_shown(n));
     msp_mask_secret(NULL, buf, sizeof buf);
     cr_expect_str_eq(buf, "\xe2\x80\xa6(0)");
-    msp_mask_secret("a\nbcdefgh", buf, sizeof buf);
-    cr_expect_str_eq(buf, "a?bc\xe2\x80\xa6(9)");
-    msp_mask_secret("sk-test", buf, 4);
+    msp_mask_secret(TEST_KEY, buf, 4);
     cr_expect_str_eq(buf, "sk-");
     msp_mask_secret("sk-test", NULL, 4);
+}
+
+Test(config, key_shorter_than_the_minimum_is_refused,
+     .timeout = TEST_TIMEOUT(5))
+{
+    msp_config cfg;
+    char err[MSP_ERRBUF_SIZE];
+    msp_config_init(&cfg);
+    cfg.base_url = "http://127.0.0.1:1";
+    cfg.api_key = "abc";
+    cr_expect_eq(msp_config_validate(&cfg, err, sizeof err), MSP_ERR_CONFIG);
+    cr_expect(strstr(err, "too short") != NULL, "%s", err);
+    cr_expect(strstr(err, "abc") == NULL, "the key is not echoed: %s", err);
+    cfg.api_key = "abcdef";
+    cr_expect_eq(msp_config_validate(&cfg, err, sizeof err), MSP_OK, "%s", err);
 }

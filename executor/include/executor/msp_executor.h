@@ -20,13 +20,37 @@
  *   - *_free(NULL) does nothing.
  *   - Out-parameters are written only on success.
  *
- * The library never prints and never exits. One executor may be used from
+ * Zero-init: msp_config is initialised with msp_config_init(); msp_result
+ * and msp_context may be zero-initialised ({0}) and a zeroed msp_result
+ * is safe to pass to msp_result_free().
+ *
+ * Threads: every function is thread-safe unless its comment says otherwise
+ * (msp_executor_free must not race a call on the same executor). The
+ * library never prints and never exits. One executor may be used from
  * several threads at once; connections are kept alive and reused.
  */
 #ifndef MSP_EXECUTOR_H
 #define MSP_EXECUTOR_H
 
 #include <stddef.h>
+
+#include "executor/msp_util.h"
+
+/* The kit's version, one source: CMake's project() VERSION is read from
+ * these three numbers. It is the User-Agent ("msp-executor/0.2.0") and what
+ * every program's --version prints. */
+#define MSP_EXECUTOR_VERSION_MAJOR 0
+#define MSP_EXECUTOR_VERSION_MINOR 2
+#define MSP_EXECUTOR_VERSION_PATCH 0
+#define MSP_EXECUTOR_VERSION       "0.2.0"
+
+/* Room for any error message this library writes into an errbuf
+ * (messages are cut to fit a smaller one). */
+#define MSP_ERRBUF_SIZE 512
+
+/* The shortest API key msp_config_validate() accepts, in bytes: a shorter
+ * one could not be redacted from output without hiding ordinary text. */
+#define MSP_MIN_KEY_LEN 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,7 +65,8 @@ typedef enum msp_err {
     MSP_ERR_CURL = -4    /* libcurl could not be initialised */
 } msp_err;
 
-/* A static, never-NULL description of an msp_err value. */
+/* A static, never-NULL description of an msp_err value; unknown values
+ * give "unknown error". */
 const char *msp_strerror(int err);
 
 typedef enum msp_auth_mode {
@@ -49,10 +74,12 @@ typedef enum msp_auth_mode {
     MSP_AUTH_JWT = 1          /* same on the wire; recorded for logs */
 } msp_auth_mode;
 
-/* "service_key" or "jwt". */
+/* "service_key" or "jwt" (static; any value other than MSP_AUTH_JWT gives
+ * "service_key"). */
 const char *msp_auth_mode_name(msp_auth_mode mode);
 
-/* Parses "service_key" / "jwt" into *out. Returns 0, or MSP_ERR_CONFIG. */
+/* Parses "service_key" / "jwt" into *out. Returns 0, or MSP_ERR_CONFIG
+ * (also for NULL arguments) leaving *out untouched. */
 int msp_auth_mode_parse(const char *text, msp_auth_mode *out);
 
 typedef enum msp_log_level {
@@ -74,7 +101,8 @@ typedef void (*msp_log_fn)(void *user, msp_log_level level, const char *line);
 typedef struct msp_config {
     const char *base_url;    /* required, http:// or https://, no '?' or '#';
                               * one trailing '/' is dropped */
-    const char *api_key;     /* required, non-empty, no control bytes */
+    const char *api_key;     /* required, at least MSP_MIN_KEY_LEN bytes, no
+                              * control bytes */
     msp_auth_mode auth_mode; /* default MSP_AUTH_SERVICE_KEY */
     const char *tenant_id;   /* optional; logs only, never on the wire */
     long long
@@ -90,7 +118,8 @@ typedef struct msp_config {
                        * Only for rows 6..14 (a body read whole). */
 } msp_config;
 
-/* Fills *cfg with the defaults (all strings NULL, timeout 30000 ms). */
+/* Fills *cfg with the defaults (all strings NULL, timeout 30000 ms).
+ * NULL does nothing. */
 void msp_config_init(msp_config *cfg);
 
 /* Validates *cfg without creating anything. Returns 0, or MSP_ERR_CONFIG
@@ -135,8 +164,9 @@ typedef struct msp_executor msp_executor;
 int msp_executor_new(const msp_config *cfg, msp_executor **out, char *errbuf,
                      size_t errlen);
 
-/* Frees the executor and closes its connections. NULL-safe. Must not race
- * with a call in progress on the same executor. */
+/* Frees the executor, closes its connections and wipes its copy of the
+ * key. NULL-safe. Not thread-safe: must not race a call in progress on
+ * the same executor. */
 void msp_executor_free(msp_executor *ex);
 
 /* Runs one call. Always fills *res (the exit table covers every outcome,
@@ -161,18 +191,65 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
 int msp_map_response(long status, const char *body, size_t body_len,
                      msp_result *res);
 
-/* One row of the exit table (docs/wire-contract.md). The table is the single
- * source for the mapping, the docs test and the coverage report. */
+/* The exit table (docs/wire-contract.md), once, as an X-macro:
+ * X(NAME, row, exit_code, what happened, stderr prefix). exit_code is -1
+ * for row 6 ("the tool's own"); the prefix is "" for rows 6, 8 and 9.
+ * It generates the msp_row names, the table msp_exit_table() returns, the
+ * EXIT STATUS section of msp-exec --help, the docs test and the coverage
+ * report. Rows are in decision order. */
+#define MSP_EXIT_TABLE(X)                                                     \
+    X(DEADLINE, 1, 124, "deadline_ms <= 0: no request is sent",               \
+      "msp-executor: deadline expired (")                                     \
+    X(INVALID_REQUEST, 2, 124,                                                \
+      "a context value cannot go on the wire: no request is sent",            \
+      "msp-executor: invalid request: ")                                      \
+    X(TRANSPORT, 3, 124,                                                      \
+      "no HTTP response (refused, DNS, TLS, reset, timeout, garbage)",        \
+      "msp-executor: transport error: ")                                      \
+    X(READ_FAILED, 4, 124, "status received but the body could not be read",  \
+      "msp-executor: response read failed: ")                                 \
+    X(TOO_LARGE, 5, 124, "body larger than the cap",                          \
+      "msp-executor: response too large")                                     \
+    X(TOOL_RESULT, 6, -1,                                                     \
+      "200 with an integer exit_code: the tool's own result", "")             \
+    X(MALFORMED_200, 7, 124,                                                  \
+      "200 with an exit_code that is not an int32 integer",                   \
+      "msp-executor: malformed 200 response: ")                               \
+    X(PROVIDER_JSON, 8, 0,                                                    \
+      "200 with any other JSON: printed compactly on stdout", "")             \
+    X(NOT_JSON, 9, 0, "200 with a body that is not JSON: raw body on stdout", \
+      "")                                                                     \
+    X(HEADER_MISMATCH, 10, 124, "400 IDEMPOTENCY_CORRELATION_MISMATCH",       \
+      "msp-executor: header consistency violation: ")                         \
+    X(AUTH, 11, 126, "401 or 403", "msp-executor: auth error (")              \
+    X(TOOL_UNKNOWN, 12, 127, "404", "msp-executor: tool unknown (")           \
+    X(SERVER_ERROR, 13, 125, "500..599", "msp-executor: server error (")      \
+    X(UNEXPECTED_STATUS, 14, 1, "any other status (3xx are never followed)",  \
+      "msp-executor: unexpected status (")
+
+/* The row names: MSP_ROW_DEADLINE = 1 ... MSP_ROW_UNEXPECTED_STATUS = 14. */
+typedef enum msp_row {
+#define MSP_ROW_ENUM_(name, row, exit_code, what, prefix) MSP_ROW_##name = row,
+    MSP_EXIT_TABLE(MSP_ROW_ENUM_)
+#undef MSP_ROW_ENUM_
+} msp_row;
+
+/* One row of the exit table. */
 typedef struct msp_exit_row {
     int row;          /* 1..14 */
     const char *what; /* what happened, in words */
     int exit_code;    /* the exit code; -1 for row 6 ("the tool's own") */
     const char
         *stderr_prefix; /* what stderr starts with; "" for rows 6, 8, 9 */
+    const char *name;   /* the row's name, e.g. "DEADLINE" */
 } msp_exit_row;
 
-/* The exit table, MSP_EXIT_ROWS entries, in decision order. Static. */
-#define MSP_EXIT_ROWS 14
+/* The number of rows of the exit table (14). */
+#define MSP_EXIT_ROWS                                      (0 + MSP_EXIT_TABLE(MSP_ROW_COUNT_))
+#define MSP_ROW_COUNT_(name, row, exit_code, what, prefix) +1
+
+/* The exit table, MSP_EXIT_ROWS entries in decision order, entry i being
+ * row i + 1. Static storage; never NULL. Thread-safe. */
 const msp_exit_row *msp_exit_table(void);
 
 /* The env wiring (BSM_USE_MSP_EXECUTOR=1 escape hatch).
@@ -210,14 +287,24 @@ void msp_context_doc_free(msp_context_doc *doc);
 
 /* Serialises a result as {"exit_code":N,"stdout":"...","stderr":"..."}
  * (compact, one line, no newline). Returns a malloc'd string the caller
- * frees with free(), or NULL on ENOMEM. */
+ * frees with free(), or NULL on ENOMEM or a NULL r. */
 char *msp_result_to_json(const msp_result *r);
 
-/* Writes a masked form of a secret for logs: "sk-t…(7)" — the first 4
- * bytes for a secret of 7 bytes or more, at most half of a shorter one
- * (control bytes shown as '?'), then the length. Never writes more than
- * buflen-1 bytes; NULL secret masks as "…(0)". */
-void msp_mask_secret(const char *secret, char *buf, size_t buflen);
+/* The endpoint-stub's view of a result: the CommandResult message it sends
+ * back to the relay for command_id (compact, one line, no newline).
+ *   exit 0:  {"type":"CommandResult","command_id":ID,
+ *            "lifecycle_state":"completed","error":null,
+ *            "payload":{"stdout":...,"stderr":...,"exit_code":0}}
+ *   else:    {"type":"CommandResult","command_id":ID,
+ *            "lifecycle_state":"failed","payload":null,
+ *            "error":{"code":"SANDBOX_TOOL_ERROR",
+ *                     "message":"tool exited with N: <stderr>"}}
+ * N is the result's exit_code as is (not masked to a byte). Returns a
+ * malloc'd string the caller frees with free(), or NULL on ENOMEM or a
+ * NULL argument. */
+char *msp_result_to_command_result(const msp_result *r, const char *command_id);
+
+/* msp_mask_secret() and the other shared helpers: executor/msp_util.h. */
 
 #ifdef __cplusplus
 }
