@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -433,4 +434,206 @@ Test(cli, oversized_context_is_refused)
     spawn_result r = RUN("--context", path);
     unlink(path);
     expect_usage(r, "over 16 MiB");
+}
+
+Test(cli, version_prints_the_version_macro_and_exits_0)
+{
+    spawn_result r = RUN("--version");
+    cr_expect_eq(r.status, 0);
+    cr_expect_str_eq(r.out, "msp-exec " MSP_EXECUTOR_VERSION "\n");
+    cr_expect_eq(ts_connections(srv), 0);
+    spawn_result_free(&r);
+}
+
+/* The EXIT STATUS section is the exit table, printed from it. */
+Test(cli, help_exit_status_lists_every_row_of_the_table)
+{
+    spawn_result r = RUN("--help");
+    const msp_exit_row *t = msp_exit_table();
+    for (int i = 0; i < MSP_EXIT_ROWS; i++) {
+        char line[256];
+        if (t[i].exit_code < 0)
+            snprintf(line, sizeof line, "    N    row %2d  %s", t[i].row,
+                     t[i].what);
+        else
+            snprintf(line, sizeof line, "    %-3d  row %2d  %s\n",
+                     t[i].exit_code, t[i].row, t[i].what);
+        cr_expect(strstr(r.out, line) != NULL, "--help lacks \"%s\"", line);
+    }
+    cr_expect(strstr(r.out, "--version") && strstr(r.out, "--command-result"));
+    spawn_result_free(&r);
+}
+
+Test(cli, command_result_prints_the_endpoint_stubs_message)
+{
+    ts_push_response(srv, 200,
+                     "{\"exit_code\":0,\"stdout\":\"out\",\"stderr\":\"\"}");
+    spawn_result r =
+        RUN("--tool", "t", "--command-id", "cmd-7", "--command-result");
+    cr_expect_eq(r.status, 0);
+    cr_expect_str_eq(r.out,
+                     "{\"type\":\"CommandResult\",\"command_id\":\"cmd-7\","
+                     "\"lifecycle_state\":\"completed\",\"error\":null,"
+                     "\"payload\":{\"stdout\":\"out\",\"stderr\":\"\","
+                     "\"exit_code\":0}}\n");
+    spawn_result_free(&r);
+    ts_push_response(srv, 404, "{\"error\":{\"code\":\"TOOL_NOT_FOUND\"}}");
+    r = RUN("--tool", "t", "--command-id", "cmd-8", "--command-result");
+    cr_expect_eq(r.status, 127);
+    cr_expect_str_eq(
+        r.out, "{\"type\":\"CommandResult\",\"command_id\":\"cmd-8\","
+               "\"lifecycle_state\":\"failed\",\"payload\":null,\"error\":{"
+               "\"code\":\"SANDBOX_TOOL_ERROR\",\"message\":\"tool exited "
+               "with 127: msp-executor: tool unknown (404 TOOL_NOT_FOUND): "
+               "{\\\"error\\\":{\\\"code\\\":\\\"TOOL_NOT_FOUND\\\"}}\"}}\n");
+    spawn_result_free(&r);
+    expect_usage(RUN("--tool", "t", "--json", "--command-result"),
+                 "--json and --command-result exclude each other");
+}
+
+Test(cli, params_that_are_not_an_object_are_a_usage_error)
+{
+    static const char *const bad[] = {"{bad", "[1]", "1", "null", "{} x", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_usage(RUN("--tool", "t", "--params", bad[i]),
+                     "--params must be a JSON object");
+    cr_expect_eq(ts_request_count(srv), 0, "nothing was sent");
+}
+
+Test(cli, a_stray_argument_is_never_echoed)
+{
+    spawn_result r = RUN("--tool", "t", "sk-live-SECRET-4242");
+    cr_expect_eq(r.status, 64);
+    cr_expect(strstr(r.err, "SECRET") == NULL, "%s", r.err);
+    spawn_result_free(&r);
+}
+
+/* ---- the key in every spelling a server can echo it ------------------ */
+
+#define ODD_KEY "sk-a/b\"c\\d-4242"
+
+/* 1 when needle occurs in hay[0..n). */
+static int holds(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* Runs msp-exec with ODD_KEY against a reply of status and body, with the
+ * extra flag (or NULL), and checks no spelling of the key got out. */
+static void expect_no_key(int status, const char *body, const char *flag)
+{
+    static const char *const spellings[] = {ODD_KEY, "a/b",     "a\\/b",
+                                            "4242",  "\\u0034", "\\u0061"};
+    const char *env[] = {url_env, "BSM_MSP_API_KEY=" ODD_KEY,
+                         "BSM_MSP_TENANT_ID=t", NULL};
+    ts_push_response(srv, status, body);
+    /* a fixed command id: a random one could hold "4242" */
+    spawn_result r =
+        run_env(env, NULL,
+                (const char *const[]){"--tool", "t", "--command-id", "cmd-1",
+                                      flag, NULL});
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+        cr_expect(!holds(r.out, r.out_len, spellings[i]), "stdout holds %s: %s",
+                  spellings[i], r.out);
+        cr_expect(!holds(r.err, r.err_len, spellings[i]), "stderr holds %s: %s",
+                  spellings[i], r.err);
+    }
+    cr_expect(memchr(r.out, '*', r.out_len) || memchr(r.err, '*', r.err_len),
+              "the key was starred out: %s | %s", r.out, r.err);
+    spawn_result_free(&r);
+}
+
+Test(cli, the_key_never_leaves_in_any_spelling_or_row)
+{
+    static const char *const flags[] = {NULL, "--json", "-v"};
+    /* JSON escapes: minimal, every char \u-escaped in mixed-case hex, \/ */
+    static const char *const in_json[] = {
+        "\"sk-a/b\\\"c\\\\d-4242\"",
+        "\"\\u0073\\u006B\\u002d\\u0061\\u002F\\u0062\\u0022\\u0063\\u005C"
+        "\\u0064\\u002d\\u0034\\u0032\\u0034\\u0032\"",
+        "\"sk-a\\/b\\u0022c\\u005cd-4242\"",
+    };
+    for (size_t f = 0; f < 3; f++) {
+        for (size_t i = 0; i < 3; i++) {
+            char body[512];
+            /* row 6: stdout and stderr */
+            snprintf(body, sizeof body,
+                     "{\"exit_code\":0,\"stdout\":%s,\"stderr\":%s}",
+                     in_json[i], in_json[i]);
+            expect_no_key(200, body, flags[f]);
+            /* row 8: the JSON as written */
+            snprintf(body, sizeof body, "{\"echo\":%s}", in_json[i]);
+            expect_no_key(200, body, flags[f]);
+            /* row 13: the raw body in stderr (and the -v line) */
+            expect_no_key(500, body, flags[f]);
+            /* row 11: the error message */
+            snprintf(body, sizeof body,
+                     "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":%s}}",
+                     in_json[i]);
+            expect_no_key(401, body, flags[f]);
+        }
+        /* row 9: the raw body */
+        expect_no_key(200, "not json: " ODD_KEY, flags[f]);
+    }
+}
+
+/* ---- bounded memory -------------------------------------------------- */
+
+/* Peak RSS of msp-exec given a 16 MiB JSON array (the cap, exactly) as a
+ * reply with this status; the test process's only waited-for child is
+ * msp-exec, so RUSAGE_CHILDREN's ru_maxrss is its peak. */
+static long peak_rss_kib(int status, int *exit_status)
+{
+    size_t n = MSP_RESPONSE_CAP; /* "[0,0,...,0]" */
+    char head[160];
+    int hn = snprintf(head, sizeof head,
+                      "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n\r\n",
+                      status, n);
+    char *reply = malloc((size_t)hn + n);
+    cr_assert_not_null(reply);
+    memcpy(reply, head, (size_t)hn);
+    char *b = reply + hn;
+    b[0] = '[';
+    for (size_t i = 1; i < n - 1; i += 2) {
+        b[i] = '0';
+        b[i + 1] = ',';
+    }
+    b[n - 2] = '0';
+    b[n - 1] = ']';
+    ts_action a = {TS_REPLY, reply, (size_t)hn + n, 0};
+    ts_push(srv, a);
+    free(reply);
+    spawn_result r = RUN("--tool", "t");
+    *exit_status = r.status;
+    cr_expect_eq(
+        r.status == 0 ? r.out_len : r.err_len,
+        r.status == 0 ? n : n + strlen("msp-executor: server error (500): "),
+        "the whole array came out");
+    spawn_result_free(&r);
+    struct rusage ru;
+    cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+Test(cli, a_16_mib_array_on_a_200_stays_under_64_mb)
+{
+    int st;
+    long kib = peak_rss_kib(200, &st);
+    cr_expect_eq(st, 0);
+    cr_expect_lt(kib, 64 * 1024, "peak RSS %ld KiB", kib);
+    printf("msp-exec peak RSS, 16 MiB array on a 200: %ld KiB\n", kib);
+}
+
+Test(cli, a_16_mib_array_on_a_500_stays_under_64_mb)
+{
+    int st;
+    long kib = peak_rss_kib(500, &st);
+    cr_expect_eq(st, 125);
+    cr_expect_lt(kib, 64 * 1024, "peak RSS %ld KiB", kib);
+    printf("msp-exec peak RSS, 16 MiB array on a 500: %ld KiB\n", kib);
 }

@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include "test_timeout.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -494,4 +495,202 @@ Test(jsonraw, compact_removes_whitespace_outside_strings_only,
     static const char want[] = "{\"a b\":[1,\"\\\" x\"]}";
     cr_assert_eq(n, sizeof want - 1, "%.*s", (int)n, out);
     cr_expect_eq(memcmp(out, want, n), 0, "%.*s", (int)n, out);
+}
+
+/* What JSON.parse rejects is not JSON: the body goes out raw (row 9). */
+Test(mapping, row9_text_json_parse_rejects_is_not_json,
+     .timeout = TEST_TIMEOUT(5))
+{
+    static const char *const bodies[] = {"5.",
+                                         "-07",
+                                         "01",
+                                         "+1",
+                                         ".5",
+                                         "1e",
+                                         "1e+",
+                                         "-",
+                                         "[1,]",
+                                         "{\"a\":1,}",
+                                         "[,1]",
+                                         "{'a':1}",
+                                         "NaN",
+                                         "Infinity",
+                                         "-Infinity",
+                                         "[1 2]",
+                                         "{\"a\" 1}",
+                                         "{\"a\":}",
+                                         "{1:2}",
+                                         "\"a\nb\"",
+                                         "\"\\x41\"",
+                                         "\"\\u12\"",
+                                         "\"\\u12G4\"",
+                                         "tru",
+                                         "nul",
+                                         "[",
+                                         "{",
+                                         "\"open",
+                                         "[]]",
+                                         "{\"a\":1}}",
+                                         "\x0b{}",
+                                         "{\"exit_code\":-07}",
+                                         "{\"exit_code\":5.}",
+                                         "{\"exit_code\":01}"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
+        expect(200, bodies[i], 9, 0, bodies[i], "");
+}
+
+Test(mapping, row8_accepts_what_json_parse_accepts, .timeout = TEST_TIMEOUT(5))
+{
+    static const struct {
+        const char *body, *out;
+    } ok[] = {
+        {"0", "0"},
+        {"-0", "-0"},
+        {"1.2345678901234567e+19", "1.2345678901234567e+19"},
+        {"12345678901234567890123", "12345678901234567890123"},
+        {" [ 1E5 , -0.0e-0 ] ", "[1E5,-0.0e-0]"},
+        {"\"\\ud800\"", "\"\\ud800\""}, /* a lone surrogate escape */
+        {"\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\""},
+        {"{\"a\" : \"x y\" ,\"b\":[true,false,null]}",
+         "{\"a\":\"x y\",\"b\":[true,false,null]}"},
+        {"\t\r\n{}\n", "{}"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        expect(200, ok[i].body, 8, 0, ok[i].out, "");
+}
+
+Test(mapping, row8_any_depth_is_fine, .timeout = TEST_TIMEOUT(5))
+{
+    size_t depth = 100000;
+    char *body = malloc(2 * depth + 1);
+    memset(body, '[', depth);
+    memset(body + depth, ']', depth);
+    body[2 * depth] = '\0';
+    msp_result r = map(200, body);
+    cr_expect_eq(r.row, 8);
+    cr_expect_eq(r.out_len, 2 * depth);
+    msp_result_free(&r);
+    body[2 * depth - 1] = '\0'; /* one bracket short */
+    r = map(200, body);
+    cr_expect_eq(r.row, 9);
+    msp_result_free(&r);
+    free(body);
+}
+
+Test(mapping, row6_exit_code_exactly_as_json_parse_reads_it,
+     .timeout = TEST_TIMEOUT(5))
+{
+    expect(200, "{\"exit_code\":-0}", 6, 0, "", "");
+    expect(200, "{\"exit_code\":1e2}", 6, 100, "", "");
+    expect(200, "{\"exit_code\":3.0}", 6, 3, "", "");
+    expect(200, "{\"exit_code\":-2147483648}", 6, INT32_MIN, "", "");
+    expect(200, "{ \"exit_code\" : 300 , \"stdout\" : \"o\" }", 6, 300, "o",
+           "");
+}
+
+Test(mapping, errors_read_only_error_code_and_message,
+     .timeout = TEST_TIMEOUT(5))
+{
+    /* a large body around the error object: only the members are read */
+    expect(404,
+           "{\"data\":[1,2,{\"code\":\"NOT_ME\"}],\"error\":{\"detail\":[{}],"
+           "\"code\":\"TOOL_NOT_FOUND\",\"message\":\"no such tool\"}}",
+           12, 127, "",
+           "msp-executor: tool unknown (404 TOOL_NOT_FOUND): no such tool");
+    /* a body that is not strict JSON has no error object */
+    expect(403, "{\"error\":{\"code\":\"X\",\"message\":\"m\",}}", 11, 126, "",
+           "msp-executor: auth error (403): {\"error\":{\"code\":\"X\","
+           "\"message\":\"m\",}}");
+}
+
+/* ---- the endpoint-stub's CommandResult ------------------------------ */
+
+static void expect_command_result(long status, const char *body,
+                                  const char *want)
+{
+    msp_result r = map(status, body);
+    char *got = msp_result_to_command_result(&r, "cmd-1");
+    cr_assert_not_null(got);
+    cr_expect_str_eq(got, want);
+    free(got);
+    msp_result_free(&r);
+}
+
+Test(command_result, exit_0_is_completed_with_the_payload,
+     .timeout = TEST_TIMEOUT(5))
+{
+    expect_command_result(
+        200, "{\"exit_code\":0,\"stdout\":\"a\\\"b\\n\",\"stderr\":\"w\"}",
+        "{\"type\":\"CommandResult\",\"command_id\":\"cmd-1\","
+        "\"lifecycle_state\":\"completed\",\"error\":null,\"payload\":{"
+        "\"stdout\":\"a\\\"b\\n\",\"stderr\":\"w\",\"exit_code\":0}}");
+    /* row 8 and row 9 exit 0 too */
+    expect_command_result(
+        200, "{\"success\":true}",
+        "{\"type\":\"CommandResult\",\"command_id\":\"cmd-1\","
+        "\"lifecycle_state\":\"completed\",\"error\":null,\"payload\":{"
+        "\"stdout\":\"{\\\"success\\\":true}\",\"stderr\":\"\",\"exit_code\":"
+        "0}}");
+}
+
+Test(command_result, any_other_exit_is_failed_with_sandbox_tool_error,
+     .timeout = TEST_TIMEOUT(5))
+{
+    static const struct {
+        long status;
+        const char *body;
+        const char *message;
+    } cases[] = {
+        /* the tool's own code (row 6), and each class of the table */
+        {200, "{\"exit_code\":3,\"stderr\":\"boom\"}",
+         "tool exited with 3: boom"},
+        {200, "{\"exit_code\":-1}", "tool exited with -1: "},
+        {200, "{\"exit_code\":\"x\"}",
+         "tool exited with 124: msp-executor: malformed 200 response: "
+         "exit_code field present but not a finite number (got \\\"x\\\")"},
+        {500, "oops",
+         "tool exited with 125: msp-executor: server error (500): oops"},
+        {401, "{\"error\":{\"code\":\"UNAUTHORIZED\",\"message\":\"no\"}}",
+         "tool exited with 126: msp-executor: auth error (401 UNAUTHORIZED): "
+         "no"},
+        {404, "nope",
+         "tool exited with 127: msp-executor: tool unknown (404): nope"},
+        {409, "c",
+         "tool exited with 1: msp-executor: unexpected status (409): c"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[512];
+        snprintf(want, sizeof want,
+                 "{\"type\":\"CommandResult\",\"command_id\":\"cmd-1\","
+                 "\"lifecycle_state\":\"failed\",\"payload\":null,\"error\":{"
+                 "\"code\":\"SANDBOX_TOOL_ERROR\",\"message\":\"%s\"}}",
+                 cases[i].message);
+        expect_command_result(cases[i].status, cases[i].body, want);
+    }
+}
+
+Test(command_result, null_arguments_give_null, .timeout = TEST_TIMEOUT(5))
+{
+    msp_result r = {0};
+    cr_expect_null(msp_result_to_command_result(NULL, "c"));
+    cr_expect_null(msp_result_to_command_result(&r, NULL));
+    char *empty = msp_result_to_command_result(&r, "c");
+    cr_expect_str_eq(empty, "{\"type\":\"CommandResult\",\"command_id\":\"c\","
+                            "\"lifecycle_state\":\"completed\",\"error\":null,"
+                            "\"payload\":{\"stdout\":\"\",\"stderr\":\"\","
+                            "\"exit_code\":0}}");
+    free(empty);
+}
+
+Test(mapping, rows_have_names_generated_from_the_table,
+     .timeout = TEST_TIMEOUT(5))
+{
+    const msp_exit_row *t = msp_exit_table();
+    cr_expect_eq(MSP_EXIT_ROWS, 14);
+    cr_expect_eq(MSP_ROW_DEADLINE, 1);
+    cr_expect_eq(MSP_ROW_UNEXPECTED_STATUS, 14);
+    cr_expect_str_eq(t[MSP_ROW_TOOL_RESULT - 1].name, "TOOL_RESULT");
+    cr_expect_str_eq(t[MSP_ROW_SERVER_ERROR - 1].name, "SERVER_ERROR");
+    for (int i = 0; i < MSP_EXIT_ROWS; i++)
+        cr_expect_not_null(t[i].name);
 }
