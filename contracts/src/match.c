@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "executor/msp_util.h"
 #include "fixture_internal.h"
 
 /* ---- differences ---------------------------------------------------- */
@@ -94,10 +95,10 @@ char *Mspf_json_text(const cJSON *v)
 char *Mspf_redact_bearer(const char *s)
 {
     const char *b = strstr(s, "Bearer ");
-    size_t pre, tok = 0, shown;
-    char *out;
+    size_t pre, tok = 0;
+    char masked[MSP_MASK_BUF_SIZE], *token, *out;
     if (b)
-        pre = (size_t)(b - s) + 7;
+        pre = (size_t)(b - s) + MSP_STRLEN("Bearer ");
     else /* no scheme: hide the whole (quoted) value */
         pre = s[0] == '"' ? 1 : 0;
     /* the token ends at an unescaped quote or at cut_text's ellipsis; any
@@ -106,13 +107,16 @@ char *Mspf_redact_bearer(const char *s)
            !(s[pre + tok] == '"' && (tok == 0 || s[pre + tok - 1] != '\\')) &&
            strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
         tok++;
-    shown = tok < 4 ? tok : 4;
-    size_t outlen = pre + shown + 40 + strlen(s + pre + tok);
+    /* the one masking policy (executor/msp_util.h) */
+    if (!(token = strndup(s + pre, tok)))
+        return NULL;
+    msp_mask_secret(token, masked, sizeof masked);
+    msp_secret_free(token);
+    size_t outlen = pre + strlen(masked) + strlen(s + pre + tok) + 1;
     out = malloc(outlen);
     if (!out)
         return NULL;
-    (void)snprintf(out, outlen, "%.*s\xE2\x80\xA6(%zu)%s", (int)(pre + shown),
-                   s, tok, s + pre + tok);
+    (void)snprintf(out, outlen, "%.*s%s%s", (int)pre, s, masked, s + pre + tok);
     return out;
 }
 
@@ -172,24 +176,17 @@ void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
 
 size_t Mspf_mctx_push_key(mctx *m, const char *key)
 {
-    size_t old = m->plen;
-    snprintf(m->path + old, sizeof(m->path) - old, ".%s", key);
-    m->plen = strlen(m->path);
-    return old;
+    return msp_json_path_push_key(m->path, sizeof(m->path), &m->plen, key);
 }
 
 size_t Mspf_mctx_push_index(mctx *m, size_t i)
 {
-    size_t old = m->plen;
-    snprintf(m->path + old, sizeof(m->path) - old, "[%zu]", i);
-    m->plen = strlen(m->path);
-    return old;
+    return msp_json_path_push_index(m->path, sizeof(m->path), &m->plen, i);
 }
 
 void Mspf_mctx_pop(mctx *m, size_t len)
 {
-    m->plen = len;
-    m->path[len] = '\0';
+    msp_json_path_pop(m->path, &m->plen, len);
 }
 
 /* ---- matchers ------------------------------------------------------- */

@@ -24,7 +24,8 @@ static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
     char msg[900];
     size_t len;
     char *body;
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
 
     memset(&err, 0, sizeof err);
     if (r->too_large) {
@@ -54,7 +55,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const fm_req *r)
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     size_t len;
     char *body;
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fake_msp/fake_msp.h"
+#include "executor/msp_executor.h"
 
 #define EXIT_USAGE   64
 #define MAX_LIST     256
@@ -68,6 +69,7 @@ static const char usage_text[] =
     "  --tls-key FILE         ... and this PEM private key\n"
     "  -q, --quiet            no per-request log lines\n"
     "  -h, --help             this text\n"
+    "  --version              print \"fake-msp VERSION\" and exit 0\n"
     "\n"
     "Output: when ready, exactly one line on stdout,\n"
     "  fake-msp listening on http://HOST:PORT\n"
@@ -163,7 +165,8 @@ enum {
     O_CERT,
     O_KEYFILE,
     O_IDEM_CAP,
-    O_IDEM_TTL
+    O_IDEM_TTL,
+    O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -187,13 +190,14 @@ int main(int argc, char **argv)
         {"tls-key", required_argument, NULL, O_KEYFILE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0}};
     const char *dirs[MAX_LIST], *files[MAX_LIST], *keys[MAX_LIST];
     const char *port_file = NULL;
     fake_msp_options opt;
     fake_msp *fm;
     unsigned long long v;
-    char err[2048];
+    char err[FAKE_MSP_ERRBUF_SIZE];
     sigset_t set;
     int c, quiet = 0, sig;
 
@@ -276,6 +280,7 @@ int main(int argc, char **argv)
         case O_KEYFILE: opt.tls_key = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
+        case O_VERSION: puts("fake-msp " MSP_EXECUTOR_VERSION); return 0;
         case ':': return usage_error("%s needs a value", argv[optind - 1]);
         default: return usage_error("unknown option \"%s\"", argv[optind - 1]);
         }

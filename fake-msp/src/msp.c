@@ -2,6 +2,7 @@
 #include "msp.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ typedef enum tool_kind {
 
 typedef struct tool_def {
     const char *name;
+    const char *domain;
+    const char *description;
     const char *risk;
     int requires_changeset;
     tool_kind kind;
@@ -40,24 +43,33 @@ typedef struct tool_def {
 
 static const tool_def tools[] = {
     {"msp.list_devices",
+     "devices",
+     "List managed devices, optionally filtered by a hostname/OS query or an "
+     "agent id",
      "read_only",
      0,
      T_LIST_DEVICES,
      {{"query", P_STRING, 0}, {"agent_id", P_STRING, 0}},
      2},
     {"msp.agent_health",
+     "agents",
+     "Health of one edge agent",
      "read_only",
      0,
      T_AGENT_HEALTH,
      {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}},
      1},
     {"msp.process_kill",
+     "processes",
+     "Kill a process on the device of an edge agent",
      "high",
      0,
      T_PROCESS_KILL,
      {{"agent_id", P_STRING, 1}, {"pid", P_PID, 1}},
      2},
     {"msp.device_wipe",
+     "devices",
+     "Factory-reset a device (needs an approved ChangeSet)",
      "destructive",
      1,
      T_DEVICE_WIPE,
@@ -65,46 +77,71 @@ static const tool_def tools[] = {
      1},
 };
 
-static const char tools_json[] =
-    "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
-    "\",\"tool_count\":4,\"tools\":["
-    "{\"name\":\"msp.list_devices\",\"domain\":\"devices\",\"product\":\"msp\","
-    "\"description\":\"List managed devices, optionally filtered by a "
-    "hostname/OS query or an agent id\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"query\":{\"type\":"
-    "\"string\"},"
-    "\"agent_id\":{\"type\":\"string\"}},\"required\":[],"
-    "\"additionalProperties\":false},"
-    "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
-    "{\"name\":\"msp.agent_health\",\"domain\":\"agents\",\"product\":\"msp\","
-    "\"description\":\"Health of one edge agent\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
-    "\"type\":\"string\"}},"
-    "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
-    "\"risk_level\":\"read_only\",\"requires_changeset\":false},"
-    "{\"name\":\"msp.process_kill\",\"domain\":\"processes\",\"product\":"
-    "\"msp\","
-    "\"description\":\"Kill a process on the device of an edge agent\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
-    "\"type\":\"string\"},"
-    "\"pid\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"agent_id\","
-    "\"pid\"],"
-    "\"additionalProperties\":false},"
-    "\"risk_level\":\"high\",\"requires_changeset\":false},"
-    "{\"name\":\"msp.device_wipe\",\"domain\":\"devices\",\"product\":\"msp\","
-    "\"description\":\"Factory-reset a device (needs an approved ChangeSet)\","
-    "\"parameters\":{\"type\":\"object\",\"properties\":{\"agent_id\":{"
-    "\"type\":\"string\"}},"
-    "\"required\":[\"agent_id\"],\"additionalProperties\":false},"
-    "\"risk_level\":\"destructive\",\"requires_changeset\":true}]}";
-
 static const char health_json[] =
     "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION
     "\",\"product\":\"msp\"}";
 
+#define N_TOOLS (sizeof tools / sizeof tools[0])
+/* The tools list is small and fixed: a cap well above it. */
+#define TOOLS_JSON_MAX (64u * 1024u)
+
+static pthread_once_t tools_once = PTHREAD_ONCE_INIT;
+static char *tools_json; /* built once from the catalogue, kept */
+
+static void param_schema(fm_buf *b, const param_def *p)
+{
+    fm_buf_json_str(b, p->name, strlen(p->name));
+    fm_buf_adds(b, p->type == P_PID ? ":{\"type\":\"integer\",\"minimum\":1}"
+                                    : ":{\"type\":\"string\"}");
+}
+
+static void build_tools_json(void)
+{
+    fm_buf b;
+    size_t i, k;
+    fm_buf_init(&b, TOOLS_JSON_MAX);
+    fm_buf_addf(&b,
+                "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
+                "\",\"tool_count\":%zu,\"tools\":[",
+                N_TOOLS);
+    for (i = 0; i < N_TOOLS; i++) {
+        const tool_def *t = &tools[i];
+        int first = 1;
+        fm_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
+        fm_buf_json_str(&b, t->name, strlen(t->name));
+        fm_buf_adds(&b, ",\"domain\":");
+        fm_buf_json_str(&b, t->domain, strlen(t->domain));
+        fm_buf_adds(&b, ",\"product\":\"msp\",\"description\":");
+        fm_buf_json_str(&b, t->description, strlen(t->description));
+        fm_buf_adds(&b,
+                    ",\"parameters\":{\"type\":\"object\",\"properties\":{");
+        for (k = 0; k < t->n_params; k++) {
+            if (k)
+                fm_buf_adds(&b, ",");
+            param_schema(&b, &t->params[k]);
+        }
+        fm_buf_adds(&b, "},\"required\":[");
+        for (k = 0; k < t->n_params; k++) {
+            if (!t->params[k].required)
+                continue;
+            if (!first)
+                fm_buf_adds(&b, ",");
+            first = 0;
+            fm_buf_json_str(&b, t->params[k].name, strlen(t->params[k].name));
+        }
+        fm_buf_adds(&b, "],\"additionalProperties\":false},\"risk_level\":");
+        fm_buf_json_str(&b, t->risk, strlen(t->risk));
+        fm_buf_addf(&b, ",\"requires_changeset\":%s}",
+                    t->requires_changeset ? "true" : "false");
+    }
+    fm_buf_adds(&b, "]}");
+    tools_json = fm_buf_take(&b, NULL);
+}
+
 const char *fm_tools_json(void)
 {
-    return tools_json;
+    pthread_once(&tools_once, build_tools_json);
+    return tools_json ? tools_json : "{\"tools\":[]}";
 }
 const char *fm_health_json(void)
 {
@@ -173,7 +210,8 @@ static atomic_ullong trace_counter;
 char *fm_error_body(const char *code, const char *message, const char *tool,
                     const char *trace, size_t *len)
 {
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     char gen[48];
 
     if (!trace) {
@@ -312,7 +350,8 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
                     int simulate)
 {
     const char *agent = param_str(params, "agent_id");
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     size_t i, n = 0;
 
     switch (t->kind) {
@@ -349,7 +388,8 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
     case T_PROCESS_KILL: {
         long pid =
             (long)cJSON_GetObjectItemCaseSensitive(params, "pid")->valuedouble;
-        fm_buf s = {0};
+        fm_buf s;
+        fm_buf_init(&s, FM_REPLY_MAX);
         char *text;
         size_t len;
         if (pid == 1) {
@@ -393,7 +433,8 @@ static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
                            const cJSON *params, int simulate)
 {
     idem_outcome o;
-    fm_buf fp = {0};
+    fm_buf fp;
+    fm_buf_init(&fp, FM_REPLY_MAX);
     char *fps, *pj;
     size_t fp_len;
     int status = 0, rc;

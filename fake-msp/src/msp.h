@@ -16,7 +16,10 @@
 #include "idem.h"
 #include "ratelimit.h"
 
-#define FAKE_MSP_VERSION "0.1.0"
+#include "executor/msp_executor.h"
+
+/* The kit's one version (executor/msp_executor.h). */
+#define FAKE_MSP_VERSION MSP_EXECUTOR_VERSION
 
 typedef struct msp_token {
     char *token;

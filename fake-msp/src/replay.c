@@ -46,7 +46,8 @@ static char *raw_bytes(const fake_msp *fm, const mspf_response *resp,
 {
     const mspf_fault *f = &resp->fault;
     const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     size_t i;
 
     if (f->kind == MSPF_FAULT_GARBAGE) {

@@ -23,49 +23,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "executor/msp_util.h"
+
 #define EXECUTE_PATH "/api/v1/god-mode/execute"
 #define TOOLS_PATH   "/api/v1/god-mode/tools"
 #define HEALTH_PATH  "/health"
+#define ADMIN_PREFIX "/__admin/"
 
 void fake_msp_options_init(fake_msp_options *opt)
 {
     memset(opt, 0, sizeof *opt);
-}
-
-enum MHD_Result fm_queue_json(struct MHD_Connection *c, unsigned status,
-                              char *body, size_t len)
-{
-    static const char oom[] =
-        "{\"success\":false,\"error\":{\"code\":\"INTERNAL\","
-        "\"message\":\"out of memory or reply over its cap\"},"
-        "\"tool\":null,\"trace_id\":\"trace-oom\"}";
-    struct MHD_Response *m;
-    enum MHD_Result ok;
-
-    if (!body) {
-        m = MHD_create_response_from_buffer(sizeof oom - 1, (void *)oom,
-                                            MHD_RESPMEM_PERSISTENT);
-        status = 500;
-    } else {
-        m = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    }
-    if (!m) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(m, "Content-Type", "application/json");
-    ok = MHD_queue_response(c, status, m);
-    MHD_destroy_response(m);
-    return ok;
-}
-
-enum MHD_Result fm_queue_error(struct MHD_Connection *c, unsigned status,
-                               const char *code, const char *message)
-{
-    size_t len;
-    char *body = fm_error_body(code, message, NULL, NULL, &len);
-
-    return fm_queue_json(c, status, body, len);
 }
 
 /* Headers in arrival order (libmicrohttpd keeps them as received). */
@@ -251,6 +218,11 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     return ok;
 }
 
+static int is_admin(const char *url)
+{
+    return strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               const char *url, const char *method,
                               const char *version, const char *upload,
@@ -267,12 +239,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (!r)
             return MHD_NO;
         r->fm = fm;
+        fm_buf_init(&r->body, is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strncmp(url, "/__admin/", 9) != 0 &&
-            strtoull(cl, NULL, 10) > fm->max_body) {
+        if (cl && !is_admin(url) && strtoull(cl, NULL, 10) > fm->max_body) {
             /* answer before the body is read */
             r->too_large = 1;
             return dispatch(r, c, url, method);
@@ -282,13 +254,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (r->state == RS_SUSPENDED)
         return fm_replay_resumed(r, c);
     if (*upload_size) {
-        cap = strncmp(url, "/__admin/", 9) == 0 ? FM_ADMIN_MAX_BODY
-                                                : fm->max_body;
+        cap = r->body.cap_max;
         if (r->state == RS_READING && !r->too_large) {
             if (*upload_size > cap - r->body.len) {
                 r->too_large = 1; /* keep reading, stop buffering */
                 free(r->body.p);
-                memset(&r->body, 0, sizeof r->body);
+                fm_buf_init(&r->body, cap);
             } else {
                 fm_buf_add(&r->body, upload, *upload_size);
                 if (r->body.failed)

@@ -8,11 +8,19 @@
 #include <strings.h>
 #include <time.h>
 
-#define FM_BUF_DEFAULT_MAX (64u * 1024u * 1024u)
+#include "executor/msp_util.h"
+
+#define BUF_FIRST_ALLOC 1024
+
+void fm_buf_init(fm_buf *b, size_t cap_max)
+{
+    memset(b, 0, sizeof *b);
+    b->cap_max = cap_max;
+}
 
 static int buf_reserve(fm_buf *b, size_t extra)
 {
-    size_t max = b->cap_max ? b->cap_max : FM_BUF_DEFAULT_MAX;
+    size_t max = b->cap_max;
     size_t need, ncap;
     char *np;
 
@@ -25,7 +33,7 @@ static int buf_reserve(fm_buf *b, size_t extra)
     need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
-    ncap = b->cap ? b->cap : 1024;
+    ncap = b->cap ? b->cap : BUF_FIRST_ALLOC;
     while (ncap < need)
         ncap *= 2;
     if (ncap > max)
@@ -80,56 +88,17 @@ void fm_buf_addf(fm_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+static int buf_write(void *user, const void *data, size_t len)
+{
+    fm_buf *b = user;
+    fm_buf_add(b, data, len);
+    return b->failed;
+}
+
 void fm_buf_json_str(fm_buf *b, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
-
-    if (!s) {
-        fm_buf_add(b, "null", 4);
-        return;
-    }
-    fm_buf_add(b, "\"", 1);
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[6];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        fm_buf_add(b, s + run, i - run);
-        run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            fm_buf_add(b, esc, 2);
-            break;
-        case '\\':
-            esc[1] = '\\';
-            fm_buf_add(b, esc, 2);
-            break;
-        case '\n':
-            esc[1] = 'n';
-            fm_buf_add(b, esc, 2);
-            break;
-        case '\r':
-            esc[1] = 'r';
-            fm_buf_add(b, esc, 2);
-            break;
-        case '\t':
-            esc[1] = 't';
-            fm_buf_add(b, esc, 2);
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            fm_buf_add(b, esc, 6);
-        }
-    }
-    fm_buf_add(b, s + run, len - run);
-    fm_buf_add(b, "\"", 1);
+    /* the one JSON escaper (executor/msp_util.h) */
+    (void)msp_json_quote(s, len, buf_write, b);
 }
 
 char *fm_buf_take(fm_buf *b, size_t *len)
@@ -152,13 +121,6 @@ char *fm_buf_take(fm_buf *b, size_t *len)
     return p;
 }
 
-void fm_mask_secret(const char *secret, char *out, size_t outlen)
-{
-    size_t n = strlen(secret), show = n < 8 ? (n > 4 ? 4 : 0) : 4;
-
-    snprintf(out, outlen, "%.*s\xe2\x80\xa6(%zu)", (int)show, secret, n);
-}
-
 /* Only a well-known scheme word is shown: anything else before a space
  * may itself be the secret (e.g. "sk-live-... x"). */
 static int known_scheme(const char *s, size_t n)
@@ -175,13 +137,14 @@ static int known_scheme(const char *s, size_t n)
 void fm_mask_authorization(const char *value, char *out, size_t outlen)
 {
     const char *sp = strchr(value, ' ');
-    char masked[64];
+    char masked[MSP_MASK_BUF_SIZE];
 
+    /* the one masking policy (executor/msp_util.h) */
     if (sp && known_scheme(value, (size_t)(sp - value))) {
-        fm_mask_secret(sp + 1, masked, sizeof masked);
+        msp_mask_secret(sp + 1, masked, sizeof masked);
         snprintf(out, outlen, "%.*s %s", (int)(sp - value), value, masked);
     } else {
-        fm_mask_secret(value, out, outlen);
+        msp_mask_secret(value, out, outlen);
     }
 }
 

@@ -424,8 +424,8 @@ Test(mspf_match, authorization_values_are_redacted_in_differences)
         mismatch_authorization("Bearer sk-other-secret", h, &r, &d);
     dump(&d);
     cr_assert(has_diff(&d, "request.headers.Authorization",
-                       "\"Bearer sk-t\xE2\x80\xA6(7)\"",
-                       "\"Bearer sk-o\xE2\x80\xA6(15)\""));
+                       "\"Bearer s\xE2\x80\xA6(7)\"",
+                       "\"Bearer sk-\xE2\x80\xA6(15)\""));
     cr_assert_null(strstr(d.items[0].got, "secret"));
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
@@ -438,7 +438,7 @@ Test(mspf_match, an_authorization_value_without_scheme_is_redacted_too)
     mspf_diffs d = {0};
     mspf_fixture *f = mismatch_authorization("sk-live-secret", h, &r, &d);
     cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
-                       "\"sk-l\xE2\x80\xA6(14)\""));
+                       "\"sk-\xE2\x80\xA6(14)\""));
     mspf_diffs_free(&d);
     h[0].value = "";
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);
@@ -488,7 +488,7 @@ Test(mspf_match, a_multibyte_character_does_not_end_the_masked_token)
         mismatch_authorization("Bearer sk-\xE2\x82\xAC-secret-rest", h, &r, &d);
     dump(&d);
     cr_assert(has_diff(&d, "request.headers.Authorization", NULL,
-                       "\"Bearer sk-\xE2\xE2\x80\xA6(18)\""));
+                       "\"Bearer sk-?\xE2\x80\xA6(18)\""));
     mspf_diffs_free(&d);
     h[0].value = "Bearer ab\"cd-secret";
     cr_assert_eq(mspf_match_request(f, &r, &d), 0);

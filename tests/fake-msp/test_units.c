@@ -14,7 +14,8 @@
 Test(units, json_strings_escape_quotes_controls_and_null,
      .timeout = TEST_TIMEOUT(5))
 {
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     char *s;
 
     fm_buf_json_str(&b, "a\"b\\c\n\r\t\x01", 9);
@@ -28,7 +29,8 @@ Test(units, json_strings_escape_quotes_controls_and_null,
 Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap,
      .timeout = TEST_TIMEOUT(5))
 {
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     char big[600];
     size_t len;
     char *s;
@@ -40,37 +42,34 @@ Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap,
     cr_assert_eq(len, sizeof big + 1);
     free(s);
 
-    memset(&b, 0, sizeof b);
-    b.cap_max = 8;
+    fm_buf_init(&b, 8);
     fm_buf_adds(&b, "12345");
     fm_buf_adds(&b, "6789");
     cr_assert(b.failed);
     cr_assert_null(fm_buf_take(&b, &len));
 
-    memset(&b, 0, sizeof b);
+    fm_buf_init(&b, FM_REPLY_MAX);
     s = fm_buf_take(&b, &len);
     cr_assert_str_eq(s, "");
     cr_assert_eq(len, 0);
     free(s);
 }
 
-Test(units, secrets_are_masked_to_four_characters_and_a_length,
+/* The secret itself is masked by msp_mask_secret (its vectors are in
+ * tests/executor/test_config.c); here: the scheme word handling. */
+Test(units, authorization_values_are_masked_by_the_one_policy,
      .timeout = TEST_TIMEOUT(5))
 {
     char out[64];
 
-    fm_mask_secret("sk-test", out, sizeof out);
-    cr_assert_str_eq(out, "sk-t\xe2\x80\xa6(7)");
-    fm_mask_secret("abc", out, sizeof out);
-    cr_assert_str_eq(out, "\xe2\x80\xa6(3)");
-    fm_mask_secret("a-very-long-secret-key", out, sizeof out);
-    cr_assert_str_eq(out, "a-ve\xe2\x80\xa6(22)");
     fm_mask_authorization("Bearer sk-test", out, sizeof out);
-    cr_assert_str_eq(out, "Bearer sk-t\xe2\x80\xa6(7)");
+    cr_assert_str_eq(out, "Bearer s\xe2\x80\xa6(7)");
+    fm_mask_authorization("abc", out, sizeof out);
+    cr_assert_str_eq(out, "\xe2\x80\xa6(3)");
     fm_mask_authorization("sk-test-no-scheme", out, sizeof out);
     cr_assert_str_eq(out, "sk-t\xe2\x80\xa6(17)");
     fm_mask_authorization("basic dXNlcjpwYXNz", out, sizeof out);
-    cr_assert_str_eq(out, "basic dXNl\xe2\x80\xa6(12)");
+    cr_assert_str_eq(out, "basic dXN\xe2\x80\xa6(12)");
 }
 
 Test(units, an_unknown_scheme_word_is_masked_as_part_of_the_secret,
@@ -153,7 +152,8 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails,
 {
     journal *j = fm_journal_new(4, 1u << 20);
     mspf_header h = {"Authorization", "Bearer secret-token"};
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     char *s;
 
     fm_journal_append(j, "POST", "/a", &h, 1, (const unsigned char *)"\xff", 1,

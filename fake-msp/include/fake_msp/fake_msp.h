@@ -12,7 +12,12 @@
  * fake_msp_stop(). Journal entries returned by fake_msp_journal_find() are
  * copies, freed with fake_msp_entries_free(). *_free(NULL)/stop(NULL) do
  * nothing. The library never prints (except through `log`) and never exits.
- * All functions are thread-safe.
+ *
+ * Threads: every function is thread-safe except fake_msp_stop(), which must
+ * not race any other call on the same server (stop it last, from one
+ * thread). Zero-init: fake_msp_options is set up with
+ * fake_msp_options_init() (equivalent to zeroing it: every 0 / NULL field
+ * means its default).
  *
  * Matching: fixtures are tried in load order; the first whose "request"
  * matches (mspf_match_request) and that has response(s) answers, with its
@@ -33,7 +38,8 @@
  *   GET    /__admin/requests  {"dropped":N,"requests":[{"seq","time_ms",
  *          "method","path","headers":[[name,value],...],"body" (valid
  *          UTF-8) or "body_base64","fixture","status","violations":[..]}]}
- *          with Authorization values masked ("Bearer sk-t…(7)")
+ *          with Authorization values masked ("Bearer s…(7)", the policy of
+ *          msp_mask_secret in executor/msp_util.h)
  *   DELETE /__admin/requests  clears the journal
  *   POST   /__admin/reset     = fake_msp_reset()
  *   GET    /__admin/fixtures  {"count":N,"fixtures":[{"name","description",
@@ -54,6 +60,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Room for any error message fake_msp_start / fake_msp_add_fixture write
+ * (longer ones are cut to fit a smaller buffer). */
+#define FAKE_MSP_ERRBUF_SIZE         2048
 
 #define FAKE_MSP_DEFAULT_TOKEN       "sk-test"
 #define FAKE_MSP_DEFAULT_TENANT      "tenant-x"
@@ -94,7 +104,7 @@ typedef struct fake_msp_options {
     void *log_user;
 } fake_msp_options;
 
-/* Fills *opt with the defaults. */
+/* Fills *opt with the defaults (all zero). */
 void fake_msp_options_init(fake_msp_options *opt);
 
 typedef struct fake_msp fake_msp;
@@ -106,17 +116,20 @@ typedef struct fake_msp fake_msp;
 int fake_msp_start(const fake_msp_options *opt, fake_msp **out, char *errbuf,
                    size_t errlen);
 
-/* The bound port, and the base URL "http[s]://HOST:PORT" (static storage
- * inside the server, valid until fake_msp_stop). */
+/* The bound port (never 0 once started), and the base URL "http[s]://HOST:PORT"
+ * (static storage inside the server, valid until fake_msp_stop). */
 unsigned short fake_msp_port(const fake_msp *fm);
 const char *fake_msp_url(const fake_msp *fm);
 
 /* Stops accepting, ends every open connection (hanging ones included),
- * waits for the server threads and frees everything. NULL-safe. */
+ * waits for the server threads and frees everything. NULL-safe. Not
+ * thread-safe: must not race any other call on fm, and fm is invalid
+ * afterwards. */
 void fake_msp_stop(fake_msp *fm);
 
-/* Adds a fixture at run time (taking ownership on success). Refuses a
- * duplicate name or command id with a reason. */
+/* Adds a fixture at run time. Returns 0 and takes ownership of f (freed by
+ * fake_msp_stop); or -1 with a reason in errbuf, f still the caller's: a
+ * duplicate name or command id, more than max_fixtures, or out of memory. */
 int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
                          size_t errlen);
 
@@ -148,7 +161,8 @@ int fake_msp_journal_find(fake_msp *fm, const char *command_id,
                           fake_msp_entry **entries, size_t *n);
 void fake_msp_entries_free(fake_msp_entry *entries, size_t n);
 
-/* Entries dropped from the journal because it was full. */
+/* The number of entries dropped from the journal because it was full
+ * since start or the last clearing of the journal. */
 unsigned long long fake_msp_journal_dropped(fake_msp *fm);
 
 /* The server's seed (printed by the program so runs can be reproduced).
