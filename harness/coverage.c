@@ -36,6 +36,7 @@ static cJSON *matrix(const mspf_set *set, int *uncovered)
     for (int r = 0; r < MSP_EXIT_ROWS; r++) {
         cJSON *row = cJSON_CreateObject();
         cJSON_AddNumberToObject(row, "row", table[r].row);
+        cJSON_AddStringToObject(row, "name", table[r].name);
         cJSON_AddNumberToObject(row, "exit_code", table[r].exit_code);
         cJSON_AddStringToObject(row, "what", table[r].what);
         cJSON *names = cJSON_AddArrayToObject(row, "fixtures");

@@ -10,33 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_LINE_MAX 8192
+#include "executor/msp_util.h"
 
-/* The one key-file reader of the harness: the whole first line, its line
- * end dropped, the read buffer wiped. (To become the executor's shared
- * reader once there is one.) Returns a malloc'd key or NULL. */
+/* The one key-file reader (executor/msp_util.h): the whole first line, up
+ * to MSP_KEY_FILE_CAP bytes, its line end dropped, the buffer wiped. */
 static char *read_key_file(const char *path)
 {
-    FILE *fp = fopen(path, "r");
-    char *buf, *key = NULL;
-    size_t n = 0;
-    int ch;
-    if (!fp)
-        return NULL;
-    buf = malloc(KEY_LINE_MAX + 1);
-    while (buf && n < KEY_LINE_MAX && (ch = fgetc(fp)) != EOF && ch != '\n')
-        buf[n++] = (char)ch;
-    (void)fclose(fp); /* read-only: nothing to lose */
-    if (!buf)
-        return NULL;
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    if (n > 0 && n < KEY_LINE_MAX)
-        key = strdup(buf);
-    memset(buf, 0, KEY_LINE_MAX + 1);
-    free(buf);
-    return key;
+    return msp_read_key_file(path, MSP_KEY_FILE_CAP);
 }
 
 static int put(hx_keyring *k, const char *role, char *key)

@@ -33,6 +33,7 @@ static const char usage_text[] =
     "  msp-contract lint     [--contracts DIR] [-v]\n"
     "  msp-contract coverage [--contracts DIR] [--provider] [--json]\n"
     "  msp-contract --help\n"
+    "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
     "\n"
     "Commands:\n"
     "  verify    Consumer side. Starts fake-msp in process on a free port with "
@@ -180,6 +181,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        puts("msp-contract " MSP_EXECUTOR_VERSION);
         return 0;
     }
     int (*run)(const hx_options *) = NULL;

@@ -637,3 +637,28 @@ Test(cli, a_16_mib_array_on_a_500_stays_under_64_mb)
     cr_expect_lt(kib, 64 * 1024, "peak RSS %ld KiB", kib);
     printf("msp-exec peak RSS, 16 MiB array on a 500: %ld KiB\n", kib);
 }
+
+/* One version macro for the three programs of the kit. */
+Test(cli, every_program_prints_the_one_version)
+{
+    static const char *const programs[] = {"msp-exec", "fake-msp",
+                                           "msp-contract"};
+    const char *bin = getenv("MSP_BIN_DIR");
+    for (size_t i = 0; i < 3; i++) {
+        char path[600], want[64];
+        snprintf(path, sizeof path, "%s/%s", bin, programs[i]);
+        snprintf(want, sizeof want, "%s " MSP_EXECUTOR_VERSION "\n",
+                 programs[i]);
+        const char *argv[] = {path, "--version", NULL};
+        spawn_result r;
+        cr_assert_eq(spawn_run(argv, NULL, NULL, 0, 10000, &r), 0);
+        cr_expect_eq(r.status, 0, "%s", programs[i]);
+        cr_expect_str_eq(r.out, want);
+        spawn_result_free(&r);
+        /* and each --help documents it */
+        const char *help[] = {path, "--help", NULL};
+        cr_assert_eq(spawn_run(help, NULL, NULL, 0, 10000, &r), 0);
+        cr_expect(strstr(r.out, "--version") != NULL, "%s --help", programs[i]);
+        spawn_result_free(&r);
+    }
+}
