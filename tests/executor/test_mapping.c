@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include "test_timeout.h"
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -693,4 +694,64 @@ Test(mapping, rows_have_names_generated_from_the_table,
     cr_expect_str_eq(t[MSP_ROW_SERVER_ERROR - 1].name, "SERVER_ERROR");
     for (int i = 0; i < MSP_EXIT_ROWS; i++)
         cr_expect_not_null(t[i].name);
+}
+
+/* The docs test: the exit tables of README.md and docs/wire-contract.md
+ * say what msp_exit_table() says (exit code and stderr prefix per row). */
+static void expect_doc_table(const char *relpath)
+{
+    const char *src = getenv("MSP_SOURCE_DIR");
+    cr_assert_not_null(src, "MSP_SOURCE_DIR must point at the source tree");
+    char path[1024], line[2048];
+    snprintf(path, sizeof path, "%s/%s", src, relpath);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    const msp_exit_row *t = msp_exit_table();
+    int in_table = 0, seen = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "| # | what happened | exit |", 28) == 0) {
+            in_table = 1;
+            continue;
+        }
+        if (line[0] != '|') {
+            if (seen)
+                break; /* the table ended */
+            continue;
+        }
+        int row = 0;
+        if (!in_table || sscanf(line, "| %d |", &row) != 1)
+            continue;
+        if (row < 1 || row > MSP_EXIT_ROWS)
+            break;
+        /* columns: # | what | exit | stdout | stderr */
+        char *cols[5] = {0};
+        int n = 0;
+        for (char *p = strtok(line, "|"); p && n < 5; p = strtok(NULL, "|"))
+            cols[n++] = p + strspn(p, " ");
+        cr_assert_eq(n, 5, "%s row %d", relpath, row);
+        char want[16];
+        if (t[row - 1].exit_code < 0)
+            snprintf(want, sizeof want, "that code");
+        else
+            snprintf(want, sizeof want, "%d ", t[row - 1].exit_code);
+        cr_expect(strncmp(cols[2], want, strlen(want)) == 0,
+                  "%s row %d: exit \"%s\", the table says %s", relpath, row,
+                  cols[2], want);
+        const char *prefix = t[row - 1].stderr_prefix;
+        if (*prefix)
+            cr_expect(cols[4][0] == '`' &&
+                          strncmp(cols[4] + 1, prefix, strlen(prefix)) == 0,
+                      "%s row %d: stderr \"%s\", the table says \"%s\"",
+                      relpath, row, cols[4], prefix);
+        cr_expect_eq(row, ++seen, "%s: rows in order", relpath);
+    }
+    fclose(f);
+    cr_expect_eq(seen, MSP_EXIT_ROWS, "%s: %d rows", relpath, seen);
+}
+
+Test(mapping, docs_exit_tables_say_what_the_table_says,
+     .timeout = TEST_TIMEOUT(5))
+{
+    expect_doc_table("README.md");
+    expect_doc_table("docs/wire-contract.md");
 }
