@@ -20,12 +20,15 @@
 #include "fuzz_check.h"
 
 /* Row 6: stdout and stderr agree with cJSON's reading of the member up to
- * its first NUL byte (cJSON stops there; the mapping keeps the rest). */
+ * its first NUL byte (cJSON stops there; the mapping keeps the rest).
+ * cJSON is the oracle only where it accepts the body: it refuses some
+ * JSON the mapping takes (lone surrogate escapes, nesting past 1000). */
 static void check_tool_streams(const char *body, size_t len,
                                const msp_result *r)
 {
     cJSON *j = cJSON_ParseWithLength(body, len);
-    CHECK(j != NULL);
+    if (!j)
+        return;
     const cJSON *out = cJSON_GetObjectItemCaseSensitive(j, "stdout");
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "stderr");
     const char *o = cJSON_IsString(out) ? out->valuestring : "";
@@ -103,10 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(r.out_len == body_len && memcmp(r.out, body, body_len) == 0);
     if (r.row == 6)
         check_tool_streams(body, body_len, &r);
-    if (r.row == 8) { /* re-printed or compacted: still JSON */
-        cJSON *j = cJSON_ParseWithLength(r.out, r.out_len);
-        CHECK(j != NULL);
-        cJSON_Delete(j);
+    if (r.row == 8) { /* compacted as written: still JSON, and a fixpoint */
+        msp_result again;
+        CHECK(msp_map_response(200, r.out, r.out_len, &again) == 0);
+        CHECK(again.row == 8 && again.out_len == r.out_len &&
+              memcmp(again.out, r.out, r.out_len) == 0);
+        msp_result_free(&again);
     }
 
     check_json_form(&r);

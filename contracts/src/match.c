@@ -14,6 +14,8 @@
 #include "executor/msp_util.h"
 #include "fixture_internal.h"
 
+#define ELLIPSIS "\xE2\x80\xA6" /* what Mspf_cut_text appends */
+
 /* ---- differences ---------------------------------------------------- */
 
 int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
@@ -105,7 +107,7 @@ char *Mspf_redact_bearer(const char *s)
      * other byte (a 0xE2 of some UTF-8 character included) is hidden */
     while (s[pre + tok] &&
            !(s[pre + tok] == '"' && (tok == 0 || s[pre + tok - 1] != '\\')) &&
-           strncmp(s + pre + tok, "\xE2\x80\xA6", 3) != 0)
+           strncmp(s + pre + tok, ELLIPSIS, MSP_STRLEN(ELLIPSIS)) != 0)
         tok++;
     /* the one masking policy (executor/msp_util.h) */
     if (!(token = strndup(s + pre, tok)))

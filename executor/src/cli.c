@@ -14,11 +14,13 @@
 #include <sys/random.h>
 
 #include "executor/msp_executor.h"
+#include "executor/msp_util.h"
 
 #define EXIT_USAGE    64
 #define EXIT_SOFTWARE 70
 #define INPUT_CAP     (16u * 1024u * 1024u) /* --context document */
 #define READ_CHUNK    4096
+#define UUID_SIZE     37 /* 36 characters and a NUL */
 
 static const char usage_text[] =
     "NAME\n"
@@ -185,7 +187,7 @@ static int parse_ll(const char *text, long long *out)
 }
 
 /* A random UUIDv4. Returns 0, or -1 when the kernel gives no randomness. */
-static int new_uuid(char out[37])
+static int new_uuid(char out[UUID_SIZE])
 {
     unsigned char b[16];
     if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
@@ -193,7 +195,7 @@ static int new_uuid(char out[37])
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(
-        out, 37,
+        out, UUID_SIZE,
         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
         b[11], b[12], b[13], b[14], b[15]);
@@ -265,7 +267,7 @@ static int parse_options(int argc, char **argv, struct options *o)
              * --api-key-file, and the value may be the key itself: only the
              * full name is accepted, and the value is never echoed. */
             if (strncmp(argv[optind - (optarg == argv[optind - 1] ? 2 : 1)],
-                        "--api-key-file", 14) != 0)
+                        "--api-key-file", MSP_STRLEN("--api-key-file")) != 0)
                 return usage_error(
                     "%s", "unknown option --api-key (the key is never a flag "
                           "value: use --api-key-file FILE or BSM_MSP_API_KEY)");
@@ -402,7 +404,8 @@ static int params_is_object(const char *text)
 /* Fills ctx from --context or the per-field flags. Returns 0 or an exit
  * status; *doc / *text receive what to free. */
 static int read_context(const struct options *o, msp_context *ctx,
-                        msp_context_doc **doc, char **text, char uuid[37])
+                        msp_context_doc **doc, char **text,
+                        char uuid[UUID_SIZE])
 {
     if (o->context_file && (o->tool || o->params || o->command_id ||
                             o->correlation_id || o->deadline_ms))
@@ -457,7 +460,7 @@ int main(int argc, char **argv)
     msp_context_doc *doc = NULL;
     msp_executor *ex = NULL;
     msp_result res = {0};
-    char *key = NULL, *text = NULL, uuid[37], err[MSP_ERRBUF_SIZE];
+    char *key = NULL, *text = NULL, uuid[UUID_SIZE], err[MSP_ERRBUF_SIZE];
     int status = parse_options(argc, argv, &o);
 
     if (status == 0 && o.help) {

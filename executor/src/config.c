@@ -61,9 +61,11 @@ int msp_config_validate(const msp_config *cfg, char *errbuf, size_t errlen)
         Msp_set_error(errbuf, errlen, "base_url is empty");
         return MSP_ERR_CONFIG;
     }
-    size_t scheme = strncasecmp(url, "http://", 7) == 0    ? 7
-                    : strncasecmp(url, "https://", 8) == 0 ? 8
-                                                           : 0;
+    size_t scheme = strncasecmp(url, "http://", MSP_STRLEN("http://")) == 0
+                        ? MSP_STRLEN("http://")
+                    : strncasecmp(url, "https://", MSP_STRLEN("https://")) == 0
+                        ? MSP_STRLEN("https://")
+                        : 0;
     if (scheme == 0 || url[scheme] == '\0' || url[scheme] == '/' ||
         Msp_has_control_byte(url, strlen(url)) || strpbrk(url, " ?#")) {
         /* A query or fragment would swallow the path appended to it. */

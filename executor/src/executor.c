@@ -23,6 +23,8 @@
 #define KEEP_BUFFER_MAX (1u << 20) /* a larger response buffer is released */
 #define LOG_LINE_MAX    1024
 #define ID_IN_LOG_MAX   128
+#define ERROR_CODE_MAX  64  /* error.code as shown in the log line */
+#define WHY_MAX         160 /* a row 2 reason */
 #define USER_AGENT      "msp-executor/" MSP_EXECUTOR_VERSION
 /* A request body or header text never outgrows this. */
 #define REQUEST_MAX ((size_t)MSP_RESPONSE_CAP * 4)
@@ -418,8 +420,8 @@ int msp_executor_execute(msp_executor *ex, const msp_context *ctx,
         return MSP_ERR_ARG;
     long long t0 = now_ms();
     msp_result r;
-    char code[64] = "";
-    char why[160];
+    char code[ERROR_CODE_MAX] = "";
+    char why[WHY_MAX];
     int rc;
 
     if (ctx->deadline_ms <= 0) {

@@ -16,6 +16,8 @@
 
 #include "internal.h"
 
+#define BOM "\xef\xbb\xbf" /* a UTF-8 byte order mark */
+
 /* Index just past the string starting at json[i] (a '"'). */
 static size_t skip_string(const char *json, size_t len, size_t i)
 {
@@ -162,8 +164,8 @@ msp_span Msp_json_member(const char *json, size_t len, const char *name)
     size_t i = 0;
     msp_span none = {NULL, 0};
 
-    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0)
-        i = 3; /* cJSON skips a UTF-8 byte order mark */
+    if (len >= MSP_STRLEN(BOM) && memcmp(json, BOM, MSP_STRLEN(BOM)) == 0)
+        i = MSP_STRLEN(BOM); /* cJSON skips a UTF-8 byte order mark */
     i = skip_space(json, len, i);
     if (i >= len || json[i] != '{')
         return none;
@@ -212,8 +214,8 @@ int Msp_json_has_nul(const char *s, size_t n)
 size_t Msp_json_compact(const char *json, size_t len, char *out)
 {
     size_t i = 0, w = 0;
-    if (len >= 3 && memcmp(json, "\xef\xbb\xbf", 3) == 0)
-        i = 3;
+    if (len >= MSP_STRLEN(BOM) && memcmp(json, BOM, MSP_STRLEN(BOM)) == 0)
+        i = MSP_STRLEN(BOM);
     while (i < len) {
         if (json[i] == '"') {
             size_t end = skip_string(json, len, i);
@@ -322,8 +324,9 @@ int Msp_json_valid(const char *j, size_t len)
     unsigned char *stack = NULL; /* one bit per open container: 1 object */
     int ok = 0;
 
-    if (len >= 3 && memcmp(j, "\xef\xbb\xbf", 3) == 0)
-        i = 3; /* a fetch() text() drops a UTF-8 byte order mark */
+    if (len >= MSP_STRLEN(BOM) && memcmp(j, BOM, MSP_STRLEN(BOM)) == 0)
+        i = MSP_STRLEN(
+            BOM); /* a fetch() text() drops a UTF-8 byte order mark */
     /* expect a value */
 value:
     while (i < len && is_ws(j[i]))

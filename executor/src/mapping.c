@@ -165,7 +165,8 @@ static int map_exit_code(msp_span ec, const char *body, size_t len,
 static int map_ok(const char *body, size_t len, msp_result *res)
 {
     if (len == 0)
-        return Msp_result_fill(res, MSP_ROW_PROVIDER_JSON, 0, "{}", 2, NULL, 0);
+        return Msp_result_fill(res, MSP_ROW_PROVIDER_JSON, 0, "{}",
+                               MSP_STRLEN("{}"), NULL, 0);
     int valid = Msp_json_valid(body, len);
     if (valid < 0)
         return MSP_ERR_NOMEM;

@@ -206,7 +206,7 @@ int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user)
         else if (u[i] == '\r')
             esc[1] = 'r';
         else if (u[i] != '"' && u[i] != '\\') {
-            memcpy(esc, "\\u00", 4);
+            memcpy(esc, "\\u00", MSP_STRLEN("\\u00"));
             esc[4] = hex[u[i] >> 4];
             esc[5] = hex[u[i] & 0xf];
             elen = 6;

@@ -10,6 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "executor/msp_util.h"
+
+#define BEARER    "Bearer "
+#define JSON_TYPE "application/json"
+
 typedef struct vlist {
     char **v;
     size_t n;
@@ -116,13 +121,15 @@ int fm_check_request_doc(const mspf_request *req, const cJSON *doc,
         add(&l, "Idempotency-Key differs from X-Brainstorm-Command-Id");
     if (!auth)
         add(&l, "Authorization missing");
-    else if (strncmp(auth, "Bearer ", 7) != 0 || !auth[7] ||
-             strchr(auth + 7, ' '))
+    else if (strncmp(auth, BEARER, MSP_STRLEN(BEARER)) != 0 ||
+             !auth[MSP_STRLEN(BEARER)] ||
+             strchr(auth + MSP_STRLEN(BEARER), ' '))
         add(&l, "Authorization is not \"Bearer <token>\"");
     if (!ct)
         add(&l, "Content-Type missing");
-    else if (strncasecmp(ct, "application/json", 16) != 0 ||
-             (ct[16] && ct[16] != ';' && ct[16] != ' '))
+    else if (strncasecmp(ct, JSON_TYPE, MSP_STRLEN(JSON_TYPE)) != 0 ||
+             (ct[MSP_STRLEN(JSON_TYPE)] && ct[MSP_STRLEN(JSON_TYPE)] != ';' &&
+              ct[MSP_STRLEN(JSON_TYPE)] != ' '))
         add(&l, "Content-Type is not application/json");
     check_body(doc, &l);
     if (l.failed) {

@@ -174,7 +174,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     enum MHD_Result ok;
 
     r->state = RS_DONE;
-    if (strncmp(url, "/__admin/", 9) == 0)
+    if (strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0)
         return fm_admin_handle(fm, c, method, url, r);
     hl.n = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);

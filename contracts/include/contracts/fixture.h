@@ -16,6 +16,11 @@
  *   - All the matching and comparing functions only read the fixture, so a
  *     loaded fixture may be shared by any number of threads (regexes are
  *     compiled once, at load).
+ *   - Threads: every function is thread-safe on distinct objects; a set or
+ *     a mspf_diffs being changed (mspf_set_add, mspf_set_load_dir,
+ *     mspf_diffs_add, *_free) must not be used by another thread meanwhile.
+ *   - Zero-init: mspf_diffs and mspf_error start zeroed ({0}); a zeroed
+ *     mspf_diffs is empty and safe to free.
  *
  * Matchers. Wherever a value is matched (request.headers, request.body at
  * any depth, expect.stdout/stderr, and inside {"json": ...}) it is either a
@@ -45,6 +50,9 @@
 extern "C" {
 #endif
 
+/* Room for "FILE: PATH: REASON" as mspf_error_format() writes it. */
+#define MSPF_ERRBUF_SIZE (512 + 256 + 512 + 4)
+
 /* Why a fixture was refused: the file, the JSON path and the reason, e.g.
  * file "contracts/fixtures/fault-reset.json", path "$.response.fault.kind",
  * reason "unknown fault kind \"resett\"". */
@@ -54,7 +62,9 @@ typedef struct mspf_error {
     char reason[512];
 } mspf_error;
 
-/* Formats *err as "FILE: PATH: REASON" into buf. Returns buf. */
+/* Formats *err as "FILE: PATH: REASON" into buf (cut to buflen; nothing
+ * written when buflen is 0; MSPF_ERRBUF_SIZE always suffices). Returns
+ * buf. */
 const char *mspf_error_format(const mspf_error *err, char *buf, size_t buflen);
 
 /* The fault catalogue (docs/fixture-format.md, "Faults"). */
@@ -183,12 +193,15 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
  * name without ".json". Files over 1 MiB are refused. */
 int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err);
 
+/* Frees a fixture and everything in it. NULL does nothing. */
 void mspf_fixture_free(mspf_fixture *f);
 
 /* A set of fixtures with unique names and unique command ids. */
 typedef struct mspf_set mspf_set;
 
+/* An empty set, freed with mspf_set_free(); NULL on ENOMEM. */
 mspf_set *mspf_set_new(void);
+/* Frees the set and every fixture in it. NULL does nothing. */
 void mspf_set_free(mspf_set *set);
 
 /* Adds f, taking ownership on success. Refuses (-1, *err filled, f still
@@ -200,7 +213,10 @@ int mspf_set_add(mspf_set *set, mspf_fixture *f, mspf_error *err);
  * Returns the number loaded, or -1 with *err filled. */
 int mspf_set_load_dir(mspf_set *set, const char *dir, mspf_error *err);
 
+/* The number of fixtures in the set. */
 size_t mspf_set_count(const mspf_set *set);
+/* Fixture i (0-based, in load order), owned by the set; NULL when i is out
+ * of range. */
 mspf_fixture *mspf_set_get(const mspf_set *set, size_t i);
 /* The fixture with that name, or NULL. */
 mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
@@ -210,7 +226,8 @@ mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
  * its quotes), "(absent)" for a missing value, a type name ("string") for a
  * type mismatch, the matcher itself for a failed matcher; anything longer
  * than ~200 bytes is cut and ends in "…(N bytes)". The value of an
- * Authorization header is shown as "Bearer sk-t…(7)", never in full. */
+ * Authorization header is shown masked by msp_mask_secret()'s policy,
+ * "Bearer s…(7)", never in full. */
 typedef struct mspf_diff {
     char
         *field; /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
@@ -227,6 +244,8 @@ typedef struct mspf_diffs {
 /* Appends one difference (strings copied). Returns 0 or -1 on ENOMEM. */
 int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
                    const char *got);
+/* Frees every difference and zeroes *d (ready for reuse). NULL does
+ * nothing. */
 void mspf_diffs_free(mspf_diffs *d);
 
 /* A request as seen on the wire. */
