@@ -311,6 +311,9 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* Usage errors never echo a flag's value: a key pasted in the wrong place
+ * must not reach a terminal or a log. */
+
 /* Fills cfg from the flags, the environment and the key file. Returns 0 or
  * an exit status. *key_store receives the key buffer to free. */
 static int configure(const struct options *o, msp_config *cfg, char **key_store)
@@ -343,12 +346,9 @@ static int configure(const struct options *o, msp_config *cfg, char **key_store)
         cfg->ca_file = o->ca_file;
     if (o->auth_mode &&
         msp_auth_mode_parse(o->auth_mode, &cfg->auth_mode) != MSP_OK)
-        return usage_error(
-            "--auth-mode must be service_key or jwt (got \"%s\")",
-            o->auth_mode);
+        return usage_error("%s", "--auth-mode must be service_key or jwt");
     if (o->timeout_ms && parse_ll(o->timeout_ms, &cfg->default_timeout_ms) != 0)
-        return usage_error("--timeout-ms must be an integer (got \"%s\")",
-                           o->timeout_ms);
+        return usage_error("%s", "--timeout-ms must be an integer");
     if (o->key_file) {
         *key_store = msp_read_key_file(o->key_file, MSP_KEY_FILE_CAP);
         if (!*key_store)
@@ -443,8 +443,7 @@ static int read_context(const struct options *o, msp_context *ctx,
     ctx->correlation_id = o->correlation_id;
     ctx->deadline_ms = MSP_DEFAULT_TIMEOUT_MS;
     if (o->deadline_ms && parse_ll(o->deadline_ms, &ctx->deadline_ms) != 0)
-        return usage_error("--deadline-ms must be an integer (got \"%s\")",
-                           o->deadline_ms);
+        return usage_error("%s", "--deadline-ms must be an integer");
     if (!o->command_id && new_uuid(uuid) != 0)
         return usage_error("%s",
                            "no randomness for a command id; pass --command-id");
