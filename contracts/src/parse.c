@@ -469,7 +469,7 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
         Mspf_parse_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
         Mspf_parse_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
         return -1;
-    if (f->name[0] == '\0')
+    if (!f->name || f->name[0] == '\0')
         return Mspf_parse_fail_at(p, "name", "value out of range: empty name");
     f->exit_row = (int)row;
     f->repeat = (int)repeat;
@@ -625,11 +625,11 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     }
     free(buf);
     base_name(file, base, sizeof(base));
-    if (strcmp(base, f->name) != 0) {
+    if (!f->name || strcmp(base, f->name) != 0) { /* name: set by the parse */
         snprintf(err->path, sizeof(err->path), "$.name");
         snprintf(err->reason, sizeof(err->reason),
                  "name \"%.200s\" does not equal the file base name \"%.200s\"",
-                 f->name, base);
+                 f->name ? f->name : "", base);
         mspf_fixture_free(f);
         return -1;
     }

@@ -344,6 +344,7 @@ value:
                 ok = -1;
                 goto done;
             }
+            memset(s + room, 0, grown - room);
             stack = s;
             room = grown;
         }

@@ -569,8 +569,8 @@ Test(cli, the_key_never_leaves_in_any_spelling_or_row)
     /* JSON escapes: minimal, every char \u-escaped in mixed-case hex, \/ */
     static const char *const in_json[] = {
         "\"sk-a/b\\\"c\\\\d-4242\"",
-        "\"\\u0073\\u006B\\u002d\\u0061\\u002F\\u0062\\u0022\\u0063\\u005C"
-        "\\u0064\\u002d\\u0034\\u0032\\u0034\\u0032\"",
+        ("\"\\u0073\\u006B\\u002d\\u0061\\u002F\\u0062\\u0022\\u0063\\u005C"
+         "\\u0064\\u002d\\u0034\\u0032\\u0034\\u0032\""),
         "\"sk-a\\/b\\u0022c\\u005cd-4242\"",
     };
     for (size_t f = 0; f < 3; f++) {

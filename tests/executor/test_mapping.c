@@ -726,7 +726,9 @@ static void expect_doc_table(const char *relpath)
         /* columns: # | what | exit | stdout | stderr */
         char *cols[5] = {0};
         int n = 0;
-        for (char *p = strtok(line, "|"); p && n < 5; p = strtok(NULL, "|"))
+        char *save = NULL;
+        for (char *p = strtok_r(line, "|", &save); p && n < 5;
+             p = strtok_r(NULL, "|", &save))
             cols[n++] = p + strspn(p, " ");
         cr_assert_eq(n, 5, "%s row %d", relpath, row);
         char want[16];

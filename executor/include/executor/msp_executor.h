@@ -229,7 +229,8 @@ int msp_map_response(long status, const char *body, size_t body_len,
 
 /* The row names: MSP_ROW_DEADLINE = 1 ... MSP_ROW_UNEXPECTED_STATUS = 14. */
 typedef enum msp_row {
-#define MSP_ROW_ENUM_(name, row, exit_code, what, prefix) MSP_ROW_##name = row,
+#define MSP_ROW_ENUM_(name, row, exit_code, what, prefix) \
+    MSP_ROW_##name = (row),
     MSP_EXIT_TABLE(MSP_ROW_ENUM_)
 #undef MSP_ROW_ENUM_
 } msp_row;
@@ -245,8 +246,10 @@ typedef struct msp_exit_row {
 } msp_exit_row;
 
 /* The number of rows of the exit table (14). */
-#define MSP_EXIT_ROWS                                      (0 + MSP_EXIT_TABLE(MSP_ROW_COUNT_))
-#define MSP_ROW_COUNT_(name, row, exit_code, what, prefix) +1
+#define MSP_EXIT_ROWS (0 + MSP_EXIT_TABLE(MSP_ROW_COUNT_))
+/* one "+1" per row, summed by MSP_EXIT_ROWS */
+#define MSP_ROW_COUNT_(name, row, exit_code, what, prefix) \
+    +1 /* NOLINT(bugprone-macro-parentheses) */
 
 /* The exit table, MSP_EXIT_ROWS entries in decision order, entry i being
  * row i + 1. Static storage; never NULL. Thread-safe. */
