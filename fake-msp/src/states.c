@@ -76,7 +76,8 @@ static const struct {
 
 static enum MHD_Result list_states(struct MHD_Connection *c)
 {
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     size_t i, len;
     char *body;
     fm_buf_adds(&b, "{\"states\":[");
@@ -96,7 +97,8 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     const cJSON *state, *params, *action;
     cJSON *doc;
     char msg[300] = "";
-    fm_buf b = {0};
+    fm_buf b;
+    fm_buf_init(&b, FM_REPLY_MAX);
     size_t i, len;
     int setup, rc;
     char *body;
