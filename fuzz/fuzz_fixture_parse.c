@@ -80,7 +80,7 @@ static void exercise(const mspf_fixture *f)
     CHECK(matched == 0 || matched == 1);
     mspf_diffs_free(&why);
 
-    mspf_outcome o = {0, "", 0, "", 0, 1};
+    mspf_outcome o = {0, "", 0, "", 0, 1, NULL, 0};
     mspf_diffs diffs = {0};
     for (int run = 0; run < f->repeat && run < 4; run++) {
         int ok = mspf_check_result(f, run, &o, &diffs);

@@ -10,9 +10,13 @@
 
 #include "fixture_internal.h"
 
-static const regtab *regexes_of(const mspf_fixture *f)
+/* A matching context over fixture f: its regexes and NUL strings. */
+static void init_ctx(mctx *m, const mspf_fixture *f, mspf_diffs *diffs,
+                     const char *root)
 {
-    return f->priv ? &((const fixture_priv *)f->priv)->regexes : NULL;
+    const fixture_priv *priv = f->priv;
+    Mspf_mctx_init(m, priv ? &priv->regexes : NULL, diffs, root);
+    m->st[0] = priv ? &priv->strings : NULL;
 }
 
 static const char *find_header(const mspf_request *req, const char *name)
@@ -84,26 +88,9 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
 
 static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
 {
-    cJSON *got = cJSON_ParseWithLength((const char *)req->body, req->body_len);
-    int ok;
-    if (!got) {
-        char *e = Mspf_json_text(exp);
-        char *raw = Mspf_cut_text(req->body ? (const char *)req->body : "",
-                                  req->body ? req->body_len : 0, MSPF_DIFF_CUT);
-        size_t glen = raw ? strlen(raw) + 16 : 0;
-        char *g = raw ? malloc(glen) : NULL;
-        if (g)
-            (void)snprintf(g, glen, "not JSON: %s", raw);
-        if (e && g)
-            Mspf_diff_text(m, e, g);
-        free(e);
-        free(raw);
-        free(g);
-        return 0;
-    }
-    ok = Mspf_match_value(m, exp, got);
-    cJSON_Delete(got);
-    return ok;
+    return Mspf_match_json_text(m, exp,
+                                req->body ? (const char *)req->body : "",
+                                req->body ? req->body_len : 0);
 }
 
 int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
@@ -114,7 +101,7 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
     int ok = 1;
     if (!f || !req)
         return 0;
-    Mspf_mctx_init(&m, regexes_of(f), why, "request");
+    init_ctx(&m, f, why, "request");
     if (!f->expects_request) {
         char got[300];
         snprintf(got, sizeof(got), "%.100s %.180s",
@@ -160,33 +147,30 @@ static const cJSON *expect_for(const mspf_fixture *f, int run)
     return cJSON_GetArrayItem(many, run < 0 ? 0 : run);
 }
 
-/* stdout/stderr: a literal is exact, {"json": v} parses the text first, any
- * other matcher sees the text as a JSON string. */
+/* stdout/stderr: a literal is exact (every byte, NUL included), {"json": v}
+ * parses the text, a regex runs over all of it, {"type": ...} sees a
+ * string. */
 static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
 {
-    char *copy = malloc(len + 1);
-    cJSON *got;
-    int ok = 0;
-    if (!copy)
-        return 0;
-    if (len)
-        memcpy(copy, text, len);
-    copy[len] = '\0';
-    if (Mspf_matcher_of(exp) == M_JSON) {
-        cJSON *parsed = cJSON_ParseWithLength(copy, len);
-        if (parsed) {
-            ok = Mspf_match_value(m, exp->child, parsed);
-            cJSON_Delete(parsed);
-            free(copy);
-            return ok;
-        }
+    size_t elen;
+    const char *e;
+    switch (Mspf_matcher_of(exp)) {
+    case M_JSON: return Mspf_match_json_text(m, exp->child, text, len);
+    case M_REGEX:
+        if (Mspf_match_regex(m, exp, text, len))
+            return 1;
+        break;
+    case M_TYPE:
+        if (cJSON_IsString(exp->child))
+            return 1;
+        break;
+    default:
+        e = Mspf_str(m, exp, &elen);
+        if (cJSON_IsString(exp) && elen == len && memcmp(e, text, len) == 0)
+            return 1;
+        break;
     }
-    got = cJSON_CreateString(copy);
-    if (got)
-        ok = Mspf_match_value(m, exp, got);
-    cJSON_Delete(got);
-    free(copy);
-    return ok;
+    return Mspf_diff_bytes(m, exp, text, len);
 }
 
 int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
@@ -200,7 +184,7 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
     if (!f || !o)
         return 0;
     e = expect_for(f, run);
-    Mspf_mctx_init(&m, regexes_of(f), diffs, "expect");
+    init_ctx(&m, f, diffs, "expect");
     v = cJSON_GetObjectItemCaseSensitive(e, "exit_code");
     if (cJSON_IsNumber(v) && (int)v->valuedouble != o->exit_code) {
         char a[32], b[32];
@@ -219,6 +203,16 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
             ok &= match_text(&m, v, text ? text : "", text ? len : 0);
             Mspf_mctx_pop(&m, old);
         }
+    }
+    v = cJSON_GetObjectItemCaseSensitive(e, "command_result");
+    if (v) {
+        size_t old = Mspf_mctx_push_key(&m, "command_result");
+        if (!o->command_result)
+            ok = Mspf_diff_text(&m, "a CommandResult", "(none produced)");
+        else
+            ok &= Mspf_match_json_text(&m, v, o->command_result,
+                                       o->command_result_len);
+        Mspf_mctx_pop(&m, old);
     }
     v = cJSON_GetObjectItemCaseSensitive(e, "max_ms");
     if (cJSON_IsNumber(v) && o->elapsed_ms > (long long)v->valuedouble) {
@@ -258,7 +252,7 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     int ok = 1;
     if (!f)
         return 0;
-    Mspf_mctx_init(&m, regexes_of(f), diffs, "response");
+    init_ctx(&m, f, diffs, "response");
     if (f->n_responses == 0)
         return Mspf_diff_text(&m, "(a scripted response)",
                               "(none in the fixture)");

@@ -40,9 +40,44 @@ typedef struct regtab {
     size_t cap;
 } regtab;
 
+/* Strings holding a NUL byte, which cJSON's valuestring cuts short: their
+ * whole decoded bytes, keyed by the cJSON node (strtab.c). */
+typedef struct strentry {
+    const cJSON *node;
+    char *bytes; /* NUL-terminated; len excludes the terminator */
+    size_t len;
+} strentry;
+
+typedef struct strtab {
+    strentry *items;
+    size_t n;
+    size_t cap;
+} strtab;
+
+/* Walks json[0..len) (the text root was parsed from) and records every
+ * string of the tree that holds a NUL. Returns 0, or -1 on ENOMEM. */
+int Mspf_strtab_build(strtab *t, const char *json, size_t len,
+                      const cJSON *root);
+void Mspf_strtab_free(strtab *t);
+/* The exact bytes of string node v (its valuestring when not recorded). */
+const char *Mspf_strtab_bytes(const strtab *t, const cJSON *v, size_t *len);
+/* 1 when a recorded string is v or inside v. */
+int Mspf_strtab_within(const strtab *t, const cJSON *v);
+/* The span [*start, *end) of target's text inside json (parsed into root).
+ * Returns 0, or -1 when target is not in the tree. */
+int Mspf_json_span(const char *json, size_t len, const cJSON *root,
+                   const cJSON *target, size_t *start, size_t *end);
+/* Copies json[0..len) to out (room for len bytes) without the whitespace
+ * outside strings; strings as written. Returns the bytes written. */
+size_t Mspf_json_compact(const char *json, size_t len, char *out);
+/* s[0..len) as a JSON string literal, quotes included, a NUL as \u0000.
+ * malloc'd; NULL on ENOMEM. */
+char *Mspf_quote_bytes(const char *s, size_t len);
+
 /* The private part of a fixture. */
 typedef struct fixture_priv {
     regtab regexes;
+    strtab strings; /* of the fixture document */
 } fixture_priv;
 
 void Mspf_regtab_free(regtab *t);
@@ -66,6 +101,7 @@ matcher_kind Mspf_matcher_of(const cJSON *v);
  * value being compared (e.g. "request.body.params"). */
 typedef struct mctx {
     const regtab *rt;
+    const strtab *st[2]; /* NUL strings of the expected / got documents */
     mspf_diffs *diffs;
     char path[512];
     size_t plen;
@@ -83,14 +119,25 @@ void Mspf_mctx_pop(mctx *m, size_t len);
 int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got);
 /* Compares got against `example` by type and shape only. */
 int Mspf_match_type(mctx *m, const cJSON *example, const cJSON *got);
-/* Runs the regex of a {"regex": ...} matcher against text. */
-int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text);
+/* Runs the regex of a {"regex": ...} matcher against text[0..len). */
+int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text,
+                     size_t len);
+/* {"json": arg} against text[0..len): parses it (strings keep their NUL
+ * bytes) and compares; a text that is not JSON is a difference. */
+int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
+                         size_t len);
+/* The exact bytes of string node v, from m's tables. */
+const char *Mspf_str(const mctx *m, const cJSON *v, size_t *len);
 
 /* Records a difference at the current path; expected/got are shown as
  * given (cut to ~200 chars). Returns 0 so callers can `return diff(...)`. */
 int Mspf_diff_text(mctx *m, const char *expected, const char *got);
 /* Same, with JSON values rendered compactly ("(absent)" for NULL). */
 int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got);
+
+/* Same, got being text[0..len) shown as a JSON string (NUL as \u0000). */
+int Mspf_diff_bytes(mctx *m, const cJSON *expected, const char *got,
+                    size_t len);
 
 /* Compact JSON of v, "(absent)" for NULL; malloc'd (NULL on ENOMEM). */
 char *Mspf_json_text(const cJSON *v);
@@ -109,7 +156,17 @@ typedef struct pctx {
     char path[256];
     size_t plen;
     regtab *rt;
+    const strtab *st; /* NUL strings of the document */
+    const char *text; /* the document's text, for members kept as written */
+    size_t text_len;
+    const cJSON *root;
 } pctx;
+
+/* The JSON text of v for the wire: compact cJSON output, or, when a string
+ * in v holds a NUL (which cJSON would cut), v's own text with the
+ * whitespace outside strings removed. malloc'd, length in *len; NULL with
+ * p->err filled on failure. */
+char *Mspf_parse_wire_json(pctx *p, const cJSON *v, size_t *len);
 
 /* Path edits: push returns the previous length for Mspf_parse_pop(). */
 size_t Mspf_parse_push_key(pctx *p, const char *key);

@@ -151,13 +151,39 @@ int Mspf_diff_text(mctx *m, const char *expected, const char *got)
     return 0;
 }
 
+/* A value as shown in a difference: a string with its NUL bytes as
+ * \u0000, anything else as compact JSON. */
+static char *value_text(const mctx *m, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        size_t len;
+        const char *s = Mspf_str(m, v, &len);
+        return Mspf_quote_bytes(s, len);
+    }
+    return Mspf_json_text(v);
+}
+
 int Mspf_diff_json(mctx *m, const cJSON *expected, const cJSON *got)
 {
     char *e, *g;
     if (!m->diffs)
         return 0;
-    e = Mspf_json_text(expected);
-    g = Mspf_json_text(got);
+    e = value_text(m, expected);
+    g = value_text(m, got);
+    if (e && g)
+        Mspf_diff_text(m, e, g);
+    free(e);
+    free(g);
+    return 0;
+}
+
+int Mspf_diff_bytes(mctx *m, const cJSON *expected, const char *got, size_t len)
+{
+    char *e, *g;
+    if (!m->diffs)
+        return 0;
+    e = value_text(m, expected);
+    g = Mspf_quote_bytes(got, len);
     if (e && g)
         Mspf_diff_text(m, e, g);
     free(e);
@@ -171,6 +197,7 @@ void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
                     const char *root)
 {
     m->rt = rt;
+    m->st[0] = m->st[1] = NULL;
     m->diffs = diffs;
     snprintf(m->path, sizeof(m->path), "%s", root);
     m->plen = strlen(m->path);
@@ -215,20 +242,40 @@ const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node)
     return NULL;
 }
 
-int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text)
+const char *Mspf_str(const mctx *m, const cJSON *v, size_t *len)
+{
+    size_t i, j;
+    for (i = 0; i < 2; i++)
+        for (j = 0; m->st[i] && j < m->st[i]->n; j++)
+            if (m->st[i]->items[j].node == v) {
+                *len = m->st[i]->items[j].len;
+                return m->st[i]->items[j].bytes;
+            }
+    return Mspf_strtab_bytes(NULL, v, len);
+}
+
+/* regexec over text[0..len), NUL bytes included (REG_STARTEND). */
+static int run_regex(const regex_t *re, const char *text, size_t len)
+{
+    regmatch_t whole = {.rm_so = 0, .rm_eo = (regoff_t)len};
+    return regexec(re, text, 1, &whole, REG_STARTEND) == 0;
+}
+
+int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text,
+                     size_t len)
 {
     const regex_t *re = Mspf_regtab_find(m->rt, matcher);
     regex_t tmp;
     int ok;
     if (re)
-        return regexec(re, text, 0, NULL, 0) == 0;
+        return run_regex(re, text, len);
     /* not compiled at load (a matcher handed in directly): compile now */
     if (!cJSON_IsString(matcher->child) ||
         strlen(matcher->child->valuestring) > MSPF_REGEX_MAX_LEN ||
         mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST ||
         regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
         return 0;
-    ok = regexec(&tmp, text, 0, NULL, 0) == 0;
+    ok = run_regex(&tmp, text, len);
     regfree(&tmp);
     return ok;
 }
@@ -337,9 +384,14 @@ static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
         return match_object(m, exp, got);
     if (cJSON_IsArray(exp))
         return match_array(m, exp, got);
+    if (cJSON_IsString(exp)) {
+        size_t elen, glen;
+        const char *e = Mspf_str(m, exp, &elen), *g = Mspf_str(m, got, &glen);
+        if (elen == glen && memcmp(e, g, elen) == 0)
+            return 1;
+        return Mspf_diff_json(m, exp, got);
+    }
     if ((cJSON_IsNumber(exp) && exp->valuedouble == got->valuedouble) ||
-        (cJSON_IsString(exp) &&
-         strcmp(exp->valuestring, got->valuestring) == 0) ||
         (cJSON_IsBool(exp) && exp->type == got->type) || cJSON_IsNull(exp))
         return 1;
     return Mspf_diff_json(m, exp, got);
@@ -348,14 +400,25 @@ static int match_literal(mctx *m, const cJSON *exp, const cJSON *got)
 /* {"json": v} against got: a string is parsed as JSON first. */
 static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
 {
-    cJSON *parsed;
-    int ok;
     if (!cJSON_IsString(got))
         return Mspf_match_value(m, arg, got);
-    parsed = cJSON_Parse(got->valuestring);
+    {
+        size_t len;
+        const char *text = Mspf_str(m, got, &len);
+        return Mspf_match_json_text(m, arg, text, len);
+    }
+}
+
+int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
+                         size_t len)
+{
+    strtab st = {0};
+    const strtab *saved = m->st[1];
+    cJSON *parsed = cJSON_ParseWithLength(text, len);
+    int ok;
     if (!parsed) {
         char *e = Mspf_json_text(arg);
-        char *g = Mspf_json_text(got);
+        char *g = Mspf_cut_text(text, len, MSPF_DIFF_CUT);
         size_t msglen = g ? strlen(g) + 16 : 0;
         char *msg = g ? malloc(msglen) : NULL;
         if (msg)
@@ -367,7 +430,15 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
         free(msg);
         return 0;
     }
+    if (Mspf_strtab_build(&st, text, len, parsed) != 0) {
+        Mspf_strtab_free(&st);
+        cJSON_Delete(parsed);
+        return Mspf_diff_text(m, "(the text, parsed)", "out of memory");
+    }
+    m->st[1] = &st;
     ok = Mspf_match_value(m, arg, parsed);
+    m->st[1] = saved;
+    Mspf_strtab_free(&st);
     cJSON_Delete(parsed);
     return ok;
 }
@@ -377,9 +448,12 @@ int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got)
     switch (Mspf_matcher_of(expected)) {
     case M_ABSENT: return got ? Mspf_diff_json(m, NULL, got) : 1;
     case M_REGEX:
-        if (cJSON_IsString(got) &&
-            Mspf_match_regex(m, expected, got->valuestring))
-            return 1;
+        if (cJSON_IsString(got)) {
+            size_t len;
+            const char *text = Mspf_str(m, got, &len);
+            if (Mspf_match_regex(m, expected, text, len))
+                return 1;
+        }
         return Mspf_diff_json(m, expected, got);
     case M_JSON:
         if (!got)

@@ -189,6 +189,34 @@ int Mspf_parse_check_value(pctx *p, const cJSON *v, int at)
     return 0;
 }
 
+char *Mspf_parse_wire_json(pctx *p, const cJSON *v, size_t *len)
+{
+    char *out;
+    size_t start, end;
+    if (!Mspf_strtab_within(p->st, v)) {
+        char *text = cJSON_PrintUnformatted(v);
+        out = text ? strdup(text) : NULL;
+        cJSON_free(text);
+        if (!out)
+            Mspf_parse_fail(p, "out of memory");
+        else
+            *len = strlen(out);
+        return out;
+    }
+    if (Mspf_json_span(p->text, p->text_len, p->root, v, &start, &end) != 0) {
+        Mspf_parse_fail(p, "cannot find the value in the text");
+        return NULL;
+    }
+    out = malloc(end - start + 1);
+    if (!out) {
+        Mspf_parse_fail(p, "out of memory");
+        return NULL;
+    }
+    *len = Mspf_json_compact(p->text + start, end - start, out);
+    out[*len] = '\0';
+    return out;
+}
+
 /* ---- sections ------------------------------------------------------- */
 
 static int parse_executor(pctx *p, const cJSON *e, mspf_fixture *f)
@@ -233,12 +261,12 @@ static int parse_context(pctx *p, const cJSON *c, mspf_fixture *f)
         return Mspf_parse_fail_at(p, "params",
                                   "wrong type: expected an object");
     if (params) {
-        char *text = cJSON_PrintUnformatted(params);
-        f->params_json = text ? strdup(text) : NULL;
-        cJSON_free(text);
-    } else {
-        f->params_json = strdup("{}");
+        size_t len, old = Mspf_parse_push_key(p, "params");
+        f->params_json = Mspf_parse_wire_json(p, params, &len);
+        Mspf_parse_pop(p, old);
+        return f->params_json ? 0 : -1;
     }
+    f->params_json = strdup("{}");
     return f->params_json ? 0
                           : Mspf_parse_fail_at(p, "params", "out of memory");
 }
@@ -295,8 +323,10 @@ static int parse_request(pctx *p, const cJSON *r, mspf_fixture *f)
 static int parse_expect(pctx *p, const cJSON *e)
 {
     static const char *const keys[] = {"exit_code", "stdout", "stderr",
-                                       "max_ms",    "row",    NULL};
+                                       "max_ms",    "row",    "command_result",
+                                       NULL};
     static const char *const texts[] = {"stdout", "stderr"};
+    const cJSON *v_cr;
     long long v = 0;
     size_t i;
     if (Mspf_parse_want_object(p, e) || Mspf_parse_check_keys(p, e, keys) ||
@@ -312,6 +342,16 @@ static int parse_expect(pctx *p, const cJSON *e)
             if (rc)
                 return rc;
         }
+    }
+    v_cr = cJSON_GetObjectItemCaseSensitive(e, "command_result");
+    if (v_cr) {
+        size_t old = Mspf_parse_push_key(p, "command_result");
+        int rc = Mspf_matcher_of(v_cr) == M_NONE && !cJSON_IsObject(v_cr)
+                     ? Mspf_parse_fail(p, "wrong type: expected an object")
+                     : check_value(p, v_cr, AT_BODY);
+        Mspf_parse_pop(p, old);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -559,9 +599,18 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
         mspf_fixture_free(f);
         return -1;
     }
+    if (Mspf_strtab_build(&priv->strings, json, len, f->doc) != 0) {
+        snprintf(err->reason, sizeof(err->reason), "out of memory");
+        mspf_fixture_free(f);
+        return -1;
+    }
     memset(&p, 0, sizeof(p));
     p.err = err;
     p.rt = &priv->regexes;
+    p.st = &priv->strings;
+    p.text = json;
+    p.text_len = len;
+    p.root = f->doc;
     snprintf(p.path, sizeof(p.path), "$");
     p.plen = 1;
     if (!f->file || parse_doc(&p, f->doc, f)) {
@@ -685,6 +734,7 @@ void mspf_fixture_free(mspf_fixture *f)
     cJSON_Delete(f->doc);
     if (f->priv) {
         Mspf_regtab_free(&((fixture_priv *)f->priv)->regexes);
+        Mspf_strtab_free(&((fixture_priv *)f->priv)->strings);
         free(f->priv);
     }
     free(f);

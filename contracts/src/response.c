@@ -234,21 +234,20 @@ static int render_body(pctx *p, const cJSON *obj, mspf_response *r)
     }
     old = Mspf_parse_push_key(p, which->string);
     if (strcmp(which->string, "body") == 0) {
-        char *text = cJSON_PrintUnformatted(which);
-        r->body = text ? (unsigned char *)strdup(text) : NULL;
-        cJSON_free(text);
-        if (r->body)
-            r->body_len = strlen((char *)r->body);
-        else
-            rc = Mspf_parse_fail(p, "out of memory");
+        r->body = (unsigned char *)Mspf_parse_wire_json(p, which, &r->body_len);
+        rc = r->body ? 0 : -1;
         ctype = "application/json";
     } else if (strcmp(which->string, "body_text") == 0) {
+        size_t n;
+        const char *text = Mspf_strtab_bytes(p->st, which, &n);
         if (!cJSON_IsString(which))
             rc = Mspf_parse_fail(p, "wrong type: expected a string");
-        else if (!(r->body = (unsigned char *)strdup(which->valuestring)))
+        else if (!(r->body = malloc(n + 1)))
             rc = Mspf_parse_fail(p, "out of memory");
-        else
-            r->body_len = strlen(which->valuestring);
+        else {
+            memcpy(r->body, text, n + 1);
+            r->body_len = n;
+        }
         ctype = "text/plain; charset=utf-8";
     } else if (strcmp(which->string, "body_base64") == 0) {
         if (!cJSON_IsString(which))

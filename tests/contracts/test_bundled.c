@@ -197,7 +197,7 @@ Test(mspf_bundled, fixtures_without_a_request_expect_exit_124)
     for (i = 0; i < mspf_set_count(bundled); i++) {
         const mspf_fixture *f = mspf_set_get(bundled, i);
         if (!f->expects_request) {
-            mspf_outcome o = {124, "", 0, "msp-executor: x", 15, 0};
+            mspf_outcome o = {124, "", 0, "msp-executor: x", 15, 0, NULL, 0};
             mspf_diffs d = {0};
             mspf_check_result(f, 0, &o, &d);
             cr_assert(d.n == 0 ||

@@ -25,7 +25,7 @@ static mspf_fixture *edited(const char *const *edits, size_t n)
 static mspf_outcome outcome(int code, const char *out, const char *err,
                             long long ms)
 {
-    mspf_outcome o;
+    mspf_outcome o = {0};
     o.exit_code = code;
     o.out = out;
     o.out_len = out ? strlen(out) : 0;
@@ -157,7 +157,7 @@ Test(mspf_check, long_values_are_cut_with_their_size)
         "expect", "{\"exit_code\":0,\"stdout\":\"short\"}"};
     mspf_fixture *f = edited(edits, 1);
     char *big = malloc(5001);
-    mspf_outcome o;
+    mspf_outcome o = {0};
     mspf_diffs d = {0};
     const mspf_diff *x;
     memset(big, 'x', 5000);
@@ -179,7 +179,7 @@ Test(mspf_check, cutting_never_splits_a_utf8_character)
                                         "{\"exit_code\":0,\"stdout\":\"\"}"};
     mspf_fixture *f = edited(edits, 1);
     char text[700] = "";
-    mspf_outcome o;
+    mspf_outcome o = {0};
     mspf_diffs d = {0};
     int i;
     for (i = 0; i < 200; i++)
@@ -365,5 +365,154 @@ Test(mspf_check, provider_without_a_scripted_response_cannot_hold)
                 "(none in the fixture)");
     cr_assert_eq(mspf_check_provider(NULL, 0, 200, NULL, 0, &d), 0);
     mspf_diffs_free(&d);
+    mspf_fixture_free(f);
+}
+
+/* ---- NUL bytes: every comparison carries lengths -------------------- */
+
+/* The bundled row-6 NUL fixture with `from` replaced by `to` in its text
+ * (the edit keeps the \u0000 escapes that a cJSON round trip would cut). */
+static mspf_fixture *nul_fixture(const char *from, const char *to)
+{
+    char path[1024], *text, *out;
+    const char *dir = getenv("MSP_SOURCE_DIR");
+    mspf_fixture *f = NULL;
+    mspf_error err;
+    FILE *fp;
+    size_t n;
+    snprintf(path, sizeof path,
+             "%s/contracts/fixtures/tool-output-nul-bytes.json",
+             dir ? dir : ".");
+    fp = fopen(path, "rb");
+    cr_assert_not_null(fp, "%s", path);
+    text = calloc(1, 65536);
+    n = fread(text, 1, 65535, fp);
+    fclose(fp);
+    out = calloc(1, n + strlen(to) + 1);
+    if (from) {
+        char *at = strstr(text, from);
+        cr_assert_not_null(at, "%s not in the fixture", from);
+        memcpy(out, text, (size_t)(at - text));
+        strcat(out, to);
+        strcat(out, at + strlen(from));
+    } else {
+        memcpy(out, text, n);
+    }
+    cr_assert_eq(mspf_fixture_parse(out, strlen(out), NULL, &f, &err), 0,
+                 "%s: %s", err.path, err.reason);
+    free(text);
+    free(out);
+    return f;
+}
+
+Test(mspf_check, an_expectation_differing_only_after_a_nul_fails)
+{
+    mspf_fixture *f =
+        nul_fixture("\"stdout\": \"a\\u0000b\\u0000c\\n\",\n    \"stderr\"",
+                    "\"stdout\": \"a\\u0000XYZ\",\n    \"stderr\"");
+    mspf_outcome o = outcome(0, "a\0b", "warn\0tail", 1);
+    mspf_diffs d = {0};
+    o.out_len = 3;
+    o.err_len = 9;
+    cr_assert_eq(mspf_check_result(f, 0, &o, &d), 0);
+    assert_diff(&d, "expect.stdout", "\"a\\u0000XYZ\"", "\"a\\u0000b\"");
+    cr_assert_eq(d.n, 1, "stderr holds: %zu differences", d.n);
+    mspf_diffs_free(&d);
+    o.out = "a\0XYZ";
+    o.out_len = 5;
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 1);
+    mspf_fixture_free(f);
+}
+
+Test(mspf_check, output_differing_only_after_a_nul_fails)
+{
+    mspf_fixture *f = nul_fixture(NULL, "");
+    mspf_outcome o = outcome(0, "a\0b\0c\n", "warn\0tail", 1);
+    o.out_len = 6;
+    o.err_len = 9;
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 1);
+    o.err_len = 4; /* "warn": the bytes after the NUL are missing */
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 0);
+    o.err = "warn\0TAIL";
+    o.err_len = 9;
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 0);
+    mspf_fixture_free(f);
+}
+
+Test(mspf_check, a_regex_sees_the_bytes_after_a_nul)
+{
+    mspf_fixture *f =
+        nul_fixture("\"stderr\": \"warn\\u0000tail\",\n    \"max_ms\"",
+                    "\"stderr\": {\"regex\": \"^warn$\"},\n    \"max_ms\"");
+    mspf_outcome o = outcome(0, "a\0b\0c\n", "warn\0tail", 1);
+    o.out_len = 6;
+    o.err_len = 9;
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 0, "^warn$ is not all");
+    o.err_len = 4;
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 1);
+    mspf_fixture_free(f);
+}
+
+Test(mspf_check, a_response_body_holding_nul_is_rendered_whole)
+{
+    mspf_fixture *f = nul_fixture(NULL, "");
+    const mspf_response *r = &f->responses[0];
+    static const char want[] =
+        "{\"exit_code\":0,\"stdout\":\"a\\u0000b\\u0000c\\n\","
+        "\"stderr\":\"warn\\u0000tail\"}";
+    cr_assert_eq(r->body_len, strlen(want));
+    cr_assert_eq(memcmp(r->body, want, r->body_len), 0, "%s", r->body);
+    mspf_fixture_free(f);
+    f = nul_fixture(
+        "\"body\": {\"exit_code\": 0, \"stdout\": \"a\\u0000b\\u0000c\\n\", "
+        "\"stderr\": \"warn\\u0000tail\"}",
+        "\"body_text\": \"x\\u0000y\"");
+    cr_assert_eq(f->responses[0].body_len, 3);
+    cr_assert_eq(memcmp(f->responses[0].body, "x\0y", 3), 0);
+    mspf_fixture_free(f);
+}
+
+Test(mspf_check, context_params_holding_nul_go_on_the_wire_whole)
+{
+    mspf_fixture *f = nul_fixture("\"params\": {\"agent_id\": \"agent-001\", "
+                                  "\"pid\": 77},\n    \"deadline_ms\"",
+                                  "\"params\": {\"agent_id\": \"a\\u0000b\", "
+                                  "\"pid\": 77},\n    \"deadline_ms\"");
+    cr_assert_str_eq(f->params_json, "{\"agent_id\":\"a\\u0000b\",\"pid\":77}");
+    mspf_fixture_free(f);
+}
+
+Test(mspf_check, command_result_is_compared_as_json_with_matchers)
+{
+    mspf_fixture *f = nul_fixture(
+        "\"max_ms\": 2000",
+        "\"max_ms\": 2000, \"command_result\": {\"type\": \"CommandResult\", "
+        "\"lifecycle_state\": \"completed\", \"command_id\": {\"type\": \"\"}, "
+        "\"error\": null, \"payload\": {\"stdout\": \"a\\u0000b\\u0000c\\n\", "
+        "\"stderr\": \"warn\\u0000tail\", \"exit_code\": 0}}");
+    static const char good[] =
+        "{\"type\":\"CommandResult\",\"command_id\":\"x\",\"lifecycle_state\":"
+        "\"completed\",\"error\":null,\"payload\":{\"stdout\":"
+        "\"a\\u0000b\\u0000"
+        "c\\n\",\"stderr\":\"warn\\u0000tail\",\"exit_code\":0}}";
+    mspf_outcome o = outcome(0, "a\0b\0c\n", "warn\0tail", 1);
+    mspf_diffs d = {0};
+    o.out_len = 6;
+    o.err_len = 9;
+    cr_assert_eq(mspf_check_result(f, 0, &o, &d), 0, "none produced");
+    assert_diff(&d, "expect.command_result", "a CommandResult",
+                "(none produced)");
+    mspf_diffs_free(&d);
+    o.command_result = good;
+    o.command_result_len = strlen(good);
+    cr_assert_eq(mspf_check_result(f, 0, &o, NULL), 1);
+    char *bad = strdup(good);
+    *strstr(bad, "tail") = 'T';
+    o.command_result = bad;
+    cr_assert_eq(mspf_check_result(f, 0, &o, &d), 0);
+    assert_diff(&d, "expect.command_result.payload.stderr",
+                "\"warn\\u0000tail\"", "\"warn\\u0000Tail\"");
+    mspf_diffs_free(&d);
+    free(bad);
     mspf_fixture_free(f);
 }

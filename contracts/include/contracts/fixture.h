@@ -278,12 +278,19 @@ typedef struct mspf_outcome {
     const char *err;
     size_t err_len;
     long long elapsed_ms;
+    /* The CommandResult the endpoint-stub sends for this result (JSON
+     * text), checked against expect.command_result; NULL: none produced. */
+    const char *command_result;
+    size_t command_result_len;
 } mspf_outcome;
 
 /* Checks the outcome of run number `run` (0-based) against "expect" (or
  * "expects"[run], the last repeating): exit_code, stdout and stderr (a
- * literal is exact up to out_len/err_len, {"json": v} parses the text,
- * other matchers see the text as a string), and max_ms against elapsed_ms.
+ * literal is exact over all out_len/err_len bytes, NUL bytes included;
+ * {"json": v} parses the text; a regex runs over every byte), the
+ * CommandResult against command_result (as {"json": ...}), and max_ms
+ * against elapsed_ms. Every string comparison is by length and bytes: a
+ * fixture string holding \u0000 keeps the bytes after it.
  * Fields are named "expect.exit_code", "expect.stdout.data.count", ...
  * Returns 1 when all hold, 0 otherwise with the differences appended to
  * *diffs (if diffs != NULL). */

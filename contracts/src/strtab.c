@@ -1,0 +1,349 @@
+/*
+ * strtab.c — the exact bytes of JSON strings that hold a NUL.
+ *
+ * cJSON decodes "a\u0000b" into the C string "a": every later strcmp,
+ * strlen or print sees only the bytes before the NUL. So that a fixture can
+ * pin a NUL (and an expectation differing only after one fails), the text a
+ * document was parsed from is walked once in step with cJSON's tree (which
+ * keeps document order); each string node holding a NUL gets its whole
+ * decoded value and length recorded here. Strings without a NUL (nearly
+ * all) are not recorded: their valuestring is already exact.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture_internal.h"
+
+typedef struct walker {
+    const char *s;
+    size_t len;
+    size_t i;
+    strtab *t;           /* where NUL strings go, or NULL */
+    const cJSON *target; /* the node whose span is wanted, or NULL */
+    size_t start, end;   /* its span, once found */
+    int found;
+} walker;
+
+/* cJSON counts every byte <= 0x20 as whitespace. */
+static void skip_space(walker *w)
+{
+    while (w->i < w->len && (unsigned char)w->s[w->i] <= 0x20)
+        w->i++;
+}
+
+/* w->i at an opening quote: moves past the closing one. */
+static void skip_string(walker *w)
+{
+    for (w->i++; w->i < w->len && w->s[w->i] != '"'; w->i++)
+        if (w->s[w->i] == '\\')
+            w->i++;
+    if (w->i < w->len)
+        w->i++;
+}
+
+/* Four hex digits; like cJSON, anything else reads as 0. */
+static unsigned hex4(const char *p, const char *end)
+{
+    unsigned v = 0;
+    int k;
+    if (end - p < 4)
+        return 0;
+    for (k = 0; k < 4; k++) {
+        char c = p[k];
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (unsigned)(c - '0');
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            v = v * 16 + (unsigned)((c | 0x20) - 'a' + 10);
+        else
+            return 0;
+    }
+    return v;
+}
+
+static int lit_has_nul(const char *p, const char *end)
+{
+    for (; p < end; p++) {
+        if (*p == '\0')
+            return 1;
+        if (*p == '\\' && end - p >= 2) {
+            if (p[1] == 'u' && hex4(p + 2, end) == 0)
+                return 1;
+            p++;
+        }
+    }
+    return 0;
+}
+
+static size_t put_utf8(unsigned char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the body of a string literal [p, end) (no quotes) into out
+ * (room for end - p bytes + 1: decoding never grows). */
+static size_t decode(const char *p, const char *end, unsigned char *out)
+{
+    size_t n = 0;
+    while (p < end) {
+        if (*p != '\\' || end - p < 2) {
+            out[n++] = (unsigned char)*p++;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case 'b': out[n++] = '\b'; break;
+        case 'f': out[n++] = '\f'; break;
+        case 'n': out[n++] = '\n'; break;
+        case 'r': out[n++] = '\r'; break;
+        case 't': out[n++] = '\t'; break;
+        case 'u': {
+            unsigned long cp = hex4(p + 1, end);
+            p += end - p > 4 ? 4 : end - p - 1;
+            if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 7 && p[1] == '\\' &&
+                p[2] == 'u') {
+                unsigned lo = hex4(p + 3, end);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    p += 6;
+                }
+            }
+            n += put_utf8(out + n, cp);
+            break;
+        }
+        default: out[n++] = (unsigned char)*p; break; /* " \ / */
+        }
+        p++;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static int record(strtab *t, const cJSON *node, const char *p, const char *end)
+{
+    unsigned char *bytes;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4;
+        strentry *items = realloc(t->items, cap * sizeof(*items));
+        if (!items)
+            return -1;
+        t->items = items;
+        t->cap = cap;
+    }
+    bytes = malloc((size_t)(end - p) + 1);
+    if (!bytes)
+        return -1;
+    t->items[t->n].node = node;
+    t->items[t->n].len = decode(p, end, bytes);
+    t->items[t->n].bytes = (char *)bytes;
+    t->n++;
+    return 0;
+}
+
+static int walk(walker *w, const cJSON *node)
+{
+    size_t start;
+    int rc = 0;
+    skip_space(w);
+    start = w->i;
+    if (w->i >= w->len)
+        return 0; /* cut short: cJSON accepted it, so nothing left to find */
+    if (cJSON_IsString(node)) {
+        skip_string(w);
+        if (w->t && lit_has_nul(w->s + start + 1, w->s + w->i - 1))
+            rc = record(w->t, node, w->s + start + 1, w->s + w->i - 1);
+    } else if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+        const cJSON *c;
+        w->i++; /* { or [ */
+        for (c = node->child; c && rc == 0; c = c->next) {
+            skip_space(w);
+            if (cJSON_IsObject(node)) {
+                skip_string(w); /* the member name */
+                skip_space(w);
+                w->i++; /* : */
+            }
+            rc = walk(w, c);
+            skip_space(w);
+            if (w->i < w->len && w->s[w->i] == ',')
+                w->i++;
+        }
+        skip_space(w);
+        w->i++; /* } or ] */
+    } else {    /* number, true, false, null */
+        while (w->i < w->len && (unsigned char)w->s[w->i] > 0x20 &&
+               !strchr(",]}", w->s[w->i]))
+            w->i++;
+    }
+    if (w->i > w->len)
+        w->i = w->len;
+    if (node == w->target) {
+        w->start = start;
+        w->end = w->i;
+        w->found = 1;
+    }
+    return rc;
+}
+
+static void skip_bom(walker *w)
+{
+    if (w->len >= 3 && memcmp(w->s, "\xEF\xBB\xBF", 3) == 0)
+        w->i = 3;
+}
+
+int Mspf_strtab_build(strtab *t, const char *json, size_t len,
+                      const cJSON *root)
+{
+    walker w = {.s = json, .len = len, .t = t};
+    if (!json || !root)
+        return 0;
+    skip_bom(&w);
+    return walk(&w, root);
+}
+
+void Mspf_strtab_free(strtab *t)
+{
+    size_t i;
+    if (!t)
+        return;
+    for (i = 0; i < t->n; i++)
+        free(t->items[i].bytes);
+    free(t->items);
+    memset(t, 0, sizeof(*t));
+}
+
+const char *Mspf_strtab_bytes(const strtab *t, const cJSON *v, size_t *len)
+{
+    size_t i;
+    for (i = 0; t && i < t->n; i++)
+        if (t->items[i].node == v) {
+            *len = t->items[i].len;
+            return t->items[i].bytes;
+        }
+    *len = v && v->valuestring ? strlen(v->valuestring) : 0;
+    return v && v->valuestring ? v->valuestring : "";
+}
+
+static int subtree_has(const cJSON *v, const cJSON *node)
+{
+    const cJSON *c;
+    if (v == node)
+        return 1;
+    for (c = v->child; c; c = c->next)
+        if (subtree_has(c, node))
+            return 1;
+    return 0;
+}
+
+int Mspf_strtab_within(const strtab *t, const cJSON *v)
+{
+    size_t i;
+    for (i = 0; t && v && i < t->n; i++)
+        if (subtree_has(v, t->items[i].node))
+            return 1;
+    return 0;
+}
+
+int Mspf_json_span(const char *json, size_t len, const cJSON *root,
+                   const cJSON *target, size_t *start, size_t *end)
+{
+    walker w = {.s = json, .len = len, .target = target};
+    skip_bom(&w);
+    (void)walk(&w, root);
+    if (!w.found)
+        return -1;
+    *start = w.start;
+    *end = w.end;
+    return 0;
+}
+
+size_t Mspf_json_compact(const char *json, size_t len, char *out)
+{
+    size_t i = 0, n = 0;
+    while (i < len) {
+        if (json[i] == '"') {
+            size_t s = i;
+            walker w = {.s = json, .len = len, .i = i};
+            skip_string(&w);
+            i = w.i;
+            memcpy(out + n, json + s, i - s);
+            n += i - s;
+        } else if ((unsigned char)json[i] <= 0x20) {
+            i++;
+        } else {
+            out[n++] = json[i++];
+        }
+    }
+    return n;
+}
+
+char *Mspf_quote_bytes(const char *s, size_t len)
+{
+    /* cJSON escapes each NUL-free run; the runs are joined with \u0000 */
+    size_t cap = 3, n = 0, i = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    out[n++] = '"';
+    while (i <= len) {
+        size_t run = strnlen(s + i, len - i);
+        char *seg = malloc(run + 1), *q;
+        cJSON *str;
+        size_t qlen;
+        if (!seg) {
+            free(out);
+            return NULL;
+        }
+        memcpy(seg, s + i, run);
+        seg[run] = '\0';
+        str = cJSON_CreateString(seg);
+        free(seg);
+        q = str ? cJSON_PrintUnformatted(str) : NULL;
+        cJSON_Delete(str);
+        qlen = q ? strlen(q) : 0;
+        if (!q || qlen < 2) {
+            cJSON_free(q);
+            free(out);
+            return NULL;
+        }
+        {
+            char *grown = realloc(out, cap + qlen + 8);
+            if (!grown) {
+                cJSON_free(q);
+                free(out);
+                return NULL;
+            }
+            out = grown;
+            cap += qlen + 8;
+        }
+        memcpy(out + n, q + 1, qlen - 2);
+        n += qlen - 2;
+        cJSON_free(q);
+        i += run;
+        if (i < len) {
+            memcpy(out + n, "\\u0000", 6);
+            n += 6;
+        }
+        i++;
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    return out;
+}
