@@ -49,7 +49,8 @@ typedef struct hx_options {
     const char *executor_cmd; /* verify: an msp-exec compatible program instead
                                  of the library */
     int verbose;
-    int time_scale; /* verify: max_ms budgets are multiplied by this (>= 1) */
+    int time_scale;   /* verify: max_ms budgets are multiplied by this (>= 1) */
+    int fault_matrix; /* verify: run the fault matrix instead */
 } hx_options;
 
 /* What one run of the executor returned. */
@@ -66,6 +67,13 @@ typedef struct hx_run {
     long long elapsed_ms;
     msp_result lib; /* in-process runs: owns out/err/body (msp_result_free) */
     int from_lib;
+    /* External runs (--executor-cmd) only: */
+    int usable; /* 1: the result line was read; out/err/exit_code hold */
+    mspf_diffs protocol; /* breaches of the protocol: exit status, result
+                            line, exit_code not an int32 integer */
+    char *log;           /* what the program wrote on stderr (capped) */
+    size_t log_len;
+    size_t log_total;
 } hx_run;
 
 void hx_run_free(hx_run *r);
@@ -98,6 +106,10 @@ typedef struct hx_target {
     const char *ca_file;
     int capture_body;
     const char *executor_cmd; /* NULL: in-process library */
+    long long timeout_ms;     /* > 0: overrides the executor's timeout */
+    long long deadline_ms;    /* > 0: overrides the context's deadline_ms */
+    long long kill_after_ms;  /* > 0: an external program still running
+                                 this long after its start is killed */
 } hx_target;
 
 /* The key a run of f sends: executor.api_key, else the built-in default
@@ -109,6 +121,25 @@ const char *hx_fixture_key(const mspf_fixture *f, const hx_target *t);
  * refused, spawn failed). */
 int hx_run_fixture(const mspf_fixture *f, const hx_target *t, hx_run *run,
                    char *errbuf, size_t errlen);
+
+/* The exit-table row a result shows: the row whose stderr prefix stderr
+ * starts with; 0 for "6, 8 or 9" (the tool's own result or a reply passed
+ * through: nothing in the result tells them apart). For external
+ * executors, which report no row. */
+int hx_row_of_result(const char *err, size_t err_len);
+
+/* The CommandResult the endpoint-stub sends for a result, as JSON text
+ * (malloc'd, NULL on ENOMEM): exit 0 → lifecycle_state "completed" with
+ * payload {stdout, stderr, exit_code}; any other exit → "failed", payload
+ * null, error {code SANDBOX_TOOL_ERROR, message "tool exited with N:
+ * <stderr>"}. */
+char *hx_command_result(const char *command_id, int exit_code, const char *out,
+                        size_t out_len, const char *err, size_t err_len,
+                        size_t *len);
+
+/* s[0..n) for a diff: at most `cap` bytes, control bytes and NUL escaped
+ * (\n, \x00), "…(N bytes)" when cut. malloc'd. */
+char *hx_visible_head(const char *s, size_t n, size_t total, size_t cap);
 
 /* The outcome of one fixture, for the report. */
 typedef struct hx_case {

@@ -7,29 +7,28 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "hx_spawn.h"
+
 extern char **environ;
 
-#define EXTERNAL_OUTPUT_CAP (64u * 1024u * 1024u)
+/* An external executor's result line: a 16 MiB reply escaped as JSON can
+ * grow to six times its size. Its stderr is only shown, so less is kept. */
+#define HX_RESULT_LINE_CAP (128u * 1024u * 1024u)
+#define HX_LOG_CAP         (64u * 1024u)
 
 long long hx_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return hx_spawn_now_ms();
 }
 
 void hx_run_free(hx_run *r)
@@ -43,6 +42,8 @@ void hx_run_free(hx_run *r)
         free(r->err);
         free(r->body);
     }
+    free(r->log);
+    mspf_diffs_free(&r->protocol);
     memset(r, 0, sizeof *r);
 }
 
@@ -57,6 +58,8 @@ static void fill_config(const mspf_fixture *f, const hx_target *t,
     cfg->tenant_id = HX_DEFAULT_TENANT;
     if (f->default_timeout_ms > 0)
         cfg->default_timeout_ms = f->default_timeout_ms;
+    if (t->timeout_ms > 0)
+        cfg->default_timeout_ms = t->timeout_ms;
     cfg->ca_file = t->ca_file;
     cfg->capture_body = t->capture_body;
 }
@@ -74,7 +77,7 @@ static int run_library(const mspf_fixture *f, const hx_target *t, hx_run *run,
         .command_id = f->command_id,
         .tool = f->tool,
         .params_json = f->params_json,
-        .deadline_ms = f->deadline_ms,
+        .deadline_ms = t->deadline_ms > 0 ? t->deadline_ms : f->deadline_ms,
         .correlation_id = f->correlation_id,
     };
     msp_result res;
@@ -132,155 +135,330 @@ static char *write_temp(const char *tag, const char *data, size_t len)
     return path;
 }
 
-static char *context_json(const mspf_fixture *f)
+/* The ToolExecutorContext of f as JSON, params spliced in as written (so a
+ * \u0000 in them survives). malloc'd. */
+static char *context_json(const mspf_fixture *f, long long deadline_ms)
 {
     cJSON *o = cJSON_CreateObject();
+    char *head, *out = NULL;
     if (!o)
         return NULL;
     cJSON_AddStringToObject(o, "command_id", f->command_id);
     cJSON_AddStringToObject(o, "tool", f->tool);
-    cJSON *params = cJSON_Parse(f->params_json ? f->params_json : "{}");
-    if (params)
-        cJSON_AddItemToObject(o, "params", params);
-    cJSON_AddNumberToObject(o, "deadline_ms", (double)f->deadline_ms);
+    cJSON_AddNumberToObject(o, "deadline_ms", (double)deadline_ms);
     if (f->correlation_id)
         cJSON_AddStringToObject(o, "correlation_id", f->correlation_id);
-    char *s = cJSON_PrintUnformatted(o);
+    head = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    return s;
+    if (head && strlen(head) >= 2) {
+        head[strlen(head) - 1] = '\0'; /* drop the closing brace */
+        if (asprintf(&out, "%s,\"params\":%s}", head,
+                     f->params_json ? f->params_json : "{}") < 0)
+            out = NULL;
+    }
+    cJSON_free(head);
+    return out;
 }
 
-/* Reads all of fd into a malloc'd buffer (capped), with a deadline. */
-static int slurp(int fd, char **buf, size_t *len, long long deadline_ms)
+char *hx_visible_head(const char *s, size_t n, size_t total, size_t cap)
 {
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    if (!b)
-        return -1;
-    for (;;) {
-        long long left = deadline_ms - hx_now_ms();
-        if (left <= 0)
-            break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int pr = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            continue;
-        if (n + 1 >= cap) {
-            if (cap >= EXTERNAL_OUTPUT_CAP)
-                break;
-            char *nb = realloc(b, cap * 2);
-            if (!nb)
-                break;
-            b = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, b + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
+    size_t keep = n < cap ? n : cap, o = 0;
+    char *out = malloc(keep * 4 + 48);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < keep; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n')
+            o += (size_t)sprintf(out + o, "\\n");
+        else if (c == '\t')
+            o += (size_t)sprintf(out + o, "\\t");
+        else if (c == '\r')
+            o += (size_t)sprintf(out + o, "\\r");
+        else if (c < 0x20 || c == 0x7f)
+            o += (size_t)sprintf(out + o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
     }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
+    out[o] = '\0';
+    if (total > keep)
+        snprintf(out + o, 48, "\xE2\x80\xA6(%zu bytes)", total);
+    return out;
+}
+
+int hx_row_of_result(const char *err, size_t err_len)
+{
+    const msp_exit_row *t = msp_exit_table();
+    for (int i = 0; i < MSP_EXIT_ROWS; i++) {
+        size_t n = strlen(t[i].stderr_prefix);
+        if (n && err_len >= n && memcmp(err, t[i].stderr_prefix, n) == 0)
+            return t[i].row;
+    }
     return 0;
 }
 
-static char *json_string_dup(const cJSON *obj, const char *key, size_t *len)
+/* s as a JSON string literal (NUL as \u0000), appended to *b. */
+static int put_quoted(char **b, size_t *len, const char *s, size_t n)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    const char *s = cJSON_IsString(v) ? v->valuestring : "";
-    *len = strlen(s);
-    return strdup(s);
+    char *q = mspf_json_quote(s, n);
+    size_t qn = q ? strlen(q) : 0;
+    char *nb = q ? realloc(*b, *len + qn + 1) : NULL;
+    if (!nb) {
+        free(q);
+        return -1;
+    }
+    memcpy(nb + *len, q, qn + 1);
+    *b = nb;
+    *len += qn;
+    free(q);
+    return 0;
+}
+
+static int put_text(char **b, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    char *nb = realloc(*b, *len + n + 1);
+    if (!nb)
+        return -1;
+    memcpy(nb + *len, s, n + 1);
+    *b = nb;
+    *len += n;
+    return 0;
+}
+
+/* Until the executor exports the endpoint-stub's mapping
+ * (msp_result_to_command_result), it is built here, in this one place. */
+char *hx_command_result(const char *command_id, int exit_code, const char *out,
+                        size_t out_len, const char *err, size_t err_len,
+                        size_t *len)
+{
+    char *b = NULL;
+    size_t n = 0;
+    int rc = put_text(&b, &n, "{\"type\":\"CommandResult\",\"command_id\":");
+    rc |= put_quoted(&b, &n, command_id, strlen(command_id));
+    if (exit_code == 0) {
+        rc |= put_text(&b, &n,
+                       ",\"lifecycle_state\":\"completed\",\"error\":null,"
+                       "\"payload\":{\"stdout\":");
+        rc |= put_quoted(&b, &n, out, out_len);
+        rc |= put_text(&b, &n, ",\"stderr\":");
+        rc |= put_quoted(&b, &n, err, err_len);
+        rc |= put_text(&b, &n, ",\"exit_code\":0}}");
+    } else {
+        char *msg = NULL;
+        int mlen = asprintf(&msg, "tool exited with %d: ", exit_code);
+        char *full = mlen >= 0 ? malloc((size_t)mlen + err_len + 1) : NULL;
+        if (full) {
+            memcpy(full, msg, (size_t)mlen);
+            memcpy(full + mlen, err, err_len);
+            full[(size_t)mlen + err_len] = '\0';
+        }
+        rc |= put_text(&b, &n,
+                       ",\"lifecycle_state\":\"failed\",\"payload\":null,"
+                       "\"error\":{\"code\":\"SANDBOX_TOOL_ERROR\","
+                       "\"message\":");
+        rc |= full ? put_quoted(&b, &n, full, (size_t)mlen + err_len) : -1;
+        rc |= put_text(&b, &n, "}}");
+        free(msg);
+        free(full);
+    }
+    if (rc != 0 || !b) {
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
+/* A JSON number spelled as an integer (-?digits) within int32. */
+static int int32_text(const char *t, size_t n, int *out)
+{
+    size_t i = t[0] == '-' ? 1 : 0;
+    long long v = 0;
+    if (n == i || n - i > 10 || (t[i] == '0' && n - i > 1))
+        return 0;
+    for (size_t k = i; k < n; k++) {
+        if (t[k] < '0' || t[k] > '9')
+            return 0;
+        v = v * 10 + (t[k] - '0');
+    }
+    if (i)
+        v = -v;
+    if (v < INT32_MIN || v > INT32_MAX)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+#define RESULT_LINE \
+    "one JSON line {\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"}"
+#define SHOWN_BYTES 300u
+
+/* Reads the program's stdout as the result line into run, recording what
+ * is wrong with it in run->protocol. */
+static void read_result(const hx_spawned *sp, hx_run *run)
+{
+    mspf_json *doc = NULL;
+    const cJSON *root, *code, *out, *err;
+    char *head;
+    if (mspf_json_parse(sp->out, sp->out_len, &doc) != 0 ||
+        !cJSON_IsObject(mspf_json_root(doc))) {
+        head =
+            hx_visible_head(sp->out, sp->out_len, sp->out_total, SHOWN_BYTES);
+        hx_diff(&run->protocol, "executor.stdout", RESULT_LINE,
+                sp->out_len ? "%s" : "nothing%s", head ? head : "");
+        free(head);
+        mspf_json_free(doc);
+        return;
+    }
+    root = mspf_json_root(doc);
+    code = cJSON_GetObjectItemCaseSensitive(root, "exit_code");
+    out = cJSON_GetObjectItemCaseSensitive(root, "stdout");
+    err = cJSON_GetObjectItemCaseSensitive(root, "stderr");
+    size_t tlen = 0;
+    const char *text = code ? mspf_json_value_text(doc, code, &tlen) : NULL;
+    if (!cJSON_IsNumber(code) || !text ||
+        !int32_text(text, tlen, &run->exit_code)) {
+        char *shown = text ? hx_visible_head(text, tlen, tlen, SHOWN_BYTES)
+                           : strdup("(absent)");
+        hx_diff(&run->protocol, "executor.exit_code",
+                "an integer in -2147483648..2147483647, written as one", "%s",
+                shown ? shown : "?");
+        free(shown);
+    }
+    if (!cJSON_IsString(out) || !cJSON_IsString(err)) {
+        hx_diff(&run->protocol,
+                !cJSON_IsString(out) ? "executor.stdout" : "executor.stderr",
+                RESULT_LINE, "%s is %s",
+                !cJSON_IsString(out) ? "\"stdout\"" : "\"stderr\"",
+                (!cJSON_IsString(out) ? out : err) ? "not a string" : "absent");
+    }
+    if (run->protocol.n == 0) {
+        size_t n;
+        const char *b = mspf_json_string(doc, out, &n);
+        run->out = malloc(n + 1);
+        if (run->out) {
+            memcpy(run->out, b, n + 1);
+            run->out_len = n;
+        }
+        b = mspf_json_string(doc, err, &n);
+        run->err = malloc(n + 1);
+        if (run->err) {
+            memcpy(run->err, b, n + 1);
+            run->err_len = n;
+        }
+        run->usable = run->out && run->err;
+    }
+    mspf_json_free(doc);
+}
+
+/* What the program's exit says, when it is not exit_code & 0xff. */
+static void check_exit_status(const hx_spawned *sp, long long limit_ms,
+                              hx_run *run)
+{
+    char want[96];
+    if (run->usable)
+        snprintf(want, sizeof want, "exit status %d (exit_code & 0xff)",
+                 run->exit_code & 0xff);
+    else
+        snprintf(want, sizeof want, "an exit status");
+    if (sp->timed_out)
+        hx_diff(&run->protocol, "executor.exit_status", want,
+                "still running after %lld ms: killed", limit_ms);
+    else if (!sp->exited)
+        hx_diff(&run->protocol, "executor.exit_status", want,
+                "killed by signal %d", sp->signal);
+    else if (run->usable && sp->status != (run->exit_code & 0xff))
+        hx_diff(&run->protocol, "executor.exit_status", want, "exit status %d",
+                sp->status);
 }
 
 static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
                         char *errbuf, size_t errlen)
 {
     int rc = -1;
-    char *ctx = context_json(f);
+    char *ctx =
+        context_json(f, t->deadline_ms > 0 ? t->deadline_ms : f->deadline_ms);
     const char *key = hx_fixture_key(f, t);
     char *ctx_path = ctx ? write_temp("ctx", ctx, strlen(ctx)) : NULL;
     char *key_path = write_temp("key", key, strlen(key));
-    char timeout[32], script[1024];
-    long long timeout_ms = f->default_timeout_ms > 0 ? f->default_timeout_ms
-                                                     : MSP_DEFAULT_TIMEOUT_MS;
+    char timeout[32], *script = NULL;
+    char env_url[1100], env_mode[64], env_tenant[128], env_timeout[64];
+    long long timeout_ms = t->timeout_ms > 0           ? t->timeout_ms
+                           : f->default_timeout_ms > 0 ? f->default_timeout_ms
+                                                       : MSP_DEFAULT_TIMEOUT_MS;
     snprintf(timeout, sizeof timeout, "%lld", timeout_ms);
-    snprintf(script, sizeof script, "%s \"$@\"", t->executor_cmd);
     const char *mode = f->auth_mode == MSP_AUTH_JWT ? "jwt" : "service_key";
-    int pipefd[2] = {-1, -1};
-    if (!ctx_path || !key_path || pipe(pipefd) != 0) {
+    if (!ctx_path || !key_path ||
+        asprintf(&script, "%s \"$@\"", t->executor_cmd) < 0) {
+        script = NULL;
         snprintf(errbuf, errlen, "cannot prepare the executor command: %s",
                  strerror(errno));
         goto out;
     }
-    char *argv[] = {"sh",
-                    "-c",
-                    script,
-                    "msp-exec",
-                    "--base-url",
-                    (char *)t->base_url,
-                    "--api-key-file",
-                    key_path,
-                    "--auth-mode",
-                    (char *)mode,
-                    "--tenant-id",
-                    HX_DEFAULT_TENANT,
-                    "--timeout-ms",
-                    timeout,
-                    "--context",
-                    ctx_path,
-                    "--json",
-                    NULL};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-    pid_t pid;
-    long long t0 = hx_now_ms();
-    int sp = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(pipefd[1]);
-    if (sp != 0) {
-        snprintf(errbuf, errlen, "cannot run %s: %s", t->executor_cmd,
-                 strerror(sp));
-        close(pipefd[0]);
+    /* The configuration, also as the BSM_MSP_* environment (never the
+     * key: it is only in the file). */
+    snprintf(env_url, sizeof env_url, "BSM_MSP_BASE_URL=%s", t->base_url);
+    snprintf(env_mode, sizeof env_mode, "BSM_MSP_AUTH_MODE=%s", mode);
+    snprintf(env_tenant, sizeof env_tenant, "BSM_MSP_TENANT_ID=%s",
+             HX_DEFAULT_TENANT);
+    snprintf(env_timeout, sizeof env_timeout, "BSM_MSP_TIMEOUT_MS=%s", timeout);
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    const char **envp = calloc(nenv + 5, sizeof *envp);
+    if (!envp) {
+        snprintf(errbuf, errlen, "out of memory");
         goto out;
     }
-    char *out = NULL;
-    size_t out_len = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "BSM_", 4) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = env_url;
+    envp[k++] = env_mode;
+    envp[k++] = env_tenant;
+    envp[k++] = env_timeout;
+    envp[k] = NULL;
+    const char *argv[] = {
+        "/bin/sh",      "-c",        script,           t->executor_cmd,
+        "--base-url",   t->base_url, "--api-key-file", key_path,
+        "--auth-mode",  mode,        "--tenant-id",    HX_DEFAULT_TENANT,
+        "--timeout-ms", timeout,     "--context",      ctx_path,
+        "--json",       NULL};
     /* The executor bounds itself by its timeout; allow it a margin. */
-    slurp(pipefd[0], &out, &out_len, t0 + timeout_ms + 10000);
-    close(pipefd[0]);
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    long long limit =
+        t->kill_after_ms > 0 ? t->kill_after_ms : timeout_ms + 10000;
+    hx_spawn_opts so = {.envp = envp,
+                        .out_cap = HX_RESULT_LINE_CAP,
+                        .err_cap = HX_LOG_CAP,
+                        .timeout_ms = limit};
+    hx_spawned sp;
+    if (hx_spawn_run(argv, &so, &sp, errbuf, errlen) != 0) {
+        free(envp);
+        hx_spawned_free(&sp);
+        goto out;
     }
-    run->elapsed_ms = hx_now_ms() - t0;
-    cJSON *doc = out ? cJSON_ParseWithLength(out, out_len) : NULL;
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(doc, "exit_code");
-    if (!cJSON_IsNumber(code)) {
-        snprintf(errbuf, errlen,
-                 "%s printed no {\"exit_code\",...} JSON (exit status %d)",
-                 t->executor_cmd, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    } else {
-        run->exit_code = code->valueint;
-        run->out = json_string_dup(doc, "stdout", &run->out_len);
-        run->err = json_string_dup(doc, "stderr", &run->err_len);
-        rc = run->out && run->err ? 0 : -1;
-    }
-    cJSON_Delete(doc);
-    free(out);
+    free(envp);
+    run->elapsed_ms = sp.elapsed_ms;
+    run->log = sp.err;
+    run->log_len = sp.err_len;
+    run->log_total = sp.err_total;
+    sp.err = NULL;
+    if (sp.out_total > sp.out_len)
+        hx_diff(&run->protocol, "executor.stdout", RESULT_LINE,
+                "%zu bytes, over the %u-byte cap", sp.out_total,
+                HX_RESULT_LINE_CAP);
+    else
+        read_result(&sp, run);
+    check_exit_status(&sp, limit, run);
+    hx_spawned_free(&sp);
+    rc = 0;
 out:
     if (ctx_path)
         unlink(ctx_path);
     if (key_path)
         unlink(key_path);
+    free(script);
     free(ctx_path);
     free(key_path);
     free(ctx);

@@ -4,8 +4,9 @@
  *
  *   msp-bench-spawn CALLS STDIN_FILE -- PROGRAM [ARG...]
  *
- * Spawns PROGRAM CALLS times, one after the other, with posix_spawnp (the
- * way an endpoint agent would run a command per call), stdin read from
+ * Spawns PROGRAM CALLS times, one after the other, with hx_spawn (the
+ * project's one spawner: posix_spawnp, the way an endpoint agent would run
+ * a command per call), stdin read from
  * STDIN_FILE ("-" for /dev/null), stdout and stderr sent to /dev/null, and
  * waits for each. Three untimed spawns first warm the page cache.
  *
@@ -15,37 +16,29 @@
  */
 #include "bench_util.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
+
+#include "hx_spawn.h"
 
 #define WARMUP_CALLS 3
 
-extern char **environ;
-
 static int spawn_once(char **argv, const char *stdin_file)
 {
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int status = 0, rc;
-
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, stdin_file, O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        fprintf(stderr, "msp-bench-spawn: %s: %s\n", argv[0], strerror(rc));
+    hx_spawn_opts o = {
+        .stdin_path = stdin_file, .discard = 1, .search_path = 1};
+    hx_spawned r;
+    char why[512];
+    if (hx_spawn_run((const char *const *)argv, &o, &r, why, sizeof why) != 0) {
+        fprintf(stderr, "msp-bench-spawn: %s\n", why);
         return -1;
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "msp-bench-spawn: %s: exit status 0x%x\n", argv[0],
-                (unsigned)status);
+    int ok = r.exited && r.status == 0, status = r.status;
+    hx_spawned_free(&r);
+    if (!ok) {
+        fprintf(stderr, "msp-bench-spawn: %s: exit status %d\n", argv[0],
+                status);
         return -1;
     }
     return 0;

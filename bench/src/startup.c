@@ -25,7 +25,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -33,10 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hx_spawn.h"
+
 #define GIVE_UP_US    5e6
 #define STOP_GRACE_US 3e6
-
-extern char **environ;
 
 static void loopback(struct sockaddr_in *sa, unsigned short port)
 {
@@ -123,30 +122,14 @@ static int wait_for(long port, const char *path)
     return 1;
 }
 
-static void stop(pid_t pid)
-{
-    double until = bench_now_us() + STOP_GRACE_US;
-    struct timespec nap = {0, 1000000};
-
-    kill(pid, SIGTERM);
-    while (waitpid(pid, NULL, WNOHANG) == 0) {
-        if (bench_now_us() > until) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            return;
-        }
-        nanosleep(&nap, NULL);
-    }
-}
-
 int main(int argc, char **argv)
 {
-    posix_spawn_file_actions_t fa;
+    hx_spawn_opts opts = {.discard = 1, .search_path = 1};
+    hx_proc proc;
+    char why[512];
     long port;
-    pid_t pid;
     double t0, until;
-    pid_t reaped = 0;
-    int rc, up = 0;
+    int up = 0, ended = 0, status;
 
     if (argc == 2 && strcmp(argv[1], "free-port") == 0)
         return free_port();
@@ -161,20 +144,15 @@ int main(int argc, char **argv)
                 "       msp-bench-startup PORT PATH -- PROGRAM [ARG...]\n");
         return 1;
     }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     t0 = bench_now_us();
-    rc = posix_spawnp(&pid, argv[4], &fa, NULL, argv + 4, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        fprintf(stderr, "msp-bench-startup: %s: %s\n", argv[4], strerror(rc));
+    if (hx_spawn_start((const char *const *)argv + 4, &opts, &proc, why,
+                       sizeof why) != 0) {
+        fprintf(stderr, "msp-bench-startup: %s\n", why);
         return 1;
     }
     until = t0 + GIVE_UP_US;
     while (bench_now_us() < until &&
-           (reaped = waitpid(pid, NULL, WNOHANG)) == 0) {
+           !(ended = hx_proc_wait(&proc, 0, &status))) {
         if (probe((unsigned short)port, argv[2], until)) {
             up = 1;
             break;
@@ -186,7 +164,7 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "msp-bench-startup: %s never answered 200 on port %ld\n",
                 argv[4], port);
-    if (reaped != pid)
-        stop(pid);
+    if (!ended)
+        hx_proc_stop(&proc, STOP_GRACE_US / 1000);
     return up ? 0 : 1;
 }

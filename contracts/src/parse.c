@@ -348,7 +348,7 @@ static int parse_expect(pctx *p, const cJSON *e)
         size_t old = Mspf_parse_push_key(p, "command_result");
         int rc = Mspf_matcher_of(v_cr) == M_NONE && !cJSON_IsObject(v_cr)
                      ? Mspf_parse_fail(p, "wrong type: expected an object")
-                     : check_value(p, v_cr, AT_BODY);
+                     : Mspf_parse_check_value(p, v_cr, AT_BODY);
         Mspf_parse_pop(p, old);
         if (rc)
             return rc;

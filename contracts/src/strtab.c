@@ -347,3 +347,77 @@ char *Mspf_quote_bytes(const char *s, size_t len)
     out[n] = '\0';
     return out;
 }
+
+/* ---- public: a document read with its exact text --------------------- */
+
+struct mspf_json {
+    cJSON *root;
+    strtab st;
+    char *text;
+    size_t len;
+};
+
+int mspf_json_parse(const char *text, size_t len, mspf_json **out)
+{
+    mspf_json *d;
+    const char *end = NULL;
+    if (!text || !out)
+        return -1;
+    d = calloc(1, sizeof(*d));
+    if (!d)
+        return -1;
+    d->root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (d->root) /* only whitespace may follow the value */
+        while (end < text + len && (unsigned char)*end <= 0x20 && *end)
+            end++;
+    d->text = d->root ? malloc(len + 1) : NULL;
+    if (!d->root || end < text + len || !d->text ||
+        Mspf_strtab_build(&d->st, text, len, d->root) != 0) {
+        mspf_json_free(d);
+        return -1;
+    }
+    memcpy(d->text, text, len);
+    d->text[len] = '\0';
+    d->len = len;
+    *out = d;
+    return 0;
+}
+
+const cJSON *mspf_json_root(const mspf_json *d)
+{
+    return d ? d->root : NULL;
+}
+
+const char *mspf_json_string(const mspf_json *d, const cJSON *v, size_t *len)
+{
+    if (!cJSON_IsString(v)) {
+        *len = 0;
+        return NULL;
+    }
+    return Mspf_strtab_bytes(d ? &d->st : NULL, v, len);
+}
+
+const char *mspf_json_value_text(const mspf_json *d, const cJSON *v,
+                                 size_t *len)
+{
+    size_t start, end;
+    if (!d || !v || Mspf_json_span(d->text, d->len, d->root, v, &start, &end))
+        return NULL;
+    *len = end - start;
+    return d->text + start;
+}
+
+void mspf_json_free(mspf_json *d)
+{
+    if (!d)
+        return;
+    cJSON_Delete(d->root);
+    Mspf_strtab_free(&d->st);
+    free(d->text);
+    free(d);
+}
+
+char *mspf_json_quote(const char *s, size_t len)
+{
+    return Mspf_quote_bytes(s, len);
+}

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "spawn.h"
+#include "hx_spawn.h"
 #include "test_server.h"
 
 static ts_server *srv;
@@ -46,8 +46,8 @@ static void stop(void)
 TestSuite(cli, .init = start, .fini = stop, .timeout = TEST_TIMEOUT(90));
 
 /* Runs msp-exec with args (NULL-terminated) and env (NULL-terminated). */
-static spawn_result run_env(const char *const *env, const char *in,
-                            const char *const *args)
+static hx_spawned run_env(const char *const *env, const char *in,
+                          const char *const *args)
 {
     const char *argv[32] = {exe};
     size_t n = 1;
@@ -56,8 +56,13 @@ static spawn_result run_env(const char *const *env, const char *in,
         n++;
     }
     argv[n] = NULL;
-    spawn_result r;
-    cr_assert_eq(spawn_run(argv, env, in, in ? strlen(in) : 0, 10000, &r), 0);
+    static const char *const no_env[] = {NULL};
+    hx_spawn_opts o = {.envp = env ? env : no_env,
+                       .in = in,
+                       .in_len = in ? strlen(in) : 0,
+                       .timeout_ms = 10000};
+    hx_spawned r;
+    cr_assert_eq(hx_spawn_run(argv, &o, &r, NULL, 0), 0);
     cr_assert_not(r.timed_out);
     return r;
 }
@@ -75,7 +80,7 @@ static const char *const *default_env(void)
     return env;
 }
 
-static void expect_usage(spawn_result r, const char *want)
+static void expect_usage(hx_spawned r, const char *want)
 {
     cr_expect_eq(r.status, 64, "status %d, stderr %s", r.status, r.err);
     cr_expect(starts_with(r.err, "msp-exec: "), "%s", r.err);
@@ -83,12 +88,12 @@ static void expect_usage(spawn_result r, const char *want)
     cr_expect_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "one line: %s",
                  r.err);
     cr_expect_str_eq(r.out, "");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, help_prints_the_manual_and_exits_0)
 {
-    spawn_result r = RUN("--help");
+    hx_spawned r = RUN("--help");
     cr_expect_eq(r.status, 0);
     const char *sections[] = {
         "SYNOPSIS",    "OPTIONS",        "ENVIRONMENT",
@@ -98,23 +103,23 @@ Test(cli, help_prints_the_manual_and_exits_0)
         cr_expect(strstr(r.out, sections[i]) != NULL, "missing %s",
                   sections[i]);
     cr_expect_eq(ts_connections(srv), 0);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, success_writes_stdout_and_stderr_verbatim)
 {
     ts_push_response(
         srv, 200, "{\"exit_code\":3,\"stdout\":\"out\\n\",\"stderr\":\"err\"}");
-    spawn_result r = RUN("--tool", "msp.agent_health");
+    hx_spawned r = RUN("--tool", "msp.agent_health");
     cr_expect_eq(r.status, 3);
     cr_expect_str_eq(r.out, "out\n");
     cr_expect_str_eq(r.err, "err");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, defaults_fill_command_id_params_and_deadline)
 {
-    spawn_result r = RUN("--tool", "msp.agent_health");
+    hx_spawned r = RUN("--tool", "msp.agent_health");
     cr_expect_eq(r.status, 0);
     cr_assert_eq(ts_request_count(srv), 1);
     const ts_request *req = ts_request_at(srv, 0);
@@ -133,14 +138,14 @@ Test(cli, defaults_fill_command_id_params_and_deadline)
         req->body,
         "{\"tool\":\"msp.agent_health\",\"params\":{},\"simulate\":false}");
     cr_expect_not(ts_header(req, "X-Correlation-Id", id, sizeof id));
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, flags_set_every_context_field)
 {
-    spawn_result r = RUN("--tool", "msp.process_kill", "--params",
-                         "{\"pid\":42}", "--command-id", "cmd-1",
-                         "--correlation-id", "corr-9", "--deadline-ms", "5000");
+    hx_spawned r = RUN("--tool", "msp.process_kill", "--params", "{\"pid\":42}",
+                       "--command-id", "cmd-1", "--correlation-id", "corr-9",
+                       "--deadline-ms", "5000");
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_assert_eq(ts_request_count(srv), 1);
     const ts_request *req = ts_request_at(srv, 0);
@@ -152,21 +157,21 @@ Test(cli, flags_set_every_context_field)
     cr_expect_str_eq(req->body,
                      "{\"tool\":\"msp.process_kill\",\"params\":{\"pid\":42},"
                      "\"simulate\":false}");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, json_prints_the_whole_result)
 {
     ts_push_response(srv, 403,
                      "{\"error\":{\"code\":\"FORBIDDEN\",\"message\":\"no\"}}");
-    spawn_result r = RUN("--tool", "t", "--json");
+    hx_spawned r = RUN("--tool", "t", "--json");
     cr_expect_eq(r.status, 126);
     cr_expect_str_eq(
         r.out,
         "{\"exit_code\":126,\"stdout\":\"\",\"stderr\":\"msp-executor: auth "
         "error (403 FORBIDDEN): no\"}\n");
     cr_expect_str_eq(r.err, "");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, exit_status_is_the_exit_code_masked_to_a_byte)
@@ -176,19 +181,19 @@ Test(cli, exit_status_is_the_exit_code_masked_to_a_byte)
         char body[64];
         snprintf(body, sizeof body, "{\"exit_code\":%d}", codes[i][0]);
         ts_push_response(srv, 200, body);
-        spawn_result r = RUN("--tool", "t");
+        hx_spawned r = RUN("--tool", "t");
         cr_expect_eq(r.status, codes[i][1], "exit_code %d", codes[i][0]);
-        spawn_result_free(&r);
+        hx_spawned_free(&r);
     }
 }
 
 Test(cli, expired_deadline_exits_124_without_sending)
 {
-    spawn_result r = RUN("--tool", "t", "--deadline-ms", "0");
+    hx_spawned r = RUN("--tool", "t", "--deadline-ms", "0");
     cr_expect_eq(r.status, 124);
     cr_expect_str_eq(r.err, "msp-executor: deadline expired (0ms)");
     cr_expect_eq(ts_connections(srv), 0);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, malformed_command_lines_exit_64)
@@ -216,9 +221,9 @@ Test(cli, a_key_given_as_a_flag_value_is_refused_and_never_echoed)
                               {"--api-key=sk-live-SECRET", NULL},
                               {"--apikey=sk-live-SECRET", NULL}};
     for (size_t i = 0; i < 4; i++) {
-        spawn_result r = tries[i][1]
-                             ? RUN(tries[i][0], tries[i][1], "--tool", "t")
-                             : RUN(tries[i][0], "--tool", "t");
+        hx_spawned r = tries[i][1]
+                           ? RUN(tries[i][0], tries[i][1], "--tool", "t")
+                           : RUN(tries[i][0], "--tool", "t");
         cr_expect(strstr(r.err, "SECRET") == NULL, "key echoed: %s", r.err);
         expect_usage(r, "unknown option --api");
     }
@@ -229,12 +234,12 @@ Test(cli, auth_mode_flag_wins_over_a_bad_environment_value)
 {
     const char *env[] = {url_env, "BSM_MSP_API_KEY=" TEST_KEY,
                          "BSM_MSP_AUTH_MODE=x", NULL};
-    spawn_result r = run_env(
+    hx_spawned r = run_env(
         env, NULL,
         (const char *const[]){"--auth-mode", "jwt", "--tool", "t", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_eq(ts_request_count(srv), 1);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, key_echoed_by_the_server_never_reaches_the_output)
@@ -243,17 +248,17 @@ Test(cli, key_echoed_by_the_server_never_reaches_the_output)
                      "{\"exit_code\":0,\"stdout\":\"" TEST_KEY
                      "\",\"stderr\":\"" TEST_KEY "\"}");
     ts_push_response(srv, 401, "bad key " TEST_KEY);
-    spawn_result r = RUN("--tool", "t", "-v");
+    hx_spawned r = RUN("--tool", "t", "-v");
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
     cr_expect(strstr(r.err, TEST_KEY) == NULL, "stderr: %s", r.err);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
     r = RUN("--tool", "t", "--json", "-v");
     cr_expect_eq(r.status, 126);
     cr_expect(strstr(r.out, "bad key *") != NULL, "stdout: %s", r.out);
     cr_expect(strstr(r.out, TEST_KEY) == NULL, "stdout: %s", r.out);
     cr_expect(strstr(r.err, TEST_KEY) == NULL, "stderr: %s", r.err);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, bad_option_values_exit_64)
@@ -299,7 +304,7 @@ Test(cli, key_file_and_flags_override_the_environment)
     const char *env[] = {"BSM_MSP_BASE_URL=http://127.0.0.1:1",
                          "BSM_MSP_API_KEY=wrong-key", "BSM_MSP_AUTH_MODE=jwt",
                          NULL};
-    spawn_result r = run_env(
+    hx_spawned r = run_env(
         env, NULL,
         (const char *const[]){"--base-url", ts_url(srv), "--api-key-file",
                               keyfile, "--auth-mode", "service_key",
@@ -309,13 +314,13 @@ Test(cli, key_file_and_flags_override_the_environment)
     char v[128];
     cr_expect(ts_header(ts_request_at(srv, 0), "Authorization", v, sizeof v));
     cr_expect_str_eq(v, "Bearer " TEST_KEY, "trailing newline stripped");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, verbose_logs_with_the_key_masked)
 {
-    spawn_result r = RUN("--tool", "t", "-v", "--api-key-file", keyfile,
-                         "--command-id", "c-7");
+    hx_spawned r = RUN("--tool", "t", "-v", "--api-key-file", keyfile,
+                       "--command-id", "c-7");
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.err, "key=sk-t\xe2\x80\xa6(19)") != NULL, "%s", r.err);
     cr_expect(strstr(r.err, "[msp-executor] command c-7 \xe2\x86\x92 200 (") !=
@@ -323,7 +328,7 @@ Test(cli, verbose_logs_with_the_key_masked)
               "%s", r.err);
     cr_expect(strstr(r.err, TEST_KEY) == NULL, "key leaked: %s", r.err);
     cr_expect(strstr(r.out, TEST_KEY) == NULL);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, from_env_requires_the_gate)
@@ -354,12 +359,12 @@ Test(cli, from_env_runs_the_call)
     const char *env[] = {"BSM_USE_MSP_EXECUTOR=1", url_env,
                          "BSM_MSP_API_KEY=" TEST_KEY, "BSM_MSP_TENANT_ID=t",
                          NULL};
-    spawn_result r = run_env(
+    hx_spawned r = run_env(
         env, NULL, (const char *const[]){"--from-env", "--tool", "t", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_str_eq(r.out, "ok");
     cr_expect_eq(ts_request_count(srv), 1);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 static const char context_json[] =
@@ -388,20 +393,20 @@ Test(cli, context_from_a_file)
     cr_assert_eq(write(fd, context_json, sizeof context_json - 1),
                  (ssize_t)sizeof context_json - 1);
     close(fd);
-    spawn_result r = RUN("--context", path);
+    hx_spawned r = RUN("--context", path);
     unlink(path);
     cr_expect_eq(r.status, 0, "%s", r.err);
     expect_context_request();
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, context_from_stdin)
 {
-    spawn_result r = run_env(default_env(), context_json,
-                             (const char *const[]){"--context", "-", NULL});
+    hx_spawned r = run_env(default_env(), context_json,
+                           (const char *const[]){"--context", "-", NULL});
     cr_expect_eq(r.status, 0, "%s", r.err);
     expect_context_request();
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, invalid_context_document_exits_64)
@@ -417,11 +422,11 @@ Test(cli, binary_body_reaches_stdout_intact)
                    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\na\0b\xff\n", 43,
                    0};
     ts_push(srv, a);
-    spawn_result r = RUN("--tool", "t");
+    hx_spawned r = RUN("--tool", "t");
     cr_expect_eq(r.status, 0);
     cr_expect_eq(r.out_len, 5);
     cr_expect_eq(memcmp(r.out, "a\0b\xff\n", 5), 0);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, oversized_context_is_refused)
@@ -431,7 +436,7 @@ Test(cli, oversized_context_is_refused)
     cr_assert_geq(fd, 0);
     cr_assert_eq(ftruncate(fd, (off_t)(17u << 20)), 0);
     close(fd);
-    spawn_result r = RUN("--context", path);
+    hx_spawned r = RUN("--context", path);
     unlink(path);
     expect_usage(r, "over 16 MiB");
 }

@@ -5,15 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spawn.h" /* tests/support: spawn_run() */
-
-extern char **environ;
+#include "hx_spawn.h"
 
 int spawn_capture(char *const argv[], long timeout_ms, spawned *r)
 {
-    spawn_result sr;
-    if (spawn_run((const char *const *)argv, (const char *const *)environ, NULL,
-                  0, (int)timeout_ms, &sr) != 0)
+    hx_spawn_opts o = {.timeout_ms = timeout_ms};
+    hx_spawned sr;
+    if (hx_spawn_run((const char *const *)argv, &o, &sr, NULL, 0) != 0)
         return -1;
     r->status = sr.status;
     r->out = sr.out;

@@ -402,6 +402,28 @@ int mspf_check_step(const cJSON *expect, const mspf_reply *replies, size_t n,
 int mspf_check_values(const cJSON *values, const mspf_reply *replies, size_t n,
                       const char *root, mspf_diffs *diffs);
 
+/* A JSON document read with its exact text, for what cJSON alone loses:
+ * strings keep the bytes after a \u0000, numbers their spelling (1.5,
+ * 1e12). The fixture model reads fixtures this way; the harness reads an
+ * external executor's --json line this way. */
+typedef struct mspf_json mspf_json;
+
+/* Parses text[0..len) (only whitespace may follow the value). Returns 0
+ * and *out (free with mspf_json_free), or -1: not JSON, or ENOMEM. */
+int mspf_json_parse(const char *text, size_t len, mspf_json **out);
+/* The tree (owned by d). */
+const cJSON *mspf_json_root(const mspf_json *d);
+/* String node v's exact bytes (NUL-terminated, *len excludes the
+ * terminator, NUL bytes kept); NULL when v is not a string. */
+const char *mspf_json_string(const mspf_json *d, const cJSON *v, size_t *len);
+/* Node v's text as written in the document (not NUL-terminated), or NULL. */
+const char *mspf_json_value_text(const mspf_json *d, const cJSON *v,
+                                 size_t *len);
+void mspf_json_free(mspf_json *d);
+/* s[0..len) as a JSON string literal, quotes included, every NUL byte as
+ * \u0000. malloc'd (free()), NULL on ENOMEM. */
+char *mspf_json_quote(const char *s, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

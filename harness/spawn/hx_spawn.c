@@ -1,0 +1,286 @@
+#define _GNU_SOURCE /* pipe2 */
+/*
+ * hx_spawn.c — see hx_spawn.h.
+ */
+#include "hx_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define READ_CHUNK 65536
+
+long long hx_spawn_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_err(char *errbuf, size_t errlen, const char *what, int err)
+{
+    if (errbuf && errlen)
+        snprintf(errbuf, errlen, "%s: %s", what, strerror(err));
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
+                   char *errbuf, size_t errlen)
+{
+    int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int rc;
+    p->pid = -1;
+    p->in_fd = p->out_fd = p->err_fd = -1;
+    if (!argv || !argv[0]) {
+        set_err(errbuf, errlen, "spawn", EINVAL);
+        return -1;
+    }
+    /* a child that exits before reading its stdin must not kill us */
+    signal(SIGPIPE, SIG_IGN);
+    if ((o->in && pipe2(in, O_CLOEXEC) != 0) ||
+        (!o->discard &&
+         (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
+        rc = errno;
+        close_fd(&in[0]);
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&out[1]);
+        close_fd(&err[0]);
+        close_fd(&err[1]);
+        set_err(errbuf, errlen, "pipe", rc);
+        return -1;
+    }
+    posix_spawn_file_actions_init(&fa);
+    if (o->in)
+        posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+    else
+        posix_spawn_file_actions_addopen(
+            &fa, STDIN_FILENO, o->stdin_path ? o->stdin_path : "/dev/null",
+            O_RDONLY, 0);
+    if (o->discard) {
+        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+                                         O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+                                         O_WRONLY, 0);
+    } else {
+        posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+    }
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    p->started_ms = hx_spawn_now_ms();
+    char *const *env =
+        (char *const *)(o->envp ? o->envp : (const char *const *)environ);
+    rc = o->search_path ? posix_spawnp(&p->pid, argv[0], &fa, &attr,
+                                       (char *const *)argv, env)
+                        : posix_spawn(&p->pid, argv[0], &fa, &attr,
+                                      (char *const *)argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close_fd(&in[0]);
+    close_fd(&out[1]);
+    close_fd(&err[1]);
+    if (rc != 0) {
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&err[0]);
+        p->pid = -1;
+        set_err(errbuf, errlen, argv[0], rc);
+        return -1;
+    }
+    p->in_fd = in[1];
+    p->out_fd = out[0];
+    p->err_fd = err[0];
+    if (p->in_fd >= 0)
+        (void)fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+    return 0;
+}
+
+typedef struct sink {
+    char *buf;
+    size_t len, cap, total, limit;
+} sink;
+
+static int sink_add(sink *s, const char *p, size_t n)
+{
+    size_t keep;
+    s->total += n;
+    keep = s->len < s->limit ? s->limit - s->len : 0;
+    if (n < keep)
+        keep = n;
+    if (s->len + keep + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        char *b;
+        while (cap < s->len + keep + 1)
+            cap *= 2;
+        b = realloc(s->buf, cap);
+        if (!b)
+            return -1;
+        s->buf = b;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, p, keep);
+    s->len += keep;
+    s->buf[s->len] = '\0';
+    return 0;
+}
+
+int hx_proc_wait(hx_proc *p, long long timeout_ms, int *status)
+{
+    long long until = hx_spawn_now_ms() + timeout_ms;
+    for (;;) {
+        pid_t w = waitpid(p->pid, status, timeout_ms < 0 ? 0 : WNOHANG);
+        if (w == p->pid)
+            return 1;
+        if (w < 0 && errno != EINTR)
+            return 1; /* not ours any more: nothing to wait for */
+        if (timeout_ms >= 0 && hx_spawn_now_ms() >= until)
+            return 0;
+        struct timespec nap = {0, 1000000};
+        nanosleep(&nap, NULL);
+    }
+}
+
+static void close_all(hx_proc *p)
+{
+    close_fd(&p->in_fd);
+    close_fd(&p->out_fd);
+    close_fd(&p->err_fd);
+}
+
+int hx_proc_stop(hx_proc *p, long long grace_ms)
+{
+    int status = 0;
+    close_all(p);
+    if (p->pid <= 0)
+        return 0;
+    kill(-p->pid, SIGTERM);
+    if (!hx_proc_wait(p, grace_ms > 0 ? grace_ms : 1, &status)) {
+        kill(-p->pid, SIGKILL);
+        hx_proc_wait(p, -1, &status);
+    }
+    p->pid = -1;
+    return status;
+}
+
+int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
+{
+    sink so = {.limit = o->out_cap ? o->out_cap : HX_SPAWN_DEFAULT_CAP};
+    sink se = {.limit = o->err_cap ? o->err_cap : HX_SPAWN_DEFAULT_CAP};
+    long long deadline = o->timeout_ms > 0 ? p->started_ms + o->timeout_ms : 0;
+    size_t written = 0;
+    int rc = 0, status = 0, reaped = 0;
+    memset(r, 0, sizeof *r);
+    if (p->in_fd >= 0 && o->in_len == 0)
+        close_fd(&p->in_fd);
+    while (p->out_fd >= 0 || p->err_fd >= 0 || p->in_fd >= 0) {
+        struct pollfd fds[3] = {{p->out_fd, POLLIN, 0},
+                                {p->err_fd, POLLIN, 0},
+                                {p->in_fd, POLLOUT, 0}};
+        long long left = deadline ? deadline - hx_spawn_now_ms() : 1000;
+        if (left <= 0) {
+            r->timed_out = 1;
+            break;
+        }
+        int pr = poll(fds, 3, (int)(left > 1000 ? 1000 : left));
+        if (pr < 0 && errno != EINTR) {
+            rc = -1;
+            break;
+        }
+        for (int i = 0; pr > 0 && i < 2; i++) {
+            char buf[READ_CHUNK];
+            int *fd = i == 0 ? &p->out_fd : &p->err_fd;
+            ssize_t n;
+            if (*fd < 0 || !fds[i].revents)
+                continue;
+            n = read(*fd, buf, sizeof buf);
+            if (n > 0) {
+                if (sink_add(i == 0 ? &so : &se, buf, (size_t)n) != 0)
+                    rc = -1;
+            } else if (n == 0 || errno != EINTR) {
+                close_fd(fd);
+            }
+        }
+        if (pr > 0 && p->in_fd >= 0 && fds[2].revents) {
+            ssize_t n = write(p->in_fd, o->in + written, o->in_len - written);
+            if (n > 0)
+                written += (size_t)n;
+            if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+                written == o->in_len)
+                close_fd(&p->in_fd);
+        }
+    }
+    close_all(p);
+    /* Both pipes closed: it is exiting; still bounded by the deadline. */
+    if (!r->timed_out) {
+        long long left = deadline ? deadline - hx_spawn_now_ms() : 0;
+        if (deadline && left <= 0)
+            r->timed_out = 1;
+        else if (hx_proc_wait(p, deadline ? left : -1, &status))
+            reaped = 1;
+        else
+            r->timed_out = 1;
+    }
+    if (!reaped) {
+        kill(-p->pid, SIGKILL);
+        hx_proc_wait(p, -1, &status);
+    }
+    p->pid = -1;
+    r->elapsed_ms = hx_spawn_now_ms() - p->started_ms;
+    r->exited = WIFEXITED(status);
+    r->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    r->status = r->exited ? WEXITSTATUS(status) : 128 + r->signal;
+    if (!so.buf)
+        so.buf = calloc(1, 1);
+    if (!se.buf)
+        se.buf = calloc(1, 1);
+    r->out = so.buf;
+    r->out_len = so.len;
+    r->out_total = so.total;
+    r->err = se.buf;
+    r->err_len = se.len;
+    r->err_total = se.total;
+    return r->out && r->err ? rc : -1;
+}
+
+int hx_spawn_run(const char *const argv[], const hx_spawn_opts *o,
+                 hx_spawned *r, char *errbuf, size_t errlen)
+{
+    hx_proc p;
+    memset(r, 0, sizeof *r);
+    if (hx_spawn_start(argv, o, &p, errbuf, errlen) != 0)
+        return -1;
+    if (hx_spawn_finish(&p, o, r) != 0) {
+        set_err(errbuf, errlen, "reading its output", errno ? errno : EIO);
+        return -1;
+    }
+    return 0;
+}
+
+void hx_spawned_free(hx_spawned *r)
+{
+    if (!r)
+        return;
+    free(r->out);
+    free(r->err);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,99 @@
+/*
+ * hx_spawn.h — the one process spawner of the project: the harness runs
+ * executor programs and state commands with it, the tests run the
+ * programs they check, the benchmarks time process creation.
+ *
+ * A child gets argv exactly as given (no shell, no length limit), its own
+ * process group (so a deadline kills whatever it started too), stdin from
+ * bytes, a file or /dev/null, and stdout/stderr captured up to a cap (the
+ * rest is read and counted, never kept) or discarded. Every wait has a
+ * deadline. Pipes are close-on-exec, so concurrent spawns from several
+ * threads never hold each other's pipes open.
+ *
+ * Ownership: hx_spawned buffers are malloc'd, released by hx_spawned_free()
+ * (NULL-safe). Functions never print and never exit.
+ */
+#ifndef HX_SPAWN_H
+#define HX_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bytes kept of each captured stream unless the caller names a cap. */
+#define HX_SPAWN_DEFAULT_CAP (64u * 1024u * 1024u)
+
+typedef struct hx_spawn_opts {
+    const char *const *envp; /* NULL: this process's environment */
+    const char *in;          /* written to stdin, which is then closed */
+    size_t in_len;
+    const char *stdin_path; /* when in == NULL: stdin from this file;
+                             * both NULL: /dev/null */
+    int discard;            /* 1: stdout and stderr go to /dev/null */
+    size_t out_cap;         /* bytes of stdout kept; 0: the default cap */
+    size_t err_cap;         /* bytes of stderr kept; 0: the default cap */
+    long long timeout_ms;   /* the process group is killed (SIGKILL) this
+                             * long after the start; <= 0: no deadline */
+    int search_path;        /* 1: argv[0] is looked up in PATH */
+} hx_spawn_opts;
+
+/* What a finished child left. */
+typedef struct hx_spawned {
+    char *out; /* NUL-terminated (not counted); may hold NUL bytes */
+    size_t out_len;
+    size_t out_total; /* bytes it wrote; > out_len when cut at the cap */
+    char *err;
+    size_t err_len;
+    size_t err_total;
+    int status;    /* exit status, or 128 + signal */
+    int exited;    /* 1: it exited; 0: a signal ended it */
+    int signal;    /* the signal, when !exited */
+    int timed_out; /* killed at the deadline */
+    long long elapsed_ms;
+} hx_spawned;
+
+/* A started child. */
+typedef struct hx_proc {
+    pid_t pid;
+    int in_fd;  /* write end of its stdin, or -1 */
+    int out_fd; /* read end of its stdout, or -1 (discarded) */
+    int err_fd; /* read end of its stderr, or -1 */
+    long long started_ms;
+} hx_proc;
+
+/* Monotonic milliseconds. */
+long long hx_spawn_now_ms(void);
+
+/* Starts argv[0] with argv (NULL-terminated). With o->in, the caller feeds
+ * p->in_fd (hx_spawn_finish does). Returns 0, or -1 with a reason in
+ * errbuf (errbuf may be NULL). */
+int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
+                   char *errbuf, size_t errlen);
+
+/* Feeds o->in, reads stdout/stderr to their caps until both close, reaps
+ * the child; at the deadline kills its process group. Fills *r (always,
+ * even on error) and returns 0, or -1 when reading failed. Closes p's fds. */
+int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r);
+
+/* hx_spawn_start + hx_spawn_finish. Returns 0, or -1 (errbuf says why). */
+int hx_spawn_run(const char *const argv[], const hx_spawn_opts *o,
+                 hx_spawned *r, char *errbuf, size_t errlen);
+
+/* Sends SIGTERM to the child's process group, waits up to grace_ms, then
+ * SIGKILL; reaps it and closes p's fds. Returns its wait status. */
+int hx_proc_stop(hx_proc *p, long long grace_ms);
+
+/* Waits up to timeout_ms (0: only looks; < 0: forever) for the child to
+ * end; returns 1 with *status (wait status) set when it did, 0 when it
+ * still runs. */
+int hx_proc_wait(hx_proc *p, long long timeout_ms, int *status);
+
+void hx_spawned_free(hx_spawned *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HX_SPAWN_H */
