@@ -207,8 +207,13 @@ void hx_diff(mspf_diffs *d, const char *field, const char *expected,
 int hx_state_change(const hx_options *o, const mspf_state *s, int setup,
                     char **output);
 
+/* An external program's start-up in ms: the median of three runs of a
+ * context whose deadline has already expired (row 1: no network). */
+long long hx_measure_startup(const hx_target *t);
+
 /* The subcommands; each returns the process exit status. */
 int hx_verify(const hx_options *o);
+int hx_fault_matrix(const hx_options *o); /* verify --fault-matrix */
 int hx_provider(const hx_options *o);
 int hx_lint(const hx_options *o);
 int hx_coverage(const hx_options *o);

@@ -161,7 +161,8 @@ enum {
     OPT_CREDENTIAL,
     OPT_STATE_URL,
     OPT_LIST_STATES,
-    OPT_PROVIDER
+    OPT_PROVIDER,
+    OPT_FAULT_MATRIX
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
@@ -224,6 +225,7 @@ int main(int argc, char **argv)
         {"state-url", required_argument, NULL, OPT_STATE_URL},
         {"list-states", no_argument, NULL, OPT_LIST_STATES},
         {"provider", no_argument, NULL, OPT_PROVIDER},
+        {"fault-matrix", no_argument, NULL, OPT_FAULT_MATRIX},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -261,6 +263,7 @@ int main(int argc, char **argv)
             o.credentials[o.n_credentials++].file = eq + 1;
             break;
         }
+        case OPT_FAULT_MATRIX: o.fault_matrix = 1; break;
         case 'v': o.verbose = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'j': {
@@ -299,6 +302,10 @@ int main(int argc, char **argv)
         return usage_error("--provider is for the coverage command", NULL);
     if (o.executor_cmd && run != hx_verify)
         return usage_error("--executor-cmd is for the verify command", NULL);
+    if (o.fault_matrix && run != hx_verify)
+        return usage_error("--fault-matrix is for the verify command", NULL);
+    if (o.fault_matrix)
+        run = hx_fault_matrix;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = run(&o);

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* setenv in the child's environment */
+#define _GNU_SOURCE /* asprintf */
 /*
  * states.c — provider states, set up before and torn down after each
  * fixture that names them: Pact's way (--state-url: POST {"state", "params",
@@ -9,18 +9,13 @@
 #include "harness.h"
 #include "http.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
+
+#include "hx_spawn.h"
 
 extern char **environ;
 
@@ -90,82 +85,73 @@ static int by_url(const hx_options *o, const mspf_state *s, int setup,
 static int by_cmd(const hx_options *o, const mspf_state *s, int setup,
                   char **output)
 {
-    char script[1200], buf[STATE_OUTPUT_CAP + 1];
-    size_t n = 0;
-    int pipefd[2], status = 0;
-    pid_t pid;
-    snprintf(script, sizeof script, "%s \"$@\"", o->state_cmd);
-    char *argv[] = {"sh",
-                    "-c",
-                    script,
-                    "msp-contract-state",
-                    setup ? "setup" : "teardown",
-                    s->name,
-                    (char *)o->base_url,
-                    NULL};
-    if (pipe(pipefd) != 0) {
-        *output = strdup("cannot create a pipe");
+    char *script = NULL, *params = NULL, msg[STATE_OUTPUT_CAP + 200];
+    if (asprintf(&script, "%s \"$@\"", o->state_cmd) < 0)
+        script = NULL;
+    if (asprintf(&params, "MSP_STATE_PARAMS=%s", s->params_json) < 0)
+        params = NULL;
+    /* this process's environment plus MSP_STATE_PARAMS, for this call only */
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    const char **envp = calloc(nenv + 2, sizeof *envp);
+    if (!script || !params || !envp) {
+        free(script);
+        free(params);
+        free(envp);
+        *output = strdup("out of memory");
         return -1;
     }
-    /* the child inherits MSP_STATE_PARAMS from here; set per call */
-    setenv("MSP_STATE_PARAMS", s->params_json, 1);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-    posix_spawn_file_actions_addclose(&fa, pipefd[1]);
-    int sp = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    unsetenv("MSP_STATE_PARAMS");
-    close(pipefd[1]);
-    if (sp != 0) {
-        close(pipefd[0]);
-        snprintf(buf, sizeof buf, "cannot run the state command: %s",
-                 strerror(sp));
-        *output = strdup(buf);
+    size_t k = 0;
+    for (size_t i = 0; i < nenv; i++)
+        if (strncmp(environ[i], "MSP_STATE_PARAMS=", 17) != 0)
+            envp[k++] = environ[i];
+    envp[k++] = params;
+    envp[k] = NULL;
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          script,
+                          "msp-contract-state",
+                          setup ? "setup" : "teardown",
+                          s->name,
+                          o->base_url,
+                          NULL};
+    hx_spawn_opts so = {.envp = envp,
+                        .out_cap = STATE_OUTPUT_CAP,
+                        .err_cap = STATE_OUTPUT_CAP,
+                        .timeout_ms = STATE_TIMEOUT_MS};
+    hx_spawned r;
+    char why[512];
+    int rc = hx_spawn_run(argv, &so, &r, why, sizeof why);
+    free(script);
+    free(params);
+    free(envp);
+    if (rc != 0) {
+        hx_spawned_free(&r);
+        snprintf(msg, sizeof msg, "cannot run the state command: %s", why);
+        *output = strdup(msg);
         return -1;
     }
-    long long deadline = hx_now_ms() + STATE_TIMEOUT_MS;
-    int timed_out = 0;
-    for (;;) {
-        long long left = deadline - hx_now_ms();
-        if (left <= 0) {
-            timed_out = 1;
-            break;
-        }
-        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
-        int pr = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr <= 0)
-            continue;
-        char chunk[1024];
-        ssize_t r = read(pipefd[0], chunk, sizeof chunk);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        size_t take = (size_t)r;
-        if (take > STATE_OUTPUT_CAP - n)
-            take = STATE_OUTPUT_CAP - n; /* keep reading, stop keeping */
-        memcpy(buf + n, chunk, take);
-        n += take;
-    }
-    close(pipefd[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    int code = timed_out ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == 0)
+    int code = r.timed_out || !r.exited ? -1 : r.status;
+    if (code == 0) {
+        hx_spawned_free(&r);
         return 0;
-    char *shown = cut(buf, n);
-    char msg[STATE_OUTPUT_CAP + 200];
+    }
+    /* what it printed: stdout, then stderr */
+    char both[2 * STATE_OUTPUT_CAP + 2];
+    size_t n = 0;
+    memcpy(both, r.out, r.out_len);
+    n += r.out_len;
+    if (r.out_len && r.err_len && r.out[r.out_len - 1] != '\n')
+        both[n++] = '\n';
+    memcpy(both + n, r.err, r.err_len);
+    n += r.err_len;
+    char *shown = cut(both, n > STATE_OUTPUT_CAP ? STATE_OUTPUT_CAP : n);
     snprintf(msg, sizeof msg, "state command %s (status %d)%s%s",
-             timed_out ? "timed out" : "failed", code,
+             r.timed_out ? "timed out" : "failed", code,
              shown && *shown ? ": " : "", shown ? shown : "");
     free(shown);
+    hx_spawned_free(&r);
     *output = strdup(msg);
     return -1;
 }

@@ -205,10 +205,7 @@ static void verify_one(verify_job *job, hx_case *c)
     c->passed = !c->note && c->diffs.n == 0;
 }
 
-/* An external program's start-up: the median of three runs of a context
- * whose deadline has already expired (exit-table row 1: the executor
- * answers at once, without the network). */
-static long long measure_startup(const hx_target *t)
+long long hx_measure_startup(const hx_target *t)
 {
     mspf_fixture probe = {.name = "startup-probe",
                           .command_id = "00000000-0000-4000-8000-000000000000",
@@ -295,7 +292,7 @@ int hx_verify(const hx_options *o)
            job.n, o->contracts, fake_msp_url(fake), fake_msp_seed(fake),
            o->jobs);
     if (o->executor_cmd) {
-        job.startup_ms = measure_startup(&job.closed_target);
+        job.startup_ms = hx_measure_startup(&job.closed_target);
         printf("executor: %s (start-up %lld ms, not counted against max_ms)\n",
                o->executor_cmd, job.startup_ms);
     }

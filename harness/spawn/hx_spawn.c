@@ -56,7 +56,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     /* a child that exits before reading its stdin must not kill us */
     signal(SIGPIPE, SIG_IGN);
     if ((o->in && pipe2(in, O_CLOEXEC) != 0) ||
-        (!o->discard &&
+        (!o->discard && !o->inherit_output &&
          (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
         rc = errno;
         close_fd(&in[0]);
@@ -80,7 +80,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                                          O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
                                          O_WRONLY, 0);
-    } else {
+    } else if (!o->inherit_output) {
         posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
     }

@@ -33,6 +33,7 @@ typedef struct hx_spawn_opts {
     const char *stdin_path; /* when in == NULL: stdin from this file;
                              * both NULL: /dev/null */
     int discard;            /* 1: stdout and stderr go to /dev/null */
+    int inherit_output;     /* 1: stdout and stderr are the caller's */
     size_t out_cap;         /* bytes of stdout kept; 0: the default cap */
     size_t err_cap;         /* bytes of stderr kept; 0: the default cap */
     long long timeout_ms;   /* the process group is killed (SIGKILL) this

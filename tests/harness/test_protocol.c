@@ -177,3 +177,64 @@ Test(protocol, start_up_does_not_count_against_max_ms)
     EXPECT_IN(r.out, "not counted against max_ms");
     spawned_free(&r);
 }
+
+/* ---- the fault matrix ------------------------------------------------ */
+
+static spawned fault_matrix(const char *filter, const char *cmd)
+{
+    char exe[512], contracts[512];
+    bin_path("msp-contract", exe, sizeof exe);
+    char *argv[12] = {
+        exe,
+        "verify",
+        "--fault-matrix",
+        "--contracts",
+        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
+        "-j",
+        "9",
+        "--filter",
+        (char *)filter};
+    int n = 9;
+    if (cmd) {
+        argv[n++] = "--executor-cmd";
+        argv[n++] = (char *)cmd;
+    }
+    argv[n] = NULL;
+    spawned r;
+    cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
+    return r;
+}
+
+Test(protocol, fault_matrix_runs_each_fault_and_a_delay_in_process)
+{
+    spawned r = fault_matrix("happy-process-kill", NULL);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    static const char *const cols[] = {"reset",   "empty",   "garbage",
+                                       "hang",    "truncat", "dribble",
+                                       "bad_chu", "reset_a", "delay"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        EXPECT_IN(r.out, cols[i]);
+    EXPECT_IN(r.out, "9 passed, 0 failed");
+    cr_expect_eq(count_lines(r.out, "happy-process-kill "), 1, "%s", r.out);
+    spawned_free(&r);
+}
+
+Test(protocol, fault_matrix_works_through_the_protocol)
+{
+    char exe[512];
+    setenv("MSP_TIME_SCALE", "4", 1); /* a process per run on a busy machine */
+    spawned r = fault_matrix("tool-exit-nonzero",
+                             bin_path("msp-exec", exe, sizeof exe));
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    EXPECT_IN(r.out, "9 passed, 0 failed");
+    spawned_free(&r);
+}
+
+Test(protocol, fault_matrix_fails_an_executor_that_ignores_faults)
+{
+    spawned r = fault_matrix("happy-process-kill", wrong("always-zero.sh"));
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    EXPECT_IN(r.out, "FAIL happy-process-kill~hang: exit 0, not 124");
+    EXPECT_IN(r.out, "0 passed, 9 failed");
+    spawned_free(&r);
+}

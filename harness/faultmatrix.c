@@ -1,0 +1,362 @@
+/*
+ * faultmatrix.c — `msp-contract verify --fault-matrix`: every fixture with
+ * a 200 reply, run once under each fault kind of the fixture model and once
+ * with its reply delayed past the deadline. Whatever the fault, the
+ * executor must end in exit 124 by rows 3-5 (transport error, body not
+ * read, body too large) within the deadline + 1 s: never a hang, a crash,
+ * or a result made of half a reply.
+ *
+ * Each cell is a copy of the fixture (same context, same request matchers,
+ * a fresh command id) whose reply is the fixture's 200 with the fault,
+ * added to an in-process fake-msp. Cells run in parallel (-j): most of them
+ * only wait for the deadline.
+ */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fake_msp/fake_msp.h>
+
+/* The context deadline of every cell, before --time-scale; and how much
+ * later than it a run may end. */
+#define FM_DEADLINE_MS 500
+#define FM_GRACE_MS    1000
+#define FM_BODY_MAX    4096u
+/* The columns: the fault kinds, then a delay past the deadline. */
+#define FM_DELAY_COL (MSPF_FAULT_KIND_COUNT - 1)
+#define FM_COLS      (MSPF_FAULT_KIND_COUNT)
+
+typedef struct fm_cell {
+    const mspf_fixture *base;
+    mspf_fixture *f; /* the faulty copy (owned by the fake once added) */
+    int col;
+    int done;
+    int passed;
+    int exit_code;
+    int row;
+    long long ms;
+    char *why; /* what went wrong; malloc'd */
+} fm_cell;
+
+typedef struct fm_job {
+    const hx_options *opt;
+    hx_target target;
+    long long deadline_ms;
+    long long startup_ms;
+    fm_cell *cells;
+    size_t n;
+    size_t next;
+    pthread_mutex_t lock;
+} fm_job;
+
+static const char *col_name(int col)
+{
+    return col == FM_DELAY_COL
+               ? "delay"
+               : mspf_fault_kind_name((mspf_fault_kind)(col + 1));
+}
+
+/* The fixture's first plain 200 reply, or NULL. */
+static const mspf_response *reply_200(const mspf_fixture *f)
+{
+    if (f->target != MSPF_TARGET_FAKE || !f->expects_request)
+        return NULL;
+    for (size_t i = 0; i < f->n_responses; i++)
+        if (f->responses[i].status == 200 &&
+            f->responses[i].fault.kind == MSPF_FAULT_NONE)
+            return &f->responses[i];
+    return NULL;
+}
+
+/* Replaces every string equal to `from` inside v (header values) by `to`. */
+static void replace_strings(cJSON *v, const char *from, const char *to)
+{
+    for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (cJSON_IsString(c) && strcmp(c->valuestring, from) == 0)
+            cJSON_SetValuestring(c, to);
+        else
+            replace_strings(c, from, to);
+    }
+}
+
+/* The reply of a cell: the fixture's 200 body with the fault, or delayed. */
+static cJSON *faulty_reply(const mspf_response *r, int col, long long deadline)
+{
+    cJSON *resp = cJSON_CreateObject();
+    cJSON *fault = cJSON_CreateObject();
+    /* The fixture's body, its first FM_BODY_MAX bytes: no cell lets a whole
+     * reply through, so more would only cost memory. At least two bytes,
+     * so that a truncated one is short. */
+    size_t len = strnlen((const char *)r->body, r->body_len);
+    char body[FM_BODY_MAX + 1];
+    if (len > FM_BODY_MAX)
+        len = FM_BODY_MAX;
+    memcpy(body, r->body, len);
+    body[len] = '\0';
+    if (len < 2) {
+        len = 2;
+        memcpy(body, "{}", 3);
+    }
+    cJSON_AddNumberToObject(resp, "status", 200);
+    cJSON_AddStringToObject(resp, "body_text", body);
+    if (col == FM_DELAY_COL) {
+        cJSON_AddNumberToObject(resp, "delay_ms", (double)(deadline * 2));
+        cJSON_Delete(fault);
+        return resp;
+    }
+    mspf_fault_kind kind = (mspf_fault_kind)(col + 1);
+    cJSON_AddStringToObject(fault, "kind", mspf_fault_kind_name(kind));
+    if (kind == MSPF_FAULT_GARBAGE) {
+        cJSON_AddNumberToObject(fault, "bytes", 64);
+        cJSON_AddNumberToObject(fault, "seed", 1);
+    } else if (kind == MSPF_FAULT_TRUNCATE) {
+        cJSON_AddNumberToObject(fault, "after_bytes", (double)(len / 2));
+    } else if (kind == MSPF_FAULT_DRIBBLE) {
+        /* one byte per deadline: it can never finish in time */
+        cJSON_AddNumberToObject(fault, "chunk_bytes", 1);
+        cJSON_AddNumberToObject(fault, "interval_ms", (double)deadline);
+    }
+    cJSON_AddItemToObject(resp, "fault", fault);
+    return resp;
+}
+
+/* Builds the faulty copy of `base` for column `col`. */
+static mspf_fixture *make_cell(const mspf_fixture *base, int col, size_t id,
+                               long long deadline, char *err, size_t errlen)
+{
+    char cmd_id[64], name[300];
+    snprintf(cmd_id, sizeof cmd_id, "00000000-0000-4000-8000-%012zx", id + 1);
+    snprintf(name, sizeof name, "%.200s~%s", base->name, col_name(col));
+    cJSON *doc = cJSON_Duplicate(base->doc, 1);
+    if (!doc) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    static const char *const dropped[] = {"response", "responses", "expect",
+                                          "expects",  "repeat",    "provider",
+                                          "name",     "exit_row"};
+    for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, dropped[i]);
+    cJSON_AddStringToObject(doc, "name", name);
+    cJSON_AddNumberToObject(doc, "exit_row", 3);
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
+    cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(ctx, "command_id"),
+                         cmd_id);
+    replace_strings(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(doc, "request"), "headers"),
+        base->command_id, cmd_id);
+    cJSON_AddItemToObject(doc, "response",
+                          faulty_reply(reply_200(base), col, deadline));
+    cJSON *expect = cJSON_CreateObject();
+    cJSON_AddNumberToObject(expect, "exit_code", 124);
+    cJSON_AddItemToObject(doc, "expect", expect);
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    mspf_fixture *f = NULL;
+    mspf_error e;
+    if (!text || mspf_fixture_parse(text, strlen(text), NULL, &f, &e) != 0) {
+        char buf[1400];
+        snprintf(err, errlen, "%s",
+                 text ? mspf_error_format(&e, buf, sizeof buf)
+                      : "out of memory");
+        f = NULL;
+    }
+    cJSON_free(text);
+    return f;
+}
+
+__attribute__((format(printf, 2, 3))) static void set_why(fm_cell *c,
+                                                          const char *fmt, ...)
+{
+    char buf[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(c->why);
+    c->why = strdup(buf);
+}
+
+static void run_cell(fm_job *job, fm_cell *c)
+{
+    hx_run r;
+    char why[512];
+    if (hx_run_fixture(c->f, &job->target, &r, why, sizeof why) != 0) {
+        set_why(c, "could not run: %s", why);
+        return;
+    }
+    c->exit_code = r.exit_code;
+    c->row = r.from_lib ? r.row : hx_row_of_result(r.err, r.err_len);
+    c->ms = r.elapsed_ms - (r.from_lib ? 0 : job->startup_ms);
+    long long limit = job->deadline_ms + FM_GRACE_MS * job->opt->time_scale;
+    if (r.protocol.n > 0) {
+        set_why(c, "%s: %.300s", r.protocol.items[0].field,
+                r.protocol.items[0].got);
+    } else if (r.exit_code != 124) {
+        set_why(c, "exit %d, not 124", r.exit_code);
+    } else if (c->row < 3 || c->row > 5) {
+        set_why(c, "decided by row %d, not 3-5", c->row);
+    } else if (r.out_len != 0) {
+        set_why(c, "stdout not empty (%zu bytes)", r.out_len);
+    } else if (c->ms > limit) {
+        set_why(c, "ended %lld ms after the start, past the deadline + 1 s",
+                c->ms);
+    } else {
+        c->passed = 1;
+    }
+    if (!c->passed && r.err_len) {
+        char *head = hx_visible_head(r.err, r.err_len, r.err_len, 200);
+        char *was = c->why;
+        c->why = NULL;
+        set_why(c, "%s; %lld ms; stderr %s", was ? was : "", c->ms,
+                head ? head : "");
+        free(was);
+        free(head);
+    }
+    hx_run_free(&r);
+}
+
+static void *worker(void *arg)
+{
+    fm_job *job = arg;
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next < job->n ? job->next++ : job->n;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->n)
+            return NULL;
+        run_cell(job, &job->cells[i]);
+        job->cells[i].done = 1;
+    }
+}
+
+static void print_matrix(const fm_job *job, size_t nfix)
+{
+    printf("%-44s", "fixture \\ fault");
+    for (int k = 0; k < FM_COLS; k++)
+        printf(" %-7.7s", col_name(k));
+    printf("\n");
+    for (size_t i = 0; i < nfix; i++) {
+        const fm_cell *row = &job->cells[i * FM_COLS];
+        printf("%-44.44s", row[0].base->name);
+        for (int k = 0; k < FM_COLS; k++) {
+            char cell[16];
+            if (row[k].passed)
+                snprintf(cell, sizeof cell, "ok r%d", row[k].row);
+            else
+                snprintf(cell, sizeof cell, "FAIL");
+            printf(" %-7s", cell);
+        }
+        printf("\n");
+    }
+}
+
+int hx_fault_matrix(const hx_options *o)
+{
+    mspf_set *set = hx_load(o->contracts);
+    if (!set)
+        return HX_EXIT_DATA;
+    size_t total = mspf_set_count(set), nfix = 0;
+    const mspf_fixture **fix = calloc(total ? total : 1, sizeof *fix);
+    for (size_t i = 0; fix && i < total; i++) {
+        const mspf_fixture *f = mspf_set_get(set, i);
+        if (hx_selected(o, f) && reply_200(f))
+            fix[nfix++] = f;
+    }
+    fake_msp_options fo;
+    fake_msp_options_init(&fo);
+    fo.journal_max = 100000;
+    fake_msp *fake = NULL;
+    char err[1400];
+    int rc = HX_EXIT_FAILED;
+    fm_job job = {.opt = o};
+    pthread_mutex_init(&job.lock, NULL);
+    if (!fix || nfix == 0) {
+        fprintf(stderr, "msp-contract: %s\n",
+                fix ? "no fixture with a 200 reply matches" : "out of memory");
+        goto out;
+    }
+    if (fake_msp_start(&fo, &fake, err, sizeof err) != 0) {
+        fprintf(stderr, "msp-contract: cannot start fake-msp: %s\n", err);
+        rc = HX_EXIT_DATA;
+        goto out;
+    }
+    job.deadline_ms = (long long)FM_DEADLINE_MS * o->time_scale;
+    job.target = (hx_target){.base_url = fake_msp_url(fake),
+                             .default_key = HX_DEFAULT_KEY,
+                             .executor_cmd = o->executor_cmd,
+                             .deadline_ms = job.deadline_ms,
+                             .kill_after_ms = job.deadline_ms + 10000};
+    job.n = nfix * FM_COLS;
+    job.cells = calloc(job.n, sizeof *job.cells);
+    if (!job.cells) {
+        fprintf(stderr, "msp-contract: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < nfix; i++)
+        for (int k = 0; k < FM_COLS; k++) {
+            fm_cell *c = &job.cells[i * FM_COLS + (size_t)k];
+            c->base = fix[i];
+            c->col = k;
+            c->f = make_cell(fix[i], k, i * FM_COLS + (size_t)k,
+                             job.deadline_ms, err, sizeof err);
+            if (!c->f || fake_msp_add_fixture(fake, c->f, err, sizeof err)) {
+                fprintf(stderr, "msp-contract: %s~%s: %s\n", fix[i]->name,
+                        col_name(k), err);
+                mspf_fixture_free(c->f);
+                c->f = NULL;
+                goto out;
+            }
+        }
+    printf("msp-contract verify --fault-matrix: %zu fixture(s) with a 200 "
+           "reply x %d faults, deadline %lld ms, -j %d\n",
+           nfix, FM_COLS, job.deadline_ms, o->jobs);
+    if (o->executor_cmd) {
+        job.startup_ms = hx_measure_startup(&job.target);
+        printf("executor: %s (start-up %lld ms, not counted)\n",
+               o->executor_cmd, job.startup_ms);
+    }
+    (void)fflush(stdout);
+    long long t0 = hx_now_ms();
+    size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1), started = 0;
+    if (nthreads > job.n)
+        nthreads = job.n;
+    pthread_t *tids = calloc(nthreads, sizeof *tids);
+    for (size_t i = 0; tids && i < nthreads; i++)
+        if (pthread_create(&tids[i], NULL, worker, &job) == 0)
+            started++;
+    if (started == 0)
+        worker(&job);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    free(tids);
+    long long total_ms = hx_now_ms() - t0;
+    print_matrix(&job, nfix);
+    size_t failed = 0;
+    for (size_t i = 0; i < job.n; i++)
+        if (!job.cells[i].passed) {
+            failed++;
+            printf("FAIL %s~%s: %s\n", job.cells[i].base->name,
+                   col_name(job.cells[i].col),
+                   job.cells[i].why ? job.cells[i].why : "?");
+        }
+    printf("fault matrix: %zu runs in %lld ms; each must end in exit 124 "
+           "(rows 3-5) within %lld ms + 1 s\n",
+           job.n, total_ms, job.deadline_ms);
+    printf("%zu passed, %zu failed\n", job.n - failed, failed);
+    rc = failed ? HX_EXIT_FAILED : HX_EXIT_OK;
+out:
+    fake_msp_stop(fake); /* frees the cells' fixtures */
+    for (size_t i = 0; job.cells && i < job.n; i++)
+        free(job.cells[i].why);
+    free(job.cells);
+    free(fix);
+    pthread_mutex_destroy(&job.lock);
+    mspf_set_free(set);
+    return rc;
+}
