@@ -388,6 +388,13 @@ static mspf_fixture *nul_fixture(const char *from, const char *to)
     text = calloc(1, 65536);
     n = fread(text, 1, 65535, fp);
     fclose(fp);
+    { /* without its command_result: these tests produce none */
+        char *cr = strstr(text, "\n    \"command_result\"");
+        char *next = cr ? strstr(cr, "\n    \"exit_code\"") : NULL;
+        cr_assert_not_null(next);
+        memmove(cr, next, strlen(next) + 1);
+        n = strlen(text);
+    }
     out = calloc(1, n + strlen(to) + 1);
     if (from) {
         char *at = strstr(text, from);
