@@ -192,7 +192,7 @@ static void run_cell(fm_job *job, fm_cell *c)
     }
     c->exit_code = r.exit_code;
     c->row = r.from_lib ? r.row : hx_row_of_result(r.err, r.err_len);
-    c->ms = r.elapsed_ms - (r.from_lib ? 0 : job->startup_ms);
+    c->ms = hx_run_ms(&r, job->startup_ms);
     long long limit = job->deadline_ms + FM_GRACE_MS * job->opt->time_scale;
     if (r.protocol.n > 0) {
         set_why(c, "%s: %.300s", r.protocol.items[0].field,

@@ -71,6 +71,7 @@ typedef struct hx_run {
     int usable; /* 1: the result line was read; out/err/exit_code hold */
     mspf_diffs protocol; /* breaches of the protocol: exit status, result
                             line, exit_code not an int32 integer */
+    long long reported_ms; /* the "elapsed_ms" it printed, or -1 */
     char *log;           /* what the program wrote on stderr (capped) */
     size_t log_len;
     size_t log_total;
@@ -121,6 +122,11 @@ const char *hx_fixture_key(const mspf_fixture *f, const hx_target *t);
  * refused, spawn failed). */
 int hx_run_fixture(const mspf_fixture *f, const hx_target *t, hx_run *run,
                    char *errbuf, size_t errlen);
+
+/* The time of a run that counts against max_ms and the fault matrix's
+ * deadline: the library's own; else the program's "elapsed_ms"; else its
+ * wall time minus its start-up (never below 0). */
+long long hx_run_ms(const hx_run *r, long long startup_ms);
 
 /* The exit-table row a result shows: the row whose stderr prefix stderr
  * starts with; 0 for "6, 8 or 9" (the tool's own result or a reply passed

@@ -185,6 +185,14 @@ char *hx_visible_head(const char *s, size_t n, size_t total, size_t cap)
     return out;
 }
 
+long long hx_run_ms(const hx_run *r, long long startup_ms)
+{
+    long long ms = r->from_lib            ? r->elapsed_ms
+                   : r->reported_ms >= 0 ? r->reported_ms
+                                          : r->elapsed_ms - startup_ms;
+    return ms > 0 ? ms : 0;
+}
+
 int hx_row_of_result(const char *err, size_t err_len)
 {
     const msp_exit_row *t = msp_exit_table();
@@ -332,6 +340,22 @@ static void read_result(const hx_spawned *sp, hx_run *run)
                 !cJSON_IsString(out) ? "\"stdout\"" : "\"stderr\"",
                 (!cJSON_IsString(out) ? out : err) ? "not a string" : "absent");
     }
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(root, "elapsed_ms");
+    if (ms) {
+        size_t mlen = 0;
+        const char *mt = mspf_json_value_text(doc, ms, &mlen);
+        int v = -1;
+        if (!cJSON_IsNumber(ms) || !mt || !int32_text(mt, mlen, &v) || v < 0) {
+            char *shown = mt ? hx_visible_head(mt, mlen, mlen, SHOWN_BYTES)
+                             : NULL;
+            hx_diff(&run->protocol, "executor.elapsed_ms",
+                    "absent, or an integer >= 0 (milliseconds)", "%s",
+                    shown ? shown : "?");
+            free(shown);
+        } else {
+            run->reported_ms = v;
+        }
+    }
     if (run->protocol.n == 0) {
         size_t n;
         const char *b = mspf_json_string(doc, out, &n);
@@ -433,6 +457,7 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
                         .err_cap = HX_LOG_CAP,
                         .timeout_ms = limit};
     hx_spawned sp;
+    run->reported_ms = -1;
     if (hx_spawn_run(argv, &so, &sp, errbuf, errlen) != 0) {
         free(envp);
         hx_spawned_free(&sp);
@@ -451,6 +476,10 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     else
         read_result(&sp, run);
     check_exit_status(&sp, limit, run);
+    if (run->reported_ms > sp.elapsed_ms)
+        hx_diff(&run->protocol, "executor.elapsed_ms",
+                "at most the run's wall time", "%lld ms, of %lld ms",
+                run->reported_ms, sp.elapsed_ms);
     hx_spawned_free(&sp);
     rc = 0;
 out:

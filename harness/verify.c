@@ -153,7 +153,7 @@ static void verify_one(verify_job *job, hx_case *c)
             continue;
         /* Start-up of an external program is not the executor's time. A
          * budget N times larger is the same as a clock N times faster. */
-        long long ms = r->elapsed_ms - (r->from_lib ? 0 : job->startup_ms);
+        long long ms = hx_run_ms(r, job->startup_ms);
         size_t cr_len = 0;
         char *cr = hx_command_result(f->command_id, r->exit_code, r->out,
                                      r->out_len, r->err, r->err_len, &cr_len);
@@ -163,7 +163,7 @@ static void verify_one(verify_job *job, hx_case *c)
             .out_len = r->out_len,
             .err = r->err,
             .err_len = r->err_len,
-            .elapsed_ms = (ms > 0 ? ms : 0) / job->opt->time_scale,
+            .elapsed_ms = ms / job->opt->time_scale,
             .command_result = cr,
             .command_result_len = cr_len,
         };
