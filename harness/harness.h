@@ -69,10 +69,10 @@ typedef struct hx_run {
     int from_lib;
     /* External runs (--executor-cmd) only: */
     int usable; /* 1: the result line was read; out/err/exit_code hold */
-    mspf_diffs protocol; /* breaches of the protocol: exit status, result
-                            line, exit_code not an int32 integer */
+    mspf_diffs protocol;   /* breaches of the protocol: exit status, result
+                              line, exit_code not an int32 integer */
     long long reported_ms; /* the "elapsed_ms" it printed, or -1 */
-    char *log;           /* what the program wrote on stderr (capped) */
+    char *log;             /* what the program wrote on stderr (capped) */
     size_t log_len;
     size_t log_total;
 } hx_run;

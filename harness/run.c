@@ -187,9 +187,9 @@ char *hx_visible_head(const char *s, size_t n, size_t total, size_t cap)
 
 long long hx_run_ms(const hx_run *r, long long startup_ms)
 {
-    long long ms = r->from_lib            ? r->elapsed_ms
+    long long ms = r->from_lib           ? r->elapsed_ms
                    : r->reported_ms >= 0 ? r->reported_ms
-                                          : r->elapsed_ms - startup_ms;
+                                         : r->elapsed_ms - startup_ms;
     return ms > 0 ? ms : 0;
 }
 
@@ -346,8 +346,8 @@ static void read_result(const hx_spawned *sp, hx_run *run)
         const char *mt = mspf_json_value_text(doc, ms, &mlen);
         int v = -1;
         if (!cJSON_IsNumber(ms) || !mt || !int32_text(mt, mlen, &v) || v < 0) {
-            char *shown = mt ? hx_visible_head(mt, mlen, mlen, SHOWN_BYTES)
-                             : NULL;
+            char *shown =
+                mt ? hx_visible_head(mt, mlen, mlen, SHOWN_BYTES) : NULL;
             hx_diff(&run->protocol, "executor.elapsed_ms",
                     "absent, or an integer >= 0 (milliseconds)", "%s",
                     shown ? shown : "?");
