@@ -14,7 +14,6 @@
 #include "harness.h"
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +113,8 @@ static cJSON *faulty_reply(const mspf_response *r, int col, long long deadline)
         cJSON_AddNumberToObject(fault, "bytes", 64);
         cJSON_AddNumberToObject(fault, "seed", 1);
     } else if (kind == MSPF_FAULT_TRUNCATE) {
-        cJSON_AddNumberToObject(fault, "after_bytes", (double)(len / 2));
+        size_t half = len / 2;
+        cJSON_AddNumberToObject(fault, "after_bytes", (double)half);
     } else if (kind == MSPF_FAULT_DRIBBLE) {
         /* one byte per deadline: it can never finish in time */
         cJSON_AddNumberToObject(fault, "chunk_bytes", 1);
@@ -170,24 +170,19 @@ static mspf_fixture *make_cell(const mspf_fixture *base, int col, size_t id,
     return f;
 }
 
-__attribute__((format(printf, 2, 3))) static void set_why(fm_cell *c,
-                                                          const char *fmt, ...)
+static void set_why(fm_cell *c, const char *why)
 {
-    char buf[900];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     free(c->why);
-    c->why = strdup(buf);
+    c->why = strdup(why);
 }
 
 static void run_cell(fm_job *job, fm_cell *c)
 {
     hx_run r;
-    char why[512];
+    char why[512], msg[900];
     if (hx_run_fixture(c->f, &job->target, &r, why, sizeof why) != 0) {
-        set_why(c, "could not run: %s", why);
+        snprintf(msg, sizeof msg, "could not run: %s", why);
+        set_why(c, msg);
         return;
     }
     c->exit_code = r.exit_code;
@@ -195,17 +190,34 @@ static void run_cell(fm_job *job, fm_cell *c)
     c->ms = hx_run_ms(&r, job->startup_ms);
     long long limit = job->deadline_ms + FM_GRACE_MS * job->opt->time_scale;
     if (r.protocol.n > 0) {
-        set_why(c, "%s: %.300s", r.protocol.items[0].field,
-                r.protocol.items[0].got);
+        {
+            snprintf(msg, sizeof msg, "%s: %.300s", r.protocol.items[0].field,
+                     r.protocol.items[0].got);
+            set_why(c, msg);
+        }
     } else if (r.exit_code != 124) {
-        set_why(c, "exit %d, not 124", r.exit_code);
+        {
+            snprintf(msg, sizeof msg, "exit %d, not 124", r.exit_code);
+            set_why(c, msg);
+        }
     } else if (c->row < 3 || c->row > 5) {
-        set_why(c, "decided by row %d, not 3-5", c->row);
+        {
+            snprintf(msg, sizeof msg, "decided by row %d, not 3-5", c->row);
+            set_why(c, msg);
+        }
     } else if (r.out_len != 0) {
-        set_why(c, "stdout not empty (%zu bytes)", r.out_len);
+        {
+            snprintf(msg, sizeof msg, "stdout not empty (%zu bytes)",
+                     r.out_len);
+            set_why(c, msg);
+        }
     } else if (c->ms > limit) {
-        set_why(c, "ended %lld ms after the start, past the deadline + 1 s",
-                c->ms);
+        {
+            snprintf(msg, sizeof msg,
+                     "ended %lld ms after the start, past the deadline + 1 s",
+                     c->ms);
+            set_why(c, msg);
+        }
     } else {
         c->passed = 1;
     }
@@ -213,8 +225,9 @@ static void run_cell(fm_job *job, fm_cell *c)
         char *head = hx_visible_head(r.err, r.err_len, r.err_len, 200);
         char *was = c->why;
         c->why = NULL;
-        set_why(c, "%s; %lld ms; stderr %s", was ? was : "", c->ms,
-                head ? head : "");
+        snprintf(msg, sizeof msg, "%s; %lld ms; stderr %s", was ? was : "",
+                 c->ms, head ? head : "");
+        set_why(c, msg);
         free(was);
         free(head);
     }

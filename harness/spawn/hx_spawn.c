@@ -54,7 +54,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
         return -1;
     }
     /* a child that exits before reading its stdin must not kill us */
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     if ((o->in && pipe2(in, O_CLOEXEC) != 0) ||
         (!o->discard && !o->inherit_output &&
          (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
@@ -232,13 +232,14 @@ int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
     close_all(p);
     /* Both pipes closed: it is exiting; still bounded by the deadline. */
     if (!r->timed_out) {
-        long long left = deadline ? deadline - hx_spawn_now_ms() : 0;
-        if (deadline && left <= 0)
-            r->timed_out = 1;
-        else if (hx_proc_wait(p, deadline ? left : -1, &status))
-            reaped = 1;
-        else
-            r->timed_out = 1;
+        long long wait_ms = -1; /* no deadline: until it ends */
+        if (deadline) {
+            wait_ms = deadline - hx_spawn_now_ms();
+            if (wait_ms < 0)
+                wait_ms = 0; /* only look */
+        }
+        reaped = hx_proc_wait(p, wait_ms, &status);
+        r->timed_out = !reaped;
     }
     if (!reaped) {
         kill(-p->pid, SIGKILL);

@@ -170,7 +170,7 @@ Test(protocol, start_up_does_not_count_against_max_ms)
     text[n] = '\0';
     char *at = strstr(text, "\"max_ms\": 2000");
     cr_assert_not_null(at);
-    memcpy(at, "\"max_ms\":  400", 14); /* under the 600 ms start-up */
+    memcpy(at, "\"max_ms\": 1000", 14); /* under the 1.5 s start-up */
     cr_assert_eq(write_file(tmpdir, "happy-process-kill.json", text), 0);
     spawned r = verify(tmpdir, NULL, wrong("slow-start.sh"));
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
