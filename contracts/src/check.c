@@ -248,6 +248,7 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     const mspf_response *r;
     const char *mode;
     cJSON *want, *got;
+    strtab want_st = {0}, got_st = {0};
     mctx m;
     int ok = 1;
     if (!f)
@@ -270,6 +271,12 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
     mode = provider_body_mode(f);
     want = cJSON_ParseWithLength((const char *)r->body, r->body_len);
     got = body ? cJSON_ParseWithLength((const char *)body, body_len) : NULL;
+    /* strings holding a NUL compare whole (ENOMEM: as cJSON cut them) */
+    (void)Mspf_strtab_build(&want_st, (const char *)r->body, r->body_len, want);
+    if (got)
+        (void)Mspf_strtab_build(&got_st, (const char *)body, body_len, got);
+    m.st[0] = &want_st;
+    m.st[1] = &got_st;
     Mspf_mctx_push_key(&m, "body");
     if (strcmp(mode, "exact") == 0) {
         if (want && got) {
@@ -311,5 +318,7 @@ int mspf_check_provider(const mspf_fixture *f, int run, long status,
         ok &= mspf_check_values(cJSON_GetObjectItemCaseSensitive(pm, "values"),
                                 &reply, 1, "response", diffs);
     }
+    Mspf_strtab_free(&want_st);
+    Mspf_strtab_free(&got_st);
     return ok;
 }

@@ -523,3 +523,23 @@ Test(mspf_check, command_result_is_compared_as_json_with_matchers)
     free(bad);
     mspf_fixture_free(f);
 }
+
+Test(mspf_check, provider_exact_mode_sees_the_bytes_after_a_nul)
+{
+    mspf_fixture *f =
+        nul_fixture("\"match\": {\"status\": \"exact\", \"body\": \"type\"}",
+                    "\"match\": {\"status\": \"exact\", \"body\": \"exact\"}");
+    const mspf_response *r = &f->responses[0];
+    cr_assert_eq(mspf_check_provider(f, 0, 200, r->body, r->body_len, NULL), 1);
+    static const char other[] =
+        "{\"exit_code\":0,\"stdout\":\"a\\u0000b\\u0000X\\n\","
+        "\"stderr\":\"warn\\u0000tail\"}";
+    mspf_diffs d = {0};
+    cr_assert_eq(mspf_check_provider(f, 0, 200, (const unsigned char *)other,
+                                     strlen(other), &d),
+                 0);
+    assert_diff(&d, "response.body.stdout", "\"a\\u0000b\\u0000c\\n\"",
+                "\"a\\u0000b\\u0000X\\n\"");
+    mspf_diffs_free(&d);
+    mspf_fixture_free(f);
+}
