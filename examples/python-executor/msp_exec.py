@@ -12,15 +12,12 @@ plain socket (ssl for https://) so that one deadline bounds every step,
 including a reply that trickles in byte by byte.
 """
 
+import json
+import os
+import socket
+import sys
 import time
-
-STARTED = time.monotonic()  # the interpreter's start-up is not the run's time
-
-import json  # noqa: E402
-import os  # noqa: E402
-import socket  # noqa: E402
-import sys  # noqa: E402
-import urllib.parse  # noqa: E402
+import urllib.parse
 
 RESPONSE_CAP = 16 * 1024 * 1024  # bytes of body, rows 5
 HEADER_CAP = 64 * 1024  # status line and headers
@@ -545,4 +542,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    # start-up (the interpreter, the imports) is over: the run starts here
+    STARTED = time.monotonic()
     sys.exit(main(sys.argv[1:]))
