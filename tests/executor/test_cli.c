@@ -443,17 +443,17 @@ Test(cli, oversized_context_is_refused)
 
 Test(cli, version_prints_the_version_macro_and_exits_0)
 {
-    spawn_result r = RUN("--version");
+    hx_spawned r = RUN("--version");
     cr_expect_eq(r.status, 0);
     cr_expect_str_eq(r.out, "msp-exec " MSP_EXECUTOR_VERSION "\n");
     cr_expect_eq(ts_connections(srv), 0);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 /* The EXIT STATUS section is the exit table, printed from it. */
 Test(cli, help_exit_status_lists_every_row_of_the_table)
 {
-    spawn_result r = RUN("--help");
+    hx_spawned r = RUN("--help");
     const msp_exit_row *t = msp_exit_table();
     for (int i = 0; i < MSP_EXIT_ROWS; i++) {
         char line[256];
@@ -466,14 +466,14 @@ Test(cli, help_exit_status_lists_every_row_of_the_table)
         cr_expect(strstr(r.out, line) != NULL, "--help lacks \"%s\"", line);
     }
     cr_expect(strstr(r.out, "--version") && strstr(r.out, "--command-result"));
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, command_result_prints_the_endpoint_stubs_message)
 {
     ts_push_response(srv, 200,
                      "{\"exit_code\":0,\"stdout\":\"out\",\"stderr\":\"\"}");
-    spawn_result r =
+    hx_spawned r =
         RUN("--tool", "t", "--command-id", "cmd-7", "--command-result");
     cr_expect_eq(r.status, 0);
     cr_expect_str_eq(r.out,
@@ -481,7 +481,7 @@ Test(cli, command_result_prints_the_endpoint_stubs_message)
                      "\"lifecycle_state\":\"completed\",\"error\":null,"
                      "\"payload\":{\"stdout\":\"out\",\"stderr\":\"\","
                      "\"exit_code\":0}}\n");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
     ts_push_response(srv, 404, "{\"error\":{\"code\":\"TOOL_NOT_FOUND\"}}");
     r = RUN("--tool", "t", "--command-id", "cmd-8", "--command-result");
     cr_expect_eq(r.status, 127);
@@ -491,7 +491,7 @@ Test(cli, command_result_prints_the_endpoint_stubs_message)
                "\"code\":\"SANDBOX_TOOL_ERROR\",\"message\":\"tool exited "
                "with 127: msp-executor: tool unknown (404 TOOL_NOT_FOUND): "
                "{\\\"error\\\":{\\\"code\\\":\\\"TOOL_NOT_FOUND\\\"}}\"}}\n");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
     expect_usage(RUN("--tool", "t", "--json", "--command-result"),
                  "--json and --command-result exclude each other");
 }
@@ -518,14 +518,14 @@ Test(cli, no_usage_error_echoes_an_argument_that_could_be_a_key)
         {"--tool", "t", "--params", "sk-live-SECRET-4242"},
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
-        spawn_result r =
+        hx_spawned r =
             run_env(default_env(), NULL,
                     (const char *const[]){lines[i][0], lines[i][1], lines[i][2],
                                           lines[i][3], NULL});
         cr_expect_eq(r.status, 64, "line %zu: %s", i, r.err);
         cr_expect(strstr(r.err, "SECRET") == NULL, "line %zu: %s", i, r.err);
         cr_expect(strstr(r.out, "SECRET") == NULL, "line %zu: %s", i, r.out);
-        spawn_result_free(&r);
+        hx_spawned_free(&r);
     }
 }
 
@@ -553,10 +553,9 @@ static void expect_no_key(int status, const char *body, const char *flag)
                          "BSM_MSP_TENANT_ID=t", NULL};
     ts_push_response(srv, status, body);
     /* a fixed command id: a random one could hold "4242" */
-    spawn_result r =
-        run_env(env, NULL,
-                (const char *const[]){"--tool", "t", "--command-id", "cmd-1",
-                                      flag, NULL});
+    hx_spawned r = run_env(env, NULL,
+                           (const char *const[]){"--tool", "t", "--command-id",
+                                                 "cmd-1", flag, NULL});
     for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
         cr_expect(!holds(r.out, r.out_len, spellings[i]), "stdout holds %s: %s",
                   spellings[i], r.out);
@@ -565,7 +564,7 @@ static void expect_no_key(int status, const char *body, const char *flag)
     }
     cr_expect(memchr(r.out, '*', r.out_len) || memchr(r.err, '*', r.err_len),
               "the key was starred out: %s | %s", r.out, r.err);
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
 }
 
 Test(cli, the_key_never_leaves_in_any_spelling_or_row)
@@ -643,13 +642,13 @@ static long peak_rss_kib(int status, int *exit_status)
     ts_action a = {TS_REPLY, reply, (size_t)hn + n, 0};
     ts_push(srv, a);
     free(reply);
-    spawn_result r = RUN("--tool", "t");
+    hx_spawned r = RUN("--tool", "t");
     *exit_status = r.status;
     cr_expect_eq(
         r.status == 0 ? r.out_len : r.err_len,
         r.status == 0 ? n : n + strlen("msp-executor: server error (500): "),
         "the whole array came out");
-    spawn_result_free(&r);
+    hx_spawned_free(&r);
     struct rusage ru;
     cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
     return ru.ru_maxrss;
@@ -688,15 +687,17 @@ Test(cli, every_program_prints_the_one_version)
         snprintf(want, sizeof want, "%s " MSP_EXECUTOR_VERSION "\n",
                  programs[i]);
         const char *argv[] = {path, "--version", NULL};
-        spawn_result r;
-        cr_assert_eq(spawn_run(argv, NULL, NULL, 0, 10000, &r), 0);
+        static const char *const no_env[] = {NULL};
+        hx_spawn_opts o = {.envp = no_env, .timeout_ms = 10000};
+        hx_spawned r;
+        cr_assert_eq(hx_spawn_run(argv, &o, &r, NULL, 0), 0);
         cr_expect_eq(r.status, 0, "%s", programs[i]);
         cr_expect_str_eq(r.out, want);
-        spawn_result_free(&r);
+        hx_spawned_free(&r);
         /* and each --help documents it */
         const char *help[] = {path, "--help", NULL};
-        cr_assert_eq(spawn_run(help, NULL, NULL, 0, 10000, &r), 0);
+        cr_assert_eq(hx_spawn_run(help, &o, &r, NULL, 0), 0);
         cr_expect(strstr(r.out, "--version") != NULL, "%s --help", programs[i]);
-        spawn_result_free(&r);
+        hx_spawned_free(&r);
     }
 }
