@@ -56,6 +56,8 @@ static char *read_all(const char *path, size_t *len)
  * name in any case; NULL when absent. */
 static const char *header(const cJSON *headers, const char *name)
 {
+    if (!name)
+        return NULL;
     for (const cJSON *h = headers ? headers->child : NULL; h; h = h->next) {
         if (!h->string || strcasecmp(h->string, name) != 0)
             continue;
@@ -273,8 +275,9 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
         fail(im, "no request or no response");
         return NULL;
     }
-    if (!cJSON_IsString(method) || strcasecmp(method->valuestring, "POST") ||
-        !cJSON_IsString(path) || strcmp(path->valuestring, EXECUTE_PATH)) {
+    if (!cJSON_IsString(method) ||
+        strcasecmp(method->valuestring, "POST") != 0 || !cJSON_IsString(path) ||
+        strcmp(path->valuestring, EXECUTE_PATH) != 0) {
         fail(im, "the executor only sends POST " EXECUTE_PATH "");
         return NULL;
     }
@@ -290,8 +293,9 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
     const cJSON *sim = cJSON_GetObjectItem(rb, "simulate");
     int extra = 0;
     for (const cJSON *c = rb ? rb->child : NULL; c; c = c->next)
-        extra |= strcmp(c->string, "tool") && strcmp(c->string, "params") &&
-                 strcmp(c->string, "simulate");
+        extra |= strcmp(c->string, "tool") != 0 &&
+                 strcmp(c->string, "params") != 0 &&
+                 strcmp(c->string, "simulate") != 0;
     if (!cJSON_IsObject(rb) || !cJSON_IsString(tool) || !tool->valuestring[0] ||
         (params && !cJSON_IsObject(params)) || (sim && !cJSON_IsFalse(sim)) ||
         extra) {
@@ -511,10 +515,16 @@ int hx_pact_import(const hx_options *o)
     size_t total = (size_t)cJSON_GetArraySize(list), written = 0, left = 0;
     im.names = calloc(total + 1, sizeof *im.names);
     im.ids = calloc(total + 1, sizeof *im.ids);
+    if (!im.names || !im.ids) {
+        fprintf(stderr, "msp-contract import: out of memory\n");
+        free(im.names);
+        free(im.ids);
+        cJSON_Delete(pact);
+        return HX_EXIT_FAILED;
+    }
     int rc = HX_EXIT_OK;
     size_t index = 0;
-    for (const cJSON *it = list->child; it && im.names && im.ids;
-         it = it->next, index++) {
+    for (const cJSON *it = list->child; it; it = it->next, index++) {
         char name[NAME_MAX_LEN + 8];
         im.why[0] = '\0';
         cJSON *doc = fixture_of(&im, it, index, pair, name);
