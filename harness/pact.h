@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 /* The provider state every exported interaction carries for its credential:
  * "a credential of role R" with params {"role": "R"}. A state handler
  * answers it with {"authorization": "Bearer <key of R>"}, and any setup call
@@ -26,5 +28,9 @@ const char *hx_pact_role_of_key(const char *key);
 /* The bundled fake's default key of a role (fake-msp accepts each), or NULL
  * for an unknown role. Import uses it so verify can run the fixture. */
 const char *hx_pact_key_of_role(const char *role);
+
+/* doc as JSON text indented with two spaces (the layout of the bundled
+ * fixtures). Returns a new string (free()), or NULL when out of memory. */
+char *hx_pact_print(const cJSON *doc);
 
 #endif /* MSP_HARNESS_PACT_H */

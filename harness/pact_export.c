@@ -510,6 +510,25 @@ bad:
     return NULL;
 }
 
+/* cJSON_Print indents with tabs and writes ":\t"; the bundled fixtures (and
+ * most pacts) use two spaces and ": ". A tab is always escaped inside a JSON
+ * string, so every raw tab is layout. */
+char *hx_pact_print(const cJSON *doc)
+{
+    char *raw = cJSON_Print(doc);
+    char *out = raw ? malloc(2 * strlen(raw) + 1) : NULL, *w = out;
+    for (const char *r = raw; out && *r; r++) {
+        int tab = *r == '\t', colon = r > raw && r[-1] == ':';
+        *w++ = tab ? ' ' : *r;
+        if (tab && !colon)
+            *w++ = ' ';
+    }
+    if (out)
+        *w = '\0';
+    cJSON_free(raw);
+    return out;
+}
+
 /* Writes text to path through a temporary file and a rename, so a reader
  * never sees half a pact. */
 static int write_atomic(const char *path, const char *text)
@@ -587,7 +606,7 @@ int hx_pact_export(const hx_options *o)
                             "version", "4.0");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "msp-contract"),
                             "mapping", "docs/pact.md");
-    char *text = cJSON_Print(pact);
+    char *text = hx_pact_print(pact);
     int rc = HX_EXIT_OK;
     if (!text || write_atomic(o->pact, text) != 0) {
         fprintf(stderr, "msp-contract export: cannot write %s: %s\n", o->pact,
@@ -598,7 +617,7 @@ int hx_pact_export(const hx_options *o)
                "%zu fixture(s) left out\n",
                n, o->pact, skipped);
     }
-    cJSON_free(text);
+    free(text);
     cJSON_Delete(pact);
     mspf_set_free(set);
     if (rc == HX_EXIT_OK && n == 0) {

@@ -433,32 +433,13 @@ static int add_expect(imp *im, cJSON *doc, const char *name)
     return 0;
 }
 
-/* cJSON_Print indents with tabs and writes ":\t"; the bundled fixtures use
- * two spaces and ": ". A tab is always escaped inside a JSON string, so every
- * raw tab is layout. Returns a new string (free()), or NULL. */
-static char *two_space_indent(const char *text)
-{
-    char *out = malloc(2 * strlen(text) + 1), *w = out;
-    for (const char *r = text; out && *r; r++) {
-        int tab = *r == '\t', colon = r > text && r[-1] == ':';
-        *w++ = tab ? ' ' : *r;
-        if (tab && !colon)
-            *w++ = ' ';
-    }
-    if (out)
-        *w = '\0';
-    return out;
-}
-
 static int write_fixture(const char *dir, const char *name, const cJSON *doc)
 {
     char path[4200];
     if (snprintf(path, sizeof path, "%s/%s.json", dir, name) >=
         (int)sizeof path)
         return -1;
-    char *raw = cJSON_Print(doc);
-    char *text = raw ? two_space_indent(raw) : NULL;
-    cJSON_free(raw);
+    char *text = hx_pact_print(doc);
     FILE *fp = text ? fopen(path, "w") : NULL;
     int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
     if (fp)
