@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -191,10 +192,30 @@ def test_pact_verifier_passes_every_interaction_against_fake_msp():
     fake, states = fake_msp(), state_handler()
     try:
         rc, out, err = verifier(path, fake, states)
+        with urllib.request.urlopen(fake.url + "/__admin/requests",
+                                    timeout=10) as r:
+            journal = json.load(r)["requests"]
     finally:
         fake.stop()
         states.stop()
     check(rc == 0, "pact verifier exited %d:\n%s%s" % (rc, out[-3000:], err[-2000:]))
+    # The ProviderState generators did their work: fresh ids, equal in both
+    # headers, never the pact's examples; a credential, never a placeholder.
+    examples = {i["request"]["headers"]["X-Brainstorm-Command-Id"][0]
+                for i in pact["interactions"]}
+    ids = []
+    for req in journal:
+        h = {k.lower(): v for k, v in req["headers"]}
+        ids.append(h.get("x-brainstorm-command-id"))
+        check(h.get("idempotency-key") == ids[-1],
+              "Idempotency-Key differs from X-Brainstorm-Command-Id")
+        # the journal masks the key but keeps its first bytes
+        check(not h.get("authorization", "").startswith("Bearer <"),
+              "a role placeholder reached the server")
+    check(len(journal) == len(pact["interactions"]),
+          "%d requests for %d interactions" % (len(journal), len(pact["interactions"])))
+    check(not examples & set(ids), "an example command id was sent")
+    check(len(set(ids)) == len(ids), "a command id was sent twice")
     for i in pact["interactions"]:
         check(("  %s (" % i["description"]) in out,
               "interaction %s not in the verifier's report" % i["description"])
