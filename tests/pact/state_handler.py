@@ -6,9 +6,11 @@ Pact's verifier POSTs {"state": NAME, "params": {...}, "action": "setup" |
 exported pact's ProviderState generators read (docs/pact.md):
   - "authorization": "Bearer <the bundled fake's default key of params.role>"
   - "commandId":     a fresh UUIDv4, so every run sends new command ids.
-Other states are answered 200 with those values too (the bundled fake needs
-no set-up for them); with --forward URL each call is passed on to that state
-endpoint first and fails when it does.
+The credential state ("a credential of role R", params {"role": R}) is
+answered here: which key stands for a role is the test's business, not the
+server's. Every other state is answered 200 with a commandId too; with
+--forward URL (fake-msp's POST /__admin/provider-states) it is passed on to
+that endpoint first, and its failure is the verifier's failure.
 
 Binds 127.0.0.1 port 0 and prints the port on its first line (no fixed port,
 no sleep needed by the caller); stops on SIGTERM.
@@ -16,6 +18,7 @@ no sleep needed by the caller); stops on SIGTERM.
 import http.server
 import json
 import sys
+import urllib.error
 import urllib.request
 import uuid
 
@@ -23,6 +26,7 @@ KEYS = {"valid": "sk-test", "read_only": "sk-readonly",
         "other_tenant": "sk-other", "invalid": "sk-wrong-0000"}
 FORWARD = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--forward" else None
 MAX_BODY = 64 * 1024
+ROLE_STATE = "a credential of role "
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -41,14 +45,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             call = json.loads(raw or b"{}")
         except ValueError:
             return self.reply(400, {"error": "not JSON"})
-        if FORWARD:
+        role_state = str(call.get("state", "")).startswith(ROLE_STATE)
+        if FORWARD and not role_state:
             try:
                 req = urllib.request.Request(
                     FORWARD, data=raw, method="POST",
                     headers={"Content-Type": "application/json"})
                 urllib.request.urlopen(req, timeout=5).read(MAX_BODY)
-            except Exception as e:  # noqa: BLE001 - reported to the verifier
-                return self.reply(500, {"error": "forwarded state failed: %s" % e})
+            except urllib.error.HTTPError as e:
+                detail = e.read(MAX_BODY).decode(errors="replace")
+                return self.reply(500, {"error": "state %r: %d %s" % (
+                    call.get("state"), e.code, detail)})
+            except (urllib.error.URLError, OSError) as e:
+                return self.reply(500, {"error": "state endpoint: %s" % e})
         out = {}
         if call.get("action", "setup") == "setup":
             role = (call.get("params") or {}).get("role")

@@ -20,16 +20,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(ROOT, "contracts", "fixtures")
 DEFAULT_KEY = "sk-test"
-# Until fake-msp accepts every role's default key with no options (issue 11),
-# the two extra bundled credentials are named here, as tests/harness does.
+# Until fake-msp serves provider states and accepts every role's default key
+# with no options (issue 11), the two extra bundled credentials are named
+# here, as tests/harness does; main() finds out which fake this is.
 EXTRA_KEYS = ["--key", "sk-readonly=tenant-x:read_only",
               "--key", "sk-other=tenant-y"]
+STATES_PATH = "/__admin/provider-states"
+fake_has_states = False
 
 args = None
 ENV = dict(os.environ, PACT_DO_NOT_TRACK="true")
@@ -79,14 +83,27 @@ class Server:
 
 
 def fake_msp(*extra):
+    keys = [] if fake_has_states else EXTRA_KEYS
     return Server([os.path.join(args.bin_dir, "fake-msp"), "--port", "0",
-                   "-q"] + EXTRA_KEYS + list(extra),
+                   "-q"] + keys + list(extra),
                   r"fake-msp listening on http://[^:]+:(\d+)")
 
 
-def state_handler():
-    return Server([sys.executable, os.path.join(HERE, "state_handler.py")],
-                  r"^(\d+)\s")
+def serves_states(fake):
+    try:
+        with urllib.request.urlopen(fake.url + STATES_PATH, timeout=10) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def state_handler(fake):
+    """Credentials here; every other state through fake-msp's endpoint
+    when it has one."""
+    argv = [sys.executable, os.path.join(HERE, "state_handler.py")]
+    if fake_has_states:
+        argv += ["--forward", fake.url + STATES_PATH]
+    return Server(argv, r"^(\d+)\s")
 
 
 def run(argv, timeout=60):
@@ -189,7 +206,8 @@ def test_export_writes_one_v4_interaction_per_replayable_fixture():
 
 def test_pact_verifier_passes_every_interaction_against_fake_msp():
     path, pact = exported_pact()
-    fake, states = fake_msp(), state_handler()
+    fake = fake_msp()
+    states = state_handler(fake)
     try:
         rc, out, err = verifier(path, fake, states)
         with urllib.request.urlopen(fake.url + "/__admin/requests",
@@ -225,7 +243,8 @@ def test_pact_verifier_passes_every_interaction_against_fake_msp():
 def test_pact_verifier_fails_a_broken_fake_naming_the_interaction():
     path, _ = exported_pact()
     broken = os.path.join(HERE, "broken", "tool-unknown-wrong-code.json")
-    fake, states = fake_msp("--fixture", broken), state_handler()
+    fake = fake_msp("--fixture", broken)
+    states = state_handler(fake)
     try:
         rc, out, err = verifier(path, fake, states)
     finally:
@@ -341,6 +360,12 @@ def main():
     for stale in ("exported.json",):
         if os.path.exists(os.path.join(args.work, stale)):
             os.unlink(os.path.join(args.work, stale))
+    global fake_has_states
+    probe = fake_msp()
+    fake_has_states = serves_states(probe)
+    probe.stop()
+    print("fake-msp %s provider states" % ("serves" if fake_has_states
+                                            else "does not serve (yet)"))
     tests = [(n, f) for n, f in globals().items()
              if n.startswith("test_") and (not args.k or args.k in n)]
     failed = 0
