@@ -128,7 +128,7 @@ static int header_value(hx_pact_build *x, const cJSON *all, const cJSON *h,
             return hx_pact_fail(x, "regex of header %s has no example value",
                                 name);
         hx_pact_add_rule(x->header_rules, name,
-                         hx_pact_rule("regex", h->child->valuestring));
+                         hx_pact_search_rule(h->child->valuestring));
     } else if (m && strcmp(m, "type") == 0 && cJSON_IsString(h->child)) {
         snprintf(ex, sizeof ex, "%s", h->child->valuestring);
         hx_pact_add_rule(x->header_rules, name, hx_pact_rule("type", NULL));
@@ -441,10 +441,10 @@ static int expect_headers(hx_pact_build *x, const cJSON *rules, cJSON *resp)
                    hx_pact_regex_example(h->child->valuestring, ex,
                                          sizeof ex) == 0) {
             hx_pact_add_rule(hr, h->string,
-                             hx_pact_rule("regex", h->child->valuestring));
+                             hx_pact_search_rule(h->child->valuestring));
         } else if (m && strcmp(m, "present") == 0) {
             snprintf(ex, sizeof ex, "%s", "present");
-            hx_pact_add_rule(hr, h->string, hx_pact_rule("regex", ".*"));
+            hx_pact_add_rule(hr, h->string, hx_pact_rule("regex", "(?s).*"));
         } else if (m && strcmp(m, "type") == 0 && cJSON_IsString(h->child)) {
             snprintf(ex, sizeof ex, "%s", h->child->valuestring);
             hx_pact_add_rule(hr, h->string, hx_pact_rule("type", NULL));

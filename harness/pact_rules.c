@@ -100,6 +100,19 @@ cJSON *hx_pact_rule(const char *match, const char *regex)
     return m;
 }
 
+cJSON *hx_pact_search_rule(const char *ere)
+{
+    size_t n = strlen(ere) + 16;
+    char *wrapped = malloc(n);
+    cJSON *m = NULL;
+    if (wrapped) {
+        snprintf(wrapped, n, "(?s).*(?:%s).*", ere);
+        m = hx_pact_rule("regex", wrapped);
+        free(wrapped);
+    }
+    return m;
+}
+
 cJSON *hx_pact_state_generator(const char *value_name)
 {
     char expr[128];
@@ -312,7 +325,7 @@ int hx_pact_body_value(hx_pact_build *x, const cJSON *v, const char *path,
             return hx_pact_fail(
                 x, "regex at %s has no example value a Pact can carry", path);
         hx_pact_add_rule(x->body_rules, path,
-                         hx_pact_rule("regex", v->child->valuestring));
+                         hx_pact_search_rule(v->child->valuestring));
         *out = cJSON_CreateString(ex);
         return 0;
     }
@@ -481,7 +494,7 @@ int hx_pact_values(hx_pact_build *x, cJSON **content, const cJSON *values)
                 return hx_pact_fail(x, "regex of %s has no example value",
                                     path);
             example = cJSON_CreateString(ex);
-            r = hx_pact_rule("regex", v->child->valuestring);
+            r = hx_pact_search_rule(v->child->valuestring);
         } else {
             return hx_pact_fail(x, "values rule %s at %s has no Pact form", m,
                                 path);

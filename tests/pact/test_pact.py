@@ -27,6 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(ROOT, "contracts", "fixtures")
 DEFAULT_KEY = "sk-test"
+ROLE_KEYS = {"valid": "sk-test", "read_only": "sk-readonly",
+             "other_tenant": "sk-other", "invalid": "sk-wrong-0000"}
 # Until fake-msp serves provider states and accepts every role's default key
 # with no options (issue 11), the two extra bundled credentials are named
 # here, as tests/harness does; main() finds out which fake this is.
@@ -127,8 +129,14 @@ def load_fixtures(directory):
     return out
 
 
+def single_step(doc):
+    """A provider-only fixture of one step (issue 11's model)."""
+    steps = doc.get("provider", {}).get("steps")
+    return steps is not None and len(steps) == 1
+
+
 def replayable(doc):
-    """What export is documented to keep (docs/pact.md)."""
+    """The executor-driven fixtures export is documented to keep."""
     responses = doc.get("responses") or ([doc["response"]]
                                          if "response" in doc else [])
     return (doc.get("request") is not None
@@ -151,7 +159,8 @@ def exported_pact():
 def verifier(pact_path, fake, states):
     return run([args.pact, "verifier", "--file", pact_path,
                 "--hostname", "127.0.0.1", "--port", str(fake.port),
-                "--state-change-url", states.url + "/", "--no-colour"])
+                "--state-change-url", states.url + "/",
+                "--state-change-teardown", "--no-colour"])
 
 
 # --- matching a result against a fixture's "expect" -----------------------
@@ -187,16 +196,18 @@ def test_export_writes_one_v4_interaction_per_replayable_fixture():
     check(rc == 0, "export exited %d: %s" % (rc, err))
     path, pact = exported_pact()
     fixtures = load_fixtures(FIXTURES)
-    want = sorted(n for n, d in fixtures.items() if replayable(d))
+    must = {n for n, d in fixtures.items() if replayable(d)}
+    may = must | {n for n, d in fixtures.items() if single_step(d)}
     got = sorted(i["description"] for i in pact["interactions"])
     check(pact["metadata"]["pactSpecification"]["version"] == "4.0",
           "not a V4 pact")
     check(all(i["type"] == "Synchronous/HTTP" for i in pact["interactions"]),
           "an interaction is not Synchronous/HTTP")
-    check(got == want, "exported %s, expected %s" % (got, want))
+    check(must <= set(got) <= may,
+          "exported %s; must: %s; may: %s" % (got, sorted(must), sorted(may)))
     left = [ln.split()[2] for ln in err.splitlines()
             if ln.startswith("left out ")]
-    check(sorted(left) == sorted(set(fixtures) - set(want)),
+    check(sorted(left) == sorted(set(fixtures) - set(got)),
           "left-out list on stderr differs: %s" % left)
     text = open(path).read()
     check(re.search(r"sk-[a-z]", text) is None, "a key is in the pact")
@@ -268,10 +279,13 @@ def test_msp_exec_against_pact_stub_gets_every_expected_result():
     try:
         for inter in pact["interactions"]:
             f = fixtures[inter["description"]]
+            if "context" not in f:
+                continue  # a raw provider step: no executor call to make
             ex = f.get("executor", {})
             with tempfile.NamedTemporaryFile("w", dir=args.work,
                                              delete=False) as key:
-                key.write(ex.get("api_key", DEFAULT_KEY) + "\n")
+                key.write(ex.get("api_key") or ROLE_KEYS[
+                    ex.get("credential", "valid")] + "\n")
             with tempfile.NamedTemporaryFile("w", dir=args.work,
                                              delete=False) as ctx:
                 json.dump(f["context"], ctx)
@@ -314,10 +328,12 @@ def test_export_import_verify_round_trip_passes():
     path, pact = exported_pact()
     out_dir = os.path.join(args.work, "round-trip")
     got, _ = import_and_verify(path, out_dir)
-    check(len(got) == len(pact["interactions"]),
-          "%d fixtures from %d interactions"
-          % (len(got), len(pact["interactions"])))
     original = load_fixtures(FIXTURES)
+    driven = [i["description"] for i in pact["interactions"]
+              if "context" in original[i["description"]]]
+    check(sorted(got) == sorted(driven),
+          "%d fixtures back from %d executor-driven interactions: %s"
+          % (len(got), len(driven), sorted(set(driven) ^ set(got))))
     for name, doc in got.items():
         o = original[name]
         check(doc["exit_row"] == o["exit_row"],
@@ -325,9 +341,10 @@ def test_export_import_verify_round_trip_passes():
         check(doc["context"] == o["context"], "%s: context differs" % name)
         check(doc["expect"]["exit_code"] == o["expect"]["exit_code"],
               "%s: exit code differs" % name)
-        check(doc.get("executor", {}).get("api_key", DEFAULT_KEY)
-              == o.get("executor", {}).get("api_key", DEFAULT_KEY),
-              "%s: another credential role" % name)
+        def key(d):
+            ex = d.get("executor", {})
+            return ex.get("api_key") or ROLE_KEYS[ex.get("credential", "valid")]
+        check(key(doc) == key(o), "%s: another credential role" % name)
 
 
 def test_hand_written_v4_pact_imports_and_verifies():
