@@ -64,8 +64,9 @@ void hx_pact_add_rule(cJSON *category, const char *key, cJSON *matcher);
 /* {"match": match[, "regex": regex]}, a new item. */
 cJSON *hx_pact_rule(const char *match, const char *regex);
 /* A regex rule for a fixture regex. The fixture's ERE searches (regexec);
- * Pact's regex must match the whole value, with Rust/Java syntax: so the
- * rule is "(?s).*(?:ERE).*" ('.' then matches a newline, as in POSIX). */
+ * Pact's regex must match the whole value (Oniguruma in pact_matching), so
+ * the rule is "[\s\S]*(?:ERE)[\s\S]*" (no inline flags: Oniguruma's Ruby
+ * syntax has no (?s)). A '.' of the ERE then matches no newline. */
 cJSON *hx_pact_search_rule(const char *ere);
 /* A ProviderState generator reading ${value_name}; a Uuid generator. */
 cJSON *hx_pact_state_generator(const char *value_name);

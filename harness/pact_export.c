@@ -444,7 +444,7 @@ static int expect_headers(hx_pact_build *x, const cJSON *rules, cJSON *resp)
                              hx_pact_search_rule(h->child->valuestring));
         } else if (m && strcmp(m, "present") == 0) {
             snprintf(ex, sizeof ex, "%s", "present");
-            hx_pact_add_rule(hr, h->string, hx_pact_rule("regex", "(?s).*"));
+            hx_pact_add_rule(hr, h->string, hx_pact_rule("regex", "[\\s\\S]*"));
         } else if (m && strcmp(m, "type") == 0 && cJSON_IsString(h->child)) {
             snprintf(ex, sizeof ex, "%s", h->child->valuestring);
             hx_pact_add_rule(hr, h->string, hx_pact_rule("type", NULL));

@@ -102,11 +102,11 @@ cJSON *hx_pact_rule(const char *match, const char *regex)
 
 cJSON *hx_pact_search_rule(const char *ere)
 {
-    size_t n = strlen(ere) + 16;
+    size_t n = strlen(ere) + 32;
     char *wrapped = malloc(n);
     cJSON *m = NULL;
     if (wrapped) {
-        snprintf(wrapped, n, "(?s).*(?:%s).*", ere);
+        snprintf(wrapped, n, "[\\s\\S]*(?:%s)[\\s\\S]*", ere);
         m = hx_pact_rule("regex", wrapped);
         free(wrapped);
     }
@@ -385,6 +385,47 @@ int hx_pact_body_value(hx_pact_build *x, const cJSON *v, const char *path,
     return 0;
 }
 
+/* The value at a path "$.a.b[0]" of root, or NULL (no filters, no quotes).
+ */
+static const cJSON *get_path(const cJSON *root, const char *path)
+{
+    if (!root || strncmp(path, "$", 1) != 0)
+        return NULL;
+    const cJSON *node = root;
+    for (const char *p = path + 1; *p && node;) {
+        if (*p == '.') {
+            char key[256];
+            size_t n = strcspn(p + 1, ".[");
+            if (n == 0 || n >= sizeof key)
+                return NULL;
+            memcpy(key, p + 1, n);
+            key[n] = '\0';
+            node = cJSON_GetObjectItemCaseSensitive(node, key);
+            p += 1 + n;
+        } else if (p[0] == '[' && p[1] >= '0' && p[1] <= '9') {
+            char *e;
+            long i = strtol(p + 1, &e, 10);
+            if (*e != ']')
+                return NULL;
+            node = cJSON_GetArrayItem(node, (int)i);
+            p = e + 1;
+        } else {
+            return NULL;
+        }
+    }
+    return node;
+}
+
+static int regex_holds(const char *ere, const cJSON *v)
+{
+    regex_t rx;
+    if (!cJSON_IsString(v) || regcomp(&rx, ere, REG_EXTENDED | REG_NOSUB) != 0)
+        return 0;
+    int ok = regexec(&rx, v->valuestring, 0, NULL, 0) == 0;
+    regfree(&rx);
+    return ok;
+}
+
 /* Puts value (taken) at a path "$.a.b[0]" of *root, creating the objects on
  * the way. Returns 0, or -1 (value freed) for a path it cannot follow. */
 static int set_path(cJSON **root, const char *path, cJSON *value)
@@ -473,6 +514,19 @@ int hx_pact_values(hx_pact_build *x, cJSON **content, const cJSON *values)
             return hx_pact_fail(x, "values path %s: a filter has no Pact form",
                                 path ? path : "?");
         cJSON *example = NULL, *r = NULL;
+        const cJSON *have = get_path(*content, path);
+        if (m && strcmp(m, "regex") == 0 && cJSON_IsString(v->child) &&
+            regex_holds(v->child->valuestring, have)) {
+            /* the body's own value is a fine example: keep it */
+            hx_pact_add_rule(x->body_rules, path,
+                             hx_pact_search_rule(v->child->valuestring));
+            continue;
+        }
+        if (m && strcmp(m, "type") == 0 && have &&
+            (have->type & 0xFF) == (v->child->type & 0xFF)) {
+            hx_pact_add_rule(x->body_rules, path, hx_pact_rule("type", NULL));
+            continue;
+        }
         if (!m && cJSON_IsString(v) && x->fresh_ids &&
             is_uuid_text(v->valuestring)) {
             /* an id the run makes fresh: any UUID (docs/pact.md) */

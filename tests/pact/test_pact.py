@@ -331,10 +331,15 @@ def test_export_import_verify_round_trip_passes():
     original = load_fixtures(FIXTURES)
     driven = [i["description"] for i in pact["interactions"]
               if "context" in original[i["description"]]]
-    check(sorted(got) == sorted(driven),
-          "%d fixtures back from %d executor-driven interactions: %s"
-          % (len(got), len(driven), sorted(set(driven) ^ set(got))))
+    # every executor-driven interaction comes back (raw provider steps that
+    # POST a well-formed execute body come back too, as what the executor
+    # would make of that reply)
+    check(set(driven) <= set(got),
+          "executor-driven interactions not imported: %s"
+          % sorted(set(driven) - set(got)))
     for name, doc in got.items():
+        if name not in driven:
+            continue
         o = original[name]
         check(doc["exit_row"] == o["exit_row"],
               "%s: exit_row %d, was %d" % (name, doc["exit_row"], o["exit_row"]))
