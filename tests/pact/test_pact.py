@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,13 +28,7 @@ FIXTURES = os.path.join(ROOT, "contracts", "fixtures")
 DEFAULT_KEY = "sk-test"
 ROLE_KEYS = {"valid": "sk-test", "read_only": "sk-readonly",
              "other_tenant": "sk-other", "invalid": "sk-wrong-0000"}
-# Until fake-msp serves provider states and accepts every role's default key
-# with no options (issue 11), the two extra bundled credentials are named
-# here, as tests/harness does; main() finds out which fake this is.
-EXTRA_KEYS = ["--key", "sk-readonly=tenant-x:read_only",
-              "--key", "sk-other=tenant-y"]
 STATES_PATH = "/__admin/provider-states"
-fake_has_states = False
 
 args = None
 ENV = dict(os.environ, PACT_DO_NOT_TRACK="true")
@@ -85,27 +78,17 @@ class Server:
 
 
 def fake_msp(*extra):
-    keys = [] if fake_has_states else EXTRA_KEYS
+    """fake-msp with no options (a broken one: with a fixture)."""
     return Server([os.path.join(args.bin_dir, "fake-msp"), "--port", "0",
-                   "-q"] + keys + list(extra),
+                   "-q"] + list(extra),
                   r"fake-msp listening on http://[^:]+:(\d+)")
 
 
-def serves_states(fake):
-    try:
-        with urllib.request.urlopen(fake.url + STATES_PATH, timeout=10) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def state_handler(fake):
-    """Credentials here; every other state through fake-msp's endpoint
-    when it has one."""
-    argv = [sys.executable, os.path.join(HERE, "state_handler.py")]
-    if fake_has_states:
-        argv += ["--forward", fake.url + STATES_PATH]
-    return Server(argv, r"^(\d+)\s")
+    """Credentials answered here; every other state through fake-msp's own
+    endpoint, POST /__admin/provider-states."""
+    return Server([sys.executable, os.path.join(HERE, "state_handler.py"),
+                   "--forward", fake.url + STATES_PATH], r"^(\d+)\s")
 
 
 def run(argv, timeout=60):
@@ -402,12 +385,6 @@ def main():
     for stale in ("exported.json",):
         if os.path.exists(os.path.join(args.work, stale)):
             os.unlink(os.path.join(args.work, stale))
-    global fake_has_states
-    probe = fake_msp()
-    fake_has_states = serves_states(probe)
-    probe.stop()
-    print("fake-msp %s provider states" % ("serves" if fake_has_states
-                                            else "does not serve (yet)"))
     tests = [(n, f) for n, f in globals().items()
              if n.startswith("test_") and (not args.k or args.k in n)]
     failed = 0
