@@ -329,7 +329,7 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
     cJSON_AddNumberToObject(f, "exit_row", 6); /* add_expect sets it */
     if (strcmp(role, "valid") != 0)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "executor"),
-                                "api_key", key);
+                                "credential", role);
     cJSON *ctx = cJSON_AddObjectToObject(f, "context");
     cJSON_AddStringToObject(ctx, "command_id", id);
     cJSON_AddStringToObject(ctx, "tool", tool->valuestring);

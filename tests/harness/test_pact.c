@@ -291,7 +291,7 @@ Test(pact_import, turns_each_http_interaction_into_a_loadable_fixture)
     spawned_free(&r);
 }
 
-Test(pact_import, maps_a_role_placeholder_to_that_roles_test_key)
+Test(pact_import, maps_a_role_placeholder_to_that_credential_role)
 {
     char out[400], file[500];
     snprintf(out, sizeof out, "%s/v4", tmpdir);
@@ -302,7 +302,8 @@ Test(pact_import, maps_a_role_placeholder_to_that_roles_test_key)
     mspf_fixture *f = NULL;
     mspf_error err;
     cr_assert_eq(mspf_fixture_load(file, &f, &err), 0, "%s", err.reason);
-    cr_expect_str_eq(f->api_key, "sk-readonly");
+    cr_expect_str_eq(f->credential, "read_only");
+    cr_expect_null(f->api_key);
     mspf_fixture_free(f);
     spawned_free(&r);
 }
