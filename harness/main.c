@@ -345,6 +345,12 @@ int main(int argc, char **argv)
         return usage_error("--state-url and --state-cmd are exclusive", NULL);
     if (o.provider_matrix && run != hx_coverage)
         return usage_error("--provider is for the coverage command", NULL);
+    if ((o.pact && run != hx_pact_export && run != hx_pact_import) ||
+        (o.consumer && run != hx_pact_export) ||
+        (o.out && run != hx_pact_import))
+        return usage_error("--pact is for export and import, --consumer for "
+                           "export, --out for import",
+                           NULL);
     if (o.executor_cmd && run != hx_verify)
         return usage_error("--executor-cmd is for the verify command", NULL);
 

@@ -403,3 +403,15 @@ Test(pact_export, gives_a_regex_an_example_it_matches_and_a_whole_value_rule)
     cJSON_Delete(doc);
     spawned_free(&r);
 }
+
+Test(pact_export, refuses_pact_options_on_other_commands)
+{
+    spawned r = contract("verify", "--pact", "p.json", NULL, NULL, NULL, NULL);
+    cr_expect_eq(r.status, 64);
+    cr_expect_not_null(strstr(r.err, "--pact is for export and import"), "%s",
+                       r.err);
+    spawned_free(&r);
+    r = contract("export", "--pact", "p.json", "--out", "d", NULL, NULL);
+    cr_expect_eq(r.status, 64);
+    spawned_free(&r);
+}
