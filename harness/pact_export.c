@@ -345,6 +345,8 @@ static int executor_interaction(hx_pact_build *x, cJSON *it)
     for (const cJSON *h = fh ? fh->child : NULL; h; h = h->next)
         if (header_value(x, fh, h, role, 0, headers, h->string) != 0)
             return -1;
+    if (!cJSON_HasObjectItem(headers, "Authorization")) /* always sent */
+        authorization(x, headers, "Authorization", role);
     const cJSON *body = member(req, "body");
     if (body) {
         cJSON *content = NULL;

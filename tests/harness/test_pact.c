@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <regex.h>
 
 #include <cjson/cJSON.h>
 #include <contracts/fixture.h>
@@ -413,5 +414,132 @@ Test(pact_export, refuses_pact_options_on_other_commands)
     spawned_free(&r);
     r = contract("export", "--pact", "p.json", "--out", "d", NULL, NULL);
     cr_expect_eq(r.status, 64);
+    spawned_free(&r);
+}
+
+static cJSON *export_cases(spawned *r)
+{
+    char dir[512], pact[400];
+    snprintf(pact, sizeof pact, "%s/cases.json", tmpdir);
+    *r = contract("export", "--pact", pact, "--contracts",
+                  src_path("tests/pact/export-cases", dir, sizeof dir), NULL,
+                  NULL);
+    cr_assert_eq(r->status, 0, "%s%s", r->out, r->err);
+    cJSON *doc = cJSON_Parse(slurp(pact));
+    cr_assert_not_null(doc);
+    return doc;
+}
+
+static const cJSON *at(const cJSON *o, const char *a, const char *b,
+                       const char *c)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, a);
+    if (b)
+        v = cJSON_GetObjectItem(v, b);
+    if (c)
+        v = cJSON_GetObjectItem(v, c);
+    return v;
+}
+
+Test(pact_export, maps_every_matcher_kind_and_lists_what_has_no_pact_form)
+{
+    spawned r;
+    cJSON *pact = export_cases(&r);
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(pact, "interactions")),
+                 6);
+    cr_expect_not_null(strstr(r.err, "left out step-no-credential"), "%s",
+                       r.err);
+    cr_expect_not_null(strstr(r.err, "Pact cannot forbid a header"), "%s",
+                       r.err);
+    cr_expect_not_null(strstr(r.err, "values rule absent at $.stderr"), "%s",
+                       r.err);
+    const cJSON *req =
+        at(interaction(pact, "rich-request"), "request", NULL, NULL);
+    const char *alt = at(req, "headers", "X-Alt", NULL)->child->valuestring;
+    regex_t rx;
+    cr_assert_eq(regcomp(&rx, "^(ab|cd)[[:digit:]]{2}x?y*z+\\.[^a-z]_.$",
+                         REG_EXTENDED | REG_NOSUB),
+                 0);
+    cr_expect_eq(regexec(&rx, alt, 0, NULL, 0), 0, "example %s", alt);
+    regfree(&rx);
+    cr_expect_str_eq(at(req, "headers", "X-Json", NULL)->child->valuestring,
+                     "{\"k\":1}");
+    cr_expect_null(at(req, "headers", "X-Correlation-Id", NULL));
+    cr_expect(cJSON_IsArray(at(req, "body", "content", "odd key")));
+    cr_expect_not_null(at(req, "matchingRules", "body", "$.list[1]"));
+    cr_expect_null(at(req, "body", "content", "gone"));
+    const cJSON *resp =
+        at(interaction(pact, "rich-request"), "response", NULL, NULL);
+    cr_expect_not_null(at(resp, "matchingRules", "body", "$.data.when"));
+    cr_expect_str_eq(
+        at(interaction(pact, "rich-request"), "providerStates", NULL, NULL)
+            ->child->next->child->valuestring,
+        "the tenant has no devices");
+    cJSON_Delete(pact);
+    spawned_free(&r);
+}
+
+Test(pact_export, gives_raw_step_ids_their_own_generators)
+{
+    spawned r;
+    cJSON *pact = export_cases(&r);
+    const cJSON *two =
+        at(interaction(pact, "step-text"), "request", "generators", "header");
+    cr_expect_str_eq(at(two, "Idempotency-Key", "type", NULL)->valuestring,
+                     "Uuid");
+    cr_expect_str_eq(
+        at(two, "X-Brainstorm-Command-Id", "type", NULL)->valuestring, "Uuid");
+    cr_expect_null(cJSON_GetObjectItem(two, "Authorization"),
+                   "an explicit Authorization is sent as written");
+    const cJSON *body = at(interaction(pact, "step-json-role"), "request",
+                           "generators", "body");
+    cr_expect_str_eq(
+        at(body, "$.params.agent_id", "expression", NULL)->valuestring,
+        "${commandId}");
+    cr_expect_str_eq(at(body, "$.params.x[0]", "type", NULL)->valuestring,
+                     "Uuid");
+    cr_expect_null(at(interaction(pact, "error-code-only"), "request",
+                      "generators", "header")
+                       ->child->next,
+                   "pinned ids get no generator, only Authorization has one");
+    const cJSON *content =
+        at(interaction(pact, "error-code-only"), "response", "body", "content");
+    cr_expect_null(cJSON_GetObjectItem(content, "success"));
+    cr_expect_str_eq(at(content, "error", "code", NULL)->valuestring,
+                     "NOT_FOUND");
+    cJSON_Delete(pact);
+    spawned_free(&r);
+}
+
+Test(pact_import, reads_base64_bodies_roles_and_odd_ids)
+{
+    char out[400], file[500];
+    snprintf(out, sizeof out, "%s/cases", tmpdir);
+    spawned r = import("tests/pact/import-cases.json", out);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "4 fixture(s) written"), "%s", r.out);
+    cr_expect_not_null(strstr(r.err, "left out \"nul reply\": the result "
+                                     "holds a NUL byte"),
+                       "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "left out \"no response\""), "%s", r.err);
+    static const struct {
+        const char *name, *credential;
+        int row;
+    } want[] = {{"binary-reply", NULL, 9},
+                {"binary-reply-2", "other_tenant", 11},
+                {"interaction-3", "invalid", 11},
+                {"empty-reply", NULL, 8}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        snprintf(file, sizeof file, "%s/%s.json", out, want[i].name);
+        mspf_fixture *f = NULL;
+        mspf_error err;
+        cr_assert_eq(mspf_fixture_load(file, &f, &err), 0, "%s: %s",
+                     want[i].name, err.reason);
+        cr_expect_eq(f->exit_row, want[i].row, "%s", want[i].name);
+        if (want[i].credential)
+            cr_expect_str_eq(f->credential, want[i].credential, "%s",
+                             want[i].name);
+        mspf_fixture_free(f);
+    }
     spawned_free(&r);
 }
