@@ -453,6 +453,8 @@ Test(pact_export, maps_every_matcher_kind_and_lists_what_has_no_pact_form)
                        r.err);
     cr_expect_not_null(strstr(r.err, "values rule absent at $.stderr"), "%s",
                        r.err);
+    cr_expect_not_null(strstr(r.err, "regex of header X-None has no example"),
+                       "%s", r.err);
     const cJSON *req =
         at(interaction(pact, "rich-request"), "request", NULL, NULL);
     const char *alt = at(req, "headers", "X-Alt", NULL)->child->valuestring;
@@ -541,5 +543,25 @@ Test(pact_import, reads_base64_bodies_roles_and_odd_ids)
                              want[i].name);
         mspf_fixture_free(f);
     }
+    spawned_free(&r);
+}
+
+Test(pact_import, reports_a_pact_it_cannot_read_or_a_directory_it_cannot_make)
+{
+    char out[400];
+    snprintf(out, sizeof out, "%s/x", tmpdir);
+    spawned r = contract("import", "--pact", "/nonexistent/p.json", "--out",
+                         out, NULL, NULL);
+    cr_expect_eq(r.status, 65);
+    cr_expect_not_null(strstr(r.err, "cannot read /nonexistent/p.json"), "%s",
+                       r.err);
+    spawned_free(&r);
+    char pact[512];
+    r = contract("import", "--pact",
+                 src_path("tests/pact/hand-written-v3.json", pact, sizeof pact),
+                 "--out", "/nonexistent/dir", NULL, NULL);
+    cr_expect_eq(r.status, 1);
+    cr_expect_not_null(strstr(r.err, "cannot create /nonexistent/dir"), "%s",
+                       r.err);
     spawned_free(&r);
 }
