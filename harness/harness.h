@@ -51,6 +51,12 @@ typedef struct hx_options {
     int verbose;
     int time_scale;   /* verify: max_ms budgets are multiplied by this (>= 1) */
     int fault_matrix; /* verify: run the fault matrix instead */
+    const char *const *contract_dirs; /* export: every --contracts given */
+    size_t n_contract_dirs;
+    const char *pact;          /* export/import: the pact file */
+    const char *consumer;      /* export: pacticipant names */
+    const char *provider_name; /*   (defaults in pact_export.c) */
+    const char *out;           /* import: the fixture directory written */
 } hx_options;
 
 /* What one run of the executor returned. */
@@ -223,5 +229,10 @@ int hx_fault_matrix(const hx_options *o); /* verify --fault-matrix */
 int hx_provider(const hx_options *o);
 int hx_lint(const hx_options *o);
 int hx_coverage(const hx_options *o);
+int hx_pact_export(const hx_options *o); /* pact_export.c */
+int hx_pact_import(const hx_options *o); /* pact_import.c */
+
+/* Loads every --contracts directory of o into one set (export). */
+mspf_set *hx_load_all(const hx_options *o);
 
 #endif /* MSP_HARNESS_H */

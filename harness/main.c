@@ -33,6 +33,9 @@ static const char usage_text[] =
     "  msp-contract provider --list-states [--contracts DIR]\n"
     "  msp-contract lint     [--contracts DIR] [-v]\n"
     "  msp-contract coverage [--contracts DIR] [--provider] [--json]\n"
+    "  msp-contract export   --pact FILE [--consumer NAME] [--provider NAME]\n"
+    "                        [--contracts DIR]... [--filter GLOB]\n"
+    "  msp-contract import   --pact FILE --out DIR\n"
     "  msp-contract --help\n"
     "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
     "\n"
@@ -81,6 +84,15 @@ static const char usage_text[] =
     "            the MSP-side check table with the provider fixtures that pin "
     "each\n"
     "            row. Fails when a row (or a fault) has none.\n"
+    "  export    Writes the fixtures a provider can replay as a Pact "
+    "Specification V4\n"
+    "            pact (one Synchronous/HTTP interaction each); lists the "
+    "others on\n"
+    "            stderr with the reason (docs/pact.md).\n"
+    "  import    Turns each HTTP interaction of a V3 or V4 pact into a "
+    "fixture in\n"
+    "            --out DIR, its expect and exit_row from the executor's "
+    "mapping.\n"
     "\n"
     "Options:\n"
     "  --contracts DIR     fixture directory (default: ./contracts/fixtures, "
@@ -153,8 +165,13 @@ static const char usage_text[] =
     "fixtures\n"
     "  --ca-file FILE      provider: CA bundle to verify the MSP's TLS "
     "certificate\n"
-    "  --provider          coverage: the MSP-side check matrix\n"
+    "  --provider          coverage: the MSP-side check matrix; export NAME: "
+    "the\n"
+    "                      provider's name in the pact\n"
     "  --json              coverage: machine-readable output\n"
+    "  --pact FILE         export: the pact written; import: the pact read\n"
+    "  --consumer NAME     export: the consumer's name in the pact\n"
+    "  --out DIR           import: where the fixtures are written\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
     "  -h, --help          this text\n"
     "\n"
@@ -191,8 +208,13 @@ enum {
     OPT_STATE_URL,
     OPT_LIST_STATES,
     OPT_PROVIDER,
-    OPT_FAULT_MATRIX
+    OPT_FAULT_MATRIX,
+    OPT_PACT,
+    OPT_CONSUMER,
+    OPT_OUT
 };
+
+#define MAX_CONTRACT_DIRS 32
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
 static long parse_count(const char *text, long lo, long hi)
@@ -205,8 +227,9 @@ static long parse_count(const char *text, long lo, long hi)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error(
-            "missing command (verify, provider, lint or coverage)", NULL);
+        return usage_error("missing command (verify, provider, lint, coverage, "
+                           "export or import)",
+                           NULL);
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
         strcmp(cmd, "help") == 0) {
@@ -226,6 +249,10 @@ int main(int argc, char **argv)
         run = hx_lint;
     else if (strcmp(cmd, "coverage") == 0)
         run = hx_coverage;
+    else if (strcmp(cmd, "export") == 0)
+        run = hx_pact_export;
+    else if (strcmp(cmd, "import") == 0)
+        run = hx_pact_import;
     else
         return usage_error("unknown command", cmd);
 
@@ -239,7 +266,8 @@ int main(int argc, char **argv)
                                scale_env);
         o.time_scale = (int)v;
     }
-    static const struct option longopts[] = {
+    /* --provider is a flag for coverage and a name for export */
+    const struct option longopts[] = {
         {"contracts", required_argument, NULL, OPT_CONTRACTS},
         {"filter", required_argument, NULL, OPT_FILTER},
         {"junit", required_argument, NULL, OPT_JUNIT},
@@ -253,19 +281,32 @@ int main(int argc, char **argv)
         {"credential", required_argument, NULL, OPT_CREDENTIAL},
         {"state-url", required_argument, NULL, OPT_STATE_URL},
         {"list-states", no_argument, NULL, OPT_LIST_STATES},
-        {"provider", no_argument, NULL, OPT_PROVIDER},
         {"fault-matrix", no_argument, NULL, OPT_FAULT_MATRIX},
+        {"provider", run == hx_pact_export ? required_argument : no_argument,
+         NULL, OPT_PROVIDER},
+        {"pact", required_argument, NULL, OPT_PACT},
+        {"consumer", required_argument, NULL, OPT_CONSUMER},
+        {"out", required_argument, NULL, OPT_OUT},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *dirs[MAX_CONTRACT_DIRS];
+    size_t n_dirs = 0;
     optind = 2;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_CONTRACTS: o.contracts = optarg; break;
+        case OPT_CONTRACTS:
+            if (n_dirs == MAX_CONTRACT_DIRS)
+                return usage_error("too many --contracts", optarg);
+            o.contracts = dirs[n_dirs++] = optarg;
+            break;
+        case OPT_PACT: o.pact = optarg; break;
+        case OPT_CONSUMER: o.consumer = optarg; break;
+        case OPT_OUT: o.out = optarg; break;
         case OPT_FILTER: o.filter = optarg; break;
         case OPT_JUNIT: o.junit = optarg; break;
         case OPT_BASE_URL: o.base_url = optarg; break;
@@ -276,7 +317,12 @@ int main(int argc, char **argv)
         case OPT_JSON: o.json = 1; break;
         case OPT_STATE_URL: o.state_url = optarg; break;
         case OPT_LIST_STATES: o.list_states = 1; break;
-        case OPT_PROVIDER: o.provider_matrix = 1; break;
+        case OPT_PROVIDER:
+            if (run == hx_pact_export)
+                o.provider_name = optarg;
+            else
+                o.provider_matrix = 1;
+            break;
         case OPT_CREDENTIAL: {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || !eq[1])
@@ -316,6 +362,8 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument", argv[optind]);
+    o.contract_dirs = dirs;
+    o.n_contract_dirs = n_dirs;
     if (o.base_url && run != hx_provider)
         return usage_error("--base-url is for the provider command", NULL);
     if ((o.state_url || o.state_cmd || o.n_credentials || o.list_states ||
@@ -329,6 +377,12 @@ int main(int argc, char **argv)
         return usage_error("--state-url and --state-cmd are exclusive", NULL);
     if (o.provider_matrix && run != hx_coverage)
         return usage_error("--provider is for the coverage command", NULL);
+    if ((o.pact && run != hx_pact_export && run != hx_pact_import) ||
+        (o.consumer && run != hx_pact_export) ||
+        (o.out && run != hx_pact_import))
+        return usage_error("--pact is for export and import, --consumer for "
+                           "export, --out for import",
+                           NULL);
     if (o.executor_cmd && run != hx_verify)
         return usage_error("--executor-cmd is for the verify command", NULL);
     if (o.fault_matrix && run != hx_verify)
