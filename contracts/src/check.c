@@ -157,7 +157,7 @@ static int match_text(mctx *m, const cJSON *exp, const char *text, size_t len)
     switch (Mspf_matcher_of(exp)) {
     case M_JSON: return Mspf_match_json_text(m, exp->child, text, len);
     case M_REGEX:
-        if (Mspf_match_regex(m, exp, text, len))
+        if (Mspf_match_regex(m, exp, text, len) == 1) /* -1: limit hit */
             return 1;
         break;
     case M_TYPE:

@@ -9,7 +9,8 @@
 #ifndef MSPF_FIXTURE_INTERNAL_H
 #define MSPF_FIXTURE_INTERNAL_H
 
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -19,19 +20,29 @@
 #define MSPF_MAX_REPEAT_BYTES MSPF_BODY_REPEAT_MAX
 #define MSPF_DIFF_CUT         200u
 
-/* Regexes: at most this long, and at most this big once regcomp() expands
- * their repetitions (mspf_regex_cost; ~100 bytes of memory each). */
+/* Regexes: at most this long, and at most this big once their
+ * repetitions are expanded (mspf_regex_cost). */
 #define MSPF_REGEX_MAX_LEN  4096u
 #define MSPF_REGEX_MAX_COST 20000u
 
-/* Estimated size of pattern once glibc's regcomp() has expanded it. */
+/* What one match may cost (pcre2_set_match_limit, _depth_limit,
+ * _heap_limit); past any of them the match is a non-match. */
+#define MSPF_REGEX_MATCH_LIMIT    100000u
+#define MSPF_REGEX_DEPTH_LIMIT    5000u
+#define MSPF_REGEX_HEAP_LIMIT_KIB 4096u
+
+/* Estimated size of pattern once its bounded repetitions are expanded. */
 size_t mspf_regex_cost(const char *pattern);
+
+/* Compiles a fixture regex (PCRE2, the options of the documented dialect);
+ * NULL with a reason in msg when it does not compile. */
+pcre2_code *Mspf_regex_compile(const char *pattern, char *msg, size_t len);
 
 /* One compiled regex, keyed by the matcher object {"regex": "..."} it
  * came from. */
 typedef struct regentry {
     const cJSON *node;
-    regex_t re;
+    pcre2_code *re;
 } regentry;
 
 typedef struct regtab {
@@ -81,7 +92,7 @@ typedef struct fixture_priv {
 } fixture_priv;
 
 void Mspf_regtab_free(regtab *t);
-const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node);
+const pcre2_code *Mspf_regtab_find(const regtab *t, const cJSON *node);
 
 /* Matcher keys; a matcher is an object with exactly one of them. */
 typedef enum matcher_kind {
@@ -119,7 +130,9 @@ void Mspf_mctx_pop(mctx *m, size_t len);
 int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got);
 /* Compares got against `example` by type and shape only. */
 int Mspf_match_type(mctx *m, const cJSON *example, const cJSON *got);
-/* Runs the regex of a {"regex": ...} matcher against text[0..len). */
+/* Runs the regex of a {"regex": ...} matcher against text[0..len): 1
+ * match, 0 no match, -1 a limit was hit (a non-match; counted for
+ * mspf_regex_limit_hits). */
 int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text,
                      size_t len);
 /* {"json": arg} against text[0..len): parses it (strings keep their NUL
@@ -160,7 +173,14 @@ typedef struct pctx {
     const char *text; /* the document's text, for members kept as written */
     size_t text_len;
     const cJSON *root;
+    size_t budget;    /* bytes the responses may hold; 0: no limit */
+    size_t held;      /* bytes rendered so far */
+    const char *name; /* the fixture's name, once read */
 } pctx;
+
+/* Counts n more bytes against the budget before they are allocated;
+ * -1 (error set) when that would pass it. */
+int Mspf_parse_hold(pctx *p, size_t n);
 
 /* The JSON text of v for the wire: compact cJSON output, or, when a string
  * in v holds a NUL (which cJSON would cut), v's own text with the

@@ -233,12 +233,12 @@ matcher_kind Mspf_matcher_of(const cJSON *v)
     return M_NONE;
 }
 
-const regex_t *Mspf_regtab_find(const regtab *t, const cJSON *node)
+const pcre2_code *Mspf_regtab_find(const regtab *t, const cJSON *node)
 {
     size_t i;
     for (i = 0; t && i < t->n; i++)
         if (t->items[i].node == node)
-            return &t->items[i].re;
+            return t->items[i].re;
     return NULL;
 }
 
@@ -254,29 +254,77 @@ const char *Mspf_str(const mctx *m, const cJSON *v, size_t *len)
     return Mspf_strtab_bytes(NULL, v, len);
 }
 
-/* regexec over text[0..len), NUL bytes included (REG_STARTEND). */
-static int run_regex(const regex_t *re, const char *text, size_t len)
+/* ---- regexes (PCRE2, bounded) ---------------------------------------- */
+
+static _Thread_local unsigned long regex_limit_hits;
+
+unsigned long mspf_regex_limit_hits(void)
 {
-    regmatch_t whole = {.rm_so = 0, .rm_eo = (regoff_t)len};
-    return regexec(re, text, 1, &whole, REG_STARTEND) == 0;
+    return regex_limit_hits;
+}
+
+/* The dialect (fixture.h): PCRE2 on bytes, unanchored, '.' matching any
+ * byte and '$' only the very end, as POSIX ERE without REG_NEWLINE. */
+pcre2_code *Mspf_regex_compile(const char *pattern, char *msg, size_t len)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY |
+                                       PCRE2_NEVER_BACKSLASH_C |
+                                       PCRE2_NEVER_UTF | PCRE2_NEVER_UCP,
+                                   &code, &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR text[160];
+        if (pcre2_get_error_message(code, text, sizeof text) < 0)
+            snprintf((char *)text, sizeof text, "error %d", code);
+        snprintf(msg, len, "%s at offset %zu", (const char *)text, (size_t)off);
+    }
+    return re;
+}
+
+/* 1 match, 0 no match, -1 a limit was hit (counted; a non-match). */
+static int run_regex(const pcre2_code *re, const char *text, size_t len)
+{
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    int rc = PCRE2_ERROR_NOMEMORY;
+
+    if (mc && md) {
+        pcre2_set_match_limit(mc, MSPF_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(mc, MSPF_REGEX_DEPTH_LIMIT);
+        pcre2_set_heap_limit(mc, MSPF_REGEX_HEAP_LIMIT_KIB);
+        rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, mc); /* NULs too */
+    }
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+    if (rc >= 0)
+        return 1;
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    regex_limit_hits++; /* match, depth or heap limit, or out of memory */
+    return -1;
 }
 
 int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text,
                      size_t len)
 {
-    const regex_t *re = Mspf_regtab_find(m->rt, matcher);
-    regex_t tmp;
+    const pcre2_code *re = Mspf_regtab_find(m->rt, matcher);
+    pcre2_code *tmp;
+    char msg[200];
     int ok;
     if (re)
         return run_regex(re, text, len);
     /* not compiled at load (a matcher handed in directly): compile now */
     if (!cJSON_IsString(matcher->child) ||
         strlen(matcher->child->valuestring) > MSPF_REGEX_MAX_LEN ||
-        mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST ||
-        regcomp(&tmp, matcher->child->valuestring, REG_EXTENDED | REG_NOSUB))
+        mspf_regex_cost(matcher->child->valuestring) > MSPF_REGEX_MAX_COST)
         return 0;
-    ok = run_regex(&tmp, text, len);
-    regfree(&tmp);
+    tmp = Mspf_regex_compile(matcher->child->valuestring, msg, sizeof msg);
+    if (!tmp)
+        return 0;
+    ok = run_regex(tmp, text, len);
+    pcre2_code_free(tmp);
     return ok;
 }
 
@@ -447,14 +495,25 @@ int Mspf_match_value(mctx *m, const cJSON *expected, const cJSON *got)
 {
     switch (Mspf_matcher_of(expected)) {
     case M_ABSENT: return got ? Mspf_diff_json(m, NULL, got) : 1;
-    case M_REGEX:
+    case M_REGEX: {
+        int hit = 0;
+        char *e;
         if (cJSON_IsString(got)) {
             size_t len;
             const char *text = Mspf_str(m, got, &len);
-            if (Mspf_match_regex(m, expected, text, len))
-                return 1;
+            hit = Mspf_match_regex(m, expected, text, len);
         }
-        return Mspf_diff_json(m, expected, got);
+        if (hit == 1)
+            return 1;
+        if (hit == 0)
+            return Mspf_diff_json(m, expected, got);
+        e = Mspf_json_text(expected);
+        if (e)
+            Mspf_diff_text(m, e,
+                           "(regex match limit hit: treated as no match)");
+        free(e);
+        return 0;
+    }
     case M_JSON:
         if (!got)
             return Mspf_diff_json(m, expected->child, got);

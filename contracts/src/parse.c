@@ -86,7 +86,7 @@ static int enum_member(pctx *p, const cJSON *obj, const char *key,
 static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
 {
     regtab *t = p->rt;
-    int rc;
+    char msg[200];
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
         regentry *items = realloc(t->items, cap * sizeof(*items));
@@ -104,12 +104,9 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
             "regex too costly to compile: its repetitions expand to "
             "more than %u nodes",
             MSPF_REGEX_MAX_COST);
-    rc = regcomp(&t->items[t->n].re, pattern, REG_EXTENDED | REG_NOSUB);
-    if (rc != 0) {
-        char msg[200];
-        regerror(rc, &t->items[t->n].re, msg, sizeof(msg));
+    t->items[t->n].re = Mspf_regex_compile(pattern, msg, sizeof(msg));
+    if (!t->items[t->n].re)
         return Mspf_parse_fail(p, "regex does not compile: %s", msg);
-    }
     t->items[t->n].node = matcher;
     t->n++;
     return 0;
@@ -511,6 +508,7 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
         return -1;
     if (!f->name || f->name[0] == '\0')
         return Mspf_parse_fail_at(p, "name", "value out of range: empty name");
+    p->name = f->name;
     f->exit_row = (int)row;
     f->repeat = (int)repeat;
 
@@ -556,8 +554,41 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
     return 0;
 }
 
+int Mspf_parse_hold(pctx *p, size_t n)
+{
+    if (p->budget && n > p->budget - p->held)
+        return Mspf_parse_fail(
+            p,
+            "fixture \"%.100s\" is over the memory budget: its responses "
+            "would hold more than %zu bytes (bodies, repeats, every entry of "
+            "\"responses\")",
+            p->name ? p->name : "?", p->budget);
+    p->held += n;
+    return 0;
+}
+
+size_t mspf_fixture_bytes(const mspf_fixture *f)
+{
+    size_t i, j, n = sizeof *f;
+
+    for (i = 0; f && i < f->n_responses; i++) {
+        const mspf_response *r = &f->responses[i];
+        n += sizeof *r + r->body_len + 1;
+        for (j = 0; j < r->n_headers; j++)
+            n += strlen(r->headers[j].name) + strlen(r->headers[j].value) + 2;
+    }
+    return n;
+}
+
 int mspf_fixture_parse(const char *json, size_t len, const char *origin,
                        mspf_fixture **out, mspf_error *err)
+{
+    return mspf_fixture_parse_within(json, len, origin, 0, out, err);
+}
+
+int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
+                              size_t budget, mspf_fixture **out,
+                              mspf_error *err)
 {
     mspf_error scratch;
     mspf_fixture *f;
@@ -611,6 +642,7 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
     p.text = json;
     p.text_len = len;
     p.root = f->doc;
+    p.budget = budget;
     snprintf(p.path, sizeof(p.path), "$");
     p.plen = 1;
     if (!f->file || parse_doc(&p, f->doc, f)) {
@@ -690,7 +722,7 @@ void Mspf_regtab_free(regtab *t)
 {
     size_t i;
     for (i = 0; i < t->n; i++)
-        regfree(&t->items[i].re);
+        pcre2_code_free(t->items[i].re);
     free(t->items);
     memset(t, 0, sizeof(*t));
 }

@@ -1,15 +1,17 @@
 /*
- * regex_guard.c — refuses regexes that would make regcomp() explode.
+ * regex_guard.c — refuses regexes whose compiled form would explode.
  *
- * glibc's regcomp() copies a sub-expression once per repetition count, so
- * "((a{100}){100}){100}" becomes a million nodes and gigabytes of memory
- * (found by fuzz_fixture_parse). Fixtures reach fake-msp over the admin
- * API, so a fixture must not be able to do that. mspf_regex_cost() walks
- * the POSIX extended syntax just far enough to estimate the size regcomp()
- * expands a pattern to: one per atom, a sum over a sequence and over the
- * branches of an alternation, times the repetition count of a bound
+ * Fixture regexes are compiled with PCRE2 (match.c), which, like glibc's
+ * regcomp() before it, copies a sub-expression once per repetition count,
+ * so "((a{100}){100}){100}" would become a million nodes (found by
+ * fuzz_fixture_parse when regcomp() took gigabytes). Fixtures reach
+ * fake-msp over the admin API, so a fixture must not be able to do that.
+ * mspf_regex_cost() walks the POSIX extended syntax just far enough to estimate
+ * the size regcomp() expands a pattern to: one per atom, a sum over a sequence
+ * and over the branches of an alternation, times the repetition count of a
+ * bound
  * ({m}, {m,n}: n; {m,}: m + 1) and twice for * + ?. The estimate saturates
- * just above any limit a caller uses; syntax errors are left to regcomp().
+ * just above any limit a caller uses; syntax errors are left to the compiler.
  */
 #include <stddef.h>
 
@@ -29,7 +31,7 @@ static size_t sat_mul(size_t a, size_t b)
 }
 
 /* The count of a bound at *pp ('{'), moving *pp past it; 0 when what
- * follows is not a bound (regcomp treats or rejects it). */
+ * follows is not a bound (the compiler treats or rejects it). */
 static size_t bound(const char **pp)
 {
     const char *p = *pp + 1;

@@ -199,6 +199,8 @@ static int render_repeat(pctx *p, const cJSON *rep, mspf_response *r)
     if ((unsigned long long)times * len > MSPF_MAX_REPEAT_BYTES)
         return Mspf_parse_fail_at(p, "times",
                                   "value out of range: body over 64 MiB");
+    if (Mspf_parse_hold(p, (size_t)times * len))
+        return -1;
     r->body_len = (size_t)times * len;
     r->body = malloc(r->body_len + 1);
     if (!r->body)
@@ -258,6 +260,9 @@ static int render_body(pctx *p, const cJSON *obj, mspf_response *r)
         rc = render_repeat(p, which, r);
         ctype = "text/plain; charset=utf-8";
     }
+    /* body_repeat was counted before it was rendered */
+    if (rc == 0 && strcmp(which->string, "body_repeat") != 0)
+        rc = Mspf_parse_hold(p, r->body_len);
     Mspf_parse_pop(p, old);
     if (rc == 0 && ctype && !has_header(r, "Content-Type") &&
         add_header(r, "Content-Type", ctype))

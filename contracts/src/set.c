@@ -85,6 +85,47 @@ int mspf_set_add(mspf_set *set, mspf_fixture *f, mspf_error *err)
     return 0;
 }
 
+mspf_fixture *mspf_set_take(mspf_set *set, size_t i)
+{
+    mspf_fixture *f;
+    if (!set || i >= set->n)
+        return NULL;
+    f = set->items[i];
+    memmove(&set->items[i], &set->items[i + 1],
+            (set->n - i - 1) * sizeof(*set->items));
+    set->n--;
+    return f;
+}
+
+mspf_fixture *mspf_set_put(mspf_set *set, size_t i, mspf_fixture *f,
+                           mspf_error *err)
+{
+    mspf_fixture *old;
+    size_t k;
+    if (!set || !f || i >= set->n) {
+        if (f)
+            set_error(err, f, "$", "no such fixture", NULL, NULL);
+        return NULL;
+    }
+    for (k = 0; k < set->n; k++) {
+        const mspf_fixture *o = set->items[k];
+        if (k == i)
+            continue;
+        if (strcmp(o->name, f->name) == 0) {
+            set_error(err, f, "$.name", "duplicate name", f->name, o);
+            return NULL;
+        }
+        if (strcmp(o->command_id, f->command_id) == 0) {
+            set_error(err, f, "$.context.command_id", "duplicate command id",
+                      f->command_id, o);
+            return NULL;
+        }
+    }
+    old = set->items[i];
+    set->items[i] = f;
+    return old;
+}
+
 static int is_fixture_file(const char *name)
 {
     size_t n = strlen(name);

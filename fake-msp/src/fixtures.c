@@ -10,7 +10,16 @@
 typedef struct slot {
     mspf_fixture *f;
     atomic_size_t served;
+    size_t bytes; /* mspf_fixture_bytes(f) */
+    int run_time; /* added after start (admin API) */
 } slot;
+
+/* A removed or replaced fixture, kept until no request can hold it. */
+typedef struct grave {
+    struct grave *next;
+    mspf_fixture *f;
+    size_t bytes;
+} grave;
 
 struct fx_registry {
     pthread_rwlock_t lock;
@@ -20,15 +29,21 @@ struct fx_registry {
     size_t cap;
     size_t max; /* fixtures fx_add accepts in all */
     atomic_size_t count;
+    size_t budget; /* bytes all fixtures may hold */
+    size_t held;   /* bytes held by the slots and the graveyard */
+    grave *graves;
+    atomic_size_t inflight; /* requests holding a fixture's response */
+    int started;            /* past the start: additions are run-time */
 };
 
-fx_registry *fm_fx_new(size_t max_fixtures)
+fx_registry *fm_fx_new(size_t max_fixtures, size_t budget)
 {
     fx_registry *reg = calloc(1, sizeof *reg);
 
     if (!reg)
         return NULL;
     reg->max = max_fixtures;
+    reg->budget = budget;
     reg->set = mspf_set_new();
     if (!reg->set) {
         free(reg);
@@ -44,8 +59,161 @@ void fm_fx_free(fx_registry *reg)
         return;
     mspf_set_free(reg->set);
     free(reg->slots);
+    while (reg->graves) {
+        grave *g = reg->graves;
+        reg->graves = g->next;
+        mspf_fixture_free(g->f);
+        free(g);
+    }
     pthread_rwlock_destroy(&reg->lock);
     free(reg);
+}
+
+/* Frees the graveyard when no request holds a fixture (write lock held:
+ * no matcher is between finding a response and counting itself in). */
+static void purge(fx_registry *reg)
+{
+    if (atomic_load(&reg->inflight) != 0)
+        return;
+    while (reg->graves) {
+        grave *g = reg->graves;
+        reg->graves = g->next;
+        reg->held -= g->bytes;
+        mspf_fixture_free(g->f);
+        free(g);
+    }
+}
+
+static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes)
+{
+    grave *g = malloc(sizeof *g);
+
+    if (!g) { /* cannot defer: leak rather than free under a reader */
+        return;
+    }
+    g->f = f;
+    g->bytes = bytes;
+    g->next = reg->graves;
+    reg->graves = g;
+}
+
+static int over_budget(fx_registry *reg, const mspf_fixture *f, size_t bytes,
+                       mspf_error *err)
+{
+    purge(reg);
+    if (bytes <= reg->budget && reg->held <= reg->budget - bytes)
+        return 0;
+    snprintf(err->path, sizeof err->path, "$");
+    snprintf(err->reason, sizeof err->reason,
+             "fixture \"%.100s\" would pass the fixture memory budget: it "
+             "holds %zu bytes, %zu of %zu are held already",
+             f->name, bytes, reg->held, reg->budget);
+    return 1;
+}
+
+size_t fm_fx_budget_left(fx_registry *reg)
+{
+    size_t left;
+
+    pthread_rwlock_wrlock(&reg->lock);
+    purge(reg);
+    left = reg->held < reg->budget ? reg->budget - reg->held : 0;
+    pthread_rwlock_unlock(&reg->lock);
+    return left ? left : 1; /* 0 would mean "no limit" to the parser */
+}
+
+void fm_fx_started(fx_registry *reg)
+{
+    pthread_rwlock_wrlock(&reg->lock);
+    reg->started = 1;
+    pthread_rwlock_unlock(&reg->lock);
+}
+
+void fm_fx_release(fx_registry *reg)
+{
+    atomic_fetch_sub(&reg->inflight, 1);
+}
+
+static long find_slot(fx_registry *reg, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < reg->n; i++)
+        if (strcmp(reg->slots[i].f->name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+int fm_fx_remove(fx_registry *reg, const char *name)
+{
+    long i;
+
+    pthread_rwlock_wrlock(&reg->lock);
+    i = find_slot(reg, name);
+    if (i >= 0) {
+        slot *s = &reg->slots[i];
+        bury(reg, mspf_set_take(reg->set, (size_t)i), s->bytes);
+        memmove(s, s + 1, (reg->n - (size_t)i - 1) * sizeof *s);
+        reg->n--;
+        atomic_store(&reg->count, reg->n);
+        purge(reg);
+    }
+    pthread_rwlock_unlock(&reg->lock);
+    return i >= 0 ? 0 : -1;
+}
+
+int fm_fx_replace(fx_registry *reg, mspf_fixture *f, mspf_error *err)
+{
+    long i;
+    size_t bytes = mspf_fixture_bytes(f);
+    mspf_fixture *old;
+
+    pthread_rwlock_wrlock(&reg->lock);
+    i = find_slot(reg, f->name);
+    if (i < 0) {
+        pthread_rwlock_unlock(&reg->lock);
+        return fm_fx_add(reg, f, err) == 0 ? 0 : -1;
+    }
+    if (over_budget(reg, f, bytes, err)) {
+        pthread_rwlock_unlock(&reg->lock);
+        return -1;
+    }
+    old = mspf_set_put(reg->set, (size_t)i, f, err);
+    if (!old) {
+        pthread_rwlock_unlock(&reg->lock);
+        return -1;
+    }
+    bury(reg, old, reg->slots[i].bytes);
+    reg->slots[i].f = f;
+    reg->slots[i].bytes = bytes;
+    reg->slots[i].run_time = 1;
+    reg->held += bytes;
+    atomic_store(&reg->slots[i].served, 0);
+    purge(reg);
+    pthread_rwlock_unlock(&reg->lock);
+    return 1;
+}
+
+size_t fm_fx_remove_run_time(fx_registry *reg)
+{
+    size_t i = 0, removed = 0;
+
+    pthread_rwlock_wrlock(&reg->lock);
+    while (i < reg->n) {
+        slot *s = &reg->slots[i];
+        if (!s->run_time) {
+            i++;
+            continue;
+        }
+        bury(reg, mspf_set_take(reg->set, i), s->bytes);
+        memmove(s, s + 1, (reg->n - i - 1) * sizeof *s);
+        reg->n--;
+        removed++;
+    }
+    atomic_store(&reg->count, reg->n);
+    purge(reg);
+    pthread_rwlock_unlock(&reg->lock);
+    return removed;
 }
 
 /* Mirrors fixtures the set holds but the slots do not yet (caller holds the
@@ -68,9 +236,24 @@ static int sync_slots(fx_registry *reg, mspf_error *err)
         reg->cap = ncap;
     }
     while (reg->n < total) {
-        reg->slots[reg->n].f = mspf_set_get(reg->set, reg->n);
-        atomic_init(&reg->slots[reg->n].served, 0);
+        slot *s = &reg->slots[reg->n];
+        s->f = mspf_set_get(reg->set, reg->n);
+        atomic_init(&s->served, 0);
+        s->bytes = mspf_fixture_bytes(s->f);
+        s->run_time = reg->started;
+        reg->held += s->bytes;
         reg->n++;
+        if (reg->held > reg->budget) {
+            snprintf(err->file, sizeof err->file, "%s",
+                     s->f->file ? s->f->file : "<memory>");
+            snprintf(err->path, sizeof err->path, "$");
+            snprintf(err->reason, sizeof err->reason,
+                     "fixture \"%.100s\" passes the fixture memory budget "
+                     "(%zu bytes held in all, the budget is %zu)",
+                     s->f->name, reg->held, reg->budget);
+            atomic_store(&reg->count, reg->n);
+            return -1;
+        }
     }
     atomic_store(&reg->count, reg->n);
     return 0;
@@ -85,6 +268,10 @@ int fm_fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err)
         snprintf(err->path, sizeof err->path, "$");
         snprintf(err->reason, sizeof err->reason,
                  "too many fixtures: %zu loaded already (the limit)", reg->max);
+        pthread_rwlock_unlock(&reg->lock);
+        return -1;
+    }
+    if (over_budget(reg, f, mspf_fixture_bytes(f), err)) {
         pthread_rwlock_unlock(&reg->lock);
         return -1;
     }
@@ -138,6 +325,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
         if (s->f->n_responses == 0 || !mspf_match_request(s->f, req, NULL))
             continue;
         k = atomic_fetch_add(&s->served, 1);
+        atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
         r = &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
         *fixture = s->f;
     }

@@ -1,9 +1,12 @@
 /*
  * fixtures.h — the fixtures a running fake replays: an mspf_set (unique
  * names and command ids) plus a served-count per fixture for "responses"
- * sequences. Fixtures are added (load time or POST /__admin/fixtures) but
- * never removed before the server stops, so the pointers handed out stay
- * valid; readers share a rwlock, counters are atomic.
+ * sequences. Fixtures are added (load time or POST /__admin/fixtures),
+ * replaced or removed; a removed one is kept until no request holds a
+ * response of any fixture (fm_fx_match counts the request in,
+ * fm_fx_release out), so the pointers handed out stay valid; readers share
+ * a rwlock, counters are atomic. Every fixture's bytes count against one
+ * budget (removed ones too, until freed).
  */
 #ifndef FAKE_MSP_FIXTURES_H
 #define FAKE_MSP_FIXTURES_H
@@ -14,8 +17,8 @@
 
 typedef struct fx_registry fx_registry;
 
-fx_registry *
-fm_fx_new(size_t max_fixtures); /* fx_add refuses past max_fixtures */
+/* fx_add refuses past max_fixtures, or past budget bytes held in all. */
+fx_registry *fm_fx_new(size_t max_fixtures, size_t budget);
 void fm_fx_free(fx_registry *reg);
 
 /* Takes ownership of f on success; -1 with *err on a duplicate. */
@@ -23,6 +26,20 @@ int fm_fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err);
 /* Loads a directory / one file. -1 with *err on the first invalid one. */
 int fm_fx_load_dir(fx_registry *reg, const char *dir, mspf_error *err);
 int fm_fx_load_file(fx_registry *reg, const char *file, mspf_error *err);
+
+/* What is left of the budget (>= 1), for parsing the next fixture. */
+size_t fm_fx_budget_left(fx_registry *reg);
+/* From now on additions count as made at run time. */
+void fm_fx_started(fx_registry *reg);
+/* Replaces the fixture with f's name (1), or adds f (0); -1 with *err
+ * (over the budget, duplicate command id). Takes f on success. */
+int fm_fx_replace(fx_registry *reg, mspf_fixture *f, mspf_error *err);
+/* Removes the fixture named name: 0, or -1 when there is none. */
+int fm_fx_remove(fx_registry *reg, const char *name);
+/* Removes every fixture added at run time; returns how many. */
+size_t fm_fx_remove_run_time(fx_registry *reg);
+/* A request that got a response from fm_fx_match is done with it. */
+void fm_fx_release(fx_registry *reg);
 
 /* Number of fixtures (a cheap check before matching). */
 size_t fm_fx_count(fx_registry *reg);

@@ -33,6 +33,8 @@ typedef struct stripe {
     entry *tail;
     size_t count;
     size_t cap;
+    size_t bytes;     /* held by the entries: sizes, keys, bodies */
+    size_t max_bytes; /* 0: no byte cap */
 } stripe;
 
 struct idem_store {
@@ -108,8 +110,33 @@ static void drop_oldest(stripe *st)
         ;
     *pp = e->next_hash;
     st->count--;
+    st->bytes -= sizeof *e + e->key_len + e->body_len;
     free(e->body);
     free(e);
+}
+
+void fm_idem_set_max_bytes(idem_store *s, size_t max_bytes)
+{
+    unsigned i;
+
+    for (i = 0; i < s->n_stripes; i++) {
+        pthread_mutex_lock(&s->stripes[i].lock);
+        s->stripes[i].max_bytes = max_bytes / s->n_stripes;
+        pthread_mutex_unlock(&s->stripes[i].lock);
+    }
+}
+
+size_t fm_idem_bytes(idem_store *s)
+{
+    size_t n = 0;
+    unsigned i;
+
+    for (i = 0; i < s->n_stripes; i++) {
+        pthread_mutex_lock(&s->stripes[i].lock);
+        n += s->stripes[i].bytes;
+        pthread_mutex_unlock(&s->stripes[i].lock);
+    }
+    return n;
 }
 
 static void stripe_clear(stripe *st)
@@ -222,6 +249,9 @@ idem_outcome fm_idem_begin(idem_store *s, const char *key, const char *fp,
     memcpy(e->data, key, key_len + 1);
     if (st->count >= st->cap)
         drop_oldest(st);
+    st->bytes += sizeof *e + key_len;
+    while (st->max_bytes && st->bytes > st->max_bytes && st->head)
+        drop_oldest(st);
     e->next_hash = st->buckets[h & st->mask];
     st->buckets[h & st->mask] = e;
     if (st->tail)
@@ -240,9 +270,14 @@ void fm_idem_finish(idem_store *s, const char *key, int status,
     size_t key_len = strlen(key);
     uint64_t h = fnv1a(key, key_len);
     stripe *st = &s->stripes[(h >> 32) % s->n_stripes];
-    char *copy = malloc(len + 1);
+    char *copy;
     entry *e;
 
+    if (st->max_bytes && len > st->max_bytes) {
+        fm_idem_abort(s, key); /* too big to keep: a retry runs again */
+        return;
+    }
+    copy = malloc(len + 1);
     if (copy) {
         memcpy(copy, body, len);
         copy[len] = '\0';
@@ -254,7 +289,11 @@ void fm_idem_finish(idem_store *s, const char *key, int status,
         e->status = status;
         e->body = copy;
         e->body_len = len;
+        st->bytes += len;
         copy = NULL;
+        /* the oldest go first; e itself stays (it fits: see above) */
+        while (st->bytes > st->max_bytes && st->max_bytes && st->head != e)
+            drop_oldest(st);
     }
     pthread_mutex_unlock(&st->lock);
     free(copy);

@@ -18,6 +18,12 @@ typedef struct idem_store idem_store;
 /* capacity >= 1, ttl_ms >= 1. NULL on ENOMEM. Free with fm_idem_free(). */
 idem_store *fm_idem_new(size_t capacity, long long ttl_ms);
 void fm_idem_free(idem_store *s);
+/* Caps the bytes held (entries, keys and stored replies; split evenly
+ * between the stripes): the oldest entries are evicted first, and a reply
+ * over a stripe's share is not stored (a retry runs again). */
+void fm_idem_set_max_bytes(idem_store *s, size_t max_bytes);
+/* Bytes held (all stripes). */
+size_t fm_idem_bytes(idem_store *s);
 /* Drops every entry. */
 void fm_idem_clear(idem_store *s);
 /* Number of entries held (all stripes). */

@@ -315,6 +315,35 @@ static void base64(fm_buf *b, const unsigned char *s, size_t n)
     }
 }
 
+/* Bytes fm_buf_json_str writes for s (without the quotes). */
+static size_t escaped_len(const unsigned char *s, size_t n)
+{
+    size_t i, len = 0;
+
+    for (i = 0; i < n; i++)
+        len += s[i] >= 0x20 && s[i] != '"' && s[i] != '\\' ? 1
+               : s[i] == '"' || s[i] == '\\' || s[i] == '\n' || s[i] == '\r' ||
+                       s[i] == '\t'
+                   ? 2
+                   : 6;
+    return len;
+}
+
+/* A string that is valid UTF-8 as a JSON string, anything else as
+ * {"base64":"..."}, so the journal is valid JSON whatever arrived. */
+static void text_json(fm_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (fm_utf8_valid((const unsigned char *)s, n)) {
+        fm_buf_json_str(b, s, n);
+        return;
+    }
+    fm_buf_adds(b, "{\"base64\":\"");
+    base64(b, (const unsigned char *)s, n);
+    fm_buf_adds(b, "\"}");
+}
+
 static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
 {
     char masked[128];
@@ -322,9 +351,9 @@ static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
 
     fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq,
                 e->time_ms);
-    fm_buf_json_str(b, e->method, strlen(e->method));
+    text_json(b, e->method);
     fm_buf_adds(b, ",\"path\":");
-    fm_buf_json_str(b, e->path, strlen(e->path));
+    text_json(b, e->path);
     fm_buf_adds(b, ",\"headers\":[");
     for (i = 0; i < e->n_headers; i++) {
         const char *v = e->headers[i].value;
@@ -333,13 +362,14 @@ static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
             v = masked;
         }
         fm_buf_adds(b, i ? ",[" : "[");
-        fm_buf_json_str(b, e->headers[i].name, strlen(e->headers[i].name));
+        text_json(b, e->headers[i].name);
         fm_buf_adds(b, ",");
-        fm_buf_json_str(b, v, strlen(v));
+        text_json(b, v);
         fm_buf_adds(b, "]");
     }
     fm_buf_adds(b, "],");
-    if (fm_utf8_valid(e->body, e->body_len)) {
+    if (fm_utf8_valid(e->body, e->body_len) &&
+        escaped_len(e->body, e->body_len) <= e->body_len / 3 * 4 + 8) {
         fm_buf_adds(b, "\"body\":");
         fm_buf_json_str(b, (const char *)e->body, e->body_len);
     } else {
@@ -353,7 +383,7 @@ static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
     for (i = 0; i < e->n_violations; i++) {
         if (i)
             fm_buf_adds(b, ",");
-        fm_buf_json_str(b, e->violations[i], strlen(e->violations[i]));
+        text_json(b, e->violations[i]);
     }
     fm_buf_adds(b, "]}");
 }
@@ -371,4 +401,26 @@ void fm_journal_to_json(journal *j, fm_buf *b)
     }
     fm_buf_adds(b, "]}");
     pthread_mutex_unlock(&j->lock);
+}
+
+unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
+                                         fm_buf *b, unsigned long long *dropped)
+{
+    unsigned long long seq = 0, oldest;
+    size_t i;
+
+    pthread_mutex_lock(&j->lock);
+    if (dropped)
+        *dropped = j->dropped;
+    if (j->count) {
+        oldest = j->ring[j->head]->seq;
+        i = after >= oldest ? (size_t)(after - oldest + 1) : 0;
+        if (i < j->count) {
+            const fake_msp_entry *e = j->ring[(j->head + i) % j->max];
+            entry_to_json(e, b);
+            seq = e->seq;
+        }
+    }
+    pthread_mutex_unlock(&j->lock);
+    return seq;
 }

@@ -33,6 +33,16 @@ fm_journal_append(journal *j, const char *method, const char *path,
 int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
                     size_t *n);
 
+/* Appends the JSON of the oldest entry whose seq is past `after` to b
+ * (Authorization masked; strings that are not UTF-8 as {"base64":...}, a
+ * body as "body", or "body_base64" when it is not UTF-8 or escaping would
+ * make it longer than base64) and returns its seq, or 0 when there is none.
+ * *dropped (may be NULL) gets the dropped count. One entry at a time, so a
+ * reader of the whole journal never holds more than one entry's JSON. */
+unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
+                                         fm_buf *b,
+                                         unsigned long long *dropped);
+
 /* Appends {"dropped":N,"requests":[...]} to b, Authorization values
  * masked. */
 void fm_journal_to_json(journal *j, fm_buf *b);

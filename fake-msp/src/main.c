@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +64,31 @@ static const char usage_text[] =
     "  --idem-capacity N      responses kept for idempotent replay (default "
     "4096)\n"
     "  --idem-ttl-ms MS       how long they are kept (default 86400000)\n"
+    "  --idem-max-bytes BYTES bytes they hold at most (default 33554432)\n"
+    "  --journal-max-bytes BYTES  bytes the journal holds at most (default\n"
+    "                         67108864)\n"
+    "  --fixture-budget BYTES bytes all fixtures may hold (bodies, repeats,\n"
+    "                         responses; default 134217728); else refused\n"
+    "  --max-fixtures N       fixtures at most, run-time additions included\n"
+    "                         (default 10000)\n"
+    "  --max-headers N        request headers at most, 1..128 (default 128),\n"
+    "                         else 431\n"
     "  --seed N               seed for garbage faults without their own seed\n"
     "                         (splitmix64; default: from the clock, printed)\n"
+    "  --admin-token-file FILE  the admin API needs \"Authorization: Bearer "
+    "TOKEN\",\n"
+    "                         TOKEN being FILE's first line (required to bind "
+    "an\n"
+    "                         address other than loopback, unless --no-admin)\n"
+    "  --admin-token TOKEN    the same, TOKEN given here (visible in ps)\n"
+    "  --no-admin             turn the admin API off (404)\n"
+    "  --max-connections N    connections open at once (default 4096); past "
+    "it a\n"
+    "                         new one is closed at once\n"
+    "  --max-connections-per-ip N  the same from one address (default 2048)\n"
+    "  --request-budget-ms MS time to receive a whole request (default "
+    "30000),\n"
+    "                         else the connection is closed\n"
     "  --tls-cert FILE        serve HTTPS with this PEM certificate ...\n"
     "  --tls-key FILE         ... and this PEM private key\n"
     "  -q, --quiet            no per-request log lines\n"
@@ -75,11 +99,18 @@ static const char usage_text[] =
     "  fake-msp listening on http://HOST:PORT\n"
     "The seed and one line per request (API keys masked) go to stderr.\n"
     "\n"
-    "Admin API on the same port, without auth:\n"
-    "  GET /__admin/requests     the journal as JSON (Authorization masked)\n"
+    "Admin API on the same port: only for a Host naming this server and no\n"
+    "cross-site Origin (else 403), with the admin token if set (else 401),\n"
+    "bodies as application/json (else 415):\n"
+    "  GET /__admin/requests[?since=SEQ&limit=N]  the journal as JSON, "
+    "streamed\n"
+    "                            (Authorization masked)\n"
     "  DELETE /__admin/requests  clear the journal\n"
     "  POST /__admin/reset       clear journal, idempotency store, sequences, "
-    "rate buckets\n"
+    "rate buckets;\n"
+    "                            fixtures are kept, unless ?fixtures=1: then "
+    "the ones\n"
+    "                            added at run time are removed\n"
     "  GET /__admin/fixtures     loaded fixtures\n"
     "  POST /__admin/fixtures    add a fixture (JSON body); 400 with the "
     "reason if invalid\n"
@@ -87,6 +118,8 @@ static const char usage_text[] =
     "(Pact): set up or\n"
     "                            tear down a bundled provider state; GET "
     "lists them\n"
+    "  PUT /__admin/fixtures/NAME     replace fixture NAME (or add it)\n"
+    "  DELETE /__admin/fixtures/NAME  remove fixture NAME\n"
     "\n"
     "Signals: SIGINT and SIGTERM stop the server cleanly (exit 0), hanging\n"
     "connections included.\n"
@@ -166,8 +199,66 @@ enum {
     O_KEYFILE,
     O_IDEM_CAP,
     O_IDEM_TTL,
-    O_VERSION
+    O_VERSION,
+    O_ADMIN_TOKEN,
+    O_ADMIN_TOKEN_FILE,
+    O_NO_ADMIN,
+    O_MAX_CONN,
+    O_MAX_CONN_IP,
+    O_BUDGET,
+    O_FX_BUDGET,
+    O_IDEM_BYTES,
+    O_JOURNAL_BYTES,
+    O_MAX_FIXTURES,
+    O_MAX_HEADERS
 };
+
+/* Reads the first line of file into buf; never echoes what it read. */
+static int read_token_file(const char *file, char *buf, size_t len)
+{
+    FILE *f = fopen(file, "r");
+    size_t n;
+
+    if (!f)
+        return usage_error("--admin-token-file: cannot open %s: %s", file,
+                           strerror(errno));
+    if (!fgets(buf, (int)len, f)) {
+        fclose(f);
+        return usage_error("--admin-token-file: %s is empty", file);
+    }
+    fclose(f);
+    n = strcspn(buf, "\r\n");
+    if (n == len - 1 && buf[n] == '\0')
+        return usage_error("--admin-token-file: the token in %s is over %zu "
+                           "bytes",
+                           file, len - 2);
+    buf[n] = '\0';
+    if (n == 0)
+        return usage_error("--admin-token-file: %s has an empty first line",
+                           file);
+    return 0;
+}
+
+/* Enough descriptors for every connection the server may keep open. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl); /* best effort */
+    }
+}
+
+/* The name of an option as typed, without any "=value" (it could be a key:
+ * "--kye=SECRET" must not echo SECRET). */
+static const char *option_name(const char *arg, char *buf, size_t len)
+{
+    size_t n = strcspn(arg, "=");
+
+    snprintf(buf, len, "%.*s", (int)(n < 64 ? n : 64), arg);
+    return buf;
+}
 
 int main(int argc, char **argv)
 {
@@ -186,6 +277,17 @@ int main(int argc, char **argv)
         {"idem-capacity", required_argument, NULL, O_IDEM_CAP},
         {"idem-ttl-ms", required_argument, NULL, O_IDEM_TTL},
         {"seed", required_argument, NULL, O_SEED},
+        {"admin-token", required_argument, NULL, O_ADMIN_TOKEN},
+        {"admin-token-file", required_argument, NULL, O_ADMIN_TOKEN_FILE},
+        {"no-admin", no_argument, NULL, O_NO_ADMIN},
+        {"max-connections", required_argument, NULL, O_MAX_CONN},
+        {"max-connections-per-ip", required_argument, NULL, O_MAX_CONN_IP},
+        {"request-budget-ms", required_argument, NULL, O_BUDGET},
+        {"fixture-budget", required_argument, NULL, O_FX_BUDGET},
+        {"idem-max-bytes", required_argument, NULL, O_IDEM_BYTES},
+        {"journal-max-bytes", required_argument, NULL, O_JOURNAL_BYTES},
+        {"max-fixtures", required_argument, NULL, O_MAX_FIXTURES},
+        {"max-headers", required_argument, NULL, O_MAX_HEADERS},
         {"tls-cert", required_argument, NULL, O_CERT},
         {"tls-key", required_argument, NULL, O_KEYFILE},
         {"quiet", no_argument, NULL, 'q'},
@@ -197,7 +299,7 @@ int main(int argc, char **argv)
     fake_msp_options opt;
     fake_msp *fm;
     unsigned long long v;
-    char err[FAKE_MSP_ERRBUF_SIZE];
+    char err[FAKE_MSP_ERRBUF_SIZE], token[512], name[80];
     sigset_t set;
     int c, quiet = 0, sig;
 
@@ -231,8 +333,15 @@ int main(int argc, char **argv)
                     c == O_CONTRACTS ? "--contracts"
                     : c == O_FIXTURE ? "--fixture"
                                      : "--key");
-            if (c == O_KEY && (!strchr(optarg, '=') || optarg[0] == '='))
-                return usage_error("--key wants TOKEN=TENANT[:read_only]");
+            if (c == O_KEY) { /* never echo any part of a key */
+                const char *eq = strchr(optarg, '='), *colon;
+                if (!eq || eq == optarg || !eq[1] || eq[1] == ':')
+                    return usage_error("--key wants TOKEN=TENANT[:read_only]");
+                colon = strchr(eq + 1, ':');
+                if (colon && strcmp(colon + 1, "read_only") != 0)
+                    return usage_error("--key: the only role is read_only "
+                                       "(TOKEN=TENANT[:read_only])");
+            }
             list[(*n)++] = optarg;
             break;
         }
@@ -276,22 +385,92 @@ int main(int argc, char **argv)
                     "--seed wants an unsigned integer, got \"%s\"", optarg);
             opt.seed = v;
             break;
+        case O_ADMIN_TOKEN:
+            if (!*optarg)
+                return usage_error("--admin-token is empty");
+            opt.admin_token = optarg;
+            break;
+        case O_ADMIN_TOKEN_FILE:
+            if (read_token_file(optarg, token, sizeof token) != 0)
+                return EXIT_USAGE;
+            opt.admin_token = token;
+            break;
+        case O_NO_ADMIN: opt.no_admin = 1; break;
+        case O_MAX_CONN:
+        case O_MAX_CONN_IP:
+            if (parse_ull(optarg, 1000000, &v) != 0 || v == 0)
+                return usage_error("%s wants 1..1000000, got \"%s\"",
+                                   c == O_MAX_CONN ? "--max-connections"
+                                                   : "--max-connections-per-ip",
+                                   optarg);
+            if (c == O_MAX_CONN)
+                opt.max_connections = (size_t)v;
+            else
+                opt.max_connections_per_ip = (size_t)v;
+            break;
+        case O_BUDGET:
+            if (parse_ull(optarg, 86400000, &v) != 0 || v == 0)
+                return usage_error(
+                    "--request-budget-ms wants 1..86400000, got \"%s\"",
+                    optarg);
+            opt.request_budget_ms = (long long)v;
+            break;
+        case O_FX_BUDGET:
+        case O_IDEM_BYTES:
+        case O_JOURNAL_BYTES: {
+            const char *flag = c == O_FX_BUDGET    ? "--fixture-budget"
+                               : c == O_IDEM_BYTES ? "--idem-max-bytes"
+                                                   : "--journal-max-bytes";
+            if (parse_ull(optarg, 1ULL << 40, &v) != 0 || v < 1024)
+                return usage_error("%s wants 1024..1099511627776 bytes, got "
+                                   "\"%s\"",
+                                   flag, optarg);
+            if (c == O_FX_BUDGET)
+                opt.fixture_budget = (size_t)v;
+            else if (c == O_IDEM_BYTES)
+                opt.idem_max_bytes = (size_t)v;
+            else
+                opt.journal_max_bytes = (size_t)v;
+            break;
+        }
+        case O_MAX_FIXTURES:
+            if (parse_ull(optarg, 10000000, &v) != 0 || v == 0)
+                return usage_error(
+                    "--max-fixtures wants 1..10000000, got \"%s\"", optarg);
+            opt.max_fixtures = (size_t)v;
+            break;
+        case O_MAX_HEADERS:
+            if (parse_ull(optarg, FAKE_MSP_DEFAULT_MAX_HEADERS, &v) != 0 ||
+                v == 0)
+                return usage_error("--max-headers wants 1..%u, got \"%s\"",
+                                   FAKE_MSP_DEFAULT_MAX_HEADERS, optarg);
+            opt.max_headers = (size_t)v;
+            break;
         case O_CERT: opt.tls_cert = optarg; break;
         case O_KEYFILE: opt.tls_key = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case O_VERSION: puts("fake-msp " MSP_EXECUTOR_VERSION); return 0;
-        case ':': return usage_error("%s needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option \"%s\"", argv[optind - 1]);
+        case ':':
+            return usage_error(
+                "%s needs a value",
+                option_name(argv[optind - 1], name, sizeof name));
+        default:
+            return usage_error(
+                "unknown option \"%s\"",
+                option_name(argv[optind - 1], name, sizeof name));
         }
     }
-    if (optind < argc)
-        return usage_error("unexpected argument \"%s\"", argv[optind]);
+    if (optind < argc) /* not echoed: it could be a key */
+        return usage_error("unexpected argument (#%d): fake-msp takes "
+                           "options only",
+                           optind);
     if (!opt.tls_cert != !opt.tls_key)
         return usage_error("--tls-cert and --tls-key go together");
     if (!quiet)
         opt.log = log_line;
 
+    raise_nofile();
     /* Signals are taken by sigwait() below, never by the server threads. */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strict.h"
 #include "util.h"
 
 typedef enum param_type {
@@ -428,6 +429,20 @@ static int starts_with_ci(const char *s, const char *prefix)
     return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* An id header (absent is fine) fit to echo in JSON: UTF-8, no control
+ * characters. */
+static int header_ok(const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+
+    if (!v)
+        return 1;
+    for (; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return 0;
+    return fm_utf8_valid((const unsigned char *)v, strlen(v));
+}
+
 /* After the checks: idempotency, then the tool. */
 static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
                            const cJSON *params, int simulate)
@@ -518,6 +533,16 @@ static int execute(call *c)
         return fail(c, 403, "FORBIDDEN",
                     "Insufficient permissions: this API key may only run "
                     "read_only tools");
+    if (in->idem_key && !*in->idem_key)
+        return fail(c, 400, "VALIDATION", "Idempotency-Key must not be empty");
+    if (!header_ok(in->command_id) || !header_ok(in->idem_key)) {
+        snprintf(msg, sizeof msg,
+                 "%s must be valid UTF-8 without control "
+                 "characters",
+                 !header_ok(in->command_id) ? "X-Brainstorm-Command-Id"
+                                            : "Idempotency-Key");
+        return fail(c, 400, "VALIDATION", msg);
+    }
     if (in->command_id && in->idem_key &&
         strcmp(in->command_id, in->idem_key) != 0)
         return fail(c, 400, "IDEMPOTENCY_CORRELATION_MISMATCH",
@@ -528,12 +553,16 @@ static int execute(call *c)
                  c->r->max_body);
         return fail(c, 413, "PAYLOAD_TOO_LARGE", msg);
     }
-    if (!in->content_type ||
-        !starts_with_ci(in->content_type, "application/json"))
+    if (!fm_content_type_json(in->content_type))
         return fail(c, 400, "VALIDATION",
                     "Content-Type must be application/json");
     if (!c->doc)
         return fail(c, 400, "VALIDATION", "Request body is not valid JSON");
+    if (fm_json_strict(in->body ? in->body : "", in->body_len, msg + 14,
+                       sizeof msg - 14) != 0) {
+        memcpy(msg, "Request body: ", 14); /* e.g. duplicate member "tool" */
+        return fail(c, 400, "VALIDATION", msg);
+    }
     if (!cJSON_IsObject(c->doc))
         return fail(c, 400, "VALIDATION", "Request body must be a JSON object");
     if (!cJSON_IsString(jtool))
@@ -582,6 +611,9 @@ int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out)
     c.in = in;
     c.out = out;
     c.command_id = in->command_id ? in->command_id : in->idem_key;
+    if (c.command_id && (!header_ok(in->command_id) ||
+                         !header_ok(in->idem_key) || !*c.command_id))
+        c.command_id = NULL; /* refused in execute(); never echoed */
     if (c.command_id)
         snprintf(c.trace, sizeof c.trace, "trace-%.256s", c.command_id);
     else {

@@ -48,6 +48,8 @@ typedef struct msp_input {
     const char *content_type;
     const cJSON *doc; /* the body parsed; NULL: not JSON or too large */
     int too_large;    /* the body passed max_body */
+    const char *body; /* the raw body (may be NULL when empty) */
+    size_t body_len;
 } msp_input;
 
 typedef struct msp_reply {

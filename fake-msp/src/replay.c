@@ -40,10 +40,13 @@ static struct MHD_Response *mhd_response(const mspf_response *resp)
     return m;
 }
 
-/* The raw bytes of a fault: status line, headers, then (part of) the body. */
+/* The raw bytes of a fault: status line and headers (and the bad chunk
+ * size); the body is not copied but sent from the fixture (job->body), so
+ * many connections replaying one large body share it. */
 static char *raw_bytes(const fake_msp *fm, const mspf_response *resp,
-                       size_t *len)
+                       sched_job *job, size_t *len)
 {
+    static const char chunk_tail[] = "\r\n0\r\n\r\n";
     const mspf_fault *f = &resp->fault;
     const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
     fm_buf b;
@@ -69,18 +72,20 @@ static char *raw_bytes(const fake_msp *fm, const mspf_response *resp,
                     "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
         /* "zz" is not a hex chunk size */
         fm_buf_addf(&b, "zz\r\n");
-        fm_buf_add(&b, resp->body, resp->body_len);
-        fm_buf_adds(&b, "\r\n0\r\n\r\n");
+        job->body = (const char *)resp->body;
+        job->body_len = resp->body_len;
+        job->tail = chunk_tail;
+        job->tail_len = sizeof chunk_tail - 1;
         return fm_buf_take(&b, len);
     }
     fm_buf_addf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n",
                 resp->body_len);
+    job->body = (const char *)resp->body;
     if (f->kind == MSPF_FAULT_TRUNCATE)
-        fm_buf_add(&b, resp->body,
-                   f->after_bytes < resp->body_len ? f->after_bytes
-                                                   : resp->body_len);
+        job->body_len =
+            f->after_bytes < resp->body_len ? f->after_bytes : resp->body_len;
     else if (f->kind == MSPF_FAULT_DRIBBLE)
-        fm_buf_add(&b, resp->body, resp->body_len);
+        job->body_len = resp->body_len;
     return fm_buf_take(&b, len);
 }
 
@@ -137,7 +142,7 @@ enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
         r->after = AFTER_CLOSE;
         return suspend(r, c, SCHED_NEVER);
     default:
-        r->raw = raw_bytes(r->fm, resp, &r->job.raw_len);
+        r->raw = raw_bytes(r->fm, resp, &r->job, &r->job.raw_len);
         if (!r->raw)
             return MHD_NO;
         r->job.raw = r->raw;

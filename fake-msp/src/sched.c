@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "util.h"
@@ -20,16 +22,40 @@ struct sched {
     int stopped;
 };
 
-/* Writes the job's next chunk. Returns 1 when the job is finished. */
+/* Writes the job's next chunk (raw, body and tail are one stream). Returns
+ * 1 when the job is finished. */
 static int step(sched_job *j, long long now)
 {
-    size_t want = j->raw_len - j->raw_off;
+    const char *seg[3] = {j->raw, j->body, j->tail};
+    size_t len[3] = {j->raw_len, j->body_len, j->tail_len};
+    size_t total = len[0] + len[1] + len[2];
+    size_t want = total - j->raw_off, off = j->raw_off, k, left;
+    struct iovec iov[3];
+    struct msghdr msg;
+    int n_iov = 0;
     ssize_t n;
 
     if (j->chunk && want > j->chunk)
         want = j->chunk;
     if (want) {
-        n = send(j->fd, j->raw + j->raw_off, want, MSG_NOSIGNAL | MSG_DONTWAIT);
+        left = want;
+        for (k = 0; k < 3 && left; k++) {
+            size_t take;
+            if (off >= len[k]) {
+                off -= len[k];
+                continue;
+            }
+            take = len[k] - off < left ? len[k] - off : left;
+            iov[n_iov].iov_base = (void *)(seg[k] + off);
+            iov[n_iov].iov_len = take;
+            n_iov++;
+            left -= take;
+            off = 0;
+        }
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = iov;
+        msg.msg_iovlen = (size_t)n_iov;
+        n = sendmsg(j->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
             errno != EINTR) {
             j->write_failed = 1;
@@ -37,7 +63,7 @@ static int step(sched_job *j, long long now)
         }
         if (n > 0)
             j->raw_off += (size_t)n;
-        if (j->raw_off < j->raw_len) {
+        if (j->raw_off < total) {
             /* a full socket buffer is retried soon, a dribble waits */
             j->due_ms = now + (n > 0 && j->chunk ? j->interval_ms : 1);
             return 0;

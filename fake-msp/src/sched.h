@@ -24,7 +24,13 @@ typedef struct sched_job {
     int fd;
     const char *raw; /* bytes to send before resuming (may be NULL) */
     size_t raw_len;
-    size_t raw_off;
+    /* then these, borrowed (a fixture's body, shared by every connection
+     * replaying it), then the tail */
+    const char *body;
+    size_t body_len;
+    const char *tail;
+    size_t tail_len;
+    size_t raw_off;   /* offset in raw + body + tail */
     size_t chunk;     /* bytes per write; 0: as many as the socket takes */
     long interval_ms; /* pause between writes */
     int write_failed; /* the peer went away */

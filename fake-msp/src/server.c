@@ -13,13 +13,17 @@
 
 #include <cjson/cJSON.h>
 #include "check.h"
+#include "strict.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -111,6 +115,8 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         in.content_type = find_header(hl, "Content-Type");
         in.doc = doc;
         in.too_large = r->too_large;
+        in.body = r->body.p;
+        in.body_len = r->body.len;
         if (fm_msp_execute(&fm->realm, &in, &out) != 0)
             return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
         *status = out.status;
@@ -158,6 +164,145 @@ static enum MHD_Result strict_miss(fake_msp *fm, struct MHD_Connection *c,
     return fm_queue_json(c, 500, body, len);
 }
 
+/* Appends a copy of text to a violations array (nothing on ENOMEM). */
+static void add_violation(char ***viol, size_t *n, const char *text)
+{
+    char **nv = realloc(*viol, (*n + 1) * sizeof *nv);
+
+    if (!nv)
+        return;
+    *viol = nv;
+    nv[*n] = strdup(text);
+    if (nv[*n])
+        (*n)++;
+}
+
+/* Counts the Content-Length headers and whether they differ. */
+typedef struct cl_count {
+    size_t n;
+    const char *first;
+    int differ;
+} cl_count;
+
+static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value)
+{
+    cl_count *k = cls;
+
+    (void)kind;
+    if (!fm_strieq(key, "Content-Length"))
+        return MHD_YES;
+    if (k->n++ == 0)
+        k->first = value ? value : "";
+    else if (strcmp(k->first, value ? value : "") != 0)
+        k->differ = 1;
+    return MHD_YES;
+}
+
+/* Refuses what no request may carry, before its body is read: more headers
+ * than FM_MAX_HEADERS (431) and Content-Length headers that disagree (400),
+ * closing the connection after the reply (the rest of the bytes cannot be
+ * framed). Returns 1 when refused (r->door_ok holds what to return). */
+static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
+{
+    int n = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
+    cl_count k = {0, NULL, 0};
+    unsigned status = 0;
+    const char *code = NULL;
+    char msg[160];
+    size_t len;
+    char *body;
+    struct MHD_Response *m;
+
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_cl, &k);
+    if (n < 0 || (size_t)n > fm->max_headers) {
+        status = 431;
+        code = "HEADERS_TOO_LARGE";
+        snprintf(msg, sizeof msg, "more than %zu request headers (%d)",
+                 fm->max_headers, n);
+    } else if (k.differ) {
+        status = 400;
+        code = "VALIDATION";
+        snprintf(msg, sizeof msg,
+                 "Content-Length: %zu headers with different values", k.n);
+    }
+    if (!status)
+        return 0;
+    r->state = RS_DONE;
+    r->door = 1;
+    body = fm_error_body(code, msg, NULL, NULL, &len);
+    m = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
+             : NULL;
+    if (!m) {
+        free(body);
+        r->door_ok = MHD_NO;
+        return 1;
+    }
+    MHD_add_response_header(m, "Content-Type", "application/json");
+    MHD_add_response_header(m, "Connection", "close");
+    r->door_ok = MHD_queue_response(c, status, m);
+    MHD_destroy_response(m);
+    return 1;
+}
+
+/* The admin API's gate (see fake_msp.h). Returns 1 and queues the refusal
+ * (*ok) when the request may not reach it. */
+static int admin_refused(fake_msp *fm, struct MHD_Connection *c,
+                         const char *method, const fm_req *r,
+                         enum MHD_Result *ok)
+{
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    const char *origin =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    const char *site =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *ct =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+
+    if (fm->no_admin) {
+        *ok = fm_queue_error(c, 404, "NOT_FOUND",
+                             "The admin API is off (--no-admin)");
+        return 1;
+    }
+    if (!fm->any_host &&
+        !fm_host_allowed(host, fm->host, fm->port, fm->loopback)) {
+        *ok = fm_queue_error(c, 403, "FORBIDDEN",
+                             "admin API: the Host header does not name this "
+                             "server (HOST:PORT)");
+        return 1;
+    }
+    if ((origin && !fm_origin_allowed(origin, fm->host, fm->port,
+                                      fm->loopback || fm->any_host)) ||
+        (site && !fm_strieq(site, "same-origin") && !fm_strieq(site, "none"))) {
+        *ok = fm_queue_error(c, 403, "FORBIDDEN",
+                             "admin API: cross-site request refused");
+        return 1;
+    }
+    if (fm->admin_token && (!auth || strncasecmp(auth, "Bearer ", 7) != 0 ||
+                            !fm_secret_eq(auth + 7, fm->admin_token))) {
+        *ok = fm_queue_error(c, 401, "UNAUTHORIZED",
+                             "admin API: Authorization: Bearer <admin token> "
+                             "required");
+        return 1;
+    }
+    /* a body needs application/json; no other type is taken, body or not */
+    if ((strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) &&
+        (ct || r->body.len || r->too_large) && !fm_content_type_json(ct)) {
+        *ok = fm_queue_error(c, 415, "UNSUPPORTED_MEDIA_TYPE",
+                             "admin API: Content-Type must be "
+                             "application/json");
+        return 1;
+    }
+    return 0;
+}
+
+static int is_admin(const char *url)
+{
+    return strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0;
+}
+
 /* The whole request has arrived: answer it and journal it. */
 static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
                                 const char *url, const char *method)
@@ -174,8 +319,12 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     enum MHD_Result ok;
 
     r->state = RS_DONE;
-    if (strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0)
+    fm_conns_received(c);
+    if (is_admin(url)) {
+        if (admin_refused(fm, c, method, r, &ok))
+            return ok;
         return fm_admin_handle(fm, c, method, url, r);
+    }
     hl.n = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
     mreq.method = method;
@@ -190,8 +339,14 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         doc = cJSON_ParseWithLength((const char *)mreq.body, mreq.body_len);
     if (execute && fm_check_request_doc(&mreq, doc, &viol, &n_viol) != 0)
         n_viol = 0;
-    if (fm_fx_count(fm->fx))
+    if (fm_fx_count(fm->fx)) {
+        unsigned long hits = mspf_regex_limit_hits();
         resp = fm_fx_match(fm->fx, &mreq, &fx);
+        if (mspf_regex_limit_hits() != hits)
+            add_violation(&viol, &n_viol,
+                          "a fixture regex hit its match limit (PCRE2 "
+                          "match/depth/heap limit): treated as no match");
+    }
     if (resp) {
         /* Journal before serving: a delayed or faulty reply goes out from the
          * timer thread, possibly before this handler returns, and whoever
@@ -200,6 +355,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
                          resp->fault.kind == MSPF_FAULT_DRIBBLE
                      ? resp->status
                      : 0;
+        r->holds_fixture = 1; /* released when the request completes */
         fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
                           mreq.body_len, fx->name, status, viol, n_viol);
         ok = fm_replay_serve(r, c, resp, &status);
@@ -218,10 +374,6 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     return ok;
 }
 
-static int is_admin(const char *url)
-{
-    return strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0;
-}
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               const char *url, const char *method,
@@ -243,6 +395,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
+        if (door_refuses(fm, c, r))
+            return r->door_ok;
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && !is_admin(url) && strtoull(cl, NULL, 10) > fm->max_body) {
             /* answer before the body is read */
@@ -280,12 +434,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     fm_req *r = *con_cls;
 
     (void)cls;
-    (void)c;
     (void)toe;
     if (!r)
         return;
+    fm_conns_request_done(c);
     if (r->resp)
         MHD_destroy_response(r->resp);
+    if (r->holds_fixture)
+        fm_fx_release(r->fm->fx);
     free(r->body.p);
     free(r->raw);
     free(r);
@@ -384,11 +540,18 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                                               : FAKE_MSP_DEFAULT_IDEM_CAPACITY,
                            opt->idem_ttl_ms > 0 ? opt->idem_ttl_ms
                                                 : FAKE_MSP_DEFAULT_IDEM_TTL_MS);
+    if (fm->idem)
+        fm_idem_set_max_bytes(fm->idem, opt->idem_max_bytes
+                                            ? opt->idem_max_bytes
+                                            : FAKE_MSP_DEFAULT_IDEM_MAX_BYTES);
     fm->journal = fm_journal_new(
         opt->journal_max ? opt->journal_max : FAKE_MSP_DEFAULT_JOURNAL_MAX,
-        FM_JOURNAL_MAX_BYTES);
+        opt->journal_max_bytes ? opt->journal_max_bytes
+                               : FAKE_MSP_DEFAULT_JOURNAL_MAX_BYTES);
     fm->fx = fm_fx_new(opt->max_fixtures ? opt->max_fixtures
-                                         : FAKE_MSP_DEFAULT_MAX_FIXTURES);
+                                         : FAKE_MSP_DEFAULT_MAX_FIXTURES,
+                       opt->fixture_budget ? opt->fixture_budget
+                                           : FAKE_MSP_DEFAULT_FIXTURE_BUDGET);
     /* always there, so that a provider state can lower the limit */
     fm->rate_limit_default =
         opt->rate_limit_per_min > 0 ? opt->rate_limit_per_min : 0;
@@ -413,6 +576,7 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
             return -1;
         }
     }
+    fm_fx_started(fm->fx);
     fm->r_health = static_json(fm_health_json());
     fm->r_tools = static_json(fm_tools_json());
     fm->r_500 =
@@ -420,6 +584,21 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                     "\"message\":\"out of memory\"},\"tool\":null,"
                     "\"trace_id\":\"trace-oom\"}");
     if (!fm->r_health || !fm->r_tools || !fm->r_500)
+        goto nomem;
+    fm->no_admin = opt->no_admin;
+    if (opt->admin_token) {
+        if (!*opt->admin_token) {
+            snprintf(errbuf, errlen, "the admin token is empty");
+            return -1;
+        }
+        fm->admin_token = strdup(opt->admin_token);
+        if (!fm->admin_token)
+            goto nomem;
+    }
+    fm->conns = fm_conns_new(opt->request_budget_ms > 0
+                                 ? opt->request_budget_ms
+                                 : FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS);
+    if (!fm->conns)
         goto nomem;
     if (opt->tls_cert || opt->tls_key) {
         if (!opt->tls_cert || !opt->tls_key) {
@@ -461,10 +640,50 @@ static void teardown(fake_msp *fm)
         MHD_destroy_response(fm->r_tools);
     if (fm->r_500)
         MHD_destroy_response(fm->r_500);
+    fm_conns_free(fm->conns);
+    free(fm->admin_token);
     free(fm->tls_cert);
     free(fm->tls_key);
     free(fm->tenant);
     free(fm);
+}
+
+/* Binds and listens here rather than in libmicrohttpd, so that a failure
+ * says why ("Address already in use"). */
+static int listen_socket(const struct sockaddr *sa, socklen_t salen, char *why,
+                         size_t whylen)
+{
+    int one = 1, s = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        (sa->sa_family == AF_INET6 &&
+         setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one)) ||
+        bind(s, sa, salen) != 0 || listen(s, 1024) != 0) {
+        snprintf(why, whylen, ": %s", strerror(errno));
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    return s;
+}
+
+static int is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+                          ->sin_addr.s_addr) >>
+                24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(
+        &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+static int is_wildcard(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)sa)
+                   ->sin_addr.s_addr == htonl(INADDR_ANY);
+    return IN6_IS_ADDR_UNSPECIFIED(
+        &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
 }
 
 static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
@@ -474,10 +693,17 @@ static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     struct sockaddr_in6 a6;
     struct sockaddr_in a4;
     struct sockaddr *sa;
+    socklen_t salen;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     const union MHD_DaemonInfo *di;
-    int v6 = strchr(host, ':') != NULL;
+    int v6 = strchr(host, ':') != NULL, ls;
+    char why[200] = "";
+    size_t max_conn = opt->max_connections ? opt->max_connections
+                                           : FAKE_MSP_DEFAULT_MAX_CONNECTIONS;
+    size_t per_ip = opt->max_connections_per_ip
+                        ? opt->max_connections_per_ip
+                        : FAKE_MSP_DEFAULT_MAX_CONNECTIONS_PER_IP;
 
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
@@ -489,6 +715,7 @@ static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         if (inet_pton(AF_INET6, host, &a6.sin6_addr) != 1)
             goto badhost;
         sa = (struct sockaddr *)&a6;
+        salen = sizeof a6;
         flags |= MHD_USE_IPv6;
     } else {
         a4.sin_family = AF_INET;
@@ -496,20 +723,43 @@ static int bind_start(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         if (inet_pton(AF_INET, host, &a4.sin_addr) != 1)
             goto badhost;
         sa = (struct sockaddr *)&a4;
+        salen = sizeof a4;
+    }
+    snprintf(fm->host, sizeof fm->host, "%s", host);
+    fm->loopback = is_loopback(sa);
+    fm->any_host = is_wildcard(sa);
+    if (!fm->loopback && !fm->no_admin && !fm->admin_token) {
+        snprintf(errbuf, errlen,
+                 "binding %s (not loopback) needs an admin token "
+                 "(--admin-token-file) or --no-admin",
+                 host);
+        return -1;
+    }
+    if (per_ip > max_conn)
+        per_ip = max_conn;
+    ls = listen_socket(sa, salen, why, sizeof why);
+    if (ls < 0) {
+        snprintf(errbuf, errlen, "cannot listen on %s%s%s:%u%s", v6 ? "[" : "",
+                 host, v6 ? "]" : "", (unsigned)opt->port, why);
+        return -1;
     }
     if (fm->tls)
         flags |= MHD_USE_TLS;
     fm->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, fm, MHD_OPTION_SOCK_ADDR, sa,
+        flags, 0, NULL, NULL, handle, fm, MHD_OPTION_LISTEN_SOCKET, ls,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, fm, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        completed, fm, MHD_OPTION_NOTIFY_CONNECTION, fm_conns_notify, fm->conns,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)per_ip,
         fm->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, fm->tls_cert,
         MHD_OPTION_HTTPS_MEM_KEY, fm->tls_key, MHD_OPTION_END);
     if (!fm->daemon) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%u%s", host,
-                 (unsigned)opt->port,
-                 fm->tls ? " (or the TLS certificate/key is invalid)" : "");
+        close(ls);
+        snprintf(errbuf, errlen, "cannot serve on %s%s%s:%u%s", v6 ? "[" : "",
+                 host, v6 ? "]" : "", (unsigned)opt->port,
+                 fm->tls ? " (the TLS certificate/key is invalid?)"
+                         : " (libmicrohttpd refused to start)");
         return -1;
     }
     di = MHD_get_daemon_info(fm->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -534,6 +784,9 @@ int fake_msp_start(const fake_msp_options *opt, fake_msp **out, char *errbuf,
     }
     fm->max_body = opt->max_body ? opt->max_body : FAKE_MSP_DEFAULT_MAX_BODY;
     fm->strict = opt->strict;
+    fm->max_headers = opt->max_headers && opt->max_headers < FM_MAX_HEADERS
+                          ? opt->max_headers
+                          : FM_MAX_HEADERS;
     fm->log = opt->log;
     fm->log_user = opt->log_user;
     fm->seed = opt->seed ? opt->seed
@@ -585,6 +838,7 @@ void fake_msp_stop(fake_msp *fm)
         return;
     atomic_store(&fm->stopping, 1);
     fm_sched_stop(fm->sched);
+    fm_conns_stop(fm->conns);
     MHD_stop_daemon(fm->daemon);
     teardown(fm);
 }

@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "fake_msp/fake_msp.h"
+#include "conns.h"
 #include "fixtures.h"
 #include "idem.h"
 #include "journal.h"
@@ -18,11 +19,9 @@
 #include "sched.h"
 #include "util.h"
 
-#define FM_MAX_HEADERS    128
+/* Headers a request may have (max_headers is at most this): 431 past. */
+#define FM_MAX_HEADERS    FAKE_MSP_DEFAULT_MAX_HEADERS
 #define FM_ADMIN_MAX_BODY (1024u * 1024u)
-/* The journal also drops its oldest entries past this many bytes, so
- * journal_max requests with max_body bodies cannot exhaust memory. */
-#define FM_JOURNAL_MAX_BYTES (64u * 1024u * 1024u)
 
 struct fake_msp {
     struct MHD_Daemon *daemon;
@@ -49,6 +48,14 @@ struct fake_msp {
     struct MHD_Response *r_health, *r_tools, *r_500;
     char *tls_cert, *tls_key;
     char *tenant;
+
+    fm_conns *conns;
+    char host[64]; /* the bound address as given ("::1", "127.0.0.1") */
+    int loopback;  /* bound to a loopback address */
+    int any_host;  /* bound to a wildcard address: Host not checked */
+    int no_admin;
+    char *admin_token;
+    size_t max_headers;
 };
 
 /* What happens when a suspended request's handler runs again. */
@@ -74,7 +81,10 @@ typedef struct fm_req {
     after_wait after;
     struct MHD_Response *resp; /* for AFTER_RESPOND */
     unsigned status;
-    char *raw; /* fault bytes */
+    char *raw;         /* fault bytes */
+    int holds_fixture; /* got a fixture response (fm_fx_release) */
+    int door; /* refused at the door (431, conflicting Content-Length) */
+    enum MHD_Result door_ok;
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the

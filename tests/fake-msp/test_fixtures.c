@@ -10,6 +10,8 @@
 
 #include "fm_testkit.h"
 
+static const char *const json_type[] = {"Content-Type: application/json", NULL};
+
 static void call(fake_msp *fm, const char *id, http_res *r)
 {
     tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), r);
@@ -177,8 +179,8 @@ Test(fixtures, admin_post_adds_a_fixture_that_then_matches,
         "posted", "p-1", "\"response\":{\"status\":202,\"body\":{\"ok\":1}}");
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/__admin/fixtures"), NULL, json, strlen(json),
-            0, &r);
+    tk_http("POST", tk_url(fm, "/__admin/fixtures"), json_type, json,
+            strlen(json), 0, &r);
     cr_assert_eq(r.status, 201, "%s", r.body);
     cr_assert_str_eq(r.body, "{\"added\":\"posted\"}");
     tk_free(&r);
@@ -187,8 +189,8 @@ Test(fixtures, admin_post_adds_a_fixture_that_then_matches,
     tk_free(&r);
     json = tk_fixture_json("posted", "p-2",
                            "\"response\":{\"status\":200,\"body\":{}}");
-    tk_http("POST", tk_url(fm, "/__admin/fixtures"), NULL, json, strlen(json),
-            0, &r);
+    tk_http("POST", tk_url(fm, "/__admin/fixtures"), json_type, json,
+            strlen(json), 0, &r);
     tk_assert_error(&r, 409, "CONFLICT", "posted");
     tk_free(&r);
     fake_msp_stop(fm);
@@ -204,11 +206,11 @@ Test(fixtures, admin_post_refuses_an_invalid_fixture_with_path_and_reason,
                         "\"fault\":{\"kind\":\"resett\"}}");
     http_res r;
 
-    tk_http("POST", tk_url(fm, "/__admin/fixtures"), NULL, json, strlen(json),
-            0, &r);
+    tk_http("POST", tk_url(fm, "/__admin/fixtures"), json_type, json,
+            strlen(json), 0, &r);
     tk_assert_error(&r, 400, "INVALID_FIXTURE", "$.response.fault");
     tk_free(&r);
-    tk_http("POST", tk_url(fm, "/__admin/fixtures"), NULL, "{", 1, 0, &r);
+    tk_http("POST", tk_url(fm, "/__admin/fixtures"), json_type, "{", 1, 0, &r);
     tk_assert_error(&r, 400, "INVALID_FIXTURE", NULL);
     tk_free(&r);
     fake_msp_stop(fm);

@@ -14,6 +14,13 @@
 
 #include "fm_testkit.h"
 
+/* Speed bounds hold for the normal build; the sanitizer build runs slower. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPEED_SCALE (5 * MSP_TEST_TIMEOUT_SCALE)
+#else
+#define SPEED_SCALE MSP_TEST_TIMEOUT_SCALE
+#endif
+
 static const char *program(void)
 {
     static char path[1024];
@@ -330,6 +337,187 @@ Test(program, sigterm_stops_promptly_while_a_client_hangs,
     cr_assert_lt(tk_now_ms() - t0,
                  5000); /* generous: a loaded CI machine, valgrind */
     close(fd);
+    fclose(c.out);
+    unlink(file);
+    rmdir(dir);
+}
+
+/* Runs the program to its end; returns its exit status and its stderr (not
+ * valgrind's own lines, which echo argv) in err. */
+static int run_stderr(char *const argv[], char *err, size_t cap)
+{
+    int p[2], st;
+    pid_t pid;
+    FILE *f;
+    char line[1024];
+
+    cr_assert_eq(pipe(p), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(p[1], 2);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        close(p[0]);
+        close(p[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(p[1]);
+    f = fdopen(p[0], "r");
+    err[0] = '\0';
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "==", 2) != 0)
+            strncat(err, line, cap - strlen(err) - 1);
+    fclose(f);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+Test(program, usage_errors_never_echo_what_could_be_a_key,
+     .timeout = TEST_TIMEOUT(30))
+{
+    static const char *cases[][3] = {
+        {"--kye=SECRET-1=t", NULL, NULL}, {"--key", "SECRET-2=t:admin", NULL},
+        {"SECRET-3", NULL, NULL},         {"--key", "SECRET-4", NULL},
+        {"--key=SECRET-5=", NULL, NULL},  {"--admin-token", "", NULL},
+    };
+    char err[4096];
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {(char *)program(), (char *)cases[i][0],
+                        (char *)cases[i][1], NULL};
+        cr_expect_eq(run_stderr(argv, err, sizeof err), 64, "case %zu: %s", i,
+                     err);
+        cr_expect_null(strstr(err, "SECRET"), "case %zu: %s", i, err);
+        cr_expect(strstr(err, "fake-msp: ") != NULL, "case %zu: %s", i, err);
+    }
+}
+
+Test(program, a_busy_port_says_why, .timeout = TEST_TIMEOUT(20))
+{
+    char *argv[] = {(char *)program(), "--port", "0", "-q", NULL};
+    char port[16], err[4096], line[256];
+    char *argv2[] = {(char *)program(), "--port", port, "-q", NULL};
+    child c = spawn(argv, 1);
+    unsigned p;
+
+    cr_assert_not_null(fgets(line, sizeof line, c.out));
+    cr_assert_eq(sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &p),
+                 1);
+    snprintf(port, sizeof port, "%u", p);
+    cr_expect_eq(run_stderr(argv2, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, "cannot listen on 127.0.0.1:") != NULL, "%s", err);
+    cr_expect(strstr(err, ": Address already in use") != NULL, "%s", err);
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    fclose(c.out);
+}
+
+Test(program, a_non_loopback_address_needs_an_admin_token,
+     .timeout = TEST_TIMEOUT(10))
+{
+    char *argv[] = {(char *)program(), "--host", "0.0.0.0",
+                    "--port",          "0",      NULL};
+    char err[4096];
+
+    cr_expect_eq(run_stderr(argv, err, sizeof err), 1, "%s", err);
+    cr_expect(strstr(err, "admin token") != NULL, "%s", err);
+}
+
+Test(program, the_admin_token_file_guards_the_admin_api,
+     .timeout = TEST_TIMEOUT(20))
+{
+    char file[] = "/tmp/fm-token-XXXXXX", line[256], url[128];
+    char *argv[] = {(char *)program(),
+                    "--port",
+                    "0",
+                    "--admin-token-file",
+                    file,
+                    "-q",
+                    NULL};
+    const char *good[] = {"Authorization: Bearer adm-tok-123", NULL};
+    int fd = mkstemp(file);
+    unsigned port;
+    child c;
+    http_res r;
+
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "adm-tok-123\n", 12), 12);
+    close(fd);
+    c = spawn(argv, 1);
+    cr_assert_not_null(fgets(line, sizeof line, c.out));
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/__admin/requests", port);
+    tk_http("GET", url, NULL, NULL, 0, 0, &r);
+    cr_expect_eq(r.status, 401);
+    tk_free(&r);
+    tk_http("GET", url, good, NULL, 0, 0, &r);
+    cr_expect_eq(r.status, 200);
+    tk_free(&r);
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    fclose(c.out);
+    unlink(file);
+}
+
+Test(program, sigterm_stops_promptly_under_a_backtracking_regex_load,
+     .timeout = TEST_TIMEOUT(30))
+{
+    char dir[] = "/tmp/fm-re-XXXXXX", file[128], line[256], req[1024];
+    char *argv[] = {
+        (char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
+    int fds[16], i, n;
+    unsigned port;
+    child c;
+    FILE *f;
+    long long t0;
+    struct sockaddr_in a;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/evil.json", dir);
+    f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fputs("{\"name\":\"evil\",\"description\":\"d\",\"exit_row\":6,"
+          "\"context\":{\"command_id\":\"e-1\",\"tool\":\"msp.list_devices\","
+          "\"params\":{},\"deadline_ms\":30000},\"request\":{\"method\":"
+          "\"POST\",\"path\":\"/api/v1/god-mode/execute\",\"headers\":{"
+          "\"X-Probe\":{\"regex\":\"(a|aa)*\\\\1c\"}}},\"response\":{},"
+          "\"expect\":{\"exit_code\":0}}",
+          f);
+    fclose(f);
+    c = spawn(argv, 1);
+    cr_assert_not_null(fgets(line, sizeof line, c.out));
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1);
+    n = snprintf(req, sizeof req,
+                 "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+                 "X-Probe: %0418dbc\r\nContent-Length: 0\r\n\r\n",
+                 0);
+    for (i = 0; i < n; i++) /* 418 a's, then "bc" */
+        if (req[i] == '0')
+            req[i] = 'a';
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (i = 0; i < 16; i++) {
+        int k;
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+        for (k = 0; k < 4; k++) /* pipelined: up to 64 matches queued */
+            (void)send(fds[i], req, (size_t)n, MSG_NOSIGNAL);
+    }
+    t0 = tk_now_ms();
+    kill(c.pid, SIGTERM);
+    cr_assert_eq(wait_exit(c.pid), 0);
+    cr_expect_lt(tk_now_ms() - t0, 1500 * SPEED_SCALE, "took %lld ms",
+                 tk_now_ms() - t0);
+    for (i = 0; i < 16; i++)
+        close(fds[i]);
     fclose(c.out);
     unlink(file);
     rmdir(dir);

@@ -6,6 +6,8 @@
 
 #include "fm_testkit.h"
 
+static const char *const json_type[] = {"Content-Type: application/json", NULL};
+
 static fake_msp *start_limited(long per_min)
 {
     static const char *keys[] = {"sk-two=tenant-x"};
@@ -66,7 +68,7 @@ Test(ratelimit, reset_refills_the_buckets, .timeout = TEST_TIMEOUT(10))
     tk_execute(fm, "sk-test", "b", tk_body("msp.list_devices", "{}"), &r);
     cr_assert_eq(r.status, 429);
     tk_free(&r);
-    tk_http("POST", tk_url(fm, "/__admin/reset"), NULL, "", 0, 0, &r);
+    tk_http("POST", tk_url(fm, "/__admin/reset"), json_type, "", 0, 0, &r);
     cr_assert_eq(r.status, 200);
     tk_free(&r);
     tk_execute(fm, "sk-test", "c", tk_body("msp.list_devices", "{}"), &r);

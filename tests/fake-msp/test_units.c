@@ -9,6 +9,7 @@
 #include "idem.h"
 #include "journal.h"
 #include "ratelimit.h"
+#include "strict.h"
 #include "util.h"
 
 Test(units, json_strings_escape_quotes_controls_and_null,
@@ -233,4 +234,20 @@ Test(units, an_aborted_idem_key_starts_afresh_instead_of_staying_in_flight,
     free(body);
     cr_assert_eq(fm_idem_count(s), 1);
     fm_idem_free(s);
+}
+
+/* found by fuzz_admin_fixture: the strict JSON walk stood still at a '}'
+ * inside an array (fuzz/regressions/fuzz_admin_fixture/) */
+Test(units, strict_json_walk_always_moves_on_even_past_non_json)
+{
+    char msg[128];
+
+    cr_expect_eq(fm_json_strict("[}", 2, msg, sizeof msg), 0);
+    cr_expect_eq(fm_json_strict("{\"a\":[}]}", 9, msg, sizeof msg), 0);
+    cr_expect_eq(fm_json_strict("{\"a\":1,\"a\":2}", 13, msg, sizeof msg), -1);
+    cr_expect_str_eq(msg, "duplicate member \"a\"");
+    cr_expect_eq(
+        fm_json_strict("{\"b\":{\"c\":\"x\\u0000\"}}", 21, msg, sizeof msg),
+        -1);
+    cr_expect_str_eq(msg, "NUL in \"b.c\"");
 }

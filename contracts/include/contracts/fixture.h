@@ -27,7 +27,12 @@
  * literal, compared as JSON (numbers numerically, objects with the same key
  * set, arrays element by element; a header or stdout literal is a string
  * compared exactly), or an object with exactly one of these keys:
- *   {"regex": "ERE"}     the string value matches (POSIX regcomp REG_EXTENDED)
+ *   {"regex": "RE"}      the string value matches: PCRE2 syntax on bytes,
+ *                        unanchored (use ^ and $), '.' matches any byte
+ *                        and '$' only the very end (as POSIX ERE without
+ *                        REG_NEWLINE; ERE patterns keep their meaning);
+ *                        bounded: a match past its step, depth or heap
+ *                        limit is a non-match (mspf_regex_limit_hits)
  *   {"same_as": "Name"}  request headers only: equals that other header
  *   {"json": v}          a string is parsed as JSON first, then compared to v
  *                        (v may contain matchers)
@@ -193,6 +198,16 @@ int mspf_fixture_parse(const char *json, size_t len, const char *origin,
  * name without ".json". Files over 1 MiB are refused. */
 int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err);
 
+/* mspf_fixture_parse() refusing, before allocating them, responses that
+ * would hold more than budget bytes in all (rendered bodies, body_repeat,
+ * every entry of "responses"; 0: no limit); the reason names the fixture. */
+int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
+                              size_t budget, mspf_fixture **out,
+                              mspf_error *err);
+
+/* The bytes a parsed fixture's responses hold (bodies and headers). */
+size_t mspf_fixture_bytes(const mspf_fixture *f);
+
 /* Frees a fixture and everything in it. NULL does nothing. */
 void mspf_fixture_free(mspf_fixture *f);
 
@@ -220,6 +235,14 @@ size_t mspf_set_count(const mspf_set *set);
 mspf_fixture *mspf_set_get(const mspf_set *set, size_t i);
 /* The fixture with that name, or NULL. */
 mspf_fixture *mspf_set_find(const mspf_set *set, const char *name);
+/* Removes fixture i from the set and hands it to the caller (NULL when
+ * there is none); the ones after it move up. */
+mspf_fixture *mspf_set_take(mspf_set *set, size_t i);
+/* Puts f in place of fixture i (name and command id unique among the
+ * others) and hands the old one to the caller; NULL with *err, f not
+ * taken, on a duplicate. */
+mspf_fixture *mspf_set_put(mspf_set *set, size_t i, mspf_fixture *f,
+                           mspf_error *err);
 
 /* One difference: which field, what the fixture expected, what was seen.
  * Values are short readable strings: JSON printed compactly (a string with
@@ -310,6 +333,10 @@ int mspf_check_result(const mspf_fixture *f, int run, const mspf_outcome *o,
 int mspf_check_provider(const mspf_fixture *f, int run, long status,
                         const unsigned char *body, size_t body_len,
                         mspf_diffs *diffs);
+
+/* How many regex matches on this thread hit a PCRE2 limit (and so did not
+ * match), ever; compare before and after a match to notice one. */
+unsigned long mspf_regex_limit_hits(void);
 
 /* Evaluates one matcher value (literal or matcher object) against a JSON
  * value; `got` may be NULL for "absent". Regexes are compiled per call here

@@ -34,14 +34,21 @@
  * the state advanced once per 8 bytes (little-endian), from the start for
  * every request.
  *
- * Admin API (same port, no auth; nothing under /__admin/ is journalled):
- *   GET    /__admin/requests  {"dropped":N,"requests":[{"seq","time_ms",
+ * Admin API (same port; nothing under /__admin/ is journalled). Refused
+ * with 403 unless Host names the bound address (or, bound to loopback,
+ * localhost/127.0.0.1/[::1]) with the port, an Origin (if any) is such an
+ * address too, Sec-Fetch-Site (if any) is same-origin or none, and, with
+ * admin_token, "Authorization: Bearer TOKEN" is sent (else 401); POST and
+ * PUT need Content-Type application/json (else 415); no_admin: 404.
+ *   GET    /__admin/requests[?since=SEQ&limit=N]  streamed,
+ *          {"dropped":N,"requests":[{"seq","time_ms",
  *          "method","path","headers":[[name,value],...],"body" (valid
  *          UTF-8) or "body_base64","fixture","status","violations":[..]}]}
  *          with Authorization values masked ("Bearer s…(7)", the policy of
  *          msp_mask_secret in executor/msp_util.h)
  *   DELETE /__admin/requests  clears the journal
- *   POST   /__admin/reset     = fake_msp_reset()
+ *   POST   /__admin/reset     = fake_msp_reset(); with ?fixtures=1 also
+ *          removes the fixtures added at run time
  *   GET    /__admin/fixtures  {"count":N,"fixtures":[{"name","description",
  *          "exit_row","responses","served","statuses","faults"}]}
  *   POST   /__admin/fixtures  adds the fixture in the body: 201
@@ -50,6 +57,9 @@
  *   POST   /__admin/provider-states  {"state","params","action":"setup"|
  *          "teardown"} (Pact's provider-state call) for every bundled
  *          state: 200 {"state","action"}; 400 UNKNOWN_STATE; GET lists them
+ *   PUT    /__admin/fixtures/NAME  replaces NAME (200 {"replaced":NAME})
+ *          or adds it (201); DELETE removes it (200 {"deleted":NAME}, 404)
+ * Strings in the journal that are not UTF-8 are {"base64":"..."}.
  */
 #ifndef FAKE_MSP_H
 #define FAKE_MSP_H
@@ -69,12 +79,31 @@ extern "C" {
 #define FAKE_MSP_DEFAULT_TENANT      "tenant-x"
 #define FAKE_MSP_DEFAULT_MAX_BODY    (1024u * 1024u)
 #define FAKE_MSP_DEFAULT_JOURNAL_MAX 10000u
+/* The journal also drops its oldest entries past this many bytes. */
+#define FAKE_MSP_DEFAULT_JOURNAL_MAX_BYTES (64u * 1024u * 1024u)
+/* Request headers at most (also the most there can be); more: 431. */
+#define FAKE_MSP_DEFAULT_MAX_HEADERS 128u
 /* Fixtures added at run time at most, by default (POST /__admin/fixtures,
  * fake_msp_add_fixture; counting those loaded at start). */
 #define FAKE_MSP_DEFAULT_MAX_FIXTURES 10000u
 /* Small enough that a benchmark's unique keys keep RSS low. */
 #define FAKE_MSP_DEFAULT_IDEM_CAPACITY 4096u
 #define FAKE_MSP_DEFAULT_IDEM_TTL_MS   (24LL * 3600 * 1000)
+/* Bytes all fixtures together may hold (rendered bodies, body_repeat,
+ * every entry of "responses"); a fixture that would pass it is refused
+ * when loaded (start: an error; admin API: 400 naming it). */
+#define FAKE_MSP_DEFAULT_FIXTURE_BUDGET (128u * 1024u * 1024u)
+/* Bytes of stored replies the idempotency store keeps at most (oldest
+ * evicted first), besides idem_capacity entries. */
+#define FAKE_MSP_DEFAULT_IDEM_MAX_BYTES (32u * 1024u * 1024u)
+/* Connections open at once, in all and from one address; past them a new
+ * connection is closed at once. */
+#define FAKE_MSP_DEFAULT_MAX_CONNECTIONS        4096u
+#define FAKE_MSP_DEFAULT_MAX_CONNECTIONS_PER_IP 2048u
+/* Time from a request's first byte (or the end of the previous request on
+ * the connection) until it has fully arrived; past it the connection is
+ * closed. Idle time alone is cut at 60 s. */
+#define FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS 30000LL
 
 typedef struct fake_msp_options {
     const char *host;        /* bind address; NULL: "127.0.0.1" */
@@ -102,6 +131,18 @@ typedef struct fake_msp_options {
     const char *tls_key;
     void (*log)(void *user, const char *line); /* optional request log */
     void *log_user;
+    /* Admin API (/__admin/): off when no_admin (404); with admin_token set,
+     * every admin request needs "Authorization: Bearer TOKEN". Binding an
+     * address other than loopback needs one or the other. */
+    int no_admin;
+    const char *admin_token;
+    size_t max_connections;        /* 0: FAKE_MSP_DEFAULT_MAX_CONNECTIONS */
+    size_t max_connections_per_ip; /* 0: ..._PER_IP */
+    long long request_budget_ms;   /* 0: FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS */
+    size_t fixture_budget;         /* 0: FAKE_MSP_DEFAULT_FIXTURE_BUDGET */
+    size_t idem_max_bytes;         /* 0: FAKE_MSP_DEFAULT_IDEM_MAX_BYTES */
+    size_t journal_max_bytes;      /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX_BYTES */
+    size_t max_headers; /* 0: FAKE_MSP_DEFAULT_MAX_HEADERS; at most that */
 } fake_msp_options;
 
 /* Fills *opt with the defaults (all zero). */

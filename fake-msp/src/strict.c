@@ -1,0 +1,330 @@
+/* strict.c — door checks (see strict.h). */
+#include "strict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util.h"
+
+#define MAX_DEPTH 64
+
+typedef struct walker {
+    const char *p, *end;
+    char path[256];
+    size_t plen;
+    char *msg;
+    size_t msglen;
+} walker;
+
+static void skip_ws(walker *w)
+{
+    while (w->p < w->end &&
+           (*w->p == ' ' || *w->p == '\t' || *w->p == '\n' || *w->p == '\r'))
+        w->p++;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int fail(walker *w, const char *what, const char *name)
+{
+    if (name)
+        snprintf(w->msg, w->msglen, "%s \"%s%s%.100s\"", what, w->path,
+                 w->plen ? "." : "", name);
+    else
+        snprintf(w->msg, w->msglen, "%s \"%s\"", what,
+                 w->plen ? w->path : "(body)");
+    return -1;
+}
+
+/* Reads a string at w->p ('"'), decoding it into out when out is not NULL.
+ * Sets *nul when it holds U+0000. */
+static int read_string(walker *w, fm_buf *out, int *nul)
+{
+    w->p++;
+    while (w->p < w->end && *w->p != '"') {
+        if (*w->p == '\\' && w->p + 1 < w->end) {
+            char e = w->p[1];
+            if (e == 'u' && w->end - w->p >= 6) {
+                unsigned cp = 0;
+                int k;
+                for (k = 2; k < 6; k++)
+                    cp = cp * 16 + (unsigned)hexval(w->p[k]);
+                if (cp == 0)
+                    *nul = 1;
+                if (out) { /* decoded to UTF-8 (each surrogate alone) */
+                    char u[3];
+                    size_t un;
+                    if (cp < 0x80) {
+                        u[0] = (char)cp;
+                        un = 1;
+                    } else if (cp < 0x800) {
+                        u[0] = (char)(0xc0 | (cp >> 6));
+                        u[1] = (char)(0x80 | (cp & 0x3f));
+                        un = 2;
+                    } else {
+                        u[0] = (char)(0xe0 | (cp >> 12));
+                        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                        u[2] = (char)(0x80 | (cp & 0x3f));
+                        un = 3;
+                    }
+                    fm_buf_add(out, u, un);
+                }
+                w->p += 6;
+                continue;
+            }
+            if (out) {
+                char c = e == 'n'   ? '\n'
+                         : e == 't' ? '\t'
+                         : e == 'r' ? '\r'
+                         : e == 'b' ? '\b'
+                         : e == 'f' ? '\f'
+                                    : e;
+                fm_buf_add(out, &c, 1);
+            }
+            w->p += 2;
+            continue;
+        }
+        if (out)
+            fm_buf_add(out, w->p, 1);
+        w->p++;
+    }
+    if (w->p < w->end)
+        w->p++;
+    return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    const fm_buf *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->p ? x->p : "", y->p ? y->p : "", n);
+
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int value(walker *w, int depth);
+
+static int object(walker *w, int depth)
+{
+    fm_buf *names = NULL;
+    size_t n = 0, cap = 0, i;
+    int rc = 0;
+
+    w->p++;
+    for (;;) {
+        fm_buf name;
+        int nul = 0;
+        size_t old;
+        fm_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == '}')
+            break;
+        if (*w->p == ',') {
+            w->p++;
+            continue;
+        }
+        if (*w->p != '"') {
+            rc = fail(w, "malformed JSON at", NULL);
+            break;
+        }
+        read_string(w, &name, &nul);
+        fm_buf_add(&name, "", 0);
+        if (name.failed) {
+            free(name.p);
+            rc = fail(w, "member name too large in", NULL);
+            break;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            fm_buf *nn = realloc(names, ncap * sizeof *nn);
+            if (!nn) {
+                free(name.p);
+                rc = fail(w, "out of memory in", NULL);
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        names[n++] = name;
+        if (nul) {
+            rc = fail(w, "NUL in the member name in", NULL);
+            break;
+        }
+        old = w->plen;
+        snprintf(w->path + old, sizeof w->path - old, "%s%.*s", old ? "." : "",
+                 (int)(name.len > 64 ? 64 : name.len), name.p ? name.p : "");
+        w->plen = strlen(w->path);
+        skip_ws(w);
+        if (w->p < w->end && *w->p == ':')
+            w->p++;
+        rc = value(w, depth + 1);
+        w->plen = old;
+        w->path[old] = '\0';
+        if (rc)
+            break;
+    }
+    if (w->p < w->end && *w->p == '}')
+        w->p++;
+    if (!rc && n > 1) {
+        qsort(names, n, sizeof *names, name_cmp);
+        for (i = 1; i < n && !rc; i++)
+            if (name_cmp(&names[i - 1], &names[i]) == 0) {
+                char nm[100];
+                snprintf(nm, sizeof nm, "%.*s",
+                         (int)(names[i].len > 64 ? 64 : names[i].len),
+                         names[i].p ? names[i].p : "");
+                rc = fail(w, "duplicate member", nm);
+            }
+    }
+    for (i = 0; i < n; i++)
+        free(names[i].p);
+    free(names);
+    return rc;
+}
+
+static int array(walker *w, int depth)
+{
+    size_t i = 0;
+
+    w->p++;
+    for (;;) {
+        size_t old;
+        int rc;
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == ']')
+            break;
+        if (*w->p == ',') {
+            w->p++;
+            continue;
+        }
+        old = w->plen;
+        snprintf(w->path + old, sizeof w->path - old, "[%zu]", i++);
+        w->plen = strlen(w->path);
+        rc = value(w, depth + 1);
+        w->plen = old;
+        w->path[old] = '\0';
+        if (rc)
+            return rc;
+    }
+    if (w->p < w->end)
+        w->p++;
+    return 0;
+}
+
+static int value(walker *w, int depth)
+{
+    int nul = 0;
+
+    if (depth > MAX_DEPTH)
+        return fail(w, "nesting deeper than 64 levels at", NULL);
+    skip_ws(w);
+    if (w->p >= w->end)
+        return 0;
+    switch (*w->p) {
+    case '{': return object(w, depth);
+    case '[': return array(w, depth);
+    case '"':
+        read_string(w, NULL, &nul);
+        return nul ? fail(w, "NUL in", NULL) : 0;
+    default: {
+        const char *start = w->p;
+        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
+            w->p++;
+        if (w->p == start) /* not JSON (callers pass what cJSON took), */
+            w->p++;        /* but always move on */
+        return 0;
+    }
+    }
+}
+
+int fm_json_strict(const char *json, size_t len, char *msg, size_t msglen)
+{
+    walker w;
+
+    memset(&w, 0, sizeof w);
+    w.p = json;
+    w.end = json + len;
+    w.msg = msg;
+    w.msglen = msglen;
+    return value(&w, 0);
+}
+
+static int name_allowed(const char *name, size_t n, const char *bound,
+                        int loopback)
+{
+    static const char *const local[] = {"localhost", "127.0.0.1", "[::1]"};
+    size_t i, bl = strlen(bound);
+
+    if (strchr(bound, ':')) { /* an IPv6 address is written in brackets */
+        if (n == bl + 2 && name[0] == '[' && name[n - 1] == ']' &&
+            strncasecmp(name + 1, bound, bl) == 0)
+            return 1;
+    } else if (n == bl && strncasecmp(name, bound, n) == 0) {
+        return 1;
+    }
+    for (i = 0; loopback && i < sizeof local / sizeof local[0]; i++)
+        if (n == strlen(local[i]) && strncasecmp(name, local[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+int fm_host_allowed(const char *value, const char *bound_host,
+                    unsigned short port, int loopback)
+{
+    const char *colon = value ? strrchr(value, ':') : NULL;
+    char want[8];
+
+    if (!colon || (value[0] == '[' && strchr(colon, ']')))
+        return 0; /* no port: the port is part of what is checked */
+    snprintf(want, sizeof want, "%u", (unsigned)port);
+    if (strcmp(colon + 1, want) != 0)
+        return 0;
+    return name_allowed(value, (size_t)(colon - value), bound_host, loopback);
+}
+
+int fm_origin_allowed(const char *value, const char *bound_host,
+                      unsigned short port, int loopback)
+{
+    if (strncasecmp(value, "http://", 7) == 0)
+        return fm_host_allowed(value + 7, bound_host, port, loopback);
+    if (strncasecmp(value, "https://", 8) == 0)
+        return fm_host_allowed(value + 8, bound_host, port, loopback);
+    return 0;
+}
+
+int fm_secret_eq(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i;
+    unsigned char d = la != lb;
+
+    for (i = 0; i < la; i++)
+        d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+    return d == 0;
+}
+
+int fm_content_type_json(const char *v)
+{
+    size_t n = strlen("application/json");
+
+    if (!v)
+        return 0;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strncasecmp(v, "application/json", n) != 0)
+        return 0;
+    v += n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return *v == '\0' || *v == ';';
+}
