@@ -374,7 +374,6 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     return ok;
 }
 
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
                               const char *url, const char *method,
                               const char *version, const char *upload,
