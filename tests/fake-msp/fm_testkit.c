@@ -40,17 +40,26 @@ fake_msp *tk_start(const fake_msp_options *opt)
 typedef struct sink {
     char *p;
     size_t len;
+    size_t cap;
 } sink;
 
+/* Grows geometrically: a 100 MB journal arrives in 16 KB pieces. */
 static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
 {
     sink *s = ud;
     size_t add = size * n;
-    char *np = realloc(s->p, s->len + add + 1);
 
-    if (!np)
-        return 0;
-    s->p = np;
+    if (s->len + add + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 4096;
+        char *np;
+        while (cap < s->len + add + 1)
+            cap *= 2;
+        np = realloc(s->p, cap);
+        if (!np)
+            return 0;
+        s->p = np;
+        s->cap = cap;
+    }
     memcpy(s->p + s->len, ptr, add);
     s->len += add;
     s->p[s->len] = '\0';
