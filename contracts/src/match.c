@@ -294,7 +294,8 @@ static int run_regex(const pcre2_code *re, const char *text, size_t len)
         pcre2_set_match_limit(mc, MSPF_REGEX_MATCH_LIMIT);
         pcre2_set_depth_limit(mc, MSPF_REGEX_DEPTH_LIMIT);
         pcre2_set_heap_limit(mc, MSPF_REGEX_HEAP_LIMIT_KIB);
-        rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, mc); /* NULs too */
+        rc =
+            pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, mc); /* NULs too */
     }
     pcre2_match_data_free(md);
     pcre2_match_context_free(mc);

@@ -71,6 +71,35 @@ Test(mspf_match, regex_matches_strings_only)
     cr_assert(!matches("{\"regex\":5}", "\"5\""));
 }
 
+/* The dialect: PCRE2 read as POSIX ERE without REG_NEWLINE was. */
+Test(mspf_match, regex_keeps_the_ere_meaning_of_dot_dollar_and_classes)
+{
+    cr_assert(matches("{\"regex\":\"^a.b$\"}", "\"a\\nb\""),
+              "'.' matches a newline");
+    cr_assert(!matches("{\"regex\":\"^ab$\"}", "\"ab\\n\""),
+              "'$' only at the very end");
+    cr_assert(matches("{\"regex\":\"^[[:alpha:]]{3}[0-9]+$\"}", "\"abc123\""));
+    cr_assert(matches("{\"regex\":\"\\\\(401\"}", "\"x(401\""),
+              "an escaped parenthesis");
+}
+
+/* A backtracking pattern stops at the match limit: a non-match, counted,
+ * in well under the seconds glibc's regexec took (issue 15). */
+Test(mspf_match, regex_past_its_match_limit_is_a_counted_non_match)
+{
+    char got[440] = "\"";
+    unsigned long before = mspf_regex_limit_hits();
+
+    memset(got + 1, 'a', 418);
+    strcpy(got + 419, "bc\"");
+    cr_assert(!matches("{\"regex\":\"(a|aa)*\\\\1c\"}", got));
+    cr_assert_eq(mspf_regex_limit_hits(), before + 1);
+    got[419] = 'c'; /* now it can match */
+    got[420] = '"';
+    got[421] = '\0';
+    cr_assert(matches("{\"regex\":\"(a|aa)*\\\\1c\"}", got));
+}
+
 Test(mspf_match, json_matcher_parses_strings_first)
 {
     cr_assert(matches("{\"json\":{\"a\":1}}", "\"{\\\"a\\\": 1.0}\""));
