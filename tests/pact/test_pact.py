@@ -126,7 +126,8 @@ def replayable(doc):
             and doc.get("executor", {}).get("target") != "closed_port"
             and len(responses) == 1 and "fault" not in responses[0]
             and doc.get("provider", {}).get("verify") is True
-            and doc.get("repeat", 1) == 1)
+            and doc.get("repeat", 1) == 1
+            and "\\u0000" not in json.dumps(responses[0].get("body")))
 
 
 def exported_pact():
