@@ -43,8 +43,10 @@ target_include_directories(msp_executor_shared
 target_link_libraries(msp_executor_shared
   PRIVATE PkgConfig::CURL PkgConfig::CJSON Threads::Threads m)
 target_link_options(msp_executor_shared PRIVATE
-  "LINKER:--version-script=${CMAKE_CURRENT_LIST_DIR}/msp_executor.map"
-  "LINKER:--no-undefined")
+  "LINKER:--version-script=${CMAKE_CURRENT_LIST_DIR}/msp_executor.map")
+if(NOT MSP_SANITIZE AND NOT MSP_FUZZ) # sanitizer runtimes resolve at load time
+  target_link_options(msp_executor_shared PRIVATE "LINKER:--no-undefined")
+endif()
 set_target_properties(msp_executor_shared PROPERTIES
   OUTPUT_NAME msp_executor
   EXPORT_NAME msp_executor
