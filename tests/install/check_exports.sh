@@ -4,7 +4,7 @@
 # no statically linked symbol leaks, and no public function is missing.
 set -euo pipefail
 lib=$1 header=$2
-declared=$(${CC:-cc} -E -P -x c "$header" | grep -oE '\bmsp_[a-z0-9_]+ *\(' |
+declared=$(${CC:-cc} -E -P -x c -I "$(dirname "$header")/.." "$header" | grep -oE '\bmsp_[a-z0-9_]+ *\(' |
            tr -d ' (' | sort -u)
 exported=$(nm -D --defined-only "$lib" | awk 'NF == 3 && $2 ~ /[TDBRVW]/ { print $3 }' |
            sed 's/@.*//' | sort -u)

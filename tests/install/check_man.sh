@@ -47,7 +47,7 @@ for prog in msp-exec fake-msp msp-contract; do
 done
 
 text=$(render "$mandir/msp_executor.3") || fail=1
-for fn in $(${CC:-cc} -E -P -x c "$header" | grep -oE '\bmsp_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u); do
+for fn in $(${CC:-cc} -E -P -x c -I "$(dirname "$header")/.." "$header" | grep -oE '\bmsp_[a-z0-9_]+ *\(' | tr -d ' (' | sort -u); do
   grep -q "\b$fn\b" <<<"$text" || { echo "check_man: msp_executor.3 does not name $fn()" >&2; fail=1; }
 done
 ((fail == 0)) && echo "check_man: msp_executor.3 renders and names every public function"
