@@ -16,9 +16,7 @@ include(CMakePackageConfigHelpers)
 file(RELATIVE_PATH MSP_BIN_TO_DATA
      "/${CMAKE_INSTALL_BINDIR}" "/${CMAKE_INSTALL_DATADIR}/msp-contract-kit")
 set(MSP_SHARE_SUBDIR "${CMAKE_INSTALL_DATADIR}/msp-contract-kit")
-target_compile_definitions(mspf PRIVATE
-  MSP_BIN_TO_DATA="${MSP_BIN_TO_DATA}"
-  MSP_DEFAULT_CONTRACTS="${PROJECT_SOURCE_DIR}/contracts/fixtures")
+target_compile_definitions(mspf PRIVATE MSP_BIN_TO_DATA="${MSP_BIN_TO_DATA}")
 
 # --- the shared library ------------------------------------------------------
 # Same sources as the static msp_executor (which the programs and tests link),
