@@ -24,9 +24,14 @@ int hx_cases_select(const hx_options *o, const mspf_set *set, hx_want_fn want,
             out->items[out->n++].f = f;
     }
     if (out->n == 0) {
-        fprintf(stderr, "msp-contract %s: no fixture to run%s%s\n", command,
-                o->filter ? " matches --filter " : "",
-                o->filter ? o->filter : "");
+        if (o->filter)
+            fprintf(stderr,
+                    "msp-contract %s: no fixture to run in %s matches --filter "
+                    "'%s'\n",
+                    command, o->contracts, o->filter);
+        else
+            fprintf(stderr, "msp-contract %s: no fixture to run in %s\n",
+                    command, o->contracts);
         return -1;
     }
     return 0;

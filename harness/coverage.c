@@ -87,10 +87,26 @@ static void print_names(const cJSON *names)
     }
 }
 
+#define WHAT_WIDTH 58
+
+/* How many bytes of s fit in a line of `width` columns without cutting a
+ * word (a single word longer than the line is cut). */
+static int wrap_at(const char *s, int width)
+{
+    int len = (int)strlen(s), cut = -1;
+    if (len <= width)
+        return len;
+    for (int i = 0; i <= width; i++)
+        if (s[i] == ' ')
+            cut = i;
+    return cut > 0 ? cut : width;
+}
+
 static void print_table(const cJSON *m)
 {
     const cJSON *row;
-    printf("%-4s %-5s %-58s %s\n", "row", "exit", "what happened", "fixtures");
+    printf("%-4s %-5s %-*s %s\n", "row", "exit", WHAT_WIDTH, "what happened",
+           "fixtures");
     cJSON_ArrayForEach(row, cJSON_GetObjectItem(m, "rows"))
     {
         int code = cJSON_GetObjectItem(row, "exit_code")->valueint;
@@ -99,10 +115,20 @@ static void print_table(const cJSON *m)
             snprintf(exit_text, sizeof exit_text, "tool");
         else
             snprintf(exit_text, sizeof exit_text, "%d", code);
-        printf("%-4d %-5s %-58.58s ", cJSON_GetObjectItem(row, "row")->valueint,
-               exit_text, cJSON_GetObjectItem(row, "what")->valuestring);
+        const char *what = cJSON_GetObjectItem(row, "what")->valuestring;
+        int n = wrap_at(what, WHAT_WIDTH);
+        printf("%-4d %-5s %-*.*s ", cJSON_GetObjectItem(row, "row")->valueint,
+               exit_text, WHAT_WIDTH, n, what);
         print_names(cJSON_GetObjectItem(row, "fixtures"));
         putchar('\n');
+        /* the rest of "what happened" on continuation lines, cut between
+         * words, never inside one */
+        for (what += n; *what; what += n) {
+            while (*what == ' ')
+                what++;
+            n = wrap_at(what, WHAT_WIDTH);
+            printf("%-4s %-5s %.*s\n", "", "", n, what);
+        }
     }
     printf("\n%-20s %s\n", "fault", "fixtures");
     const cJSON *fault;
@@ -192,7 +218,7 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
 
 int hx_coverage(const hx_options *o)
 {
-    mspf_set *set = hx_load(o->contracts);
+    mspf_set *set = hx_load(o);
     if (!set)
         return HX_EXIT_DATA;
     if (o->provider_matrix) {

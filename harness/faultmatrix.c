@@ -271,7 +271,7 @@ static void print_matrix(const fm_job *job, size_t nfix)
 
 int hx_fault_matrix(const hx_options *o)
 {
-    mspf_set *set = hx_load(o->contracts);
+    mspf_set *set = hx_load(o);
     if (!set)
         return HX_EXIT_DATA;
     size_t total = mspf_set_count(set), nfix = 0;

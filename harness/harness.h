@@ -31,8 +31,12 @@ typedef struct hx_credential_opt {
 } hx_credential_opt;
 
 /* Options shared by the subcommands. */
+#define HX_MAX_CONTRACT_DIRS 64
+
 typedef struct hx_options {
-    const char *contracts; /* fixture directory */
+    const char *contracts; /* the fixture directories, ", "-joined (output) */
+    const char *const *contract_dirs; /* --contracts, repeatable */
+    size_t n_contract_dirs;
     const char *filter;    /* fnmatch glob on fixture names, or NULL */
     const char *junit;     /* JUnit XML output path, or NULL */
     int jobs;              /* parallel fixtures (verify) */
@@ -51,9 +55,7 @@ typedef struct hx_options {
     int verbose;
     int time_scale;   /* verify: max_ms budgets are multiplied by this (>= 1) */
     int fault_matrix; /* verify: run the fault matrix instead */
-    const char *const *contract_dirs; /* export: every --contracts given */
-    size_t n_contract_dirs;
-    const char *pact;          /* export/import: the pact file */
+    const char *pact; /* export/import: the pact file */
     const char *consumer;      /* export: pacticipant names */
     const char *provider_name; /*   (defaults in pact_export.c) */
     const char *out;           /* import: the fixture directory written */
@@ -200,8 +202,9 @@ void hx_tally_case(hx_tally *t, const hx_case *c);
 int hx_finish(const hx_options *o, const char *command, const hx_cases *cs,
               hx_tally *t, long long total_ms, int with_skipped);
 
-/* Loads DIR into a new set, printing the error on failure. */
-mspf_set *hx_load(const char *dir);
+/* Loads every --contracts directory into one new set (a fixture name or
+ * command id in two of them is an error), printing the error on failure. */
+mspf_set *hx_load(const hx_options *o);
 
 /* Fixture selection by --filter. */
 int hx_selected(const hx_options *o, const mspf_fixture *f);

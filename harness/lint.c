@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,43 +121,145 @@ static void semantic(const mspf_fixture *f, size_t *count)
                 "a replay fixture should pin a success row (6 or 8)");
 }
 
-int hx_lint(const hx_options *o)
+/* Finds the member at a parse error's path ("$.a.b[2].c") and detaches it
+ * from doc, so that a re-parse can go on to the next problem. Only object
+ * members are removed (an array element would shift the indices of later
+ * paths). Returns 0 when removed, -1 when the path names nothing removable
+ * (a missing key, an array element, a key with '.' or '[' in it). */
+static int remove_at(cJSON *doc, const char *path)
+{
+    if (path[0] != '$')
+        return -1;
+    cJSON *node = doc;
+    const char *p = path + 1;
+    while (*p) {
+        if (*p == '[') { /* an element: descend, but never remove one */
+            char *end;
+            long i = strtol(p + 1, &end, 10);
+            if (*end != ']' || !end[1] || i < 0 || i > INT_MAX)
+                return -1;
+            node = cJSON_GetArrayItem(node, (int)i);
+            p = end + 1;
+        } else if (*p == '.') {
+            char key[256];
+            size_t n = strcspn(p + 1, ".[");
+            if (n == 0 || n >= sizeof key)
+                return -1;
+            memcpy(key, p + 1, n);
+            key[n] = '\0';
+            p += 1 + n;
+            if (!cJSON_IsObject(node))
+                return -1;
+            if (!*p) {
+                if (!cJSON_GetObjectItemCaseSensitive(node, key))
+                    return -1; /* a missing key */
+                cJSON_DeleteItemFromObjectCaseSensitive(node, key);
+                return 0;
+            }
+            node = cJSON_GetObjectItemCaseSensitive(node, key);
+        } else {
+            return -1;
+        }
+        if (!node)
+            return -1;
+    }
+    return -1;
+}
+
+/* Every problem of a file the parser can get past: after each error the
+ * offending member is removed and the document parsed again, up to 64
+ * times; it stops at a problem it cannot step over (invalid JSON, a missing
+ * key, an array element) or at an error its own removal caused. */
+static void more_problems(const char *file, const mspf_error *first,
+                          size_t *count)
+{
+    char removed[64][256];
+    size_t nremoved = 0;
+    FILE *fp = fopen(file, "rb");
+    char *text = fp ? malloc(MSPF_FILE_MAX + 1) : NULL;
+    size_t len = text ? fread(text, 1, MSPF_FILE_MAX, fp) : 0;
+    if (fp)
+        (void)fclose(fp); /* read-only */
+    cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
+    free(text);
+    mspf_error err = *first;
+    while (doc && nremoved < 64 && remove_at(doc, err.path) == 0) {
+        snprintf(removed[nremoved++], sizeof removed[0], "%s", err.path);
+        char *again = cJSON_PrintUnformatted(doc);
+        mspf_fixture *f = NULL;
+        int rc = again
+                     ? mspf_fixture_parse(again, strlen(again), file, &f, &err)
+                     : 0;
+        cJSON_free(again);
+        mspf_fixture_free(f);
+        if (rc == 0)
+            break;
+        for (size_t i = 0; i < nremoved; i++) {
+            size_t n = strlen(removed[i]);
+            if (strncmp(err.path, removed[i], n) == 0 &&
+                (err.path[n] == '\0' || err.path[n] == '.' ||
+                 err.path[n] == '['))
+                goto out; /* caused by a removal: nothing new */
+        }
+        problem(count, err.file[0] ? err.file : file, err.path, err.reason);
+    }
+out:
+    cJSON_Delete(doc);
+}
+
+static int lint_dir(const hx_options *o, const char *dir, mspf_set *set,
+                    size_t *problems, size_t *good)
 {
     struct dirent **names = NULL;
-    int nfiles = scandir(o->contracts, &names, is_fixture_file, alphasort);
+    int nfiles = scandir(dir, &names, is_fixture_file, alphasort);
     if (nfiles < 0) {
-        fprintf(stderr, "msp-contract lint: cannot read %s\n", o->contracts);
-        return HX_EXIT_DATA;
+        fprintf(stderr, "msp-contract lint: cannot read %s\n", dir);
+        return -1;
     }
-    mspf_set *set = mspf_set_new();
-    size_t problems = 0, good = 0;
     for (int i = 0; i < nfiles; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", o->contracts, names[i]->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
         free(names[i]);
         mspf_fixture *f = NULL;
         mspf_error err;
         memset(&err, 0, sizeof err);
         if (mspf_fixture_load(path, &f, &err) != 0) {
-            problem(&problems, err.file[0] ? err.file : path,
+            problem(problems, err.file[0] ? err.file : path,
                     err.path[0] ? err.path : "$", err.reason);
+            more_problems(path, &err, problems);
             continue;
         }
-        size_t before = problems;
-        semantic(f, &problems);
+        size_t before = *problems;
+        semantic(f, problems);
         if (!set || mspf_set_add(set, f, &err) != 0) {
-            problem(&problems, path, err.path[0] ? err.path : "$",
+            problem(problems, path, err.path[0] ? err.path : "$",
                     set ? err.reason : "out of memory");
             mspf_fixture_free(f);
             continue;
         }
-        if (problems == before) {
-            good++;
+        if (*problems == before) {
+            (*good)++;
             if (o->verbose)
                 printf("ok   %s\n", path);
         }
     }
     free(names);
+    return nfiles;
+}
+
+int hx_lint(const hx_options *o)
+{
+    mspf_set *set = mspf_set_new();
+    size_t problems = 0, good = 0;
+    int nfiles = 0;
+    for (size_t d = 0; d < o->n_contract_dirs; d++) {
+        int n = lint_dir(o, o->contract_dirs[d], set, &problems, &good);
+        if (n < 0) {
+            mspf_set_free(set);
+            return HX_EXIT_DATA;
+        }
+        nfiles += n;
+    }
     mspf_set_free(set);
     printf("lint: %d fixture file(s) in %s, %zu clean, %zu problem(s)\n",
            nfiles, o->contracts, good, problems);

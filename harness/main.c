@@ -14,25 +14,23 @@
 
 #include <curl/curl.h>
 
-#ifndef MSP_DEFAULT_CONTRACTS
-#define MSP_DEFAULT_CONTRACTS "contracts/fixtures"
-#endif
-
 static const char usage_text[] =
     "Usage:\n"
-    "  msp-contract verify   [--contracts DIR] [--filter GLOB] [--junit FILE] "
+    "  msp-contract verify   [--contracts DIR]... [--filter GLOB] [--junit "
+    "FILE] "
     "[-j N]\n"
     "                        [--executor-cmd CMD] [--fault-matrix] "
     "[--time-scale N]\n"
-    "  msp-contract provider --base-url URL [--contracts DIR] [--filter GLOB]\n"
+    "  msp-contract provider --base-url URL [--contracts DIR]... [--filter "
+    "GLOB]\n"
     "                        [--api-key-file FILE] [--credential "
     "ROLE=FILE]...\n"
     "                        [--state-url URL | --state-cmd CMD] [--junit "
     "FILE]\n"
     "                        [--ca-file FILE]\n"
-    "  msp-contract provider --list-states [--contracts DIR]\n"
-    "  msp-contract lint     [--contracts DIR] [-v]\n"
-    "  msp-contract coverage [--contracts DIR] [--provider] [--json]\n"
+    "  msp-contract provider --list-states [--contracts DIR]...\n"
+    "  msp-contract lint     [--contracts DIR]... [-v]\n"
+    "  msp-contract coverage [--contracts DIR]... [--provider] [--json]\n"
     "  msp-contract export   --pact FILE [--consumer NAME] [--provider NAME]\n"
     "                        [--contracts DIR]... [--filter GLOB]\n"
     "  msp-contract import   --pact FILE --out DIR\n"
@@ -95,9 +93,14 @@ static const char usage_text[] =
     "mapping.\n"
     "\n"
     "Options:\n"
-    "  --contracts DIR     fixture directory (default: ./contracts/fixtures, "
-    "else\n"
-    "                      the one of the source tree this was built from)\n"
+    "  --contracts DIR     fixture directory, repeatable: the fixtures of "
+    "every "
+    "DIR\n"
+    "                      (a name in two of them is an error); default:\n"
+    "                      ./contracts/fixtures, else the installed ones\n"
+    "                      "
+    "(PREFIX/share/msp-contract-kit/contracts/fixtures),\n"
+    "                      else the source tree's this was built from\n"
     "  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
     "  --junit FILE        also write a JUnit XML report to FILE\n"
     "  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
@@ -190,7 +193,7 @@ static const char *default_contracts(void)
     struct stat st;
     if (stat("contracts/fixtures", &st) == 0 && S_ISDIR(st.st_mode))
         return "contracts/fixtures";
-    return MSP_DEFAULT_CONTRACTS;
+    return mspf_bundled_dir(); /* installed, else the build's source tree */
 }
 
 enum {
@@ -213,8 +216,6 @@ enum {
     OPT_CONSUMER,
     OPT_OUT
 };
-
-#define MAX_CONTRACT_DIRS 32
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
 static long parse_count(const char *text, long lo, long hi)
@@ -256,8 +257,10 @@ int main(int argc, char **argv)
     else
         return usage_error("unknown command", cmd);
 
-    hx_options o = {
-        .contracts = default_contracts(), .jobs = 8, .time_scale = 1};
+    static const char *dirs[HX_MAX_CONTRACT_DIRS];
+    static char label[4096];
+    size_t ndirs = 0;
+    hx_options o = {.jobs = 8, .time_scale = 1};
     const char *scale_env = getenv("MSP_TIME_SCALE");
     if (scale_env && *scale_env) {
         long v = parse_count(scale_env, 1, 1000);
@@ -292,17 +295,15 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dirs[MAX_CONTRACT_DIRS];
-    size_t n_dirs = 0;
     optind = 2;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":j:vh", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_CONTRACTS:
-            if (n_dirs == MAX_CONTRACT_DIRS)
-                return usage_error("too many --contracts", optarg);
-            o.contracts = dirs[n_dirs++] = optarg;
+            if (ndirs == HX_MAX_CONTRACT_DIRS)
+                return usage_error("too many --contracts options", NULL);
+            dirs[ndirs++] = optarg;
             break;
         case OPT_PACT: o.pact = optarg; break;
         case OPT_CONSUMER: o.consumer = optarg; break;
@@ -362,8 +363,14 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument", argv[optind]);
+    if (ndirs == 0)
+        dirs[ndirs++] = default_contracts();
+    for (size_t i = 0, len = 0; i < ndirs && len < sizeof label; i++)
+        len += (size_t)snprintf(label + len, sizeof label - len, "%s%s",
+                                i ? ", " : "", dirs[i]);
     o.contract_dirs = dirs;
-    o.n_contract_dirs = n_dirs;
+    o.n_contract_dirs = ndirs;
+    o.contracts = label;
     if (o.base_url && run != hx_provider)
         return usage_error("--base-url is for the provider command", NULL);
     if ((o.state_url || o.state_cmd || o.n_credentials || o.list_states ||

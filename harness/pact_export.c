@@ -622,20 +622,7 @@ static int write_atomic(const char *path, const char *text)
 
 mspf_set *hx_load_all(const hx_options *o)
 {
-    if (o->n_contract_dirs <= 1)
-        return hx_load(o->n_contract_dirs ? o->contract_dirs[0] : o->contracts);
-    mspf_set *set = mspf_set_new();
-    for (size_t i = 0; set && i < o->n_contract_dirs; i++) {
-        mspf_error err;
-        if (mspf_set_load_dir(set, o->contract_dirs[i], &err) < 0) {
-            char buf[1400];
-            fprintf(stderr, "msp-contract: %s\n",
-                    mspf_error_format(&err, buf, sizeof buf));
-            mspf_set_free(set);
-            return NULL;
-        }
-    }
-    return set;
+    return hx_load(o); /* every --contracts directory */
 }
 
 int hx_pact_export(const hx_options *o)

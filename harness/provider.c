@@ -457,7 +457,7 @@ static int list_states(const mspf_set *set)
 int hx_provider(const hx_options *o)
 {
     if (o->list_states) {
-        mspf_set *set = hx_load(o->contracts);
+        mspf_set *set = hx_load(o);
         if (!set)
             return HX_EXIT_DATA;
         int rc = list_states(set);
@@ -475,7 +475,7 @@ int hx_provider(const hx_options *o)
         hx_keyring_free(&pv.keys);
         return HX_EXIT_USAGE;
     }
-    mspf_set *set = hx_load(o->contracts);
+    mspf_set *set = hx_load(o);
     if (!set) {
         hx_keyring_free(&pv.keys);
         return HX_EXIT_DATA;

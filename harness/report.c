@@ -36,7 +36,7 @@ int hx_selected(const hx_options *o, const mspf_fixture *f)
     return !o->filter || fnmatch(o->filter, f->name, 0) == 0;
 }
 
-mspf_set *hx_load(const char *dir)
+mspf_set *hx_load(const hx_options *o)
 {
     mspf_set *set = mspf_set_new();
     mspf_error err;
@@ -44,12 +44,14 @@ mspf_set *hx_load(const char *dir)
         fprintf(stderr, "msp-contract: out of memory\n");
         return NULL;
     }
-    if (mspf_set_load_dir(set, dir, &err) < 0) {
-        char buf[1400];
-        fprintf(stderr, "msp-contract: %s\n",
-                mspf_error_format(&err, buf, sizeof buf));
-        mspf_set_free(set);
-        return NULL;
+    for (size_t i = 0; i < o->n_contract_dirs; i++) {
+        if (mspf_set_load_dir(set, o->contract_dirs[i], &err) < 0) {
+            char buf[1400];
+            fprintf(stderr, "msp-contract: %s\n",
+                    mspf_error_format(&err, buf, sizeof buf));
+            mspf_set_free(set);
+            return NULL;
+        }
     }
     return set;
 }

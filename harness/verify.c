@@ -247,14 +247,14 @@ static void *worker(void *arg)
 
 int hx_verify(const hx_options *o)
 {
-    mspf_set *set = hx_load(o->contracts);
+    mspf_set *set = hx_load(o);
     if (!set)
         return HX_EXIT_DATA;
 
     fake_msp_options fo;
     fake_msp_options_init(&fo);
-    fo.contract_dirs = &o->contracts;
-    fo.n_contract_dirs = 1;
+    fo.contract_dirs = o->contract_dirs;
+    fo.n_contract_dirs = o->n_contract_dirs;
     fo.journal_max = 100000;
     fake_msp *fake = NULL;
     char err[1024];

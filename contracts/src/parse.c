@@ -624,9 +624,17 @@ int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
                (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
             end++;
     if (!f->doc || (end < json + len && *end != '\0')) {
-        snprintf(err->reason, sizeof(err->reason), "%s near byte %td",
-                 f->doc ? "text after the JSON value" : "invalid JSON",
-                 end ? end - json : (ptrdiff_t)0);
+        size_t at = end && end >= json ? (size_t)(end - json) : 0, line = 1,
+               col = 1;
+        for (size_t i = 0; i < at && i < len; i++, col++)
+            if (json[i] == '\n') {
+                line++;
+                col = 0;
+            }
+        snprintf(err->reason, sizeof(err->reason),
+                 "%s at line %zu, column %zu (byte %zu)",
+                 f->doc ? "text after the JSON value" : "invalid JSON", line,
+                 col, at);
         mspf_fixture_free(f);
         return -1;
     }

@@ -42,10 +42,14 @@ static void set_error(mspf_error *err, const mspf_fixture *f, const char *path,
     snprintf(err->file, sizeof(err->file), "%s",
              f->file ? f->file : "<memory>");
     snprintf(err->path, sizeof(err->path), "%s", path);
-    if (other)
-        snprintf(err->reason, sizeof(err->reason),
-                 "%s \"%.150s\" (also in fixture \"%.150s\")", reason, value,
-                 other->name);
+    if (other) /* name the other file: sets may span directories */
+        snprintf(
+            err->reason, sizeof(err->reason),
+            "%s \"%.150s\" (also in fixture \"%.150s\"%s%.200s)", reason, value,
+            other->name,
+            other->file && strcmp(other->file, "<memory>") != 0 ? " from " : "",
+            other->file && strcmp(other->file, "<memory>") != 0 ? other->file
+                                                                : "");
     else
         snprintf(err->reason, sizeof(err->reason), "%s", reason);
 }

@@ -47,6 +47,10 @@ static const char usage_text[] =
     "ready\n"
     "  --contracts DIR        load every fixture *.json in DIR (repeatable)\n"
     "  --fixture FILE         load one fixture file (repeatable)\n"
+    "  --bundled              load the bundled fixtures: those installed with\n"
+    "                         fake-msp (in PREFIX/share/msp-contract-kit/), "
+    "else\n"
+    "                         the ones of the source tree it was built from\n"
     "  --key TOKEN=TENANT[:read_only]\n"
     "                         add a credential; read_only may run only "
     "read_only\n"
@@ -210,7 +214,8 @@ enum {
     O_IDEM_BYTES,
     O_JOURNAL_BYTES,
     O_MAX_FIXTURES,
-    O_MAX_HEADERS
+    O_MAX_HEADERS,
+    O_BUNDLED
 };
 
 /* Reads the first line of file into buf; never echoes what it read. */
@@ -268,6 +273,7 @@ int main(int argc, char **argv)
         {"port-file", required_argument, NULL, O_PORT_FILE},
         {"contracts", required_argument, NULL, O_CONTRACTS},
         {"fixture", required_argument, NULL, O_FIXTURE},
+        {"bundled", no_argument, NULL, O_BUNDLED},
         {"key", required_argument, NULL, O_KEY},
         {"tenant", required_argument, NULL, O_TENANT},
         {"strict", no_argument, NULL, O_STRICT},
@@ -318,6 +324,11 @@ int main(int argc, char **argv)
             opt.port = (unsigned short)v;
             break;
         case O_PORT_FILE: port_file = optarg; break;
+        case O_BUNDLED:
+            if (opt.n_contract_dirs == MAX_LIST)
+                return usage_error("too many --contracts options");
+            dirs[opt.n_contract_dirs++] = mspf_bundled_dir();
+            break;
         case O_CONTRACTS:
         case O_FIXTURE:
         case O_KEY: {

@@ -35,8 +35,9 @@ Test(mspf_set, a_duplicate_name_is_refused)
     cr_assert_eq(mspf_set_add(s, a, &err), 0);
     cr_assert_eq(mspf_set_add(s, b, &err), -1);
     cr_assert_str_eq(err.path, "$.name");
-    cr_assert_str_eq(err.reason,
-                     "duplicate name \"a\" (also in fixture \"a\")");
+    cr_assert_str_eq(
+        err.reason,
+        "duplicate name \"a\" (also in fixture \"a\" from base.json)");
     cr_assert_eq(mspf_set_count(s), 1);
     mspf_fixture_free(b);
     mspf_set_free(s);
@@ -51,8 +52,9 @@ Test(mspf_set, a_duplicate_command_id_is_refused)
     cr_assert_eq(mspf_set_add(s, b, &err), -1);
     cr_assert_str_eq(err.file, "base.json");
     cr_assert_str_eq(err.path, "$.context.command_id");
-    cr_assert_str_eq(err.reason,
-                     "duplicate command id \"id-1\" (also in fixture \"a\")");
+    cr_assert_str_eq(
+        err.reason,
+        "duplicate command id \"id-1\" (also in fixture \"a\" from base.json)");
     mspf_fixture_free(b);
     mspf_set_free(s);
 }

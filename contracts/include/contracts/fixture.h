@@ -244,6 +244,12 @@ mspf_fixture *mspf_set_take(mspf_set *set, size_t i);
 mspf_fixture *mspf_set_put(mspf_set *set, size_t i, mspf_fixture *f,
                            mspf_error *err);
 
+/* The bundled fixture directory: <exe>/../share/msp-contract-kit/contracts/
+ * fixtures when the running program is an installed one (the directory
+ * exists next to it, found through /proc/self/exe), else the fixtures of the
+ * source tree it was built from. Static storage; never NULL. */
+const char *mspf_bundled_dir(void);
+
 /* One difference: which field, what the fixture expected, what was seen.
  * Values are short readable strings: JSON printed compactly (a string with
  * its quotes), "(absent)" for a missing value, a type name ("string") for a
