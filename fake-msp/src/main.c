@@ -95,6 +95,20 @@ static const char usage_text[] =
     "                         else the connection is closed\n"
     "  --tls-cert FILE        serve HTTPS with this PEM certificate ...\n"
     "  --tls-key FILE         ... and this PEM private key\n"
+    "  --proxy URL            recording proxy: forward every request (admin "
+    "API\n"
+    "                         excepted) to URL and return its reply "
+    "unchanged;\n"
+    "                         502 BAD_GATEWAY naming the cause when it fails\n"
+    "  --ca-file FILE         PEM CA bundle to verify the --proxy upstream's "
+    "TLS\n"
+    "  --record DIR           with --proxy: write one fixture per exchange "
+    "into DIR\n"
+    "                         (a retry extends its fixture into a sequence)\n"
+    "  --redact PATH          with --record: replace the value at "
+    "request.PATH or\n"
+    "                         response.PATH (JSON body; a.b[0].c, [*]) "
+    "(repeatable)\n"
     "  -q, --quiet            no per-request log lines\n"
     "  -h, --help             this text\n"
     "  --version              print \"fake-msp VERSION\" and exit 0\n"
@@ -215,7 +229,11 @@ enum {
     O_JOURNAL_BYTES,
     O_MAX_FIXTURES,
     O_MAX_HEADERS,
-    O_BUNDLED
+    O_BUNDLED,
+    O_PROXY,
+    O_CA_FILE,
+    O_RECORD,
+    O_REDACT
 };
 
 /* Reads the first line of file into buf; never echoes what it read. */
@@ -296,11 +314,16 @@ int main(int argc, char **argv)
         {"max-headers", required_argument, NULL, O_MAX_HEADERS},
         {"tls-cert", required_argument, NULL, O_CERT},
         {"tls-key", required_argument, NULL, O_KEYFILE},
+        {"proxy", required_argument, NULL, O_PROXY},
+        {"ca-file", required_argument, NULL, O_CA_FILE},
+        {"record", required_argument, NULL, O_RECORD},
+        {"redact", required_argument, NULL, O_REDACT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0}};
-    const char *dirs[MAX_LIST], *files[MAX_LIST], *keys[MAX_LIST];
+    const char *dirs[MAX_LIST], *files[MAX_LIST], *keys[MAX_LIST],
+        *redact[MAX_LIST];
     const char *port_file = NULL;
     fake_msp_options opt;
     fake_msp *fm;
@@ -314,6 +337,7 @@ int main(int argc, char **argv)
     opt.contract_dirs = dirs;
     opt.fixture_files = files;
     opt.keys = keys;
+    opt.redact = redact;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
         switch (c) {
@@ -459,6 +483,14 @@ int main(int argc, char **argv)
             break;
         case O_CERT: opt.tls_cert = optarg; break;
         case O_KEYFILE: opt.tls_key = optarg; break;
+        case O_PROXY: opt.proxy_url = optarg; break;
+        case O_CA_FILE: opt.proxy_ca_file = optarg; break;
+        case O_RECORD: opt.record_dir = optarg; break;
+        case O_REDACT:
+            if (opt.n_redact == MAX_LIST)
+                return usage_error("too many --redact options");
+            redact[opt.n_redact++] = optarg;
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case O_VERSION: puts("fake-msp " MSP_EXECUTOR_VERSION); return 0;
@@ -478,6 +510,10 @@ int main(int argc, char **argv)
                            optind);
     if (!opt.tls_cert != !opt.tls_key)
         return usage_error("--tls-cert and --tls-key go together");
+    if ((opt.record_dir || opt.proxy_ca_file) && !opt.proxy_url)
+        return usage_error("--record and --ca-file need --proxy URL");
+    if (opt.n_redact && !opt.record_dir)
+        return usage_error("--redact needs --record DIR");
     if (!quiet)
         opt.log = log_line;
 

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "check.h"
 #include "strict.h"
+#include "proxy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -325,6 +326,8 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
             return ok;
         return fm_admin_handle(fm, c, method, url, r);
     }
+    if (fm->proxy)
+        return fm_proxy_dispatch(r, c, url, method);
     hl.n = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
     mreq.method = method;
@@ -599,6 +602,12 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                                  : FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS);
     if (!fm->conns)
         goto nomem;
+    if (opt->record_dir && !opt->proxy_url) {
+        snprintf(errbuf, errlen, "recording needs --proxy URL");
+        return -1;
+    }
+    if (opt->proxy_url && !(fm->proxy = fm_proxy_new(fm, opt, errbuf, errlen)))
+        return -1;
     if (opt->tls_cert || opt->tls_key) {
         if (!opt->tls_cert || !opt->tls_key) {
             snprintf(errbuf, errlen, "TLS needs both a certificate and a key");
@@ -628,6 +637,7 @@ static void teardown(fake_msp *fm)
             free(fm->realm.tokens[i].tenant);
         }
     free(fm->realm.tokens);
+    fm_proxy_free(fm->proxy);
     fm_idem_free(fm->idem);
     fm_ratelimit_free(fm->rl);
     fm_journal_free(fm->journal);
@@ -838,6 +848,7 @@ void fake_msp_stop(fake_msp *fm)
     atomic_store(&fm->stopping, 1);
     fm_sched_stop(fm->sched);
     fm_conns_stop(fm->conns);
+    fm_proxy_stop(fm->proxy);
     MHD_stop_daemon(fm->daemon);
     teardown(fm);
 }

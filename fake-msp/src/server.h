@@ -41,6 +41,7 @@ struct fake_msp {
     journal *journal;
     fx_registry *fx;
     sched *sched;
+    struct fm_proxy *proxy; /* --proxy: forward everything (proxy.h) */
 
     long rate_limit_default; /* per minute, 0: unlimited (states.c restores) */
     atomic_int unavailable;  /* provider state: execute answers 503 */

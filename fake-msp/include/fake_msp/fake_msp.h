@@ -143,6 +143,19 @@ typedef struct fake_msp_options {
     size_t idem_max_bytes;         /* 0: FAKE_MSP_DEFAULT_IDEM_MAX_BYTES */
     size_t journal_max_bytes;      /* 0: FAKE_MSP_DEFAULT_JOURNAL_MAX_BYTES */
     size_t max_headers; /* 0: FAKE_MSP_DEFAULT_MAX_HEADERS; at most that */
+    /* Recording proxy (docs/record.md): every request but the admin API is
+     * forwarded to proxy_url (http or https; TLS verified, against
+     * proxy_ca_file when set) and the reply returned unchanged; 502
+     * BAD_GATEWAY when the upstream fails. The journal's "fixture" is the
+     * fixture recorded, its violations a "proxy: ..." note when nothing
+     * was. With record_dir, one fixture per exchange is written there;
+     * redact lists JSON paths ("request.params.token",
+     * "response.data.devices[*].serial") whose values are replaced. */
+    const char *proxy_url;
+    const char *proxy_ca_file;
+    const char *record_dir;
+    const char *const *redact;
+    size_t n_redact;
 } fake_msp_options;
 
 /* Fills *opt with the defaults (all zero). */
