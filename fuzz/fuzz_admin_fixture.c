@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mspf_request req = {"POST", "/api/v1/god-mode/execute",  NULL,
                             0,      (const unsigned char *)"{}", 2};
         const mspf_fixture *hit = NULL;
-        if (fm_fx_match(reg, &req, &hit))
+        if (fm_fx_match(reg, &req, NULL, &hit))
             fm_fx_release(reg);
     }
     CHECK(fm_fx_remove(reg, f->name) == 0);

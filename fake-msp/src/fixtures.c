@@ -1,6 +1,20 @@
-/* fixtures.c — the replay registry (see fixtures.h). */
+/* fixtures.c — the replay registry (see fixtures.h).
+ *
+ * Matching scales with an index: each fixture that can answer sits in
+ * exactly one candidate list, under the most selective key its "request"
+ * allows —
+ *   "i" + the literal X-Brainstorm-Command-Id it requires, else
+ *   "p" + the literal body.tool + the literal body.params (canonical JSON:
+ *         members sorted, numbers as %.17g), else
+ *   "t" + the literal body.tool, else
+ *   the list of the rest.
+ * A request can only match fixtures in the lists under its own keys, so it
+ * tries those (at most four lists, merged in load order, so the first
+ * fixture in load order still wins) instead of every fixture. Up to
+ * FX_SCAN_MAX fixtures, a plain scan. */
 #include "fixtures.h"
 
+#include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,8 +35,25 @@ typedef struct grave {
     size_t bytes;
 } grave;
 
+/* Slot numbers in ascending (load) order. */
+typedef struct ix_list {
+    size_t *v;
+    size_t n, cap;
+} ix_list;
+
+typedef struct ix_cell {
+    char *key; /* NULL: empty */
+    size_t key_len;
+    ix_list list;
+} ix_cell;
+
 struct fx_registry {
     pthread_rwlock_t lock;
+    ix_cell *cells; /* open addressing, power of two */
+    size_t n_cells, used;
+    ix_list rest;
+    size_t n_body_keys; /* fixtures under "p" or "t" keys */
+    int ix_broken;      /* a fixture could not be filed: scan instead */
     mspf_set *set;
     slot *slots;
     size_t n;
@@ -59,6 +90,12 @@ void fm_fx_free(fx_registry *reg)
         return;
     mspf_set_free(reg->set);
     free(reg->slots);
+    for (size_t i = 0; i < reg->n_cells; i++) {
+        free(reg->cells[i].key);
+        free(reg->cells[i].list.v);
+    }
+    free(reg->cells);
+    free(reg->rest.v);
     while (reg->graves) {
         grave *g = reg->graves;
         reg->graves = g->next;
@@ -134,6 +171,257 @@ void fm_fx_release(fx_registry *reg)
     atomic_fetch_sub(&reg->inflight, 1);
 }
 
+/* ---- the index ---------------------------------------------------------- */
+
+static unsigned long long ix_hash(const char *k, size_t n)
+{
+    unsigned long long h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+    return h;
+}
+
+static ix_cell *ix_find(ix_cell *cells, size_t n_cells, const char *k, size_t n)
+{
+    size_t i;
+
+    if (!n_cells)
+        return NULL;
+    for (i = (size_t)ix_hash(k, n) & (n_cells - 1);;
+         i = (i + 1) & (n_cells - 1)) {
+        ix_cell *c = &cells[i];
+        if (!c->key || (c->key_len == n && memcmp(c->key, k, n) == 0))
+            return c;
+    }
+}
+
+static int ix_list_add(ix_list *l, size_t idx)
+{
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 2;
+        size_t *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv)
+            return -1;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = idx;
+    return 0;
+}
+
+static int ix_grow(fx_registry *reg)
+{
+    size_t n = reg->n_cells ? reg->n_cells * 2 : 64, i;
+    ix_cell *cells = calloc(n, sizeof *cells);
+
+    if (!cells)
+        return -1;
+    for (i = 0; i < reg->n_cells; i++)
+        if (reg->cells[i].key)
+            *ix_find(cells, n, reg->cells[i].key, reg->cells[i].key_len) =
+                reg->cells[i];
+    free(reg->cells);
+    reg->cells = cells;
+    reg->n_cells = n;
+    return 0;
+}
+
+static int ix_put(fx_registry *reg, const char *k, size_t n, size_t idx)
+{
+    ix_cell *c;
+
+    if ((reg->used + 1) * 2 > reg->n_cells && ix_grow(reg) != 0)
+        return -1;
+    c = ix_find(reg->cells, reg->n_cells, k, n);
+    if (!c->key) {
+        c->key = malloc(n + 1);
+        if (!c->key)
+            return -1;
+        memcpy(c->key, k, n);
+        c->key[n] = '\0';
+        c->key_len = n;
+        reg->used++;
+    }
+    return ix_list_add(&c->list, idx);
+}
+
+/* 1 when v is an object the fixture model reads as a matcher. */
+static int is_matcher(const cJSON *v)
+{
+    static const char *const keys[] = {"regex", "same_as", "json",
+                                       "type",  "absent",  NULL};
+    size_t i;
+
+    if (!cJSON_IsObject(v) || !v->child || v->child->next)
+        return 0;
+    for (i = 0; keys[i]; i++)
+        if (strcmp(v->child->string, keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmp_members(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string,
+                  (*(const cJSON *const *)b)->string);
+}
+
+/* Canonical JSON of v into b: members sorted, numbers %.17g (-0 as 0).
+ * -1 when v holds a matcher (fixture side), a duplicate member, or on
+ * ENOMEM: then v cannot be keyed. */
+static int canon(const cJSON *v, fm_buf *b, int fixture)
+{
+    const cJSON *c;
+    size_t n = 0, i;
+
+    if (fixture && is_matcher(v))
+        return -1;
+    if (cJSON_IsObject(v)) {
+        const cJSON **m;
+        for (c = v->child; c; c = c->next)
+            n++;
+        m = malloc((n ? n : 1) * sizeof *m);
+        if (!m)
+            return -1;
+        for (i = 0, c = v->child; c; c = c->next)
+            m[i++] = c;
+        qsort(m, n, sizeof *m, cmp_members);
+        fm_buf_adds(b, "{");
+        for (i = 0; i < n; i++) {
+            if (i && strcmp(m[i - 1]->string, m[i]->string) == 0) {
+                free(m);
+                return -1;
+            }
+            if (i)
+                fm_buf_adds(b, ",");
+            fm_buf_json_str(b, m[i]->string, strlen(m[i]->string));
+            fm_buf_adds(b, ":");
+            if (canon(m[i], b, fixture) != 0) {
+                free(m);
+                return -1;
+            }
+        }
+        free(m);
+        fm_buf_adds(b, "}");
+    } else if (cJSON_IsArray(v)) {
+        fm_buf_adds(b, "[");
+        for (c = v->child; c; c = c->next) {
+            if (c != v->child)
+                fm_buf_adds(b, ",");
+            if (canon(c, b, fixture) != 0)
+                return -1;
+        }
+        fm_buf_adds(b, "]");
+    } else if (cJSON_IsNumber(v)) {
+        fm_buf_addf(b, "%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
+    } else if (cJSON_IsString(v)) {
+        fm_buf_json_str(b, v->valuestring, strlen(v->valuestring));
+    } else if (cJSON_IsBool(v)) {
+        fm_buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsNull(v)) {
+        fm_buf_adds(b, "null");
+    } else {
+        return -1;
+    }
+    return b->failed ? -1 : 0;
+}
+
+/* The key of tool + params: "p" TOOL NUL CANON (or "t" TOOL when params is
+ * NULL). Returns 0 and fills b, or -1. */
+static int body_key(const char *tool, const cJSON *params, int fixture,
+                    fm_buf *b)
+{
+    fm_buf_adds(b, params ? "p" : "t");
+    fm_buf_adds(b, tool);
+    if (params) {
+        fm_buf_add(b, "", 1);
+        if (canon(params, b, fixture) != 0)
+            return -1;
+    }
+    return b->failed ? -1 : 0;
+}
+
+/* A header the fixture requires literally (names any case), or NULL. */
+static const char *literal_header(const cJSON *headers, const char *name)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, headers)
+    {
+        if (c->string && fm_strieq(c->string, name) && cJSON_IsString(c))
+            return c->valuestring;
+    }
+    return NULL;
+}
+
+/* Files slot i under its key (caller holds the write lock). */
+/* Keys are capped (a key past the cap, like ENOMEM, means: scan). */
+#define FX_KEY_MAX (64u * 1024u * 1024u)
+
+static int ix_add(fx_registry *reg, size_t i)
+{
+    const mspf_fixture *f = reg->slots[i].f;
+    const cJSON *req, *body, *tool, *params;
+    const char *cid;
+    fm_buf b;
+    int rc;
+
+    fm_buf_init(&b, FX_KEY_MAX);
+    if (f->n_responses == 0 || !f->expects_request)
+        return 0; /* never answers */
+    req = cJSON_GetObjectItemCaseSensitive(f->doc, "request");
+    cid = literal_header(cJSON_GetObjectItemCaseSensitive(req, "headers"),
+                         "X-Brainstorm-Command-Id");
+    if (cid) {
+        fm_buf_adds(&b, "i");
+        fm_buf_adds(&b, cid);
+        rc = b.failed ? -1 : ix_put(reg, b.p, b.len, i);
+        free(b.p);
+        return rc;
+    }
+    body = cJSON_GetObjectItemCaseSensitive(req, "body");
+    tool = cJSON_IsObject(body) && !is_matcher(body)
+               ? cJSON_GetObjectItemCaseSensitive(body, "tool")
+               : NULL;
+    if (!tool || !cJSON_IsString(tool))
+        return ix_list_add(&reg->rest, i);
+    params = cJSON_GetObjectItemCaseSensitive(body, "params");
+    if (!params || body_key(tool->valuestring, params, 1, &b) != 0) {
+        free(b.p);
+        fm_buf_init(&b, FX_KEY_MAX);
+        if (body_key(tool->valuestring, NULL, 1, &b) != 0) {
+            free(b.p);
+            return -1;
+        }
+    }
+    rc = ix_put(reg, b.p, b.len, i);
+    free(b.p);
+    if (rc == 0)
+        reg->n_body_keys++;
+    return rc;
+}
+
+/* Files every slot again (after a removal or a replacement moved or
+ * changed them; caller holds the write lock). */
+static void ix_rebuild(fx_registry *reg)
+{
+    size_t i;
+
+    for (i = 0; i < reg->n_cells; i++) {
+        free(reg->cells[i].key);
+        free(reg->cells[i].list.v);
+    }
+    free(reg->cells);
+    reg->cells = NULL;
+    reg->n_cells = reg->used = 0;
+    reg->rest.n = 0;
+    reg->n_body_keys = 0;
+    reg->ix_broken = 0;
+    for (i = 0; i < reg->n; i++)
+        if (ix_add(reg, i) != 0)
+            reg->ix_broken = 1; /* still served, by a scan */
+}
+
 static long find_slot(fx_registry *reg, const char *name)
 {
     size_t i;
@@ -156,6 +444,7 @@ int fm_fx_remove(fx_registry *reg, const char *name)
         memmove(s, s + 1, (reg->n - (size_t)i - 1) * sizeof *s);
         reg->n--;
         atomic_store(&reg->count, reg->n);
+        ix_rebuild(reg);
         purge(reg);
     }
     pthread_rwlock_unlock(&reg->lock);
@@ -189,6 +478,7 @@ int fm_fx_replace(fx_registry *reg, mspf_fixture *f, mspf_error *err)
     reg->slots[i].run_time = 1;
     reg->held += bytes;
     atomic_store(&reg->slots[i].served, 0);
+    ix_rebuild(reg);
     purge(reg);
     pthread_rwlock_unlock(&reg->lock);
     return 1;
@@ -211,6 +501,8 @@ size_t fm_fx_remove_run_time(fx_registry *reg)
         removed++;
     }
     atomic_store(&reg->count, reg->n);
+    if (removed)
+        ix_rebuild(reg);
     purge(reg);
     pthread_rwlock_unlock(&reg->lock);
     return removed;
@@ -242,6 +534,8 @@ static int sync_slots(fx_registry *reg, mspf_error *err)
         s->bytes = mspf_fixture_bytes(s->f);
         s->run_time = reg->started;
         reg->held += s->bytes;
+        if (ix_add(reg, reg->n) != 0)
+            reg->ix_broken = 1; /* still served, by a scan */
         reg->n++;
         if (reg->held > reg->budget) {
             snprintf(err->file, sizeof err->file, "%s",
@@ -312,24 +606,122 @@ size_t fm_fx_count(fx_registry *reg)
     return atomic_load(&reg->count);
 }
 
+/* Tries slot i; on a match advances its sequence. Caller holds the lock. */
+static const mspf_response *try_slot(fx_registry *reg, size_t i,
+                                     const mspf_request *req,
+                                     const mspf_fixture **fixture)
+{
+    slot *s = &reg->slots[i];
+    size_t k;
+
+    if (s->f->n_responses == 0 || !mspf_match_request(s->f, req, NULL))
+        return NULL;
+    k = atomic_fetch_add(&s->served, 1);
+    atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
+    *fixture = s->f;
+    return &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
+}
+
+static const ix_list *lookup(fx_registry *reg, const fm_buf *k)
+{
+    ix_cell *c;
+
+    if (k->failed || !k->p)
+        return NULL;
+    c = ix_find(reg->cells, reg->n_cells, k->p, k->len);
+    return c && c->key ? &c->list : NULL;
+}
+
+static const char *request_header(const mspf_request *req, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < req->n_headers; i++)
+        if (req->headers[i].name && fm_strieq(req->headers[i].name, name))
+            return req->headers[i].value ? req->headers[i].value : "";
+    return NULL;
+}
+
+/* Up to this many fixtures a scan costs no more than the index (each
+ * fixture whose headers match parses the body once more: recorded-style
+ * fixtures, told apart only by their params, make a scan of 10 cost twice
+ * the index in ci/bench row 11). */
+#define FX_SCAN_MAX 4
+
 const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
+                                 const cJSON *body,
                                  const mspf_fixture **fixture)
 {
     const mspf_response *r = NULL;
-    size_t i;
+    const ix_list *lists[4];
+    size_t pos[4] = {0, 0, 0, 0}, n_lists = 0, i;
+    fm_buf ki, kp, kt;
+    const char *cid = request_header(req, "X-Brainstorm-Command-Id");
+    cJSON *doc = NULL;
+    int scan = 0;
 
+    fm_buf_init(&ki, FX_KEY_MAX);
+    fm_buf_init(&kp, FX_KEY_MAX);
+    fm_buf_init(&kt, FX_KEY_MAX);
     pthread_rwlock_rdlock(&reg->lock);
-    for (i = 0; i < reg->n && !r; i++) {
-        slot *s = &reg->slots[i];
-        size_t k;
-        if (s->f->n_responses == 0 || !mspf_match_request(s->f, req, NULL))
-            continue;
-        k = atomic_fetch_add(&s->served, 1);
-        atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
-        r = &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
-        *fixture = s->f;
+    if (reg->n <= FX_SCAN_MAX || reg->ix_broken) {
+        for (i = 0; i < reg->n && !r; i++)
+            r = try_slot(reg, i, req, fixture);
+        pthread_rwlock_unlock(&reg->lock);
+        return r;
+    }
+    if (cid) {
+        fm_buf_adds(&ki, "i");
+        fm_buf_adds(&ki, cid);
+        scan |= ki.failed;
+        lists[n_lists] = lookup(reg, &ki);
+        n_lists += lists[n_lists] != NULL;
+    }
+    if (reg->n_body_keys) {
+        const cJSON *tool, *params;
+        if (!body)
+            body = doc =
+                cJSON_ParseWithLength((const char *)req->body, req->body_len);
+        tool = cJSON_GetObjectItemCaseSensitive(body, "tool");
+        params = cJSON_GetObjectItemCaseSensitive(body, "params");
+        if (cJSON_IsString(tool)) {
+            /* a duplicate member (no canonical form), or past the cap */
+            if (params && body_key(tool->valuestring, params, 0, &kp) != 0)
+                scan = 1;
+            lists[n_lists] = params ? lookup(reg, &kp) : NULL;
+            n_lists += lists[n_lists] != NULL;
+            if (body_key(tool->valuestring, NULL, 0, &kt) != 0)
+                scan = 1;
+            lists[n_lists] = lookup(reg, &kt);
+            n_lists += lists[n_lists] != NULL;
+        }
+    }
+    if (reg->rest.n)
+        lists[n_lists++] = &reg->rest;
+    if (scan) {
+        for (i = 0; i < reg->n && !r; i++)
+            r = try_slot(reg, i, req, fixture);
+    } else {
+        /* merge the lists in load order: the first match wins */
+        for (;;) {
+            size_t best = (size_t)-1, which = 0, l;
+            for (l = 0; l < n_lists; l++)
+                if (pos[l] < lists[l]->n && lists[l]->v[pos[l]] < best) {
+                    best = lists[l]->v[pos[l]];
+                    which = l;
+                }
+            if (best == (size_t)-1)
+                break;
+            pos[which]++;
+            if ((r = try_slot(reg, best, req, fixture)) != NULL)
+                break;
+        }
     }
     pthread_rwlock_unlock(&reg->lock);
+    cJSON_Delete(doc);
+    free(ki.p);
+    free(kp.p);
+    free(kt.p);
     return r;
 }
 

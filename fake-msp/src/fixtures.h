@@ -12,6 +12,7 @@
 #define FAKE_MSP_FIXTURES_H
 
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "contracts/fixture.h"
 #include "util.h"
 
@@ -45,8 +46,12 @@ void fm_fx_release(fx_registry *reg);
 size_t fm_fx_count(fx_registry *reg);
 
 /* The first fixture (in load order) with responses whose request matches;
- * advances its sequence and returns the response to serve, or NULL. */
+ * advances its sequence and returns the response to serve, or NULL. body:
+ * the request body already parsed, or NULL (then parsed here when the
+ * index needs it). Past a few fixtures the lookup goes through the index
+ * (fixtures.c), so its cost does not grow with the number loaded. */
 const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
+                                 const cJSON *body,
                                  const mspf_fixture **fixture);
 
 /* Writes "closest: NAME: FIELD expected X got Y" (fewest mismatches among

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "record.h"
 #include "server.h"
@@ -23,12 +25,20 @@ typedef struct px_job {
     size_t body_len;
 } px_job;
 
+/* One worker: its thread and the socket of its upstream connection (so that
+ * a stop can shut it down and wake curl at once). */
+typedef struct px_worker {
+    struct fm_proxy *p;
+    pthread_t thread;
+    curl_socket_t fd; /* under p->lock; CURL_SOCKET_BAD when none */
+} px_worker;
+
 struct fm_proxy {
     fake_msp *fm;
     char *upstream; /* without a trailing '/' */
     char *ca_file;
     fm_recorder *rec;
-    pthread_t threads[FM_PROXY_WORKERS];
+    px_worker workers[FM_PROXY_WORKERS];
     size_t n_threads;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -79,6 +89,35 @@ typedef struct px_reply {
     int too_many_headers;
     fm_proxy *p;
 } px_reply;
+
+static curl_socket_t open_socket(void *user, curlsocktype purpose,
+                                 struct curl_sockaddr *a)
+{
+    px_worker *w = user;
+    curl_socket_t fd;
+
+    (void)purpose;
+    fd = socket(a->family, a->socktype, a->protocol);
+    pthread_mutex_lock(&w->p->lock);
+    if (fd != CURL_SOCKET_BAD && w->p->stopping) {
+        close(fd);
+        fd = CURL_SOCKET_BAD;
+    }
+    w->fd = fd;
+    pthread_mutex_unlock(&w->p->lock);
+    return fd;
+}
+
+static int close_socket(void *user, curl_socket_t fd)
+{
+    px_worker *w = user;
+
+    pthread_mutex_lock(&w->p->lock);
+    if (w->fd == fd)
+        w->fd = CURL_SOCKET_BAD;
+    pthread_mutex_unlock(&w->p->lock);
+    return close(fd);
+}
 
 static void reply_clear_headers(px_reply *rp)
 {
@@ -161,15 +200,16 @@ static int skip_reply_header(const char *name)
 
 /* Sends the job upstream. Returns the status (> 0), or 0 with the cause in
  * cause. */
-static long exchange(fm_proxy *p, CURL *curl, const px_job *j, px_reply *rp,
+static long exchange(px_worker *w, CURL *curl, const px_job *j, px_reply *rp,
                      char *cause, size_t causelen)
 {
+    fm_proxy *p = w->p;
     struct curl_slist *hl = NULL, *t;
-    char errbuf[CURL_ERROR_SIZE] = "", line[8300];
+    char errbuf[CURL_ERROR_SIZE] = "", *line;
     int have_ct = 0, have_accept = 0;
     long status = 0;
     CURLcode rc;
-    size_t i;
+    size_t i, n;
 
     curl_easy_reset(curl); /* keeps the connection cache */
     for (i = 0; i < j->n_h; i++) {
@@ -177,11 +217,17 @@ static long exchange(fm_proxy *p, CURL *curl, const px_job *j, px_reply *rp,
             continue;
         have_ct |= fm_strieq(j->h[i].name, "Content-Type");
         have_accept |= fm_strieq(j->h[i].name, "Accept");
+        /* whole, however long (MHD's connection memory bounds it) */
+        n = strlen(j->h[i].name) + strlen(j->h[i].value) + 3;
+        line = malloc(n);
+        if (!line)
+            goto nomem;
         if (j->h[i].value[0])
-            snprintf(line, sizeof line, "%s: %s", j->h[i].name, j->h[i].value);
+            snprintf(line, n, "%s: %s", j->h[i].name, j->h[i].value);
         else
-            snprintf(line, sizeof line, "%s;", j->h[i].name);
+            snprintf(line, n, "%s;", j->h[i].name);
         t = curl_slist_append(hl, line);
+        free(line);
         if (!t)
             goto nomem;
         hl = t;
@@ -209,6 +255,10 @@ static long exchange(fm_proxy *p, CURL *curl, const px_job *j, px_reply *rp,
     curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, rp);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, w);
+    curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, w);
     if (p->ca_file)
         curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file);
     if (strcmp(j->method, "GET") == 0 && j->body_len == 0) {
@@ -267,17 +317,19 @@ static struct MHD_Response *mhd_reply(px_reply *rp)
     return m;
 }
 
-static void run_job(fm_proxy *p, CURL *curl, px_job *j)
+static void run_job(px_worker *w, CURL *curl, px_job *j)
 {
+    fm_proxy *p = w->p;
     fake_msp *fm = p->fm;
     fm_req *r = j->r;
     px_reply rp;
     char cause[600] = "", name[256] = "", why[600] = "", note[900] = "",
-         line[1200];
+         line[1600];
     char *notes[1];
     long status = 0;
     size_t body_len;
     int stopping, recorded = 0;
+    fm_rec_pending *pending = NULL;
 
     memset(&rp, 0, sizeof rp);
     rp.p = p;
@@ -285,7 +337,7 @@ static void run_job(fm_proxy *p, CURL *curl, px_job *j)
     stopping = p->stopping;
     pthread_mutex_unlock(&p->lock);
     if (!stopping && curl)
-        status = exchange(p, curl, j, &rp, cause, sizeof cause);
+        status = exchange(w, curl, j, &rp, cause, sizeof cause);
     else
         snprintf(cause, sizeof cause, "%s",
                  curl ? "fake-msp is stopping" : "no curl handle");
@@ -303,8 +355,8 @@ static void run_job(fm_proxy *p, CURL *curl, px_job *j)
             .resp_body = (const unsigned char *)(rp.body.p ? rp.body.p : ""),
             .resp_body_len = rp.body.len,
         };
-        int rc =
-            fm_rec_exchange(p->rec, &x, name, sizeof name, why, sizeof why);
+        int rc = fm_rec_exchange(p->rec, &x, name, sizeof name, &pending, why,
+                                 sizeof why);
         recorded = rc == 0;
         if (rc != 0)
             snprintf(note, sizeof note, "proxy: not recorded: %s", why);
@@ -331,7 +383,8 @@ static void run_job(fm_proxy *p, CURL *curl, px_job *j)
     }
     r->after = AFTER_RESPOND;
     notes[0] = note;
-    fm_journal_append(fm->journal, j->method, j->path, j->h, j->n_h, j->body,
+    fm_journal_append(fm->journal, j->method, j->path, j->h, j->n_h,
+                      j->body ? j->body : (const unsigned char *)"",
                       j->body_len, recorded ? name : NULL, (int)r->status,
                       notes, note[0] ? 1 : 0);
     if (fm->log) {
@@ -343,19 +396,27 @@ static void run_job(fm_proxy *p, CURL *curl, px_job *j)
                 auth = j->h[i].value;
         if (auth)
             fm_mask_authorization(auth, masked, sizeof masked);
-        snprintf(line, sizeof line, "%s %.300s %u proxied%s%s%s%.600s auth=%s",
-                 j->method, j->path, r->status, recorded ? " recorded=" : "",
+        snprintf(line, sizeof line,
+                 "%.16s %.300s %u proxied%s%.200s%s%.600s auth=%s", j->method,
+                 j->path, r->status, recorded ? " recorded=" : "",
                  recorded ? name : "", note[0] ? " " : "", note, masked);
         fm->log(fm->log_user, line);
     }
     reply_clear_headers(&rp);
     free(rp.body.p);
     MHD_resume_connection(j->c); /* r may be freed from here on */
+    if (pending && fm_rec_flush(p->rec, pending, why, sizeof why) != 0 &&
+        fm->log) {
+        snprintf(line, sizeof line, "record: %s not written: %.600s", name,
+                 why);
+        fm->log(fm->log_user, line);
+    }
 }
 
 static void *worker(void *arg)
 {
-    fm_proxy *p = arg;
+    px_worker *w = arg;
+    fm_proxy *p = w->p;
     CURL *curl = curl_easy_init();
     px_job *j;
 
@@ -372,7 +433,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (!j)
             break; /* stopping, queue empty */
-        run_job(p, curl, j);
+        run_job(w, curl, j);
         job_free(j);
     }
     curl_easy_cleanup(curl);
@@ -424,7 +485,10 @@ fm_proxy *fm_proxy_new(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         }
     }
     for (n = 0; n < FM_PROXY_WORKERS; n++) {
-        if (pthread_create(&p->threads[n], NULL, worker, p) != 0)
+        p->workers[n].p = p;
+        p->workers[n].fd = CURL_SOCKET_BAD;
+        if (pthread_create(&p->workers[n].thread, NULL, worker,
+                           &p->workers[n]) != 0)
             break;
         p->n_threads++;
     }
@@ -481,8 +545,9 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
 {
     fm_proxy *p = r->fm->proxy;
     px_job *j = calloc(1, sizeof *j);
-    fm_buf target = {0};
+    fm_buf target;
 
+    fm_buf_init(&target, 1024u * 1024u); /* the URL: path and query */
     if (!j)
         return MHD_NO;
     j->h = calloc(FM_MAX_HEADERS, sizeof *j->h);
@@ -543,9 +608,13 @@ void fm_proxy_stop(fm_proxy *p)
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->cond);
+    /* wake curl now, not at its next progress call (up to a second) */
+    for (i = 0; i < p->n_threads; i++)
+        if (p->workers[i].fd != CURL_SOCKET_BAD)
+            shutdown(p->workers[i].fd, SHUT_RDWR);
     pthread_mutex_unlock(&p->lock);
     for (i = 0; i < p->n_threads; i++)
-        pthread_join(p->threads[i], NULL);
+        pthread_join(p->workers[i].thread, NULL);
     p->n_threads = 0;
 }
 

@@ -6,9 +6,10 @@
  * Threads: the access handler never waits for the upstream. It suspends the
  * connection (MHD_suspend_connection) and queues a job; one of
  * FM_PROXY_WORKERS worker threads, each with its own curl handle (so its
- * upstream connection stays alive), sends the request, records the
- * exchange, journals it, prepares the MHD response in the request and
- * resumes the connection; the handler then queues it (fm_replay_resumed).
+ * upstream connection stays alive), sends the request, builds the fixture,
+ * journals the exchange, prepares the MHD response in the request and
+ * resumes the connection (the handler then queues it: fm_replay_resumed),
+ * then writes the fixture file (fm_rec_flush).
  * An upstream that cannot be reached, or breaks mid-reply, gets the client
  * a 502 BAD_GATEWAY naming the cause; nothing is recorded.
  */

@@ -34,22 +34,10 @@
 
 /* ---- credential roles: the one place that writes them ----------------- */
 
-typedef struct role_def {
-    const char *role;
-    const char *key;   /* the key the fixture model names today for it */
-    const char *state; /* provider state, or NULL */
-} role_def;
-
-/* Until fixtures name roles directly, a role is written as the default key
- * of that role (the keys the harness and the bundled fixtures use), never
- * as the key that was recorded. */
-static const role_def roles[] = {
-    {"valid", "sk-test", NULL},
-    {"invalid", "sk-wrong-0000", "an unknown credential"},
-    {"read_only", "sk-readonly", "a read-only credential"},
-    {"other_tenant", "sk-other", "a credential of another tenant"},
-};
-
+/* A fixture names the role of the key (the fixture model's roles,
+ * mspf_roles()), never the key recorded: "executor": {"credential": ROLE}
+ * (nothing for the default role) and an Authorization matcher with the
+ * role's built-in key, which verify and fake-msp issue for it. */
 const char *fm_rec_role(long status, const char *error_code)
 {
     if (status == 401)
@@ -58,40 +46,30 @@ const char *fm_rec_role(long status, const char *error_code)
         return error_code && strcmp(error_code, "TENANT_MISMATCH") == 0
                    ? "other_tenant"
                    : "read_only";
-    return "valid";
-}
-
-static const role_def *role_get(const char *role)
-{
-    size_t i;
-
-    for (i = 1; i < sizeof roles / sizeof roles[0]; i++)
-        if (strcmp(roles[i].role, role) == 0)
-            return &roles[i];
-    return &roles[0];
+    return MSPF_ROLE_DEFAULT;
 }
 
 /* The Authorization matcher of a role. */
 static cJSON *role_auth_matcher(const char *role)
 {
-    char v[64];
+    const mspf_role *r = mspf_role_find(role);
+    char v[160];
 
-    snprintf(v, sizeof v, "Bearer %s", role_get(role)->key);
+    snprintf(v, sizeof v, "Bearer %s",
+             r ? r->default_key
+               : mspf_role_find(MSPF_ROLE_DEFAULT)->default_key);
     return cJSON_CreateString(v);
 }
 
-/* "executor" and "provider.state" of a role (nothing for "valid"). */
-static void role_to_fixture(cJSON *doc, const char *role, cJSON *provider)
+/* "executor": {"credential": ROLE}, nothing for the default role. */
+static void role_to_fixture(cJSON *doc, const char *role)
 {
-    const role_def *d = role_get(role);
     cJSON *ex;
 
-    if (d == &roles[0])
+    if (strcmp(role, MSPF_ROLE_DEFAULT) == 0)
         return;
     ex = cJSON_AddObjectToObject(doc, "executor");
-    cJSON_AddStringToObject(ex, "api_key", d->key);
-    if (provider && d->state)
-        cJSON_AddStringToObject(provider, "state", d->state);
+    cJSON_AddStringToObject(ex, "credential", role);
 }
 
 /* ---- redaction paths -------------------------------------------------- */
@@ -351,13 +329,19 @@ static void spellings_free(spellings *sp)
 static const unsigned char *find_bytes(const unsigned char *h, size_t hn,
                                        const char *needle)
 {
-    size_t nn = strlen(needle), i;
+    size_t nn = strlen(needle);
+    const unsigned char *p = h, *end = h + hn;
 
     if (nn == 0 || nn > hn)
         return NULL;
-    for (i = 0; i + nn <= hn; i++)
-        if (h[i] == (unsigned char)needle[0] && memcmp(h + i, needle, nn) == 0)
-            return h + i;
+    /* memchr jumps to each candidate first byte (memmem is not POSIX) */
+    while (
+        (size_t)(end - p) >= nn &&
+        (p = memchr(p, (unsigned char)needle[0], (size_t)(end - p - nn) + 1))) {
+        if (memcmp(p, needle, nn) == 0)
+            return p;
+        p++;
+    }
     return NULL;
 }
 
@@ -458,10 +442,36 @@ typedef struct entry {
     int exit_row;
     long first_status;
     char *tool;
+    struct wstate *ws; /* versions built and written (stable pointer) */
 } entry;
+
+/* An entry's versions: built under the recorder's lock, written under its
+ * io lock; a write older than the last one written is skipped. */
+typedef struct wstate {
+    unsigned long built, written;
+} wstate;
+
+/* A fixture text waiting to be written (fm_rec_flush). */
+struct fm_rec_pending {
+    struct fm_rec_pending *next;
+    wstate *ws;
+    unsigned long version;
+    char *name;
+    char *text;
+    size_t len;
+};
+
+/* The next free suffix of a base name ("list-devices-200"). */
+typedef struct name_seq {
+    char *base;
+    int next;
+} name_seq;
 
 struct fm_recorder {
     pthread_mutex_t lock;
+    pthread_mutex_t io; /* file writes (fm_rec_flush) */
+    name_seq *names;
+    size_t n_names;
     char *dir;
     rpath redact[MAX_REDACT];
     size_t n_redact;
@@ -511,6 +521,7 @@ fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
     rec->rng = (unsigned long long)fm_wall_ms() * 0x9E3779B97F4A7C15ULL ^
                (unsigned long long)getpid();
     pthread_mutex_init(&rec->lock, NULL);
+    pthread_mutex_init(&rec->io, NULL);
     return rec;
 }
 
@@ -526,6 +537,7 @@ static void entry_free(entry *e)
     cJSON_Delete(e->request);
     cJSON_Delete(e->responses);
     cJSON_Delete(e->expects);
+    free(e->ws);
 }
 
 void fm_rec_free(fm_recorder *rec)
@@ -537,12 +549,16 @@ void fm_rec_free(fm_recorder *rec)
     for (i = 0; i < rec->n; i++)
         entry_free(&rec->e[i]);
     free(rec->e);
+    for (i = 0; i < rec->n_names; i++)
+        free(rec->names[i].base);
+    free(rec->names);
     for (i = 0; i < rec->n_keys; i++)
         spellings_free(&rec->keys[i]);
     for (i = 0; i < rec->n_redact; i++)
         rpath_free(&rec->redact[i]);
     free(rec->dir);
     pthread_mutex_destroy(&rec->lock);
+    pthread_mutex_destroy(&rec->io);
     free(rec);
 }
 
@@ -622,13 +638,15 @@ static void fresh_uuid(fm_recorder *rec, char out[37])
              b & 0xffffffffffffULL);
 }
 
-/* A name from tool and status, unique in the directory and this run. */
-static void make_name(fm_recorder *rec, const char *tool, long status,
-                      char *out, size_t outlen)
+/* A name from tool and status, unique in the directory and this run: the
+ * base, then base-2, base-3, ... (each base remembers its next suffix, so
+ * naming stays O(1) however many fixtures share a base). */
+static int make_name(fm_recorder *rec, const char *tool, long status, char *out,
+                     size_t outlen)
 {
-    char slug[80], path[4200];
+    char slug[80] = "", base[120], path[4200];
     size_t i, k = 0;
-    int n;
+    name_seq *ns = NULL;
 
     if (strncmp(tool, "msp.", 4) == 0)
         tool += 4;
@@ -645,18 +663,33 @@ static void make_name(fm_recorder *rec, const char *tool, long status,
     while (k > 0 && slug[k - 1] == '-')
         k--;
     slug[k] = '\0';
-    for (n = 1;; n++) {
-        int taken = 0;
-        if (n == 1)
-            snprintf(out, outlen, "%s%s%ld", slug, k ? "-" : "", status);
-        else
-            snprintf(out, outlen, "%s%s%ld-%d", slug, k ? "-" : "", status, n);
-        for (i = 0; i < rec->n && !taken; i++)
-            taken = strcmp(rec->e[i].name, out) == 0;
-        snprintf(path, sizeof path, "%s/%s.json", rec->dir, out);
-        if (!taken && access(path, F_OK) != 0)
-            return;
+    snprintf(base, sizeof base, "%s%s%ld", slug, k ? "-" : "", status);
+    for (i = 0; i < rec->n_names && !ns; i++)
+        if (strcmp(rec->names[i].base, base) == 0)
+            ns = &rec->names[i];
+    if (!ns) {
+        name_seq *nn = realloc(rec->names, (rec->n_names + 1) * sizeof *nn);
+        if (!nn)
+            return -1;
+        rec->names = nn;
+        ns = &nn[rec->n_names];
+        ns->base = strdup(base);
+        ns->next = 1;
+        if (!ns->base)
+            return -1;
+        rec->n_names++;
     }
+    for (;; ns->next++) {
+        if (ns->next == 1)
+            snprintf(out, outlen, "%s", base);
+        else
+            snprintf(out, outlen, "%s-%d", base, ns->next);
+        snprintf(path, sizeof path, "%s/%s.json", rec->dir, out);
+        if (access(path, F_OK) != 0) /* not left by an earlier run */
+            break;
+    }
+    ns->next++;
+    return 0;
 }
 
 /* The fixture document of an entry. */
@@ -686,7 +719,7 @@ static cJSON *build_doc(const entry *e)
         cJSON_AddItemToArray(tags, cJSON_CreateString("idempotency"));
     cJSON_AddNumberToObject(doc, "exit_row", e->exit_row);
     provider = cJSON_CreateObject();
-    role_to_fixture(doc, e->role, provider);
+    role_to_fixture(doc, e->role);
     cJSON_AddItemToObject(doc, "context", cJSON_Duplicate(e->context, 1));
     if (n > 1)
         cJSON_AddNumberToObject(doc, "repeat", n);
@@ -762,16 +795,17 @@ static char *indent_two(char *text)
 }
 
 /* Writes the entry's fixture atomically. */
-static int write_entry(fm_recorder *rec, const entry *e, char *why,
-                       size_t whylen)
+/* Builds the entry's fixture text, checks it (no credential, and the
+ * fixture model loads it) and queues it on *pending for fm_rec_flush. */
+static int stage_entry(fm_recorder *rec, const entry *e,
+                       fm_rec_pending **pending, char *why, size_t whylen)
 {
     cJSON *doc = build_doc(e);
-    char *text, tmp[4300], path[4300];
+    fm_rec_pending *w;
     mspf_fixture *f = NULL;
     mspf_error err;
+    char *text;
     size_t len;
-    FILE *fp;
-    int ok;
 
     if (!doc || scrub_tree(doc, rec->keys, rec->n_keys) != 0) {
         cJSON_Delete(doc);
@@ -802,23 +836,75 @@ static int write_entry(fm_recorder *rec, const entry *e, char *why,
         return -1;
     }
     mspf_fixture_free(f);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld.%lu", rec->dir, e->name,
+    w = calloc(1, sizeof *w);
+    if (!w || !(w->name = strdup(e->name))) {
+        free(w);
+        free(text);
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    w->ws = e->ws;
+    w->version = ++e->ws->built;
+    w->text = text;
+    w->len = len;
+    w->next = *pending;
+    *pending = w;
+    return 0;
+}
+
+/* Writes one text atomically: a temporary file in the directory, then a
+ * rename over the final name. Caller holds rec->io. */
+static int write_text(fm_recorder *rec, const fm_rec_pending *w, char *why,
+                      size_t whylen)
+{
+    char tmp[4300], path[4300];
+    FILE *fp;
+    int ok;
+
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld.%lu", rec->dir, w->name,
              (long)getpid(), ++rec->tmp_seq);
-    snprintf(path, sizeof path, "%s/%s.json", rec->dir, e->name);
+    snprintf(path, sizeof path, "%s/%s.json", rec->dir, w->name);
     fp = fopen(tmp, "wx");
     if (!fp) {
-        free(text);
         snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
         return -1;
     }
-    ok = fwrite(text, 1, len, fp) == len && fputc('\n', fp) != EOF;
-    free(text);
+    ok = fwrite(w->text, 1, w->len, fp) == w->len && fputc('\n', fp) != EOF;
     if (fclose(fp) != 0 || !ok || rename(tmp, path) != 0) {
         snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
         unlink(tmp);
         return -1;
     }
     return 0;
+}
+
+int fm_rec_flush(fm_recorder *rec, fm_rec_pending *pending, char *why,
+                 size_t whylen)
+{
+    fm_rec_pending *w, *next, *rev = NULL;
+    int rc = 0;
+
+    why[0] = '\0';
+    for (w = pending; w; w = next) { /* oldest first */
+        next = w->next;
+        w->next = rev;
+        rev = w;
+    }
+    pthread_mutex_lock(&rec->io);
+    for (w = rev; w; w = next) {
+        next = w->next;
+        if (w->version > w->ws->written) {
+            if (write_text(rec, w, why, whylen) == 0)
+                w->ws->written = w->version;
+            else
+                rc = -1;
+        }
+        free(w->name);
+        free(w->text);
+        free(w);
+    }
+    pthread_mutex_unlock(&rec->io);
+    return rc;
 }
 
 /* The response part and the expectation of one reply. */
@@ -925,7 +1011,8 @@ static void error_code(const fm_exchange *x, char *out, size_t outlen)
 }
 
 static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
-                         size_t namelen, char *why, size_t whylen)
+                         size_t namelen, fm_rec_pending **pending, char *why,
+                         size_t whylen)
 {
     const char *auth = header(x, 0, "Authorization");
     const char *cid = header(x, 0, "X-Brainstorm-Command-Id");
@@ -993,7 +1080,7 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
             cJSON_AddItemToArray(e->expects, expect);
             resp = expect = NULL;
             snprintf(name, namelen, "%s", e->name);
-            rc = write_entry(rec, e, why, whylen);
+            rc = stage_entry(rec, e, pending, why, whylen);
             goto out;
         }
     }
@@ -1018,11 +1105,13 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
     e->tool = strdup(tool);
     e->responses = cJSON_CreateArray();
     e->expects = cJSON_CreateArray();
+    e->ws = calloc(1, sizeof *e->ws);
     if (!e->command_id || !e->body || !e->role || !e->tool || !e->responses ||
-        !e->expects) {
+        !e->expects || !e->ws) {
         entry_free(e);
         goto nomem;
     }
+    tool = e->tool; /* a --redact of request.tool frees the parsed one */
     memcpy(e->body, x->req_body, x->req_body_len);
     e->body_len = x->req_body_len;
     e->first_status = x->status;
@@ -1045,7 +1134,8 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
         char id[37];
         do {
             fresh_uuid(rec, id);
-            for (i = 0; i < rec->n && strcmp(rec->e[i].command_id, id); i++)
+            for (i = 0; i < rec->n && strcmp(rec->e[i].command_id, id) != 0;
+                 i++)
                 ;
         } while (i < rec->n);
         cJSON_AddStringToObject(e->context, "command_id", id);
@@ -1099,8 +1189,8 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
     ambig = NULL;
     /* a reused id: the context has a fresh one, matched as any UUID */
     e->literal_id = !e->reused_id && !is_lower_uuid(cid);
-    make_name(rec, tool, x->status, name, namelen);
-    e->name = strdup(name);
+    e->name = make_name(rec, tool, x->status, name, namelen) == 0 ? strdup(name)
+                                                                  : NULL;
     if (!e->name) {
         entry_free(e);
         goto nomem;
@@ -1114,12 +1204,12 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
         e->literal_id = 1;
         if (!o->literal_id) {
             o->literal_id = 1;
-            if (write_entry(rec, o, why, whylen) != 0)
+            if (stage_entry(rec, o, pending, why, whylen) != 0)
                 rc = -1;
         }
     }
     if (rc == 0)
-        rc = write_entry(rec, e, why, whylen);
+        rc = stage_entry(rec, e, pending, why, whylen);
     goto out;
 nomem:
     snprintf(why, whylen, "out of memory");
@@ -1135,13 +1225,15 @@ out:
 }
 
 int fm_rec_exchange(fm_recorder *rec, const fm_exchange *x, char *name,
-                    size_t namelen, char *why, size_t whylen)
+                    size_t namelen, fm_rec_pending **pending, char *why,
+                    size_t whylen)
 {
     int rc;
 
     name[0] = why[0] = '\0';
+    *pending = NULL;
     pthread_mutex_lock(&rec->lock);
-    rc = record_locked(rec, x, name, namelen, why, whylen);
+    rc = record_locked(rec, x, name, namelen, pending, why, whylen);
     pthread_mutex_unlock(&rec->lock);
     return rc;
 }

@@ -344,7 +344,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         n_viol = 0;
     if (fm_fx_count(fm->fx)) {
         unsigned long hits = mspf_regex_limit_hits();
-        resp = fm_fx_match(fm->fx, &mreq, &fx);
+        resp = fm_fx_match(fm->fx, &mreq, doc, &fx);
         if (mspf_regex_limit_hits() != hits)
             add_violation(&viol, &n_viol,
                           "a fixture regex hit its match limit (PCRE2 "

@@ -15,7 +15,8 @@
 
 #include "executor/msp_executor.h"
 #include "fm_testkit.h"
-#include "spawn.h"
+#include "hx_spawn.h"
+#include "test_timeout.h"
 #include "tls_server.h"
 
 #define LIVE_KEY  "sk-live-7f3a9c2e41"
@@ -26,6 +27,25 @@
 #define CID_5XX   "8c7d6e5f-4a3b-4c2d-8e1f-0a9b8c7d6e5f"
 
 static char work[256];
+
+/* A program run with an empty environment and a deadline, its output
+ * captured (harness/spawn). */
+typedef hx_spawned spawn_result;
+
+static int spawn_run(const char *const argv[], int timeout_ms, spawn_result *r)
+{
+    static const char *const no_env[] = {NULL};
+    hx_spawn_opts o;
+    memset(&o, 0, sizeof o);
+    o.envp = no_env;
+    o.timeout_ms = timeout_ms;
+    return hx_spawn_run(argv, &o, r, NULL, 0);
+}
+
+static void spawn_result_free(spawn_result *r)
+{
+    hx_spawned_free(r);
+}
 
 static void make_work(void)
 {
@@ -93,7 +113,7 @@ static int exec_call(const char *url, const char *key, const char *tool,
         argv[n++] = corr;
     }
     argv[n] = NULL;
-    cr_assert_eq(spawn_run(argv, NULL, NULL, 0, 20000, &r), 0);
+    cr_assert_eq(spawn_run(argv, 20000, &r), 0);
     int st = r.status;
     spawn_result_free(&r);
     return st;
@@ -108,7 +128,7 @@ static int contract_want(const char *cmd, const char *dir, int want,
     const char *argv[] = {
         bin("msp-contract"), cmd, "--contracts", dir, a1, a2, a3, a4, NULL};
     spawn_result r;
-    cr_assert_eq(spawn_run(argv, NULL, NULL, 0, 60000, &r), 0);
+    cr_assert_eq(spawn_run(argv, 60000, &r), 0);
     int st = r.status;
     if (st != want)
         cr_log_error("msp-contract %s: %s\n%s", cmd, r.out, r.err);
@@ -158,9 +178,6 @@ static const char *const up_keys[] = {
     LIVE_KEY "=tenant-x",
     RO_KEY "=tenant-x:read_only",
     OT_KEY "=tenant-y",
-    /* the role keys, so that provider can replay the auth fixtures */
-    "sk-readonly=tenant-x:read_only",
-    "sk-other=tenant-y",
 };
 
 static void start_session(session *s, const char *const *redact,
@@ -176,11 +193,18 @@ static void start_session(session *s, const char *const *redact,
     o.n_keys = sizeof up_keys / sizeof up_keys[0];
     s->up = tk_start(&o);
     cr_assert_eq(strncmp(fake_msp_url(s->up), "https://", 8), 0);
-    /* the 5xx comes from a fixture the upstream replays */
+    /* the 5xx comes from a fixture the upstream replays: it matches the
+     * params, so it also answers the fresh ids a provider run sends */
     tk_add_fixture(
-        s->up, tk_fixture_json("upstream-503", CID_5XX,
-                               "\"response\":{\"status\":503,"
-                               "\"body_text\":\"overloaded, retry later\"}"));
+        s->up,
+        "{\"name\":\"upstream-503\",\"description\":\"overloaded\","
+        "\"exit_row\":13,\"context\":{\"command_id\":\"" CID_5XX "\","
+        "\"tool\":\"msp.agent_health\",\"params\":{\"agent_id\":"
+        "\"agent-503\"}},\"request\":{\"method\":\"POST\",\"path\":\"/api/"
+        "v1/god-mode/execute\",\"body\":{\"tool\":\"msp.agent_health\","
+        "\"params\":{\"agent_id\":\"agent-503\"},\"simulate\":false}},"
+        "\"response\":{\"status\":503,\"body_text\":\"overloaded, retry "
+        "later\"},\"expect\":{\"exit_code\":125}}");
     snprintf(s->rec, sizeof s->rec, "%s/rec", work);
     cr_assert_eq(mkdir(s->rec, 0700), 0);
     fake_msp_options_init(&o);
@@ -190,6 +214,14 @@ static void start_session(session *s, const char *const *redact,
     o.redact = redact;
     o.n_redact = n_redact;
     s->proxy = tk_start(&o);
+}
+
+/* Stops the proxy: its workers write what they staged before it returns,
+ * so the recorded directory is complete afterwards. */
+static void stop_proxy(session *s)
+{
+    fake_msp_stop(s->proxy);
+    s->proxy = NULL;
 }
 
 static void stop_session(session *s)
@@ -234,18 +266,20 @@ static void record_session(session *s)
                  126);
     cr_assert_eq(exec_call(px, LIVE_KEY, "msp.no_such_tool", "{}", NULL, NULL),
                  127);
-    cr_assert_eq(
-        exec_call(px, LIVE_KEY, "msp.list_devices", "{}", CID_5XX, NULL), 125);
+    cr_assert_eq(exec_call(px, LIVE_KEY, "msp.agent_health",
+                           "{\"agent_id\":\"agent-503\"}", CID_5XX, NULL),
+                 125);
     cr_assert_eq(exec_call(px, LIVE_KEY, "msp.list_devices", "{}", NULL, NULL),
                  0);
 }
 
 Test(record, session_over_tls_passes_lint_verify_and_provider_unedited,
-     .timeout = 120)
+     .timeout = TEST_TIMEOUT(120))
 {
     session s;
     start_session(&s, NULL, 0);
     record_session(&s);
+    stop_proxy(&s);
     /* 11 calls, one a retry of an earlier one: 10 fixtures */
     cr_assert_eq(count_fixtures(s.rec), 10);
     char path[600];
@@ -260,7 +294,7 @@ Test(record, session_over_tls_passes_lint_verify_and_provider_unedited,
     char *conflict = slurp(path, &len);
     cr_expect_not_null(strstr(conflict, "\"verify\": false"), "%s", conflict);
     free(conflict);
-    snprintf(path, sizeof path, "%s/list-devices-503.json", s.rec);
+    snprintf(path, sizeof path, "%s/agent-health-503.json", s.rec);
     char *fivexx = slurp(path, &len);
     cr_expect_not_null(
         strstr(fivexx, "\"body_text\": \"overloaded, retry later\""), "%s",
@@ -268,7 +302,9 @@ Test(record, session_over_tls_passes_lint_verify_and_provider_unedited,
     free(fivexx);
     snprintf(path, sizeof path, "%s/process-kill-403.json", s.rec);
     char *ro = slurp(path, &len);
-    cr_expect_not_null(strstr(ro, "\"api_key\": \"sk-readonly\""), "%s", ro);
+    cr_expect_not_null(strstr(ro, "\"credential\": \"read_only\""), "%s", ro);
+    cr_expect_not_null(strstr(ro, "\"Authorization\": \"Bearer sk-readonly\""),
+                       "%s", ro);
     free(ro);
 
     cr_assert_eq(contract("lint", s.rec, NULL, NULL, NULL, NULL), 0);
@@ -277,21 +313,20 @@ Test(record, session_over_tls_passes_lint_verify_and_provider_unedited,
     cr_assert_eq(contract_want("coverage", s.rec, 1, NULL, NULL, NULL, NULL),
                  1);
     {
-        const char *argv[] = {bin("msp-contract"),
-                              "provider",
-                              "--contracts",
-                              s.rec,
-                              "--base-url",
-                              fake_msp_url(s.up),
-                              "--ca-file",
-                              s.tls.ca_pem,
-                              "--api-key-file",
-                              key_file(LIVE_KEY),
-                              NULL};
+        char ro_cred[450], ot_cred[450];
+        snprintf(ro_cred, sizeof ro_cred, "read_only=%s", key_file(RO_KEY));
+        snprintf(ot_cred, sizeof ot_cred, "other_tenant=%s", key_file(OT_KEY));
+        const char *argv[] = {
+            bin("msp-contract"), "provider", "--contracts", s.rec, "--base-url",
+            fake_msp_url(s.up), "--ca-file", s.tls.ca_pem,
+            /* the keys that were recorded, by role */
+            "--api-key-file", key_file(LIVE_KEY), "--credential", ro_cred,
+            "--credential", ot_cred, NULL};
         spawn_result r;
-        cr_assert_eq(spawn_run(argv, NULL, NULL, 0, 60000, &r), 0);
+        cr_assert_eq(spawn_run(argv, 60000, &r), 0);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-        cr_assert_not_null(strstr(r.out, "9 passed, 0 failed"), "%s", r.out);
+        cr_assert_not_null(strstr(r.out, "9 passed, 0 failed, 0 skipped"), "%s",
+                           r.out);
         spawn_result_free(&r);
     }
     stop_session(&s);
@@ -361,7 +396,8 @@ static void expect_no_spelling(const char *dir, const char *key)
     expect_absent(dir, "URL-encoded (lower)", buf);
 }
 
-Test(record, no_recorded_byte_holds_a_key_in_any_spelling, .timeout = 120)
+Test(record, no_recorded_byte_holds_a_key_in_any_spelling,
+     .timeout = TEST_TIMEOUT(120))
 {
     session s;
     start_session(&s, NULL, 0);
@@ -388,6 +424,7 @@ Test(record, no_recorded_byte_holds_a_key_in_any_spelling, .timeout = 120)
     cr_assert_eq(exec_call(fake_msp_url(s.proxy), LIVE_KEY, "msp.list_devices",
                            "{}", "0d3c2b1a-0000-4000-8000-00000000e0e1", NULL),
                  125);
+    stop_proxy(&s);
     cr_assert_eq(count_fixtures(s.rec), 12);
     expect_no_spelling(s.rec, LIVE_KEY);
     expect_no_spelling(s.rec, RO_KEY);
@@ -399,15 +436,16 @@ Test(record, no_recorded_byte_holds_a_key_in_any_spelling, .timeout = 120)
 }
 
 Test(record, redact_replaces_values_with_a_placeholder_and_a_type_matcher,
-     .timeout = 120)
+     .timeout = TEST_TIMEOUT(120))
 {
-    static const char *const redact[] = {"request.params.query",
+    static const char *const redact[] = {"request.params.query", "request.tool",
                                          "response.data.devices[*].hostname"};
     session s;
-    start_session(&s, redact, 2);
+    start_session(&s, redact, 3);
     cr_assert_eq(exec_call(fake_msp_url(s.proxy), LIVE_KEY, "msp.list_devices",
                            "{\"query\":\"windows\"}", NULL, NULL),
                  0);
+    stop_proxy(&s);
     char path[600];
     size_t len;
     snprintf(path, sizeof path, "%s/list-devices-200.json", s.rec);
@@ -424,7 +462,7 @@ Test(record, redact_replaces_values_with_a_placeholder_and_a_type_matcher,
     stop_session(&s);
 }
 
-Test(record, replies_come_back_unchanged, .timeout = 60)
+Test(record, replies_come_back_unchanged, .timeout = TEST_TIMEOUT(60))
 {
     session s;
     http_res direct, via;
@@ -472,13 +510,14 @@ Test(record, replies_come_back_unchanged, .timeout = 60)
     cr_expect_null(strstr(via.body, LIVE_KEY));
     tk_free(&via);
     /* the binary reply is recorded as base64, and verifies */
+    stop_proxy(&s);
     cr_assert_eq(contract("verify", s.rec, NULL, NULL, NULL, NULL), 0);
     stop_session(&s);
 }
 
 Test(record,
      unreachable_upstream_gets_502_naming_the_cause_and_nothing_recorded,
-     .timeout = 60)
+     .timeout = TEST_TIMEOUT(60))
 {
     fake_msp_options o;
     fake_msp *dead, *proxy;
@@ -513,7 +552,7 @@ Test(record,
 }
 
 Test(record, upstream_breaking_mid_reply_gets_502_and_nothing_recorded,
-     .timeout = 60)
+     .timeout = TEST_TIMEOUT(60))
 {
     fake_msp_options o;
     fake_msp *up, *proxy;
@@ -584,7 +623,7 @@ static void *client(void *p)
 }
 
 Test(record, sixteen_concurrent_clients_record_one_fixture_per_exchange,
-     .timeout = 120)
+     .timeout = TEST_TIMEOUT(120))
 {
     session s;
     pthread_t t[CLIENTS];
@@ -598,6 +637,7 @@ Test(record, sixteen_concurrent_clients_record_one_fixture_per_exchange,
         pthread_join(t[i], NULL);
         cr_expect_eq(a[i].failures, 0);
     }
+    stop_proxy(&s);
     cr_assert_eq(count_fixtures(s.rec), CLIENTS * PER_CLIENT);
     mspf_set *set = mspf_set_new();
     mspf_error err;
@@ -615,13 +655,14 @@ Test(record, sixteen_concurrent_clients_record_one_fixture_per_exchange,
 }
 
 Test(record, recorded_directory_replays_through_fake_msp_contracts,
-     .timeout = 120)
+     .timeout = TEST_TIMEOUT(120))
 {
     session s;
     fake_msp_options o;
     const char *dirs[1];
     start_session(&s, NULL, 0);
     record_session(&s);
+    stop_proxy(&s);
     fake_msp_options_init(&o);
     dirs[0] = s.rec;
     o.contract_dirs = dirs;
@@ -644,4 +685,163 @@ Test(record, recorded_directory_replays_through_fake_msp_contracts,
     fake_msp_entries_free(e, n);
     fake_msp_stop(replay);
     stop_session(&s);
+}
+
+/* ---- the fixture index (fixtures.c) ----------------------------------- */
+
+static const char *ix_fixture(const char *name, const char *cid_matcher,
+                              const char *body_matcher, int status)
+{
+    static char buf[4096];
+    static unsigned seq;
+    seq++;
+    snprintf(buf, sizeof buf,
+             "{\"name\":\"%s\",\"description\":\"index\",\"exit_row\":14,"
+             "\"context\":{\"command_id\":\"%08x-0000-4000-8000-000000000000\","
+             "\"tool\":\"msp.process_kill\",\"params\":{}},"
+             "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"
+             "execute\",\"headers\":{\"X-Brainstorm-Command-Id\":%s}%s%s},"
+             "\"response\":{\"status\":%d,\"body\":{\"n\":\"%s\"}},"
+             "\"expect\":{\"exit_code\":1}}",
+             name, seq, cid_matcher, body_matcher ? ",\"body\":" : "",
+             body_matcher ? body_matcher : "", status, name);
+    return buf;
+}
+
+#define ANY_UUID "{\"regex\":\"^[0-9a-f-]{36}$\"}"
+
+/* Fixtures nothing requests, so that the index (not the scan of a small
+ * set) does the matching. */
+static void add_fillers(fake_msp *fm)
+{
+    char name[32], id[64];
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "filler-%02d", i);
+        snprintf(id, sizeof id, "\"f111111%d-0000-4000-8000-000000000000\"",
+                 i % 10);
+        tk_add_fixture(fm, ix_fixture(name, i < 10 ? id : ANY_UUID,
+                                      i < 10 ? NULL
+                                             : "{\"tool\":\"msp.none\","
+                                               "\"params\":{},"
+                                               "\"simulate\":false}",
+                                      299));
+    }
+}
+
+Test(index, the_first_fixture_in_load_order_still_wins_across_keys)
+{
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    /* a catch-all first (the "rest" list), then a literal command id */
+    tk_add_fixture(fm, ix_fixture("any", ANY_UUID, NULL, 201));
+    tk_add_fixture(fm, ix_fixture("by-id",
+                                  "\"44444444-5555-4666-8777-888888888888\"",
+                                  NULL, 202));
+    add_fillers(fm);
+    tk_execute(fm, "sk-test", "44444444-5555-4666-8777-888888888888",
+               tk_body("msp.process_kill", "{}"), &r);
+    cr_expect_eq(r.status, 201);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+Test(index, params_match_whatever_the_member_order_and_number_spelling)
+{
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    tk_add_fixture(fm, ix_fixture("other", ANY_UUID,
+                                  "{\"tool\":\"msp.process_kill\",\"params\":"
+                                  "{\"agent_id\":\"a\",\"pid\":2},"
+                                  "\"simulate\":false}",
+                                  202));
+    tk_add_fixture(fm, ix_fixture("kill", ANY_UUID,
+                                  "{\"tool\":\"msp.process_kill\",\"params\":"
+                                  "{\"agent_id\":\"a\",\"pid\":1},"
+                                  "\"simulate\":false}",
+                                  203));
+    tk_add_fixture(fm, ix_fixture("typed", ANY_UUID,
+                                  "{\"tool\":\"msp.agent_health\",\"params\":"
+                                  "{\"agent_id\":{\"type\":\"x\"}},"
+                                  "\"simulate\":false}",
+                                  204));
+    add_fillers(fm);
+    tk_execute(fm, "sk-test", "55555555-5555-4666-8777-888888888888",
+               tk_body("msp.process_kill", "{\"pid\":1.0,\"agent_id\":\"a\"}"),
+               &r);
+    cr_expect_eq(r.status, 203, "%s", r.body);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "66666666-5555-4666-8777-888888888888",
+               tk_body("msp.agent_health", "{\"agent_id\":\"agent-9\"}"), &r);
+    cr_expect_eq(r.status, 204, "a params matcher: keyed by tool alone");
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "77777777-5555-4666-8777-888888888888",
+               tk_body("msp.process_kill", "{\"pid\":3,\"agent_id\":\"a\"}"),
+               &r);
+    cr_expect_eq(r.status, 200, "no fixture: the realistic MSP answers");
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+Test(index, thousands_of_fixtures_each_request_finds_its_own,
+     .timeout = TEST_TIMEOUT(60))
+{
+    fake_msp_options o;
+    fake_msp_options_init(&o);
+    o.max_fixtures = 3000;
+    fake_msp *fm = tk_start(&o);
+    char name[32], body[256];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(name, sizeof name, "f%04d", i);
+        snprintf(body, sizeof body,
+                 "{\"tool\":\"msp.process_kill\",\"params\":{\"agent_id\":"
+                 "\"a\",\"pid\":%d},\"simulate\":false}",
+                 i);
+        tk_add_fixture(fm, ix_fixture(name, ANY_UUID, body, 200 + i % 50));
+    }
+    for (int i = 0; i < 3000; i += 299) {
+        http_res r;
+        char params[64], want[32];
+        snprintf(params, sizeof params, "{\"agent_id\":\"a\",\"pid\":%d}", i);
+        tk_execute(fm, "sk-test", "88888888-5555-4666-8777-888888888888",
+                   tk_body("msp.process_kill", params), &r);
+        cr_expect_eq(r.status, 200 + i % 50);
+        snprintf(want, sizeof want, "\"f%04d\"", i);
+        cr_expect_not_null(strstr(r.body, want), "%s", r.body);
+        tk_free(&r);
+    }
+    fake_msp_stop(fm);
+}
+
+Test(record, stop_is_prompt_while_the_upstream_hangs,
+     .timeout = TEST_TIMEOUT(30))
+{
+    fake_msp_options o;
+    fake_msp *up = tk_start(NULL), *proxy;
+    tk_add_fixture(
+        up, tk_fixture_json("hang", "99999999-4444-4555-8666-777777777777",
+                            "\"response\":{\"fault\":{\"kind\":\"hang\"}}"));
+    fake_msp_options_init(&o);
+    o.proxy_url = fake_msp_url(up);
+    proxy = tk_start(&o);
+    int fd = tk_connect(proxy);
+    char req[1024];
+    const char *body = tk_body("msp.list_devices", "{}");
+    int n = snprintf(req, sizeof req,
+                     "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
+                     "Authorization: Bearer sk-test\r\n"
+                     "X-Brainstorm-Command-Id: "
+                     "99999999-4444-4555-8666-777777777777\r\n"
+                     "Idempotency-Key: 99999999-4444-4555-8666-777777777777\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(body), body);
+    cr_assert_eq(write(fd, req, (size_t)n), n);
+    cr_assert_eq(fake_msp_wait_suspended(up, 1, 5000), 0,
+                 "the request reached the upstream, which hangs");
+    long long t0 = tk_now_ms();
+    fake_msp_stop(proxy);
+    long long ms = tk_now_ms() - t0;
+    cr_expect_lt(ms, 500, "stop took %lld ms", ms);
+    close(fd);
+    fake_msp_stop(up);
 }
