@@ -19,7 +19,9 @@
  * fake_msp_options_init() (equivalent to zeroing it: every 0 / NULL field
  * means its default).
  *
- * Matching: fixtures are tried in load order; the first whose "request"
+ * Matching: fixtures are tried in load order (through an index on the
+ * literal command id, tool and params they require, so only the fixtures
+ * that could match are tried); the first whose "request"
  * matches (mspf_match_request) and that has response(s) answers, with its
  * responses served in turn (the last repeating). Fixture replies bypass the
  * realistic checks and the idempotency store. Everything else gets the
