@@ -845,3 +845,26 @@ Test(record, stop_is_prompt_while_the_upstream_hangs,
     close(fd);
     fake_msp_stop(up);
 }
+
+Test(index, a_removed_fixture_leaves_the_others_found)
+{
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    add_fillers(fm);
+    tk_add_fixture(fm, ix_fixture("kept", ANY_UUID,
+                                  "{\"tool\":\"msp.process_kill\",\"params\":"
+                                  "{\"agent_id\":\"k\",\"pid\":7},"
+                                  "\"simulate\":false}",
+                                  207));
+    /* removing an earlier fixture shifts every later one */
+    tk_http("DELETE", tk_url(fm, "/__admin/fixtures/filler-03"), NULL, NULL, 0,
+            5000, &r);
+    cr_assert_eq(r.status / 100, 2, "%ld %s", r.status, r.body);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "12121212-5555-4666-8777-888888888888",
+               tk_body("msp.process_kill", "{\"agent_id\":\"k\",\"pid\":7}"),
+               &r);
+    cr_expect_eq(r.status, 207, "%s", r.body);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
