@@ -45,8 +45,8 @@ static void set_error(mspf_error *err, const mspf_fixture *f, const char *path,
     if (other) /* name the other file: sets may span directories */
         snprintf(
             err->reason, sizeof(err->reason),
-            "%s \"%.150s\" (also in fixture \"%.150s\"%s%.200s)", reason, value,
-            other->name,
+            "%.80s \"%.100s\" (also in fixture \"%.100s\"%s%.150s)", reason,
+            value, other->name,
             other->file && strcmp(other->file, "<memory>") != 0 ? " from " : "",
             other->file && strcmp(other->file, "<memory>") != 0 ? other->file
                                                                 : "");

@@ -13,6 +13,7 @@
 
 #include "fake_msp/fake_msp.h"
 #include "executor/msp_executor.h"
+#include "executor/msp_util.h"
 
 #define EXIT_USAGE   64
 #define MAX_LIST     256
@@ -237,28 +238,27 @@ enum {
 };
 
 /* Reads the first line of file into buf; never echoes what it read. */
+/* The admin token from a file, through the kit's one key-file reader
+ * (whole first line, newline dropped, its buffers wiped), into buf. */
 static int read_token_file(const char *file, char *buf, size_t len)
 {
-    FILE *f = fopen(file, "r");
-    size_t n;
+    char *t = msp_read_key_file(file, len - 1);
+    int e = errno;
 
-    if (!f)
-        return usage_error("--admin-token-file: cannot open %s: %s", file,
-                           strerror(errno));
-    if (!fgets(buf, (int)len, f)) {
-        fclose(f);
-        return usage_error("--admin-token-file: %s is empty", file);
+    if (!t) {
+        if (e == EFBIG)
+            return usage_error("--admin-token-file: the token in %s is over "
+                               "%zu bytes",
+                               file, len - 1);
+        if (e == ENODATA)
+            return usage_error("--admin-token-file: %s has no token on its "
+                               "first line",
+                               file);
+        return usage_error("--admin-token-file: cannot read %s: %s", file,
+                           strerror(e));
     }
-    fclose(f);
-    n = strcspn(buf, "\r\n");
-    if (n == len - 1 && buf[n] == '\0')
-        return usage_error("--admin-token-file: the token in %s is over %zu "
-                           "bytes",
-                           file, len - 2);
-    buf[n] = '\0';
-    if (n == 0)
-        return usage_error("--admin-token-file: %s has an empty first line",
-                           file);
+    snprintf(buf, len, "%s", t);
+    msp_secret_free(t);
     return 0;
 }
 

@@ -455,8 +455,9 @@ Test(jsonraw, member_finds_only_top_level_members_and_never_reads_past_the_end,
         "{\"a\" 1}",
         "{\"a\":1 \"b\":2}",
         "{\"a\":{\"b\":1}}",
-        "{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-        "bb\":1}",
+        ("{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+         "b"
+         "bb\":1}"),
     };
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         msp_span v = Msp_json_member(missing[i], strlen(missing[i]), "b");

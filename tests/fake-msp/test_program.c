@@ -468,6 +468,7 @@ Test(program, sigterm_stops_promptly_under_a_backtracking_regex_load,
      .timeout = TEST_TIMEOUT(30))
 {
     char dir[] = "/tmp/fm-re-XXXXXX", file[128], line[256], req[1024];
+    char probe[421];
     char *argv[] = {
         (char *)program(), "--port", "0", "--fixture", file, "-q", NULL};
     int fds[16], i, n;
@@ -493,13 +494,17 @@ Test(program, sigterm_stops_promptly_under_a_backtracking_regex_load,
     cr_assert_not_null(fgets(line, sizeof line, c.out));
     cr_assert_eq(
         sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1);
+    /* 418 a's then "bc": a 'c' to look for, so PCRE2 backtracks into its
+     * match limit (tests/fake-msp/test_hardening.c shows the same probe is
+     * matched and journalled as a limit hit) */
+    memset(probe, 'a', 418);
+    memcpy(probe + 418, "bc", 3);
     n = snprintf(req, sizeof req,
                  "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
-                 "X-Probe: %0418dbc\r\nContent-Length: 0\r\n\r\n",
-                 0);
-    for (i = 0; i < n; i++) /* 418 a's, then "bc" */
-        if (req[i] == '0')
-            req[i] = 'a';
+                 "X-Probe: %s\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 2\r\n\r\n{}",
+                 probe);
+    cr_assert(n > 0 && (size_t)n < sizeof req);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET;
     a.sin_port = htons((unsigned short)port);
