@@ -465,10 +465,11 @@ static int set_path(cJSON **root, const char *path, cJSON *value)
             break;
         if (index < 0 && !cJSON_IsObject(node))
             break;
-        cJSON *fresh =
-            last ? value
-                 : (p[0] == '[' ? cJSON_CreateArray() : cJSON_CreateObject());
         if (last || !next) {
+            /* a container is made only where the path has none yet */
+            cJSON *fresh = last          ? value
+                           : p[0] == '[' ? cJSON_CreateArray()
+                                         : cJSON_CreateObject();
             if (index >= 0 && next)
                 cJSON_ReplaceItemInArray(node, (int)index, fresh);
             else if (index >= 0)
