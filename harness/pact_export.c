@@ -219,11 +219,18 @@ static const char *response_header(const mspf_response *r, const char *name)
 }
 
 /* Attaches x's body rules as response.matchingRules.body (or drops them). */
+/* msg's "matchingRules" object, made when it has none (one per message:
+ * a second one would be a duplicate key, and a reader keeps only one). */
+static cJSON *matching_rules(cJSON *msg)
+{
+    cJSON *mr = cJSON_GetObjectItemCaseSensitive(msg, "matchingRules");
+    return mr ? mr : cJSON_AddObjectToObject(msg, "matchingRules");
+}
+
 static void attach_body_rules(hx_pact_build *x, cJSON *msg)
 {
     if (x->body_rules->child) {
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(msg, "matchingRules"),
-                              "body", x->body_rules);
+        cJSON_AddItemToObject(matching_rules(msg), "body", x->body_rules);
         x->body_rules = cJSON_CreateObject();
     }
 }
@@ -466,8 +473,7 @@ static int expect_headers(hx_pact_build *x, const cJSON *rules, cJSON *resp)
         cJSON_AddItemToObject(hdrs, h->string, string_array(ex));
     }
     if (hr->child)
-        cJSON_AddItemToObject(cJSON_AddObjectToObject(resp, "matchingRules"),
-                              "header", hr);
+        cJSON_AddItemToObject(matching_rules(resp), "header", hr);
     else
         cJSON_Delete(hr);
     return 0;

@@ -137,7 +137,15 @@ def exported_pact():
                                 FIXTURES)
         check(rc == 0, "export exited %d: %s" % (rc, err))
     with open(path) as fp:
-        return path, json.load(fp)
+        return path, json.load(fp, object_pairs_hook=no_duplicate_keys)
+
+
+def no_duplicate_keys(pairs):
+    """A key twice in one object is kept once by every reader: a bug."""
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    check(not dup, "the pact repeats key(s) %s in one object" % dup)
+    return dict(pairs)
 
 
 def verifier(pact_path, fake, states):
