@@ -57,7 +57,8 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     (void)signal(SIGPIPE, SIG_IGN);
     if ((o->in && pipe2(in, O_CLOEXEC) != 0) ||
         (!o->discard && !o->inherit_output &&
-         (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0))) {
+         (pipe2(out, O_CLOEXEC) != 0 ||
+          (o->stderr_to == HX_STDERR_PIPE && pipe2(err, O_CLOEXEC) != 0)))) {
         rc = errno;
         close_fd(&in[0]);
         close_fd(&in[1]);
@@ -82,7 +83,11 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                                          O_WRONLY, 0);
     } else if (!o->inherit_output) {
         posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+        if (o->stderr_to == HX_STDERR_PIPE)
+            posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
+        else if (o->stderr_to == HX_STDERR_DISCARD)
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
+                                             O_WRONLY, 0);
     }
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);

@@ -26,6 +26,13 @@ extern "C" {
 /* Bytes kept of each captured stream unless the caller names a cap. */
 #define HX_SPAWN_DEFAULT_CAP (64u * 1024u * 1024u)
 
+/* Where a child's stderr goes while its stdout is captured. */
+enum {
+    HX_STDERR_PIPE = 0,
+    HX_STDERR_DISCARD,
+    HX_STDERR_INHERIT
+};
+
 typedef struct hx_spawn_opts {
     const char *const *envp; /* NULL: this process's environment */
     const char *in;          /* written to stdin, which is then closed */
@@ -34,6 +41,9 @@ typedef struct hx_spawn_opts {
                              * both NULL: /dev/null */
     int discard;            /* 1: stdout and stderr go to /dev/null */
     int inherit_output;     /* 1: stdout and stderr are the caller's */
+    int stderr_to;          /* when neither of the above: HX_STDERR_PIPE
+                             * (captured), HX_STDERR_DISCARD (/dev/null) or
+                             * HX_STDERR_INHERIT (the caller's stderr) */
     size_t out_cap;         /* bytes of stdout kept; 0: the default cap */
     size_t err_cap;         /* bytes of stderr kept; 0: the default cap */
     long long timeout_ms;   /* the process group is killed (SIGKILL) this

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fm_testkit.h"
+#include "hx_spawn.h"
 
 /* The issue's bound; under ci/sanitize ASan's shadow memory, redzones and
  * quarantine of freed blocks count in the RSS too (measured: up to 360 MB),
@@ -38,26 +39,25 @@ static proc start(void)
 {
     char path[1024];
     const char *dir = getenv("MSP_BIN_DIR");
-    int p[2];
+    int p[1];
     proc c;
     FILE *out;
     char line[256];
 
     cr_assert_not_null(dir, "MSP_BIN_DIR unset (run through ctest)");
     snprintf(path, sizeof path, "%s/fake-msp", dir);
-    cr_assert_eq(pipe(p), 0);
-    c.pid = fork();
-    cr_assert_geq(c.pid, 0);
-    if (c.pid == 0) {
-        dup2(p[1], 1);
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(126);
-        close(p[0]);
-        close(p[1]);
-        execl(path, path, "--port", "0", "-q", (char *)NULL);
-        _exit(127);
+    {
+        const char *argv[] = {path, "--port", "0", "-q", NULL};
+        hx_spawn_opts o = {0};
+        hx_proc hp;
+        char why[256];
+
+        o.stderr_to = HX_STDERR_DISCARD;
+        cr_assert_eq(hx_spawn_start(argv, &o, &hp, why, sizeof why), 0, "%s",
+                     why);
+        c.pid = hp.pid;
+        p[0] = hp.out_fd;
     }
-    close(p[1]);
     out = fdopen(p[0], "r");
     cr_assert_not_null(fgets(line, sizeof line, out), "no ready line");
     fclose(out);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fm_testkit.h"
+#include "hx_spawn.h"
 
 /* Speed bounds hold for the normal build; the sanitizer build runs slower. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -36,25 +37,22 @@ typedef struct child {
     FILE *out; /* its stdout */
 } child;
 
+/* Starts the program with the project's one spawner; its stdout is read
+ * line by line while it runs, its stderr discarded or the caller's. */
 static child spawn(char *const argv[], int devnull_err)
 {
-    int p[2];
+    hx_spawn_opts o = {0};
+    hx_proc p;
+    char why[256];
     child c;
 
-    cr_assert_eq(pipe(p), 0);
-    c.pid = fork();
-    cr_assert_geq(c.pid, 0);
-    if (c.pid == 0) {
-        dup2(p[1], 1);
-        if (devnull_err && !freopen("/dev/null", "w", stderr))
-            _exit(126);
-        close(p[0]);
-        close(p[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(p[1]);
-    c.out = fdopen(p[0], "r");
+    o.stderr_to = devnull_err ? HX_STDERR_DISCARD : HX_STDERR_INHERIT;
+    cr_assert_eq(
+        hx_spawn_start((const char *const *)argv, &o, &p, why, sizeof why), 0,
+        "%s", why);
+    c.pid = p.pid;
+    c.out = fdopen(p.out_fd, "r");
+    cr_assert_not_null(c.out);
     return c;
 }
 
@@ -113,42 +111,37 @@ Test(program, logs_requests_to_stderr_with_the_key_masked,
                     "sk-secret-two=tenant-x", NULL};
     char line[256], url[128];
     unsigned port;
-    child c;
     http_res r;
-    int p[2], st;
-    pid_t pid;
-    FILE *err;
-    char all[4096] = "";
+    hx_spawn_opts o = {0};
+    hx_proc p;
+    FILE *out, *err;
+    char all[4096] = "", why[256];
+    int st;
 
-    cr_assert_eq(pipe(p), 0);
-    pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 2);
-        close(p[0]);
-        close(p[1]);
-        c = spawn(argv, 0);
-        if (!fgets(line, sizeof line, c.out) ||
-            sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port) !=
-                1)
-            _exit(3);
-        snprintf(url, sizeof url, "http://127.0.0.1:%u", port);
-        {
-            const char *h[] = {"Authorization: Bearer sk-secret-two", NULL};
-            snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
-            tk_http("GET", url, h, NULL, 0, 0, &r);
-        }
-        kill(c.pid, SIGINT);
-        _exit(wait_exit(c.pid));
+    /* stdout (the ready line) and stderr (the log) both captured */
+    cr_assert_eq(
+        hx_spawn_start((const char *const *)argv, &o, &p, why, sizeof why), 0,
+        "%s", why);
+    out = fdopen(p.out_fd, "r");
+    err = fdopen(p.err_fd, "r");
+    cr_assert(out && err);
+    cr_assert_not_null(fgets(line, sizeof line, out), "no ready line");
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1);
+    {
+        const char *h[] = {"Authorization: Bearer sk-secret-two", NULL};
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/health", port);
+        tk_http("GET", url, h, NULL, 0, 0, &r);
+        tk_free(&r);
     }
-    close(p[1]);
-    err = fdopen(p[0], "r");
+    kill(p.pid, SIGINT);
     while (fgets(line, sizeof line, err))
-        if (strncmp(line, "==", 2) !=
-            0) /* not valgrind's own lines (they echo argv) */
+        if (strncmp(line, "==", 2) != 0) /* not valgrind's (they echo argv) */
             strncat(all, line, sizeof all - strlen(all) - 1);
     fclose(err);
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert_eq(WEXITSTATUS(st), 0, "%s", all);
+    fclose(out);
+    cr_assert_eq(waitpid(p.pid, &st, 0), p.pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", all);
     cr_assert(strstr(all, "fake-msp: seed "), "%s", all);
     cr_assert(strstr(all, "GET /health 200 auth=Bearer sk-\xe2\x80\xa6(13)"),
               "%s", all);
@@ -346,33 +339,28 @@ Test(program, sigterm_stops_promptly_while_a_client_hangs,
  * valgrind's own lines, which echo argv) in err. */
 static int run_stderr(char *const argv[], char *err, size_t cap)
 {
-    int p[2], st;
-    pid_t pid;
-    FILE *f;
-    char line[1024];
+    hx_spawn_opts o = {0};
+    hx_spawned r;
+    char why[256];
+    const char *line, *nl;
 
-    cr_assert_eq(pipe(p), 0);
-    pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        dup2(p[1], 2);
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(126);
-        close(p[0]);
-        close(p[1]);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(p[1]);
-    f = fdopen(p[0], "r");
+    o.err_cap = 64 * 1024;
+    o.timeout_ms = 30000L * MSP_TEST_TIMEOUT_SCALE;
+    cr_assert_eq(
+        hx_spawn_run((const char *const *)argv, &o, &r, why, sizeof why), 0,
+        "%s", why);
     err[0] = '\0';
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "==", 2) != 0)
-            strncat(err, line, cap - strlen(err) - 1);
-    fclose(f);
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
-    cr_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
+    for (line = r.err; line && *line; line = nl ? nl + 1 : "") {
+        size_t n, room = cap - strlen(err) - 1;
+        nl = strchr(line, '\n');
+        n = nl ? (size_t)(nl + 1 - line) : strlen(line);
+        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines */
+            strncat(err, line, n < room ? n : room);
+    }
+    cr_assert(r.exited && !r.timed_out);
+    int status = r.status;
+    hx_spawned_free(&r);
+    return status;
 }
 
 Test(program, usage_errors_never_echo_what_could_be_a_key,
