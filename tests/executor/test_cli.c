@@ -529,6 +529,21 @@ Test(cli, no_usage_error_echoes_an_argument_that_could_be_a_key)
     }
 }
 
+/* A 3-byte key would turn every "abc" of a tool's output into a mask: it
+ * is refused before anything is sent, and not echoed. */
+Test(cli, a_key_too_short_to_redact_safely_is_refused)
+{
+    const char *env[] = {url_env, "BSM_MSP_API_KEY=abc", "BSM_MSP_TENANT_ID=t",
+                         NULL};
+    ts_push_response(srv, 200, "{\"exit_code\":0,\"stdout\":\"abc abc\"}");
+    hx_spawned r =
+        run_env(env, NULL, (const char *const[]){"--tool", "t", NULL});
+    cr_expect_eq(r.status, 64, "%s", r.err);
+    cr_expect(strstr(r.err, "abc") == NULL, "%s", r.err);
+    cr_expect_eq(ts_request_count(srv), 0, "nothing was sent");
+    hx_spawned_free(&r);
+}
+
 /* ---- the key in every spelling a server can echo it ------------------ */
 
 #define ODD_KEY "sk-a/b\"c\\d-4242"

@@ -271,6 +271,17 @@ Test(hardening, admin_refuses_other_hosts_other_origins_and_non_json)
     cr_expect_eq(admin(fm, "GET", "/__admin/requests", evil_origin, NULL), 403);
     cr_expect_eq(admin(fm, "GET", "/__admin/requests", same_origin, NULL), 200);
     cr_expect_eq(admin(fm, "POST", "/__admin/reset", cross, NULL), 403);
+    /* a page cannot plant a catch-all fixture, even sending JSON */
+    {
+        const char *host_json[] = {"Host: evil.example:80",
+                                   "Content-Type: application/json", NULL};
+        const char *origin_json[] = {"Origin: http://evil.example",
+                                     "Content-Type: application/json", NULL};
+        cr_expect_eq(admin(fm, "POST", "/__admin/fixtures", host_json, fx),
+                     403);
+        cr_expect_eq(admin(fm, "POST", "/__admin/fixtures", origin_json, fx),
+                     403);
+    }
     cr_expect_eq(admin(fm, "POST", "/__admin/fixtures", text, fx), 415);
     cr_expect_eq(admin(fm, "POST", "/__admin/fixtures", NULL, fx), 415,
                  "curl's default form type");

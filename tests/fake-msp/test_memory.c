@@ -171,15 +171,15 @@ Test(memory, a_fixture_over_the_budget_is_refused_before_it_is_rendered)
     stop(&c);
 }
 
-Test(memory, dribbling_clients_share_one_copy_of_the_body)
+/* 25 clients that never read, each served a 60 MB fixture body under the
+ * fault: the server must hold one copy of the body, not one per client. */
+static void clients_share_one_copy(const char *fault)
 {
     static const char req[] =
         "POST /api/v1/god-mode/execute HTTP/1.1\r\nHost: x\r\n"
         "X-Brainstorm-Command-Id: d-1\r\nContent-Length: 0\r\n\r\n";
     proc c = start();
-    char *fx = big_fixture(
-        "drip", "d-1", 1, 60,
-        "{\"kind\":\"dribble\",\"chunk_bytes\":1,\"interval_ms\":1000}");
+    char *fx = big_fixture("drip", "d-1", 1, 60, fault);
     int fds[25], i;
     http_res r;
     long long deadline;
@@ -213,6 +213,17 @@ Test(memory, dribbling_clients_share_one_copy_of_the_body)
     for (i = 0; i < 25; i++)
         close(fds[i]);
     stop(&c);
+}
+
+Test(memory, dribbling_clients_share_one_copy_of_the_body)
+{
+    clients_share_one_copy(
+        "{\"kind\":\"dribble\",\"chunk_bytes\":1,\"interval_ms\":1000}");
+}
+
+Test(memory, bad_chunking_clients_share_one_copy_of_the_body)
+{
+    clients_share_one_copy("{\"kind\":\"bad_chunking\"}");
 }
 
 Test(memory, the_idempotency_store_is_capped_in_bytes)
