@@ -106,10 +106,9 @@ void Msp_set_error(char *errbuf, size_t errlen, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    /* clang-analyzer-valist reports ap as uninitialised here only when an
-     * earlier file in the same run left its state behind; it is started
-     * on the line above. */
-    vsnprintf(errbuf, errlen, fmt,
-              ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+    /* clang-analyzer-valist reports ap as uninitialised here (a false
+     * positive: it is started on the line above). */
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
+    vsnprintf(errbuf, errlen, fmt, ap);
     va_end(ap);
 }

@@ -51,6 +51,7 @@ static mspf_fixture *parse_body(fake_msp *fm, struct MHD_Connection *c,
     size_t len;
     char *body;
 
+    *ok = MHD_NO; /* set on every path, the analyzer cannot see parse's */
     memset(&err, 0, sizeof err);
     if (r->too_large) {
         body = error_json("PAYLOAD_TOO_LARGE", "fixture over 1 MiB", &len);
