@@ -349,14 +349,19 @@ static int run_stderr(char *const argv[], char *err, size_t cap)
     cr_assert_eq(
         hx_spawn_run((const char *const *)argv, &o, &r, why, sizeof why), 0,
         "%s", why);
-    err[0] = '\0';
+    size_t used = 0;
     for (line = r.err; line && *line; line = nl ? nl + 1 : "") {
-        size_t n, room = cap - strlen(err) - 1;
+        size_t n;
         nl = strchr(line, '\n');
         n = nl ? (size_t)(nl + 1 - line) : strlen(line);
-        if (strncmp(line, "==", 2) != 0) /* not valgrind's own lines */
-            strncat(err, line, n < room ? n : room);
+        if (strncmp(line, "==", 2) == 0) /* valgrind's own lines */
+            continue;
+        if (n > cap - 1 - used)
+            n = cap - 1 - used;
+        memcpy(err + used, line, n);
+        used += n;
     }
+    err[used] = '\0';
     cr_assert(r.exited && !r.timed_out);
     int status = r.status;
     hx_spawned_free(&r);
