@@ -59,6 +59,7 @@ typedef struct hx_options {
     const char *consumer;      /* export: pacticipant names */
     const char *provider_name; /*   (defaults in pact_export.c) */
     const char *out;           /* import: the fixture directory written */
+    const char *openapi;       /* export: the OpenAPI document written */
 } hx_options;
 
 /* What one run of the executor returned. */
@@ -234,6 +235,10 @@ int hx_lint(const hx_options *o);
 int hx_coverage(const hx_options *o);
 int hx_pact_export(const hx_options *o); /* pact_export.c */
 int hx_pact_import(const hx_options *o); /* pact_import.c */
+int hx_openapi_export(const hx_options *o); /* openapi.c: export --openapi */
+/* The OpenAPI 3.1.0 document of the MSP API, its examples from set's
+ * fixtures (openapi.c); free with cJSON_Delete. */
+cJSON *hx_openapi_build(const mspf_set *set);
 
 /* Loads every --contracts directory of o into one set (export). */
 mspf_set *hx_load_all(const hx_options *o);

@@ -33,6 +33,7 @@ static const char usage_text[] =
     "  msp-contract coverage [--contracts DIR]... [--provider] [--json]\n"
     "  msp-contract export   --pact FILE [--consumer NAME] [--provider NAME]\n"
     "                        [--contracts DIR]... [--filter GLOB]\n"
+    "  msp-contract export   --openapi FILE [--contracts DIR]...\n"
     "  msp-contract import   --pact FILE --out DIR\n"
     "  msp-contract --help\n"
     "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
@@ -86,7 +87,11 @@ static const char usage_text[] =
     "Specification V4\n"
     "            pact (one Synchronous/HTTP interaction each); lists the "
     "others on\n"
-    "            stderr with the reason (docs/pact.md).\n"
+    "            stderr with the reason (docs/pact.md). With --openapi: the "
+    "OpenAPI\n"
+    "            3.1.0 document of the MSP API from the tool catalogue, its "
+    "examples\n"
+    "            from the fixtures (docs/openapi.md).\n"
     "  import    Turns each HTTP interaction of a V3 or V4 pact into a "
     "fixture in\n"
     "            --out DIR, its expect and exit_row from the executor's "
@@ -175,6 +180,8 @@ static const char usage_text[] =
     "  --pact FILE         export: the pact written; import: the pact read\n"
     "  --consumer NAME     export: the consumer's name in the pact\n"
     "  --out DIR           import: where the fixtures are written\n"
+    "  --openapi FILE      export: write the OpenAPI document (JSON) "
+    "instead\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
     "  -h, --help          this text\n"
     "\n"
@@ -214,7 +221,8 @@ enum {
     OPT_FAULT_MATRIX,
     OPT_PACT,
     OPT_CONSUMER,
-    OPT_OUT
+    OPT_OUT,
+    OPT_OPENAPI
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
@@ -290,6 +298,7 @@ int main(int argc, char **argv)
         {"pact", required_argument, NULL, OPT_PACT},
         {"consumer", required_argument, NULL, OPT_CONSUMER},
         {"out", required_argument, NULL, OPT_OUT},
+        {"openapi", required_argument, NULL, OPT_OPENAPI},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -308,6 +317,7 @@ int main(int argc, char **argv)
         case OPT_PACT: o.pact = optarg; break;
         case OPT_CONSUMER: o.consumer = optarg; break;
         case OPT_OUT: o.out = optarg; break;
+        case OPT_OPENAPI: o.openapi = optarg; break;
         case OPT_FILTER: o.filter = optarg; break;
         case OPT_JUNIT: o.junit = optarg; break;
         case OPT_BASE_URL: o.base_url = optarg; break;
@@ -396,6 +406,10 @@ int main(int argc, char **argv)
         return usage_error("--fault-matrix is for the verify command", NULL);
     if (o.fault_matrix)
         run = hx_fault_matrix;
+    if (o.openapi && (run != hx_pact_export || o.pact))
+        return usage_error("--openapi is for export, without --pact", NULL);
+    if (o.openapi)
+        run = hx_openapi_export;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = run(&o);
