@@ -461,8 +461,12 @@ static void add_reply_examples(cJSON *responses, const mspf_set *set)
             cJSON *content = cJSON_GetObjectItemCaseSensitive(resp, "content");
             cJSON *value = NULL, *m = NULL;
             if (strncasecmp(ct, "application/json", 16) == 0) {
-                value =
-                    cJSON_ParseWithLength((const char *)r->body, r->body_len);
+                /* cJSON strings end at a NUL: a body with \u0000 goes in
+                 * as written */
+                value = strstr((const char *)r->body, "\\u0000")
+                            ? cJSON_CreateRaw((const char *)r->body)
+                            : cJSON_ParseWithLength((const char *)r->body,
+                                                    r->body_len);
                 m = cJSON_GetObjectItemCaseSensitive(content,
                                                      "application/json");
             } else if (strncasecmp(ct, "text/plain", 10) == 0) {
