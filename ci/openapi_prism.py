@@ -131,13 +131,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # fake-msp directly; its reply is still recorded and validated.
             port, bypassed = self.server.direct_port, True
         status, rheaders, rbody = exchange(port, self.command, self.path, headers, body)
-        self.send_response_only(status)
-        for k, v in rheaders:
-            if k.lower() not in HOP:
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(rbody)))
-        self.end_headers()
-        self.wfile.write(rbody)
+        # recorded before the client sees the reply: whoever waits on the
+        # client finds the record
         hdrs = {k.lower(): v for k, v in rheaders}
         try:
             violations = json.loads(hdrs.get("sl-violations", "[]"))
@@ -151,6 +146,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.records.append(rec)
             self.server.out.write(json.dumps(rec) + "\n")
             self.server.out.flush()
+        self.send_response_only(status)
+        for k, v in rheaders:
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(rbody)))
+        self.end_headers()
+        self.wfile.write(rbody)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = forward
 
@@ -343,8 +345,8 @@ def cmd_mock(args):
         doc = json.load(fp)
     op = doc["paths"]["/api/v1/god-mode/execute"]["post"]
     cases = []  # (fixture, status, example name)
-    tools = {k[len("ExecuteRequest."):] for k in doc["components"]["schemas"]
-             if k.startswith("ExecuteRequest.")}
+    tools = {k[len("Params."):] for k in doc["components"]["schemas"]
+             if k.startswith("Params.")}
     skipped = []
     for status, resp in op["responses"].items():
         for mtype, media in resp.get("content", {}).items():
