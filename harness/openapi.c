@@ -126,7 +126,7 @@ static void add_tool_schemas(cJSON *schemas)
         cJSON_AddItemToObject(props, "params", ref(name));
         cJSON *sim = cJSON_AddObjectToObject(props, "simulate");
         cJSON_AddStringToObject(sim, "type", "boolean");
-        snprintf(name, sizeof name, "ExecuteRequest.%s", t->name);
+        snprintf(name, sizeof name, "%s", t->name); /* the discriminator's */
         cJSON_AddItemToObject(schemas, name, rq);
 
         if (t->reply != MSPF_REPLY_ENVELOPE)
@@ -172,20 +172,16 @@ static void add_execute_unions(cJSON *schemas)
     char name[160];
 
     cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "description",
-                            "The execute request: one branch per tool, "
-                            "chosen by `tool`.");
+    cJSON_AddStringToObject(
+        req, "description",
+        "The execute request: one branch per tool, chosen by `tool`. Each "
+        "branch's schema is named after its tool, so the discriminator needs "
+        "no mapping (validators such as ajv refuse one).");
     cJSON *one = cJSON_AddArrayToObject(req, "oneOf");
     cJSON *disc = cJSON_AddObjectToObject(req, "discriminator");
     cJSON_AddStringToObject(disc, "propertyName", "tool");
-    cJSON *map = cJSON_AddObjectToObject(disc, "mapping");
-    for (size_t i = 0; i < n; i++) {
-        char target[256];
-        snprintf(name, sizeof name, "ExecuteRequest.%s", tools[i].name);
-        snprintf(target, sizeof target, "%s%s", ref_prefix, name);
-        cJSON_AddItemToArray(one, ref(name));
-        cJSON_AddStringToObject(map, tools[i].name, target);
-    }
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(one, ref(tools[i].name));
     cJSON_AddItemToObject(schemas, "ExecuteRequest", req);
 
     cJSON *res = cJSON_CreateObject();

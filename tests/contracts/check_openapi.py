@@ -54,8 +54,8 @@ def cmd_catalog(text):
         return 77
     doc = json.loads(text)
     schemas = doc["components"]["schemas"]
-    tools = {k[len("ExecuteRequest."):]: v
-             for k, v in schemas.items() if k.startswith("ExecuteRequest.")}
+    tools = {k[len("Params."):]: v
+             for k, v in schemas.items() if k.startswith("Params.")}
     bad = []
     with open(os.path.join(SRC, "docs", "wire-contract.md")) as fp:
         wire = fp.read()
