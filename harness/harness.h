@@ -235,7 +235,8 @@ int hx_lint(const hx_options *o);
 int hx_coverage(const hx_options *o);
 int hx_pact_export(const hx_options *o); /* pact_export.c */
 int hx_pact_import(const hx_options *o); /* pact_import.c */
-int hx_openapi_export(const hx_options *o); /* openapi.c: export --openapi */
+/* openapi.c: export --openapi FILE */
+int hx_openapi_export(const hx_options *o);
 /* The OpenAPI 3.1.0 document of the MSP API, its examples from set's
  * fixtures (openapi.c); free with cJSON_Delete. */
 cJSON *hx_openapi_build(const mspf_set *set);
