@@ -327,6 +327,8 @@ static const status_def statuses[] = {
     {"409", "Idempotency collision: the key was used for a different "
             "request, or the first one is still running (row 14)"},
     {"413", "body over the size limit (row 14)"},
+    {"431", "more request headers than the server takes (fake-msp: "
+            "--max-headers; row 14)"},
     {"429", "the tenant's rate limit is used up; Retry-After says when the "
             "window ends (row 14)"},
     {"500", "server fault (row 13)"},
@@ -344,6 +346,8 @@ static cJSON *codes_for(const char *status)
 
     if (strcmp(status, "405") == 0)
         cJSON_AddItemToArray(e, cJSON_CreateString("METHOD_NOT_ALLOWED"));
+    if (strcmp(status, "431") == 0)
+        cJSON_AddItemToArray(e, cJSON_CreateString("HEADERS_TOO_LARGE"));
     for (size_t i = 0; i < n; i++) {
         const char *st = checks[i].status, *code = checks[i].code;
         char one[64];
