@@ -19,11 +19,14 @@ import sys
 
 try:
     import jsonschema
+except ImportError:
+    print("openapi_validate: python3-jsonschema not installed")
+    sys.exit(77)
+try:  # jsonschema >= 4.18 resolves $ref through `referencing`
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
-except ImportError:
-    print("openapi_validate: python3-jsonschema (>= 4.18) not installed")
-    sys.exit(77)
+except ImportError:  # Debian 12's 4.10: RefResolver
+    Registry = None
 
 MALFORMED_TAG = "malformed-reply"
 DOC_URI = "urn:msp-openapi"
@@ -35,8 +38,12 @@ class Doc:
     def __init__(self, path):
         with open(path) as fp:
             self.doc = json.load(fp)
-        res = Resource.from_contents(self.doc, default_specification=DRAFT202012)
-        self.registry = Registry().with_resource(DOC_URI, res)
+        if Registry is not None:
+            res = Resource.from_contents(self.doc, default_specification=DRAFT202012)
+            self.refs = {"registry": Registry().with_resource(DOC_URI, res)}
+        else:
+            self.refs = {"resolver": jsonschema.RefResolver(
+                base_uri=DOC_URI, referrer=self.doc, store={DOC_URI: self.doc})}
         self.formats = jsonschema.Draft202012Validator.FORMAT_CHECKER
 
     def errors(self, schema, value):
@@ -45,8 +52,8 @@ class Doc:
                    "$id": "urn:msp-openapi-check", "allOf": [schema]}
         # Relative $refs in the fragment point into the document.
         text = json.dumps(wrapped).replace('"#/components/', '"%s#/components/' % DOC_URI)
-        v = jsonschema.Draft202012Validator(json.loads(text), registry=self.registry,
-                                            format_checker=self.formats)
+        v = jsonschema.Draft202012Validator(json.loads(text), format_checker=self.formats,
+                                            **self.refs)
         return sorted(v.iter_errors(value), key=lambda e: list(e.path))
 
     def check(self, path, method, status, headers, body):
