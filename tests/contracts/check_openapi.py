@@ -8,7 +8,8 @@
       the catalogue (read through the exported document) agrees with
       docs/wire-contract.md's tool table (names, risk levels, the pid bound),
       with provider-tools-list's exact parameter schemas, and each
-      data-provider fixture's `data` validates against its tool's data schema.
+      fixture tagged data-provider has `data` that validates against its tool's
+      data schema (a consumer fixture's reply, a provider step's body example).
 
 Exit 0: holds; 1: a difference (printed); 77: jsonschema missing (catalog)."""
 import json
@@ -90,21 +91,29 @@ def cmd_catalog(text):
                 bad.append("provider-tools-list does not pin %s's %s" % (name, key))
     n_data = 0
     for fn in sorted(os.listdir(fx_dir)):
-        if not fn.startswith("data-provider-"):
+        if not fn.endswith(".json") or fn == "fixture.schema.json":
             continue
         with open(os.path.join(fx_dir, fn)) as fp:
             fx = json.load(fp)
-        body = fx["response"]["body"]
-        schema = schemas.get("Data." + body.get("tool", ""))
-        if schema is None:
-            bad.append("%s: tool %s has no data schema in the catalogue" % (fn, body.get("tool")))
+        if "data-provider" not in fx.get("tags", []):
             continue
-        n_data += 1
-        for e in jsonschema.Draft202012Validator(schema).iter_errors(body["data"]):
-            bad.append("%s: data%s: %s" % (fn, "".join("." + str(p) for p in e.path), e.message))
+        # a consumer fixture's reply, or each step's expected body example
+        bodies = [fx["response"]["body"]] if "response" in fx else [
+            s["expect"]["body"]["type"] for s in fx["provider"]["steps"]]
+        for body in bodies:
+            tool = body.get("tool") or fx.get("context", {}).get("tool", "")
+            if not tool:
+                tool = fx["provider"]["steps"][0]["request"]["body"]["tool"]
+            schema = schemas.get("Data." + tool)
+            if schema is None:
+                bad.append("%s: tool %s has no data schema in the catalogue" % (fn, tool))
+                continue
+            n_data += 1
+            for e in jsonschema.Draft202012Validator(schema).iter_errors(body["data"]):
+                bad.append("%s: data%s: %s" % (fn, "".join("." + str(p) for p in e.path), e.message))
     for b in bad:
         print("FAIL " + b)
-    print("catalogue: %d tools, %d data-provider fixtures checked, %d difference(s)"
+    print("catalogue: %d tools, %d data-provider replies checked, %d difference(s)"
           % (len(tools), n_data, len(bad)))
     return 1 if bad else 0
 
