@@ -62,6 +62,18 @@ static cJSON *load(const char *path)
     return doc;
 }
 
+/* The document export writes for the bundled fixtures (parsed; its text in
+ * `text`). */
+static cJSON *exported(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/openapi.json", tmpdir);
+    spawned r = export_to(path, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    spawned_free(&r);
+    return load(path);
+}
+
 static const cJSON *execute_responses(const cJSON *doc)
 {
     const cJSON *post = cJSON_GetObjectItem(
@@ -74,11 +86,7 @@ static const cJSON *execute_responses(const cJSON *doc)
 
 Test(openapi_export, writes_openapi_3_1_with_every_status_of_the_check_table)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/openapi.json", tmpdir);
-    spawned r = export_to(path, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cJSON *doc = load(path);
+    cJSON *doc = exported();
     cr_assert_str_eq(cJSON_GetObjectItem(doc, "openapi")->valuestring, "3.1.0");
     const cJSON *resp = execute_responses(doc);
     static const char *const statuses[] = {"200", "400", "401", "403",
@@ -91,16 +99,11 @@ Test(openapi_export, writes_openapi_3_1_with_every_status_of_the_check_table)
         cJSON_GetObjectItem(cJSON_GetObjectItem(resp, "429"), "headers"),
         "Retry-After"));
     cJSON_Delete(doc);
-    spawned_free(&r);
 }
 
 Test(openapi_export, pid_bound_in_the_document_is_1_to_4194304)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/openapi.json", tmpdir);
-    spawned r = export_to(path, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cJSON *doc = load(path);
+    cJSON *doc = exported();
     const cJSON *pid = cJSON_GetObjectItem(
         cJSON_GetObjectItem(
             cJSON_GetObjectItem(
@@ -112,16 +115,11 @@ Test(openapi_export, pid_bound_in_the_document_is_1_to_4194304)
     cr_assert_eq(cJSON_GetObjectItem(pid, "minimum")->valueint, 1);
     cr_assert_eq(cJSON_GetObjectItem(pid, "maximum")->valueint, 4194304);
     cJSON_Delete(doc);
-    spawned_free(&r);
 }
 
 Test(openapi_export, examples_are_named_after_fixtures_without_malformed_ones)
 {
-    char path[300];
-    snprintf(path, sizeof path, "%s/openapi.json", tmpdir);
-    spawned r = export_to(path, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    cJSON *doc = load(path);
+    cJSON *doc = exported();
     const cJSON *ex = cJSON_GetObjectItem(
         cJSON_GetObjectItem(
             cJSON_GetObjectItem(
@@ -135,7 +133,6 @@ Test(openapi_export, examples_are_named_after_fixtures_without_malformed_ones)
     /* a reply string with NUL bytes keeps them (cJSON alone would cut it) */
     cr_assert_not_null(strstr(text, "\"stdout\":\"a\\u0000b\\u0000c\\n\""));
     cJSON_Delete(doc);
-    spawned_free(&r);
 }
 
 Test(openapi_export, refuses_openapi_together_with_pact)
