@@ -231,7 +231,8 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         return fm_queue_error(c, 400, "VALIDATION", msg);
     fm_buf_adds(&b, "{\"state\":");
     fm_buf_json_str(&b, name, strlen(name));
-    fm_buf_adds(&b, setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
+    fm_buf_adds(&b,
+                setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
     if (setup) {
         /* the values an exported pact's ProviderState generators read */
         if (role) {

@@ -56,7 +56,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     int rc;
     p->pid = -1;
     p->in_fd = p->out_fd = p->err_fd = -1;
-    if (!argv || !argv[0]) {
+    if (!argv || !argv[0] || o->n_pass_fds > HX_SPAWN_MAX_PASS_FDS) {
         set_err(errbuf, errlen, "spawn", EINVAL);
         return -1;
     }
@@ -74,6 +74,29 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
         close_fd(&err[0]);
         close_fd(&err[1]);
         set_err(errbuf, errlen, "pipe", rc);
+        return -1;
+    }
+    /* copies above every target (3 .. 3+n-1), close-on-exec in this
+     * process: a concurrent spawn never inherits them */
+    int pass[HX_SPAWN_MAX_PASS_FDS];
+    size_t npass = 0;
+    for (; npass < o->n_pass_fds; npass++) {
+        pass[npass] =
+            fcntl(o->pass_fds[npass], F_DUPFD_CLOEXEC, 3 + (int)o->n_pass_fds);
+        if (pass[npass] < 0)
+            break;
+    }
+    if (npass != o->n_pass_fds) {
+        rc = errno;
+        for (size_t i = 0; i < npass; i++)
+            close(pass[i]);
+        close_fd(&in[0]);
+        close_fd(&in[1]);
+        close_fd(&out[0]);
+        close_fd(&out[1]);
+        close_fd(&err[0]);
+        close_fd(&err[1]);
+        set_err(errbuf, errlen, "passing fds", rc);
         return -1;
     }
     posix_spawn_file_actions_init(&fa);
@@ -96,6 +119,9 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
             posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
                                              O_WRONLY, 0);
     }
+    /* after stdio: a pipe end may itself be numbered 3 .. 3+n-1 */
+    for (size_t i = 0; i < npass; i++)
+        posix_spawn_file_actions_adddup2(&fa, pass[i], 3 + (int)i);
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, 0);
@@ -108,6 +134,8 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                                       (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
+    for (size_t i = 0; i < npass; i++)
+        close(pass[i]);
     close_fd(&in[0]);
     close_fd(&out[1]);
     close_fd(&err[1]);

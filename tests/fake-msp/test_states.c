@@ -223,8 +223,8 @@ Test(states, credential_states_answer_the_built_in_key_and_a_fresh_id)
         state(fm, body, &r);
         cr_assert_eq(r.status, 200, "%s: %s", roles[i].role, r.body);
         cJSON *doc = cJSON_Parse(r.body);
-        const cJSON *auth = cJSON_GetObjectItemCaseSensitive(doc,
-                                                             "authorization");
+        const cJSON *auth =
+            cJSON_GetObjectItemCaseSensitive(doc, "authorization");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "commandId");
         char want[64];
         snprintf(want, sizeof want, "Bearer %s", roles[i].key);

@@ -386,17 +386,44 @@ static int refusing_url(char *url, size_t len)
     return fd;
 }
 
-Test(provider, unreachable_server_fails_every_fixture_readably)
+/* Issue 20, finding 12: one clear line and exit 69, not one failure per
+ * fixture. */
+Test(provider, a_dead_base_url_stops_at_the_first_transport_failure)
 {
     char url[64];
     int fd = refusing_url(url, sizeof url);
     spawned r = provider(url, "--state-cmd", "true");
     close(fd);
-    cr_expect_eq(r.status, 1);
-    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(0), "%s",
-                 r.out);
-    cr_expect_not_null(strstr(r.out, "transport error"), "%s", r.out);
+    cr_expect_eq(r.status, 69, "EX_UNAVAILABLE:\n%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "FAIL "), 0, "%s", r.out);
+    cr_expect_eq(count_lines(r.err, "msp-contract provider: cannot reach "), 1,
+                 "%s", r.err);
+    char want[128];
+    snprintf(want, sizeof want, "cannot reach %s (", url);
+    cr_expect_not_null(strstr(r.err, want), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "stopped at fixture 1 of "), "%s", r.err);
     spawned_free(&r);
+}
+
+Test(provider, without_a_key_option_it_says_the_built_in_keys_are_sent)
+{
+    fake_msp *fm = start_fake(NULL);
+    const char *args[] = {"--filter", "happy-process-kill", NULL};
+    spawned r = provider_args(fake_msp_url(fm), args);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "sending fake-msp's built-in key of each "
+                                     "role"),
+                       "%s", r.err);
+    cr_expect_null(strstr(r.err, "sk-"), "a key was printed: %s", r.err);
+    spawned_free(&r);
+    const char *with_key[] = {"--filter", "happy-process-kill",
+                              "--api-key-file", key_file("k", "sk-test\n"),
+                              NULL};
+    r = provider_args(fake_msp_url(fm), with_key);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_null(strstr(r.err, "built-in key"), "%s", r.err);
+    spawned_free(&r);
+    fake_msp_stop(fm);
 }
 
 Test(provider, base_url_is_required)
