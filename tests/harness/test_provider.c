@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include "test_timeout.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <contracts/fixture.h>
 #include <fake_msp/fake_msp.h>
 
+#include "hx_spawn.h"
 #include "run_tool.h"
 
 static char tmpdir[256];
@@ -284,6 +286,37 @@ Test(provider, the_state_command_sets_up_and_tears_down_each_state)
     fclose(fp);
     cr_expect_eq(lines, 2 * count_provider(1), "a setup and a teardown each");
     cr_expect(saw, "no line \"%s\"", want);
+    spawned_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* Issue 20, finding 11: a state command that starts a background helper
+ * (which keeps its stdout open) is done when it exits, not 60 s later. */
+Test(provider, a_state_command_leaving_a_background_helper_returns_at_its_exit)
+{
+    char pids[300], cmd[600];
+    snprintf(pids, sizeof pids, "%s/helpers", tmpdir);
+    snprintf(cmd, sizeof cmd, "sleep 120 & echo $! >>%s; :", pids);
+    fake_msp *fm = start_fake(NULL);
+    const char *args[] = {"--state-cmd", cmd, "--filter", "happy-process-kill",
+                          NULL};
+    long long t0 = hx_spawn_now_ms();
+    spawned r = provider_args(fake_msp_url(fm), args);
+    long long ms = hx_spawn_now_ms() - t0;
+    /* the fixture's state is data the fake always has */
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect_null(strstr(r.out, "state command"), "%s", r.out);
+    cr_expect_null(strstr(r.out, "state setup"), "%s", r.out);
+    cr_expect_lt(ms, 30000, "took %lld ms: waited for EOF, not the exit", ms);
+    FILE *fp = fopen(pids, "r");
+    cr_assert_not_null(fp, "the state command never ran");
+    int pid, n = 0;
+    while (fscanf(fp, "%d", &pid) == 1) {
+        kill(pid, SIGKILL);
+        n++;
+    }
+    fclose(fp);
+    cr_expect_geq(n, 2, "a setup and a teardown");
     spawned_free(&r);
     fake_msp_stop(fm);
 }
