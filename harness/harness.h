@@ -18,8 +18,7 @@
 #define HX_EXIT_FAILED     1
 #define HX_EXIT_USAGE      64
 #define HX_EXIT_DATA       65 /* fixtures could not be loaded */
-#define HX_EXIT_UNAVAILABLE 69 /* provider: the base URL cannot be reached
-                                  (EX_UNAVAILABLE) */
+#define HX_EXIT_NO_SERVER  69 /* provider: base URL unreachable */
 
 #define HX_DEFAULT_KEY     "sk-test"
 #define HX_DEFAULT_TENANT  "tenant-x"

@@ -21,7 +21,7 @@ static void on_signal(int sig)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigaction(sig, &dfl, NULL);
-        raise(sig);
+        (void)raise(sig);
         return;
     }
     caught = sig;

@@ -580,7 +580,7 @@ int hx_provider(const hx_options *o)
     if (pv.dead || sig) {
         if (ran || sig)
             (void)hx_finish(o, "provider", &done, &tally, hx_now_ms() - t0, 1);
-        rc = pv.dead ? HX_EXIT_UNAVAILABLE : 128 + sig;
+        rc = pv.dead ? HX_EXIT_NO_SERVER : 128 + sig;
     } else {
         rc = hx_finish(o, "provider", &cs, &tally, hx_now_ms() - t0, 1);
     }

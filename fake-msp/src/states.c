@@ -150,13 +150,17 @@ static const mspf_role *credential_role(const char *name, const cJSON *params,
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "role");
     const char *in_name = name + strlen(ROLE_STATE);
-    const char *role = cJSON_IsString(p) ? p->valuestring : in_name;
+    const char *role = in_name;
     const mspf_role *r;
-    if (p && (!cJSON_IsString(p) || (*in_name && strcmp(role, in_name) != 0))) {
-        snprintf(msg, msglen,
-                 "params.role must be the role the state names (%.100s)",
-                 in_name);
-        return NULL;
+    if (p) {
+        if (!cJSON_IsString(p) ||
+            (*in_name && strcmp(p->valuestring, in_name) != 0)) {
+            snprintf(msg, msglen,
+                     "params.role must be the role the state names (%.100s)",
+                     in_name);
+            return NULL;
+        }
+        role = p->valuestring;
     }
     r = mspf_role_find(role);
     if (!r)
