@@ -30,9 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include <cjson/cJSON.h>
+
+#include "executor/msp_util.h"
 
 #define STEP_TIMEOUT_MS  30000
 #define PROBE_TIMEOUT_MS 10000
@@ -79,27 +80,6 @@ static int is_uuid_at(const char *s)
     return 1;
 }
 
-static void new_uuid(char out[UUID_LEN + 1])
-{
-    unsigned char b[16];
-    static const char hex[] = "0123456789abcdef";
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    for (int i = 0, k = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[k++] = '-';
-        out[k++] = hex[b[i] >> 4];
-        out[k++] = hex[b[i] & 15];
-    }
-    out[UUID_LEN] = '\0';
-}
-
 /* The fresh id for `old` (UUID_LEN bytes), added when new; NULL when full. */
 static const char *fresh_id(idmap *m, const char *old)
 {
@@ -110,7 +90,7 @@ static const char *fresh_id(idmap *m, const char *old)
         return NULL;
     memcpy(m->from[m->n], old, UUID_LEN);
     m->from[m->n][UUID_LEN] = '\0';
-    new_uuid(m->to[m->n]);
+    msp_uuid4(m->to[m->n]);
     return m->to[m->n++];
 }
 

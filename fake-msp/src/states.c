@@ -21,9 +21,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <cjson/cJSON.h>
+
+#include "executor/msp_util.h"
 
 #define ROLE_STATE "a credential of role "
 
@@ -121,27 +122,6 @@ static int printable_name(const char *name, size_t len)
     return 1;
 }
 
-static void fresh_uuid(char out[37])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char b[16];
-    size_t got = 0;
-    while (got < sizeof b) {
-        ssize_t r = getrandom(b + got, sizeof b - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    for (int i = 0, k = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[k++] = '-';
-        out[k++] = hex[b[i] >> 4];
-        out[k++] = hex[b[i] & 15];
-    }
-    out[36] = '\0';
-}
-
 /* The role of "a credential of role R": params.role, which must agree with
  * the name's R when both are given. NULL with msg when neither names a
  * known role. */
@@ -176,7 +156,7 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     mspf_json *jd = NULL;
     const cJSON *doc;
     size_t name_len = 0;
-    char id[37];
+    char id[MSP_UUID_BUF_SIZE];
     char msg[300] = "";
     fm_buf b;
     fm_buf_init(&b, FM_REPLY_MAX);
@@ -245,7 +225,7 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
             fm_buf_adds(&b, ",\"authorization\":");
             fm_buf_json_str(&b, value, strlen(value));
         }
-        fresh_uuid(id);
+        msp_uuid4(id);
         fm_buf_addf(&b, ",\"commandId\":\"%s\"", id);
     }
     fm_buf_adds(&b, "}");

@@ -47,6 +47,15 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+static void close_pipes(int in[2], int out[2], int err[2])
+{
+    for (int i = 0; i < 2; i++) {
+        close_fd(&in[i]);
+        close_fd(&out[i]);
+        close_fd(&err[i]);
+    }
+}
+
 int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                    char *errbuf, size_t errlen)
 {
@@ -67,12 +76,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
          (pipe2(out, O_CLOEXEC) != 0 ||
           (o->stderr_to == HX_STDERR_PIPE && pipe2(err, O_CLOEXEC) != 0)))) {
         rc = errno;
-        close_fd(&in[0]);
-        close_fd(&in[1]);
-        close_fd(&out[0]);
-        close_fd(&out[1]);
-        close_fd(&err[0]);
-        close_fd(&err[1]);
+        close_pipes(in, out, err);
         set_err(errbuf, errlen, "pipe", rc);
         return -1;
     }
@@ -90,12 +94,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
         rc = errno;
         for (size_t i = 0; i < npass; i++)
             close(pass[i]);
-        close_fd(&in[0]);
-        close_fd(&in[1]);
-        close_fd(&out[0]);
-        close_fd(&out[1]);
-        close_fd(&err[0]);
-        close_fd(&err[1]);
+        close_pipes(in, out, err);
         set_err(errbuf, errlen, "passing fds", rc);
         return -1;
     }

@@ -157,7 +157,8 @@ Test(protocol, a_long_command_line_is_never_truncated)
     spawned_free(&r);
 }
 
-Test(protocol, start_up_does_not_count_against_max_ms)
+/* The bundled happy-process-kill.json, to edit (a static buffer). */
+static char *bundled_happy_kill(void)
 {
     char src[512];
     FILE *fp = fopen(
@@ -168,6 +169,12 @@ Test(protocol, start_up_does_not_count_against_max_ms)
     size_t n = fread(text, 1, sizeof text - 1, fp);
     fclose(fp);
     text[n] = '\0';
+    return text;
+}
+
+Test(protocol, start_up_does_not_count_against_max_ms)
+{
+    char *text = bundled_happy_kill();
     char *at = strstr(text, "\"max_ms\": 2000");
     cr_assert_not_null(at);
     memcpy(at, "\"max_ms\": 1000", 14); /* under the 1.5 s start-up */
@@ -262,15 +269,7 @@ Test(protocol, fault_matrix_fails_an_executor_that_ignores_faults)
  * faulted: it fails saying so and what differed, not "exit 0, not 124". */
 Test(protocol, fault_matrix_cell_whose_request_reached_no_fixture_says_so)
 {
-    char src[512];
-    FILE *fp = fopen(
-        src_path("contracts/fixtures/happy-process-kill.json", src, sizeof src),
-        "r");
-    cr_assert_not_null(fp);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, fp);
-    fclose(fp);
-    text[n] = '\0';
+    char *text = bundled_happy_kill();
     /* the request matcher wants pid 1; the context still sends 4242 */
     char *body = strstr(text, "\"body\": {\n      \"tool\"");
     cr_assert_not_null(body);
