@@ -16,6 +16,12 @@
  * built-in key of R>"}, the empty name (an interaction without a state)
  * with 200, and every setup with a fresh UUIDv4 "commandId". POST
  * /__admin/reset tears every state down (fm_states_reset).
+ *
+ * An exported pact's interaction starts with its credential state, or with
+ * the empty name when it has none: their setup tears down what an earlier
+ * interaction left set up, so the verifier passes without
+ * --state-change-teardown too (else "the MSP is unavailable" would answer
+ * 503 to every later interaction).
  */
 #include "server.h"
 
@@ -203,12 +209,16 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     } else if (strncmp(name, ROLE_STATE, strlen(ROLE_STATE)) == 0) {
         role = credential_role(name, params, msg, sizeof msg);
         rc = role ? 0 : -1;
+        if (role && setup) /* a new interaction */
+            fm_states_reset(fm);
     } else if (*name) { /* "": the verifier's call for no state */
         snprintf(msg, sizeof msg, "no such provider state: %.200s", name);
         mspf_json_free(jd);
         return fm_queue_error(c, 400, "UNKNOWN_STATE", msg);
     } else {
         rc = 0;
+        if (setup) /* a new interaction, without states */
+            fm_states_reset(fm);
     }
     mspf_json_free(jd);
     if (rc != 0)

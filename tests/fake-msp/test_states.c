@@ -269,3 +269,38 @@ Test(states, credential_states_answer_the_built_in_key_and_a_fresh_id)
     tk_free(&r);
     fake_msp_stop(fm);
 }
+
+/* Issue 20, finding 14: `pact verifier` without --state-change-teardown
+ * never tears down; each interaction starts with its credential state (or
+ * the empty name), which ends what the one before left set up. */
+Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
+{
+    static const char *const starts[] = {
+        "{\"state\":\"a credential of role valid\",\"params\":{\"role\":"
+        "\"valid\"},\"action\":\"setup\"}",
+        "{\"state\":\"\",\"params\":{},\"action\":\"setup\"}"};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    for (size_t i = 0; i < 2; i++) {
+        char id[8];
+        state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+        tk_free(&r);
+        state(fm, starts[i], &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        tk_free(&r);
+        snprintf(id, sizeof id, "s%zu", i);
+        tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), &r);
+        cr_expect_eq(r.status, 200, "still unavailable after %s", starts[i]);
+        tk_free(&r);
+    }
+    /* within one interaction, the credential comes first: what follows it
+     * holds */
+    state(fm, starts[0], &r);
+    tk_free(&r);
+    state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "t", tk_body("msp.list_devices", "{}"), &r);
+    tk_assert_error(&r, 503, "UNAVAILABLE", NULL);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}

@@ -151,13 +151,14 @@ def no_duplicate_keys(pairs):
     return dict(pairs)
 
 
-def verifier(pact_path, fake, state_url=None):
+def verifier(pact_path, fake, state_url=None, teardown=True):
     """pact verifier against fake; states through fake-msp's own endpoint
     unless state_url names another."""
     return run([args.pact, "verifier", "--file", pact_path,
                 "--hostname", "127.0.0.1", "--port", str(fake.port),
                 "--state-change-url", state_url or fake.url + STATES_PATH,
-                "--state-change-teardown", "--no-colour"])
+                "--no-colour"]
+               + (["--state-change-teardown"] if teardown else []))
 
 
 # --- matching a result against a fixture's "expect" -----------------------
@@ -283,6 +284,23 @@ def test_pact_verifier_fails_a_broken_fake_naming_the_interaction():
           "failures name %s, expected %s:\n%s"
           % (sorted(named), sorted(want), failures[-2000:]))
     check("NOTFOUND" in out, "the report does not show the wrong code")
+
+
+def test_pact_verifier_without_teardown_passes_against_fake_msp():
+    """Issue 20, finding 14: the plain command, no --state-change-teardown:
+    each interaction's first state call ends what the one before set up."""
+    path, pact = exported_pact()
+    fake = fake_msp()
+    try:
+        rc, out, err = verifier(path, fake, teardown=False)
+    finally:
+        fake.stop()
+    check(rc == 0, "pact verifier exited %d:\n%s%s"
+          % (rc, out[-3000:], err[-2000:]))
+    for i in pact["interactions"]:
+        check(("  %s (" % i["description"]) in out,
+              "interaction %s not in the verifier's report" % i["description"])
+    check("FAILED" not in out, "a check FAILED:\n" + out[-3000:])
 
 
 def test_example_state_handler_passes_every_interaction():
