@@ -18,6 +18,7 @@
 #define HX_EXIT_FAILED     1
 #define HX_EXIT_USAGE      64
 #define HX_EXIT_DATA       65 /* fixtures could not be loaded */
+#define HX_EXIT_NO_SERVER  69 /* provider: base URL unreachable */
 
 #define HX_DEFAULT_KEY     "sk-test"
 #define HX_DEFAULT_TENANT  "tenant-x"
@@ -222,6 +223,13 @@ void hx_diff(mspf_diffs *d, const char *field, const char *expected,
  * saying why, with what the endpoint or command printed. */
 int hx_state_change(const hx_options *o, const mspf_state *s, int setup,
                     char **output);
+
+/* SIGINT/SIGTERM as a flag (interrupt.c): install, then poll
+ * hx_interrupted() (the signal, 0 when none) and exit 128 + it after
+ * cleaning up; a second signal ends the process at once. */
+void hx_interrupt_install(void);
+void hx_interrupt_restore(void);
+int hx_interrupted(void);
 
 /* An external program's start-up in ms: the median of three runs of a
  * context whose deadline has already expired (row 1: no network). */

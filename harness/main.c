@@ -111,11 +111,12 @@ static const char usage_text[] =
     "  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
     "  --executor-cmd CMD  verify: judge another executor. Each run is\n"
     "                      /bin/sh -c 'CMD \"$@\"' CMD --base-url URL "
-    "--api-key-file F\n"
+    "--api-key-file /dev/fd/3\n"
     "                      --auth-mode M --tenant-id T --timeout-ms N "
-    "--context FILE --json\n"
-    "                      (any length; the key file holds the key without a "
-    "newline;\n"
+    "--context /dev/fd/4 --json\n"
+    "                      (any length; fd 3 and 4 are in-memory files, never "
+    "on disk;\n"
+    "                      fd 3 holds the key without a newline;\n"
     "                      BSM_MSP_BASE_URL/_AUTH_MODE/_TENANT_ID/_TIMEOUT_MS "
     "mirror the\n"
     "                      flags). It must print one line\n"
@@ -186,7 +187,9 @@ static const char usage_text[] =
     "  -h, --help          this text\n"
     "\n"
     "Exit status: 0 all passed; 1 a fixture failed (or a row is unpinned);\n"
-    "64 usage error; 65 the fixtures could not be loaded.\n";
+    "64 usage error; 65 the fixtures could not be loaded; provider: 69 the\n"
+    "base URL cannot be reached, 130/143 interrupted by SIGINT/SIGTERM (every\n"
+    "state set up torn down first).\n";
 
 static int usage_error(const char *what, const char *arg)
 {

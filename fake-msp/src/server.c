@@ -873,6 +873,7 @@ void fake_msp_reset(fake_msp *fm)
     fm_fx_reset_sequences(fm->fx);
     if (fm->rl)
         fm_ratelimit_clear(fm->rl);
+    fm_states_reset(fm);
 }
 
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,

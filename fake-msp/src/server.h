@@ -107,6 +107,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
 /* Answers POST /__admin/provider-states (the Pact provider-state body
  * {"state","params","action"}) and GET (the known states) (states.c). */
+/* Tears every provider state down (POST /__admin/reset). */
+void fm_states_reset(fake_msp *fm);
 enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
                                  const char *method, const fm_req *r);
 

@@ -190,7 +190,8 @@ int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
                          size_t errlen);
 
 /* Clears the journal, the idempotency store, the response sequences and
- * the rate buckets (POST /__admin/reset). */
+ * the rate buckets, and tears every provider state down (POST
+ * /__admin/reset). */
 void fake_msp_reset(fake_msp *fm);
 
 /* One journalled request: exactly what arrived. */
