@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -545,6 +546,10 @@ int main(int argc, char **argv)
         opt.log = log_line;
 
     raise_nofile();
+    /* Bodies of 256 KiB and more are mapped and unmapped on their own, so
+     * that freeing them gives the memory back (glibc would otherwise raise
+     * its threshold after the first large free and keep later ones). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     /* Signals are taken by sigwait() below, never by the server threads. */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -89,6 +89,11 @@ static void release(fm_proxy *p, size_t n)
     atomic_fetch_sub(&p->held, n);
 }
 
+void fm_proxy_release(fm_proxy *p, size_t n)
+{
+    release(p, n);
+}
+
 /* A reply body handed to libmicrohttpd, and the budget it holds. */
 typedef struct px_body {
     fm_proxy *p;
@@ -384,6 +389,51 @@ static struct MHD_Response *reply_response(px_xfer *x)
         if (!fm_strieq(x->rh[i].name, "Content-Length"))
             MHD_add_response_header(m, x->rh[i].name, x->rh[i].value);
     return m;
+}
+
+static struct MHD_Response *error_response(unsigned status, const char *code,
+                                           const char *msg, int retry);
+
+enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              unsigned long long content_length)
+{
+    fm_proxy *p = r->fm->proxy;
+    struct MHD_Response *m;
+    char msg[200], note[300], *notes[1] = {note};
+    size_t in_flight;
+    enum MHD_Result ok = MHD_NO;
+
+    pthread_mutex_lock(&p->lock);
+    in_flight = p->in_flight;
+    pthread_mutex_unlock(&p->lock);
+    if (in_flight < p->queue_max &&
+        (content_length == 0 || reserve(p, (size_t)content_length) == 0)) {
+        r->proxy_held = (size_t)content_length;
+        return MHD_YES;
+    }
+    if (in_flight >= p->queue_max)
+        snprintf(msg, sizeof msg,
+                 "the proxy has %zu exchanges in flight (--proxy-queue); "
+                 "try again",
+                 p->queue_max);
+    else
+        snprintf(msg, sizeof msg,
+                 "the proxy holds its budget of %u bytes of bodies in "
+                 "flight; try again",
+                 (unsigned)FM_PROXY_BUDGET);
+    snprintf(note, sizeof note, "proxy: 503, not forwarded: %s", msg);
+    fm_journal_append(p->fm->journal, method, url, NULL, 0,
+                      (const unsigned char *)"", 0, NULL, 503, notes, 1);
+    r->state = RS_DONE;
+    r->door = 1;
+    m = error_response(503, "UNAVAILABLE", msg, 1);
+    if (m) {
+        MHD_add_response_header(m, "Connection", "close");
+        ok = MHD_queue_response(c, 503, m);
+        MHD_destroy_response(m);
+    }
+    return ok;
 }
 
 static struct MHD_Response *error_response(unsigned status, const char *code,
@@ -825,7 +875,13 @@ static enum MHD_Result admit(fm_proxy *p, px_xfer *x)
     char msg[200];
 
     x->client_fd = ci ? ci->connect_fd : -1;
-    if (reserve(p, x->body_len) != 0) {
+    /* the head reserved what it declared; the body is what arrived */
+    if (x->r->proxy_held >= x->body_len) {
+        release(p, x->r->proxy_held - x->body_len);
+        x->r->proxy_held = 0;
+    } else if (reserve(p, x->body_len - x->r->proxy_held) == 0) {
+        x->r->proxy_held = 0;
+    } else {
         snprintf(msg, sizeof msg,
                  "the proxy holds its budget of %u bytes of bodies in "
                  "flight; try again",

@@ -50,6 +50,17 @@ typedef struct fm_proxy fm_proxy;
 fm_proxy *fm_proxy_new(struct fake_msp *fm, const struct fake_msp_options *opt,
                        char *errbuf, size_t errlen);
 
+/* A request's head has arrived (declaring content_length body bytes, 0 when
+ * unknown): reserves them in the budget (r->proxy_held) and returns MHD_YES
+ * to read the body, or queues 503 with Retry-After (and Connection: close)
+ * when the proxy is full, before the body is read. */
+enum MHD_Result fm_proxy_head(struct fm_req *r, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              unsigned long long content_length);
+
+/* Gives back budget bytes reserved by fm_proxy_head() and never used. */
+void fm_proxy_release(fm_proxy *p, size_t n);
+
 /* Takes a whole request: refuses it (400, 413, 503) or suspends the
  * connection and hands the exchange to the transfer thread. */
 enum MHD_Result fm_proxy_dispatch(struct fm_req *r, struct MHD_Connection *c,

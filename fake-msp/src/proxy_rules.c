@@ -141,10 +141,10 @@ int fm_origin_form(const char *path, char *why, size_t whylen)
     }
     for (s = path; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch <= 0x20 || ch == 0x7f || ch == '@' || ch == '\\') {
+        if (ch < 0x20 || ch == 0x7f || ch == '@' || ch == '\\') {
             snprintf(why, whylen,
                      "the request-target path holds a byte the proxy does "
-                     "not forward (0x%02x: '@', '\\', space or control)",
+                     "not forward (0x%02x: '@', '\\' or a control byte)",
                      ch);
             return -1;
         }

@@ -33,7 +33,7 @@ int fm_upstream_parse(const char *url, fm_upstream *u, char *errbuf,
 void fm_upstream_free(fm_upstream *u);
 
 /* Checks that a request-target path is origin-form as the proxy takes it:
- * starts with one '/', holds no '@', '\\', control byte or space, and no
+ * starts with one '/', holds no '@', '\\' or control byte, and no
  * "." or ".." segment (which would climb out of the base path). Returns 0,
  * or -1 with the reason in why. */
 int fm_origin_form(const char *path, char *why, size_t whylen);
