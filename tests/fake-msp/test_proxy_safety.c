@@ -81,7 +81,7 @@ static int raw_request(unsigned port, const char *head)
 /* Reads a reply's status code (0: none within timeout_ms). */
 static int read_status(int fd, long timeout_ms)
 {
-    char buf[4096];
+    char buf[4096] = "";
     size_t have = 0;
     int status = 0;
     long long end = tk_now_ms() + timeout_ms;
