@@ -12,41 +12,13 @@
 #include <string.h>
 
 #include "proxy_rules.h"
+#include "proxy_xfer.h"
 #include "record.h"
 #include "server.h"
 
 #ifndef POLLRDHUP /* Linux's "the peer closed", even with bytes unread; */
 #define POLLRDHUP 0x2000 /* <poll.h> shows it only with _GNU_SOURCE */
 #endif
-
-/* One exchange, from admission until its connection is resumed. */
-typedef struct px_xfer {
-    struct px_xfer *next, *prev; /* intake, active or done list */
-    fm_proxy *p;
-    fm_req *r;
-    struct MHD_Connection *c;
-    int client_fd;
-    char *method;
-    char *path;
-    mspf_header *h; /* request headers as received */
-    size_t n_h;
-    unsigned char *body;
-    size_t body_len;
-    CURLU *url;
-    CURL *easy;
-    struct curl_slist *hl;
-    int started; /* handed to curl: the upstream may have seen it */
-    /* the reply */
-    mspf_header rh[FM_MAX_HEADERS];
-    size_t n_rh;
-    char *rb;
-    size_t rb_len, rb_cap;
-    unsigned long long expect_len; /* Content-Length, when given */
-    size_t held;                   /* budget bytes held (request + reply) */
-    long status;                   /* > 0 once a whole reply has arrived */
-    char cause[400]; /* why a callback stopped the transfer, else empty */
-    char errbuf[CURL_ERROR_SIZE];
-} px_xfer;
 
 struct fm_proxy {
     fake_msp *fm;
@@ -73,7 +45,7 @@ struct fm_proxy {
 
 /* ---- the budget -------------------------------------------------------- */
 
-static int reserve(fm_proxy *p, size_t n)
+int fm_proxy_reserve(fm_proxy *p, size_t n)
 {
     size_t cur = atomic_load(&p->held);
 
@@ -84,312 +56,12 @@ static int reserve(fm_proxy *p, size_t n)
     return 0;
 }
 
-static void release(fm_proxy *p, size_t n)
+void fm_proxy_release(fm_proxy *p, size_t n)
 {
     atomic_fetch_sub(&p->held, n);
 }
 
-void fm_proxy_release(fm_proxy *p, size_t n)
-{
-    release(p, n);
-}
-
-/* A reply body handed to libmicrohttpd, and the budget it holds. */
-typedef struct px_body {
-    fm_proxy *p;
-    char *buf;
-    size_t held;
-} px_body;
-
-static void body_freed(void *cls)
-{
-    px_body *b = cls;
-
-    release(b->p, b->held);
-    free(b->buf);
-    free(b);
-}
-
-/* ---- one exchange ------------------------------------------------------ */
-
-static void clear_reply_headers(px_xfer *x)
-{
-    size_t i;
-
-    for (i = 0; i < x->n_rh; i++) {
-        free(x->rh[i].name);
-        free(x->rh[i].value);
-    }
-    x->n_rh = 0;
-}
-
-static void xfer_free(px_xfer *x)
-{
-    size_t i;
-
-    if (!x)
-        return;
-    for (i = 0; i < x->n_h; i++) {
-        free(x->h[i].name);
-        free(x->h[i].value);
-    }
-    clear_reply_headers(x);
-    if (x->easy)
-        curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->hl);
-    curl_url_cleanup(x->url);
-    free(x->h);
-    free(x->method);
-    free(x->path);
-    free(x->body);
-    free(x->rb);
-    if (x->held)
-        release(x->p, x->held);
-    free(x);
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *user)
-{
-    px_xfer *x = user;
-    size_t len = size * n, k;
-    const char *colon, *v;
-
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        clear_reply_headers(x); /* a new response (after 1xx) */
-        x->expect_len = 0;
-        return len;
-    }
-    colon = memchr(data, ':', len);
-    if (!colon || colon == data)
-        return len; /* the blank line, or a folded line: dropped */
-    if (x->n_rh == FM_MAX_HEADERS) {
-        snprintf(x->cause, sizeof x->cause,
-                 "the upstream reply has more than %u headers",
-                 (unsigned)FM_MAX_HEADERS);
-        return 0;
-    }
-    k = (size_t)(colon - data);
-    v = colon + 1;
-    while (v < data + len && (*v == ' ' || *v == '\t'))
-        v++;
-    x->rh[x->n_rh].name = strndup(data, k);
-    k = (size_t)(data + len - v);
-    while (k > 0 && (v[k - 1] == '\r' || v[k - 1] == '\n' || v[k - 1] == ' ' ||
-                     v[k - 1] == '\t'))
-        k--;
-    x->rh[x->n_rh].value = strndup(v, k);
-    if (!x->rh[x->n_rh].name || !x->rh[x->n_rh].value) {
-        free(x->rh[x->n_rh].name);
-        free(x->rh[x->n_rh].value);
-        snprintf(x->cause, sizeof x->cause, "out of memory");
-        return 0;
-    }
-    if (fm_strieq(x->rh[x->n_rh].name, "Content-Length") &&
-        strcmp(x->method, "HEAD") != 0) {
-        x->expect_len = strtoull(x->rh[x->n_rh].value, NULL, 10);
-        if (x->expect_len > FM_PROXY_MAX_REPLY) {
-            snprintf(x->cause, sizeof x->cause,
-                     "the upstream reply body is %llu bytes, over the "
-                     "proxy's cap of %u",
-                     x->expect_len, (unsigned)FM_PROXY_MAX_REPLY);
-            x->n_rh++;
-            return 0;
-        }
-    }
-    x->n_rh++;
-    return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *user)
-{
-    px_xfer *x = user;
-    size_t len = size * n, cap;
-    char *nb;
-
-    if (len > FM_PROXY_MAX_REPLY - x->rb_len) {
-        snprintf(x->cause, sizeof x->cause,
-                 "the upstream reply body is over the proxy's cap of %u "
-                 "bytes",
-                 (unsigned)FM_PROXY_MAX_REPLY);
-        return 0;
-    }
-    if (x->rb_len + len > x->rb_cap) {
-        cap = x->rb_cap ? x->rb_cap * 2 : 16384;
-        if (x->expect_len > cap)
-            cap = (size_t)x->expect_len;
-        if (cap < x->rb_len + len)
-            cap = x->rb_len + len;
-        if (cap > FM_PROXY_MAX_REPLY)
-            cap = FM_PROXY_MAX_REPLY;
-        if (reserve(x->p, cap - x->rb_cap) != 0) {
-            snprintf(x->cause, sizeof x->cause,
-                     "the proxy holds its budget of %u bytes of bodies in "
-                     "flight; this reply does not fit",
-                     (unsigned)FM_PROXY_BUDGET);
-            return 0;
-        }
-        nb = realloc(x->rb, cap);
-        if (!nb) {
-            release(x->p, cap - x->rb_cap);
-            snprintf(x->cause, sizeof x->cause, "out of memory");
-            return 0;
-        }
-        x->held += cap - x->rb_cap;
-        x->rb = nb;
-        x->rb_cap = cap;
-    }
-    memcpy(x->rb + x->rb_len, data, len);
-    x->rb_len += len;
-    return len;
-}
-
-/* The request headers to send: all but hop-by-hop ones and those curl sets
- * itself (Host, Content-Length, Expect); nothing the client did not send. */
-static int build_headers(px_xfer *x)
-{
-    struct curl_slist *t;
-    int have_ct = 0, have_accept = 0;
-    char *line;
-    size_t i, n;
-
-    for (i = 0; i < x->n_h; i++) {
-        const char *name = x->h[i].name;
-        if (fm_hop_header(name, x->h, x->n_h) || fm_strieq(name, "Host") ||
-            fm_strieq(name, "Content-Length") || fm_strieq(name, "Expect"))
-            continue;
-        have_ct |= fm_strieq(name, "Content-Type");
-        have_accept |= fm_strieq(name, "Accept");
-        /* whole, however long (MHD's connection memory bounds it) */
-        n = strlen(name) + strlen(x->h[i].value) + 3;
-        line = malloc(n);
-        if (!line)
-            return -1;
-        if (x->h[i].value[0])
-            snprintf(line, n, "%s: %s", name, x->h[i].value);
-        else
-            snprintf(line, n, "%s;", name);
-        t = curl_slist_append(x->hl, line);
-        free(line);
-        if (!t)
-            return -1;
-        x->hl = t;
-    }
-    if (!have_ct && !(t = curl_slist_append(x->hl, "Content-Type:")))
-        return -1;
-    x->hl = have_ct ? x->hl : t;
-    if (!have_accept && !(t = curl_slist_append(x->hl, "Accept:")))
-        return -1;
-    x->hl = have_accept ? x->hl : t;
-    if (!(t = curl_slist_append(x->hl, "Expect:")))
-        return -1;
-    x->hl = t;
-    return 0;
-}
-
-/* Sets up the easy handle of x. Returns 0, or -1 (ENOMEM). */
-static int prepare(fm_proxy *p, px_xfer *x)
-{
-    CURL *e = curl_easy_init();
-    long connect_ms = p->timeout_ms < 10000 ? p->timeout_ms : 10000;
-
-    if (!e || build_headers(x) != 0) {
-        if (e)
-            curl_easy_cleanup(e);
-        return -1;
-    }
-    x->easy = e;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-    curl_easy_setopt(e, CURLOPT_CURLU, x->url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hl);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    if (p->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
-    if (strcmp(x->method, "GET") == 0 && x->body_len == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(x->method, "HEAD") == 0) {
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
-        if (x->body_len > 0 || strcmp(x->method, "POST") == 0 ||
-            strcmp(x->method, "PUT") == 0 || strcmp(x->method, "PATCH") == 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS,
-                             x->body ? (char *)x->body : "");
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-                             (curl_off_t)x->body_len);
-        }
-    }
-    return 0;
-}
-
 /* ---- answering ----------------------------------------------------------- */
-
-/* Drops the hop-by-hop reply headers (kept until now: Connection names
- * others). */
-static void drop_hop_headers(px_xfer *x)
-{
-    size_t i, k = 0;
-    int *drop = calloc(x->n_rh ? x->n_rh : 1, sizeof *drop);
-
-    if (!drop)
-        return;
-    for (i = 0; i < x->n_rh; i++)
-        drop[i] = fm_hop_header(x->rh[i].name, x->rh, x->n_rh);
-    for (i = 0; i < x->n_rh; i++) {
-        if (drop[i]) {
-            free(x->rh[i].name);
-            free(x->rh[i].value);
-        } else {
-            x->rh[k++] = x->rh[i];
-        }
-    }
-    x->n_rh = k;
-    free(drop);
-}
-
-/* The upstream's reply as an MHD response, taking x's body and the budget
- * it holds (released when MHD frees it). */
-static struct MHD_Response *reply_response(px_xfer *x)
-{
-    struct MHD_Response *m;
-    px_body *b = x->rb_len ? malloc(sizeof *b) : NULL;
-    size_t i;
-
-    if (b) {
-        b->p = x->p;
-        b->buf = x->rb;
-        b->held = x->rb_cap;
-        m = MHD_create_response_from_buffer_with_free_callback_cls(
-            x->rb_len, x->rb, body_freed, b);
-        if (!m) {
-            free(b);
-            return NULL;
-        }
-        x->held -= x->rb_cap;
-        x->rb = NULL;
-        x->rb_len = x->rb_cap = 0;
-    } else {
-        if (x->rb_len)
-            return NULL; /* ENOMEM */
-        m = MHD_create_response_from_buffer(0, (void *)"",
-                                            MHD_RESPMEM_PERSISTENT);
-        if (!m)
-            return NULL;
-    }
-    for (i = 0; i < x->n_rh; i++)
-        if (!fm_strieq(x->rh[i].name, "Content-Length"))
-            MHD_add_response_header(m, x->rh[i].name, x->rh[i].value);
-    return m;
-}
 
 static struct MHD_Response *error_response(unsigned status, const char *code,
                                            const char *msg, int retry);
@@ -408,7 +80,8 @@ enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
     in_flight = p->in_flight;
     pthread_mutex_unlock(&p->lock);
     if (in_flight < p->queue_max &&
-        (content_length == 0 || reserve(p, (size_t)content_length) == 0)) {
+        (content_length == 0 ||
+         fm_proxy_reserve(p, (size_t)content_length) == 0)) {
         r->proxy_held = (size_t)content_length;
         return MHD_YES;
     }
@@ -493,7 +166,7 @@ static void resume_and_free(fm_proxy *p, px_xfer *x)
     pthread_mutex_lock(&p->lock);
     p->in_flight--;
     pthread_mutex_unlock(&p->lock);
-    xfer_free(x);
+    fm_px_free(x);
 }
 
 /* Answers a finished exchange: its reply, or a 502 naming the cause. */
@@ -504,7 +177,7 @@ static void answer(fm_proxy *p, px_xfer *x, const char *recorded,
     char msg[800], note[900] = "";
 
     if (x->status > 0) {
-        r->resp = reply_response(x);
+        r->resp = fm_px_reply_response(x);
         r->status = (unsigned)x->status;
         if (why_not && *why_not)
             snprintf(note, sizeof note, "proxy: not recorded: %.700s", why_not);
@@ -615,7 +288,7 @@ static void finished(fm_proxy *p, px_xfer *x, CURLcode rc)
                  x->errbuf[0] ? ": " : "", x->errbuf);
     }
     if (x->status > 0)
-        drop_hop_headers(x);
+        fm_px_drop_hop_headers(x);
     if (x->status > 0 && p->rec) {
         pthread_mutex_lock(&p->lock);
         x->next = NULL; /* FIFO: a retry is recorded after its first try */
@@ -633,7 +306,8 @@ static void finished(fm_proxy *p, px_xfer *x, CURLcode rc)
 
 static void start(fm_proxy *p, px_xfer *x)
 {
-    if (prepare(p, x) != 0 || curl_multi_add_handle(p->multi, x->easy)) {
+    if (fm_px_prepare(x, p->timeout_ms, p->ca_file) != 0 ||
+        curl_multi_add_handle(p->multi, x->easy)) {
         snprintf(x->cause, sizeof x->cause, "out of memory");
         answer(p, x, NULL, "");
         return;
@@ -862,7 +536,7 @@ static enum MHD_Result refuse(fm_proxy *p, px_xfer *x, unsigned status,
         ok = MHD_queue_response(x->c, status, m);
         MHD_destroy_response(m);
     }
-    xfer_free(x);
+    fm_px_free(x);
     return ok;
 }
 
@@ -877,9 +551,9 @@ static enum MHD_Result admit(fm_proxy *p, px_xfer *x)
     x->client_fd = ci ? ci->connect_fd : -1;
     /* the head reserved what it declared; the body is what arrived */
     if (x->r->proxy_held >= x->body_len) {
-        release(p, x->r->proxy_held - x->body_len);
+        fm_proxy_release(p, x->r->proxy_held - x->body_len);
         x->r->proxy_held = 0;
-    } else if (reserve(p, x->body_len - x->r->proxy_held) == 0) {
+    } else if (fm_proxy_reserve(p, x->body_len - x->r->proxy_held) == 0) {
         x->r->proxy_held = 0;
     } else {
         snprintf(msg, sizeof msg,
@@ -893,7 +567,7 @@ static enum MHD_Result admit(fm_proxy *p, px_xfer *x)
     if (p->stopping) {
         pthread_mutex_unlock(&p->lock);
         x->r->state = RS_DONE;
-        xfer_free(x);
+        fm_px_free(x);
         return MHD_NO;
     }
     if (p->in_flight >= p->queue_max) {
@@ -933,13 +607,13 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
     x->method = strdup(method);
     x->path = strdup(url);
     if (!x->h || !x->method || !x->path) {
-        xfer_free(x);
+        fm_px_free(x);
         return MHD_NO;
     }
     MHD_get_connection_values(c, MHD_HEADER_KIND, collect, x);
     if (r->too_large) {
         /* over --max-body: answered here, never forwarded */
-        xfer_free(x);
+        fm_px_free(x);
         r->state = RS_DONE;
         return fm_queue_error(c, 413, "PAYLOAD_TOO_LARGE",
                               "Request body too large");
