@@ -24,10 +24,16 @@
 #include "proxy_rules.h"
 #include "test_server.h"
 
+/* The issue's bound on the peak, and what may stay held once the clients
+ * are gone. Under ci/sanitize ASan's shadow memory and quarantine of freed
+ * blocks count in the RSS too (see test_memory.c), so the bounds there only
+ * catch unbounded growth. */
 #if defined(__SANITIZE_ADDRESS__)
-#define RSS_LIMIT_KB (640L * 1000)
+#define RSS_LIMIT_KB       (640L * 1000)
+#define RSS_AFTER_LIMIT_KB (640L * 1000)
 #else
-#define RSS_LIMIT_KB (256L * 1000)
+#define RSS_LIMIT_KB       (256L * 1000)
+#define RSS_AFTER_LIMIT_KB (32L * 1000)
 #endif
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -632,7 +638,7 @@ Test(proxy_safety, finding4_parallel_oversized_replies_stay_under_256mb,
             status_kb(&c, "VmHWM"), status_kb(&c, "VmRSS"));
     cr_expect_lt(status_kb(&c, "VmHWM"), RSS_LIMIT_KB, "peak %ld kB",
                  status_kb(&c, "VmHWM"));
-    cr_expect_lt(status_kb(&c, "VmRSS"), 64L * 1000, "after %ld kB",
+    cr_expect_lt(status_kb(&c, "VmRSS"), RSS_AFTER_LIMIT_KB, "after %ld kB",
                  status_kb(&c, "VmRSS"));
     stop_program(&c);
     ts_stop(up);
@@ -678,7 +684,8 @@ Test(proxy_safety, finding5_abandoned_1mb_bodies_are_bounded_and_freed,
     {
         long long end = tk_now_ms() + 20000;
         long rss;
-        while ((rss = status_kb(&c, "VmRSS")) > 32L * 1000 && tk_now_ms() < end)
+        while ((rss = status_kb(&c, "VmRSS")) > RSS_AFTER_LIMIT_KB &&
+               tk_now_ms() < end)
             poll(NULL, 0, 50);
         cr_log_info("peak RSS %ld kB, RSS after %ld kB", status_kb(&c, "VmHWM"),
                     rss);
@@ -686,7 +693,7 @@ Test(proxy_safety, finding5_abandoned_1mb_bodies_are_bounded_and_freed,
                 "400 abandoned 1 MB bodies: peak RSS %ld kB, RSS "
                 "after %ld kB\n",
                 status_kb(&c, "VmHWM"), rss);
-        cr_expect_lt(rss, 32L * 1000, "held after: %ld kB", rss);
+        cr_expect_lt(rss, RSS_AFTER_LIMIT_KB, "held after: %ld kB", rss);
     }
     cr_expect_lt(status_kb(&c, "VmHWM"), RSS_LIMIT_KB, "peak %ld kB",
                  status_kb(&c, "VmHWM"));
