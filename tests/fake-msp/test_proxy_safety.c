@@ -253,6 +253,13 @@ Test(proxy_safety, finding3_upstream_url_is_built_from_parts)
                                    err, sizeof err),
                  0, "%s", err);
     cr_expect_str_eq(u.shown, "http://***@127.0.0.1:81/msp");
+    {
+        fm_upstream v;
+        cr_expect_eq(fm_upstream_parse("http://gw:pa55word@127.0.0.1:99999", &v,
+                                       err, sizeof err),
+                     -1);
+        cr_expect_null(strstr(err, "pa55word"), "%s", err);
+    }
     cr_assert_eq(fm_upstream_target(&u, "/api", NULL, &t, why, sizeof why), 0);
     cr_assert_eq(curl_url_get(t, CURLUPART_URL, &s, 0), CURLUE_OK);
     cr_expect_str_eq(s, "http://gw:pa55word@127.0.0.1:81/msp/api");
@@ -628,6 +635,15 @@ Test(proxy_safety, finding4_parallel_oversized_replies_stay_under_256mb,
     /* 8 x 60 MB with a Content-Length: refused when the head arrives */
     parallel_gets(c.port, 8, &ok, &bad);
     cr_expect_eq(bad, 8, "%d of 8 got 502", bad);
+    {
+        char u[128];
+        http_res r;
+        snprintf(u, sizeof u, "http://127.0.0.1:%u/big", c.port);
+        tk_http("GET", u, NULL, NULL, 0, 30000, &r);
+        tk_assert_error(&r, 502, "BAD_GATEWAY",
+                        "over the proxy's cap of 16777216");
+        tk_free(&r);
+    }
     /* 16 x 17 MiB chunked: cut at the 16 MiB cap or the budget */
     ts_set_default(up, (ts_action){.kind = TS_FLOOD_CHUNKED});
     parallel_gets(c.port, 16, &ok, &bad);
