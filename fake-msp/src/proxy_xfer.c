@@ -61,6 +61,28 @@ void fm_px_free(px_xfer *x)
     free(x);
 }
 
+/* A header name: RFC 9110 tchars, at least one. */
+static int token(const char *s, size_t n)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr(extra, s[i]))))
+            return 0;
+    return n > 0;
+}
+
+/* A header value as curl hands it over: no NUL, CR or LF but the line's own
+ * CRLF at its end. */
+static int printable(const char *s, size_t n)
+{
+    while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    return !memchr(s, '\0', n) && !memchr(s, '\r', n) && !memchr(s, '\n', n);
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
     px_xfer *x = user;
@@ -72,9 +94,16 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         x->expect_len = 0;
         return len;
     }
+    if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
+        return len; /* the blank line */
     colon = memchr(data, ':', len);
-    if (!colon || colon == data)
-        return len; /* the blank line, or a folded line: dropped */
+    if (!colon || !token(data, (size_t)(colon - data)) ||
+        !printable(colon + 1, (size_t)(data + len - colon - 1))) {
+        snprintf(x->cause, sizeof x->cause,
+                 "the upstream reply has a header line the proxy cannot "
+                 "pass on whole (folded, no name, or a CR, LF or NUL inside)");
+        return 0;
+    }
     if (x->n_rh == FM_MAX_HEADERS) {
         snprintf(x->cause, sizeof x->cause,
                  "the upstream reply has more than %u headers",

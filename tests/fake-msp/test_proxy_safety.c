@@ -404,6 +404,31 @@ Test(proxy_safety, finding10_over_128_reply_headers_get_502_naming_why,
     ts_stop(up);
 }
 
+Test(proxy_safety, finding10_reply_header_not_carried_whole_gets_502,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char *const replies[] = {
+        "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\n{}",
+        "HTTP/1.1 200 OK\r\nX-Cr: a\rb\r\nContent-Length: 2\r\n\r\n{}",
+        "HTTP/1.1 200 OK\r\nX Bad: a\r\nContent-Length: 2\r\n\r\n{}",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof replies / sizeof *replies; i++) {
+        ts_server *up = ts_start();
+        fake_msp *proxy;
+        http_res r;
+        cr_assert_not_null(up);
+        ts_set_default(up, (ts_action){.kind = TS_REPLY, .bytes = replies[i]});
+        proxy = start_proxy(ts_url(up), 0, 0);
+        tk_http("GET", tk_url(proxy, "/odd"), NULL, NULL, 0, 10000, &r);
+        tk_assert_error(&r, 502, "BAD_GATEWAY", "cannot pass on whole");
+        tk_free(&r);
+        fake_msp_stop(proxy);
+        ts_stop(up);
+    }
+}
+
 /* ---- finding 5: workers and the queue ---------------------------------- */
 
 static const char hang_head[] =
