@@ -63,8 +63,25 @@ void fm_proxy_release(fm_proxy *p, size_t n)
 
 /* ---- answering ----------------------------------------------------------- */
 
-static struct MHD_Response *error_response(unsigned status, const char *code,
-                                           const char *msg, int retry);
+/* An MSP error body as a JSON response (Retry-After: 1 when retry). */
+static struct MHD_Response *error_response(const char *code, const char *msg,
+                                           int retry)
+{
+    size_t len;
+    char *eb = fm_error_body(code, msg, NULL, NULL, &len);
+    struct MHD_Response *m =
+        eb ? MHD_create_response_from_buffer(len, eb, MHD_RESPMEM_MUST_FREE)
+           : NULL;
+
+    if (!m) {
+        free(eb);
+        return NULL;
+    }
+    MHD_add_response_header(m, "Content-Type", "application/json");
+    if (retry)
+        MHD_add_response_header(m, "Retry-After", "1");
+    return m;
+}
 
 enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
                               const char *url, const char *method,
@@ -100,33 +117,13 @@ enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
                       (const unsigned char *)"", 0, NULL, 503, notes, 1);
     r->state = RS_DONE;
     r->door = 1;
-    m = error_response(503, "UNAVAILABLE", msg, 1);
+    m = error_response("UNAVAILABLE", msg, 1);
     if (m) {
         MHD_add_response_header(m, "Connection", "close");
         ok = MHD_queue_response(c, 503, m);
         MHD_destroy_response(m);
     }
     return ok;
-}
-
-static struct MHD_Response *error_response(unsigned status, const char *code,
-                                           const char *msg, int retry)
-{
-    size_t len;
-    char *eb = fm_error_body(code, msg, NULL, NULL, &len);
-    struct MHD_Response *m =
-        eb ? MHD_create_response_from_buffer(len, eb, MHD_RESPMEM_MUST_FREE)
-           : NULL;
-
-    (void)status;
-    if (!m) {
-        free(eb);
-        return NULL;
-    }
-    MHD_add_response_header(m, "Content-Type", "application/json");
-    if (retry)
-        MHD_add_response_header(m, "Retry-After", "1");
-    return m;
 }
 
 /* Journals and logs the exchange (note: why nothing was recorded, or ""). */
@@ -186,7 +183,7 @@ static void answer(fm_proxy *p, px_xfer *x, const char *recorded,
         snprintf(msg, sizeof msg, "upstream %.200s failed: %.500s", p->up.shown,
                  x->cause);
         snprintf(note, sizeof note, "proxy: 502, %s; nothing recorded", msg);
-        r->resp = error_response(502, "BAD_GATEWAY", msg, 0);
+        r->resp = error_response("BAD_GATEWAY", msg, 0);
         r->status = 502;
     }
     r->after = AFTER_RESPOND;
@@ -523,7 +520,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
 static enum MHD_Result refuse(fm_proxy *p, px_xfer *x, unsigned status,
                               const char *code, const char *msg, int retry)
 {
-    struct MHD_Response *m = error_response(status, code, msg, retry);
+    struct MHD_Response *m = error_response(code, msg, retry);
     char note[700];
     enum MHD_Result ok = MHD_NO;
 
