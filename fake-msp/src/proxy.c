@@ -159,10 +159,10 @@ static void report(fm_proxy *p, const char *method, const char *path,
  * NULL with AFTER_CLOSE), forgets x and frees it. */
 static void resume_and_free(fm_proxy *p, px_xfer *x)
 {
-    MHD_resume_connection(x->c); /* x->r may be freed from here on */
-    pthread_mutex_lock(&p->lock);
-    p->in_flight--;
+    pthread_mutex_lock(&p->lock); /* first: the client's next request */
+    p->in_flight--;               /* must find its slot free */
     pthread_mutex_unlock(&p->lock);
+    MHD_resume_connection(x->c); /* x->r may be freed from here on */
     fm_px_free(x);
 }
 
