@@ -320,6 +320,45 @@ Test(proxy_safety, finding7_gateway_credentials_never_shown,
     cr_expect_null(strstr(logs.text, "gw-user"), "%s", logs.text);
 }
 
+/* The same through the program: its stderr (the log and the stop line). */
+Test(proxy_safety, finding7_gateway_credentials_never_on_stderr,
+     .timeout = TEST_TIMEOUT(60))
+{
+    char path[1024], url[200], line[256], u[128];
+    const char *dir = getenv("MSP_BIN_DIR");
+    const char *argv[] = {path, "--port", "0", "--proxy", url, NULL};
+    hx_spawn_opts o = {0};
+    hx_spawned res;
+    hx_proc hp;
+    size_t n = 0;
+    unsigned port;
+    http_res r;
+    char why[256];
+
+    cr_assert_not_null(dir, "MSP_BIN_DIR unset (run through ctest)");
+    snprintf(path, sizeof path, "%s/fake-msp", dir);
+    snprintf(url, sizeof url, "http://gw-user:gw-s3cret-pass@127.0.0.1:%d",
+             dead_port());
+    cr_assert_eq(hx_spawn_start(argv, &o, &hp, why, sizeof why), 0, "%s", why);
+    while (n < sizeof line - 1 && read(hp.out_fd, line + n, 1) == 1 &&
+           line[n] != '\n')
+        n++;
+    line[n] = '\0';
+    cr_assert_eq(
+        sscanf(line, "fake-msp listening on http://127.0.0.1:%u", &port), 1,
+        "%s", line);
+    snprintf(u, sizeof u, "http://127.0.0.1:%u/health", port);
+    tk_http("GET", u, NULL, NULL, 0, 10000, &r);
+    cr_expect_eq(r.status, 502);
+    tk_free(&r);
+    kill(hp.pid, SIGTERM);
+    cr_assert_eq(hx_spawn_finish(&hp, &o, &res), 0);
+    cr_expect_not_null(strstr(res.err, "***@"), "%s", res.err);
+    cr_expect_null(strstr(res.err, "s3cret"), "%s", res.err);
+    cr_expect_null(strstr(res.err, "gw-user"), "%s", res.err);
+    hx_spawned_free(&res);
+}
+
 /* ---- finding 10: headers ----------------------------------------------- */
 
 Test(proxy_safety, finding10_hop_by_hop_headers_dropped_both_ways,
@@ -536,7 +575,7 @@ Test(proxy_safety, finding5_exchange_whose_client_left_is_never_forwarded,
         fd = raw_request(fake_msp_port(proxy), hang_head);
         close(fd);
     }
-    end = tk_now_ms() + 10000;
+    end = tk_now_ms() + 5000;
     while (journal_notes_with(proxy, "client went away") < N &&
            tk_now_ms() < end)
         poll(NULL, 0, 20);
@@ -549,12 +588,15 @@ Test(proxy_safety, finding5_exchange_whose_client_left_is_never_forwarded,
             journal_notes_with(proxy, "before it was forwarded"),
             journal_notes_with(proxy, "aborted in flight"),
             ts_request_count(up));
-    cr_expect_eq(journal_notes_with(proxy, "client went away"), N);
     /* The close follows the request at once, so its FIN is there before the
-     * transfer thread looks: measured 20 of 20 never forwarded. A client
-     * descheduled between its write and its close (a loaded machine) can
-     * let one start first; then it is aborted in flight, hence N / 2. */
-    cr_expect_geq(journal_notes_with(proxy, "before it was forwarded"), N / 2);
+     * transfer thread looks: measured 20 of 20 cancelled before forwarding,
+     * none reaching the upstream (the old proxy forwarded all 20). A client
+     * descheduled between its write and its close (a loaded machine) can let
+     * one start first (then aborted in flight), and libmicrohttpd may see
+     * the close before the request and drop it unanswered (no note); hence
+     * at most N / 2 reaching the upstream, not 0. */
+    cr_expect_leq(ts_request_count(up), N / 2, "%d of %d forwarded",
+                  ts_request_count(up), N);
     fake_msp_stop(proxy);
     ts_stop(up);
 }
