@@ -86,6 +86,7 @@ typedef struct fm_req {
     int holds_fixture; /* got a fixture response (fm_fx_release) */
     int door; /* refused at the door (431, conflicting Content-Length) */
     enum MHD_Result door_ok;
+    size_t proxy_held; /* --proxy: body bytes reserved (proxy.h) */
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the
