@@ -211,7 +211,7 @@ char *Rec_scrub_str(const fm_scrub *s, const char *str)
     return rc < 0 ? NULL : (char *)out;
 }
 
-int Rec_scrub_tree(cJSON *node, const fm_scrub *s)
+int Rec_scrub_tree(cJSON *node, const fm_scrub *s, int again)
 {
     unsigned char *out = NULL;
     size_t len = 0;
@@ -221,8 +221,9 @@ int Rec_scrub_tree(cJSON *node, const fm_scrub *s)
     if (!node)
         return 0;
     if (node->string && !(node->type & cJSON_StringIsConst)) {
-        rc = fm_scrub_run(s, (const unsigned char *)node->string,
-                          strlen(node->string), &out, &len);
+        rc = (again ? fm_scrub_run_again
+                    : fm_scrub_run)(s, (const unsigned char *)node->string,
+                                    strlen(node->string), &out, &len);
         if (rc < 0)
             return -1;
         if (rc > 0) {
@@ -232,8 +233,9 @@ int Rec_scrub_tree(cJSON *node, const fm_scrub *s)
         }
     }
     if (cJSON_IsString(node) && node->valuestring) {
-        rc = fm_scrub_run(s, (const unsigned char *)node->valuestring,
-                          strlen(node->valuestring), &out, &len);
+        rc = (again ? fm_scrub_run_again
+                    : fm_scrub_run)(s, (const unsigned char *)node->valuestring,
+                                    strlen(node->valuestring), &out, &len);
         if (rc < 0)
             return -1;
         if (rc > 0) {
@@ -243,7 +245,7 @@ int Rec_scrub_tree(cJSON *node, const fm_scrub *s)
         }
     }
     for (c = node->child; c; c = c->next) {
-        rc = Rec_scrub_tree(c, s);
+        rc = Rec_scrub_tree(c, s, again);
         if (rc < 0)
             return -1;
         count += rc;
@@ -331,58 +333,84 @@ static cJSON *parse_whole(const unsigned char *raw, size_t len)
     return doc;
 }
 
-/* Puts the (scrubbed) reply body raw[0..len) into resp: as "body" when it
- * is JSON that prints back to the same bytes, or that --redact or a
- * spelling found once decoded changed (then printed compactly); else as
- * "body_text" (UTF-8) or "body_base64", byte for byte, so "20.0" stays
- * "20.0". *replay gets the bytes the fake will send (malloc'd). */
-static int body_part(fm_recorder *rec, const unsigned char *raw, size_t len,
-                     cJSON *resp, char **replay, size_t *replay_len)
+/* Puts bytes[0..len) into resp as "body_text" (UTF-8) or "body_base64",
+ * byte for byte; *replay gets a copy. */
+static int verbatim(const unsigned char *bytes, size_t len, cJSON *resp,
+                    char **replay, size_t *replay_len)
 {
-    cJSON *body = len ? parse_whole(raw, len) : NULL;
-    char *compact = NULL, *enc;
-    size_t r;
-    int changed = 0, sc;
+    char *enc;
 
-    if (body) {
-        for (r = 0; r < rec->n_redact; r++)
-            if (rec->redact[r].response)
-                changed += Rec_redact_walk(body, NULL, rec->redact[r].steps,
-                                           rec->redact[r].n);
-        sc = Rec_scrub_tree(body, rec->scrub);
-        compact = sc < 0 ? NULL : cJSON_PrintUnformatted(body);
-        if (!compact) {
-            cJSON_Delete(body);
-            return -1;
-        }
-        changed += sc;
-        if (changed ||
-            (strlen(compact) == len && memcmp(compact, raw, len) == 0)) {
-            cJSON_AddItemToObject(resp, "body", body);
-            *replay = compact;
-            *replay_len = strlen(compact);
-            return 0;
-        }
-        cJSON_Delete(body);
-        free(compact);
-    }
     *replay = malloc(len + 1);
     if (!*replay)
         return -1;
-    memcpy(*replay, raw, len);
+    memcpy(*replay, bytes, len);
     (*replay)[len] = '\0';
     *replay_len = len;
     if (len == 0)
         return 0;
-    if (fm_utf8_valid(raw, len) && !memchr(raw, '\0', len)) {
-        cJSON_AddStringToObject(resp, "body_text", (const char *)raw);
+    if (fm_utf8_valid(bytes, len) && !memchr(bytes, '\0', len)) {
+        cJSON_AddStringToObject(resp, "body_text", (const char *)bytes);
         return 0;
     }
-    enc = b64(raw, len);
+    enc = b64(bytes, len);
     if (!enc)
         return -1;
     cJSON_AddStringToObject(resp, "body_base64", enc);
     free(enc);
+    return 0;
+}
+
+/* Puts the reply body orig[0..len) into resp; raw[0..raw_len) is orig with
+ * every spelling replaced (raw == orig when none was found). A JSON body
+ * is parsed from orig, redacted (--redact) and its decoded strings scrubbed
+ * (so a key behind \u escapes is found too: each string scanned once, on
+ * the original text, so no placeholder is scanned again). Unchanged, it is
+ * kept as written: "body" when it prints back to the same bytes, else
+ * "body_text", so "20.0" stays "20.0". Changed, it is "body" printed
+ * compactly (or, should that print still hold a spelling, as in a number,
+ * that print scrubbed once, as "body_text"). Not JSON: raw, verbatim.
+ * *replay gets the bytes the fake will send (malloc'd). */
+static int body_part(fm_recorder *rec, const unsigned char *orig,
+                     const unsigned char *raw, size_t len, size_t raw_len,
+                     cJSON *resp, char **replay, size_t *replay_len)
+{
+    cJSON *body = len ? parse_whole(orig, len) : NULL;
+    unsigned char *again = NULL;
+    char *compact;
+    size_t r, clen, alen = 0;
+    int changed = raw != orig, sc, rc;
+
+    if (!body)
+        return verbatim(raw, raw_len, resp, replay, replay_len);
+    for (r = 0; r < rec->n_redact; r++)
+        if (rec->redact[r].response)
+            changed += Rec_redact_walk(body, NULL, rec->redact[r].steps,
+                                       rec->redact[r].n);
+    sc = Rec_scrub_tree(body, rec->scrub, 0);
+    compact = sc < 0 ? NULL : cJSON_PrintUnformatted(body);
+    if (!compact) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    changed += sc;
+    clen = strlen(compact);
+    if (!changed && (clen != len || memcmp(compact, orig, len) != 0)) {
+        cJSON_Delete(body);
+        free(compact);
+        return verbatim(orig, len, resp, replay, replay_len);
+    }
+    rc = fm_scrub_run_again(rec->scrub, (const unsigned char *)compact, clen,
+                            &again, &alen);
+    if (rc != 0) {
+        cJSON_Delete(body);
+        free(compact);
+        rc = rc < 0 ? -1 : verbatim(again, alen, resp, replay, replay_len);
+        free(again);
+        return rc;
+    }
+    cJSON_AddItemToObject(resp, "body", body);
+    *replay = compact;
+    *replay_len = clen;
     return 0;
 }
 
@@ -445,10 +473,10 @@ int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
         cJSON_AddStringToObject(hdrs, h->name, v);
         free(v);
     }
-    if (body_part(rec, rc ? raw : body, rawlen, resp, &replay, &replay_len) !=
-            0 ||
+    if (body_part(rec, body, rc ? raw : body, x->resp_body_len, rawlen, resp,
+                  &replay, &replay_len) != 0 ||
         !(expect = expectation(x->status, replay, replay_len, row)) ||
-        Rec_scrub_tree(expect, rec->scrub) < 0)
+        Rec_scrub_tree(expect, rec->scrub, 1) < 0)
         goto nomem;
     free(replay);
     free(raw);

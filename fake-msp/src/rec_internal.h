@@ -104,8 +104,9 @@ void Rec_rpath_free(rpath *p);
  * NULL); returns how many values. */
 int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n);
 /* Scrubs every string and member name under node; returns how many were
- * changed, -1 on ENOMEM. */
-int Rec_scrub_tree(cJSON *node, const fm_scrub *s);
+ * changed, -1 on ENOMEM. again: the strings are a print of scrubbed data
+ * (fm_scrub_run_again). */
+int Rec_scrub_tree(cJSON *node, const fm_scrub *s, int again);
 /* A malloc'd scrubbed copy of s (NUL-terminated); NULL on ENOMEM. */
 char *Rec_scrub_str(const fm_scrub *s, const char *str);
 const char *Rec_header(const fm_exchange *x, int response, const char *name);

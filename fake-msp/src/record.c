@@ -218,6 +218,20 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
     return 0;
 }
 
+/* 1 for a built-in role key (sk-test, sk-readonly, ...): public, in the
+ * docs and in every fixture's Authorization matcher, so it is recorded
+ * whatever its length and neither remembered nor scrubbed. */
+static int public_key(const char *key)
+{
+    size_t n, i;
+    const mspf_role *roles = mspf_roles(&n);
+
+    for (i = 0; i < n; i++)
+        if (roles[i].default_key && strcmp(roles[i].default_key, key) == 0)
+            return 1;
+    return 0;
+}
+
 /* What an executor could have sent, and may be recorded safely. Returns 0
  * with the key in *key, or 1 with why. */
 static int admit(const fm_exchange *x, const char **key, char *why,
@@ -239,7 +253,8 @@ static int admit(const fm_exchange *x, const char **key, char *why,
         return 1;
     }
     klen = strlen(auth + 7);
-    if (klen < FM_REC_MIN_KEY || klen > FM_SCRUB_MAX_KEY) {
+    if (!public_key(auth + 7) &&
+        (klen < FM_REC_MIN_KEY || klen > FM_SCRUB_MAX_KEY)) {
         snprintf(why, whylen,
                  "a credential under %d or over %d bytes is never recorded "
                  "(it cannot be scrubbed safely)",
@@ -357,7 +372,7 @@ static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
         cJSON_AddStringToObject(ctx, "correlation_id", c);
         free(c);
     }
-    if (Rec_scrub_tree(ctx, rec->scrub) < 0) {
+    if (Rec_scrub_tree(ctx, rec->scrub, 0) < 0) {
         cJSON_Delete(ctx);
         return NULL;
     }
@@ -382,7 +397,7 @@ static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
         if (!rec->redact[r].response)
             Rec_redact_walk(reqdoc, matchbody, rec->redact[r].steps,
                             rec->redact[r].n);
-    if (!matchbody || Rec_scrub_tree(matchbody, rec->scrub) < 0) {
+    if (!matchbody || Rec_scrub_tree(matchbody, rec->scrub, 0) < 0) {
         cJSON_Delete(matchbody);
         return -1;
     }
@@ -506,7 +521,8 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
 
     if ((rc = admit(x, &key, why, whylen)) != 0)
         return rc;
-    if (remember_key(rec, key) != 0 || !(own = fm_scrub_new(&key, 1, 0)))
+    if (!public_key(key) &&
+        (remember_key(rec, key) != 0 || !(own = fm_scrub_new(&key, 1, 0))))
         goto nomem;
     reqdoc = cJSON_ParseWithLength((const char *)x->req_body, x->req_body_len);
     tool =

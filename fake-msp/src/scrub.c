@@ -392,8 +392,80 @@ static unsigned char *rewrite(const unsigned char *buf, size_t len,
     return out;
 }
 
+/* Finds the spans of buf (searched as `hay`, of the same length) and
+ * writes buf with them replaced. */
+static int run(const fm_scrub *s, const unsigned char *hay,
+               const unsigned char *buf, size_t len, unsigned char **out,
+               size_t *out_len);
+
 int fm_scrub_run(const fm_scrub *s, const unsigned char *buf, size_t len,
                  unsigned char **out, size_t *out_len)
+{
+    return run(s, buf, buf, len, out, out_len);
+}
+
+/* A copy of buf with every placeholder blanked (0x01 bytes); NULL when buf
+ * has none (*none = 1) or on ENOMEM (*none = 0). */
+static unsigned char *blanked(const unsigned char *buf, size_t len, int *none)
+{
+    static const char ph[] = FM_SCRUB_PLACEHOLDER;
+    const size_t pl = sizeof ph - 1;
+    unsigned char *copy = NULL;
+    size_t i = 0;
+
+    *none = 1;
+    while (i + pl <= len) {
+        const unsigned char *p = memchr(buf + i, '[', len - i - pl + 1);
+        if (!p)
+            break;
+        i = (size_t)(p - buf);
+        if (memcmp(p, ph, pl) != 0) {
+            i++;
+            continue;
+        }
+        if (!copy) {
+            *none = 0;
+            if (!(copy = malloc(len ? len : 1)))
+                return NULL;
+            memcpy(copy, buf, len);
+        }
+        memset(copy + i, 1, pl);
+        i += pl;
+    }
+    return copy;
+}
+
+int fm_scrub_run_again(const fm_scrub *s, const unsigned char *buf, size_t len,
+                       unsigned char **out, size_t *out_len)
+{
+    int none, rc;
+    unsigned char *hay = blanked(buf, len, &none);
+
+    if (!hay && !none)
+        return -1;
+    rc = run(s, hay ? hay : buf, buf, len, out, out_len);
+    free(hay);
+    return rc;
+}
+
+int fm_scrub_has_again(const fm_scrub *s, const unsigned char *buf, size_t len)
+{
+    int none, rc;
+    unsigned char *hay;
+
+    if (!fm_scrub_has(s, buf, len))
+        return 0;
+    hay = blanked(buf, len, &none);
+    if (!hay)
+        return 1; /* ENOMEM: say it holds one */
+    rc = fm_scrub_has(s, hay, len);
+    free(hay);
+    return rc;
+}
+
+static int run(const fm_scrub *s, const unsigned char *hay,
+               const unsigned char *buf, size_t len, unsigned char **out,
+               size_t *out_len)
 {
     span *sp = NULL;
     size_t n = 0, cap = 0, i = 0, m;
@@ -402,7 +474,7 @@ int fm_scrub_run(const fm_scrub *s, const unsigned char *buf, size_t len,
 
     if (!s || !s->n_needles)
         return 0;
-    while ((m = next_match(s, buf, len, &i, &u)) != 0) {
+    while ((m = next_match(s, hay, len, &i, &u)) != 0) {
         span v = {i - m, i};
         /* matches end in order; one reaching back merges the earlier */
         while (n && sp[n - 1].to >= v.from) {

@@ -46,4 +46,11 @@ int fm_scrub_has(const fm_scrub *s, const unsigned char *buf, size_t len);
 int fm_scrub_run(const fm_scrub *s, const unsigned char *buf, size_t len,
                  unsigned char **out, size_t *out_len);
 
+/* fm_scrub_run and fm_scrub_has for text a scrubber already wrote (a
+ * print of scrubbed data): its placeholders are not searched, so scrubbing
+ * again never nests them ("[[REDACTED]]" for a key such as "REDACTED"). */
+int fm_scrub_run_again(const fm_scrub *s, const unsigned char *buf, size_t len,
+                       unsigned char **out, size_t *out_len);
+int fm_scrub_has_again(const fm_scrub *s, const unsigned char *buf, size_t len);
+
 #endif
