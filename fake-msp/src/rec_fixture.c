@@ -444,6 +444,21 @@ static cJSON *expectation(long status, const char *replay, size_t len, int *row)
     return expect;
 }
 
+/* A reply header, name and value scrubbed; the first of a name wins. */
+static int add_header(cJSON *hdrs, const fm_scrub *s, const mspf_header *h)
+{
+    char *n = Rec_scrub_str(s, h->name), *v = NULL;
+    int rc = -1;
+
+    if (n && cJSON_GetObjectItem(hdrs, n))
+        rc = 0;
+    else if (n && (v = Rec_scrub_str(s, h->value)) != NULL)
+        rc = cJSON_AddStringToObject(hdrs, n, v) ? 0 : -1;
+    free(n);
+    free(v);
+    return rc;
+}
+
 int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
                     cJSON **expect_out, int *row)
 {
@@ -461,17 +476,12 @@ int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
     cJSON_AddNumberToObject(resp, "status", (double)x->status);
     for (i = 0; i < x->n_resp_headers; i++) {
         const mspf_header *h = &x->resp_headers[i];
-        char *v;
         if (Rec_skip_resp_header(h->name))
             continue;
         if (!hdrs)
             hdrs = cJSON_AddObjectToObject(resp, "headers");
-        if (cJSON_GetObjectItem(hdrs, h->name))
-            continue;
-        if (!(v = Rec_scrub_str(rec->scrub, h->value)))
+        if (add_header(hdrs, rec->scrub, h) != 0)
             goto nomem;
-        cJSON_AddStringToObject(hdrs, h->name, v);
-        free(v);
     }
     if (body_part(rec, body, rc ? raw : body, x->resp_body_len, rawlen, resp,
                   &replay, &replay_len) != 0 ||

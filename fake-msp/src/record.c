@@ -511,6 +511,7 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
                          size_t whylen)
 {
     const char *cid = Rec_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *auth = Rec_header(x, 0, "Authorization");
     const char *key = NULL, *tool, *role;
     cJSON *reqdoc = NULL, *params, *resp = NULL, *expect = NULL;
     fm_scrub *own = NULL;
@@ -519,10 +520,15 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
     size_t i;
     int row = 0, rc;
 
+    /* every key seen is remembered, recorded or not (too short ones not) */
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 &&
+        strlen(auth + 7) >= FM_REC_MIN_KEY &&
+        strlen(auth + 7) <= FM_SCRUB_MAX_KEY && !public_key(auth + 7) &&
+        remember_key(rec, auth + 7) != 0)
+        goto nomem;
     if ((rc = admit(x, &key, why, whylen)) != 0)
         return rc;
-    if (!public_key(key) &&
-        (remember_key(rec, key) != 0 || !(own = fm_scrub_new(&key, 1, 0))))
+    if (!public_key(key) && !(own = fm_scrub_new(&key, 1, 0)))
         goto nomem;
     reqdoc = cJSON_ParseWithLength((const char *)x->req_body, x->req_body_len);
     tool =
