@@ -65,7 +65,7 @@ static void role_to_fixture(cJSON *doc, const char *role)
 
 /* ---- redaction paths -------------------------------------------------- */
 
-void Rec_rpath_free(rpath *p)
+void fm_recx_rpath_free(rpath *p)
 {
     size_t i;
 
@@ -74,7 +74,7 @@ void Rec_rpath_free(rpath *p)
     free(p->steps);
 }
 
-int Rec_rpath_parse(const char *text, rpath *out)
+int fm_recx_rpath_parse(const char *text, rpath *out)
 {
     const char *s = text;
     path_step *st;
@@ -147,7 +147,8 @@ static cJSON *placeholder(const cJSON *v)
 /* Replaces what the path reaches under node: with the placeholder (value
  * doc) and, when matcher is not NULL, with {"type": placeholder} in the
  * parallel matcher document. Returns how many values were redacted. */
-int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n)
+int fm_recx_redact_walk(cJSON *node, cJSON *matcher, const path_step *st,
+                        size_t n)
 {
     int count = 0, i, size;
 
@@ -163,7 +164,7 @@ int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n)
         if (!child)
             return 0;
         if (n > 1)
-            return Rec_redact_walk(child, mchild, st + 1, n - 1);
+            return fm_recx_redact_walk(child, mchild, st + 1, n - 1);
         if (matcher) {
             cJSON *m = cJSON_CreateObject();
             cJSON_AddItemToObject(m, "type", placeholder(child));
@@ -183,7 +184,7 @@ int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n)
         child = cJSON_GetArrayItem(node, i);
         mchild = matcher ? cJSON_GetArrayItem(matcher, i) : NULL;
         if (n > 1) {
-            count += Rec_redact_walk(child, mchild, st + 1, n - 1);
+            count += fm_recx_redact_walk(child, mchild, st + 1, n - 1);
             continue;
         }
         if (matcher) {
@@ -199,7 +200,7 @@ int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n)
 
 /* ---- scrubbing what enters the document -------------------------------- */
 
-char *Rec_scrub_str(const fm_scrub *s, const char *str)
+char *fm_recx_scrub_str(const fm_scrub *s, const char *str)
 {
     unsigned char *out = NULL;
     size_t len = 0;
@@ -211,7 +212,7 @@ char *Rec_scrub_str(const fm_scrub *s, const char *str)
     return rc < 0 ? NULL : (char *)out;
 }
 
-int Rec_scrub_tree(cJSON *node, const fm_scrub *s, int again)
+int fm_recx_scrub_tree(cJSON *node, const fm_scrub *s, int again)
 {
     unsigned char *out = NULL;
     size_t len = 0;
@@ -245,7 +246,7 @@ int Rec_scrub_tree(cJSON *node, const fm_scrub *s, int again)
         }
     }
     for (c = node->child; c; c = c->next) {
-        rc = Rec_scrub_tree(c, s, again);
+        rc = fm_recx_scrub_tree(c, s, again);
         if (rc < 0)
             return -1;
         count += rc;
@@ -285,7 +286,7 @@ static char *b64(const unsigned char *in, size_t len)
 
 /* ---- the reply ---------------------------------------------------------- */
 
-const char *Rec_header(const fm_exchange *x, int response, const char *name)
+const char *fm_recx_header(const fm_exchange *x, int response, const char *name)
 {
     const mspf_header *h = response ? x->resp_headers : x->req_headers;
     size_t n = response ? x->n_resp_headers : x->n_req_headers, i;
@@ -297,7 +298,7 @@ const char *Rec_header(const fm_exchange *x, int response, const char *name)
 }
 
 /* Response headers worth pinning: not hop-by-hop, not per-message. */
-int Rec_skip_resp_header(const char *name)
+int fm_recx_skip_resp_header(const char *name)
 {
     static const char *const skip[] = {"Connection",
                                        "Keep-Alive",
@@ -384,9 +385,9 @@ static int body_part(fm_recorder *rec, const unsigned char *orig,
         return verbatim(raw, raw_len, resp, replay, replay_len);
     for (r = 0; r < rec->n_redact; r++)
         if (rec->redact[r].response)
-            changed += Rec_redact_walk(body, NULL, rec->redact[r].steps,
-                                       rec->redact[r].n);
-    sc = Rec_scrub_tree(body, rec->scrub, 0);
+            changed += fm_recx_redact_walk(body, NULL, rec->redact[r].steps,
+                                           rec->redact[r].n);
+    sc = fm_recx_scrub_tree(body, rec->scrub, 0);
     compact = sc < 0 ? NULL : cJSON_PrintUnformatted(body);
     if (!compact) {
         cJSON_Delete(body);
@@ -447,20 +448,20 @@ static cJSON *expectation(long status, const char *replay, size_t len, int *row)
 /* A reply header, name and value scrubbed; the first of a name wins. */
 static int add_header(cJSON *hdrs, const fm_scrub *s, const mspf_header *h)
 {
-    char *n = Rec_scrub_str(s, h->name), *v = NULL;
+    char *n = fm_recx_scrub_str(s, h->name), *v = NULL;
     int rc = -1;
 
     if (n && cJSON_GetObjectItem(hdrs, n))
         rc = 0;
-    else if (n && (v = Rec_scrub_str(s, h->value)) != NULL)
+    else if (n && (v = fm_recx_scrub_str(s, h->value)) != NULL)
         rc = cJSON_AddStringToObject(hdrs, n, v) ? 0 : -1;
     free(n);
     free(v);
     return rc;
 }
 
-int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
-                    cJSON **expect_out, int *row)
+int fm_recx_reply_parts(fm_recorder *rec, const fm_exchange *x,
+                        cJSON **resp_out, cJSON **expect_out, int *row)
 {
     cJSON *resp = cJSON_CreateObject(), *hdrs = NULL, *expect = NULL;
     const unsigned char *body =
@@ -476,7 +477,7 @@ int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
     cJSON_AddNumberToObject(resp, "status", (double)x->status);
     for (i = 0; i < x->n_resp_headers; i++) {
         const mspf_header *h = &x->resp_headers[i];
-        if (Rec_skip_resp_header(h->name))
+        if (fm_recx_skip_resp_header(h->name))
             continue;
         if (!hdrs)
             hdrs = cJSON_AddObjectToObject(resp, "headers");
@@ -486,7 +487,7 @@ int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
     if (body_part(rec, body, rc ? raw : body, x->resp_body_len, rawlen, resp,
                   &replay, &replay_len) != 0 ||
         !(expect = expectation(x->status, replay, replay_len, row)) ||
-        Rec_scrub_tree(expect, rec->scrub, 1) < 0)
+        fm_recx_scrub_tree(expect, rec->scrub, 1) < 0)
         goto nomem;
     free(replay);
     free(raw);
@@ -501,7 +502,7 @@ nomem:
     return -1;
 }
 
-void Rec_error_code(const fm_exchange *x, char *out, size_t outlen)
+void fm_recx_error_code(const fm_exchange *x, char *out, size_t outlen)
 {
     cJSON *doc = x->resp_body_len
                      ? cJSON_ParseWithLength((const char *)x->resp_body,
@@ -526,7 +527,7 @@ static int literal_or_absent(cJSON *hdrs, const char *name, const char *value,
         cJSON *ab = cJSON_AddObjectToObject(hdrs, name);
         return ab && cJSON_AddBoolToObject(ab, "absent", 1) ? 0 : -1;
     }
-    v = Rec_scrub_str(s, value);
+    v = fm_recx_scrub_str(s, value);
     if (!v)
         return -1;
     cJSON_AddStringToObject(hdrs, name, v);
@@ -534,8 +535,8 @@ static int literal_or_absent(cJSON *hdrs, const char *name, const char *value,
     return 0;
 }
 
-cJSON *Rec_request_matchers(fm_recorder *rec, const fm_exchange *x,
-                            const char *role, cJSON *matchbody)
+cJSON *fm_recx_request_matchers(fm_recorder *rec, const fm_exchange *x,
+                                const char *role, cJSON *matchbody)
 {
     cJSON *req = cJSON_CreateObject(), *hdrs, *same;
 
@@ -551,9 +552,10 @@ cJSON *Rec_request_matchers(fm_recorder *rec, const fm_exchange *x,
     same = cJSON_AddObjectToObject(hdrs, "Idempotency-Key");
     cJSON_AddStringToObject(same, "same_as", "X-Brainstorm-Command-Id");
     if (literal_or_absent(hdrs, "Content-Type",
-                          Rec_header(x, 0, "Content-Type"), rec->scrub) != 0 ||
+                          fm_recx_header(x, 0, "Content-Type"),
+                          rec->scrub) != 0 ||
         literal_or_absent(hdrs, "X-Correlation-Id",
-                          Rec_header(x, 0, "X-Correlation-Id"),
+                          fm_recx_header(x, 0, "X-Correlation-Id"),
                           rec->scrub) != 0) {
         cJSON_Delete(matchbody);
         cJSON_Delete(req);
@@ -565,7 +567,7 @@ cJSON *Rec_request_matchers(fm_recorder *rec, const fm_exchange *x,
 
 /* ---- the document ------------------------------------------------------- */
 /* The fixture document of an entry. */
-cJSON *Rec_build_doc(const entry *e)
+cJSON *fm_recx_build_doc(const entry *e)
 {
     cJSON *doc = cJSON_CreateObject(), *tags, *provider, *match;
     int n = cJSON_GetArraySize(e->responses);

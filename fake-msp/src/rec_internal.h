@@ -1,7 +1,8 @@
 /*
  * rec_internal.h — the recorder's parts, shared by record.c (admission and
  * the entries), rec_fixture.c (the fixture document) and rec_write.c
- * (names, staging and writing). Not a public interface.
+ * (names, staging and writing). Not a public interface: its functions
+ * are fm_recx_* (the recorder's internals; fm_rec_* is record.h).
  */
 #ifndef FAKE_MSP_REC_INTERNAL_H
 #define FAKE_MSP_REC_INTERNAL_H
@@ -98,38 +99,40 @@ struct fm_recorder {
 
 /* ---- rec_fixture.c ----------------------------------------------------- */
 
-int Rec_rpath_parse(const char *text, rpath *out);
-void Rec_rpath_free(rpath *p);
+int fm_recx_rpath_parse(const char *text, rpath *out);
+void fm_recx_rpath_free(rpath *p);
 /* Redacts what path reaches under node (and {"type"} in matcher, if not
  * NULL); returns how many values. */
-int Rec_redact_walk(cJSON *node, cJSON *matcher, const path_step *st, size_t n);
+int fm_recx_redact_walk(cJSON *node, cJSON *matcher, const path_step *st,
+                        size_t n);
 /* Scrubs every string and member name under node; returns how many were
  * changed, -1 on ENOMEM. again: the strings are a print of scrubbed data
  * (fm_scrub_run_again). */
-int Rec_scrub_tree(cJSON *node, const fm_scrub *s, int again);
+int fm_recx_scrub_tree(cJSON *node, const fm_scrub *s, int again);
 /* A malloc'd scrubbed copy of s (NUL-terminated); NULL on ENOMEM. */
-char *Rec_scrub_str(const fm_scrub *s, const char *str);
-const char *Rec_header(const fm_exchange *x, int response, const char *name);
-int Rec_skip_resp_header(const char *name);
+char *fm_recx_scrub_str(const fm_scrub *s, const char *str);
+const char *fm_recx_header(const fm_exchange *x, int response,
+                           const char *name);
+int fm_recx_skip_resp_header(const char *name);
 /* The response part and the expectation of one reply (scrubbed). */
-int Rec_reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
-                    cJSON **expect_out, int *row);
-void Rec_error_code(const fm_exchange *x, char *out, size_t outlen);
+int fm_recx_reply_parts(fm_recorder *rec, const fm_exchange *x,
+                        cJSON **resp_out, cJSON **expect_out, int *row);
+void fm_recx_error_code(const fm_exchange *x, char *out, size_t outlen);
 /* The request matchers of an entry: method, path, headers as sent. */
-cJSON *Rec_request_matchers(fm_recorder *rec, const fm_exchange *x,
-                            const char *role, cJSON *matchbody);
-cJSON *Rec_build_doc(const entry *e);
+cJSON *fm_recx_request_matchers(fm_recorder *rec, const fm_exchange *x,
+                                const char *role, cJSON *matchbody);
+cJSON *fm_recx_build_doc(const entry *e);
 
 /* ---- rec_write.c ------------------------------------------------------- */
 
-int Rec_is_lower_uuid(const char *s);
-void Rec_fresh_uuid(fm_recorder *rec, char out[37]);
-int Rec_make_name(fm_recorder *rec, const char *tool, long status, char *out,
-                  size_t outlen);
+int fm_recx_is_lower_uuid(const char *s);
+void fm_recx_fresh_uuid(fm_recorder *rec, char out[37]);
+int fm_recx_make_name(fm_recorder *rec, const char *tool, long status,
+                      char *out, size_t outlen);
 /* Builds the entry's fixture text, checks it (no spelling of own_key's
  * scrubber, at most MSPF_FILE_MAX bytes, the fixture model loads it) and
  * queues it on *pending. 1 (why set) when it must not be written. */
-int Rec_stage_entry(fm_recorder *rec, entry *e, const fm_scrub *own_key,
-                    fm_rec_pending **pending, char *why, size_t whylen);
+int fm_recx_stage_entry(fm_recorder *rec, entry *e, const fm_scrub *own_key,
+                        fm_rec_pending **pending, char *why, size_t whylen);
 
 #endif

@@ -15,7 +15,7 @@
 #include "contracts/fixture.h"
 #include "util.h"
 
-int Rec_is_lower_uuid(const char *s)
+int fm_recx_is_lower_uuid(const char *s)
 {
     static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
     size_t i;
@@ -32,7 +32,7 @@ int Rec_is_lower_uuid(const char *s)
     return 1;
 }
 
-void Rec_fresh_uuid(fm_recorder *rec, char out[37])
+void fm_recx_fresh_uuid(fm_recorder *rec, char out[37])
 {
     unsigned long long a = fm_splitmix64(&rec->rng),
                        b = fm_splitmix64(&rec->rng);
@@ -45,8 +45,8 @@ void Rec_fresh_uuid(fm_recorder *rec, char out[37])
  * base, then base-2, base-3, ... (each base remembers its next suffix, so
 
  * naming stays O(1) however many fixtures share a base). */
-int Rec_make_name(fm_recorder *rec, const char *tool, long status, char *out,
-                  size_t outlen)
+int fm_recx_make_name(fm_recorder *rec, const char *tool, long status,
+                      char *out, size_t outlen)
 {
     char slug[80] = "", base[120], path[4200];
     size_t i, k = 0;
@@ -126,10 +126,10 @@ static char *indent_two(char *text)
 }
 
 /* Builds the entry's fixture text and checks it; see rec_internal.h. */
-int Rec_stage_entry(fm_recorder *rec, entry *e, const fm_scrub *own_key,
-                    fm_rec_pending **pending, char *why, size_t whylen)
+int fm_recx_stage_entry(fm_recorder *rec, entry *e, const fm_scrub *own_key,
+                        fm_rec_pending **pending, char *why, size_t whylen)
 {
-    cJSON *doc = Rec_build_doc(e);
+    cJSON *doc = fm_recx_build_doc(e);
     fm_rec_pending *w;
     mspf_fixture *f = NULL;
     mspf_error err;

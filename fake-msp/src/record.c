@@ -45,8 +45,8 @@ fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
         return NULL;
     }
     for (i = 0; i < n_redact; i++) {
-        if (Rec_rpath_parse(redact[i], &rec->redact[i]) != 0) {
-            Rec_rpath_free(&rec->redact[i]);
+        if (fm_recx_rpath_parse(redact[i], &rec->redact[i]) != 0) {
+            fm_recx_rpath_free(&rec->redact[i]);
             rec->n_redact = i;
             fm_rec_free(rec);
             snprintf(errbuf, errlen,
@@ -105,7 +105,7 @@ void fm_rec_free(fm_recorder *rec)
         free(rec->keys[i]);
     fm_scrub_free(rec->scrub);
     for (i = 0; i < rec->n_redact; i++)
-        Rec_rpath_free(&rec->redact[i]);
+        fm_recx_rpath_free(&rec->redact[i]);
     free(rec->dir);
     pthread_mutex_destroy(&rec->lock);
     pthread_mutex_destroy(&rec->io);
@@ -167,7 +167,7 @@ static int header_value_ok(const char *v)
 
 static int encoded(const fm_exchange *x, int response)
 {
-    const char *ce = Rec_header(x, response, "Content-Encoding");
+    const char *ce = fm_recx_header(x, response, "Content-Encoding");
 
     return ce && *ce && !fm_strieq(ce, "identity");
 }
@@ -177,7 +177,7 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
 {
     static const char *const req_written[] = {
         "Content-Type", "X-Correlation-Id", "X-Brainstorm-Command-Id", NULL};
-    const char *ct = Rec_header(x, 0, "Content-Type");
+    const char *ct = fm_recx_header(x, 0, "Content-Type");
     size_t i;
 
     if (x->req_body_len + x->resp_body_len > MSPF_FILE_MAX) {
@@ -193,7 +193,7 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
         return 1;
     }
     for (i = 0; req_written[i]; i++) {
-        const char *v = Rec_header(x, 0, req_written[i]);
+        const char *v = fm_recx_header(x, 0, req_written[i]);
         if (v && !header_value_ok(v)) {
             snprintf(why, whylen,
                      "request header %s holds CR, LF, NUL or invalid UTF-8",
@@ -202,7 +202,7 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
         }
     }
     for (i = 0; i < x->n_resp_headers; i++)
-        if (!Rec_skip_resp_header(x->resp_headers[i].name) &&
+        if (!fm_recx_skip_resp_header(x->resp_headers[i].name) &&
             (!header_value_ok(x->resp_headers[i].value) ||
              !header_value_ok(x->resp_headers[i].name))) {
             snprintf(why, whylen,
@@ -237,9 +237,9 @@ static int public_key(const char *key)
 static int admit(const fm_exchange *x, const char **key, char *why,
                  size_t whylen)
 {
-    const char *auth = Rec_header(x, 0, "Authorization");
-    const char *cid = Rec_header(x, 0, "X-Brainstorm-Command-Id");
-    const char *ikey = Rec_header(x, 0, "Idempotency-Key");
+    const char *auth = fm_recx_header(x, 0, "Authorization");
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *ikey = fm_recx_header(x, 0, "Idempotency-Key");
     size_t klen;
 
     if (strcmp(x->method, "POST") != 0 ||
@@ -327,7 +327,7 @@ static int extend(fm_recorder *rec, entry *e, const fm_scrub *own, cJSON **resp,
     cJSON_AddItemToArray(e->responses, *resp);
     cJSON_AddItemToArray(e->expects, *expect);
     *resp = *expect = NULL;
-    rc = Rec_stage_entry(rec, e, own, pending, why, whylen);
+    rc = fm_recx_stage_entry(rec, e, own, pending, why, whylen);
     if (rc != 0) { /* not written: the entry stays as it was */
         int last = cJSON_GetArraySize(e->responses) - 1;
         cJSON_DeleteItemFromArray(e->responses, last);
@@ -351,7 +351,7 @@ static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
         return NULL;
     if (e->reused_id) {
         do {
-            Rec_fresh_uuid(rec, id);
+            fm_recx_fresh_uuid(rec, id);
             for (i = 0; i < rec->n && strcmp(rec->e[i].command_id, id) != 0;
                  i++)
                 ;
@@ -364,7 +364,7 @@ static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
     cJSON_AddItemToObject(ctx, "params", cJSON_Duplicate(params, 1));
     cJSON_AddNumberToObject(ctx, "deadline_ms", 30000);
     if (corr) {
-        c = Rec_scrub_str(rec->scrub, corr);
+        c = fm_recx_scrub_str(rec->scrub, corr);
         if (!c) {
             cJSON_Delete(ctx);
             return NULL;
@@ -372,7 +372,7 @@ static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
         cJSON_AddStringToObject(ctx, "correlation_id", c);
         free(c);
     }
-    if (Rec_scrub_tree(ctx, rec->scrub, 0) < 0) {
+    if (fm_recx_scrub_tree(ctx, rec->scrub, 0) < 0) {
         cJSON_Delete(ctx);
         return NULL;
     }
@@ -384,8 +384,8 @@ static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
 static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
                       cJSON *reqdoc, const char *role)
 {
-    const char *cid = Rec_header(x, 0, "X-Brainstorm-Command-Id");
-    const char *corr = Rec_header(x, 0, "X-Correlation-Id");
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *corr = fm_recx_header(x, 0, "X-Correlation-Id");
     cJSON *matchbody = cJSON_Duplicate(reqdoc, 1), *params;
     char *params_text;
     unsigned long long h = HASH_INIT;
@@ -395,15 +395,15 @@ static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
         e->reused_id |= strcmp(rec->e[i].command_id, cid) == 0;
     for (r = 0; r < rec->n_redact && matchbody; r++)
         if (!rec->redact[r].response)
-            Rec_redact_walk(reqdoc, matchbody, rec->redact[r].steps,
-                            rec->redact[r].n);
-    if (!matchbody || Rec_scrub_tree(matchbody, rec->scrub, 0) < 0) {
+            fm_recx_redact_walk(reqdoc, matchbody, rec->redact[r].steps,
+                                rec->redact[r].n);
+    if (!matchbody || fm_recx_scrub_tree(matchbody, rec->scrub, 0) < 0) {
         cJSON_Delete(matchbody);
         return -1;
     }
     params = cJSON_GetObjectItemCaseSensitive(reqdoc, "params");
     e->context = new_context(rec, e, cid, params, corr);
-    e->request = Rec_request_matchers(rec, x, role, matchbody);
+    e->request = fm_recx_request_matchers(rec, x, role, matchbody);
     params_text = cJSON_PrintUnformatted(
         cJSON_GetObjectItemCaseSensitive(e->context, "params"));
     if (!e->context || !e->request || !params_text) {
@@ -418,7 +418,7 @@ static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
     free(params_text);
     e->ambig = h;
     /* a reused id: the context has a fresh one, matched as any UUID */
-    e->literal_id = !e->reused_id && !Rec_is_lower_uuid(cid);
+    e->literal_id = !e->reused_id && !fm_recx_is_lower_uuid(cid);
     return 0;
 }
 
@@ -429,7 +429,7 @@ static int add_entry(fm_recorder *rec, const fm_exchange *x, cJSON *reqdoc,
                      size_t namelen, fm_rec_pending **pending, char *why,
                      size_t whylen)
 {
-    const char *cid = Rec_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
     entry *e, *ne;
     size_t i;
     int rc;
@@ -450,7 +450,7 @@ static int add_entry(fm_recorder *rec, const fm_exchange *x, cJSON *reqdoc,
     memset(e, 0, sizeof *e);
     e->command_id = strdup(cid);
     e->role = strdup(role);
-    e->tool = Rec_scrub_str(rec->scrub, tool);
+    e->tool = fm_recx_scrub_str(rec->scrub, tool);
     e->responses = cJSON_CreateArray();
     e->expects = cJSON_CreateArray();
     e->ws = calloc(1, sizeof *e->ws);
@@ -478,10 +478,10 @@ static int add_entry(fm_recorder *rec, const fm_exchange *x, cJSON *reqdoc,
             }
             e->literal_id = 1;
         }
-    if (Rec_make_name(rec, e->tool, x->status, name, namelen) != 0 ||
+    if (fm_recx_make_name(rec, e->tool, x->status, name, namelen) != 0 ||
         !(e->name = strdup(name)))
         goto fail;
-    rc = Rec_stage_entry(rec, e, own, pending, why, whylen);
+    rc = fm_recx_stage_entry(rec, e, own, pending, why, whylen);
     if (rc != 0) {
         name[0] = '\0';
         entry_free(e);
@@ -494,7 +494,7 @@ static int add_entry(fm_recorder *rec, const fm_exchange *x, cJSON *reqdoc,
         if (o->ambig != e->ambig || o->literal_id)
             continue;
         o->literal_id = 1;
-        if (Rec_stage_entry(rec, o, own, pending, why, whylen) != 0)
+        if (fm_recx_stage_entry(rec, o, own, pending, why, whylen) != 0)
             rc = -1;
     }
     return rc;
@@ -510,8 +510,8 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
                          size_t namelen, fm_rec_pending **pending, char *why,
                          size_t whylen)
 {
-    const char *cid = Rec_header(x, 0, "X-Brainstorm-Command-Id");
-    const char *auth = Rec_header(x, 0, "Authorization");
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *auth = fm_recx_header(x, 0, "Authorization");
     const char *key = NULL, *tool, *role;
     cJSON *reqdoc = NULL, *params, *resp = NULL, *expect = NULL;
     fm_scrub *own = NULL;
@@ -539,9 +539,9 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
         rc = 1;
         goto out;
     }
-    Rec_error_code(x, code, sizeof code);
+    fm_recx_error_code(x, code, sizeof code);
     role = fm_rec_role(x->status, code);
-    if (Rec_reply_parts(rec, x, &resp, &expect, &row) != 0)
+    if (fm_recx_reply_parts(rec, x, &resp, &expect, &row) != 0)
         goto nomem;
     /* A retry: the same command id, request and role. */
     bh = hash_bytes(HASH_INIT, x->req_body, x->req_body_len);

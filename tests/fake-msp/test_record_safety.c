@@ -367,31 +367,7 @@ Test(record_safety, retries_never_grow_a_fixture_past_the_lint_limit)
 
 static void b64(const char *in, int url, int pad, char *out)
 {
-    const char *al =
-        url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
-              "/";
-    const unsigned char *s = (const unsigned char *)in;
-    size_t n = strlen(in), i, k = 0;
-
-    for (i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        out[k++] = al[v >> 18 & 63];
-        out[k++] = al[v >> 12 & 63];
-        if (i + 1 < n)
-            out[k++] = al[v >> 6 & 63];
-        else if (pad)
-            out[k++] = '=';
-        if (i + 2 < n)
-            out[k++] = al[v & 63];
-        else if (pad)
-            out[k++] = '=';
-    }
-    out[k] = '\0';
+    tk_base64(in, strlen(in), url, pad, out);
 }
 
 /* The spellings of the issue, each as an upstream could echo it. */

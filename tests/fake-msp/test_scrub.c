@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fm_testkit.h"
 #include "scrub.h"
 #include "test_timeout.h"
 
@@ -40,38 +41,9 @@ static char *scrub(const char *const *keys, size_t n, size_t min_len,
     return rc ? (char *)out : strdup(text);
 }
 
-static void b64(const char *in, size_t n, int url, int pad, char *out)
-{
-    const char *al =
-        url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
-              "/";
-    const unsigned char *s = (const unsigned char *)in;
-    size_t i, k = 0;
-
-    for (i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        out[k++] = al[v >> 18 & 63];
-        out[k++] = al[v >> 12 & 63];
-        if (i + 1 < n)
-            out[k++] = al[v >> 6 & 63];
-        else if (pad)
-            out[k++] = '=';
-        if (i + 2 < n)
-            out[k++] = al[v & 63];
-        else if (pad)
-            out[k++] = '=';
-    }
-    out[k] = '\0';
-}
-
 static void b64s(const char *in, int url, int pad, char *out)
 {
-    b64(in, strlen(in), url, pad, out);
+    tk_base64(in, strlen(in), url, pad, out);
 }
 
 static void hex(const char *in, int upper, char *out)
