@@ -551,10 +551,10 @@ cJSON *fm_recx_request_matchers(fm_recorder *rec, const fm_exchange *x,
     cJSON_AddStringToObject(hdrs, "X-Brainstorm-Command-Id", ""); /* doc */
     same = cJSON_AddObjectToObject(hdrs, "Idempotency-Key");
     cJSON_AddStringToObject(same, "same_as", "X-Brainstorm-Command-Id");
-    if (literal_or_absent(hdrs, "Content-Type",
-                          fm_recx_header(x, 0, "Content-Type"),
-                          rec->scrub) != 0 ||
-        literal_or_absent(hdrs, "X-Correlation-Id",
+    /* as sent: admission took only the executor's exact value, which is
+     * written as a constant (a remembered key equal to it cannot blank it) */
+    cJSON_AddStringToObject(hdrs, "Content-Type", REC_CONTENT_TYPE);
+    if (literal_or_absent(hdrs, "X-Correlation-Id",
                           fm_recx_header(x, 0, "X-Correlation-Id"),
                           rec->scrub) != 0) {
         cJSON_Delete(matchbody);

@@ -15,6 +15,8 @@
 #include "scrub.h"
 
 #define REC_EXECUTE_PATH "/api/v1/god-mode/execute"
+/* The request Content-Type an executor sends; the only one recorded. */
+#define REC_CONTENT_TYPE "application/json"
 #define REC_MAX_REDACT   64
 /* A key shorter than this is forwarded but never recorded nor remembered:
  * too short to scrub from a body without destroying it. */

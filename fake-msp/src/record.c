@@ -209,7 +209,7 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
                      "a reply header holds CR, LF, NUL or invalid UTF-8");
             return 1;
         }
-    if (!ct || strcmp(ct, "application/json") != 0) {
+    if (!ct || strcmp(ct, REC_CONTENT_TYPE) != 0) {
         snprintf(why, whylen,
                  "Content-Type is not application/json (what an executor "
                  "sends)");

@@ -258,6 +258,38 @@ Test(record_safety, a_short_key_is_forwarded_but_never_recorded_nor_remembered)
     fm_rec_free(rec);
 }
 
+Test(record_safety, a_key_equal_to_fixture_text_does_not_stop_others)
+{
+    /* keys equal to what every fixture holds: remembered, yet the next
+     * client's fixture is written, its skeleton and Content-Type intact */
+    static const char *const keys[] = {"application/json", "provider",
+                                       "description", "X-Brainstorm-Command-Id",
+                                       "same_as"};
+    fm_recorder *rec = recorder();
+    char name[256], why[600], cid[64];
+    reply rp = {.body = "{\"success\":true,\"data\":{}}"};
+    mspf_fixture *f;
+    size_t i;
+
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        snprintf(cid, sizeof cid, "5b0e2c1d-7a4f-4e2b-9c3d-0f1e2d3c4b%02zu", i);
+        (void)record(rec, keys[i], cid, execute_body("a0"), &rp, name, why);
+    }
+    cr_assert_eq(record(rec, KEY, CID, execute_body("a1"), &rp, name, why), 0,
+                 "%s", why);
+    f = fixture(name);
+    cr_expect_eq(f->n_responses, 1);
+    mspf_fixture_free(f);
+    {
+        size_t len;
+        char *t = fixture_text(name, &len);
+        cr_expect(strstr(t, "\"Content-Type\": \"application/json\"") != NULL,
+                  "%s", t);
+        free(t);
+    }
+    fm_rec_free(rec);
+}
+
 Test(record_safety, three_hundred_kb_of_e_is_recorded_in_linear_time,
      .timeout = TEST_TIMEOUT(30))
 {
