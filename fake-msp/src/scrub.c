@@ -23,6 +23,7 @@ struct fm_scrub {
     uint32_t *maxlen;         /* longest needle ending in the state */
     size_t n_nodes;
     size_t n_needles;
+    int blank; /* a byte in no needle (blanks placeholders), or -1 */
 };
 
 /* ---- the spellings of one key ----------------------------------------- */
@@ -302,6 +303,10 @@ fm_scrub *fm_scrub_new(const char *const *keys, size_t n, size_t min_len)
         s->first[c] = s->first[c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c] = 1;
     }
     s->n_needles = nd.n;
+    s->blank = -1;
+    for (i = 1; i < 256 && s->blank < 0; i++)
+        if (!s->cls[i])
+            s->blank = (int)i;
     if (build_trie(s, &nd) != 0 || complete(s) != 0) {
         needles_free(&nd);
         fm_scrub_free(s);
@@ -404,9 +409,10 @@ int fm_scrub_run(const fm_scrub *s, const unsigned char *buf, size_t len,
     return run(s, buf, buf, len, out, out_len);
 }
 
-/* A copy of buf with every placeholder blanked (0x01 bytes); NULL when buf
- * has none (*none = 1) or on ENOMEM (*none = 0). */
-static unsigned char *blanked(const unsigned char *buf, size_t len, int *none)
+/* A copy of buf with every placeholder blanked (bytes of no needle); NULL
+ * when buf has none (*none = 1) or on ENOMEM (*none = 0). */
+static unsigned char *blanked(const fm_scrub *s, const unsigned char *buf,
+                              size_t len, int *none)
 {
     static const char ph[] = FM_SCRUB_PLACEHOLDER;
     const size_t pl = sizeof ph - 1;
@@ -429,7 +435,7 @@ static unsigned char *blanked(const unsigned char *buf, size_t len, int *none)
                 return NULL;
             memcpy(copy, buf, len);
         }
-        memset(copy + i, 1, pl);
+        memset(copy + i, s->blank, pl);
         i += pl;
     }
     return copy;
@@ -439,8 +445,13 @@ int fm_scrub_run_again(const fm_scrub *s, const unsigned char *buf, size_t len,
                        unsigned char **out, size_t *out_len)
 {
     int none, rc;
-    unsigned char *hay = blanked(buf, len, &none);
+    unsigned char *hay;
 
+    if (!s || !s->n_needles)
+        return 0;
+    if (s->blank < 0) /* every byte is in a needle: cannot blank */
+        return run(s, buf, buf, len, out, out_len);
+    hay = blanked(s, buf, len, &none);
     if (!hay && !none)
         return -1;
     rc = run(s, hay ? hay : buf, buf, len, out, out_len);
@@ -455,9 +466,11 @@ int fm_scrub_has_again(const fm_scrub *s, const unsigned char *buf, size_t len)
 
     if (!fm_scrub_has(s, buf, len))
         return 0;
-    hay = blanked(buf, len, &none);
+    if (s->blank < 0)
+        return 1;
+    hay = blanked(s, buf, len, &none);
     if (!hay)
-        return 1; /* ENOMEM: say it holds one */
+        return 1; /* ENOMEM, or no placeholder: it holds one */
     rc = fm_scrub_has(s, hay, len);
     free(hay);
     return rc;
