@@ -28,6 +28,10 @@
 #define RSS_LIMIT_KB (256L * 1000)
 #define SLOW         1
 #endif
+#if defined(MSP_TEST_TIMEOUT_SCALE) /* ci/valgrind: -O0, 10-50x slower */
+#undef SLOW
+#define SLOW (MSP_TEST_TIMEOUT_SCALE * 10)
+#endif
 
 #define KEY "sk-live-7f3a9c2e41"
 #define CID "5b0e2c1d-7a4f-4e2b-9c3d-0f1e2d3c4b5a"
