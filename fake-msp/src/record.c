@@ -149,8 +149,10 @@ static int remember_key(fm_recorder *rec, const char *key)
     rec->n_keys++;
     s = fm_scrub_new((const char *const *)rec->keys, rec->n_keys,
                      FM_REC_MIN_KEY);
-    if (!s)
+    if (!s) { /* forget it again: keys[] is what the scrubber searches */
+        free(rec->keys[--rec->n_keys]);
         return -1;
+    }
     fm_scrub_free(rec->scrub);
     rec->scrub = s;
     return 0;
