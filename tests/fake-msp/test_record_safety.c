@@ -736,6 +736,15 @@ Test(record_safety, forty_retries_of_a_1mb_reply_stay_under_256mb,
         cr_assert_eq(r.len, 1000000u);
         tk_free(&r);
     }
+    /* the journal says why nothing was recorded */
+    snprintf(url, sizeof url, "%s/__admin/requests", px.base);
+    tk_http("GET", url, NULL, NULL, 0, 10000, &r);
+    cr_assert_eq(r.status, 200);
+    cr_expect(strstr(r.body, "proxy: not recorded: the ") != NULL &&
+                  strstr(r.body, "lint accepts") != NULL,
+              "%.600s", r.body);
+    cr_expect(strstr(r.body, KEY) == NULL);
+    tk_free(&r);
     cr_log_info("40 retries of 1 MB: peak RSS %ld kB", peak_kb(px.pid));
     cr_expect_lt(peak_kb(px.pid), RSS_LIMIT_KB, "peak %ld kB", peak_kb(px.pid));
     kill(px.pid, SIGTERM);
