@@ -25,6 +25,9 @@
 #define FM_REC_MAX_KEYS 16
 /* The longest retry sequence one fixture holds ("repeat"). */
 #define FM_REC_MAX_SEQUENCE 16
+/* The JSON values request and reply bodies may hold together (each is a
+ * 64-byte node once parsed). */
+#define FM_REC_MAX_VALUES 100000
 /* What the open entries' documents may hold in all (an estimate: text
  * plus cJSON nodes); past it the oldest entries are closed. */
 #define FM_REC_BUDGET (64u * 1024u * 1024u)

@@ -102,9 +102,16 @@ int fm_recx_make_name(fm_recorder *rec, const char *tool, long status,
  * NULL on ENOMEM. */
 static char *indent_two(char *text)
 {
-    size_t n = strlen(text), i, k = 0;
-    char *out = malloc(n * 2 + 1);
+    size_t n = strlen(text), i, k = 0, extra = 0;
+    char *out;
     int line_start = 1;
+
+    for (i = 0; i < n; i++) { /* each leading tab becomes two spaces */
+        extra += text[i] == '\t' && line_start;
+        line_start = text[i] == '\n' || (line_start && text[i] == '\t');
+    }
+    line_start = 1;
+    out = malloc(n + extra + 1);
 
     if (!out) {
         free(text);
@@ -126,17 +133,40 @@ static char *indent_two(char *text)
 }
 
 /* Builds the entry's fixture text and checks it; see rec_internal.h. */
+/* The bytes the strings of a tree print as, at least. */
+static size_t text_floor(const cJSON *n)
+{
+    size_t s = 0;
+
+    for (; n; n = n->next) {
+        s += (n->string ? strlen(n->string) : 0) +
+             (cJSON_IsString(n) && n->valuestring ? strlen(n->valuestring) : 0);
+        s += text_floor(n->child);
+    }
+    return s;
+}
+
 int fm_recx_stage_entry(fm_recorder *rec, entry *e, const fm_scrub *own_key,
                         fm_rec_pending **pending, char *why, size_t whylen)
 {
-    cJSON *doc = fm_recx_build_doc(e);
+    cJSON *doc;
     fm_rec_pending *w;
     mspf_fixture *f = NULL;
     mspf_error err;
-    char *text = doc ? cJSON_Print(doc) : NULL;
-    size_t len;
+    char *text;
+    size_t len = text_floor(e->context) + text_floor(e->request) +
+                 text_floor(e->responses) + text_floor(e->expects);
 
     (void)rec;
+    if (len >= MSPF_FILE_MAX) { /* refused before it is printed */
+        snprintf(why, whylen,
+                 "the fixture would be over %zu bytes, over the %u that "
+                 "lint accepts",
+                 len, MSPF_FILE_MAX);
+        return 1;
+    }
+    doc = fm_recx_build_doc(e);
+    text = doc ? cJSON_Print(doc) : NULL;
     cJSON_Delete(doc);
     if (text)
         text = indent_two(text);

@@ -174,6 +174,31 @@ static int encoded(const fm_exchange *x, int response)
     return ce && *ce && !fm_strieq(ce, "identity");
 }
 
+/* How many JSON values buf holds at least (separators and openers outside
+ * strings), counting no further than limit + 1: a body of many tiny values
+ * would take 64 bytes per value once parsed (and several copies while the
+ * fixture is built and checked). */
+static size_t json_values(const unsigned char *buf, size_t len, size_t limit)
+{
+    size_t i, n = 0;
+    int in_str = 0;
+
+    for (i = 0; i < len && n <= limit; i++) {
+        unsigned char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ',' || c == '[' || c == '{' || c == ':') {
+            n++;
+        }
+    }
+    return n;
+}
+
 /* The checks on headers and sizes; 1 with why when not recordable. */
 static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
 {
@@ -187,6 +212,15 @@ static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
                  "the bodies (%zu bytes) would make a fixture over the %u "
                  "bytes that lint accepts",
                  x->req_body_len + x->resp_body_len, MSPF_FILE_MAX);
+        return 1;
+    }
+    if (json_values(x->req_body, x->req_body_len, FM_REC_MAX_VALUES) +
+            json_values(x->resp_body, x->resp_body_len, FM_REC_MAX_VALUES) >
+        FM_REC_MAX_VALUES) {
+        snprintf(why, whylen,
+                 "the bodies hold over %d JSON values (the recorder's memory "
+                 "bound)",
+                 FM_REC_MAX_VALUES);
         return 1;
     }
     if (encoded(x, 0) || encoded(x, 1)) {

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -758,5 +759,78 @@ Test(record_safety, forty_retries_of_a_1mb_reply_stay_under_256mb,
                       (long long)st.st_size);
     }
     closedir(dd);
+    fake_msp_stop(up);
+}
+
+typedef struct client {
+    const char *url;
+    int i;
+    long status;
+} client;
+
+static void *one_client(void *arg)
+{
+    client *c = arg;
+    char auth[128], idh[128], ikh[128], cid[40];
+    const char *hdrs[] = {auth, idh, ikh, "Content-Type: application/json",
+                          NULL};
+    const char *b = execute_body("a1");
+    http_res r;
+
+    snprintf(cid, sizeof cid, "5b0e2c1d-7a4f-4e2b-9c3d-0f1e2d3c4b%02d", c->i);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s-%02d", KEY, c->i);
+    snprintf(idh, sizeof idh, "X-Brainstorm-Command-Id: %s", cid);
+    snprintf(ikh, sizeof ikh, "Idempotency-Key: %s", cid);
+    tk_http("POST", c->url, hdrs, b, strlen(b), 60000, &r);
+    c->status = r.status;
+    tk_free(&r);
+    return NULL;
+}
+
+Test(record_safety,
+     sixteen_parallel_replies_of_many_json_values_stay_under_256mb,
+     .timeout = TEST_TIMEOUT(120))
+{
+    /* just under 1 MiB, but 250 000 values: 16 MB each once parsed, and
+     * several copies while a fixture is built and checked */
+    enum {
+        N = 250000,
+        CLIENTS = 16
+    };
+    size_t cap = 4 * N + 1024, k;
+    char *fx = malloc(cap), url[128];
+    fake_msp *up = tk_start(NULL);
+    pthread_t th[CLIENTS];
+    client cl[CLIENTS];
+    proc px;
+    int i, st;
+
+    k = (size_t)snprintf(
+        fx, cap,
+        "{\"name\":\"many\",\"description\":\"d\",\"exit_row\":6,"
+        "\"context\":{\"command_id\":\"" CID "\",\"tool\":"
+        "\"msp.agent_health\",\"params\":{}},\"request\":{\"method\":"
+        "\"POST\"},\"response\":{\"status\":200,\"body\":{\"success\":"
+        "true,\"data\":[");
+    for (i = 0; i < N; i++)
+        k += (size_t)snprintf(fx + k, cap - k, "%s0", i ? "," : "");
+    snprintf(fx + k, cap - k, "]}},\"expect\":{\"exit_code\":0}}");
+    tk_add_fixture(up, fx);
+    free(fx);
+    px = start_proxy(fake_msp_url(up));
+    snprintf(url, sizeof url, "%s/api/v1/god-mode/execute", px.base);
+    for (i = 0; i < CLIENTS; i++) {
+        cl[i] = (client){url, i, 0};
+        cr_assert_eq(pthread_create(&th[i], NULL, one_client, &cl[i]), 0);
+    }
+    for (i = 0; i < CLIENTS; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(cl[i].status, 200, "client %d: %ld", i, cl[i].status);
+    }
+    cr_log_info("16 parallel replies of %d values: peak RSS %ld kB", N,
+                peak_kb(px.pid));
+    cr_expect_lt(peak_kb(px.pid), RSS_LIMIT_KB, "peak %ld kB", peak_kb(px.pid));
+    kill(px.pid, SIGTERM);
+    cr_assert_eq(waitpid(px.pid, &st, 0), px.pid);
     fake_msp_stop(up);
 }
