@@ -15,6 +15,7 @@
 #include "check.h"
 #include "strict.h"
 #include "proxy.h"
+#include "scrub.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -514,6 +515,20 @@ static int add_role_tokens(fake_msp *fm)
     return 0;
 }
 
+/* Every credential the server knows, masked in its journal. */
+static int journal_secrets(fake_msp *fm)
+{
+    const char *keys[FM_SCRUB_MAX_KEYS];
+    size_t i, n = 0;
+
+    for (i = 0; i < fm->realm.n_tokens && n + 1 < FM_SCRUB_MAX_KEYS; i++)
+        if (strlen(fm->realm.tokens[i].token) <= FM_SCRUB_MAX_KEY)
+            keys[n++] = fm->realm.tokens[i].token;
+    if (fm->admin_token && strlen(fm->admin_token) <= FM_SCRUB_MAX_KEY)
+        keys[n++] = fm->admin_token;
+    return fm_journal_set_secrets(fm->journal, keys, n);
+}
+
 static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                  size_t errlen)
 {
@@ -602,6 +617,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         if (!fm->admin_token)
             goto nomem;
     }
+    if (journal_secrets(fm) != 0)
+        goto nomem;
     fm->conns = fm_conns_new(opt->request_budget_ms > 0
                                  ? opt->request_budget_ms
                                  : FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS);
