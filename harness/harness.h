@@ -59,6 +59,7 @@ typedef struct hx_options {
     const char *consumer;      /* export: pacticipant names */
     const char *provider_name; /*   (defaults in pact_export.c) */
     const char *out;           /* import: the fixture directory written */
+    int force;                 /* import: replace existing fixture files */
 } hx_options;
 
 /* What one run of the executor returned. */
