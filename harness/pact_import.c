@@ -871,7 +871,8 @@ static int write_fixture(const hx_options *o, const char *name,
     if (snprintf(path, sizeof path, "%s/%s.json", o->out, name) <
         (int)sizeof path) {
         if (msp_write_file(path, text, len, 0644,
-                           o->force ? MSP_WRITE_REPLACE : 0) == 0)
+                           MSP_WRITE_NO_SYNC |
+                               (o->force ? MSP_WRITE_REPLACE : 0)) == 0)
             return 0;
         err = errno;
     }

@@ -76,7 +76,7 @@ int msp_write_file(const char *path, const void *data, size_t len, int mode,
     }
     int err = 0;
     if (write_all(fd, data, len) != 0 || fchmod(fd, (mode_t)mode) != 0 ||
-        fsync(fd) != 0)
+        (!(flags & MSP_WRITE_NO_SYNC) && fsync(fd) != 0))
         err = errno ? errno : EIO;
     if (close(fd) != 0 && !err)
         err = errno;

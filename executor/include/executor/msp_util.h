@@ -89,11 +89,12 @@ void msp_secret_free(char *secret);
 
 /* Flags of msp_write_file(). */
 #define MSP_WRITE_REPLACE 1 /* an existing regular file is replaced */
+#define MSP_WRITE_NO_SYNC 2 /* no fsync: for many files a rerun rewrites */
 
 /* Writes data[0..len) to path, safely: the bytes go to a new temporary
  * file with an unpredictable name in path's directory (mkstemp: O_CREAT |
  * O_EXCL, so a planted symbolic link is never followed), which is
- * fsync'd, given mode and then moved to path. Without MSP_WRITE_REPLACE an
+ * fsync'd (unless MSP_WRITE_NO_SYNC), given mode and then moved to path. Without MSP_WRITE_REPLACE an
  * existing path (of any kind, a dangling link included) is never touched:
  * the move is a link(2), which fails with EEXIST. With it, a regular file
  * at path is replaced by rename(2); a symbolic link or any other
