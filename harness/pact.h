@@ -106,9 +106,9 @@ char *hx_pact_print(const cJSON *doc);
 /* The strict JSON check of pact_scan.c. HX_PACT_SCAN_NUL: a string holds
  * \u0000 (cJSON would cut it there); HX_PACT_SCAN_NOT_UTF8: a string holds
  * bytes that are not UTF-8. */
-#define HX_PACT_DEPTH_MAX      200
-#define HX_PACT_SCAN_NUL       1u
-#define HX_PACT_SCAN_NOT_UTF8  2u
+#define HX_PACT_DEPTH_MAX     200
+#define HX_PACT_SCAN_NUL      1u
+#define HX_PACT_SCAN_NOT_UTF8 2u
 typedef struct hx_pact_scan {
     char error[160];      /* why the text is not JSON, with the offset */
     unsigned outside;     /* flags of strings outside any interaction */

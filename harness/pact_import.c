@@ -41,8 +41,8 @@ typedef struct strmap {
 typedef struct imp {
     int v4;
     char why[512];
-    strmap names; /* name -> next suffix for it as a base */
-    strmap ids;   /* command ids written */
+    strmap names;   /* name -> next suffix for it as a base */
+    strmap ids;     /* command ids written */
     strmap id_next; /* description -> next derived id to try */
     hx_pact_scan scan;
     /* the interaction being imported */
@@ -338,8 +338,8 @@ static int single_values(imp *im, const cJSON *headers, const char *what)
 {
     for (const cJSON *h = headers ? headers->child : NULL; h; h = h->next) {
         int n = cJSON_IsArray(h) ? cJSON_GetArraySize(h) : 1;
-        int strings = cJSON_IsString(h) ||
-                      (cJSON_IsArray(h) && cJSON_IsString(h->child));
+        int strings =
+            cJSON_IsString(h) || (cJSON_IsArray(h) && cJSON_IsString(h->child));
         if (n > 1)
             return fail(im,
                         "the %s header %s has %d values: a fixture carries "
@@ -378,9 +378,10 @@ static int check_request(imp *im, const cJSON *req)
     }
     const char *ct = header(hdrs, "Content-Type");
     if (ct && strncasecmp(ct, "application/json", 16) != 0)
-        return fail(im, "the request requires Content-Type %s: the executor "
-                        "sends application/json",
-                        ct);
+        return fail(im,
+                    "the request requires Content-Type %s: the executor "
+                    "sends application/json",
+                    ct);
     const char *id = header(hdrs, "X-Brainstorm-Command-Id");
     const char *key = header(hdrs, "Idempotency-Key");
     if (id && key && strcmp(id, key) != 0)
@@ -397,7 +398,8 @@ static int rule_path(const char *pact_path, int v2, const cJSON *body,
 {
     const char *p = pact_path;
     if (v2) {
-        if (strncmp(p, "$.body", 6) != 0 || (p[6] && p[6] != '.' && p[6] != '['))
+        if (strncmp(p, "$.body", 6) != 0 ||
+            (p[6] && p[6] != '.' && p[6] != '['))
             return -1;
         p += 6;
     } else {
@@ -442,8 +444,7 @@ static char *export_regex(const char *re)
 {
     static const char head[] = "[\\s\\S]*(?:", tail[] = ")[\\s\\S]*";
     size_t n = strlen(re), h = sizeof head - 1, t = sizeof tail - 1;
-    if (n < h + t || strncmp(re, head, h) != 0 ||
-        strcmp(re + n - t, tail) != 0)
+    if (n < h + t || strncmp(re, head, h) != 0 || strcmp(re + n - t, tail) != 0)
         return NULL;
     char *r = strndup(re + h, n - h - t);
     return r;
@@ -491,9 +492,8 @@ static int body_rule(imp *im, const char *path, const cJSON *m, int v2,
                     ? export_regex(re->valuestring)
                     : NULL;
     if (!ere)
-        return fail(im,
-                    "the response body rule %s at %s has no fixture form%s", k,
-                    path,
+        return fail(im, "the response body rule %s at %s has no fixture form%s",
+                    k, path,
                     strcmp(k, "regex") == 0
                         ? " (only a regex as export writes it, "
                           "[\\s\\S]*(?:ERE)[\\s\\S]*)"
@@ -582,8 +582,9 @@ static int status_of(imp *im, const cJSON *resp, int *status)
     double v = cJSON_IsNumber(st) ? st->valuedouble : 0;
     if (!cJSON_IsNumber(st) || !(v >= 100 && v <= 599) || v != (double)(int)v) {
         char *text = cJSON_PrintUnformatted(st);
-        fail(im, "the response status %.40s is not an HTTP status (an integer "
-                 "100-599)",
+        fail(im,
+             "the response status %.40s is not an HTTP status (an integer "
+             "100-599)",
              text ? text : "?");
         cJSON_free(text);
         return -1;
@@ -993,9 +994,9 @@ int hx_pact_import(const hx_options *o)
         const cJSON *d = cJSON_GetObjectItem(it, "description");
         const char *desc = cJSON_IsString(d) ? d->valuestring : "";
         if (!text) {
-            int shown = cJSON_IsString(d) && !(hx_pact_scan_flags(
-                                                   &im.scan, index) &
-                                               HX_PACT_SCAN_NOT_UTF8);
+            int shown =
+                cJSON_IsString(d) &&
+                !(hx_pact_scan_flags(&im.scan, index) & HX_PACT_SCAN_NOT_UTF8);
             fprintf(stderr, "left out \"%s\": %s\n", shown ? desc : "?",
                     im.why);
             left++;
@@ -1003,8 +1004,7 @@ int hx_pact_import(const hx_options *o)
         }
         int wrc = write_fixture(o, im.name, text, len);
         free(text);
-        if (names_commit(&im, im.base, im.name, desc, im.id, im.id_try) !=
-            0) {
+        if (names_commit(&im, im.base, im.name, desc, im.id, im.id_try) != 0) {
             fprintf(stderr, "msp-contract import: out of memory\n");
             rc = HX_EXIT_FAILED;
             break;

@@ -149,9 +149,8 @@ static int string(scan *s, int *key_is_interactions)
         }
     }
     if (key_is_interactions)
-        *key_is_interactions =
-            !escaped && (size_t)(s->p - first) == 12 &&
-            memcmp(first, "interactions", 12) == 0;
+        *key_is_interactions = !escaped && (size_t)(s->p - first) == 12 &&
+                               memcmp(first, "interactions", 12) == 0;
     s->p++; /* the closing quote */
     return 0;
 }
@@ -187,7 +186,11 @@ static int number(scan *s)
     return 0;
 }
 
-enum { PLAIN, TOP, INTERACTIONS };
+enum {
+    PLAIN,
+    TOP,
+    INTERACTIONS
+};
 
 static int value(scan *s, int role);
 
@@ -243,7 +246,8 @@ static int container(scan *s, int role)
             return 0;
         }
         if (*s->p != ',')
-            return fail(s, object ? "',' or '}' expected" : "',' or ']' expected");
+            return fail(s,
+                        object ? "',' or '}' expected" : "',' or ']' expected");
         s->p++;
         skip_ws(s);
     }

@@ -90,8 +90,8 @@ int msp_write_file(const char *path, const void *data, size_t len, int mode,
          * file system without hard links gets the same from renameat2 */
         err = errno;
         if (err == EPERM || err == EOPNOTSUPP || err == ENOSYS) {
-            renamed = renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
-                                RENAME_NOREPLACE) == 0;
+            renamed =
+                renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0;
             err = renamed ? 0 : errno;
         }
     }

@@ -120,8 +120,7 @@ static const char *pact_of(const char *name, size_t n, const char *desc,
         interaction(fp, desc, i > 0);
     if (other)
         interaction(fp, other, n > 0);
-    fputs("],\"metadata\":{\"pactSpecification\":{\"version\":\"4.0\"}}}",
-          fp);
+    fputs("],\"metadata\":{\"pactSpecification\":{\"version\":\"4.0\"}}}", fp);
     cr_assert_eq(fclose(fp), 0);
     return path;
 }
@@ -147,8 +146,8 @@ Test(files_safety, import_never_writes_through_a_planted_symlink)
     cr_assert_eq(symlink(victim, link), 0);
     snprintf(link, sizeof link, "%s/dangling.json", out);
     cr_assert_eq(symlink(created, link), 0);
-    spawned r = run("msp-contract", "import", "--pact", pact, "--out", out,
-                    NULL, NULL);
+    spawned r =
+        run("msp-contract", "import", "--pact", pact, "--out", out, NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_str_eq(slurp(victim), "precious\n");
     struct stat st;
@@ -177,8 +176,8 @@ Test(files_safety, import_never_replaces_an_existing_fixture_unless_forced)
     char mine[700];
     snprintf(mine, sizeof mine, "%s/auth-401.json", out);
     write_text(mine, "my own fixture\n");
-    spawned r = run("msp-contract", "import", "--pact", pact, "--out", out,
-                    NULL, NULL);
+    spawned r =
+        run("msp-contract", "import", "--pact", pact, "--out", out, NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_str_eq(slurp(mine), "my own fixture\n");
     cr_expect_not_null(strstr(r.err, "auth-401.json: already exists (not "
@@ -200,14 +199,14 @@ Test(files_safety, import_gives_interactions_sharing_a_name_distinct_files)
 {
     const char *pact = pact_of("p.json", 2, "Auth 401", "auth-401");
     char *out = strdup(path_in("out"));
-    spawned r = run("msp-contract", "import", "--pact", pact, "--out", out,
-                    NULL, NULL);
+    spawned r =
+        run("msp-contract", "import", "--pact", pact, "--out", out, NULL, NULL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     cr_expect_eq(count_files(out), 3);
     char f[700];
     for (int i = 1; i <= 3; i++) {
-        snprintf(f, sizeof f, i == 1 ? "%s/auth-401.json" : "%s/auth-401-%d.json",
-                 out, i);
+        snprintf(f, sizeof f,
+                 i == 1 ? "%s/auth-401.json" : "%s/auth-401-%d.json", out, i);
         cr_expect_not_null(slurp(f), "%s", f);
     }
     spawned_free(&r);
@@ -252,8 +251,8 @@ Test(files_safety, export_never_writes_its_temporary_file_through_a_symlink)
     /* the pact itself a link: refused, the target untouched */
     char *link = strdup(path_in("link.json"));
     cr_assert_eq(symlink(victim, link), 0);
-    r = run("msp-contract", "export", "--pact", link, "--contracts",
-            contracts, NULL, NULL);
+    r = run("msp-contract", "export", "--pact", link, "--contracts", contracts,
+            NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.err, "a symbolic link (not followed)"), "%s",
                        r.err);
@@ -272,8 +271,8 @@ Test(files_safety, fake_msp_port_file_never_written_through_a_symlink)
     write_text(victim, "precious\n");
     plant_pid_links(port, victim, 400);
     cr_assert_eq(symlink(victim, port), 0);
-    spawned r = run("fake-msp", "--port", "0", "--port-file", port, NULL, NULL,
-                    NULL);
+    spawned r =
+        run("fake-msp", "--port", "0", "--port-file", port, NULL, NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.err, "a symbolic link (not followed)"), "%s",
                        r.err);
@@ -295,8 +294,7 @@ Test(files_safety, msp_write_file_refuses_links_and_existing_files)
     cr_expect_eq(msp_write_file(link, "x", 1, 0644, 0), -1);
     cr_expect_eq(errno, ELOOP);
     cr_expect_eq(msp_write_file(link, "x", 1, 0644, MSP_WRITE_REPLACE), -1);
-    cr_expect_eq(msp_write_file(dangling, "x", 1, 0644, MSP_WRITE_REPLACE),
-                 -1);
+    cr_expect_eq(msp_write_file(dangling, "x", 1, 0644, MSP_WRITE_REPLACE), -1);
     cr_expect_str_eq(slurp(victim), "precious\n");
     struct stat st;
     cr_expect_neq(stat(path_in("nowhere"), &st), 0);
@@ -323,10 +321,10 @@ static const char *fifo_dir(void)
     char f[700], src[512];
     snprintf(f, sizeof f, "%s/x.json", dir);
     cr_assert_eq(mkfifo(f, 0644), 0);
-    snprintf(f, sizeof f, "cp '%s' '%s/'",
-             src_path("contracts/fixtures/happy-process-kill.json", src,
-                      sizeof src),
-             dir);
+    snprintf(
+        f, sizeof f, "cp '%s' '%s/'",
+        src_path("contracts/fixtures/happy-process-kill.json", src, sizeof src),
+        dir);
     cr_assert_eq(system(f), 0);
     return dir;
 }
@@ -336,8 +334,8 @@ static const char *fifo_dir(void)
 Test(files_safety, fifo_in_contracts_fake_msp_exits_at_once)
 {
     const char *dir = fifo_dir();
-    spawned r = run("fake-msp", "--port", "0", "--contracts", dir, NULL, NULL,
-                    NULL);
+    spawned r =
+        run("fake-msp", "--port", "0", "--contracts", dir, NULL, NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.err, "x.json: $: cannot open: not a regular "
                                      "file"),
@@ -348,8 +346,8 @@ Test(files_safety, fifo_in_contracts_fake_msp_exits_at_once)
 Test(files_safety, fifo_in_contracts_lint_reports_it_at_once)
 {
     const char *dir = fifo_dir();
-    spawned r = run("msp-contract", "lint", "--contracts", dir, NULL, NULL,
-                    NULL, NULL);
+    spawned r =
+        run("msp-contract", "lint", "--contracts", dir, NULL, NULL, NULL, NULL);
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.out, "x.json: $: cannot open: not a regular "
                                      "file"),
@@ -384,19 +382,21 @@ static double seconds_to_import(const char *pact, const char *out)
 {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    spawned r = run("msp-contract", "import", "--pact", pact, "--out", out,
-                    NULL, NULL);
+    spawned r =
+        run("msp-contract", "import", "--pact", pact, "--out", out, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &b);
     cr_expect_eq(r.status, 0, "%s", r.err);
     spawned_free(&r);
-    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    return (double)(b.tv_sec - a.tv_sec) +
+           (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 }
 
 /* Finding 4: 4000 interactions sharing a description took 77 s (cubic);
  * now linear: measured 0.25 s for 4000 on an idle 2-core machine. The
  * bound is generous for a loaded machine; the ratio catches a quadratic
  * (x16) or cubic (x64) naming. */
-Test(files_safety, import_names_4000_interactions_sharing_a_description_linearly)
+Test(files_safety,
+     import_names_4000_interactions_sharing_a_description_linearly)
 {
     double t1 = seconds_to_import(pact_of("p1.json", 1000, "same", NULL),
                                   path_in("o1"));
@@ -412,9 +412,9 @@ Test(files_safety, import_names_4000_interactions_sharing_a_description_linearly
 Test(files_safety, import_gives_10001_copies_10001_distinct_files)
 {
     const char *out = path_in("o");
-    spawned r = run("msp-contract", "import", "--pact",
-                    pact_of("p.json", 10001, "same", NULL), "--out", out, NULL,
-                    NULL);
+    spawned r =
+        run("msp-contract", "import", "--pact",
+            pact_of("p.json", 10001, "same", NULL), "--out", out, NULL, NULL);
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_not_null(strstr(r.out, "10001 fixture(s) written"), "%s", r.out);
     cr_expect_eq(count_files(out), 10001);

@@ -48,7 +48,12 @@ static spawned import_text(const char *text, size_t len)
     cr_assert_eq(fclose(fp), 0);
     char exe[512];
     char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
-                    "import", "--pact", pact, "--out", out_dir, NULL};
+                    "import",
+                    "--pact",
+                    pact,
+                    "--out",
+                    out_dir,
+                    NULL};
     spawned r;
     cr_assert_eq(spawn_capture(argv, 30000, &r), 0);
     return r;
@@ -59,23 +64,23 @@ static spawned import(const char *text)
     return import_text(text, strlen(text));
 }
 
-#define HEAD                                                                 \
-    "{\"consumer\":{\"name\":\"c\"},\"provider\":{\"name\":\"p\"},"          \
-    "\"metadata\":{\"pactSpecification\":{\"version\":\"4.0\"}},"           \
+#define HEAD                                                        \
+    "{\"consumer\":{\"name\":\"c\"},\"provider\":{\"name\":\"p\"}," \
+    "\"metadata\":{\"pactSpecification\":{\"version\":\"4.0\"}},"   \
     "\"interactions\":["
 #define TAIL "]}"
-#define REQ_BODY                                                             \
-    "\"body\":{\"contentType\":\"application/json\",\"encoded\":false,"      \
-    "\"content\":{\"tool\":\"msp.list_devices\",\"params\":{},"              \
+#define REQ_BODY                                                        \
+    "\"body\":{\"contentType\":\"application/json\",\"encoded\":false," \
+    "\"content\":{\"tool\":\"msp.list_devices\",\"params\":{},"         \
     "\"simulate\":false}}"
 /* An interaction described D whose request has extra members REQ (each
  * ending in ','), whose response has members RESP. */
-#define IT(D, REQ, RESP)                                                     \
-    "{\"type\":\"Synchronous/HTTP\",\"description\":\"" D "\","             \
-    "\"request\":{" REQ "\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"   \
+#define IT(D, REQ, RESP)                                                   \
+    "{\"type\":\"Synchronous/HTTP\",\"description\":\"" D "\","            \
+    "\"request\":{" REQ "\"method\":\"POST\",\"path\":\"/api/v1/god-mode/" \
     "execute\"," REQ_BODY "},\"response\":{" RESP "}}"
-#define JSON_REPLY(CONTENT)                                                  \
-    "\"status\":200,\"body\":{\"contentType\":\"application/json\","         \
+#define JSON_REPLY(CONTENT)                                          \
+    "\"status\":200,\"body\":{\"contentType\":\"application/json\"," \
     "\"encoded\":false,\"content\":" CONTENT "}"
 #define GOOD IT("good", "", JSON_REPLY("{\"exit_code\":0,\"stdout\":\"ok\"}"))
 
@@ -119,12 +124,23 @@ static void expect_every_file_is_json(void)
 /* Finding 5. */
 Test(import_fidelity, a_nul_in_a_reply_is_left_out_not_cut)
 {
-    spawned r = import(
-        HEAD IT("nul stdout", "",
-                JSON_REPLY("{\"exit_code\":0,\"stdout\":\"a\\u0000b\"}")) ","
-        IT("nul in a json string body", "",
-           JSON_REPLY("\"{\\\"exit_code\\\":0,\\\"stdout\\\":\\\"a\\\\u0000b\\\"}\"")) ","
-        GOOD TAIL);
+    spawned
+        r = import(HEAD
+                       IT("nul stdout", "",
+                          JSON_REPLY("{\"exit_code\":0,\"stdout\":"
+                                     "\"a\\u0000b\"}")) "," IT("nul in a json "
+                                                               "string body",
+                                                               "",
+                                                               JSON_REPLY(
+                                                                   "\"{"
+                                                                   "\\\"exit_"
+                                                                   "code\\\":0,"
+                                                                   "\\\"stdout"
+                                                                   "\\\":"
+                                                                   "\\\"a\\\\u0"
+                                                                   "000b\\\"}"
+                                                                   "\"")) "," GOOD
+                           TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_left_out(r, "nul stdout", "a string holds \\u0000");
     expect_left_out(r, "nul in a json string body",
@@ -136,10 +152,9 @@ Test(import_fidelity, a_nul_in_a_reply_is_left_out_not_cut)
 /* Finding 5. */
 Test(import_fidelity, bytes_that_are_not_utf8_are_left_out)
 {
-    spawned r = import(
-        HEAD IT("latin1", "",
-                JSON_REPLY("{\"exit_code\":0,\"stdout\":\"caf\xe9\"}")) ","
-        GOOD TAIL);
+    spawned r = import(HEAD IT(
+        "latin1", "",
+        JSON_REPLY("{\"exit_code\":0,\"stdout\":\"caf\xe9\"}")) "," GOOD TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.err, "bytes that are not UTF-8"), "%s", r.err);
     cr_expect_eq(count_files(), 1);
@@ -150,37 +165,65 @@ Test(import_fidelity, bytes_that_are_not_utf8_are_left_out)
 /* Finding 6. */
 Test(import_fidelity, constraints_a_fixture_cannot_carry_are_left_out)
 {
-    spawned r = import(
-        HEAD IT("query", "\"query\":{\"a\":[\"1\"]},", JSON_REPLY("{}")) ","
-        IT("extra header",
-           "\"headers\":{\"X-Tenant\":[\"t1\"],\"Content-Type\":"
-           "[\"application/json\"]},",
-           JSON_REPLY("{}")) ","
-        IT("two values", "\"headers\":{\"X-Correlation-Id\":[\"a\",\"b\"]},",
-           JSON_REPLY("{}")) ","
-        IT("two response values", "",
-           "\"status\":200,\"headers\":{\"X-A\":[\"1\",\"2\"]}") ","
-        IT("body rule", "",
-           JSON_REPLY("{\"stdout\":\"x\"}") ",\"matchingRules\":{\"body\":{"
-           "\"$.stdout\":{\"combine\":\"AND\",\"matchers\":[{\"match\":"
-           "\"type\"}]}}}") ","
-        IT("odd rule", "",
-           JSON_REPLY("{\"n\":1}") ",\"matchingRules\":{\"body\":{"
-           "\"$\":{\"matchers\":[{\"match\":\"type\"}]},"
-           "\"$.n\":{\"matchers\":[{\"match\":\"integer\"}]}}}") ","
-        GOOD TAIL);
+    spawned
+        r =
+            import(
+                HEAD
+                    IT("query", "\"query\":{\"a\":[\"1\"]},", JSON_REPLY("{}")) "," IT(
+                        "extra header",
+                        "\"headers\":{\"X-Tenant\":[\"t1\"],\"Content-Type\":"
+                        "[\"application/json\"]},",
+                        JSON_REPLY(
+                            "{}")) "," IT("two values",
+                                          "\"headers\":{\"X-Correlation-Id\":["
+                                          "\"a\",\"b\"]},",
+                                          JSON_REPLY(
+                                              "{}")) "," IT("two response "
+                                                            "values",
+                                                            "",
+                                                            "\"status\":200,"
+                                                            "\"headers\":{\"X-"
+                                                            "A\":[\"1\",\"2\"]"
+                                                            "}") "," IT("body "
+                                                                        "rule",
+                                                                        "",
+                                                                        JSON_REPLY(
+                                                                            "{"
+                                                                            "\""
+                                                                            "st"
+                                                                            "do"
+                                                                            "ut"
+                                                                            "\""
+                                                                            ":"
+                                                                            "\""
+                                                                            "x"
+                                                                            "\""
+                                                                            "}") ",\"matchingRules\":{\"body\":{"
+                                                                                 "\"$.stdout\":{\"combine\":\"AND\",\"matchers\":[{\"match\":"
+                                                                                 "\"type\"}]}}}") "," IT("odd rule",
+                                                                                                         "",
+                                                                                                         JSON_REPLY(
+                                                                                                             "{\"n\":1}") ",\"matchingRules\":{\"body\":{"
+                                                                                                                          "\"$\":{\"matchers\":[{\"match\":\"type\"}]},"
+                                                                                                                          "\"$.n\":{\"matchers\":[{\"match\":\"integer\"}]}}}") "," GOOD
+                        TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_left_out(r, "query", "the request has a query");
-    expect_left_out(r, "extra header", "the request requires the header "
-                                       "X-Tenant");
-    expect_left_out(r, "two values", "the request header X-Correlation-Id has "
-                                     "2 values");
-    expect_left_out(r, "two response values", "the response header X-A has 2 "
-                                              "values");
-    expect_left_out(r, "body rule", "the response body rule at $.stdout "
-                                    "without a type rule on $");
-    expect_left_out(r, "odd rule", "the response body rule integer at $.n has "
-                                   "no fixture form");
+    expect_left_out(r, "extra header",
+                    "the request requires the header "
+                    "X-Tenant");
+    expect_left_out(r, "two values",
+                    "the request header X-Correlation-Id has "
+                    "2 values");
+    expect_left_out(r, "two response values",
+                    "the response header X-A has 2 "
+                    "values");
+    expect_left_out(r, "body rule",
+                    "the response body rule at $.stdout "
+                    "without a type rule on $");
+    expect_left_out(r, "odd rule",
+                    "the response body rule integer at $.n has "
+                    "no fixture form");
     cr_expect_eq(count_files(), 1);
     spawned_free(&r);
 }
@@ -189,14 +232,21 @@ Test(import_fidelity, constraints_a_fixture_cannot_carry_are_left_out)
  * and export's regex at paths). */
 Test(import_fidelity, body_rules_with_a_fixture_form_come_through)
 {
-    spawned r = import(
-        HEAD IT("rules", "",
-                JSON_REPLY("{\"exit_code\":0,\"stdout\":\"ok\"}")
-                ",\"matchingRules\":{\"body\":{"
-                "\"$\":{\"matchers\":[{\"match\":\"type\"}]},"
-                "\"$.exit_code\":{\"matchers\":[{\"match\":\"equality\"}]},"
-                "\"$.stdout\":{\"matchers\":[{\"match\":\"regex\",\"regex\":"
-                "\"[\\\\s\\\\S]*(?:^o)[\\\\s\\\\S]*\"}]}}}") TAIL);
+    spawned r = import(HEAD IT(
+        "rules", "",
+        JSON_REPLY(
+            "{\"exit_code\":0,\"stdout\":\"ok\"}") ",\"matchingRules\":{"
+                                                   "\"body\":{"
+                                                   "\"$\":{\"matchers\":[{"
+                                                   "\"match\":\"type\"}]},"
+                                                   "\"$.exit_code\":{"
+                                                   "\"matchers\":[{\"match\":"
+                                                   "\"equality\"}]},"
+                                                   "\"$.stdout\":{\"matchers\":"
+                                                   "[{\"match\":\"regex\","
+                                                   "\"regex\":"
+                                                   "\"[\\\\s\\\\S]*(?:^o)["
+                                                   "\\\\s\\\\S]*\"}]}}}") TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     char path[600];
     snprintf(path, sizeof path, "%s/rules.json", out_dir);
@@ -214,13 +264,17 @@ Test(import_fidelity, body_rules_with_a_fixture_form_come_through)
 /* Finding 7. */
 Test(import_fidelity, a_status_that_is_not_an_http_status_is_left_out)
 {
-    spawned r = import(HEAD IT("null", "", "\"status\":null") ","
-                       IT("string", "", "\"status\":\"200\"") ","
-                       IT("fraction", "", "\"status\":200.5") ","
-                       IT("huge", "", "\"status\":1e308") "," GOOD TAIL);
+    spawned r = import(HEAD IT("null", "", "\"status\":null") "," IT(
+        "string", "",
+        "\"status\":\"200\"") "," IT("fraction", "",
+                                     "\"status\":200.5") "," IT("huge", "",
+                                                                "\"status\":"
+                                                                "1e308") "," GOOD
+                           TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-    expect_left_out(r, "null", "the response status null is not an HTTP "
-                               "status");
+    expect_left_out(r, "null",
+                    "the response status null is not an HTTP "
+                    "status");
     expect_left_out(r, "string", "the response status \"200\" is not");
     expect_left_out(r, "fraction", "the response status 200.5 is not");
     expect_left_out(r, "huge", "the response status 1e+308 is not");
@@ -292,20 +346,25 @@ Test(import_fidelity, the_pacts_key_is_never_copied_into_a_fixture)
 {
 #define KEY "sk-live-9f8e7d6c5b4a"
     spawned r = import(
-        HEAD "{\"type\":\"Synchronous/HTTP\",\"description\":\"leaky\","
-             "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"
-             "execute\",\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},"
-             "\"body\":{\"contentType\":\"application/json\",\"encoded\":"
-             "false,\"content\":{\"tool\":\"msp.list_devices\",\"params\":{"
-             "\"note\":\"sk-live-\\u0039f8e7d6c5b4a\"},\"simulate\":false}}},"
-             "\"response\":{\"status\":200}},"
-        IT("echo", "\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},",
-           JSON_REPLY("{\"stdout\":\"key " KEY "\"}")) ","
-        IT("clean", "\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},",
-           JSON_REPLY("{\"stdout\":\"ok\"}")) TAIL);
+        HEAD
+        "{\"type\":\"Synchronous/HTTP\",\"description\":\"leaky\","
+        "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"
+        "execute\",\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},"
+        "\"body\":{\"contentType\":\"application/json\",\"encoded\":"
+        "false,\"content\":{\"tool\":\"msp.list_devices\",\"params\":{"
+        "\"note\":\"sk-live-\\u0039f8e7d6c5b4a\"},\"simulate\":false}}},"
+        "\"response\":{\"status\":200}}," IT(
+            "echo", "\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},",
+            JSON_REPLY(
+                "{\"stdout\":\"key " KEY
+                "\"}")) "," IT("clean",
+                               "\"headers\":{\"Authorization\":[\"Bearer " KEY
+                               "\"]},",
+                               JSON_REPLY("{\"stdout\":\"ok\"}")) TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-    expect_left_out(r, "leaky", "the request's Authorization credential "
-                                "appears in what the fixture would hold");
+    expect_left_out(r, "leaky",
+                    "the request's Authorization credential "
+                    "appears in what the fixture would hold");
     expect_left_out(r, "echo", "the request's Authorization credential");
     cr_expect_null(strstr(r.err, "9f8e7d6c5b4a"), "%s", r.err);
     cr_expect_null(strstr(r.out, "9f8e7d6c5b4a"), "%s", r.out);

@@ -1,8 +1,9 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
  * masking and redaction, JSON string escaping, JSON-path building, the
- * key-file reader and the safe file reader and writer. There is one of each, here, in the lowest layer that
- * needs them; contracts, fake-msp and the harness call these.
+ * key-file reader and the safe file reader and writer. There is one of each,
+ * here, in the lowest layer that needs them; contracts, fake-msp and the
+ * harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
  * result the caller wipes and frees with msp_secret_free(), and
@@ -94,12 +95,12 @@ void msp_secret_free(char *secret);
 /* Writes data[0..len) to path, safely: the bytes go to a new temporary
  * file with an unpredictable name in path's directory (mkstemp: O_CREAT |
  * O_EXCL, so a planted symbolic link is never followed), which is
- * fsync'd (unless MSP_WRITE_NO_SYNC), given mode and then moved to path. Without MSP_WRITE_REPLACE an
- * existing path (of any kind, a dangling link included) is never touched:
- * the move is a link(2), which fails with EEXIST. With it, a regular file
- * at path is replaced by rename(2); a symbolic link or any other
- * non-regular file at path is refused (ELOOP or EEXIST) — a link is never
- * written through nor replaced. A reader sees the old file or the whole
+ * fsync'd (unless MSP_WRITE_NO_SYNC), given mode and then moved to path.
+ * Without MSP_WRITE_REPLACE an existing path (of any kind, a dangling link
+ * included) is never touched: the move is a link(2), which fails with EEXIST.
+ * With it, a regular file at path is replaced by rename(2); a symbolic link or
+ * any other non-regular file at path is refused (ELOOP or EEXIST) — a link is
+ * never written through nor replaced. A reader sees the old file or the whole
  * new one, never half of it, and a failed write leaves no temporary file.
  * Returns 0, or -1 with errno set. */
 int msp_write_file(const char *path, const void *data, size_t len, int mode,
