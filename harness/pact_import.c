@@ -789,8 +789,9 @@ static int add_expect(imp *im, cJSON *doc, const char *name)
 }
 
 /* The credential of an interaction's Authorization header when it is a
- * real one (not a role placeholder, not a bundled test key): the token
- * after "Bearer ", else the whole value; NULL when there is none. */
+ * real one (not a role placeholder, not a bundled test key): what follows
+ * the scheme ("Bearer ", "Token "…), else the whole value; NULL when there
+ * is none. */
 static const char *pact_credential(const cJSON *it)
 {
     const char *auth = header(
@@ -798,7 +799,8 @@ static const char *pact_credential(const cJSON *it)
         "Authorization");
     if (!auth)
         return NULL;
-    const char *tok = strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : auth;
+    const char *space = strchr(auth, ' '); /* past the scheme, if any */
+    const char *tok = space ? space : auth;
     while (*tok == ' ')
         tok++;
     if (!*tok || strstr(tok, "<role:") || hx_pact_role_of_key(tok))

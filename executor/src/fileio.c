@@ -57,8 +57,12 @@ int msp_write_file(const char *path, const void *data, size_t len, int mode,
             errno = ELOOP;
             return -1;
         }
-        if (!(flags & MSP_WRITE_REPLACE) || !S_ISREG(st.st_mode)) {
+        if (!(flags & MSP_WRITE_REPLACE)) {
             errno = EEXIST;
+            return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
             return -1;
         }
     } else if (errno != ENOENT) {

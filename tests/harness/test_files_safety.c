@@ -423,3 +423,18 @@ Test(files_safety, import_gives_10001_copies_10001_distinct_files)
     cr_expect_not_null(slurp(f));
     spawned_free(&r);
 }
+
+/* Finding 3: the TLS files of fake-msp are read the same way. */
+Test(files_safety, fifo_as_a_tls_file_fake_msp_exits_at_once)
+{
+    char *cert = strdup(path_in("cert.pem")), *key = strdup(path_in("k.pem"));
+    cr_assert_eq(mkfifo(cert, 0644), 0);
+    cr_assert_eq(mkfifo(key, 0644), 0);
+    spawned r = run("fake-msp", "--port", "0", "--tls-cert", cert, "--tls-key",
+                    key, NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "not a regular file"), "%s", r.err);
+    spawned_free(&r);
+    free(cert);
+    free(key);
+}

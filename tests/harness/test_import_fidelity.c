@@ -124,23 +124,20 @@ static void expect_every_file_is_json(void)
 /* Finding 5. */
 Test(import_fidelity, a_nul_in_a_reply_is_left_out_not_cut)
 {
-    spawned
-        r = import(HEAD
-                       IT("nul stdout", "",
-                          JSON_REPLY("{\"exit_code\":0,\"stdout\":"
-                                     "\"a\\u0000b\"}")) "," IT("nul in a json "
-                                                               "string body",
-                                                               "",
-                                                               JSON_REPLY(
-                                                                   "\"{"
-                                                                   "\\\"exit_"
-                                                                   "code\\\":0,"
-                                                                   "\\\"stdout"
-                                                                   "\\\":"
-                                                                   "\\\"a\\\\u0"
-                                                                   "000b\\\"}"
-                                                                   "\"")) "," GOOD
-                           TAIL);
+    spawned r = import(HEAD IT(
+        "nul stdout", "",
+        JSON_REPLY("{\"exit_code\":0,\"stdout\":"
+                   "\"a\\u0000b\"}")) "," IT("nul in a json "
+                                             "string body",
+                                             "",
+                                             JSON_REPLY("\"{"
+                                                        "\\\"exit_"
+                                                        "code\\\":0,"
+                                                        "\\\"stdout"
+                                                        "\\\":"
+                                                        "\\\"a\\\\u0"
+                                                        "000b\\\"}"
+                                                        "\"")) "," GOOD TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_left_out(r, "nul stdout", "a string holds \\u0000");
     expect_left_out(r, "nul in a json string body",
@@ -165,48 +162,58 @@ Test(import_fidelity, bytes_that_are_not_utf8_are_left_out)
 /* Finding 6. */
 Test(import_fidelity, constraints_a_fixture_cannot_carry_are_left_out)
 {
-    spawned
-        r =
-            import(
-                HEAD
-                    IT("query", "\"query\":{\"a\":[\"1\"]},", JSON_REPLY("{}")) "," IT(
-                        "extra header",
-                        "\"headers\":{\"X-Tenant\":[\"t1\"],\"Content-Type\":"
-                        "[\"application/json\"]},",
-                        JSON_REPLY(
-                            "{}")) "," IT("two values",
-                                          "\"headers\":{\"X-Correlation-Id\":["
-                                          "\"a\",\"b\"]},",
-                                          JSON_REPLY(
-                                              "{}")) "," IT("two response "
-                                                            "values",
-                                                            "",
-                                                            "\"status\":200,"
-                                                            "\"headers\":{\"X-"
-                                                            "A\":[\"1\",\"2\"]"
-                                                            "}") "," IT("body "
-                                                                        "rule",
-                                                                        "",
-                                                                        JSON_REPLY(
-                                                                            "{"
-                                                                            "\""
-                                                                            "st"
-                                                                            "do"
-                                                                            "ut"
-                                                                            "\""
-                                                                            ":"
-                                                                            "\""
-                                                                            "x"
-                                                                            "\""
-                                                                            "}") ",\"matchingRules\":{\"body\":{"
-                                                                                 "\"$.stdout\":{\"combine\":\"AND\",\"matchers\":[{\"match\":"
-                                                                                 "\"type\"}]}}}") "," IT("odd rule",
-                                                                                                         "",
-                                                                                                         JSON_REPLY(
-                                                                                                             "{\"n\":1}") ",\"matchingRules\":{\"body\":{"
-                                                                                                                          "\"$\":{\"matchers\":[{\"match\":\"type\"}]},"
-                                                                                                                          "\"$.n\":{\"matchers\":[{\"match\":\"integer\"}]}}}") "," GOOD
-                        TAIL);
+    spawned r = import(HEAD IT("query", "\"query\":{\"a\":[\"1\"]},", JSON_REPLY("{}")) "," IT(
+        "extra header",
+        "\"headers\":{\"X-Tenant\":[\"t1\"],\"Content-Type\":"
+        "[\"application/json\"]},",
+        JSON_REPLY(
+            "{}")) "," IT("two values",
+                          "\"headers\":{\"X-Correlation-Id\":["
+                          "\"a\",\"b\"]},",
+                          JSON_REPLY(
+                              "{}")) "," IT("two response "
+                                            "values",
+                                            "",
+                                            "\"status\":200,"
+                                            "\"headers\":{\"X-"
+                                            "A\":[\"1\",\"2\"]"
+                                            "}") "," IT("body "
+                                                        "rule",
+                                                        "",
+                                                        JSON_REPLY(
+                                                            "{"
+                                                            "\""
+                                                            "st"
+                                                            "do"
+                                                            "ut"
+                                                            "\""
+                                                            ":"
+                                                            "\""
+                                                            "x"
+                                                            "\""
+                                                            "}") ",\"matchingRu"
+                                                                 "les\":{"
+                                                                 "\"body\":{"
+                                                                 "\"$.stdout\":"
+                                                                 "{\"combine\":"
+                                                                 "\"AND\","
+                                                                 "\"matchers\":"
+                                                                 "[{\"match\":"
+                                                                 "\"type\"}]}}"
+                                                                 "}") "," IT("o"
+                                                                             "d"
+                                                                             "d"
+                                                                             " "
+                                                                             "r"
+                                                                             "u"
+                                                                             "l"
+                                                                             "e",
+                                                                             "",
+                                                                             JSON_REPLY(
+                                                                                 "{\"n\":1}") ",\"matchingRules\":{\"body\":{"
+                                                                                              "\"$\":{\"matchers\":[{\"match\":\"type\"}]},"
+                                                                                              "\"$.n\":{\"matchers\":[{\"match\":\"integer\"}]}}}") "," GOOD
+                           TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_left_out(r, "query", "the request has a query");
     expect_left_out(r, "extra header",
@@ -357,15 +364,25 @@ Test(import_fidelity, the_pacts_key_is_never_copied_into_a_fixture)
             "echo", "\"headers\":{\"Authorization\":[\"Bearer " KEY "\"]},",
             JSON_REPLY(
                 "{\"stdout\":\"key " KEY
-                "\"}")) "," IT("clean",
-                               "\"headers\":{\"Authorization\":[\"Bearer " KEY
+                "\"}")) "," IT("token scheme",
+                               "\"headers\":{\"Authorization\":[\"Token " KEY
                                "\"]},",
-                               JSON_REPLY("{\"stdout\":\"ok\"}")) TAIL);
+                               JSON_REPLY(
+                                   "{\"stdout\":\"" KEY
+                                   "\"}")) "," IT("clean",
+                                                  "\"headers\":{"
+                                                  "\"Authorization\":["
+                                                  "\"Bearer " KEY "\"]},",
+                                                  JSON_REPLY(
+                                                      "{\"stdout\":\"ok\"}"))
+            TAIL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     expect_left_out(r, "leaky",
                     "the request's Authorization credential "
                     "appears in what the fixture would hold");
     expect_left_out(r, "echo", "the request's Authorization credential");
+    expect_left_out(r, "token scheme",
+                    "the request's Authorization credential");
     cr_expect_null(strstr(r.err, "9f8e7d6c5b4a"), "%s", r.err);
     cr_expect_null(strstr(r.out, "9f8e7d6c5b4a"), "%s", r.out);
     cr_expect_eq(count_files(), 1);

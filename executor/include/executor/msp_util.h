@@ -99,9 +99,9 @@ void msp_secret_free(char *secret);
  * Without MSP_WRITE_REPLACE an existing path (of any kind, a dangling link
  * included) is never touched: the move is a link(2), which fails with EEXIST.
  * With it, a regular file at path is replaced by rename(2); a symbolic link or
- * any other non-regular file at path is refused (ELOOP or EEXIST) — a link is
- * never written through nor replaced. A reader sees the old file or the whole
- * new one, never half of it, and a failed write leaves no temporary file.
+ * any other non-regular file at path is refused (ELOOP, EISDIR or EINVAL) — a
+ * link is never written through nor replaced. A reader sees the old file or the
+ * whole new one, never half of it, and a failed write leaves no temporary file.
  * Returns 0, or -1 with errno set. */
 int msp_write_file(const char *path, const void *data, size_t len, int mode,
                    int flags);
