@@ -96,8 +96,12 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 /* A string; *key_is_interactions when it spells exactly "interactions". */
 static int string(scan *s, int *key_is_interactions)
 {
-    const unsigned char *first = ++s->p; /* past the quote */
-    int escaped = 0;
+    /* the string decoded, as far as "interactions" goes (cJSON finds the
+     * member however it is escaped) */
+    char key[16];
+    size_t klen = 0;
+    int plain = 1; /* every character so far fits the comparison */
+    s->p++;        /* past the quote */
     for (;;) {
         if (s->p >= s->end)
             return fail(s, "a string cut short");
@@ -107,6 +111,7 @@ static int string(scan *s, int *key_is_interactions)
         if (c < 0x20)
             return fail(s, "a control byte inside a string");
         if (c >= 0x80) {
+            plain = 0;
             size_t n = utf8_len(s->p, s->end);
             if (n == 0) {
                 mark(s, HX_PACT_SCAN_NOT_UTF8);
@@ -117,16 +122,19 @@ static int string(scan *s, int *key_is_interactions)
             continue;
         }
         if (c != '\\') {
+            if (klen < sizeof key)
+                key[klen] = (char)c;
+            klen++;
             s->p++;
             continue;
         }
-        escaped = 1;
         if (++s->p >= s->end)
             return fail(s, "a string cut short");
         c = *s->p;
         if (c != 'u') {
             if (!strchr("\"\\/bfnrt", (int)c))
                 return fail(s, "an unknown escape in a string");
+            plain = 0; /* no such character in "interactions" */
             s->p++;
             continue;
         }
@@ -136,6 +144,11 @@ static int string(scan *s, int *key_is_interactions)
             return -1;
         if (v == 0)
             mark(s, HX_PACT_SCAN_NUL);
+        if (v >= 0x80)
+            plain = 0;
+        else if (klen < sizeof key)
+            key[klen] = (char)v;
+        klen++;
         if (v >= 0xdc00 && v <= 0xdfff)
             return fail(s, "a lone UTF-16 low surrogate");
         if (v >= 0xd800 && v <= 0xdbff) {
@@ -149,8 +162,8 @@ static int string(scan *s, int *key_is_interactions)
         }
     }
     if (key_is_interactions)
-        *key_is_interactions = !escaped && (size_t)(s->p - first) == 12 &&
-                               memcmp(first, "interactions", 12) == 0;
+        *key_is_interactions =
+            plain && klen == 12 && memcmp(key, "interactions", 12) == 0;
     s->p++; /* the closing quote */
     return 0;
 }

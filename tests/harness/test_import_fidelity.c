@@ -146,6 +146,18 @@ Test(import_fidelity, a_nul_in_a_reply_is_left_out_not_cut)
     spawned_free(&r);
 }
 
+/* Finding 5: the list found however its name is escaped, as cJSON does. */
+Test(import_fidelity, a_nul_under_an_escaped_interactions_name_is_left_out)
+{
+    spawned r = import("{\"interaction\\u0073\":[" IT(
+        "nul stdout", "",
+        JSON_REPLY("{\"exit_code\":0,\"stdout\":\"a\\u0000b\"}")) "]}");
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    expect_left_out(r, "nul stdout", "a string holds \\u0000");
+    cr_expect_eq(count_files(), 0);
+    spawned_free(&r);
+}
+
 /* Finding 5. */
 Test(import_fidelity, bytes_that_are_not_utf8_are_left_out)
 {
