@@ -7,7 +7,12 @@
  * response exactly as the fake will serve it, so the fixture verifies and
  * lints clean by construction. An interaction the executor could never send
  * (another method or path, a body other than {tool, params, simulate:
- * false}) is left out and listed on stderr with the reason.
+ * false}), or whose fixture could not say the same thing (a NUL or bytes
+ * that are not UTF-8, a query, another header, a second header value, a
+ * body rule with no fixture form, a status that is not one, the pact's own
+ * credential, a file over the loader's limit), is left out and listed on
+ * stderr with the reason (docs/pact.md). Files are written with
+ * msp_write_file: never through a link, never over a file without --force.
  */
 #include "harness.h"
 #include "pact.h"
