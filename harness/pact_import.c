@@ -958,6 +958,19 @@ static char *import_one(imp *im, const cJSON *it, size_t index,
     return text;
 }
 
+/* "left out "DESCRIPTION": why" on stderr; the description with the
+ * pact's credential starred out, "?" when there is none or it is not
+ * UTF-8. */
+static void print_left_out(const imp *im, const cJSON *it, const char *desc)
+{
+    const char *cred = pact_credential(it);
+    char *shown = desc && hx_pact_utf8_valid(desc) ? strdup(desc) : NULL;
+    if (shown && cred)
+        (void)msp_redact_secret(shown, strlen(shown), cred, strlen(cred));
+    fprintf(stderr, "left out \"%s\": %s\n", shown ? shown : "?", im->why);
+    free(shown);
+}
+
 int hx_pact_import(const hx_options *o)
 {
     if (!o->pact || !o->out) {
@@ -981,10 +994,13 @@ int hx_pact_import(const hx_options *o)
         cJSON_GetObjectItem(cJSON_GetObjectItem(pact, "consumer"), "name");
     const cJSON *prov =
         cJSON_GetObjectItem(cJSON_GetObjectItem(pact, "provider"), "name");
+    /* only a label in each fixture's description, but a fixture is JSON */
+    int cons_ok = cJSON_IsString(cons) && hx_pact_utf8_valid(cons->valuestring);
+    int prov_ok = cJSON_IsString(prov) && hx_pact_utf8_valid(prov->valuestring);
     char pair[300];
     snprintf(pair, sizeof pair, "%s -> %s",
-             cJSON_IsString(cons) ? cons->valuestring : "consumer",
-             cJSON_IsString(prov) ? prov->valuestring : "provider");
+             cons_ok ? cons->valuestring : "consumer",
+             prov_ok ? prov->valuestring : "provider");
     size_t written = 0, left = 0, index = 0;
     int rc = HX_EXIT_OK;
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
@@ -1001,11 +1017,7 @@ int hx_pact_import(const hx_options *o)
         const cJSON *d = cJSON_GetObjectItem(it, "description");
         const char *desc = cJSON_IsString(d) ? d->valuestring : "";
         if (!text) {
-            int shown =
-                cJSON_IsString(d) &&
-                !(hx_pact_scan_flags(&im.scan, index) & HX_PACT_SCAN_NOT_UTF8);
-            fprintf(stderr, "left out \"%s\": %s\n", shown ? desc : "?",
-                    im.why);
+            print_left_out(&im, it, cJSON_IsString(d) ? desc : NULL);
             left++;
             continue;
         }

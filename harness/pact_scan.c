@@ -323,3 +323,16 @@ void hx_pact_scan_free(hx_pact_scan *sc)
     sc->flags = NULL;
     sc->n_flags = 0;
 }
+
+int hx_pact_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + strlen(s);
+    while (p < end) {
+        size_t n = *p < 0x80 ? 1 : utf8_len(p, end);
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
