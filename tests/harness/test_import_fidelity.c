@@ -170,9 +170,14 @@ Test(import_fidelity, bytes_that_are_not_utf8_are_left_out)
     expect_every_file_is_json();
     spawned_free(&r);
     /* a consumer name that is not UTF-8 is only a label: left off */
-    r = import("{\"consumer\":{\"name\":\"c\xff\"},\"interactions\":[" GOOD
-               "]}");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", out_dir);
+    cr_assert_eq(system(cmd), 0);
+    r = import("{\"consumer\":{\"name\":\"c\xff\"},\"metadata\":{"
+               "\"pactSpecification\":{\"version\":\"4.0\"}},"
+               "\"interactions\":[" GOOD "]}");
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_eq(count_files(), 1);
     expect_every_file_is_json();
     spawned_free(&r);
 }
