@@ -392,9 +392,11 @@ static double seconds_to_import(const char *pact, const char *out)
 }
 
 /* Finding 4: 4000 interactions sharing a description took 77 s (cubic);
- * now linear: measured 0.25 s for 4000 on an idle 2-core machine. The
- * bound is generous for a loaded machine; the ratio catches a quadratic
- * (x16) or cubic (x64) naming. */
+ * now linear: measured 0.25 s wall for 4000 (0.08 s for 1000) on a quiet
+ * 2-core machine, 2.9 s at a load average of 15 (the files' system time;
+ * 0.13 s user). The bounds are loose for a loaded machine (a hang guard
+ * and a ratio that still catches the cubic naming, x64), not the 2 s
+ * target, which docs/pact.md measures on a quiet machine. */
 Test(files_safety,
      import_names_4000_interactions_sharing_a_description_linearly)
 {
@@ -403,8 +405,8 @@ Test(files_safety,
     double t4 = seconds_to_import(pact_of("p4.json", 4000, "same", NULL),
                                   path_in("o4"));
     cr_expect_eq(count_files(path_in("o4")), 4000);
-    cr_expect_lt(t4, 10.0, "4000 interactions: %.2f s", t4);
-    cr_expect_lt(t4, 8 * t1 + 1.0, "1000: %.2f s, 4000: %.2f s", t1, t4);
+    cr_expect_lt(t4, 20.0, "4000 interactions: %.2f s", t4);
+    cr_expect_lt(t4, 12 * t1 + 2.0, "1000: %.2f s, 4000: %.2f s", t1, t4);
 }
 
 /* Finding 4: past 9999 copies the old names collided and files were
