@@ -440,3 +440,22 @@ Test(files_safety, fifo_as_a_tls_file_fake_msp_exits_at_once)
     free(cert);
     free(key);
 }
+
+/* The same rule for the other file msp-contract writes: --junit FILE. */
+Test(files_safety, junit_report_never_written_through_a_symlink)
+{
+    char *victim = strdup(path_in("victim")), *link = strdup(path_in("j.xml"));
+    write_text(victim, "precious\n");
+    cr_assert_eq(symlink(victim, link), 0);
+    char contracts[512];
+    spawned r = run("msp-contract", "verify", "--contracts",
+                    src_path("contracts/fixtures", contracts, sizeof contracts),
+                    "--filter", "happy-process-kill", "--junit", link);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "a symbolic link (not followed)"), "%s",
+                       r.err);
+    cr_expect_str_eq(slurp(victim), "precious\n");
+    spawned_free(&r);
+    free(victim);
+    free(link);
+}
