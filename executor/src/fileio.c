@@ -119,10 +119,13 @@ int msp_read_file(const char *path, size_t cap, char **out, size_t *len)
     if (fd < 0)
         return -1;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        int err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+    int bad = fstat(fd, &st) != 0    ? errno
+              : S_ISDIR(st.st_mode)  ? EISDIR
+              : !S_ISREG(st.st_mode) ? EINVAL
+                                     : 0;
+    if (bad) {
         (void)close(fd); /* read-only */
-        errno = err;
+        errno = bad;
         return -1;
     }
     if (st.st_size > 0 && (unsigned long long)st.st_size > cap) {
