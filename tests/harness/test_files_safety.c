@@ -459,3 +459,28 @@ Test(files_safety, junit_report_never_written_through_a_symlink)
     free(victim);
     free(link);
 }
+
+/* Finding 3: the shared reader itself. */
+Test(files_safety, msp_read_file_refuses_what_is_not_a_regular_file)
+{
+    char *fifo = strdup(path_in("fifo")), *file = strdup(path_in("f"));
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    write_text(file, "0123456789");
+    char *buf = NULL;
+    size_t len = 0;
+    cr_expect_eq(msp_read_file(fifo, 100, &buf, &len), -1);
+    cr_expect_eq(errno, EINVAL);
+    cr_expect_str_eq(msp_file_strerror(EINVAL), "not a regular file");
+    cr_expect_eq(msp_read_file(tmpdir, 100, &buf, &len), -1);
+    cr_expect_eq(errno, EISDIR);
+    cr_expect_eq(msp_read_file("/dev/zero", 100, &buf, &len), -1);
+    cr_expect_eq(errno, EINVAL);
+    cr_expect_eq(msp_read_file(file, 9, &buf, &len), -1);
+    cr_expect_eq(errno, EFBIG);
+    cr_assert_eq(msp_read_file(file, 10, &buf, &len), 0);
+    cr_expect_eq(len, 10);
+    cr_expect_str_eq(buf, "0123456789");
+    free(buf);
+    free(fifo);
+    free(file);
+}
