@@ -1,9 +1,9 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
  * masking and redaction, JSON string escaping, JSON-path building, the
- * key-file reader and the safe file reader and writer. There is one of each,
- * here, in the lowest layer that needs them; contracts, fake-msp and the
- * harness call these.
+ * key-file reader, UUIDv4s and the safe file reader and writer. There is
+ * one of each, here, in the lowest layer that needs them; contracts,
+ * fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
  * result the caller wipes and frees with msp_secret_free(), and
@@ -118,6 +118,13 @@ int msp_read_file(const char *path, size_t cap, char **out, size_t *len);
  * "not a regular file" for EINVAL, "a symbolic link (not followed)" for
  * ELOOP, "already exists" for EEXIST, else strerror(err). Never NULL. */
 const char *msp_file_strerror(int err);
+
+/* A UUID's text (36 characters) and its NUL. */
+#define MSP_UUID_BUF_SIZE 37
+
+/* Writes a fresh random UUIDv4 (RFC 4122, lowercase, from getrandom(2))
+ * into out. */
+void msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
 
 #ifdef __cplusplus
 }
