@@ -53,9 +53,9 @@ def names_in(row, top):
         if tok.startswith(top):
             tok = tok[len(top):]
         names.add(tok)
-    for link in re.findall(r"\]\(([^)#\s]+)", row):
-        # links are relative to docs/
-        names.add(os.path.normpath(os.path.join("docs", link)))
+    if top == "docs/":  # a link names a page (links are relative to docs/)
+        for link in re.findall(r"\]\(([^)#\s]+)", row):
+            names.add(os.path.normpath(os.path.join("docs", link)))
     return names
 
 
@@ -100,8 +100,10 @@ def main():
                                or top == "ci/")
             if not looks_like_path or " " in n:
                 continue
+            # a bare name may stand for a file of a subdir/ named before it
             exists = (any(rel.startswith(n) for rel in under)
-                      if n.endswith("/") else n in under)
+                      if n.endswith("/") else
+                      n in under or any(rel.endswith("/" + n) for rel in under))
             if not exists:
                 problems.append("%s: the `%s` row names `%s`, which git does "
                                 "not track" % (PAGE, top, top + n))
