@@ -117,7 +117,7 @@ static const char usage_text[] =
     "                      (any length; fd 3 and 4 are in-memory files, never "
     "on disk;\n"
     "                      fd 3 holds the key without a newline;\n"
-    "                      BSM_MSP_BASE_URL/_AUTH_MODE/_TENANT_ID/_TIMEOUT_MS "
+    "                      BSM_MSP_BASE_URL/_AUTH_MODE/_TENANT_ID "
     "mirror the\n"
     "                      flags). It must print one line\n"
     "                      "

@@ -407,7 +407,7 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     int fds[2] = {memfd_with("msp-contract-key", key, strlen(key)),
                   ctx ? memfd_with("msp-contract-ctx", ctx, strlen(ctx)) : -1};
     char timeout[32], *script = NULL;
-    char env_url[1100], env_mode[64], env_tenant[128], env_timeout[64];
+    char env_url[1100], env_mode[64], env_tenant[128];
     long long timeout_ms = t->timeout_ms > 0           ? t->timeout_ms
                            : f->default_timeout_ms > 0 ? f->default_timeout_ms
                                                        : MSP_DEFAULT_TIMEOUT_MS;
@@ -426,11 +426,10 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     snprintf(env_mode, sizeof env_mode, "BSM_MSP_AUTH_MODE=%s", mode);
     snprintf(env_tenant, sizeof env_tenant, "BSM_MSP_TENANT_ID=%s",
              HX_DEFAULT_TENANT);
-    snprintf(env_timeout, sizeof env_timeout, "BSM_MSP_TIMEOUT_MS=%s", timeout);
     size_t nenv = 0;
     while (environ[nenv])
         nenv++;
-    const char **envp = calloc(nenv + 5, sizeof *envp);
+    const char **envp = calloc(nenv + 4, sizeof *envp);
     if (!envp) {
         snprintf(errbuf, errlen, "out of memory");
         goto out;
@@ -442,7 +441,6 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     envp[k++] = env_url;
     envp[k++] = env_mode;
     envp[k++] = env_tenant;
-    envp[k++] = env_timeout;
     envp[k] = NULL;
     const char *argv[] = {
         "/bin/sh",      "-c",        script,           t->executor_cmd,

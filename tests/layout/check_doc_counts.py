@@ -178,6 +178,51 @@ def derive_openapi(root, facts):
     facts["openapi_malformed"] = int(m.group(2))
 
 
+def check_executor_start(root, prog):
+    """docs/executor-protocol.md's "How the program is started": the flags
+    in its command line, in that order, and the BSM_* variables its
+    "Environment" item names are exactly what an --executor-cmd program
+    gets (no BSM_MSP_API_KEY: the key is only in /dev/fd/3)."""
+    rel = "docs/executor-protocol.md"
+    with open(os.path.join(root, rel), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^/bin/sh -c 'CMD \"\$@\"' CMD (.*?)\n```", text, re.M | re.S)
+    env = re.search(r"^- Environment: (.*?)set to\s+the values of the flags",
+                    text, re.M | re.S)
+    if not m or not env:
+        problem("%s: no command line or no \"- Environment:\" item under "
+                "\"How the program is started\"" % rel)
+        return
+    doc_argv = m.group(1).replace("\\\n", " ").split()
+    doc_env = set(re.findall(r"`(BSM_\w+)`", env.group(1)))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "seen")
+        cmd = "printf '%s\\n' \"$@\" >'" + out + ".argv'; env >'" + out + \
+            ".env'; :"
+        run([prog, "verify", "-j", "1", "--filter", "happy-process-kill",
+             "--executor-cmd", cmd], root)
+        try:
+            with open(out + ".argv", encoding="utf-8") as f:
+                argv = f.read().split("\n")[:-1]
+            with open(out + ".env", encoding="utf-8") as f:
+                seen_env = {line.split("=", 1)[0] for line in f
+                            if line.startswith("BSM_")}
+        except OSError:
+            problem("verify --executor-cmd: the program never ran")
+            return
+    flags = [a for a in argv if a.startswith("--")]
+    if flags != [a for a in doc_argv if a.startswith("--")]:
+        problem("%s: the command line says %s, the harness passes %s"
+                % (rel, " ".join(doc_argv), " ".join(argv)))
+    for i, a in enumerate(doc_argv):
+        if a.startswith("/dev/fd/") and (i >= len(argv) or argv[i] != a):
+            problem("%s: the command line passes %s, the harness %s"
+                    % (rel, a, argv[i] if i < len(argv) else "nothing"))
+    if seen_env != doc_env:
+        problem("%s: the Environment item names %s, the program gets %s"
+                % (rel, sorted(doc_env), sorted(seen_env)))
+
+
 def derive_fuzz(root, facts):
     with open(os.path.join(root, "fuzz/CMakeLists.txt"), encoding="utf-8") as f:
         built = re.findall(r"^\s*msp_add_fuzzer\(\s*(\w+)", f.read(), re.M)
@@ -425,6 +470,7 @@ def main():
     covered = check_claims(root, facts)
     check_pins(root, facts)
     check_left_out_table(root, facts)
+    check_executor_start(root, a.msp_contract)
     sweep(root, covered)
     shown = {k: v for k, v in facts.items()
              if k not in ("left_out_lines", "fuzz_names")}
