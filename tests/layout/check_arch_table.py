@@ -11,6 +11,8 @@ The table under "## What each directory holds" must:
     `ci/name`), a Markdown link to it, or a `subdir/` that holds it;
   - name nothing in those rows that does not exist (a `name.c`, a `subdir/`,
     a link, or in the `ci/` row any backticked name).
+And README.md's "## Layout" block names every ci/ job (an executable ci/
+file without an extension).
 
 Exit 0 when everything holds; 1 with one line per problem.
 """
@@ -57,6 +59,29 @@ def names_in(row, top):
         for link in re.findall(r"\]\(([^)#\s]+)", row):
             names.add(os.path.normpath(os.path.join("docs", link)))
     return names
+
+
+def readme_layout(root):
+    """README.md's "## Layout" block: its `ci/` entry names every job, an
+    executable ci/ file without an extension (git's mode 100755)."""
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    m = re.search(r"^## Layout\s*\n+```\n(.*?)```", text, re.M | re.S)
+    if not m:
+        return ["README.md: no \"## Layout\" block"]
+    entry = re.search(r"^ci/\s+(.*?)(?=^\S)", m.group(1), re.M | re.S)
+    if not entry:
+        return ["README.md: the Layout block has no ci/ entry"]
+    named = set(re.findall(r"[\w.-]+", entry.group(1)))
+    out = subprocess.run(["git", "ls-files", "-s", "ci"], cwd=root,
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    jobs = [line.split("\t", 1)[1] for line in out.splitlines()
+            if line.startswith("100755") and "/" not in
+            line.split("\t", 1)[1][3:] and "." not in
+            os.path.basename(line.split("\t", 1)[1])]
+    return ["README.md: the Layout block's ci/ entry does not name %s" % j
+            for j in jobs if j[3:] not in named
+            and os.path.exists(os.path.join(root, j))]
 
 
 def main():
@@ -107,6 +132,7 @@ def main():
             if not exists:
                 problems.append("%s: the `%s` row names `%s`, which git does "
                                 "not track" % (PAGE, top, top + n))
+    problems += readme_layout(root)
     for p in problems:
         print(p)
     if problems:
