@@ -4,6 +4,7 @@
  * verdicts as they are printed, and the closing lines and JUnit report.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,5 +76,7 @@ int hx_finish(const hx_options *o, const char *command, const hx_cases *cs,
         fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
         t->failed++;
     }
+    if (hx_html_cases(o, command, cs, t, total_ms) != 0)
+        t->failed++;
     return t->failed ? HX_EXIT_FAILED : HX_EXIT_OK;
 }

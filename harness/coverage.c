@@ -5,6 +5,7 @@
  * fault with no fixture fails the command.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,8 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
         cJSON_AddItemToArray(rows, row);
     }
     cJSON_AddNumberToObject(root, "provider_fixtures", (double)nprov);
+    if (hx_html_provider_coverage(o, set, root) != 0)
+        uncovered++;
     if (o->json) {
         char *s = cJSON_Print(root);
         if (s)
@@ -232,6 +235,8 @@ int hx_coverage(const hx_options *o)
         mspf_set_free(set);
         return HX_EXIT_FAILED;
     }
+    if (hx_html_coverage(o, set, m) != 0)
+        uncovered++;
     if (o->json) {
         char *s = cJSON_Print(m);
         if (s)

@@ -39,6 +39,7 @@ typedef struct hx_options {
     size_t n_contract_dirs;
     const char *filter;    /* fnmatch glob on fixture names, or NULL */
     const char *junit;     /* JUnit XML output path, or NULL */
+    const char *html;      /* --html: the HTML report written, or NULL */
     int jobs;              /* parallel fixtures (verify) */
     int json;              /* machine output (coverage) */
     const char *base_url;  /* provider: the MSP under test */

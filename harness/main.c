@@ -103,6 +103,11 @@ static const char usage_text[] =
     "                      else the source tree's this was built from\n"
     "  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
     "  --junit FILE        also write a JUnit XML report to FILE\n"
+    "  --html FILE         verify, provider, coverage: also write a "
+    "self-contained\n"
+    "                      HTML report to FILE (written when fixtures fail "
+    "too;\n"
+    "                      docs/reports.md)\n"
     "  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
     "  --executor-cmd CMD  verify: judge another executor. Each run is\n"
     "                      /bin/sh -c 'CMD \"$@\"' CMD --base-url URL "
@@ -214,7 +219,8 @@ enum {
     OPT_FAULT_MATRIX,
     OPT_PACT,
     OPT_CONSUMER,
-    OPT_OUT
+    OPT_OUT,
+    OPT_HTML
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
@@ -274,6 +280,7 @@ int main(int argc, char **argv)
         {"contracts", required_argument, NULL, OPT_CONTRACTS},
         {"filter", required_argument, NULL, OPT_FILTER},
         {"junit", required_argument, NULL, OPT_JUNIT},
+        {"html", required_argument, NULL, OPT_HTML},
         {"jobs", required_argument, NULL, 'j'},
         {"base-url", required_argument, NULL, OPT_BASE_URL},
         {"state-cmd", required_argument, NULL, OPT_STATE_CMD},
@@ -310,6 +317,7 @@ int main(int argc, char **argv)
         case OPT_OUT: o.out = optarg; break;
         case OPT_FILTER: o.filter = optarg; break;
         case OPT_JUNIT: o.junit = optarg; break;
+        case OPT_HTML: o.html = optarg; break;
         case OPT_BASE_URL: o.base_url = optarg; break;
         case OPT_STATE_CMD: o.state_cmd = optarg; break;
         case OPT_KEY_FILE: o.api_key_file = optarg; break;
@@ -394,6 +402,8 @@ int main(int argc, char **argv)
         return usage_error("--executor-cmd is for the verify command", NULL);
     if (o.fault_matrix && run != hx_verify)
         return usage_error("--fault-matrix is for the verify command", NULL);
+    if (o.html && run != hx_verify && run != hx_provider && run != hx_coverage)
+        return usage_error("--html is for verify, provider and coverage", NULL);
     if (o.fault_matrix)
         run = hx_fault_matrix;
 
