@@ -105,6 +105,9 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const char *method, const char *url,
                                 const fm_req *r);
 
+/* Answers GET /__admin/, the dashboard page (dashboard.c). */
+enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c);
+
 /* Answers POST /__admin/provider-states (the Pact provider-state body
  * {"state","params","action"}) and GET (the known states) (states.c). */
 enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
