@@ -19,8 +19,8 @@
 
 /* Values longer than this are folded into <details>; around the first
  * difference, this much context stays in view. */
-#define FOLD_AT      240
-#define DIFF_CONTEXT 80
+#define FOLD_AT      120
+#define DIFF_CONTEXT 48
 
 #define MAX_SECRETS  32
 static const char *secrets[MAX_SECRETS];

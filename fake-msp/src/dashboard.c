@@ -65,6 +65,7 @@ static const char script[] =
     ".catch(function(e){st.textContent='refresh failed: '+e.message;})"
     ".finally(function(){busy=false;});}"
     "document.getElementById('refresh').addEventListener('click',refresh);"
+    "if(location.hash==='#auto')auto.checked=true;"
     "setInterval(function(){if(auto.checked)refresh();},2000);})();";
 
 static int buf_write(void *user, const void *bytes, size_t n)
@@ -463,11 +464,11 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
                 " &middot; seed %llu &middot; %zu fixtures &middot; %zu "
                 "requests &middot; %zu matched no fixture</div>\n",
                 fm->seed, fm_fx_count(fm->fx), n, unmatched);
-    put_options(fm, &b);
-    put_states(fm, &b);
-    put_fixtures(fm, &b, &nfix);
     put_unmatched(fm, &b, e, n);
     put_journal(fm, &b, e, n, page, limit);
+    put_fixtures(fm, &b, &nfix);
+    put_states(fm, &b);
+    put_options(fm, &b);
     fm_buf_adds(&b, "</div>\n<p class=\"muted\">JSON: GET /__admin/requests, "
                     "/__admin/fixtures, /__admin/provider-states.</p>\n");
     fm_buf_addf(&b, "<script nonce=\"%s\">%s</script>\n</body></html>\n", nonce,
