@@ -217,7 +217,7 @@ def main():
         check(re.search(r'<th class="fault"[^>]*>%s</th>' % fault, dom),
               "fault matrix: column %s named in full" % fault)
     if readme:
-        chromium("file://" + out, tmp, size="1000,640",
+        chromium("file://" + out, tmp, size="960,600",
                  screenshot=os.path.join(readme, "fault-matrix.png"))
 
     print("==> verify --fault-matrix --html, a hostile executor failing "
@@ -301,6 +301,20 @@ def main():
                       "Content-Type": "application/json"},
                      b'{"tool":"raw\x00nul\x01ctl","params":{}}')
         check(st >= 400, "dashboard: raw NUL request sent (%d)" % st)
+        # one request exactly as a fixture wants it: a hit
+        with open(os.path.join(bundled, "happy-process-kill.json")) as f:
+            hp = json.load(f)
+        hid = hp["context"]["command_id"]
+        st, _ = http(url + "/api/v1/god-mode/execute", "POST",
+                     {"Authorization": "Bearer sk-test",
+                      "Content-Type": "application/json",
+                      "X-Brainstorm-Command-Id": hid, "Idempotency-Key": hid,
+                      "X-Correlation-Id": hp["context"]["correlation_id"]},
+                     json.dumps({"tool": hp["context"]["tool"],
+                                 "params": hp["context"]["params"],
+                                 "simulate": False}).encode())
+        check(st == 200, "dashboard: a request matching happy-process-kill "
+              "(%d)" % st)
         _, fixtures = http(url + "/__admin/fixtures")
         n_fix = json.loads(fixtures)["count"]
         _, journal = http(url + "/__admin/requests")
@@ -311,6 +325,9 @@ def main():
         common_checks("dashboard", dom, console, "fake-msp dashboard", "bar")
         check(dom_number(dom, "fixture-count") == n_fix == n_bundled + 1,
               "dashboard: %d fixtures listed" % n_fix)
+        check(re.search(r'happy-process-kill</span>.*?<td class="num hit">1'
+                        '</td>', dom) is not None,
+              "dashboard: the fixture's hit count is 1")
         check(dom_number(dom, "journal-count") == n_req,
               "dashboard: the journal holds the %d requests" % n_req)
         check((dom_number(dom, "unmatched-count") or 0) >= 1 and
@@ -330,7 +347,7 @@ def main():
               "dashboard: refreshed in place (fetch under CSP connect-src)")
         chromium(dash, tmp, screenshot=os.path.join(shots, "dashboard.png"))
         if readme:
-            chromium(dash, tmp, size="1000,640",
+            chromium(dash, tmp, size="960,600",
                      screenshot=os.path.join(readme, "dashboard.png"))
         dom, console = chromium(dash + "?page=1&limit=5", tmp)
         common_checks("dashboard page 2", dom, console, "fake-msp dashboard",

@@ -33,7 +33,7 @@
 #define PAGE_MAX       (16u * 1024u * 1024u)
 #define LIMIT_DEFAULT  25
 #define LIMIT_MAX      200
-#define UNMATCHED_MAX  20
+#define UNMATCHED_MAX  5
 #define BODY_SHOWN_MAX 8192u
 #define PREVIEW_BYTES  120u
 
@@ -391,7 +391,10 @@ static void put_unmatched(fake_msp *fm, fm_buf *b, const fake_msp_entry *e,
     }
     fm_buf_adds(b, "</tbody></table>\n");
     if (shown < total)
-        fm_buf_addf(b, "<p class=\"muted\">the newest %zu shown</p>\n", shown);
+        fm_buf_addf(b,
+                    "<p class=\"muted\">the newest %zu shown; every request "
+                    "is in the journal below</p>\n",
+                    shown);
 }
 
 static void put_journal(fake_msp *fm, fm_buf *b, const fake_msp_entry *e,

@@ -121,6 +121,8 @@ static const char usage_text[] =
     "Admin API on the same port: only for a Host naming this server and no\n"
     "cross-site Origin (else 403), with the admin token if set (else 401),\n"
     "bodies as application/json (else 415):\n"
+    "  GET /__admin/           the dashboard, an HTML page for a browser "
+    "(docs/reports.md)\n"
     "  GET /__admin/requests[?since=SEQ&limit=N]  the journal as JSON, "
     "streamed\n"
     "                            (Authorization masked)\n"
