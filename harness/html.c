@@ -99,7 +99,9 @@ static char *mask_bearer(const char *s, size_t n, size_t *outlen)
     size_t cap = n + 1, len = 0;
     char *out = malloc(cap);
     size_t i = 0;
-    while (out && i < n) {
+    if (!out)
+        return NULL;
+    while (i < n) {
         if (n - i > 7 && strncasecmp(s + i, "bearer ", 7) == 0) {
             size_t t = i + 7, end;
             while (t < n && s[t] == ' ')
@@ -133,12 +135,10 @@ static char *mask_bearer(const char *s, size_t n, size_t *outlen)
         }
         out[len++] = s[i++];
     }
-    if (out) {
-        out[len] = '\0';
-        *outlen = len;
-        for (size_t k = 0; k < n_secrets; k++)
-            msp_redact_secret(out, len, secrets[k], strlen(secrets[k]));
-    }
+    out[len] = '\0';
+    *outlen = len;
+    for (size_t k = 0; k < n_secrets; k++)
+        msp_redact_secret(out, len, secrets[k], strlen(secrets[k]));
     return out;
 }
 

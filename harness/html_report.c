@@ -76,7 +76,7 @@ static void put_context(hx_page *p, const hx_options *o)
     time_t now = time(NULL);
     struct tm tm;
     if (gmtime_r(&now, &tm))
-        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+        (void)strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
     if (report_seed)
         hx_page_rawf(p, " &middot; seed <b id=\"seed\">%llu</b>", report_seed);
     if (report_target) {

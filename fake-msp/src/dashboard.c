@@ -119,7 +119,7 @@ static int secret_header(const char *name)
                                         "secret",        "cookie", "password"};
     char low[128];
     size_t i;
-    for (i = 0; name[i] && i < sizeof low - 1; i++)
+    for (i = 0; i < sizeof low - 1 && name[i]; i++)
         low[i] =
             (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     low[i] = '\0';
@@ -272,7 +272,7 @@ static void put_time(fm_buf *b, long long ms)
     struct tm tm;
     char t[32] = "";
     if (gmtime_r(&s, &tm))
-        strftime(t, sizeof t, "%H:%M:%S", &tm);
+        (void)strftime(t, sizeof t, "%H:%M:%S", &tm);
     fm_buf_addf(b, "%s.%03lld", t, ms % 1000);
 }
 
