@@ -16,6 +16,7 @@ No network: the browser talks to loopback only (any other address goes to
 a dead proxy) and the pages fetch nothing. Exit status 0 when every check
 passed, 1 otherwise (each failure printed).
 """
+import base64
 import json
 import os
 import re
@@ -377,6 +378,21 @@ def main():
                                  "Bearer admin-secret-token-123"})
         check(st == 200 and b"admin-secret-token-123" not in body,
               "dashboard: with the token 200, the token not in the page")
+        st, _ = http(url + "/__admin/fixtures", "POST",
+                     {"Authorization": "Basic " + base64.b64encode(
+                         b"me:admin-secret-token-123").decode(),
+                      "Content-Type": "application/json"}, b"{}")
+        check(st == 401, "dashboard: the browser's Basic token reads, never "
+              "writes (POST with it: %d)" % st)
+        # a browser: the token as the password of the URL, refreshed in place
+        authed = url.replace("http://", "http://me:admin-secret-token-123@")
+        dom, console = chromium(authed + "/__admin/#auto", tmp,
+                                budget_ms=5000)
+        common_checks("dashboard (token)", dom, console,
+                      "fake-msp dashboard", "bar")
+        check(re.search(r'id="status"[^>]*>updated ', dom) is not None and
+              "admin-secret-token-123" not in dom,
+              "dashboard (token): refreshed in place, token not shown")
     finally:
         fake.terminate()
         fake.wait(timeout=30)

@@ -17,7 +17,8 @@
 
 #include "fuzz_check.h"
 
-#define OUT_CAP (1u << 22)
+/* the longest escape: a marked "\\xNN" in its span, 28 bytes */
+#define OUT_PER_BYTE 32u
 
 typedef struct out {
     char *p;
@@ -89,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned flags = (data[0] & 1u) ? MSP_HTML_MARK : 0;
     const char *in = (const char *)data + 1;
     size_t n = size - 1;
-    out o = {malloc(OUT_CAP), 0, OUT_CAP};
+    size_t cap = n * OUT_PER_BYTE + 1;
+    out o = {malloc(cap), 0, cap};
     if (!o.p)
         return 0;
     CHECK(msp_html_escape(in, n, flags, put, &o) == 0);

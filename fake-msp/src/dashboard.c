@@ -29,6 +29,7 @@
 #include "fixtures.h"
 #include "journal.h"
 #include "ratelimit.h"
+#include "strict.h"
 
 #define PAGE_MAX       (16u * 1024u * 1024u)
 #define LIMIT_DEFAULT  25
@@ -56,7 +57,8 @@ static const char script[] =
     "(function(){var bar=document.getElementById('bar');bar.hidden=false;"
     "var st=document.getElementById('status'),auto=document.getElementById("
     "'auto'),busy=false;function refresh(){if(busy)return;busy=true;"
-    "fetch(location.href,{cache:'no-store',credentials:'same-origin'})"
+    "fetch(location.origin+location.pathname+location.search,"
+    "{cache:'no-store',credentials:'same-origin'})"
     ".then(function(r){if(!r.ok)throw new Error('HTTP '+r.status);"
     "return r.text();}).then(function(t){var d=new DOMParser()"
     ".parseFromString(t,'text/html'),n=d.getElementById('live');"
@@ -503,6 +505,73 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
     MHD_add_response_header(m, "Cache-Control", "no-store");
     MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
     enum MHD_Result ok = MHD_queue_response(c, 200, m);
+    MHD_destroy_response(m);
+    return ok;
+}
+
+/* The value of one base64 digit, or -1. */
+static int b64_digit(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int fm_dashboard_basic_ok(const char *method, const char *auth,
+                          const char *token)
+{
+    char plain[1024];
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0, ok = 0;
+    const unsigned char *p;
+
+    if (!auth || strcmp(method, "GET") != 0 ||
+        strncasecmp(auth, "Basic ", 6) != 0)
+        return 0;
+    for (p = (const unsigned char *)auth + 6; *p && *p != '='; p++) {
+        int d = b64_digit(*p);
+        if (d < 0 || n >= sizeof plain - 1)
+            return 0;
+        acc = (acc << 6) | (unsigned)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            plain[n++] = (char)((acc >> bits) & 0xffu);
+        }
+    }
+    plain[n] = '\0';
+    const char *colon = memchr(plain, ':', n);
+    if (colon && strlen(plain) == n)
+        ok = fm_secret_eq(colon + 1, token);
+    memset(plain, 0, sizeof plain);
+    return ok;
+}
+
+enum MHD_Result fm_dashboard_ask_token(struct MHD_Connection *c)
+{
+    size_t len;
+    char *body = fm_error_body(
+        "UNAUTHORIZED",
+        "admin API: Authorization: Bearer <admin token> required (a "
+        "browser: any user name, the admin token as the password)",
+        NULL, NULL, &len);
+    struct MHD_Response *m =
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
+             : NULL;
+    if (!m) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(m, "Content-Type", "application/json");
+    MHD_add_response_header(
+        m, "WWW-Authenticate",
+        "Basic realm=\"fake-msp admin\", charset=\"UTF-8\"");
+    enum MHD_Result ok = MHD_queue_response(c, 401, m);
     MHD_destroy_response(m);
     return ok;
 }

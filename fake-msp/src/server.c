@@ -281,8 +281,14 @@ static int admin_refused(fake_msp *fm, struct MHD_Connection *c,
                              "admin API: cross-site request refused");
         return 1;
     }
-    if (fm->admin_token && (!auth || strncasecmp(auth, "Bearer ", 7) != 0 ||
-                            !fm_secret_eq(auth + 7, fm->admin_token))) {
+    if (fm->admin_token &&
+        !fm_dashboard_basic_ok(method, auth, fm->admin_token) &&
+        (!auth || strncasecmp(auth, "Bearer ", 7) != 0 ||
+         !fm_secret_eq(auth + 7, fm->admin_token))) {
+        if (strcmp(method, "GET") == 0) {
+            *ok = fm_dashboard_ask_token(c);
+            return 1;
+        }
         *ok = fm_queue_error(c, 401, "UNAUTHORIZED",
                              "admin API: Authorization: Bearer <admin token> "
                              "required");

@@ -107,6 +107,12 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
 /* Answers GET /__admin/, the dashboard page (dashboard.c). */
 enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c);
+/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)": how a
+ * browser sends the admin token (read-only requests only). */
+int fm_dashboard_basic_ok(const char *method, const char *auth,
+                          const char *token);
+/* 401 with WWW-Authenticate: Basic, so that a browser asks for the token. */
+enum MHD_Result fm_dashboard_ask_token(struct MHD_Connection *c);
 
 /* Answers POST /__admin/provider-states (the Pact provider-state body
  * {"state","params","action"}) and GET (the known states) (states.c). */
