@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <executor/msp_html.h>
+#include <executor/msp_util.h>
 
 #include "fuzz_check.h"
 

@@ -369,6 +369,7 @@ int hx_fault_matrix(const hx_options *o)
         hc[i] = (hx_html_cell){job.cells[i].base->name, job.cells[i].passed,
                                job.cells[i].exit_code,  job.cells[i].row,
                                job.cells[i].ms,         job.cells[i].why};
+    hx_html_target(fake_msp_url(fake), fake_msp_seed(fake));
     if (o->html && (!hc || hx_html_fault_matrix(o, hc, nfix, FM_COLS,
                                                 job.deadline_ms, total_ms)))
         rc = HX_EXIT_FAILED;

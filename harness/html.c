@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <executor/msp_html.h>
 #include <executor/msp_util.h>
 
 /* Values longer than this are folded into <details>; around the first

@@ -4,7 +4,7 @@
  * inline script under a Content-Security-Policy nonce (filtering only; the
  * page reads the same with JavaScript off), nothing fetched from anywhere.
  *
- * Every byte of data goes through msp_html_escape() (executor/msp_html.h)
+ * Every byte of data goes through msp_html_escape() (executor/msp_util.h)
  * after "Bearer <token>" spellings are masked; only the markup this
  * program writes itself goes out as is. The file is written to a fresh
  * temporary file in the same directory (O_EXCL) and renamed over FILE when

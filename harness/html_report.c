@@ -97,6 +97,11 @@ static void put_context(hx_page *p, const hx_options *o)
         }
         hx_page_raw(p, "</b>");
     }
+    if (o->executor_cmd) {
+        hx_page_raw(p, " &middot; executor <b id=\"executor\">");
+        hx_page_text(p, o->executor_cmd);
+        hx_page_raw(p, "</b>");
+    }
     hx_page_raw(p, "</div>\n<p class=\"muted\">contracts: ");
     hx_page_text(p, o->contracts);
     if (o->filter) {

@@ -1,10 +1,10 @@
 /*
- * html.c — msp_html_escape(), the one HTML escaper (msp_html.h).
+ * html.c — msp_html_escape(), the one HTML escaper (msp_util.h).
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "executor/msp_html.h"
+#include "executor/msp_util.h"
 #include "internal.h"
 
 #define SPAN_OPEN  "<span class=\"cc\">"

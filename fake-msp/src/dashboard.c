@@ -23,7 +23,6 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <executor/msp_html.h>
 #include <executor/msp_util.h>
 
 #include "fixtures.h"

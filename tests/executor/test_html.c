@@ -1,5 +1,5 @@
 /*
- * test_html.c — msp_html_escape(), the one HTML escaper (msp_html.h):
+ * test_html.c — msp_html_escape(), the one HTML escaper (msp_util.h):
  * shared vectors, then a property test over random bytes with the same
  * invariants as fuzz/fuzz_html_escape.c.
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
-#include <executor/msp_html.h>
+#include <executor/msp_util.h>
 
 typedef struct sink {
     char p[4096];
