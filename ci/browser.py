@@ -201,6 +201,8 @@ def main():
           "<mark>" in dom, "verify: the first differing byte marked, its "
           "offset given")
     check("<details>" in dom, "verify: the long value is folded")
+    check('<span class="cc">\u2400</span><span class="cc">\\u0001</span>'
+          in dom, "verify: the NUL and \\x01 in a value shown, marked")
     check("happy-process-kill" in dom, "verify: a passing fixture is listed")
     check("sk-test" not in dom, "verify: no key in the page")
 

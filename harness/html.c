@@ -269,27 +269,60 @@ static size_t char_len(const char *s, size_t len, size_t off)
     return k - off;
 }
 
+/* s[0..n) of a difference, which is JSON text: the escapes of NUL and
+ * control bytes (\u0000..\u001f, \u007f) shown in styled spans too, NUL
+ * as ␀. An escaped backslash before "u" is not an escape. */
+static void put_json_text(hx_page *p, const char *s, size_t n)
+{
+    size_t from = 0, slashes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            slashes = 0;
+            continue;
+        }
+        slashes++;
+        if (slashes % 2 == 0 || n - i < 6 || strncmp(s + i, "\\u00", 4) != 0)
+            continue;
+        char hex[3] = {s[i + 4], s[i + 5], '\0'};
+        char *end;
+        unsigned long v = strtoul(hex, &end, 16);
+        if (*end || !(v < 0x20 || v == 0x7f) || !strchr("01234567", hex[0]))
+            continue;
+        hx_page_bytes(p, s + from, i - from);
+        hx_page_raw(p, "<span class=\"cc\">");
+        if (v == 0)
+            hx_page_raw(p, "\xe2\x90\x80");
+        else
+            hx_page_bytes(p, s + i, 6);
+        hx_page_raw(p, "</span>");
+        i += 5;
+        from = i + 1;
+        slashes = 0;
+    }
+    hx_page_bytes(p, s + from, n - from);
+}
+
 /* s[from..to) with the character at `at` (when in range) marked. */
 static void put_marked(hx_page *p, const char *s, size_t len, size_t from,
                        size_t to, long at)
 {
     if (at < 0 || (size_t)at < from || (size_t)at > to) {
-        hx_page_bytes(p, s + from, to - from);
+        put_json_text(p, s + from, to - from);
         return;
     }
     size_t m = char_start(s, (size_t)at);
     if (m < from)
         m = from;
-    hx_page_bytes(p, s + from, m - from);
+    put_json_text(p, s + from, m - from);
     hx_page_raw(p, "<mark>");
     if (m < len)
-        hx_page_bytes(p, s + m, char_len(s, len, m));
+        put_json_text(p, s + m, char_len(s, len, m));
     else
         hx_page_raw(p, "<span class=\"cc\">(end)</span>");
     hx_page_raw(p, "</mark>");
     size_t after = m < len ? m + char_len(s, len, m) : len;
     if (after < to)
-        hx_page_bytes(p, s + after, to - after);
+        put_json_text(p, s + after, to - after);
 }
 
 static void put_value(hx_page *p, const char *label, const char *s, size_t len,
