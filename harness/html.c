@@ -90,7 +90,8 @@ static int file_write(void *user, const void *bytes, size_t n)
     return fwrite(bytes, 1, n, (FILE *)user) == n ? 0 : -1;
 }
 
-/* A copy of s[0..n) with every "Bearer <token>" token masked
+/* A copy of s[0..n) with every "Bearer <token>" token masked (a token of
+ * letters only, under 16, is a word of prose and stays)
  * (msp_mask_secret): the reports never hold a key. malloc'd, NULL on
  * ENOMEM; *outlen gets its length. */
 static char *mask_bearer(const char *s, size_t n, size_t *outlen)
@@ -109,7 +110,13 @@ static char *mask_bearer(const char *s, size_t n, size_t *outlen)
                           s[end] != '\0';
                  end++)
                 ;
-            if (end > t) {
+            /* a key, not prose ("a bearer token"): a byte that is not a
+             * letter, or long */
+            int keyish = end - t >= 16;
+            for (size_t k = t; k < end && !keyish; k++)
+                keyish = !((s[k] >= 'a' && s[k] <= 'z') ||
+                           (s[k] >= 'A' && s[k] <= 'Z'));
+            if (end > t && keyish) {
                 char masked[MSP_MASK_BUF_SIZE];
                 char *secret = strndup(s + t, end - t);
                 msp_mask_secret(secret, masked, sizeof masked);

@@ -184,6 +184,18 @@ int hx_html_cases(const hx_options *o, const char *command, const hx_cases *cs,
                  t->failed ? "fail" : "pass", t->failed ? "FAILED" : "PASSED",
                  t->passed, t->failed, t->skipped, cs->n, total_ms);
     put_context(p, o);
+    if (t->failed) {
+        hx_page_raw(p, "<p id=\"failed-list\">failed:");
+        for (size_t i = 0, k = 0; i < cs->n; i++) {
+            const hx_case *c = &cs->items[i];
+            if (c->skipped || c->passed)
+                continue;
+            hx_page_rawf(p, "%s <a href=\"#case-%zu\">", k++ ? "," : "", i);
+            hx_page_text(p, c->f->name);
+            hx_page_raw(p, "</a>");
+        }
+        hx_page_raw(p, "</p>\n");
+    }
     put_filter(p, 1);
     hx_page_raw(p, "<table class=\"filterable\" id=\"cases\"><thead><tr>"
                    "<th>verdict</th><th>fixture</th><th>ms</th>"
@@ -192,8 +204,10 @@ int hx_html_cases(const hx_options *o, const char *command, const hx_cases *cs,
     for (size_t i = 0; i < cs->n; i++) {
         const hx_case *c = &cs->items[i];
         const char *cls = c->skipped ? "skip" : c->passed ? "pass" : "fail";
-        hx_page_rawf(p, "<tr class=\"case%s\"><td class=\"%s\">%s</td><td>",
-                     !c->skipped && !c->passed ? " failed" : "", cls,
+        hx_page_rawf(p,
+                     "<tr class=\"case%s\" id=\"case-%zu\"><td "
+                     "class=\"%s\">%s</td><td>",
+                     !c->skipped && !c->passed ? " failed" : "", i, cls,
                      c->skipped  ? "skip"
                      : c->passed ? "ok"
                                  : "FAIL");
