@@ -297,8 +297,10 @@ int hx_html_fault_matrix(const hx_options *o, const hx_html_cell *cells,
             } else {
                 hx_page_raw(p, "<td class=\"bad\" title=\"");
                 hx_page_text(p, c->why ? c->why : "failed");
-                hx_page_rawf(p, "\"><a href=\"#cell-%zu-%d\">FAIL</a></td>", i,
-                             k);
+                hx_page_rawf(p,
+                             "\"><a href=\"#cell-%zu-%d\">FAIL</a><br><span "
+                             "class=\"muted\">exit %d r%d</span></td>",
+                             i, k, c->exit_code, c->row);
             }
         }
         hx_page_raw(p, "</tr>\n");
