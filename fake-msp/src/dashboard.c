@@ -30,11 +30,11 @@
 #include "ratelimit.h"
 #include "strict.h"
 
-#define PAGE_MAX       (16u * 1024u * 1024u)
+#define PAGE_MAX       (64u * 1024u * 1024u)
 #define LIMIT_DEFAULT  25
-#define LIMIT_MAX      200
+#define LIMIT_MAX      100
 #define UNMATCHED_MAX  5
-#define BODY_SHOWN_MAX 8192u
+#define BODY_SHOWN_MAX 4096u
 #define PREVIEW_BYTES  120u
 
 static const char css[] =
@@ -483,8 +483,10 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
     char *body = b.failed ? NULL : fm_buf_take(&b, &len);
     if (!body) {
         free(b.p);
-        return fm_queue_error(c, 500, "INTERNAL",
-                              "the dashboard is over its size cap");
+        return fm_queue_error(
+            c, 500, "INTERNAL",
+            "the dashboard page is over its size cap (64 MiB): "
+            "ask for fewer entries, ?limit=N");
     }
     struct MHD_Response *m =
         MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);

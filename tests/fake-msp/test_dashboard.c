@@ -159,3 +159,22 @@ Test(dashboard, a_browsers_basic_token_reads_and_never_writes)
     tk_free(&r);
     fake_msp_stop(fm);
 }
+
+Test(dashboard, a_page_of_nul_bodies_stays_under_its_cap)
+{
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    static char body[64 * 1024]; /* NUL bytes: the widest escape */
+    const char *h[] = {"Content-Type: application/json", NULL};
+    for (int i = 0; i < 30; i++) {
+        tk_http("POST", tk_url(fm, "/api/v1/god-mode/execute"), h, body,
+                sizeof body, 0, &r);
+        tk_free(&r);
+    }
+    tk_http("GET", tk_url(fm, "/__admin/?limit=100"), NULL, NULL, 0, 0, &r);
+    cr_expect_eq(r.status, 200, "%.300s", r.body);
+    cr_expect(strstr(r.body, "65536 bytes") != NULL);
+    cr_expect(strstr(r.body, "more bytes") != NULL, "the body is not cut");
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
