@@ -15,6 +15,7 @@
 #include "check.h"
 #include "strict.h"
 #include "proxy.h"
+#include "scrub.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -411,6 +412,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
             r->too_large = 1;
             return dispatch(r, c, url, method);
         }
+        if (fm->proxy && !is_admin(url)) /* room for the body, or 503 */
+            return fm_proxy_head(r, c, url, method,
+                                 cl ? strtoull(cl, NULL, 10) : 0);
         return MHD_YES;
     }
     if (r->state == RS_SUSPENDED)
@@ -450,6 +454,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         MHD_destroy_response(r->resp);
     if (r->holds_fixture)
         fm_fx_release(r->fm->fx);
+    if (r->proxy_held)
+        fm_proxy_release(r->fm->proxy, r->proxy_held);
     free(r->body.p);
     free(r->raw);
     free(r);
@@ -513,6 +519,20 @@ static int add_role_tokens(fake_msp *fm)
             return -1;
     }
     return 0;
+}
+
+/* Every credential the server knows, masked in its journal. */
+static int journal_secrets(fake_msp *fm)
+{
+    const char *keys[FM_SCRUB_MAX_KEYS];
+    size_t i, n = 0;
+
+    for (i = 0; i < fm->realm.n_tokens && n + 1 < FM_SCRUB_MAX_KEYS; i++)
+        if (strlen(fm->realm.tokens[i].token) <= FM_SCRUB_MAX_KEY)
+            keys[n++] = fm->realm.tokens[i].token;
+    if (fm->admin_token && strlen(fm->admin_token) <= FM_SCRUB_MAX_KEY)
+        keys[n++] = fm->admin_token;
+    return fm_journal_set_secrets(fm->journal, keys, n);
 }
 
 static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
@@ -603,6 +623,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         if (!fm->admin_token)
             goto nomem;
     }
+    if (journal_secrets(fm) != 0)
+        goto nomem;
     fm->conns = fm_conns_new(opt->request_budget_ms > 0
                                  ? opt->request_budget_ms
                                  : FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS);
@@ -879,6 +901,7 @@ void fake_msp_reset(fake_msp *fm)
     fm_fx_reset_sequences(fm->fx);
     if (fm->rl)
         fm_ratelimit_clear(fm->rl);
+    fm_states_reset(fm);
 }
 
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,
