@@ -17,6 +17,8 @@
 
 #include "fixture_internal.h"
 
+#include <executor/msp_util.h>
+
 #define AT_HEADER MSPF_AT_HEADER
 #define AT_BODY   MSPF_AT_BODY
 #define AT_TEXT   MSPF_AT_TEXT
@@ -717,31 +719,21 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     char *buf;
     char base[256];
     size_t n;
-    FILE *fp;
 
     if (!err)
         err = &scratch;
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s", file ? file : "(null)");
     snprintf(err->path, sizeof(err->path), "$");
-    fp = file ? fopen(file, "rb") : NULL;
-    if (!fp) {
-        snprintf(err->reason, sizeof(err->reason), "cannot open: %s",
-                 strerror(file ? errno : EINVAL));
-        return -1;
-    }
-    buf = malloc(MSPF_MAX_FILE_BYTES + 1);
-    if (!buf) {
-        (void)fclose(fp); /* read-only: nothing to lose */
-        snprintf(err->reason, sizeof(err->reason), "out of memory");
-        return -1;
-    }
-    n = fread(buf, 1, MSPF_MAX_FILE_BYTES + 1, fp);
-    (void)fclose(fp); /* read-only: nothing to lose */
-    if (n > MSPF_MAX_FILE_BYTES) {
-        free(buf);
-        snprintf(err->reason, sizeof(err->reason), "file larger than %u bytes",
-                 MSPF_MAX_FILE_BYTES);
+    /* never blocks on a FIFO or device, refuses what is not a file */
+    if (!file || msp_read_file(file, MSPF_MAX_FILE_BYTES, &buf, &n) != 0) {
+        int e = file ? errno : EINVAL;
+        if (e == EFBIG)
+            snprintf(err->reason, sizeof(err->reason),
+                     "file larger than %u bytes", MSPF_MAX_FILE_BYTES);
+        else
+            snprintf(err->reason, sizeof(err->reason), "cannot open: %s",
+                     msp_file_strerror(e));
         return -1;
     }
     if (mspf_fixture_parse(buf, n, file, &f, err)) {

@@ -350,7 +350,9 @@ static int verbatim(const unsigned char *bytes, size_t len, cJSON *resp,
     if (len == 0)
         return 0;
     if (fm_utf8_valid(bytes, len) && !memchr(bytes, '\0', len)) {
-        cJSON_AddStringToObject(resp, "body_text", (const char *)bytes);
+        /* bytes need not end in a NUL (the proxy's buffer does not):
+         * the copy does. */
+        cJSON_AddStringToObject(resp, "body_text", *replay);
         return 0;
     }
     enc = b64(bytes, len);

@@ -474,23 +474,24 @@ static struct MHD_Response *static_json(const char *body)
 
 static char *read_pem(const char *file, char *errbuf, size_t errlen)
 {
-    FILE *f = fopen(file, "rb");
-    char *p;
-    size_t n;
+    char *p = NULL;
+    size_t n = 0;
 
-    if (!f) {
-        snprintf(errbuf, errlen, "cannot open %s: %s", file, strerror(errno));
+    /* msp_read_file never blocks on a FIFO and refuses non-regular files */
+    if (msp_read_file(file, 65535, &p, &n) != 0) {
+        int e = errno;
+        if (e == EFBIG)
+            snprintf(errbuf, errlen, "%s: over 64 KiB", file);
+        else
+            snprintf(errbuf, errlen, "cannot open %s: %s", file,
+                     msp_file_strerror(e));
         return NULL;
     }
-    p = malloc(65537);
-    n = p ? fread(p, 1, 65536, f) : 0;
-    (void)fclose(f); /* read-only: nothing to lose */
-    if (!p || n == 0 || n == 65536) {
+    if (n == 0) {
         free(p);
         snprintf(errbuf, errlen, "%s: empty, unreadable or over 64 KiB", file);
         return NULL;
     }
-    p[n] = '\0';
     return p;
 }
 
