@@ -4,15 +4,12 @@
 #include "html.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <executor/msp_util.h>
 
@@ -31,9 +28,11 @@ void hx_html_secret(const char *key)
         secrets[n_secrets++] = key;
 }
 
+/* A page is built in memory and written whole by msp_write_file(). */
 struct hx_page {
     FILE *f;
-    char *tmp;
+    char *mem;
+    size_t mem_len;
     char *path;
     char nonce[33];
 };
@@ -160,39 +159,14 @@ static void put_escaped(hx_page *p, const char *s, size_t n, unsigned flags)
 hx_page *hx_page_open(const char *path, const char *title, char *err,
                       size_t errlen)
 {
-    struct stat st;
-    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s; not writing through it", path,
-                 S_ISLNK(st.st_mode) ? "a symlink" : "not a regular file");
-        return NULL;
-    }
     hx_page *p = calloc(1, sizeof *p);
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = slash ? slash + 1 : path;
-    if (!p || !*base || !(p->path = strdup(path)) ||
-        !(p->tmp = malloc(dirlen + strlen(base) + 16))) {
-        snprintf(err, errlen, "%s: %s", path,
-                 p && !*base ? "not a file name" : "out of memory");
-        goto fail;
-    }
-    snprintf(p->tmp, dirlen + strlen(base) + 16, "%.*s.%s.XXXXXX", (int)dirlen,
-             path, base);
-    int fd = mkstemp(p->tmp); /* O_CREAT | O_EXCL */
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno));
-        free(p->tmp);
-        p->tmp = NULL;
-        goto fail;
-    }
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    p->f = fdopen(fd, "w");
-    if (!p->f) {
-        snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno));
-        close(fd);
-        goto fail;
+    if (!p || !(p->path = strdup(path)) ||
+        !(p->f = open_memstream(&p->mem, &p->mem_len))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        if (p)
+            free(p->path);
+        free(p);
+        return NULL;
     }
     unsigned char rnd[16] = {0};
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
@@ -215,15 +189,6 @@ hx_page *hx_page_open(const char *path, const char *title, char *err,
     hx_page_text(p, title);
     hx_page_raw(p, "</h1>\n");
     return p;
-fail:
-    if (p && p->tmp) {
-        unlink(p->tmp);
-        free(p->tmp);
-    }
-    if (p)
-        free(p->path);
-    free(p);
-    return NULL;
 }
 
 void hx_page_raw(hx_page *p, const char *markup)
@@ -394,21 +359,15 @@ int hx_page_close(hx_page *p, char *err, size_t errlen)
     int rc = 0;
     hx_page_rawf(p, "\n<script nonce=\"%s\">%s</script>\n</body></html>\n",
                  p->nonce, script);
-    if (fflush(p->f) != 0 || ferror(p->f) || fsync(fileno(p->f)) != 0) {
-        snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno ? errno : EIO));
+    if (fclose(p->f) != 0 || !p->mem) {
+        snprintf(err, errlen, "%s: out of memory", p->path);
+        rc = -1;
+    } else if (msp_write_file(p->path, p->mem, p->mem_len, 0644,
+                              MSP_WRITE_REPLACE) != 0) {
+        snprintf(err, errlen, "%s: %s", p->path, msp_file_strerror(errno));
         rc = -1;
     }
-    if (fclose(p->f) != 0 && rc == 0) {
-        snprintf(err, errlen, "%s: %s", p->tmp, strerror(errno));
-        rc = -1;
-    }
-    if (rc == 0 && rename(p->tmp, p->path) != 0) {
-        snprintf(err, errlen, "%s: %s", p->path, strerror(errno));
-        rc = -1;
-    }
-    if (rc != 0)
-        unlink(p->tmp);
-    free(p->tmp);
+    free(p->mem);
     free(p->path);
     free(p);
     return rc;

@@ -6,10 +6,11 @@
  *
  * Every byte of data goes through msp_html_escape() (executor/msp_util.h)
  * after "Bearer <token>" spellings are masked; only the markup this
- * program writes itself goes out as is. The file is written to a fresh
- * temporary file in the same directory (O_EXCL) and renamed over FILE when
- * closed, so a reader never sees half a report; FILE must not be a symlink
- * or anything but a regular file.
+ * program writes itself goes out as is. The page is built in memory and
+ * written whole by msp_write_file(MSP_WRITE_REPLACE): a new temporary file
+ * in FILE's directory (O_EXCL), fsync'd, renamed over FILE, so a reader
+ * never sees half a report; a symlink or anything but a regular file at
+ * FILE is refused, never written through.
  */
 #ifndef MSP_HARNESS_HTML_H
 #define MSP_HARNESS_HTML_H
