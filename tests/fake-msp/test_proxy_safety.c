@@ -825,3 +825,63 @@ Test(proxy_safety, finding5_abandoned_1mb_bodies_are_bounded_and_freed,
     stop_program(&c);
     ts_stop(up);
 }
+
+/* A chunked body declares no length, so fm_proxy_head() reserves nothing:
+ * it must count in the budget as it arrives (was: 400 such bodies, 430 MB
+ * held). */
+Test(proxy_safety, finding5_chunked_bodies_count_in_the_budget,
+     .timeout = TEST_TIMEOUT(120))
+{
+    enum {
+        CLIENTS = 400,
+        CHUNK = 50000,
+        CHUNKS = 20 /* 1 MB each, never finished */
+    };
+    static int fds[CLIENTS];
+    static const char head[] =
+        "POST /queued HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char *chunk = malloc(CHUNK + 16);
+    ts_server *up = ts_start();
+    proc c;
+    size_t n;
+    int i, k, cut = 0;
+
+    cr_assert_not_null(chunk);
+    cr_assert_not_null(up);
+    n = (size_t)sprintf(chunk, "%x\r\n", CHUNK);
+    memset(chunk + n, 'c', CHUNK);
+    memcpy(chunk + n + CHUNK, "\r\n", 2);
+    n += CHUNK + 2;
+    ts_set_default(up, (ts_action){.kind = TS_HANG});
+    static const char *const extra[] = {"--max-body", "2000000",
+                                        "--journal-max-bytes", "1048576", NULL};
+    c = start_program(ts_url(up), extra);
+    for (i = 0; i < CLIENTS; i++) {
+        fds[i] = connect_port(c.port);
+        if (send_what_goes(fds[i], head, strlen(head)) != 0) {
+            cut++;
+            continue;
+        }
+        for (k = 0; k < CHUNKS; k++)
+            if (send_what_goes(fds[i], chunk, n) != 0) {
+                cut++;
+                break;
+            }
+    }
+    cr_log_info("%d of %d cut while sending", cut, CLIENTS);
+    { /* the server reads what the kernel still holds */
+        long long end = tk_now_ms() + 5000;
+        while (status_kb(&c, "VmHWM") < RSS_LIMIT_KB && tk_now_ms() < end)
+            poll(NULL, 0, 100);
+    }
+    fprintf(stderr, "400 unfinished 1 MB chunked bodies: peak RSS %ld kB\n",
+            status_kb(&c, "VmHWM"));
+    cr_expect_lt(status_kb(&c, "VmHWM"), RSS_LIMIT_KB, "peak %ld kB",
+                 status_kb(&c, "VmHWM"));
+    for (i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    free(chunk);
+    stop_program(&c);
+    ts_stop(up);
+}
