@@ -613,7 +613,7 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
     px_xfer *x = calloc(1, sizeof *x);
     char why[300], *query;
     fm_buf q;
-    int bad;
+    int bad, status;
 
     if (!x)
         return MHD_NO;
@@ -645,6 +645,11 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
     x->body_len = r->body.len;
     r->body.p = NULL;
     r->body.len = r->body.cap = 0;
+    status = fm_request_head_check(method, x->h, x->n_h, why, sizeof why);
+    if (status != 0)
+        return refuse(p, x, (unsigned)status,
+                      status == 405 ? "METHOD_NOT_ALLOWED" : "VALIDATION", why,
+                      0);
     fm_buf_init(&q, 1024u * 1024u);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
     query = q.failed ? NULL : q.p;

@@ -61,19 +61,6 @@ void fm_px_free(px_xfer *x)
     free(x);
 }
 
-/* A header name: RFC 9110 tchars, at least one. */
-static int token(const char *s, size_t n)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr(extra, s[i]))))
-            return 0;
-    return n > 0;
-}
-
 /* A header value as curl hands it over: no NUL, CR or LF but the line's own
  * CRLF at its end. */
 static int printable(const char *s, size_t n)
@@ -97,7 +84,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
         return len; /* the blank line */
     colon = memchr(data, ':', len);
-    if (!colon || !token(data, (size_t)(colon - data)) ||
+    if (!colon || !fm_http_token(data, (size_t)(colon - data)) ||
         !printable(colon + 1, (size_t)(data + len - colon - 1))) {
         snprintf(x->cause, sizeof x->cause,
                  "the upstream reply has a header line the proxy cannot "

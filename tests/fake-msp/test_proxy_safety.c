@@ -885,3 +885,60 @@ Test(proxy_safety, finding5_chunked_bodies_count_in_the_budget,
     stop_program(&c);
     ts_stop(up);
 }
+
+/* Heads the proxy must not pass on (each on its own connection), and the
+ * status each gets. */
+static void refused_heads_never_reach_the_upstream(const char *const *heads,
+                                                   const int *status, size_t n)
+{
+    ts_server *up = ts_start();
+    fake_msp *proxy;
+    size_t i;
+    int fd;
+
+    cr_assert_not_null(up);
+    proxy = start_proxy(ts_url(up), 0, 3000);
+    for (i = 0; i < n; i++) {
+        fd = raw_request(fake_msp_port(proxy), heads[i]);
+        cr_expect_eq(read_status(fd, 10000), status[i], "%s", heads[i]);
+        close(fd);
+    }
+    cr_expect_eq(ts_request_count(up), 0, "forwarded");
+    cr_expect_eq(journal_notes_with(proxy, "not forwarded"), (int)n);
+    fake_msp_stop(proxy);
+    ts_stop(up);
+}
+
+/* A bare CR forwarded in a header value splits it into two headers on an
+ * upstream that ends lines at CR (RFC 9112 §2.2: a recipient MUST NOT
+ * forward it); other control bytes and non-token names neither. */
+Test(proxy_safety, finding10_request_header_control_bytes_get_400,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char *const heads[] = {
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-A: a\rAuthorization: Bearer "
+        "injected\r\nConnection: close\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\nConnection: "
+        "close\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: x\r\nX\001A: a\r\nConnection: close\r\n\r\n",
+    };
+    static const int status[] = {400, 400, 400};
+
+    refused_heads_never_reach_the_upstream(heads, status, 3);
+}
+
+/* CONNECT would ask the upstream for a tunnel, TRACE would echo the request
+ * (the gateway's Authorization included) to the client; a method that is
+ * not a token would reach the upstream's request line and the log raw. */
+Test(proxy_safety, finding3_connect_trace_and_odd_methods_not_forwarded,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char *const heads[] = {
+        "CONNECT /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "TRACE /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "G\001T /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    };
+    static const int status[] = {405, 405, 400};
+
+    refused_heads_never_reach_the_upstream(heads, status, 3);
+}
