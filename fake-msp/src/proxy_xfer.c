@@ -70,15 +70,53 @@ static int printable(const char *s, size_t n)
     return !memchr(s, '\0', n) && !memchr(s, '\r', n) && !memchr(s, '\n', n);
 }
 
+/* Notes a framing header of the reply; -1 (and x->cause) when the framing
+ * is ambiguous, which RFC 9112 §6.3 has a proxy answer with 502: a
+ * Content-Length that is not one number, two that differ, or one beside a
+ * Transfer-Encoding (a smuggling attempt, or a reply cut differently by
+ * the client). */
+static int framing(px_xfer *x, const char *name, const char *value)
+{
+    unsigned long long v = 0;
+    const char *s;
+
+    if (fm_strieq(name, "Transfer-Encoding"))
+        x->chunked = 1;
+    else if (!fm_strieq(name, "Content-Length"))
+        return 0;
+    else {
+        for (s = value; *s >= '0' && *s <= '9' && v < (1ull << 60); s++)
+            v = v * 10 + (unsigned)(*s - '0');
+        if (s == value || *s || (x->have_len && v != x->expect_len)) {
+            snprintf(x->cause, sizeof x->cause,
+                     "the upstream reply's Content-Length is not one number "
+                     "(\"%.40s\"%s)",
+                     value, x->have_len ? " after another" : "");
+            return -1;
+        }
+        x->have_len = 1;
+        x->expect_len = v;
+    }
+    if (x->have_len && x->chunked) {
+        snprintf(x->cause, sizeof x->cause,
+                 "the upstream reply has both Content-Length and "
+                 "Transfer-Encoding");
+        return -1;
+    }
+    return 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
     px_xfer *x = user;
     size_t len = size * n, k;
     const char *colon, *v;
+    mspf_header *h;
 
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         clear_reply_headers(x); /* a new response (after 1xx) */
         x->expect_len = 0;
+        x->have_len = x->chunked = 0;
         return len;
     }
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
@@ -113,19 +151,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         snprintf(x->cause, sizeof x->cause, "out of memory");
         return 0;
     }
-    if (fm_strieq(x->rh[x->n_rh].name, "Content-Length") &&
-        strcmp(x->method, "HEAD") != 0) {
-        x->expect_len = strtoull(x->rh[x->n_rh].value, NULL, 10);
-        if (x->expect_len > FM_PROXY_MAX_REPLY) {
-            snprintf(x->cause, sizeof x->cause,
-                     "the upstream reply body is %llu bytes, over the "
-                     "proxy's cap of %u",
-                     x->expect_len, (unsigned)FM_PROXY_MAX_REPLY);
-            x->n_rh++;
-            return 0;
-        }
+    h = &x->rh[x->n_rh++]; /* held by x from here on */
+    if (framing(x, h->name, h->value) != 0)
+        return 0;
+    if (fm_strieq(h->name, "Content-Length") &&
+        strcmp(x->method, "HEAD") != 0 && x->expect_len > FM_PROXY_MAX_REPLY) {
+        snprintf(x->cause, sizeof x->cause,
+                 "the upstream reply body is %llu bytes, over the proxy's "
+                 "cap of %u",
+                 x->expect_len, (unsigned)FM_PROXY_MAX_REPLY);
+        return 0;
     }
-    x->n_rh++;
     return len;
 }
 

@@ -942,3 +942,39 @@ Test(proxy_safety, finding3_connect_trace_and_odd_methods_not_forwarded,
 
     refused_heads_never_reach_the_upstream(heads, status, 3);
 }
+
+/* RFC 9112 §6.3: a reply whose framing is ambiguous gets 502 from a proxy
+ * (was: the second of two Content-Lengths won, and a Content-Length beside
+ * Transfer-Encoding was passed over). */
+Test(proxy_safety, finding10_ambiguous_reply_framing_gets_502,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const struct {
+        const char *reply, *why;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: "
+         "5\r\n\r\n{}abc",
+         "Content-Length is not one number"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2, 5\r\n\r\n{}abc",
+         "Content-Length is not one number"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+         "both Content-Length and Transfer-Encoding"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ts_server *up = ts_start();
+        fake_msp *proxy;
+        http_res r;
+        cr_assert_not_null(up);
+        ts_set_default(up,
+                       (ts_action){.kind = TS_REPLY, .bytes = cases[i].reply});
+        proxy = start_proxy(ts_url(up), 0, 5000);
+        tk_http("GET", tk_url(proxy, "/framing"), NULL, NULL, 0, 10000, &r);
+        tk_assert_error(&r, 502, "BAD_GATEWAY", cases[i].why);
+        tk_free(&r);
+        fake_msp_stop(proxy);
+        ts_stop(up);
+    }
+}
