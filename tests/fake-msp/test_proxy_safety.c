@@ -978,3 +978,45 @@ Test(proxy_safety, finding10_ambiguous_reply_framing_gets_502,
         ts_stop(up);
     }
 }
+
+/* ps and /proc/PID/cmdline show every local user the command line: the
+ * --proxy userinfo is masked there once fake-msp has read it. */
+Test(proxy_safety, finding7_gateway_credentials_not_in_the_command_line,
+     .timeout = TEST_TIMEOUT(60))
+{
+    ts_server *up = ts_start();
+    char url[256], file[64], cmd[4096];
+    size_t n, i;
+    proc c;
+    FILE *f;
+
+    cr_assert_not_null(up);
+    snprintf(url, sizeof url, "http://gw-user-name:gw-secret-pass@127.0.0.1:%d",
+             ts_port(up));
+    c = start_program(url, NULL);
+    snprintf(file, sizeof file, "/proc/%ld/cmdline", (long)c.pid);
+    f = fopen(file, "r");
+    cr_assert_not_null(f);
+    n = fread(cmd, 1, sizeof cmd - 1, f);
+    fclose(f);
+    for (i = 0; i < n; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    cmd[n] = '\0';
+    cr_expect_null(strstr(cmd, "gw-secret-pass"), "%s", cmd);
+    cr_expect_null(strstr(cmd, "gw-user-name"), "%s", cmd);
+    cr_expect_not_null(strstr(cmd, "@127.0.0.1:"), "%s", cmd);
+    {
+        char u[128];
+        http_res r;
+        snprintf(u, sizeof u, "http://127.0.0.1:%u/x", c.port);
+        tk_http("GET", u, NULL, NULL, 0, 10000, &r);
+        cr_expect_eq(r.status, 200, "%s", r.err); /* still used */
+        tk_free(&r);
+        cr_assert_eq(ts_request_count(up), 1);
+        cr_expect_eq(
+            ts_header(ts_request_at(up, 0), "Authorization", u, sizeof u), 1);
+    }
+    stop_program(&c);
+    ts_stop(up);
+}
