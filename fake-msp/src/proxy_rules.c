@@ -123,8 +123,14 @@ int fm_upstream_parse(const char *url, fm_upstream *u, char *errbuf,
     return 0;
 }
 
+/* "." or "..", also with ";parameters" (servlet containers take "..;" for
+ * "..", so /base/..;/x would climb out of the base path there). */
 static int dot_segment(const char *seg, size_t len)
 {
+    const char *semi = memchr(seg, ';', len);
+
+    if (semi)
+        len = (size_t)(semi - seg);
     return (len == 1 && seg[0] == '.') ||
            (len == 2 && seg[0] == '.' && seg[1] == '.');
 }

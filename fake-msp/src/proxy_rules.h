@@ -34,8 +34,8 @@ void fm_upstream_free(fm_upstream *u);
 
 /* Checks that a request-target path is origin-form as the proxy takes it:
  * starts with one '/', holds no '@', '\\' or control byte, and no
- * "." or ".." segment (which would climb out of the base path). Returns 0,
- * or -1 with the reason in why. */
+ * "." or ".." segment, with or without ";params" (which would climb out of
+ * the base path). Returns 0, or -1 with the reason in why. */
 int fm_origin_form(const char *path, char *why, size_t whylen);
 
 /* The upstream URL of one exchange: the upstream's scheme, userinfo, host

@@ -1020,3 +1020,21 @@ Test(proxy_safety, finding7_gateway_credentials_not_in_the_command_line,
     stop_program(&c);
     ts_stop(up);
 }
+
+/* Servlet containers take "..;params" for "..": /base/..;/x would reach /x
+ * there, outside the --proxy base path. */
+Test(proxy_safety, finding3_dot_segment_with_params_gets_400)
+{
+    static const char *const bad[] = {"/..;/x", "/a/..;jsessionid=1/b", "/.;/x",
+                                      "/a/..;"};
+    static const char *const good[] = {"/a;b/c", "/..a/x", "/a..;/x",
+                                       "/a/...;/b"};
+    char why[300];
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(fm_origin_form(bad[i], why, sizeof why), -1, "%s", bad[i]);
+    for (i = 0; i < sizeof good / sizeof *good; i++)
+        cr_expect_eq(fm_origin_form(good[i], why, sizeof why), 0, "%s: %s",
+                     good[i], why);
+}
