@@ -5,7 +5,8 @@
  * also becomes a fixture (record.h).
  *
  * Threads: the access handler never waits for the upstream. It checks the
- * request-target (origin-form only, else 400: proxy_rules.h), admits the
+ * request-target (origin-form only, else 400: proxy_rules.h) and the head
+ * (fm_request_head_check: 400 or 405), admits the
  * exchange (at most --proxy-queue in flight and FM_PROXY_BUDGET bytes of
  * bodies held, else 503 with Retry-After), suspends the connection and
  * hands the exchange to the transfer thread, which drives every upstream
