@@ -87,6 +87,7 @@ typedef struct fm_req {
     int door; /* refused at the door (431, conflicting Content-Length) */
     enum MHD_Result door_ok;
     size_t proxy_held; /* --proxy: body bytes reserved (proxy.h) */
+    int proxy_full;    /* --proxy: the body did not fit the budget: 503 */
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the
