@@ -26,10 +26,14 @@
 #define HX_BREAKS_MSPS      2u
 #define HX_BREAKS_BOTH      3u
 
-/* One fixture of a side: the model's fixture and the document read with
- * its exact text (strings keep bytes after a \u0000). */
+/* One fixture of a side: what the pairing needs of the model's fixture
+ * (validated by mspf_fixture_parse(), then freed) and the document read
+ * with its exact text (strings keep bytes after a \u0000). */
 typedef struct hx_side_fixture {
-    mspf_fixture *f;
+    char *name;
+    char *command_id;    /* NULL for a provider-only fixture */
+    int provider_verify; /* provider.verify */
+    int provider_only;   /* provider.steps */
     mspf_json *js;
 } hx_side_fixture;
 

@@ -958,7 +958,7 @@ static void top_key(cmp *c, const char *path, const char *key, const cJSON *o,
 
 static int provider_only(const hx_side_fixture *s)
 {
-    return s->f->n_provider_steps > 0;
+    return s->provider_only;
 }
 
 static void compare_fixture(cmp *c)
@@ -966,7 +966,7 @@ static void compare_fixture(cmp *c)
     const cJSON *O = mspf_json_root(c->o->js), *N = mspf_json_root(c->n->js);
     if (eq(c, O, N))
         return;
-    c->pv = c->n->f->provider_verify;
+    c->pv = c->n->provider_verify;
     c->body_mode = body_rank(get(N, "provider"));
     if (provider_only(c->o) != provider_only(c->n)) {
         add(c, "$", O, N, HX_BREAKS_BOTH,
@@ -1002,7 +1002,7 @@ static char *rename_key(const hx_side_fixture *s)
         }
         cJSON_AddItemToArray(tmp, cJSON_CreateString("steps"));
     } else {
-        cJSON_AddItemToArray(tmp, cJSON_CreateString(s->f->command_id));
+        cJSON_AddItemToArray(tmp, cJSON_CreateString(s->command_id));
         cJSON *r = cJSON_Duplicate(get(root, "request"), 1);
         if (r)
             cJSON_AddItemToArray(tmp, r);
@@ -1032,9 +1032,9 @@ static int cmp_keyed(const void *a, const void *b)
 static unsigned added_breaks(const hx_side_fixture *s)
 {
     if (provider_only(s))
-        return s->f->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE;
+        return s->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE;
     return HX_BREAKS_EXECUTORS |
-           (s->f->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE);
+           (s->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE);
 }
 
 int hx_breaks_rank(unsigned breaks)
@@ -1077,10 +1077,9 @@ int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
         return -1;
     }
     while (i < os->n || j < ns->n) {
-        int r = i == os->n ? 1
-                : j == ns->n
-                    ? -1
-                    : strcmp(os->items[i].f->name, ns->items[j].f->name);
+        int r = i == os->n   ? 1
+                : j == ns->n ? -1
+                             : strcmp(os->items[i].name, ns->items[j].name);
         if (r < 0)
             removed[nr++] = i++;
         else if (r > 0)
@@ -1089,7 +1088,7 @@ int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
             cmp c = {.out = out,
                      .o = &os->items[i],
                      .n = &ns->items[j],
-                     .fixture = ns->items[j].f->name,
+                     .fixture = ns->items[j].name,
                      .kind = "changed"};
             size_t before = out->n;
             compare_fixture(&c);
@@ -1131,11 +1130,11 @@ int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
                 }
         }
         free(probe.key);
-        cmp c = {.out = out, .n = s, .fixture = s->f->name};
+        cmp c = {.out = out, .n = s, .fixture = s->name};
         if (hit) {
             hit->used = 1;
             c.o = &os->items[hit->idx];
-            c.old_name = c.o->f->name;
+            c.old_name = c.o->name;
             c.kind = "renamed";
             const cJSON *on = get(mspf_json_root(c.o->js), "name");
             const cJSON *nn = get(mspf_json_root(s->js), "name");
@@ -1156,8 +1155,7 @@ int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
     for (size_t k = 0; k < nr && rk; k++) {
         if (!rk[k].used) {
             const hx_side_fixture *s = &os->items[rk[k].idx];
-            cmp c = {
-                .out = out, .o = s, .fixture = s->f->name, .kind = "removed"};
+            cmp c = {.out = out, .o = s, .fixture = s->name, .kind = "removed"};
             add(&c, "$", mspf_json_root(s->js), NULL, HX_BREAKS_NONE,
                 "a fixture removed: nothing requires it any more");
             out->fixtures_changed++;
