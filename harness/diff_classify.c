@@ -37,9 +37,11 @@ typedef struct cmp {
     hx_changes *out;
     const hx_side_fixture *o, *n;
     const char *fixture, *old_name, *kind;
-    int pv;        /* NEW is sent to MSPs (provider.verify) */
-    int body_mode; /* NEW's provider.match.body: 0 error_code, 1 type, 2
-                      exact */
+    int pv;         /* NEW is sent to MSPs (provider.verify) */
+    int body_mode;  /* NEW's provider.match.body: 0 error_code, 1 type, 2
+                       exact */
+    unsigned relax; /* whom a relaxed matcher breaks: none, but executors
+                       for a request that does not pin its command id */
 } cmp;
 
 /* ---- values ---------------------------------------------------------- */
@@ -459,6 +461,10 @@ static void walk_any(cmp *c, const char *path, const cJSON *o, const cJSON *n,
 
 static const char WHY_RELAXED[] =
     "matcher relaxed: every value the old one took, the new one takes";
+static const char WHY_STEALS[] =
+    "a relaxed request matcher of a fixture that does not pin "
+    "X-Brainstorm-Command-Id: fake-msp picks replies by request, so its "
+    "reply can answer other fixtures' requests";
 static const char WHY_ABSENT_SAME[] =
     "a member {\"absent\": true} added or removed: the same meaning";
 
@@ -516,7 +522,7 @@ static void walk_matcher(cmp *c, const char *path, const cJSON *o,
         return;
     }
     if (implied(c, o, n, rules))
-        add(c, path, o, n, HX_BREAKS_NONE, WHY_RELAXED);
+        add(c, path, o, n, c->relax, c->relax ? WHY_STEALS : WHY_RELAXED);
     else
         add(c, path, o, n, stricter, why);
 }
@@ -543,8 +549,9 @@ static void walk_named(cmp *c, const char *path, const cJSON *o, const cJSON *n,
                              : cJSON_GetObjectItemCaseSensitive(n, x->string);
         child_path(sub, sizeof sub, path, x->string);
         if (!y)
-            add(c, sub, x, NULL, HX_BREAKS_NONE,
-                "a rule removed: nothing is checked there any more");
+            add(c, sub, x, NULL, c->relax,
+                c->relax ? WHY_STEALS
+                         : "a rule removed: nothing is checked there any more");
         else
             walk_matcher(c, sub, x, y, rules, stricter, why);
     }
@@ -569,8 +576,8 @@ static void walk_optional(cmp *c, const char *path, const cJSON *o,
     if (eq(c, o, n))
         return;
     if (!n)
-        add(c, path, o, NULL, HX_BREAKS_NONE,
-            "no longer checked: anything is taken");
+        add(c, path, o, NULL, c->relax,
+            c->relax ? WHY_STEALS : "no longer checked: anything is taken");
     else if (!o)
         add(c, path, NULL, n, stricter, "newly checked: a new requirement");
     else
@@ -664,7 +671,17 @@ static void compare_request(cmp *c, const cJSON *o, const cJSON *n)
                             : "a request is now expected");
         return;
     }
+    /* fake-msp answers the first fixture (file order) whose request
+     * matches: relaxing one that does not pin its own command id with a
+     * literal can make it answer other fixtures' requests */
+    const cJSON *id =
+        cJSON_GetObjectItem(get(n, "headers"), "X-Brainstorm-Command-Id");
+    const cJSON *root = mspf_json_root(c->n->js);
+    int replies = get(root, "response") || get(root, "responses");
+    c->relax =
+        replies && !cJSON_IsString(id) ? HX_BREAKS_EXECUTORS : HX_BREAKS_NONE;
     each_key(c, "$.request", o, n, request_key);
+    c->relax = HX_BREAKS_NONE;
 }
 
 /* The reply body under provider.match.body: what of it an MSP's reply

@@ -215,6 +215,9 @@ static const pair pairs[] = {
     {"happy-process-kill", SET, "request/headers/Idempotency-Key",
      "\"64b85b75-8d60-4959-b1b3-865c233fd841\"",
      "$.request.headers.Idempotency-Key", "executors"},
+    /* a relaxed command-id matcher lets fake-msp answer other fixtures */
+    {"happy-process-kill", DEL, "request/headers/X-Brainstorm-Command-Id", NULL,
+     "$.request.headers.X-Brainstorm-Command-Id", "executors"},
     /* executors: another input; not sent to an MSP */
     {"server-500", SET, "context/deadline_ms", "1000", "$.context.deadline_ms",
      "executors"},
