@@ -816,7 +816,7 @@ static void expect_key(cmp *c, const char *path, const char *key,
              strcmp(key, "command_result") == 0)
         walk_optional(c, path, o, n, 0, HX_BREAKS_EXECUTORS, why);
     else if (strcmp(key, "max_ms") == 0) {
-        if (!n || (cJSON_IsNumber(o) && cJSON_IsNumber(n) &&
+        if (!n || (o && cJSON_IsNumber(o) && cJSON_IsNumber(n) &&
                    n->valuedouble >= o->valuedouble))
             add(c, path, o, n, HX_BREAKS_NONE, "a time budget relaxed");
         else

@@ -414,7 +414,15 @@ static int load_git(const char *spec, sbuf *b, char *err, size_t errlen)
         char origin[1700];
         snprintf(origin, sizeof origin, "git:%s:%s%s%s", revbuf, path,
                  path[0] ? "/" : "", names[i]);
-        if (!nl || sscanf(blobs.out + at, "%*s blob %llu", &size) != 1 ||
+        const char *kind =
+            nl ? memchr(blobs.out + at, ' ', (size_t)(nl - (blobs.out + at)))
+               : NULL;
+        char *end = NULL;
+        if (kind && strncmp(kind, " blob ", 6) == 0) {
+            errno = 0;
+            size = strtoull(kind + 6, &end, 10);
+        }
+        if (!nl || !kind || end != nl || errno != 0 ||
             size > blobs.out_len - (size_t)(nl + 1 - blobs.out)) {
             snprintf(err, errlen, "%s: git cat-file gave no blob", origin);
             rc = -1;
