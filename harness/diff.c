@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,20 @@ static const char diff_usage[] =
     "\n"
     "Exit status: 0 no change breaks the chosen side; 1 one does; 64 usage\n"
     "error; 65 a side could not be read.\n";
+
+typedef struct side_job {
+    const char *spec;
+    hx_side side;
+    int rc;
+    char err[2048];
+} side_job;
+
+static void *load_job(void *arg)
+{
+    side_job *j = arg;
+    j->rc = hx_side_load(j->spec, &j->side, j->err, sizeof j->err);
+    return NULL;
+}
 
 static int usage(const char *what, const char *arg)
 {
@@ -88,17 +103,27 @@ int hx_diff_main(int argc, char **argv)
         return usage(argc - optind < 2 ? "wants OLD and NEW"
                                        : "unexpected argument",
                      argc - optind > 2 ? argv[optind + 2] : NULL);
-    hx_side os, ns;
-    char err[2048];
-    if (hx_side_load(argv[optind], &os, err, sizeof err) != 0) {
-        fprintf(stderr, "msp-contract diff: OLD: %s\n", err);
+    /* the two sides load at once: most of the time is parsing */
+    side_job jo = {.spec = argv[optind]}, jn = {.spec = argv[optind + 1]};
+    pthread_t t;
+    int threaded = pthread_create(&t, NULL, load_job, &jo) == 0;
+    if (!threaded)
+        load_job(&jo);
+    load_job(&jn);
+    if (threaded)
+        pthread_join(t, NULL);
+    if (jo.rc != 0 || jn.rc != 0) {
+        if (jo.rc != 0)
+            fprintf(stderr, "msp-contract diff: OLD: %s\n", jo.err);
+        if (jn.rc != 0)
+            fprintf(stderr, "msp-contract diff: NEW: %s\n", jn.err);
+        if (jo.rc == 0)
+            hx_side_free(&jo.side);
+        if (jn.rc == 0)
+            hx_side_free(&jn.side);
         return HX_EXIT_DATA;
     }
-    if (hx_side_load(argv[optind + 1], &ns, err, sizeof err) != 0) {
-        fprintf(stderr, "msp-contract diff: NEW: %s\n", err);
-        hx_side_free(&os);
-        return HX_EXIT_DATA;
-    }
+    hx_side os = jo.side, ns = jn.side;
     hx_changes ch;
     int rc = HX_EXIT_OK;
     if (hx_changes_compute(&os, &ns, &ch) != 0) {

@@ -127,19 +127,19 @@ static const char *matcher_of(const cJSON *v, int rules)
 /* A literal: no matcher anywhere and no string the cJSON tree cuts at a
  * NUL byte (the model would compare more bytes than mspf_value_matches()
  * sees). */
-static int pure_literal(const cmp *c, const cJSON *v, int rules)
+static int pure_literal(const mspf_json *js, const cJSON *v, int rules)
 {
     if (matcher_of(v, rules))
         return 0;
     if (cJSON_IsString(v)) {
         size_t len = 0;
-        const char *s = mspf_json_string(c->o->js, v, &len);
+        const char *s = mspf_json_string(js, v, &len);
         return !s || len == strlen(v->valuestring);
     }
     const cJSON *x;
     cJSON_ArrayForEach(x, v)
     {
-        if (!pure_literal(c, x, rules))
+        if (!pure_literal(js, x, rules))
             return 0;
     }
     return 1;
@@ -184,7 +184,7 @@ static int implied(const cmp *c, const cJSON *o, const cJSON *n, int rules)
         if (strcmp(mn, "exact") == 0) {
             if (mo && strcmp(mo, "exact") == 0)
                 return eq(c, ao, an);
-            return !mo && pure_literal(c, o, rules) && eq(c, o, an);
+            return !mo && pure_literal(c->o->js, o, rules) && eq(c, o, an);
         }
         if (strcmp(mn, "type") == 0) {
             if (mo && strcmp(mo, "type") == 0)
@@ -192,25 +192,29 @@ static int implied(const cmp *c, const cJSON *o, const cJSON *n, int rules)
             if (mo && strcmp(mo, "regex") == 0)
                 return cJSON_IsString(an);
             if (mo && strcmp(mo, "exact") == 0)
-                return pure_literal(c, ao, 0) && mspf_value_matches(n, ao);
-            return !mo && pure_literal(c, o, rules) && mspf_value_matches(n, o);
+                return pure_literal(c->o->js, ao, 0) &&
+                       mspf_value_matches(n, ao);
+            return !mo && pure_literal(c->o->js, o, rules) &&
+                   mspf_value_matches(n, o);
         }
         if (strcmp(mn, "json") == 0) {
             if (mo && strcmp(mo, "json") == 0)
                 return implied(c, ao, an, rules);
-            return !mo && pure_literal(c, o, rules) && mspf_value_matches(n, o);
+            return !mo && pure_literal(c->o->js, o, rules) &&
+                   mspf_value_matches(n, o);
         }
         if (strcmp(mn, "regex") == 0) {
             if (cJSON_IsString(an) && an->valuestring[0] == '\0' &&
                 (!mo || strcmp(mo, "regex") == 0 || strcmp(mo, "exact") == 0))
                 return !mo ? cJSON_IsString(o) : 1; /* "" takes any string */
-            return !mo && pure_literal(c, o, rules) && mspf_value_matches(n, o);
+            return !mo && pure_literal(c->o->js, o, rules) &&
+                   mspf_value_matches(n, o);
         }
         return 0; /* absent, same_as, same_as_step: equal or stricter */
     }
     if (mo) {
         /* {"exact": v} against the literal v with no matcher in it */
-        if (strcmp(mo, "exact") == 0 && pure_literal(c, n, rules))
+        if (strcmp(mo, "exact") == 0 && pure_literal(c->n->js, n, rules))
             return eq(c, o->child, n);
         return 0;
     }
