@@ -4,6 +4,7 @@
  * "msp-contract-diff/1", docs/diff.md) and JUnit XML.
  */
 #include "diff.h"
+#include "harness.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -139,24 +140,6 @@ void hx_changes_print_json(FILE *out, const hx_side *o, const hx_side *n,
     cJSON_Delete(doc);
 }
 
-static void xml_put(FILE *out, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        switch (*p) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\n': fputs("&#10;", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\x%02x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-}
-
 int hx_changes_write_junit(const char *path, const hx_changes *c,
                            unsigned fail_mask)
 {
@@ -192,24 +175,24 @@ int hx_changes_write_junit(const char *path, const hx_changes *c,
         const hx_change *ch = &c->items[i];
         fprintf(out, "  <testcase classname=\"diff.%s\" name=\"",
                 hx_breaks_name(ch->breaks));
-        xml_put(out, ch->fixture);
+        hx_xml_put(out, ch->fixture);
         fputc(' ', out);
-        xml_put(out, ch->path);
+        hx_xml_put(out, ch->path);
         fputs("\">", out);
         if (ch->breaks & fail_mask) {
             fputs("<failure message=\"", out);
-            xml_put(out, ch->why);
+            hx_xml_put(out, ch->why);
             fputs("\">", out);
         } else {
             fputs("<system-out>", out);
         }
-        xml_put(out, ch->kind);
+        hx_xml_put(out, ch->kind);
         fputs(": old ", out);
-        xml_put(out, ch->old_value ? ch->old_value : "(absent)");
+        hx_xml_put(out, ch->old_value ? ch->old_value : "(absent)");
         fputs(", new ", out);
-        xml_put(out, ch->new_value ? ch->new_value : "(absent)");
+        hx_xml_put(out, ch->new_value ? ch->new_value : "(absent)");
         fputs(" (breaks ", out);
-        xml_put(out, hx_breaks_name(ch->breaks));
+        hx_xml_put(out, hx_breaks_name(ch->breaks));
         fputs(")", out);
         fputs(ch->breaks & fail_mask ? "</failure>" : "</system-out>", out);
         fputs("</testcase>\n", out);
