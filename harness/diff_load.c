@@ -162,7 +162,7 @@ static int add_text(sbuf *b, const char *text, size_t len, const char *origin,
 static char *read_regular(const char *path, size_t *len, char *err,
                           size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: %s", path,
