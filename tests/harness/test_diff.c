@@ -362,7 +362,9 @@ static const char *build_pair(const pair *p, char *old_dir, char *new_dir,
         cJSON_Delete(doc);
         doc = cJSON_Parse(text);
         cJSON_free(text);
-        save(new_dir, p->fixture, load_bundled(p->fixture));
+        cJSON *orig = load_bundled(p->fixture);
+        save(new_dir, p->fixture, orig);
+        cJSON_Delete(orig);
     }
     if (name)
         save(new_dir, name, doc);
