@@ -449,42 +449,6 @@ static int cmp_fixture(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int cmp_id(const void *a, const void *b)
-{
-    const hx_side_fixture *x = *(const hx_side_fixture *const *)a;
-    const hx_side_fixture *y = *(const hx_side_fixture *const *)b;
-    return strcmp(x->command_id, y->command_id);
-}
-
-/* A set refuses two fixtures with one command id (mspf_set_add): so does a
- * side. */
-static int unique_ids(const char *spec, const sbuf *b, char *err, size_t errlen)
-{
-    const hx_side_fixture **v = malloc(b->n * sizeof *v);
-    size_t n = 0;
-    int rc = 0;
-    if (!v) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].command_id)
-            v[n++] = &b->items[i];
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_id);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(v[i - 1]->command_id, v[i]->command_id) == 0) {
-            snprintf(err, errlen,
-                     "%s: $.context.command_id: duplicate command id "
-                     "\"%.100s\" (fixtures \"%.100s\" and \"%.100s\")",
-                     spec, v[i]->command_id, v[i - 1]->name, v[i]->name);
-            rc = -1;
-            break;
-        }
-    free(v);
-    return rc;
-}
-
 int hx_side_load(const char *spec, hx_side *side, char *err, size_t errlen)
 {
     sbuf b = {0};
@@ -502,8 +466,6 @@ int hx_side_load(const char *spec, hx_side *side, char *err, size_t errlen)
                 break;
             }
     }
-    if (rc == 0 && b.n > 1)
-        rc = unique_ids(spec, &b, err, errlen);
     side->label = strdup(spec);
     side->items = b.items;
     side->n = b.n;
