@@ -28,8 +28,9 @@ def main():
         doc = json.loads(text)
         old_id = doc.get("context", {}).get("command_id")
         text = text.replace('"name": "%s"' % stem, '"name": "%s"' % name)
-        if old_id:
-            text = text.replace(old_id, str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
+        if old_id:  # as spelled in the JSON text (escapes included)
+            text = text.replace(json.dumps(old_id)[1:-1],
+                                str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
         doc = json.loads(text)
         doc["name"] = name
         with open(os.path.join(out, "old", name + ".json"), "w") as fp:
