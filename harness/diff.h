@@ -26,15 +26,21 @@
 #define HX_BREAKS_MSPS      2u
 #define HX_BREAKS_BOTH      3u
 
-/* One fixture of a side: what the pairing needs of the model's fixture
- * (validated by mspf_fixture_parse(), then freed) and the document read
- * with its exact text (strings keep bytes after a \u0000). */
+/* One fixture of a side. Read first (name, origin, text); then, unless
+ * its text is byte for byte the other side's (`same`: it cannot have
+ * changed, and is neither parsed nor compared), validated by
+ * mspf_fixture_parse() and kept as what the pairing needs plus the
+ * document read with its exact text (strings keep bytes after a \u0000). */
 typedef struct hx_side_fixture {
-    char *name;
+    char *name;   /* the file's base name; the fixture's name once parsed */
+    char *origin; /* the path or git:REV:PATH/FILE, for errors */
+    char *text;   /* the file, until parsed; NULL after */
+    size_t len;
+    int same;            /* identical on both sides: never parsed */
     char *command_id;    /* NULL for a provider-only fixture */
     int provider_verify; /* provider.verify */
     int provider_only;   /* provider.steps */
-    mspf_json *js;
+    mspf_json *js;       /* NULL until parsed */
 } hx_side_fixture;
 
 /* One side of the diff, sorted by name (names unique). */
@@ -44,10 +50,16 @@ typedef struct hx_side {
     size_t n;
 } hx_side;
 
-/* Reads SPEC — a fixture directory, or "git:REV:PATH" read from the git
- * repository of the current directory without checking it out — into
- * *side. Returns 0, or -1 with the reason in err. */
+/* Reads the files of SPEC — a fixture directory, or "git:REV:PATH" read
+ * from the git repository of the current directory without checking it
+ * out — into *side, sorted by name. Returns 0, or -1 with the reason in
+ * err. */
 int hx_side_load(const char *spec, hx_side *side, char *err, size_t errlen);
+/* Marks the fixtures whose text is the same on both sides (and drops it). */
+void hx_sides_mark_same(hx_side *a, hx_side *b);
+/* Validates every fixture not marked same with the fixture model. Returns
+ * 0, or -1 with "FILE: JSON-PATH: REASON" in err. */
+int hx_side_parse(hx_side *side, char *err, size_t errlen);
 void hx_side_free(hx_side *side);
 
 /* One change, at one JSON path of one fixture. */

@@ -1105,7 +1105,10 @@ int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
             removed[nr++] = i++;
         else if (r > 0)
             addedv[na++] = j++;
-        else {
+        else if (os->items[i].same || !os->items[i].js || !ns->items[j].js) {
+            i++; /* the same text on both sides */
+            j++;
+        } else {
             cmp c = {.out = out,
                      .o = &os->items[i],
                      .n = &ns->items[j],

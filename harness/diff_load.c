@@ -31,29 +31,39 @@ typedef struct sbuf {
  * set of copies of oversized-body would otherwise render gigabytes. */
 #define PARSE_BUDGET (1024u * 1024u)
 
-static int push(sbuf *b, const mspf_fixture *f, mspf_json *js)
+/* Keeps one file's text (copied) under its base name without ".json". */
+static int keep(sbuf *b, const char *text, size_t len, const char *origin,
+                const char *base, char *err, size_t errlen)
 {
+    if (len > MSPF_FILE_MAX) {
+        snprintf(err, errlen, "%s: over %u bytes", origin, MSPF_FILE_MAX);
+        return -1;
+    }
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
         hx_side_fixture *p = realloc(b->items, cap * sizeof *p);
-        if (!p)
+        if (!p) {
+            snprintf(err, errlen, "out of memory");
             return -1;
+        }
         b->items = p;
         b->cap = cap;
     }
     hx_side_fixture *s = &b->items[b->n];
     memset(s, 0, sizeof *s);
-    s->name = strdup(f->name);
-    s->command_id =
-        f->n_provider_steps || !f->command_id ? NULL : strdup(f->command_id);
-    s->provider_verify = f->provider_verify;
-    s->provider_only = f->n_provider_steps > 0;
-    if (!s->name || (!s->command_id && !s->provider_only && f->command_id)) {
+    s->name = strndup(base, strlen(base) - 5);
+    s->origin = strdup(origin);
+    s->text = malloc(len + 1);
+    if (!s->name || !s->origin || !s->text) {
         free(s->name);
-        free(s->command_id);
+        free(s->origin);
+        free(s->text);
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
-    s->js = js;
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    s->len = len;
     b->n++;
     return 0;
 }
@@ -108,21 +118,18 @@ static char *without_repeats(const cJSON *doc, const char *origin, char *err,
     return p;
 }
 
-/* Validates one fixture file's text with the model and keeps what the diff
- * needs; `base` is its file name. */
-static int add_text(sbuf *b, const char *text, size_t len, const char *origin,
-                    const char *base, char *err, size_t errlen)
+/* Validates one fixture's text with the model and keeps what the diff
+ * needs of it, then drops the text. */
+static int parse_one(hx_side_fixture *s, char *err, size_t errlen)
 {
     mspf_fixture *f = NULL;
     mspf_error e = {0};
     mspf_json *js = NULL;
-    if (len > MSPF_FILE_MAX) {
-        snprintf(err, errlen, "%s: over %u bytes", origin, MSPF_FILE_MAX);
-        return -1;
-    }
-    int rc = mspf_fixture_parse_within(text, len, origin, PARSE_BUDGET, &f, &e);
+    const char *origin = s->origin;
+    int rc = mspf_fixture_parse_within(s->text, s->len, origin, PARSE_BUDGET,
+                                       &f, &e);
     if (rc != 0 && strstr(e.reason, "over the memory budget") &&
-        mspf_json_parse(text, len, &js) == 0) {
+        mspf_json_parse(s->text, s->len, &js) == 0) {
         char *small = without_repeats(mspf_json_root(js), origin, err, errlen);
         if (!small) {
             mspf_json_free(js);
@@ -138,23 +145,34 @@ static int add_text(sbuf *b, const char *text, size_t len, const char *origin,
         mspf_json_free(js);
         return -1;
     }
-    size_t bl = strlen(base) - 5;
-    if (strlen(f->name) != bl || strncmp(f->name, base, bl) != 0) {
+    if (strcmp(f->name, s->name) != 0) {
         snprintf(err, errlen,
                  "%s: $.name: name \"%.100s\" does not equal the file base "
-                 "name \"%.*s\"",
-                 origin, f->name, (int)(bl > 100 ? 100 : bl), base);
+                 "name \"%.100s\"",
+                 origin, f->name, s->name);
         mspf_fixture_free(f);
         mspf_json_free(js);
         return -1;
     }
-    if ((!js && mspf_json_parse(text, len, &js) != 0) || push(b, f, js) != 0) {
+    if (!js && mspf_json_parse(s->text, s->len, &js) != 0) {
         snprintf(err, errlen, "%s: out of memory", origin);
-        mspf_json_free(js);
         mspf_fixture_free(f);
         return -1;
     }
+    s->command_id =
+        f->n_provider_steps || !f->command_id ? NULL : strdup(f->command_id);
+    if (!s->command_id && !f->n_provider_steps && f->command_id) {
+        snprintf(err, errlen, "%s: out of memory", origin);
+        mspf_fixture_free(f);
+        mspf_json_free(js);
+        return -1;
+    }
+    s->provider_verify = f->provider_verify;
+    s->provider_only = f->n_provider_steps > 0;
+    s->js = js;
     mspf_fixture_free(f);
+    free(s->text);
+    s->text = NULL;
     return 0;
 }
 
@@ -253,7 +271,7 @@ static int load_dir(const char *dir, sbuf *b, char *err, size_t errlen)
             break;
         }
         char *text = read_regular(path, &len, err, errlen);
-        if (!text || add_text(b, text, len, path, names[i], err, errlen) != 0)
+        if (!text || keep(b, text, len, path, names[i], err, errlen) != 0)
             rc = -1;
         free(text);
     }
@@ -429,11 +447,8 @@ static int load_git(const char *spec, sbuf *b, char *err, size_t errlen)
             break;
         }
         char *text = nl + 1;
-        char keep = text[size];
-        text[size] = '\0';
-        if (add_text(b, text, (size_t)size, origin, names[i], err, errlen) != 0)
+        if (keep(b, text, (size_t)size, origin, names[i], err, errlen) != 0)
             rc = -1;
-        text[size] = keep;
         at = (size_t)(text - blobs.out) + (size_t)size + 1;
     }
     hx_spawned_free(&blobs);
@@ -485,9 +500,43 @@ void hx_side_free(hx_side *side)
     for (size_t i = 0; i < side->n; i++) {
         free(side->items[i].name);
         free(side->items[i].command_id);
+        free(side->items[i].origin);
+        free(side->items[i].text);
         mspf_json_free(side->items[i].js);
     }
     free(side->items);
     free(side->label);
     memset(side, 0, sizeof *side);
+}
+
+void hx_sides_mark_same(hx_side *a, hx_side *b)
+{
+    size_t i = 0, j = 0;
+    while (i < a->n && j < b->n) {
+        int r = strcmp(a->items[i].name, b->items[j].name);
+        if (r < 0) {
+            i++;
+        } else if (r > 0) {
+            j++;
+        } else {
+            hx_side_fixture *x = &a->items[i++], *y = &b->items[j++];
+            if (x->text && y->text && x->len == y->len &&
+                memcmp(x->text, y->text, x->len) == 0) {
+                x->same = y->same = 1;
+                free(x->text);
+                free(y->text);
+                x->text = y->text = NULL;
+            }
+        }
+    }
+}
+
+int hx_side_parse(hx_side *side, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    for (size_t i = 0; i < side->n; i++)
+        if (!side->items[i].same && !side->items[i].js &&
+            parse_one(&side->items[i], err, errlen) != 0)
+            return -1;
+    return 0;
 }
