@@ -175,6 +175,10 @@ void hx_case_free(hx_case *c);
 /* Prints one case as "ok|FAIL|skip  name (N ms)" plus its diffs. */
 void hx_print_case(FILE *out, const hx_case *c);
 
+/* Writes s as XML attribute or text content (markup and control bytes
+ * escaped), for every JUnit writer. */
+void hx_xml_put(FILE *out, const char *s);
+
 /* Writes a JUnit XML report. Returns 0 or -1 with errno set. */
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
                    size_t n, long long total_ms);

@@ -5,6 +5,7 @@
  * (coverage).
  */
 #include "harness.h"
+#include "diff.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ static const char usage_text[] =
     "                        [--contracts DIR]... [--filter GLOB]\n"
     "  msp-contract export   --openapi FILE [--contracts DIR]...\n"
     "  msp-contract import   --pact FILE --out DIR [--force]\n"
+    "  msp-contract diff     OLD NEW [--json] [--junit FILE]\n"
+    "                        [--fail-on executors|msps|any|none]\n"
     "  msp-contract --help\n"
     "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
     "\n"
@@ -98,6 +101,10 @@ static const char usage_text[] =
     "fixture in\n"
     "            --out DIR, its expect and exit_row from the executor's "
     "mapping.\n"
+    "  diff      What changed between two fixture sets (directories or\n"
+    "            git:REV:PATH) and whom it can break: executors, MSPs, both "
+    "or\n"
+    "            neither (docs/diff.md; msp-contract diff --help).\n"
     "\n"
     "Options:\n"
     "  --contracts DIR     fixture directory, repeatable: the fixtures of "
@@ -192,6 +199,11 @@ static const char usage_text[] =
     "                      (never a symbolic link; default: refuse them)\n"
     "  --openapi FILE      export: write the OpenAPI document (JSON) "
     "instead\n"
+    "  --fail-on SIDE      diff: exit 1 when a change can break SIDE "
+    "(executors,\n"
+    "                      msps, any: the default, or none); diff also takes "
+    "--json\n"
+    "                      and --junit FILE\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
     "  -h, --help          this text\n"
     "\n"
@@ -263,6 +275,8 @@ int main(int argc, char **argv)
         puts("msp-contract " MSP_EXECUTOR_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "diff") == 0)
+        return hx_diff_main(argc, argv); /* its own options (diff.c) */
     int (*run)(const hx_options *) = NULL;
     if (strcmp(cmd, "verify") == 0)
         run = hx_verify;
