@@ -4,6 +4,7 @@
  * verdicts as they are printed, and the closing lines and JUnit report.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,5 +80,7 @@ int hx_finish(const hx_options *o, const char *command, const hx_cases *cs,
                 msp_file_strerror(errno));
         t->failed++;
     }
+    if (hx_html_cases(o, command, cs, t, total_ms) != 0)
+        t->failed++;
     return t->failed ? HX_EXIT_FAILED : HX_EXIT_OK;
 }

@@ -5,6 +5,7 @@
  * fault with no fixture fails the command.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +181,7 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
         cJSON_AddItemToArray(rows, row);
     }
     cJSON_AddNumberToObject(root, "provider_fixtures", (double)nprov);
+    int html_failed = hx_html_provider_coverage(o, set, root) != 0;
     if (o->json) {
         char *s = cJSON_Print(root);
         if (s)
@@ -213,7 +215,7 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
                 uncovered);
         return HX_EXIT_FAILED;
     }
-    return HX_EXIT_OK;
+    return html_failed ? HX_EXIT_FAILED : HX_EXIT_OK;
 }
 
 int hx_coverage(const hx_options *o)
@@ -232,6 +234,7 @@ int hx_coverage(const hx_options *o)
         mspf_set_free(set);
         return HX_EXIT_FAILED;
     }
+    int html_failed = hx_html_coverage(o, set, m) != 0;
     if (o->json) {
         char *s = cJSON_Print(m);
         if (s)
@@ -258,5 +261,5 @@ int hx_coverage(const hx_options *o)
             uncovered);
         return HX_EXIT_FAILED;
     }
-    return HX_EXIT_OK;
+    return html_failed ? HX_EXIT_FAILED : HX_EXIT_OK;
 }

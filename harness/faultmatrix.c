@@ -18,6 +18,7 @@
  * difference between the request and the cell's fixture.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -442,6 +443,16 @@ int hx_fault_matrix(const hx_options *o)
            job.n, total_ms, job.deadline_ms);
     printf("%zu passed, %zu failed\n", job.n - failed, failed);
     rc = failed ? HX_EXIT_FAILED : HX_EXIT_OK;
+    hx_html_cell *hc = o->html ? calloc(job.n, sizeof *hc) : NULL;
+    for (size_t i = 0; hc && i < job.n; i++)
+        hc[i] = (hx_html_cell){job.cells[i].base->name, job.cells[i].passed,
+                               job.cells[i].exit_code,  job.cells[i].row,
+                               job.cells[i].ms,         job.cells[i].why};
+    hx_html_target(fake_msp_url(fake), fake_msp_seed(fake));
+    if (o->html && (!hc || hx_html_fault_matrix(o, hc, nfix, FM_COLS,
+                                                job.deadline_ms, total_ms)))
+        rc = HX_EXIT_FAILED;
+    free(hc);
 out:
     fake_msp_stop(fake); /* frees the cells' fixtures */
     for (size_t i = 0; job.cells && i < job.n; i++)

@@ -40,6 +40,7 @@ typedef struct hx_options {
     size_t n_contract_dirs;
     const char *filter;    /* fnmatch glob on fixture names, or NULL */
     const char *junit;     /* JUnit XML output path, or NULL */
+    const char *html;      /* --html: the HTML report written, or NULL */
     int jobs;              /* parallel fixtures (verify) */
     int json;              /* machine output (coverage) */
     const char *base_url;  /* provider: the MSP under test */
@@ -173,6 +174,10 @@ void hx_case_free(hx_case *c);
 
 /* Prints one case as "ok|FAIL|skip  name (N ms)" plus its diffs. */
 void hx_print_case(FILE *out, const hx_case *c);
+
+/* Writes s as XML attribute or text content (markup and control bytes
+ * escaped), for every JUnit writer. */
+void hx_xml_put(FILE *out, const char *s);
 
 /* Writes a JUnit XML report. Returns 0 or -1 with errno set. */
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,

@@ -5,6 +5,7 @@
  * (coverage).
  */
 #include "harness.h"
+#include "diff.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,20 +22,24 @@ static const char usage_text[] =
     "[-j N]\n"
     "                        [--executor-cmd CMD] [--fault-matrix] "
     "[--time-scale N]\n"
+    "                        [--html FILE]\n"
     "  msp-contract provider --base-url URL [--contracts DIR]... [--filter "
     "GLOB]\n"
     "                        [--api-key-file FILE] [--credential "
     "ROLE=FILE]...\n"
     "                        [--state-url URL | --state-cmd CMD] [--junit "
     "FILE]\n"
-    "                        [--ca-file FILE]\n"
+    "                        [--ca-file FILE] [--html FILE]\n"
     "  msp-contract provider --list-states [--contracts DIR]...\n"
     "  msp-contract lint     [--contracts DIR]... [-v]\n"
-    "  msp-contract coverage [--contracts DIR]... [--provider] [--json]\n"
+    "  msp-contract coverage [--contracts DIR]... [--provider] [--json] "
+    "[--html FILE]\n"
     "  msp-contract export   --pact FILE [--consumer NAME] [--provider NAME]\n"
     "                        [--contracts DIR]... [--filter GLOB]\n"
     "  msp-contract export   --openapi FILE [--contracts DIR]...\n"
     "  msp-contract import   --pact FILE --out DIR [--force]\n"
+    "  msp-contract diff     OLD NEW [--json] [--junit FILE]\n"
+    "                        [--fail-on executors|msps|any|none]\n"
     "  msp-contract --help\n"
     "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
     "\n"
@@ -96,6 +101,10 @@ static const char usage_text[] =
     "fixture in\n"
     "            --out DIR, its expect and exit_row from the executor's "
     "mapping.\n"
+    "  diff      What changed between two fixture sets (directories or\n"
+    "            git:REV:PATH) and whom it can break: executors, MSPs, both "
+    "or\n"
+    "            neither (docs/diff.md; msp-contract diff --help).\n"
     "\n"
     "Options:\n"
     "  --contracts DIR     fixture directory, repeatable: the fixtures of "
@@ -108,6 +117,11 @@ static const char usage_text[] =
     "                      else the source tree's this was built from\n"
     "  --filter GLOB       only fixtures whose name matches GLOB (fnmatch)\n"
     "  --junit FILE        also write a JUnit XML report to FILE\n"
+    "  --html FILE         verify, provider, coverage: also write a "
+    "self-contained\n"
+    "                      HTML report to FILE (written when fixtures fail "
+    "too;\n"
+    "                      docs/reports.md)\n"
     "  -j, --jobs N        verify: fixtures run in parallel (default 8)\n"
     "  --executor-cmd CMD  verify: judge another executor. Each run is\n"
     "                      /bin/sh -c 'CMD \"$@\"' CMD --base-url URL "
@@ -185,6 +199,11 @@ static const char usage_text[] =
     "                      (never a symbolic link; default: refuse them)\n"
     "  --openapi FILE      export: write the OpenAPI document (JSON) "
     "instead\n"
+    "  --fail-on SIDE      diff: exit 1 when a change can break SIDE "
+    "(executors,\n"
+    "                      msps, any: the default, or none); diff also takes "
+    "--json\n"
+    "                      and --junit FILE\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
     "  -h, --help          this text\n"
     "\n"
@@ -228,7 +247,8 @@ enum {
     OPT_CONSUMER,
     OPT_OUT,
     OPT_FORCE,
-    OPT_OPENAPI
+    OPT_OPENAPI,
+    OPT_HTML
 };
 
 /* Parses a whole decimal number in [lo, hi]; -1 when it is not one. */
@@ -255,6 +275,8 @@ int main(int argc, char **argv)
         puts("msp-contract " MSP_EXECUTOR_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "diff") == 0)
+        return hx_diff_main(argc, argv); /* its own options (diff.c) */
     int (*run)(const hx_options *) = NULL;
     if (strcmp(cmd, "verify") == 0)
         run = hx_verify;
@@ -288,6 +310,7 @@ int main(int argc, char **argv)
         {"contracts", required_argument, NULL, OPT_CONTRACTS},
         {"filter", required_argument, NULL, OPT_FILTER},
         {"junit", required_argument, NULL, OPT_JUNIT},
+        {"html", required_argument, NULL, OPT_HTML},
         {"jobs", required_argument, NULL, 'j'},
         {"base-url", required_argument, NULL, OPT_BASE_URL},
         {"state-cmd", required_argument, NULL, OPT_STATE_CMD},
@@ -328,6 +351,7 @@ int main(int argc, char **argv)
         case OPT_OPENAPI: o.openapi = optarg; break;
         case OPT_FILTER: o.filter = optarg; break;
         case OPT_JUNIT: o.junit = optarg; break;
+        case OPT_HTML: o.html = optarg; break;
         case OPT_BASE_URL: o.base_url = optarg; break;
         case OPT_STATE_CMD: o.state_cmd = optarg; break;
         case OPT_KEY_FILE: o.api_key_file = optarg; break;
@@ -412,6 +436,8 @@ int main(int argc, char **argv)
         return usage_error("--executor-cmd is for the verify command", NULL);
     if (o.fault_matrix && run != hx_verify)
         return usage_error("--fault-matrix is for the verify command", NULL);
+    if (o.html && run != hx_verify && run != hx_provider && run != hx_coverage)
+        return usage_error("--html is for verify, provider and coverage", NULL);
     if (o.fault_matrix)
         run = hx_fault_matrix;
     if (o.openapi && (run != hx_pact_export || o.pact))

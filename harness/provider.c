@@ -22,6 +22,7 @@
  * instead of failing every fixture the same way.
  */
 #include "harness.h"
+#include "html.h"
 #include "http.h"
 
 #include <ctype.h>
@@ -521,6 +522,9 @@ int hx_provider(const hx_options *o)
     int rc = HX_EXIT_FAILED;
     if (hx_cases_select(o, set, want_provider, "provider", &cs) != 0)
         goto out;
+    hx_html_target(o->base_url, 0);
+    for (size_t i = 0; i < pv.keys.n; i++)
+        hx_html_secret(pv.keys.items[i].key);
     printf("msp-contract provider: %zu fixture(s) from %s against %s\n", cs.n,
            o->contracts, o->base_url);
     long long t0 = hx_now_ms();

@@ -118,6 +118,11 @@ static void xml_put(FILE *out, const char *s)
     }
 }
 
+void hx_xml_put(FILE *out, const char *s)
+{
+    xml_put(out, s);
+}
+
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
                    size_t n, long long total_ms)
 {

@@ -6,6 +6,7 @@
  * against "expect", including max_ms and the exit-table row.
  */
 #include "harness.h"
+#include "html.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -300,6 +301,7 @@ int hx_verify(const hx_options *o)
         printf("time scale %d: max_ms budgets are %d times larger (times below "
                "are divided by %d)\n",
                o->time_scale, o->time_scale, o->time_scale);
+    hx_html_target(fake_msp_url(fake), fake_msp_seed(fake));
     (void)fflush(
         stdout); /* progress output; the exit status carries the verdict */
 

@@ -249,6 +249,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
     size_t len;
     char *body;
 
+    if (strcmp(url, "/__admin/") == 0 && get)
+        return fm_dashboard(fm, c);
     if (strcmp(url, "/__admin/requests") == 0) {
         if (get)
             return journal_get(fm, c);

@@ -102,7 +102,8 @@ static const char usage_text[] =
     "                         excepted) to URL and return its reply "
     "unchanged;\n"
     "                         502 BAD_GATEWAY naming the cause when it fails\n"
-    "                         (URL with user:pass@ is only shown as ***@;\n"
+    "                         (URL with user:pass@ is only shown as ***@,\n"
+    "                         in ps too once read;\n"
     "                         a request-target not \"/path\" gets 400)\n"
     "  --upstream-timeout MS  with --proxy: the longest upstream exchange\n"
     "                         (default 30000), then 502\n"
@@ -129,6 +130,8 @@ static const char usage_text[] =
     "Admin API on the same port: only for a Host naming this server and no\n"
     "cross-site Origin (else 403), with the admin token if set (else 401),\n"
     "bodies as application/json (else 415):\n"
+    "  GET /__admin/           the dashboard, an HTML page for a browser "
+    "(docs/reports.md)\n"
     "  GET /__admin/requests[?since=SEQ&limit=N]  the journal as JSON, "
     "streamed\n"
     "                            (Authorization masked)\n"
@@ -190,6 +193,24 @@ static int parse_ull(const char *s, unsigned long long max,
         return -1;
     *out = v;
     return 0;
+}
+
+/* A copy of a --proxy URL; its user:password@ in argv (what ps and
+ * /proc/PID/cmdline show every local user) is overwritten with '*'. NULL on
+ * ENOMEM. */
+static char *hide_userinfo(char *arg)
+{
+    char *copy = strdup(arg), *s = strstr(arg, "://"), *at;
+    size_t host = s ? strcspn(s + 3, "/?#") : 0;
+
+    if (!copy || !s)
+        return copy;
+    s += 3;
+    for (at = s + host; at > s && at[-1] != '@'; at--)
+        ;
+    if (at > s)
+        memset(s, '*', (size_t)(at - 1 - s));
+    return copy;
 }
 
 /* The port and a newline, through msp_write_file: an unpredictable
@@ -329,6 +350,7 @@ int main(int argc, char **argv)
     const char *dirs[MAX_LIST], *files[MAX_LIST], *keys[MAX_LIST],
         *redact[MAX_LIST];
     const char *port_file = NULL;
+    static char *proxy_url; /* --proxy's copy (argv's is masked) */
     fake_msp_options opt;
     fake_msp *fm;
     unsigned long long v;
@@ -487,7 +509,11 @@ int main(int argc, char **argv)
             break;
         case O_CERT: opt.tls_cert = optarg; break;
         case O_KEYFILE: opt.tls_key = optarg; break;
-        case O_PROXY: opt.proxy_url = optarg; break;
+        case O_PROXY:
+            free(proxy_url);
+            if (!(opt.proxy_url = proxy_url = hide_userinfo(optarg)))
+                return usage_error("out of memory");
+            break;
         case O_CA_FILE: opt.proxy_ca_file = optarg; break;
         case O_RECORD: opt.record_dir = optarg; break;
         case O_REDACT:

@@ -83,6 +83,15 @@ static struct MHD_Response *error_response(const char *code, const char *msg,
     return m;
 }
 
+/* Why a body was refused: the budget is held. */
+static void budget_msg(char *msg, size_t len)
+{
+    snprintf(msg, len,
+             "the proxy holds its budget of %u bytes of bodies in flight; "
+             "try again",
+             (unsigned)FM_PROXY_BUDGET);
+}
+
 enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
                               const char *url, const char *method,
                               unsigned long long content_length)
@@ -108,10 +117,7 @@ enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
                  "try again",
                  p->queue_max);
     else
-        snprintf(msg, sizeof msg,
-                 "the proxy holds its budget of %u bytes of bodies in "
-                 "flight; try again",
-                 (unsigned)FM_PROXY_BUDGET);
+        budget_msg(msg, sizeof msg);
     snprintf(note, sizeof note, "proxy: 503, not forwarded: %s", msg);
     fm_journal_append(p->fm->journal, method, url, NULL, 0,
                       (const unsigned char *)"", 0, NULL, 503, notes, 1);
@@ -124,6 +130,23 @@ enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
         MHD_destroy_response(m);
     }
     return ok;
+}
+
+int fm_proxy_body(fm_req *r, size_t total)
+{
+    size_t more;
+
+    if (total <= r->proxy_held)
+        return 0;
+    more = total - r->proxy_held;
+    if (more < FM_PROXY_BODY_STEP)
+        more = FM_PROXY_BODY_STEP;
+    if (fm_proxy_reserve(r->fm->proxy, more) != 0) {
+        r->proxy_full = 1;
+        return -1;
+    }
+    r->proxy_held += more;
+    return 0;
 }
 
 /* Journals and logs the exchange (note: why nothing was recorded, or ""). */
@@ -553,10 +576,7 @@ static enum MHD_Result admit(fm_proxy *p, px_xfer *x)
     } else if (fm_proxy_reserve(p, x->body_len - x->r->proxy_held) == 0) {
         x->r->proxy_held = 0;
     } else {
-        snprintf(msg, sizeof msg,
-                 "the proxy holds its budget of %u bytes of bodies in "
-                 "flight; try again",
-                 (unsigned)FM_PROXY_BUDGET);
+        budget_msg(msg, sizeof msg);
         return refuse(p, x, 503, "UNAVAILABLE", msg, 1);
     }
     x->held = x->body_len;
@@ -593,7 +613,7 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
     px_xfer *x = calloc(1, sizeof *x);
     char why[300], *query;
     fm_buf q;
-    int bad;
+    int bad, status;
 
     if (!x)
         return MHD_NO;
@@ -615,10 +635,21 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
         return fm_queue_error(c, 413, "PAYLOAD_TOO_LARGE",
                               "Request body too large");
     }
+    if (r->proxy_full) {
+        /* a body without Content-Length that outgrew the budget */
+        char msg[200];
+        budget_msg(msg, sizeof msg);
+        return refuse(p, x, 503, "UNAVAILABLE", msg, 1);
+    }
     x->body = (unsigned char *)r->body.p;
     x->body_len = r->body.len;
     r->body.p = NULL;
     r->body.len = r->body.cap = 0;
+    status = fm_request_head_check(method, x->h, x->n_h, why, sizeof why);
+    if (status != 0)
+        return refuse(p, x, (unsigned)status,
+                      status == 405 ? "METHOD_NOT_ALLOWED" : "VALIDATION", why,
+                      0);
     fm_buf_init(&q, 1024u * 1024u);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
     query = q.failed ? NULL : q.p;

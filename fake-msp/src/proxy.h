@@ -5,7 +5,8 @@
  * also becomes a fixture (record.h).
  *
  * Threads: the access handler never waits for the upstream. It checks the
- * request-target (origin-form only, else 400: proxy_rules.h), admits the
+ * request-target (origin-form only, else 400: proxy_rules.h) and the head
+ * (fm_request_head_check: 400 or 405), admits the
  * exchange (at most --proxy-queue in flight and FM_PROXY_BUDGET bytes of
  * bodies held, else 503 with Retry-After), suspends the connection and
  * hands the exchange to the transfer thread, which drives every upstream
@@ -36,6 +37,8 @@
 /* Bytes of request and reply bodies the proxy holds at once, all exchanges
  * together (a reply counts until libmicrohttpd has sent and freed it). */
 #define FM_PROXY_BUDGET (96u * 1024u * 1024u)
+/* A body without Content-Length is reserved in steps of this many bytes. */
+#define FM_PROXY_BODY_STEP (64u * 1024u)
 /* How often the clients of exchanges in flight are checked. */
 #define FM_PROXY_PROBE_MS 100
 
@@ -57,6 +60,12 @@ fm_proxy *fm_proxy_new(struct fake_msp *fm, const struct fake_msp_options *opt,
 enum MHD_Result fm_proxy_head(struct fm_req *r, struct MHD_Connection *c,
                               const char *url, const char *method,
                               unsigned long long content_length);
+
+/* The body has grown to total bytes (a chunked body declares no length):
+ * reserves what fm_proxy_head() did not, in steps of FM_PROXY_BODY_STEP.
+ * Returns 0, or -1 and sets r->proxy_full (the body is then dropped as it
+ * arrives and the request gets 503 with Retry-After). */
+int fm_proxy_body(struct fm_req *r, size_t total);
 
 /* Gives back budget bytes reserved by fm_proxy_head() and never used. */
 void fm_proxy_release(fm_proxy *p, size_t n);

@@ -123,8 +123,14 @@ int fm_upstream_parse(const char *url, fm_upstream *u, char *errbuf,
     return 0;
 }
 
+/* "." or "..", also with ";parameters" (servlet containers take "..;" for
+ * "..", so /base/..;/x would climb out of the base path there). */
 static int dot_segment(const char *seg, size_t len)
 {
+    const char *semi = memchr(seg, ';', len);
+
+    if (semi)
+        len = (size_t)(semi - seg);
     return (len == 1 && seg[0] == '.') ||
            (len == 2 && seg[0] == '.' && seg[1] == '.');
 }
@@ -234,6 +240,49 @@ void fm_upstream_scrub(const fm_upstream *u, char *text)
 {
     scrub_one(text, u->password);
     scrub_one(text, u->user);
+}
+
+int fm_http_token(const char *s, size_t n)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr(extra, s[i]))))
+            return 0;
+    return n > 0;
+}
+
+int fm_request_head_check(const char *method, const mspf_header *h, size_t n,
+                          char *why, size_t whylen)
+{
+    const unsigned char *v;
+    size_t i;
+
+    if (!fm_http_token(method, strlen(method))) {
+        snprintf(why, whylen, "the request method is not an HTTP token");
+        return 400;
+    }
+    if (strcmp(method, "CONNECT") == 0 || strcmp(method, "TRACE") == 0) {
+        snprintf(why, whylen, "the proxy does not forward %s", method);
+        return 405;
+    }
+    for (i = 0; i < n; i++) {
+        if (!fm_http_token(h[i].name, strlen(h[i].name))) {
+            snprintf(why, whylen, "a request header name is not a token");
+            return 400;
+        }
+        for (v = (const unsigned char *)h[i].value; *v; v++)
+            if ((*v < 0x20 && *v != '\t') || *v == 0x7f) {
+                snprintf(why, whylen,
+                         "request header %.100s holds a control byte "
+                         "(0x%02x) the proxy does not forward",
+                         h[i].name, *v);
+                return 400;
+            }
+    }
+    return 0;
 }
 
 /* Is name one of the comma-separated tokens of a Connection value? */

@@ -34,8 +34,8 @@ void fm_upstream_free(fm_upstream *u);
 
 /* Checks that a request-target path is origin-form as the proxy takes it:
  * starts with one '/', holds no '@', '\\' or control byte, and no
- * "." or ".." segment (which would climb out of the base path). Returns 0,
- * or -1 with the reason in why. */
+ * "." or ".." segment, with or without ";params" (which would climb out of
+ * the base path). Returns 0, or -1 with the reason in why. */
 int fm_origin_form(const char *path, char *why, size_t whylen);
 
 /* The upstream URL of one exchange: the upstream's scheme, userinfo, host
@@ -49,6 +49,19 @@ int fm_upstream_target(const fm_upstream *u, const char *path,
 /* Replaces every occurrence of the upstream's user and password (when 3
  * bytes or longer) in text with "***", in place. */
 void fm_upstream_scrub(const fm_upstream *u, char *text);
+
+/* 1 when s[0..n) is an RFC 9110 token (a method or header name: tchars,
+ * at least one). */
+int fm_http_token(const char *s, size_t n);
+
+/* Checks what the proxy forwards of a request's head: the method is a token
+ * and neither CONNECT (the proxy is no tunnel) nor TRACE (the upstream would
+ * echo the request, gateway credentials included); header names are tokens
+ * and values hold no control byte but HTAB (a bare CR forwarded could split
+ * the header on the upstream: RFC 9112 §2.2). Returns 0, or the status to
+ * answer (400, 405) with the reason in why. */
+int fm_request_head_check(const char *method, const mspf_header *h, size_t n,
+                          char *why, size_t whylen);
 
 /* 1 when a header of this name belongs to one hop (RFC 9110 §7.6.1:
  * Connection, Proxy-Connection, Keep-Alive, TE, Trailer, Transfer-Encoding,

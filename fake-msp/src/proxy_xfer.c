@@ -61,19 +61,6 @@ void fm_px_free(px_xfer *x)
     free(x);
 }
 
-/* A header name: RFC 9110 tchars, at least one. */
-static int token(const char *s, size_t n)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr(extra, s[i]))))
-            return 0;
-    return n > 0;
-}
-
 /* A header value as curl hands it over: no NUL, CR or LF but the line's own
  * CRLF at its end. */
 static int printable(const char *s, size_t n)
@@ -83,21 +70,58 @@ static int printable(const char *s, size_t n)
     return !memchr(s, '\0', n) && !memchr(s, '\r', n) && !memchr(s, '\n', n);
 }
 
+/* Notes a framing header of the reply; -1 (and x->cause) when the framing
+ * is ambiguous, which RFC 9112 §6.3 has a proxy answer with 502: a
+ * Content-Length that is not one number, two that differ, or one beside a
+ * Transfer-Encoding (a smuggling attempt, or a reply cut differently by
+ * the client). */
+static int framing(px_xfer *x, const char *name, const char *value)
+{
+    unsigned long long v = 0;
+    const char *s;
+
+    if (fm_strieq(name, "Transfer-Encoding"))
+        x->chunked = 1;
+    else if (!fm_strieq(name, "Content-Length"))
+        return 0;
+    else {
+        for (s = value; *s >= '0' && *s <= '9' && v < (1ull << 60); s++)
+            v = v * 10 + (unsigned)(*s - '0');
+        if (s == value || *s || (x->have_len && v != x->expect_len)) {
+            snprintf(x->cause, sizeof x->cause,
+                     "the upstream reply's Content-Length is not one number%s",
+                     x->have_len ? " (two that differ)" : "");
+            return -1;
+        }
+        x->have_len = 1;
+        x->expect_len = v;
+    }
+    if (x->have_len && x->chunked) {
+        snprintf(x->cause, sizeof x->cause,
+                 "the upstream reply has both Content-Length and "
+                 "Transfer-Encoding");
+        return -1;
+    }
+    return 0;
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *user)
 {
     px_xfer *x = user;
     size_t len = size * n, k;
     const char *colon, *v;
+    mspf_header *h;
 
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
         clear_reply_headers(x); /* a new response (after 1xx) */
         x->expect_len = 0;
+        x->have_len = x->chunked = 0;
         return len;
     }
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n'))
         return len; /* the blank line */
     colon = memchr(data, ':', len);
-    if (!colon || !token(data, (size_t)(colon - data)) ||
+    if (!colon || !fm_http_token(data, (size_t)(colon - data)) ||
         !printable(colon + 1, (size_t)(data + len - colon - 1))) {
         snprintf(x->cause, sizeof x->cause,
                  "the upstream reply has a header line the proxy cannot "
@@ -126,19 +150,17 @@ static size_t on_header(char *data, size_t size, size_t n, void *user)
         snprintf(x->cause, sizeof x->cause, "out of memory");
         return 0;
     }
-    if (fm_strieq(x->rh[x->n_rh].name, "Content-Length") &&
-        strcmp(x->method, "HEAD") != 0) {
-        x->expect_len = strtoull(x->rh[x->n_rh].value, NULL, 10);
-        if (x->expect_len > FM_PROXY_MAX_REPLY) {
-            snprintf(x->cause, sizeof x->cause,
-                     "the upstream reply body is %llu bytes, over the "
-                     "proxy's cap of %u",
-                     x->expect_len, (unsigned)FM_PROXY_MAX_REPLY);
-            x->n_rh++;
-            return 0;
-        }
+    h = &x->rh[x->n_rh++]; /* held by x from here on */
+    if (framing(x, h->name, h->value) != 0)
+        return 0;
+    if (fm_strieq(h->name, "Content-Length") &&
+        strcmp(x->method, "HEAD") != 0 && x->expect_len > FM_PROXY_MAX_REPLY) {
+        snprintf(x->cause, sizeof x->cause,
+                 "the upstream reply body is %llu bytes, over the proxy's "
+                 "cap of %u",
+                 x->expect_len, (unsigned)FM_PROXY_MAX_REPLY);
+        return 0;
     }
-    x->n_rh++;
     return len;
 }
 
@@ -245,6 +267,9 @@ int fm_px_prepare(px_xfer *x, long timeout_ms, const char *ca_file)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hl);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    /* Straight to the upstream: http_proxy / HTTPS_PROXY in fake-msp's
+     * environment would otherwise see every key that goes through. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);

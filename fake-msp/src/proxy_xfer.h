@@ -42,6 +42,7 @@ typedef struct px_xfer {
     char *rb;
     size_t rb_len, rb_cap;
     unsigned long long expect_len; /* Content-Length, when given */
+    int have_len, chunked;         /* Content-Length, Transfer-Encoding seen */
     size_t held;                   /* budget bytes held (request + reply) */
     long status;                   /* > 0 once a whole reply has arrived */
     char cause[400]; /* why a callback stopped the transfer, else empty */

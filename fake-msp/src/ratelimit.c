@@ -90,3 +90,15 @@ int fm_ratelimit_take(ratelimit *rl, const char *tenant, long long now_ms,
     pthread_mutex_unlock(&rl->lock);
     return ok;
 }
+
+long fm_ratelimit_get(ratelimit *rl)
+{
+    long v;
+
+    if (!rl)
+        return 0;
+    pthread_mutex_lock(&rl->lock);
+    v = rl->per_min;
+    pthread_mutex_unlock(&rl->lock);
+    return v;
+}

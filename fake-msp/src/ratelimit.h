@@ -12,6 +12,8 @@ ratelimit *fm_ratelimit_new(long per_min);
 /* Changes the limit (<= 0: unlimited) and clears the buckets. */
 void fm_ratelimit_set(ratelimit *rl, long per_min);
 void fm_ratelimit_free(ratelimit *rl);
+/* The limit per minute in force (<= 0: unlimited). */
+long fm_ratelimit_get(ratelimit *rl);
 void fm_ratelimit_clear(ratelimit *rl);
 
 /* Counts one request of `tenant` at now_ms. Returns 1 when allowed; 0 when

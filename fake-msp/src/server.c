@@ -282,8 +282,14 @@ static int admin_refused(fake_msp *fm, struct MHD_Connection *c,
                              "admin API: cross-site request refused");
         return 1;
     }
-    if (fm->admin_token && (!auth || strncasecmp(auth, "Bearer ", 7) != 0 ||
-                            !fm_secret_eq(auth + 7, fm->admin_token))) {
+    if (fm->admin_token &&
+        !fm_dashboard_basic_ok(method, auth, fm->admin_token) &&
+        (!auth || strncasecmp(auth, "Bearer ", 7) != 0 ||
+         !fm_secret_eq(auth + 7, fm->admin_token))) {
+        if (strcmp(method, "GET") == 0) {
+            *ok = fm_dashboard_ask_token(c);
+            return 1;
+        }
         *ok = fm_queue_error(c, 401, "UNAUTHORIZED",
                              "admin API: Authorization: Bearer <admin token> "
                              "required");
@@ -415,10 +421,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         return fm_replay_resumed(r, c);
     if (*upload_size) {
         cap = r->body.cap_max;
-        if (r->state == RS_READING && !r->too_large) {
+        if (r->state == RS_READING && !r->too_large && !r->proxy_full) {
             if (*upload_size > cap - r->body.len) {
                 r->too_large = 1; /* keep reading, stop buffering */
                 free(r->body.p);
+                fm_buf_init(&r->body, cap);
+            } else if (fm->proxy && !is_admin(url) &&
+                       fm_proxy_body(r, r->body.len + *upload_size) != 0) {
+                free(r->body.p); /* keep reading, stop buffering: 503 */
                 fm_buf_init(&r->body, cap);
             } else {
                 fm_buf_add(&r->body, upload, *upload_size);

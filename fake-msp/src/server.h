@@ -87,6 +87,7 @@ typedef struct fm_req {
     int door; /* refused at the door (431, conflicting Content-Length) */
     enum MHD_Result door_ok;
     size_t proxy_held; /* --proxy: body bytes reserved (proxy.h) */
+    int proxy_full;    /* --proxy: the body did not fit the budget: 503 */
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the
@@ -105,6 +106,15 @@ void fm_replay_arm_reset(struct MHD_Connection *c);
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const char *method, const char *url,
                                 const fm_req *r);
+
+/* Answers GET /__admin/, the dashboard page (dashboard.c). */
+enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c);
+/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)": how a
+ * browser sends the admin token (read-only requests only). */
+int fm_dashboard_basic_ok(const char *method, const char *auth,
+                          const char *token);
+/* 401 with WWW-Authenticate: Basic, so that a browser asks for the token. */
+enum MHD_Result fm_dashboard_ask_token(struct MHD_Connection *c);
 
 /* Answers POST /__admin/provider-states (the Pact provider-state body
  * {"state","params","action"}) and GET (the known states) (states.c). */

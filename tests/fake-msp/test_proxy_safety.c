@@ -825,3 +825,259 @@ Test(proxy_safety, finding5_abandoned_1mb_bodies_are_bounded_and_freed,
     stop_program(&c);
     ts_stop(up);
 }
+
+/* A chunked body declares no length, so fm_proxy_head() reserves nothing:
+ * it must count in the budget as it arrives (was: 300 such bodies held
+ * 320 MB; this test stopped the old code at its 256 MB bound). */
+Test(proxy_safety, finding5_chunked_bodies_count_in_the_budget,
+     .timeout = TEST_TIMEOUT(120))
+{
+    enum {
+        CLIENTS = 400,
+        CHUNK = 50000,
+        CHUNKS = 20 /* 1 MB each, never finished */
+    };
+    static int fds[CLIENTS];
+    static const char head[] =
+        "POST /queued HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    char *chunk = malloc(CHUNK + 16);
+    ts_server *up = ts_start();
+    proc c;
+    size_t n;
+    int i, k, cut = 0;
+
+    cr_assert_not_null(chunk);
+    cr_assert_not_null(up);
+    n = (size_t)sprintf(chunk, "%x\r\n", CHUNK);
+    memset(chunk + n, 'c', CHUNK);
+    memcpy(chunk + n + CHUNK, "\r\n", 2);
+    n += CHUNK + 2;
+    ts_set_default(up, (ts_action){.kind = TS_HANG});
+    static const char *const extra[] = {"--max-body", "2000000",
+                                        "--journal-max-bytes", "1048576", NULL};
+    c = start_program(ts_url(up), extra);
+    for (i = 0; i < CLIENTS; i++) {
+        fds[i] = connect_port(c.port);
+        if (send_what_goes(fds[i], head, strlen(head)) != 0) {
+            cut++;
+            continue;
+        }
+        for (k = 0; k < CHUNKS; k++)
+            if (send_what_goes(fds[i], chunk, n) != 0) {
+                cut++;
+                break;
+            }
+    }
+    cr_log_info("%d of %d cut while sending", cut, CLIENTS);
+    { /* the server reads what the kernel still holds */
+        long long end = tk_now_ms() + 5000;
+        while (status_kb(&c, "VmHWM") < RSS_LIMIT_KB && tk_now_ms() < end)
+            poll(NULL, 0, 100);
+    }
+    fprintf(stderr, "400 unfinished 1 MB chunked bodies: peak RSS %ld kB\n",
+            status_kb(&c, "VmHWM"));
+    cr_expect_lt(status_kb(&c, "VmHWM"), RSS_LIMIT_KB, "peak %ld kB",
+                 status_kb(&c, "VmHWM"));
+    for (i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    free(chunk);
+    stop_program(&c);
+    ts_stop(up);
+}
+
+/* Heads the proxy must not pass on (each on its own connection), and the
+ * status each gets. */
+static void refused_heads_never_reach_the_upstream(const char *const *heads,
+                                                   const int *status, size_t n)
+{
+    ts_server *up = ts_start();
+    fake_msp *proxy;
+    size_t i;
+    int fd;
+
+    cr_assert_not_null(up);
+    proxy = start_proxy(ts_url(up), 0, 3000);
+    for (i = 0; i < n; i++) {
+        fd = raw_request(fake_msp_port(proxy), heads[i]);
+        cr_expect_eq(read_status(fd, 10000), status[i], "%s", heads[i]);
+        close(fd);
+    }
+    cr_expect_eq(ts_request_count(up), 0, "forwarded");
+    cr_expect_eq(journal_notes_with(proxy, "not forwarded"), (int)n);
+    fake_msp_stop(proxy);
+    ts_stop(up);
+}
+
+/* A bare CR forwarded in a header value splits it into two headers on an
+ * upstream that ends lines at CR (RFC 9112 §2.2: a recipient MUST NOT
+ * forward it); other control bytes and non-token names neither. */
+Test(proxy_safety, finding10_request_header_control_bytes_get_400,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char *const heads[] = {
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-A: a\rAuthorization: Bearer "
+        "injected\r\nConnection: close\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: x\r\nX-A: a\001b\r\nConnection: "
+        "close\r\n\r\n",
+        "GET /x HTTP/1.1\r\nHost: x\r\nX\001A: a\r\nConnection: close\r\n\r\n",
+    };
+    static const int status[] = {400, 400, 400};
+
+    refused_heads_never_reach_the_upstream(heads, status, 3);
+}
+
+/* CONNECT would ask the upstream for a tunnel, TRACE would echo the request
+ * (the gateway's Authorization included) to the client; a method that is
+ * not a token would reach the upstream's request line and the log raw. */
+Test(proxy_safety, finding3_connect_trace_and_odd_methods_not_forwarded,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char *const heads[] = {
+        "CONNECT /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "TRACE /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "G\001T /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    };
+    static const int status[] = {405, 405, 400};
+
+    refused_heads_never_reach_the_upstream(heads, status, 3);
+}
+
+/* RFC 9112 §6.3: a reply whose framing is ambiguous gets 502 from a proxy
+ * (was: the second of two Content-Lengths won, and a Content-Length beside
+ * Transfer-Encoding was passed over). */
+Test(proxy_safety, finding10_ambiguous_reply_framing_gets_502,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const struct {
+        const char *reply, *why;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: "
+         "5\r\n\r\n{}abc",
+         "Content-Length is not one number"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2, 5\r\n\r\n{}abc",
+         "Content-Length is not one number"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+         "both Content-Length and Transfer-Encoding"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ts_server *up = ts_start();
+        fake_msp *proxy;
+        http_res r;
+        cr_assert_not_null(up);
+        ts_set_default(up,
+                       (ts_action){.kind = TS_REPLY, .bytes = cases[i].reply});
+        proxy = start_proxy(ts_url(up), 0, 5000);
+        tk_http("GET", tk_url(proxy, "/framing"), NULL, NULL, 0, 10000, &r);
+        tk_assert_error(&r, 502, "BAD_GATEWAY", cases[i].why);
+        tk_free(&r);
+        fake_msp_stop(proxy);
+        ts_stop(up);
+    }
+}
+
+/* ps and /proc/PID/cmdline show every local user the command line: the
+ * --proxy userinfo is masked there once fake-msp has read it. */
+Test(proxy_safety, finding7_gateway_credentials_not_in_the_command_line,
+     .timeout = TEST_TIMEOUT(60))
+{
+    ts_server *up = ts_start();
+    char url[256], file[64], cmd[4096];
+    size_t n, i;
+    proc c;
+    FILE *f;
+
+    cr_assert_not_null(up);
+    snprintf(url, sizeof url, "http://gw-user-name:gw-secret-pass@127.0.0.1:%d",
+             ts_port(up));
+    c = start_program(url, NULL);
+    snprintf(file, sizeof file, "/proc/%ld/cmdline", (long)c.pid);
+    f = fopen(file, "r");
+    cr_assert_not_null(f);
+    n = fread(cmd, 1, sizeof cmd - 1, f);
+    fclose(f);
+    for (i = 0; i < n; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    cmd[n] = '\0';
+    cr_expect_null(strstr(cmd, "gw-secret-pass"), "%s", cmd);
+    cr_expect_null(strstr(cmd, "gw-user-name"), "%s", cmd);
+    cr_expect_not_null(strstr(cmd, "@127.0.0.1:"), "%s", cmd);
+    {
+        char u[128];
+        http_res r;
+        snprintf(u, sizeof u, "http://127.0.0.1:%u/x", c.port);
+        tk_http("GET", u, NULL, NULL, 0, 10000, &r);
+        cr_expect_eq(r.status, 200, "%s", r.err); /* still used */
+        tk_free(&r);
+        cr_assert_eq(ts_request_count(up), 1);
+        cr_expect_eq(
+            ts_header(ts_request_at(up, 0), "Authorization", u, sizeof u), 1);
+    }
+    stop_program(&c);
+    ts_stop(up);
+}
+
+/* Servlet containers take "..;params" for "..": /base/..;/x would reach /x
+ * there, outside the --proxy base path. */
+Test(proxy_safety, finding3_dot_segment_with_params_gets_400)
+{
+    static const char *const bad[] = {"/..;/x", "/a/..;jsessionid=1/b", "/.;/x",
+                                      "/a/..;"};
+    static const char *const good[] = {"/a;b/c", "/..a/x", "/a..;/x",
+                                       "/a/...;/b"};
+    char why[300];
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(fm_origin_form(bad[i], why, sizeof why), -1, "%s", bad[i]);
+    for (i = 0; i < sizeof good / sizeof *good; i++)
+        cr_expect_eq(fm_origin_form(good[i], why, sizeof why), 0, "%s: %s",
+                     good[i], why);
+}
+
+/* libcurl reads http_proxy / HTTPS_PROXY / ALL_PROXY from the environment:
+ * the proxy's own upstream transfers must not, or every key going through
+ * would also reach whatever proxy the environment names. (The request
+ * below is raw: the test's own curl client would use the variables.) */
+Test(proxy_safety, upstream_transfers_ignore_proxy_variables_in_the_environment,
+     .timeout = TEST_TIMEOUT(60))
+{
+    static const char reply[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: "
+        "application/json\r\nContent-Length: 2\r\n\r\n{}";
+    static const char *const vars[] = {"http_proxy",  "HTTP_PROXY",
+                                       "https_proxy", "HTTPS_PROXY",
+                                       "ALL_PROXY",   "all_proxy"};
+    ts_server *up = ts_start(), *trap = ts_start();
+    fake_msp *proxy;
+    char url[64];
+    size_t i;
+    int fd;
+
+    cr_assert_not_null(up);
+    cr_assert_not_null(trap);
+    ts_set_default(up, (ts_action){.kind = TS_REPLY, .bytes = reply});
+    ts_set_default(trap, (ts_action){.kind = TS_REPLY, .bytes = reply});
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ts_port(trap));
+    for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        setenv(vars[i], url, 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    proxy = start_proxy(ts_url(up), 0, 0);
+    fd = raw_request(
+        fake_msp_port(proxy),
+        "GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    cr_expect_eq(read_status(fd, 10000), 200);
+    close(fd);
+    fake_msp_stop(proxy);
+    for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        unsetenv(vars[i]);
+    cr_expect_eq(ts_request_count(up), 1);
+    cr_expect_eq(ts_request_count(trap), 0, "the environment's proxy was used");
+    ts_stop(trap);
+    ts_stop(up);
+}

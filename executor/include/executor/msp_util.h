@@ -1,8 +1,8 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
- * masking and redaction, JSON string escaping, JSON-path building, the
- * key-file reader, UUIDv4s and the safe file reader and writer. There is
- * one of each, here, in the lowest layer that needs them; contracts,
+ * masking and redaction, JSON and HTML string escaping, JSON-path building,
+ * the key-file reader, UUIDv4s and the safe file reader and writer. There
+ * is one of each, here, in the lowest layer that needs them; contracts,
  * fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
@@ -61,6 +61,28 @@ typedef int (*msp_write_fn)(void *user, const void *bytes, size_t n);
  * UTF-8 as \ufffd, so the output is always valid JSON (RFC 8259). A NULL s
  * writes null. Returns 0, or the first non-zero value write returned. */
 int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user);
+
+/* The one HTML escaper: every byte of other people's data (fixture names,
+ * descriptions, bodies, journal bytes) that reaches an HTML page
+ * (msp-contract's --html reports, fake-msp's dashboard) goes through
+ * msp_html_escape(). Flag MSP_HTML_MARK wraps each shown control byte in
+ * <span class="cc">…</span> so that a page can style it (text content
+ * only; never in an attribute value). */
+#define MSP_HTML_MARK 1u
+
+/* Writes s[0..n) as HTML text through write, safe both as element content
+ * and inside a double- or single-quoted attribute value: & < > " ' as
+ * character references; \n and \t as they are; NUL as "␀" (U+2400); \r,
+ * every other C0 control byte and DEL as the four characters "\xNN"; valid
+ * UTF-8 copied, except C1 controls and the bidirectional overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069), shown as "\uNNNN"; every byte
+ * that is not part of valid UTF-8 (overlong, surrogate, past U+10FFFF,
+ * cut short) as "\xNN". The output never contains '<', '>', '"', '\''
+ * or '&' except from the escapes themselves (and the MSP_HTML_MARK spans).
+ * A NULL s writes nothing. Returns 0, or the first non-zero value write
+ * returned. */
+int msp_html_escape(const char *s, size_t n, unsigned flags, msp_write_fn write,
+                    void *user);
 
 /* JSON-path building in a caller's fixed buffer path[0..cap), as in
  * "request.headers.x-id" or "expect.stdout[2]". push_key appends ".key",
