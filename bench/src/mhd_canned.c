@@ -72,19 +72,16 @@ int main(int argc, char **argv)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     canned = MHD_create_response_from_buffer(strlen(CANNED), (void *)CANNED,
                                              MHD_RESPMEM_PERSISTENT);
-    if (!canned ||
-        MHD_add_response_header(canned, "Content-Type", "application/json") !=
-            MHD_YES) {
+    if (!canned || MHD_add_response_header(canned, "Content-Type",
+                                           "application/json") != MHD_YES) {
         fprintf(stderr, "msp-bench-mhd: cannot build the response\n");
         return 1;
     }
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                             MHD_USE_TURBO,
-                         (uint16_t)port, NULL, NULL, answer, canned,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                         MHD_OPTION_END);
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO,
+        (uint16_t)port, NULL, NULL, answer, canned, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "msp-bench-mhd: cannot listen on 127.0.0.1:%ld\n",
                 port);

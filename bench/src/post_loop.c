@@ -94,7 +94,8 @@ int main(int argc, char **argv)
         bench_parse_long(argv[1], 1, 65535, &port) != 0 ||
         bench_parse_long(argv[2], 1, 100000000, &calls) != 0 ||
         strlen(tool) > 64 || strlen(params) > PARAMS_CAP) {
-        fprintf(stderr, "usage: msp-bench-post PORT CALLS [TOOL PARAMS_JSON]\n");
+        fprintf(stderr,
+                "usage: msp-bench-post PORT CALLS [TOOL PARAMS_JSON]\n");
         return 1;
     }
     blen = snprintf(body, sizeof body,

@@ -50,8 +50,7 @@ static int match_field(mctx *m, const cJSON *r, const char *key,
 /* A literal or a regex that holds, without building a cJSON string for the
  * header (a fixture server matches every request): 1 on a match; 0 sends
  * the caller the slow way, which also records the difference. */
-static int match_header_fast(const mctx *m, const cJSON *exp,
-                             const char *value)
+static int match_header_fast(const mctx *m, const cJSON *exp, const char *value)
 {
     size_t len, vlen = strlen(value);
     const char *e;
@@ -108,15 +107,26 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
     return ok;
 }
 
-static int match_body(mctx *m, const cJSON *exp, const mspf_request *req)
+/* body: the request's body already parsed, or NULL to parse it here. */
+static int match_body(mctx *m, const cJSON *exp, const mspf_request *req,
+                      const cJSON *body)
 {
-    return Mspf_match_json_text(m, exp,
-                                req->body ? (const char *)req->body : "",
-                                req->body ? req->body_len : 0);
+    const char *text = req->body ? (const char *)req->body : "";
+    size_t len = req->body ? req->body_len : 0;
+
+    if (body)
+        return Mspf_match_json_doc(m, exp, text, len, body);
+    return Mspf_match_json_text(m, exp, text, len);
 }
 
 int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
                        mspf_diffs *why)
+{
+    return mspf_match_request_json(f, req, NULL, why);
+}
+
+int mspf_match_request_json(const mspf_fixture *f, const mspf_request *req,
+                            const cJSON *body, mspf_diffs *why)
 {
     const cJSON *r, *h, *c;
     mctx m;
@@ -148,7 +158,7 @@ int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
     c = cJSON_GetObjectItemCaseSensitive(r, "body");
     if (c && (ok || why)) {
         size_t old = Mspf_mctx_push_key(&m, "body");
-        ok &= match_body(&m, c, req);
+        ok &= match_body(&m, c, req, body);
         Mspf_mctx_pop(&m, old);
     }
     return ok;

@@ -200,17 +200,27 @@ void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
     m->rt = rt;
     m->st[0] = m->st[1] = NULL;
     m->diffs = diffs;
-    snprintf(m->path, sizeof(m->path), "%s", root);
-    m->plen = strlen(m->path);
+    m->path[0] = '\0';
+    m->plen = 0;
+    /* the path only names differences: without a list to add them to (a
+     * yes/no match, fake-msp's per request), it is never built */
+    if (diffs) {
+        snprintf(m->path, sizeof(m->path), "%s", root);
+        m->plen = strlen(m->path);
+    }
 }
 
 size_t Mspf_mctx_push_key(mctx *m, const char *key)
 {
+    if (!m->diffs)
+        return m->plen;
     return msp_json_path_push_key(m->path, sizeof(m->path), &m->plen, key);
 }
 
 size_t Mspf_mctx_push_index(mctx *m, size_t i)
 {
+    if (!m->diffs)
+        return m->plen;
     return msp_json_path_push_index(m->path, sizeof(m->path), &m->plen, i);
 }
 
@@ -496,12 +506,40 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
     }
 }
 
+/* Can a string of this JSON text hold U+0000? Only through a raw NUL byte
+ * or a \u escape (cJSON reads "\u0000", and any non-hex digits, as 0):
+ * without either, the table of such strings would stay empty, and is not
+ * built. Conservative: any \u at all counts. */
+static int may_hold_nul(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    if (!len)
+        return 0;
+    if (memchr(text, '\0', len))
+        return 1;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p >= 2 && p[1] == 'u')
+            return 1;
+        p += end - p >= 2 ? 2 : 1;
+    }
+    return 0;
+}
+
 int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
                          size_t len)
 {
+    cJSON *parsed = cJSON_ParseWithLength(text, len);
+    int ok = Mspf_match_json_doc(m, arg, text, len, parsed);
+    cJSON_Delete(parsed);
+    return ok;
+}
+
+int Mspf_match_json_doc(mctx *m, const cJSON *arg, const char *text, size_t len,
+                        const cJSON *parsed)
+{
     strtab st = {0};
     const strtab *saved = m->st[1];
-    cJSON *parsed = cJSON_ParseWithLength(text, len);
     int ok;
     if (!parsed) {
         char *e = Mspf_json_text(arg);
@@ -517,16 +555,15 @@ int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
         free(msg);
         return 0;
     }
-    if (Mspf_strtab_build(&st, text, len, parsed) != 0) {
+    if (may_hold_nul(text, len) &&
+        Mspf_strtab_build(&st, text, len, parsed) != 0) {
         Mspf_strtab_free(&st);
-        cJSON_Delete(parsed);
         return Mspf_diff_text(m, "(the text, parsed)", "out of memory");
     }
     m->st[1] = &st;
     ok = Mspf_match_value(m, arg, parsed);
     m->st[1] = saved;
     Mspf_strtab_free(&st);
-    cJSON_Delete(parsed);
     return ok;
 }
 
