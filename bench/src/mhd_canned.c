@@ -3,9 +3,10 @@
  *
  *   msp-bench-mhd PORT
  *
- * Listens on 127.0.0.1:PORT with the same daemon flags and thread pool as
- * fake-msp (internal polling thread, epoll, turbo, 2 threads) and answers
- * every request, body read and discarded, with the canned executor reply
+ * Listens on 127.0.0.1:PORT with fake-msp's polling set-up (internal
+ * polling thread, epoll, turbo, a pool of 2 threads; none of its
+ * suspend/resume, connection callback or limits) and answers every
+ * request, body read and discarded, with the canned executor reply
  * nginx and bench/fixtures/bench-canned-reply.json give:
  * 200 {"exit_code":0,"stdout":"ok\n","stderr":""}. It is the least a
  * libmicrohttpd server must do per request, so fake-msp's replay path is
