@@ -110,6 +110,9 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/contracts/fixtures
         DESTINATION ${MSP_SHARE_SUBDIR}/contracts FILES_MATCHING PATTERN "*.json")
 install(FILES ${PROJECT_SOURCE_DIR}/contracts/fixture.schema.json
         DESTINATION ${MSP_SHARE_SUBDIR}/contracts)
+# the Pact state-change handler, an example for real MSPs (docs/pact.md)
+install(PROGRAMS ${PROJECT_SOURCE_DIR}/examples/pact/state_handler.py
+        DESTINATION ${MSP_SHARE_SUBDIR}/examples/pact)
 
 # --- checks (ctest) ----------------------------------------------------------
 if(MSP_TESTS)

@@ -10,6 +10,12 @@
  * a fresh command id) whose reply is the fixture's 200 with the fault,
  * added to an in-process fake-msp. Cells run in parallel (-j): most of them
  * only wait for the deadline.
+ *
+ * A cell counts only when the fault was injected: fake-msp's journal must
+ * show the cell's request served by the cell's fixture. A request that
+ * matched no fixture (fake-msp then answers it realistically, without the
+ * fault) or no request at all fails the cell saying so, with the first
+ * difference between the request and the cell's fixture.
  */
 #include "harness.h"
 
@@ -43,6 +49,7 @@ typedef struct fm_cell {
 
 typedef struct fm_job {
     const hx_options *opt;
+    fake_msp *fake;
     hx_target target;
     long long deadline_ms;
     long long startup_ms;
@@ -176,6 +183,60 @@ static void set_why(fm_cell *c, const char *why)
     c->why = strdup(why);
 }
 
+/* 1 when the journal shows the cell's request served by the cell's own
+ * fixture (the fault injected); else 0 with why. */
+static int reached_fixture(fm_job *job, const fm_cell *c, char *why, size_t len)
+{
+    fake_msp_entry *e = NULL;
+    size_t n = 0, i;
+    if (fake_msp_journal_find(job->fake, c->f->command_id, &e, &n) != 0) {
+        snprintf(why, len, "could not read fake-msp's journal: out of memory");
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+        if (e[i].fixture && strcmp(e[i].fixture, c->f->name) == 0)
+            break;
+    if (n == 0) {
+        snprintf(why, len,
+                 "no request with command id %s reached fake-msp: the fault "
+                 "was never injected",
+                 c->f->command_id);
+    } else if (i == n) {
+        mspf_request req = {.method = e[0].method,
+                            .path = e[0].path,
+                            .headers = e[0].headers,
+                            .n_headers = e[0].n_headers,
+                            .body = e[0].body,
+                            .body_len = e[0].body_len};
+        mspf_diffs d = {0};
+        char head[300];
+        mspf_match_request(c->f, &req, &d);
+        if (e[0].fixture)
+            snprintf(head, sizeof head, "matched fixture %.150s instead",
+                     e[0].fixture);
+        else
+            snprintf(head, sizeof head,
+                     "matched no fixture (fake-msp answered %d, without the "
+                     "fault)",
+                     e[0].status);
+        if (d.n)
+            snprintf(why, len,
+                     "the request did not reach its fixture: it %s; the fault "
+                     "was never injected; closest: %.150s: %.100s expected "
+                     "%.150s got %.150s",
+                     head, c->f->name, d.items[0].field, d.items[0].expected,
+                     d.items[0].got);
+        else
+            snprintf(why, len,
+                     "the request did not reach its fixture %.150s: it %s; "
+                     "the fault was never injected",
+                     c->f->name, head);
+        mspf_diffs_free(&d);
+    }
+    fake_msp_entries_free(e, n);
+    return n > 0 && i < n;
+}
+
 static void run_cell(fm_job *job, fm_cell *c)
 {
     hx_run r;
@@ -189,7 +250,10 @@ static void run_cell(fm_job *job, fm_cell *c)
     c->row = r.from_lib ? r.row : hx_row_of_result(r.err, r.err_len);
     c->ms = hx_run_ms(&r, job->startup_ms);
     long long limit = job->deadline_ms + FM_GRACE_MS * job->opt->time_scale;
-    if (r.protocol.n > 0) {
+    char miss[1400];
+    if (!reached_fixture(job, c, miss, sizeof miss)) {
+        set_why(c, miss);
+    } else if (r.protocol.n > 0) {
         {
             snprintf(msg, sizeof msg, "%s: %.300s", r.protocol.items[0].field,
                      r.protocol.items[0].got);
@@ -248,22 +312,36 @@ static void *worker(void *arg)
     }
 }
 
+/* The grid, one row per fixture, one column per fault kind named in full
+ * ("delay": the reply delayed past the deadline). */
 static void print_matrix(const fm_job *job, size_t nfix)
 {
-    printf("%-44s", "fixture \\ fault");
-    for (int k = 0; k < FM_COLS; k++)
-        printf(" %-7.7s", col_name(k));
+    int width[FM_COLS], name_w = (int)strlen("fixture \\ fault");
+    for (size_t i = 0; i < nfix; i++) {
+        int n = (int)strlen(job->cells[i * FM_COLS].base->name);
+        if (n > name_w)
+            name_w = n;
+    }
+    if (name_w > 44)
+        name_w = 44;
+    printf("%-*s", name_w, "fixture \\ fault");
+    for (int k = 0; k < FM_COLS; k++) {
+        width[k] = (int)strlen(col_name(k));
+        if (width[k] < 6)
+            width[k] = 6;
+        printf(" %-*s", width[k], col_name(k));
+    }
     printf("\n");
     for (size_t i = 0; i < nfix; i++) {
         const fm_cell *row = &job->cells[i * FM_COLS];
-        printf("%-44.44s", row[0].base->name);
+        printf("%-*.*s", name_w, name_w, row[0].base->name);
         for (int k = 0; k < FM_COLS; k++) {
             char cell[16];
             if (row[k].passed)
                 snprintf(cell, sizeof cell, "ok r%d", row[k].row);
             else
                 snprintf(cell, sizeof cell, "FAIL");
-            printf(" %-7s", cell);
+            printf(" %-*s", width[k], cell);
         }
         printf("\n");
     }
@@ -299,6 +377,7 @@ int hx_fault_matrix(const hx_options *o)
         rc = HX_EXIT_DATA;
         goto out;
     }
+    job.fake = fake;
     job.deadline_ms = (long long)FM_DEADLINE_MS * o->time_scale;
     job.target = (hx_target){.base_url = fake_msp_url(fake),
                              .default_key = HX_DEFAULT_KEY,

@@ -18,6 +18,7 @@
 #define HX_EXIT_FAILED     1
 #define HX_EXIT_USAGE      64
 #define HX_EXIT_DATA       65 /* fixtures could not be loaded */
+#define HX_EXIT_NO_SERVER  69 /* provider: base URL unreachable */
 
 #define HX_DEFAULT_KEY     "sk-test"
 #define HX_DEFAULT_TENANT  "tenant-x"
@@ -59,6 +60,7 @@ typedef struct hx_options {
     const char *consumer;      /* export: pacticipant names */
     const char *provider_name; /*   (defaults in pact_export.c) */
     const char *out;           /* import: the fixture directory written */
+    const char *openapi;       /* export: the OpenAPI document written */
 } hx_options;
 
 /* What one run of the executor returned. */
@@ -222,6 +224,13 @@ void hx_diff(mspf_diffs *d, const char *field, const char *expected,
 int hx_state_change(const hx_options *o, const mspf_state *s, int setup,
                     char **output);
 
+/* SIGINT/SIGTERM as a flag (interrupt.c): install, then poll
+ * hx_interrupted() (the signal, 0 when none) and exit 128 + it after
+ * cleaning up; a second signal ends the process at once. */
+void hx_interrupt_install(void);
+void hx_interrupt_restore(void);
+int hx_interrupted(void);
+
 /* An external program's start-up in ms: the median of three runs of a
  * context whose deadline has already expired (row 1: no network). */
 long long hx_measure_startup(const hx_target *t);
@@ -234,6 +243,11 @@ int hx_lint(const hx_options *o);
 int hx_coverage(const hx_options *o);
 int hx_pact_export(const hx_options *o); /* pact_export.c */
 int hx_pact_import(const hx_options *o); /* pact_import.c */
+/* openapi.c: export --openapi FILE */
+int hx_openapi_export(const hx_options *o);
+/* The OpenAPI 3.1.0 document of the MSP API, its examples from set's
+ * fixtures (openapi.c); free with cJSON_Delete. */
+cJSON *hx_openapi_build(const mspf_set *set);
 
 /* Loads every --contracts directory of o into one set (export). */
 mspf_set *hx_load_all(const hx_options *o);

@@ -7,11 +7,13 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,20 +105,16 @@ static int run_library(const mspf_fixture *f, const hx_target *t, hx_run *run,
     return 0;
 }
 
-/* Writes `len` bytes to a fresh private temporary file; returns its path
- * (malloc'd) or NULL. */
-static char *write_temp(const char *tag, const char *data, size_t len)
+/* An anonymous in-memory file (memfd) holding `len` bytes, sealed against
+ * change, close-on-exec; the fd, or -1 with errno. It never has a name on
+ * any file system: an external executor gets it as /dev/fd/N, and it is
+ * gone when the last process holding it ends, however that ends (SIGKILL
+ * included). Nothing holding a key is ever written to a directory. */
+static int memfd_with(const char *tag, const char *data, size_t len)
 {
-    const char *dir = getenv("TMPDIR");
-    char *path = NULL;
-    if (asprintf(&path, "%s/msp-contract-%s-XXXXXX", dir && *dir ? dir : "/tmp",
-                 tag) < 0)
-        return NULL;
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        free(path);
-        return NULL;
-    }
+    int fd = memfd_create(tag, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -1;
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);
@@ -126,13 +124,15 @@ static char *write_temp(const char *tag, const char *data, size_t len)
             break;
         off += (size_t)w;
     }
-    close(fd);
     if (off != len) {
-        unlink(path);
-        free(path);
-        return NULL;
+        int e = errno ? errno : EIO;
+        close(fd);
+        errno = e;
+        return -1;
     }
-    return path;
+    (void)fcntl(fd, F_ADD_SEALS,
+                F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    return fd;
 }
 
 /* The ToolExecutorContext of f as JSON, params spliced in as written (so a
@@ -403,8 +403,9 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     char *ctx =
         context_json(f, t->deadline_ms > 0 ? t->deadline_ms : f->deadline_ms);
     const char *key = hx_fixture_key(f, t);
-    char *ctx_path = ctx ? write_temp("ctx", ctx, strlen(ctx)) : NULL;
-    char *key_path = write_temp("key", key, strlen(key));
+    /* fd 3 and 4 of the executor: /dev/fd/3 and /dev/fd/4 */
+    int fds[2] = {memfd_with("msp-contract-key", key, strlen(key)),
+                  ctx ? memfd_with("msp-contract-ctx", ctx, strlen(ctx)) : -1};
     char timeout[32], *script = NULL;
     char env_url[1100], env_mode[64], env_tenant[128], env_timeout[64];
     long long timeout_ms = t->timeout_ms > 0           ? t->timeout_ms
@@ -412,7 +413,7 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
                                                        : MSP_DEFAULT_TIMEOUT_MS;
     snprintf(timeout, sizeof timeout, "%lld", timeout_ms);
     const char *mode = f->auth_mode == MSP_AUTH_JWT ? "jwt" : "service_key";
-    if (!ctx_path || !key_path ||
+    if (fds[0] < 0 || fds[1] < 0 ||
         asprintf(&script, "%s \"$@\"", t->executor_cmd) < 0) {
         script = NULL;
         snprintf(errbuf, errlen, "cannot prepare the executor command: %s",
@@ -420,7 +421,7 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
         goto out;
     }
     /* The configuration, also as the BSM_MSP_* environment (never the
-     * key: it is only in the file). */
+     * key: it is only in the memfd). */
     snprintf(env_url, sizeof env_url, "BSM_MSP_BASE_URL=%s", t->base_url);
     snprintf(env_mode, sizeof env_mode, "BSM_MSP_AUTH_MODE=%s", mode);
     snprintf(env_tenant, sizeof env_tenant, "BSM_MSP_TENANT_ID=%s",
@@ -445,9 +446,9 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     envp[k] = NULL;
     const char *argv[] = {
         "/bin/sh",      "-c",        script,           t->executor_cmd,
-        "--base-url",   t->base_url, "--api-key-file", key_path,
+        "--base-url",   t->base_url, "--api-key-file", "/dev/fd/3",
         "--auth-mode",  mode,        "--tenant-id",    HX_DEFAULT_TENANT,
-        "--timeout-ms", timeout,     "--context",      ctx_path,
+        "--timeout-ms", timeout,     "--context",      "/dev/fd/4",
         "--json",       NULL};
     /* The executor bounds itself by its timeout; allow it a margin. */
     long long limit =
@@ -455,7 +456,9 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     hx_spawn_opts so = {.envp = envp,
                         .out_cap = HX_RESULT_LINE_CAP,
                         .err_cap = HX_LOG_CAP,
-                        .timeout_ms = limit};
+                        .timeout_ms = limit,
+                        .pass_fds = fds,
+                        .n_pass_fds = 2};
     hx_spawned sp;
     run->reported_ms = -1;
     if (hx_spawn_run(argv, &so, &sp, errbuf, errlen) != 0) {
@@ -483,13 +486,10 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
     hx_spawned_free(&sp);
     rc = 0;
 out:
-    if (ctx_path)
-        unlink(ctx_path);
-    if (key_path)
-        unlink(key_path);
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
     free(script);
-    free(ctx_path);
-    free(key_path);
     free(ctx);
     return rc;
 }

@@ -3,8 +3,9 @@
  *   GET    /__admin/requests[?since=SEQ&limit=N]  the journal, streamed
  *   DELETE /__admin/requests   clears the journal
  *   POST   /__admin/reset      journal, idempotency store, sequences, rate
- *                              buckets; with ?fixtures=1 also the fixtures
- *                              added at run time
+ *                              buckets, every provider state torn down;
+ *                              with ?fixtures=1 also the fixtures added at
+ *                              run time
  *   GET    /__admin/fixtures   names and a summary of each fixture
  *   POST   /__admin/fixtures   adds one fixture (the JSON body)
  *   PUT    /__admin/fixtures/NAME  replaces fixture NAME (or adds it)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -101,6 +102,13 @@ static const char usage_text[] =
     "                         excepted) to URL and return its reply "
     "unchanged;\n"
     "                         502 BAD_GATEWAY naming the cause when it fails\n"
+    "                         (URL with user:pass@ is only shown as ***@;\n"
+    "                         a request-target not \"/path\" gets 400)\n"
+    "  --upstream-timeout MS  with --proxy: the longest upstream exchange\n"
+    "                         (default 30000), then 502\n"
+    "  --proxy-queue N        with --proxy: exchanges in flight at once "
+    "(default\n"
+    "                         256), past them 503 with Retry-After\n"
     "  --ca-file FILE         PEM CA bundle to verify the --proxy upstream's "
     "TLS\n"
     "  --record DIR           with --proxy: write one fixture per exchange "
@@ -234,7 +242,9 @@ enum {
     O_PROXY,
     O_CA_FILE,
     O_RECORD,
-    O_REDACT
+    O_REDACT,
+    O_UPSTREAM_TIMEOUT,
+    O_PROXY_QUEUE
 };
 
 /* Reads the first line of file into buf; never echoes what it read. */
@@ -318,6 +328,8 @@ int main(int argc, char **argv)
         {"ca-file", required_argument, NULL, O_CA_FILE},
         {"record", required_argument, NULL, O_RECORD},
         {"redact", required_argument, NULL, O_REDACT},
+        {"upstream-timeout", required_argument, NULL, O_UPSTREAM_TIMEOUT},
+        {"proxy-queue", required_argument, NULL, O_PROXY_QUEUE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, O_VERSION},
@@ -491,6 +503,19 @@ int main(int argc, char **argv)
                 return usage_error("too many --redact options");
             redact[opt.n_redact++] = optarg;
             break;
+        case O_UPSTREAM_TIMEOUT:
+            if (parse_ull(optarg, 3600000, &v) != 0 || v == 0)
+                return usage_error(
+                    "--upstream-timeout wants 1..3600000 ms, got \"%s\"",
+                    optarg);
+            opt.upstream_timeout_ms = (long)v;
+            break;
+        case O_PROXY_QUEUE:
+            if (parse_ull(optarg, 100000, &v) != 0 || v == 0)
+                return usage_error("--proxy-queue wants 1..100000, got \"%s\"",
+                                   optarg);
+            opt.proxy_queue = (size_t)v;
+            break;
         case 'q': quiet = 1; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case O_VERSION: puts("fake-msp " MSP_EXECUTOR_VERSION); return 0;
@@ -512,12 +537,19 @@ int main(int argc, char **argv)
         return usage_error("--tls-cert and --tls-key go together");
     if ((opt.record_dir || opt.proxy_ca_file) && !opt.proxy_url)
         return usage_error("--record and --ca-file need --proxy URL");
+    if ((opt.upstream_timeout_ms || opt.proxy_queue) && !opt.proxy_url)
+        return usage_error(
+            "--upstream-timeout and --proxy-queue need --proxy URL");
     if (opt.n_redact && !opt.record_dir)
         return usage_error("--redact needs --record DIR");
     if (!quiet)
         opt.log = log_line;
 
     raise_nofile();
+    /* Bodies of 256 KiB and more are mapped and unmapped on their own, so
+     * that freeing them gives the memory back (glibc would otherwise raise
+     * its threshold after the first large free and keep later ones). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     /* Signals are taken by sigwait() below, never by the server threads. */
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

@@ -10,128 +10,65 @@
 #include <string.h>
 #include <strings.h>
 
+#include <contracts/tools.h>
+
 #include "strict.h"
 #include "util.h"
 
-typedef enum param_type {
-    P_STRING,
-    P_PID
-} param_type;
-
-typedef struct param_def {
-    const char *name;
-    param_type type;
-    int required;
-} param_def;
-
+/* The built-in tools are the catalogue's (contracts/tools.h); what each one
+ * answers is chosen by name here. */
 typedef enum tool_kind {
     T_LIST_DEVICES,
     T_AGENT_HEALTH,
     T_PROCESS_KILL,
-    T_DEVICE_WIPE
+    T_DEVICE_WIPE,
+    T_UNKNOWN
 } tool_kind;
 
-typedef struct tool_def {
-    const char *name;
-    const char *domain;
-    const char *description;
-    const char *risk;
-    int requires_changeset;
-    tool_kind kind;
-    param_def params[2];
-    size_t n_params;
-} tool_def;
+static tool_kind kind_of(const mspf_tool *t)
+{
+    static const char *const names[] = {"msp.list_devices", "msp.agent_health",
+                                        "msp.process_kill", "msp.device_wipe"};
+    size_t i;
 
-static const tool_def tools[] = {
-    {"msp.list_devices",
-     "devices",
-     "List managed devices, optionally filtered by a hostname/OS query or an "
-     "agent id",
-     "read_only",
-     0,
-     T_LIST_DEVICES,
-     {{"query", P_STRING, 0}, {"agent_id", P_STRING, 0}},
-     2},
-    {"msp.agent_health",
-     "agents",
-     "Health of one edge agent",
-     "read_only",
-     0,
-     T_AGENT_HEALTH,
-     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}},
-     1},
-    {"msp.process_kill",
-     "processes",
-     "Kill a process on the device of an edge agent",
-     "high",
-     0,
-     T_PROCESS_KILL,
-     {{"agent_id", P_STRING, 1}, {"pid", P_PID, 1}},
-     2},
-    {"msp.device_wipe",
-     "devices",
-     "Factory-reset a device (needs an approved ChangeSet)",
-     "destructive",
-     1,
-     T_DEVICE_WIPE,
-     {{"agent_id", P_STRING, 1}, {NULL, P_STRING, 0}},
-     1},
-};
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(t->name, names[i]) == 0)
+            return (tool_kind)i;
+    return T_UNKNOWN;
+}
 
 static const char health_json[] =
     "{\"status\":\"healthy\",\"version\":\"" FAKE_MSP_VERSION
     "\",\"product\":\"msp\"}";
 
-#define N_TOOLS (sizeof tools / sizeof tools[0])
 /* The tools list is small and fixed: a cap well above it. */
 #define TOOLS_JSON_MAX (64u * 1024u)
 
 static pthread_once_t tools_once = PTHREAD_ONCE_INIT;
 static char *tools_json; /* built once from the catalogue, kept */
 
-static void param_schema(fm_buf *b, const param_def *p)
-{
-    fm_buf_json_str(b, p->name, strlen(p->name));
-    fm_buf_adds(b, p->type == P_PID ? ":{\"type\":\"integer\",\"minimum\":1}"
-                                    : ":{\"type\":\"string\"}");
-}
-
 static void build_tools_json(void)
 {
     fm_buf b;
-    size_t i, k;
+    size_t i, n;
+    const mspf_tool *tools = mspf_tools(&n);
     fm_buf_init(&b, TOOLS_JSON_MAX);
     fm_buf_addf(&b,
                 "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
                 "\",\"tool_count\":%zu,\"tools\":[",
-                N_TOOLS);
-    for (i = 0; i < N_TOOLS; i++) {
-        const tool_def *t = &tools[i];
-        int first = 1;
+                n);
+    for (i = 0; i < n; i++) {
+        const mspf_tool *t = &tools[i];
         fm_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
         fm_buf_json_str(&b, t->name, strlen(t->name));
         fm_buf_adds(&b, ",\"domain\":");
         fm_buf_json_str(&b, t->domain, strlen(t->domain));
         fm_buf_adds(&b, ",\"product\":\"msp\",\"description\":");
         fm_buf_json_str(&b, t->description, strlen(t->description));
-        fm_buf_adds(&b,
-                    ",\"parameters\":{\"type\":\"object\",\"properties\":{");
-        for (k = 0; k < t->n_params; k++) {
-            if (k)
-                fm_buf_adds(&b, ",");
-            param_schema(&b, &t->params[k]);
-        }
-        fm_buf_adds(&b, "},\"required\":[");
-        for (k = 0; k < t->n_params; k++) {
-            if (!t->params[k].required)
-                continue;
-            if (!first)
-                fm_buf_adds(&b, ",");
-            first = 0;
-            fm_buf_json_str(&b, t->params[k].name, strlen(t->params[k].name));
-        }
-        fm_buf_adds(&b, "],\"additionalProperties\":false},\"risk_level\":");
-        fm_buf_json_str(&b, t->risk, strlen(t->risk));
+        fm_buf_adds(&b, ",\"parameters\":");
+        fm_buf_adds(&b, t->params_schema); /* compact JSON already */
+        fm_buf_adds(&b, ",\"risk_level\":");
+        fm_buf_json_str(&b, t->risk_level, strlen(t->risk_level));
         fm_buf_addf(&b, ",\"requires_changeset\":%s}",
                     t->requires_changeset ? "true" : "false");
     }
@@ -261,57 +198,6 @@ static const msp_token *find_token(const msp_realm *r, const char *token)
     return NULL;
 }
 
-static const tool_def *find_tool(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof tools / sizeof tools[0]; i++)
-        if (strcmp(tools[i].name, name) == 0)
-            return &tools[i];
-    return NULL;
-}
-
-/* Checks params against the tool's schema; on failure writes the message. */
-static int params_valid(const tool_def *t, const cJSON *params, char *msg,
-                        size_t len)
-{
-    const cJSON *p;
-    size_t i;
-
-    for (i = 0; i < t->n_params; i++)
-        if (t->params[i].required &&
-            !cJSON_GetObjectItemCaseSensitive(params, t->params[i].name)) {
-            snprintf(msg, len, "Missing required parameter: %s",
-                     t->params[i].name);
-            return 0;
-        }
-    cJSON_ArrayForEach(p, params)
-    {
-        const param_def *d = NULL;
-        for (i = 0; i < t->n_params && !d; i++)
-            if (strcmp(t->params[i].name, p->string) == 0)
-                d = &t->params[i];
-        if (!d) {
-            snprintf(msg, len, "Unknown parameter: %.200s", p->string);
-            return 0;
-        }
-        if (d->type == P_STRING && !cJSON_IsString(p)) {
-            snprintf(msg, len, "Invalid parameter: %s must be a string",
-                     d->name);
-            return 0;
-        }
-        if (d->type == P_PID &&
-            (!cJSON_IsNumber(p) || p->valuedouble < 1 ||
-             p->valuedouble > 4194304 ||
-             p->valuedouble != (double)(long)p->valuedouble)) {
-            snprintf(msg, len, "Invalid parameter: %s must be an integer >= 1",
-                     d->name);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int contains_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle), i;
@@ -347,7 +233,7 @@ static const char *param_str(const cJSON *params, const char *name)
 }
 
 /* The tool's reply (always 200 here). */
-static int run_tool(call *c, const tool_def *t, const cJSON *params,
+static int run_tool(call *c, const mspf_tool *t, const cJSON *params,
                     int simulate)
 {
     const char *agent = param_str(params, "agent_id");
@@ -355,7 +241,7 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
     fm_buf_init(&b, FM_REPLY_MAX);
     size_t i, n = 0;
 
-    switch (t->kind) {
+    switch (kind_of(t)) {
     case T_LIST_DEVICES: {
         const char *q = param_str(params, "query");
         fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.list_devices\","
@@ -372,7 +258,7 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
             fm_buf_adds(&b, d->json);
         }
         fm_buf_addf(&b, "],\"count\":%zu}", n);
-        envelope_tail(&b, t->risk, c);
+        envelope_tail(&b, t->risk_level, c);
         break;
     }
     case T_AGENT_HEALTH:
@@ -384,7 +270,7 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
             ",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
             "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":"
             "\"4.2.1\"}");
-        envelope_tail(&b, t->risk, c);
+        envelope_tail(&b, t->risk_level, c);
         break;
     case T_PROCESS_KILL: {
         long pid =
@@ -416,7 +302,10 @@ static int run_tool(call *c, const tool_def *t, const cJSON *params,
             "\"data\":{\"agent_id\":");
         fm_buf_json_str(&b, agent, strlen(agent));
         fm_buf_adds(&b, ",\"would_wipe\":true}");
-        envelope_tail(&b, t->risk, c);
+        envelope_tail(&b, t->risk_level, c);
+        break;
+    case T_UNKNOWN: /* a catalogue tool without a reply here */
+        fm_buf_adds(&b, "{\"exit_code\":0,\"stdout\":\"\",\"stderr\":\"\"}");
         break;
     }
     c->out->status = 200;
@@ -444,7 +333,7 @@ static int header_ok(const char *v)
 }
 
 /* After the checks: idempotency, then the tool. */
-static int execute_checked(call *c, const msp_token *tok, const tool_def *t,
+static int execute_checked(call *c, const msp_token *tok, const mspf_tool *t,
                            const cJSON *params, int simulate)
 {
     idem_outcome o;
@@ -502,7 +391,7 @@ static int execute(call *c)
     const msp_input *in = c->in;
     const char *auth = in->authorization, *token;
     const msp_token *tok;
-    const tool_def *t = NULL;
+    const mspf_tool *t = NULL;
     const cJSON *jtool, *params, *sim;
     char msg[320];
     long retry;
@@ -527,9 +416,9 @@ static int execute(call *c)
     jtool = cJSON_GetObjectItemCaseSensitive(c->doc, "tool");
     if (cJSON_IsString(jtool)) {
         c->tool = jtool->valuestring;
-        t = find_tool(c->tool);
+        t = mspf_tool_find(c->tool);
     }
-    if (tok->read_only && t && strcmp(t->risk, "read_only") != 0)
+    if (tok->read_only && t && strcmp(t->risk_level, "read_only") != 0)
         return fail(c, 403, "FORBIDDEN",
                     "Insufficient permissions: this API key may only run "
                     "read_only tools");
@@ -580,7 +469,7 @@ static int execute(call *c)
         snprintf(msg, sizeof msg, "Unknown tool: %.256s", c->tool);
         return fail(c, 404, "NOT_FOUND", msg);
     }
-    if (!params_valid(t, params, msg, sizeof msg))
+    if (!mspf_tool_params_check(t, params, msg, sizeof msg))
         return fail(c, 400, "VALIDATION", msg);
     if (t->requires_changeset && cJSON_IsFalse(sim)) {
         snprintf(msg, sizeof msg,

@@ -1,460 +1,428 @@
-/* proxy.c — forwarding to an upstream MSP, and recording (see proxy.h). */
+/* proxy.c — the recording proxy's transport: admission, one libcurl multi
+ * thread for every upstream transfer, cancellation of exchanges whose client
+ * has gone, the replies (see proxy.h). */
 #include "proxy.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "proxy_rules.h"
+#include "proxy_xfer.h"
 #include "record.h"
 #include "server.h"
 
-typedef struct px_job {
-    struct px_job *next;
-    fm_req *r;
-    struct MHD_Connection *c;
-    char *method;
-    char *path;
-    char *target; /* upstream URL + path + query */
-    mspf_header *h;
-    size_t n_h;
-    unsigned char *body;
-    size_t body_len;
-} px_job;
-
-/* One worker: its thread and the socket of its upstream connection (so that
- * a stop can shut it down and wake curl at once). */
-typedef struct px_worker {
-    struct fm_proxy *p;
-    pthread_t thread;
-    curl_socket_t fd; /* under p->lock; CURL_SOCKET_BAD when none */
-} px_worker;
+#ifndef POLLRDHUP /* Linux's "the peer closed", even with bytes unread; */
+#define POLLRDHUP 0x2000 /* <poll.h> shows it only with _GNU_SOURCE */
+#endif
 
 struct fm_proxy {
     fake_msp *fm;
-    char *upstream; /* without a trailing '/' */
+    fm_upstream up;
     char *ca_file;
     fm_recorder *rec;
-    px_worker workers[FM_PROXY_WORKERS];
-    size_t n_threads;
+    long timeout_ms;
+    size_t queue_max;
+    atomic_size_t held; /* budget bytes held, all exchanges */
+    CURLM *multi;
+    pthread_t loop_thread, rec_thread;
+    int loop_started, rec_started;
+    struct pollfd *pfd; /* the transfer thread's probe, queue_max long */
+    px_xfer **pfx;
+    px_xfer *active; /* the transfer thread's own */
     pthread_mutex_t lock;
-    pthread_cond_t cond;
-    px_job *head, *tail;
-    int stopping;
+    pthread_cond_t cond;                 /* the recording thread waits on it */
+    px_xfer *intake;                     /* under lock */
+    px_xfer *to_record, *to_record_tail; /* under lock, FIFO */
+    size_t in_flight; /* under lock: admitted, not answered */
+    int stopping;     /* under lock */
+    int loop_done;    /* under lock */
 };
 
-/* Request headers that belong to one hop, or that curl sets itself. */
-static int hop_header(const char *name)
-{
-    static const char *const hop[] = {
-        "Connection",          "Keep-Alive", "Proxy-Authenticate",
-        "Proxy-Authorization", "TE",         "Trailer",
-        "Transfer-Encoding",   "Upgrade",    "Host",
-        "Content-Length",      "Expect",     NULL};
-    size_t i;
+/* ---- the budget -------------------------------------------------------- */
 
-    for (i = 0; hop[i]; i++)
-        if (fm_strieq(name, hop[i]))
-            return 1;
+int fm_proxy_reserve(fm_proxy *p, size_t n)
+{
+    size_t cur = atomic_load(&p->held);
+
+    do {
+        if (n > FM_PROXY_BUDGET || cur > FM_PROXY_BUDGET - n)
+            return -1;
+    } while (!atomic_compare_exchange_weak(&p->held, &cur, cur + n));
     return 0;
 }
 
-static void job_free(px_job *j)
+void fm_proxy_release(fm_proxy *p, size_t n)
 {
-    size_t i;
-
-    if (!j)
-        return;
-    for (i = 0; i < j->n_h; i++) {
-        free(j->h[i].name);
-        free(j->h[i].value);
-    }
-    free(j->h);
-    free(j->method);
-    free(j->path);
-    free(j->target);
-    free(j->body);
-    free(j);
+    atomic_fetch_sub(&p->held, n);
 }
 
-/* ---- one upstream exchange ------------------------------------------- */
+/* ---- answering ----------------------------------------------------------- */
 
-typedef struct px_reply {
-    fm_buf body;
-    mspf_header h[FM_MAX_HEADERS];
-    size_t n_h;
-    int too_many_headers;
-    fm_proxy *p;
-} px_reply;
-
-static curl_socket_t open_socket(void *user, curlsocktype purpose,
-                                 struct curl_sockaddr *a)
+/* An MSP error body as a JSON response (Retry-After: 1 when retry). */
+static struct MHD_Response *error_response(const char *code, const char *msg,
+                                           int retry)
 {
-    px_worker *w = user;
-    curl_socket_t fd;
-
-    (void)purpose;
-    fd = socket(a->family, a->socktype, a->protocol);
-    pthread_mutex_lock(&w->p->lock);
-    if (fd != CURL_SOCKET_BAD && w->p->stopping) {
-        close(fd);
-        fd = CURL_SOCKET_BAD;
-    }
-    w->fd = fd;
-    pthread_mutex_unlock(&w->p->lock);
-    return fd;
-}
-
-static int close_socket(void *user, curl_socket_t fd)
-{
-    px_worker *w = user;
-
-    pthread_mutex_lock(&w->p->lock);
-    if (w->fd == fd)
-        w->fd = CURL_SOCKET_BAD;
-    pthread_mutex_unlock(&w->p->lock);
-    return close(fd);
-}
-
-static void reply_clear_headers(px_reply *rp)
-{
-    size_t i;
-
-    for (i = 0; i < rp->n_h; i++) {
-        free(rp->h[i].name);
-        free(rp->h[i].value);
-    }
-    rp->n_h = 0;
-}
-
-static size_t on_header(char *data, size_t size, size_t n, void *user)
-{
-    px_reply *rp = user;
-    size_t len = size * n, k;
-    const char *colon;
-
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        reply_clear_headers(rp); /* a new response (after 1xx) */
-        return len;
-    }
-    colon = memchr(data, ':', len);
-    if (!colon || colon == data)
-        return len; /* the blank line, or a folded line: dropped */
-    if (rp->n_h == FM_MAX_HEADERS) {
-        rp->too_many_headers = 1;
-        return len;
-    }
-    k = (size_t)(colon - data);
-    rp->h[rp->n_h].name = strndup(data, k);
-    colon++;
-    while (colon < data + len && (*colon == ' ' || *colon == '\t'))
-        colon++;
-    k = (size_t)(data + len - colon);
-    while (k > 0 && (colon[k - 1] == '\r' || colon[k - 1] == '\n' ||
-                     colon[k - 1] == ' ' || colon[k - 1] == '\t'))
-        k--;
-    rp->h[rp->n_h].value = strndup(colon, k);
-    if (!rp->h[rp->n_h].name || !rp->h[rp->n_h].value) {
-        free(rp->h[rp->n_h].name);
-        free(rp->h[rp->n_h].value);
-        return 0; /* ENOMEM: abort */
-    }
-    rp->n_h++;
-    return len;
-}
-
-static size_t on_body(char *data, size_t size, size_t n, void *user)
-{
-    px_reply *rp = user;
-
-    fm_buf_add(&rp->body, data, size * n);
-    return rp->body.failed ? 0 : size * n;
-}
-
-static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-                       curl_off_t un)
-{
-    px_reply *rp = user;
-    int stop;
-
-    (void)dt;
-    (void)dn;
-    (void)ut;
-    (void)un;
-    pthread_mutex_lock(&rp->p->lock);
-    stop = rp->p->stopping;
-    pthread_mutex_unlock(&rp->p->lock);
-    return stop;
-}
-
-/* Response headers the proxy does not pass on (MHD sets its own framing). */
-static int skip_reply_header(const char *name)
-{
-    return fm_strieq(name, "Content-Length") ||
-           fm_strieq(name, "Transfer-Encoding") ||
-           fm_strieq(name, "Connection") || fm_strieq(name, "Keep-Alive");
-}
-
-/* Sends the job upstream. Returns the status (> 0), or 0 with the cause in
- * cause. */
-static long exchange(px_worker *w, CURL *curl, const px_job *j, px_reply *rp,
-                     char *cause, size_t causelen)
-{
-    fm_proxy *p = w->p;
-    struct curl_slist *hl = NULL, *t;
-    char errbuf[CURL_ERROR_SIZE] = "", *line;
-    int have_ct = 0, have_accept = 0;
-    long status = 0;
-    CURLcode rc;
-    size_t i, n;
-
-    curl_easy_reset(curl); /* keeps the connection cache */
-    for (i = 0; i < j->n_h; i++) {
-        if (hop_header(j->h[i].name))
-            continue;
-        have_ct |= fm_strieq(j->h[i].name, "Content-Type");
-        have_accept |= fm_strieq(j->h[i].name, "Accept");
-        /* whole, however long (MHD's connection memory bounds it) */
-        n = strlen(j->h[i].name) + strlen(j->h[i].value) + 3;
-        line = malloc(n);
-        if (!line)
-            goto nomem;
-        if (j->h[i].value[0])
-            snprintf(line, n, "%s: %s", j->h[i].name, j->h[i].value);
-        else
-            snprintf(line, n, "%s;", j->h[i].name);
-        t = curl_slist_append(hl, line);
-        free(line);
-        if (!t)
-            goto nomem;
-        hl = t;
-    }
-    /* Nothing the client did not send: no curl defaults. */
-    if (!have_ct && (t = curl_slist_append(hl, "Content-Type:")))
-        hl = t;
-    if (!have_accept && (t = curl_slist_append(hl, "Accept:")))
-        hl = t;
-    if ((t = curl_slist_append(hl, "Expect:")))
-        hl = t;
-    curl_easy_setopt(curl, CURLOPT_URL, j->target);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, FM_PROXY_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, rp);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, rp);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, rp);
-    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, w);
-    curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-    curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, w);
-    if (p->ca_file)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file);
-    if (strcmp(j->method, "GET") == 0 && j->body_len == 0) {
-        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(j->method, "HEAD") == 0) {
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    } else {
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, j->method);
-        if (j->body_len > 0 || strcmp(j->method, "POST") == 0 ||
-            strcmp(j->method, "PUT") == 0 || strcmp(j->method, "PATCH") == 0) {
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
-                             j->body ? (char *)j->body : "");
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                             (curl_off_t)j->body_len);
-        }
-    }
-    rp->body.cap_max = FM_PROXY_MAX_REPLY;
-    rc = curl_easy_perform(curl);
-    curl_slist_free_all(hl);
-    if (rc == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 100 && status <= 999 && !rp->too_many_headers)
-            return status;
-        snprintf(cause, causelen, "%s",
-                 rp->too_many_headers ? "over 128 reply headers"
-                                      : "no valid HTTP status");
-        return 0;
-    }
-    if (rp->body.failed)
-        snprintf(cause, causelen, "reply over %u bytes", FM_PROXY_MAX_REPLY);
-    else
-        snprintf(cause, causelen, "%s%s%s", curl_easy_strerror(rc),
-                 errbuf[0] ? ": " : "", errbuf);
-    return 0;
-nomem:
-    curl_slist_free_all(hl);
-    snprintf(cause, causelen, "out of memory");
-    return 0;
-}
-
-static struct MHD_Response *mhd_reply(px_reply *rp)
-{
-    size_t len = 0, i;
-    char *body = fm_buf_take(&rp->body, &len);
-    struct MHD_Response *m = MHD_create_response_from_buffer(
-        len, body ? body : (void *)"",
-        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    size_t len;
+    char *eb = fm_error_body(code, msg, NULL, NULL, &len);
+    struct MHD_Response *m =
+        eb ? MHD_create_response_from_buffer(len, eb, MHD_RESPMEM_MUST_FREE)
+           : NULL;
 
     if (!m) {
-        free(body);
+        free(eb);
         return NULL;
     }
-    for (i = 0; i < rp->n_h; i++)
-        if (!skip_reply_header(rp->h[i].name))
-            MHD_add_response_header(m, rp->h[i].name, rp->h[i].value);
+    MHD_add_response_header(m, "Content-Type", "application/json");
+    if (retry)
+        MHD_add_response_header(m, "Retry-After", "1");
     return m;
 }
 
-static void run_job(px_worker *w, CURL *curl, px_job *j)
+enum MHD_Result fm_proxy_head(fm_req *r, struct MHD_Connection *c,
+                              const char *url, const char *method,
+                              unsigned long long content_length)
 {
-    fm_proxy *p = w->p;
-    fake_msp *fm = p->fm;
-    fm_req *r = j->r;
-    px_reply rp;
-    char cause[600] = "", name[256] = "", why[600] = "", note[900] = "",
-         line[1600];
-    char *notes[1];
-    long status = 0;
-    size_t body_len;
-    int stopping, recorded = 0;
-    fm_rec_pending *pending = NULL;
+    fm_proxy *p = r->fm->proxy;
+    struct MHD_Response *m;
+    char msg[200], note[300], *notes[1] = {note};
+    size_t in_flight;
+    enum MHD_Result ok = MHD_NO;
 
-    memset(&rp, 0, sizeof rp);
-    rp.p = p;
     pthread_mutex_lock(&p->lock);
-    stopping = p->stopping;
+    in_flight = p->in_flight;
     pthread_mutex_unlock(&p->lock);
-    if (!stopping && curl)
-        status = exchange(w, curl, j, &rp, cause, sizeof cause);
-    else
-        snprintf(cause, sizeof cause, "%s",
-                 curl ? "fake-msp is stopping" : "no curl handle");
-    if (status > 0 && p->rec) {
-        fm_exchange x = {
-            .method = j->method,
-            .path = j->path,
-            .req_headers = j->h,
-            .n_req_headers = j->n_h,
-            .req_body = j->body ? j->body : (const unsigned char *)"",
-            .req_body_len = j->body_len,
-            .status = status,
-            .resp_headers = rp.h,
-            .n_resp_headers = rp.n_h,
-            .resp_body = (const unsigned char *)(rp.body.p ? rp.body.p : ""),
-            .resp_body_len = rp.body.len,
-        };
-        int rc = fm_rec_exchange(p->rec, &x, name, sizeof name, &pending, why,
-                                 sizeof why);
-        recorded = rc == 0;
-        if (rc != 0)
-            snprintf(note, sizeof note, "proxy: not recorded: %s", why);
+    if (in_flight < p->queue_max &&
+        (content_length == 0 ||
+         fm_proxy_reserve(p, (size_t)content_length) == 0)) {
+        r->proxy_held = (size_t)content_length;
+        return MHD_YES;
     }
-    if (status > 0) {
-        r->resp = mhd_reply(&rp);
-        r->status = (unsigned)status;
+    if (in_flight >= p->queue_max)
+        snprintf(msg, sizeof msg,
+                 "the proxy has %zu exchanges in flight (--proxy-queue); "
+                 "try again",
+                 p->queue_max);
+    else
+        snprintf(msg, sizeof msg,
+                 "the proxy holds its budget of %u bytes of bodies in "
+                 "flight; try again",
+                 (unsigned)FM_PROXY_BUDGET);
+    snprintf(note, sizeof note, "proxy: 503, not forwarded: %s", msg);
+    fm_journal_append(p->fm->journal, method, url, NULL, 0,
+                      (const unsigned char *)"", 0, NULL, 503, notes, 1);
+    r->state = RS_DONE;
+    r->door = 1;
+    m = error_response("UNAVAILABLE", msg, 1);
+    if (m) {
+        MHD_add_response_header(m, "Connection", "close");
+        ok = MHD_queue_response(c, 503, m);
+        MHD_destroy_response(m);
+    }
+    return ok;
+}
+
+/* Journals and logs the exchange (note: why nothing was recorded, or ""). */
+static void report(fm_proxy *p, const char *method, const char *path,
+                   const mspf_header *h, size_t n_h, const unsigned char *body,
+                   size_t body_len, const char *recorded, int status,
+                   const char *note)
+{
+    fake_msp *fm = p->fm;
+    char *notes[1] = {(char *)note};
+    const char *auth = NULL;
+    char masked[128] = "-", line[1600];
+    size_t i;
+
+    fm_journal_append(fm->journal, method, path, h, n_h,
+                      body ? body : (const unsigned char *)"", body_len,
+                      recorded, status, notes, note[0] ? 1 : 0);
+    if (!fm->log)
+        return;
+    for (i = 0; i < n_h && !auth; i++)
+        if (fm_strieq(h[i].name, "Authorization"))
+            auth = h[i].value;
+    if (auth)
+        fm_mask_authorization(auth, masked, sizeof masked);
+    snprintf(line, sizeof line,
+             "%.16s %.300s %d proxied%s%.200s%s%.600s auth=%s", method, path,
+             status, recorded ? " recorded=" : "", recorded ? recorded : "",
+             note[0] ? " " : "", note, masked);
+    fm->log(fm->log_user, line);
+}
+
+/* Resumes x's connection (its handler queues r->resp, or closes when it is
+ * NULL with AFTER_CLOSE), forgets x and frees it. */
+static void resume_and_free(fm_proxy *p, px_xfer *x)
+{
+    pthread_mutex_lock(&p->lock); /* first: the client's next request */
+    p->in_flight--;               /* must find its slot free */
+    pthread_mutex_unlock(&p->lock);
+    MHD_resume_connection(x->c); /* x->r may be freed from here on */
+    fm_px_free(x);
+}
+
+/* Answers a finished exchange: its reply, or a 502 naming the cause. */
+static void answer(fm_proxy *p, px_xfer *x, const char *recorded,
+                   const char *why_not)
+{
+    fm_req *r = x->r;
+    char msg[800], note[900] = "";
+
+    if (x->status > 0) {
+        r->resp = fm_px_reply_response(x);
+        r->status = (unsigned)x->status;
+        if (why_not && *why_not)
+            snprintf(note, sizeof note, "proxy: not recorded: %.700s", why_not);
     } else {
-        char *eb;
-        char msg[800];
-        snprintf(msg, sizeof msg, "upstream %.150s failed: %s", p->upstream,
-                 cause);
+        fm_upstream_scrub(&p->up, x->cause);
+        snprintf(msg, sizeof msg, "upstream %.200s failed: %.500s", p->up.shown,
+                 x->cause);
         snprintf(note, sizeof note, "proxy: 502, %s; nothing recorded", msg);
-        eb = fm_error_body("BAD_GATEWAY", msg, NULL, NULL, &body_len);
-        r->resp = eb ? MHD_create_response_from_buffer(body_len, eb,
-                                                       MHD_RESPMEM_MUST_FREE)
-                     : NULL;
-        if (eb && !r->resp)
-            free(eb);
-        if (r->resp)
-            MHD_add_response_header(r->resp, "Content-Type",
-                                    "application/json");
+        r->resp = error_response("BAD_GATEWAY", msg, 0);
         r->status = 502;
     }
     r->after = AFTER_RESPOND;
-    notes[0] = note;
-    fm_journal_append(fm->journal, j->method, j->path, j->h, j->n_h,
-                      j->body ? j->body : (const unsigned char *)"",
-                      j->body_len, recorded ? name : NULL, (int)r->status,
-                      notes, note[0] ? 1 : 0);
-    if (fm->log) {
-        const char *auth = NULL;
-        char masked[128] = "-";
-        size_t i;
-        for (i = 0; i < j->n_h && !auth; i++)
-            if (fm_strieq(j->h[i].name, "Authorization"))
-                auth = j->h[i].value;
-        if (auth)
-            fm_mask_authorization(auth, masked, sizeof masked);
-        snprintf(line, sizeof line,
-                 "%.16s %.300s %u proxied%s%.200s%s%.600s auth=%s", j->method,
-                 j->path, r->status, recorded ? " recorded=" : "",
-                 recorded ? name : "", note[0] ? " " : "", note, masked);
-        fm->log(fm->log_user, line);
-    }
-    reply_clear_headers(&rp);
-    free(rp.body.p);
-    MHD_resume_connection(j->c); /* r may be freed from here on */
+    report(p, x->method, x->path, x->h, x->n_h, x->body, x->body_len, recorded,
+           (int)r->status, note);
+    resume_and_free(p, x);
+}
+
+/* The client of x has gone: nothing is sent to it; the connection closes. */
+static void cancel(fm_proxy *p, px_xfer *x)
+{
+    char note[200];
+
+    snprintf(note, sizeof note, "proxy: the client went away; exchange %s",
+             x->started ? "aborted in flight"
+                        : "cancelled before it was forwarded");
+    x->r->resp = NULL;
+    x->r->after = AFTER_CLOSE;
+    report(p, x->method, x->path, x->h, x->n_h, x->body, x->body_len, NULL, 0,
+           note);
+    resume_and_free(p, x);
+}
+
+/* Builds and writes the fixture of a finished exchange, then answers. */
+static void record_and_answer(fm_proxy *p, px_xfer *x)
+{
+    char name[256] = "", why[600] = "", line[1000];
+    fm_rec_pending *pending = NULL;
+    fm_exchange ex = {
+        .method = x->method,
+        .path = x->path,
+        .req_headers = x->h,
+        .n_req_headers = x->n_h,
+        .req_body = x->body ? x->body : (const unsigned char *)"",
+        .req_body_len = x->body_len,
+        .status = x->status,
+        .resp_headers = x->rh,
+        .n_resp_headers = x->n_rh,
+        .resp_body = (const unsigned char *)(x->rb ? x->rb : ""),
+        .resp_body_len = x->rb_len,
+    };
+    int rc = fm_rec_exchange(p->rec, &ex, name, sizeof name, &pending, why,
+                             sizeof why);
+
+    answer(p, x, rc == 0 ? name : NULL, rc == 0 ? "" : why);
     if (pending && fm_rec_flush(p->rec, pending, why, sizeof why) != 0 &&
-        fm->log) {
+        p->fm->log) {
         snprintf(line, sizeof line, "record: %s not written: %.600s", name,
                  why);
-        fm->log(fm->log_user, line);
+        p->fm->log(p->fm->log_user, line);
     }
 }
 
-static void *worker(void *arg)
+static void *recording_thread(void *arg)
 {
-    px_worker *w = arg;
-    fm_proxy *p = w->p;
-    CURL *curl = curl_easy_init();
-    px_job *j;
+    fm_proxy *p = arg;
+    px_xfer *x;
 
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        while (!p->head && !p->stopping)
+        while (!p->to_record && !p->loop_done)
             pthread_cond_wait(&p->cond, &p->lock);
-        j = p->head;
-        if (j) {
-            p->head = j->next;
-            if (!p->head)
-                p->tail = NULL;
-        }
+        x = p->to_record;
+        if (x && !(p->to_record = x->next))
+            p->to_record_tail = NULL;
         pthread_mutex_unlock(&p->lock);
-        if (!j)
-            break; /* stopping, queue empty */
-        run_job(w, curl, j);
-        job_free(j);
+        if (!x)
+            return NULL; /* the transfer thread has ended, nothing left */
+        record_and_answer(p, x);
     }
-    curl_easy_cleanup(curl);
+}
+
+/* ---- the transfer thread ------------------------------------------------- */
+
+static void unlink_active(fm_proxy *p, px_xfer *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        p->active = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    x->next = x->prev = NULL;
+}
+
+/* A transfer has ended (result from curl): answer, or pass on to record. */
+static void finished(fm_proxy *p, px_xfer *x, CURLcode rc)
+{
+    unlink_active(p, x);
+    curl_multi_remove_handle(p->multi, x->easy);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        if (x->status < 100 || x->status > 999) {
+            x->status = 0;
+            snprintf(x->cause, sizeof x->cause, "no valid HTTP status");
+        }
+    } else if (!x->cause[0]) {
+        snprintf(x->cause, sizeof x->cause, "%s%s%s", curl_easy_strerror(rc),
+                 x->errbuf[0] ? ": " : "", x->errbuf);
+    }
+    if (x->status > 0)
+        fm_px_drop_hop_headers(x);
+    if (x->status > 0 && p->rec) {
+        pthread_mutex_lock(&p->lock);
+        x->next = NULL; /* FIFO: a retry is recorded after its first try */
+        if (p->to_record_tail)
+            p->to_record_tail->next = x;
+        else
+            p->to_record = x;
+        p->to_record_tail = x;
+        pthread_cond_signal(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    answer(p, x, NULL, "");
+}
+
+static void start(fm_proxy *p, px_xfer *x)
+{
+    if (fm_px_prepare(x, p->timeout_ms, p->ca_file) != 0 ||
+        curl_multi_add_handle(p->multi, x->easy)) {
+        snprintf(x->cause, sizeof x->cause, "out of memory");
+        answer(p, x, NULL, "");
+        return;
+    }
+    x->started = 1;
+    x->next = p->active;
+    x->prev = NULL;
+    if (p->active)
+        p->active->prev = x;
+    p->active = x;
+}
+
+/* Cancels every exchange in flight whose client has closed or reset its
+ * connection (one poll(2) for all of them). */
+static void probe_clients(fm_proxy *p)
+{
+    size_t n = 0, i;
+    px_xfer *x;
+
+    for (x = p->active; x && n < p->queue_max; x = x->next) {
+        p->pfd[n].fd = x->client_fd;
+        p->pfd[n].events = POLLRDHUP;
+        p->pfd[n].revents = 0;
+        p->pfx[n++] = x;
+    }
+    if (n == 0 || poll(p->pfd, (nfds_t)n, 0) <= 0)
+        return;
+    for (i = 0; i < n; i++)
+        if (p->pfd[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+            x = p->pfx[i];
+            unlink_active(p, x);
+            curl_multi_remove_handle(p->multi, x->easy);
+            cancel(p, x);
+        }
+}
+
+static int client_gone(int fd)
+{
+    struct pollfd pf = {fd, POLLRDHUP, 0};
+
+    return fd >= 0 && poll(&pf, 1, 0) > 0 &&
+           (pf.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Everything still held when the proxy stops gets a 502 (which the
+ * stopping server turns into a close). */
+static void abort_all(fm_proxy *p, px_xfer *in)
+{
+    px_xfer *x;
+
+    while ((x = p->active)) {
+        unlink_active(p, x);
+        curl_multi_remove_handle(p->multi, x->easy);
+        snprintf(x->cause, sizeof x->cause, "fake-msp is stopping");
+        answer(p, x, NULL, "");
+    }
+    while ((x = in)) {
+        in = x->next;
+        snprintf(x->cause, sizeof x->cause, "fake-msp is stopping");
+        answer(p, x, NULL, "");
+    }
+}
+
+static void *transfer_thread(void *arg)
+{
+    fm_proxy *p = arg;
+    long long next_probe = 0;
+    int running, stop, left;
+    px_xfer *in, *x;
+    CURLMsg *m;
+
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        in = p->intake;
+        p->intake = NULL;
+        stop = p->stopping;
+        pthread_mutex_unlock(&p->lock);
+        if (stop) {
+            abort_all(p, in);
+            break;
+        }
+        while ((x = in)) {
+            in = x->next;
+            if (client_gone(x->client_fd))
+                cancel(p, x);
+            else
+                start(p, x);
+        }
+        curl_multi_perform(p->multi, &running);
+        while ((m = curl_multi_info_read(p->multi, &left)))
+            if (m->msg == CURLMSG_DONE) {
+                x = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &x);
+                if (x)
+                    finished(p, x, m->data.result);
+            }
+        if (p->active && fm_mono_ms() >= next_probe) {
+            probe_clients(p);
+            next_probe = fm_mono_ms() + FM_PROXY_PROBE_MS;
+        }
+        curl_multi_poll(p->multi, NULL, 0, p->active ? FM_PROXY_PROBE_MS : 1000,
+                        NULL);
+    }
+    pthread_mutex_lock(&p->lock);
+    p->loop_done = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
     return NULL;
 }
+
+/* ---- lifecycle ------------------------------------------------------------
+ */
 
 fm_proxy *fm_proxy_new(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                        size_t errlen)
 {
     fm_proxy *p;
-    size_t n;
 
-    if (strncmp(opt->proxy_url, "http://", 7) != 0 &&
-        strncmp(opt->proxy_url, "https://", 8) != 0) {
-        snprintf(errbuf, errlen, "--proxy wants an http:// or https:// URL");
-        return NULL;
-    }
-    if (strpbrk(opt->proxy_url, "?# \t\r\n")) {
-        snprintf(errbuf, errlen, "--proxy URL: no query, fragment or space");
-        return NULL;
-    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(errbuf, errlen, "cannot initialise libcurl");
         return NULL;
@@ -466,16 +434,25 @@ fm_proxy *fm_proxy_new(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
-    if (!(p->upstream = strdup(opt->proxy_url)) ||
+    p->fm = fm;
+    p->timeout_ms = opt->upstream_timeout_ms > 0
+                        ? opt->upstream_timeout_ms
+                        : FAKE_MSP_DEFAULT_UPSTREAM_TIMEOUT_MS;
+    p->queue_max =
+        opt->proxy_queue ? opt->proxy_queue : FAKE_MSP_DEFAULT_PROXY_QUEUE;
+    if (fm_upstream_parse(opt->proxy_url, &p->up, errbuf, errlen) != 0) {
+        fm_proxy_free(p);
+        return NULL;
+    }
+    p->multi = curl_multi_init();
+    p->pfd = calloc(p->queue_max, sizeof *p->pfd);
+    p->pfx = calloc(p->queue_max, sizeof *p->pfx);
+    if (!p->multi || !p->pfd || !p->pfx ||
         (opt->proxy_ca_file && !(p->ca_file = strdup(opt->proxy_ca_file)))) {
         fm_proxy_free(p);
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    n = strlen(p->upstream);
-    if (n > 0 && p->upstream[n - 1] == '/')
-        p->upstream[n - 1] = '\0';
-    p->fm = fm;
     if (opt->record_dir) {
         p->rec = fm_rec_new(opt->record_dir, opt->redact, opt->n_redact, errbuf,
                             errlen);
@@ -484,15 +461,12 @@ fm_proxy *fm_proxy_new(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
             return NULL;
         }
     }
-    for (n = 0; n < FM_PROXY_WORKERS; n++) {
-        p->workers[n].p = p;
-        p->workers[n].fd = CURL_SOCKET_BAD;
-        if (pthread_create(&p->workers[n].thread, NULL, worker,
-                           &p->workers[n]) != 0)
-            break;
-        p->n_threads++;
-    }
-    if (p->n_threads == 0) {
+    p->loop_started =
+        pthread_create(&p->loop_thread, NULL, transfer_thread, p) == 0;
+    p->rec_started =
+        p->loop_started &&
+        pthread_create(&p->rec_thread, NULL, recording_thread, p) == 0;
+    if (!p->rec_started) {
         fm_proxy_free(p);
         snprintf(errbuf, errlen, "cannot start the proxy threads");
         return NULL;
@@ -500,14 +474,15 @@ fm_proxy *fm_proxy_new(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     return p;
 }
 
+/* Collects a request header (MHD_get_connection_values). */
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind,
                                const char *key, const char *value)
 {
-    px_job *j = cls;
-    mspf_header *h = j->h + j->n_h;
+    px_xfer *x = cls;
+    mspf_header *h = x->h + x->n_h;
 
     (void)kind;
-    if (j->n_h == FM_MAX_HEADERS)
+    if (x->n_h == FM_MAX_HEADERS)
         return MHD_NO;
     h->name = strdup(key);
     h->value = strdup(value ? value : "");
@@ -516,11 +491,11 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind,
         free(h->value);
         return MHD_NO;
     }
-    j->n_h++;
+    x->n_h++;
     return MHD_YES;
 }
 
-/* Query arguments, re-encoded ("k=v&k2"), appended to the target. */
+/* Query arguments, re-encoded ("k=v&k2"). */
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
                                const char *key, const char *value)
 {
@@ -529,7 +504,8 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
     char *v = value ? curl_easy_escape(NULL, value, 0) : NULL;
 
     (void)kind;
-    fm_buf_adds(b, b->len && strchr(b->p, '?') ? "&" : "?");
+    if (b->len)
+        fm_buf_adds(b, "&");
     fm_buf_adds(b, k ? k : "");
     if (value) {
         fm_buf_adds(b, "=");
@@ -540,82 +516,142 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
+/* Answers here, without forwarding, and journals why. */
+static enum MHD_Result refuse(fm_proxy *p, px_xfer *x, unsigned status,
+                              const char *code, const char *msg, int retry)
+{
+    struct MHD_Response *m = error_response(code, msg, retry);
+    char note[700];
+    enum MHD_Result ok = MHD_NO;
+
+    snprintf(note, sizeof note, "proxy: %u, not forwarded: %.600s", status,
+             msg);
+    x->r->state = RS_DONE;
+    report(p, x->method, x->path, x->h, x->n_h, x->body, x->body_len, NULL,
+           (int)status, note);
+    if (m) {
+        ok = MHD_queue_response(x->c, status, m);
+        MHD_destroy_response(m);
+    }
+    fm_px_free(x);
+    return ok;
+}
+
+/* Admits x (a slot in the queue, its body within the budget) and hands it
+ * to the transfer thread. */
+static enum MHD_Result admit(fm_proxy *p, px_xfer *x)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(x->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char msg[200];
+
+    x->client_fd = ci ? ci->connect_fd : -1;
+    /* the head reserved what it declared; the body is what arrived */
+    if (x->r->proxy_held >= x->body_len) {
+        fm_proxy_release(p, x->r->proxy_held - x->body_len);
+        x->r->proxy_held = 0;
+    } else if (fm_proxy_reserve(p, x->body_len - x->r->proxy_held) == 0) {
+        x->r->proxy_held = 0;
+    } else {
+        snprintf(msg, sizeof msg,
+                 "the proxy holds its budget of %u bytes of bodies in "
+                 "flight; try again",
+                 (unsigned)FM_PROXY_BUDGET);
+        return refuse(p, x, 503, "UNAVAILABLE", msg, 1);
+    }
+    x->held = x->body_len;
+    pthread_mutex_lock(&p->lock);
+    if (p->stopping) {
+        pthread_mutex_unlock(&p->lock);
+        x->r->state = RS_DONE;
+        fm_px_free(x);
+        return MHD_NO;
+    }
+    if (p->in_flight >= p->queue_max) {
+        pthread_mutex_unlock(&p->lock);
+        snprintf(msg, sizeof msg,
+                 "the proxy has %zu exchanges in flight (--proxy-queue); "
+                 "try again",
+                 p->queue_max);
+        return refuse(p, x, 503, "UNAVAILABLE", msg, 1);
+    }
+    p->in_flight++;
+    x->r->state = RS_SUSPENDED;
+    x->r->resp = NULL;
+    MHD_suspend_connection(x->c);
+    x->next = p->intake; /* LIFO until the thread takes them: fine */
+    p->intake = x;
+    pthread_mutex_unlock(&p->lock);
+    curl_multi_wakeup(p->multi);
+    return MHD_YES;
+}
+
 enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
                                   const char *url, const char *method)
 {
     fm_proxy *p = r->fm->proxy;
-    px_job *j = calloc(1, sizeof *j);
-    fm_buf target;
+    px_xfer *x = calloc(1, sizeof *x);
+    char why[300], *query;
+    fm_buf q;
+    int bad;
 
-    fm_buf_init(&target, 1024u * 1024u); /* the URL: path and query */
-    if (!j)
+    if (!x)
         return MHD_NO;
-    j->h = calloc(FM_MAX_HEADERS, sizeof *j->h);
-    j->method = strdup(method);
-    j->path = strdup(url);
-    if (!j->h || !j->method || !j->path) {
-        job_free(j);
+    x->p = p;
+    x->r = r;
+    x->c = c;
+    x->h = calloc(FM_MAX_HEADERS, sizeof *x->h);
+    x->method = strdup(method);
+    x->path = strdup(url);
+    if (!x->h || !x->method || !x->path) {
+        fm_px_free(x);
         return MHD_NO;
     }
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, j);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect, x);
     if (r->too_large) {
         /* over --max-body: answered here, never forwarded */
-        job_free(j);
+        fm_px_free(x);
         r->state = RS_DONE;
         return fm_queue_error(c, 413, "PAYLOAD_TOO_LARGE",
                               "Request body too large");
     }
-    j->body = (unsigned char *)r->body.p;
-    j->body_len = r->body.len;
+    x->body = (unsigned char *)r->body.p;
+    x->body_len = r->body.len;
     r->body.p = NULL;
     r->body.len = r->body.cap = 0;
-    fm_buf_adds(&target, p->upstream);
-    fm_buf_adds(&target, url);
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &target);
-    j->target = fm_buf_take(&target, NULL);
-    if (!j->target) {
-        job_free(j);
-        return MHD_NO;
-    }
-    j->r = r;
-    j->c = c;
-    pthread_mutex_lock(&p->lock);
-    if (p->stopping) {
-        pthread_mutex_unlock(&p->lock);
-        job_free(j);
-        r->state = RS_DONE;
-        return MHD_NO;
-    }
-    r->state = RS_SUSPENDED;
-    r->resp = NULL;
-    MHD_suspend_connection(c);
-    if (p->tail)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
-    pthread_cond_signal(&p->cond);
-    pthread_mutex_unlock(&p->lock);
-    return MHD_YES;
+    fm_buf_init(&q, 1024u * 1024u);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    query = q.failed ? NULL : q.p;
+    bad = q.failed ||
+          fm_upstream_target(&p->up, url, query, &x->url, why, sizeof why) != 0;
+    if (q.failed)
+        snprintf(why, sizeof why, "the query string is over 1 MiB");
+    free(q.p);
+    if (bad)
+        return refuse(p, x, 400, "VALIDATION", why, 0);
+    return admit(p, x);
 }
 
 void fm_proxy_stop(fm_proxy *p)
 {
-    size_t i;
-
     if (!p)
         return;
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
-    pthread_cond_broadcast(&p->cond);
-    /* wake curl now, not at its next progress call (up to a second) */
-    for (i = 0; i < p->n_threads; i++)
-        if (p->workers[i].fd != CURL_SOCKET_BAD)
-            shutdown(p->workers[i].fd, SHUT_RDWR);
     pthread_mutex_unlock(&p->lock);
-    for (i = 0; i < p->n_threads; i++)
-        pthread_join(p->workers[i].thread, NULL);
-    p->n_threads = 0;
+    if (p->loop_started) {
+        curl_multi_wakeup(p->multi);
+        pthread_join(p->loop_thread, NULL);
+        p->loop_started = 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    p->loop_done = 1;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    if (p->rec_started) {
+        pthread_join(p->rec_thread, NULL);
+        p->rec_started = 0;
+    }
 }
 
 void fm_proxy_free(fm_proxy *p)
@@ -623,10 +659,14 @@ void fm_proxy_free(fm_proxy *p)
     if (!p)
         return;
     fm_proxy_stop(p);
+    if (p->multi)
+        curl_multi_cleanup(p->multi);
     fm_rec_free(p->rec);
+    fm_upstream_free(&p->up);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
-    free(p->upstream);
+    free(p->pfd);
+    free(p->pfx);
     free(p->ca_file);
     free(p);
 }

@@ -406,6 +406,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
             r->too_large = 1;
             return dispatch(r, c, url, method);
         }
+        if (fm->proxy && !is_admin(url)) /* room for the body, or 503 */
+            return fm_proxy_head(r, c, url, method,
+                                 cl ? strtoull(cl, NULL, 10) : 0);
         return MHD_YES;
     }
     if (r->state == RS_SUSPENDED)
@@ -445,6 +448,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         MHD_destroy_response(r->resp);
     if (r->holds_fixture)
         fm_fx_release(r->fm->fx);
+    if (r->proxy_held)
+        fm_proxy_release(r->fm->proxy, r->proxy_held);
     free(r->body.p);
     free(r->raw);
     free(r);
@@ -874,6 +879,7 @@ void fake_msp_reset(fake_msp *fm)
     fm_fx_reset_sequences(fm->fx);
     if (fm->rl)
         fm_ratelimit_clear(fm->rl);
+    fm_states_reset(fm);
 }
 
 int fake_msp_journal_find(fake_msp *fm, const char *command_id,

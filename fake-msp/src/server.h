@@ -86,6 +86,7 @@ typedef struct fm_req {
     int holds_fixture; /* got a fixture response (fm_fx_release) */
     int door; /* refused at the door (431, conflicting Content-Length) */
     enum MHD_Result door_ok;
+    size_t proxy_held; /* --proxy: body bytes reserved (proxy.h) */
 } fm_req;
 
 /* Serves a fixture response (delay and faults included). Returns what the
@@ -107,6 +108,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
 /* Answers POST /__admin/provider-states (the Pact provider-state body
  * {"state","params","action"}) and GET (the known states) (states.c). */
+/* Tears every provider state down (POST /__admin/reset). */
+void fm_states_reset(fake_msp *fm);
 enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
                                  const char *method, const fm_req *r);
 

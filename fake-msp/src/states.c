@@ -6,7 +6,22 @@
  * --state-change-url` and `msp-contract provider --state-url` send); the
  * reply is 200 with a JSON object. Every state the bundled fixtures name is
  * known here; teardown restores what setup changed. An unknown state is
- * 400 UNKNOWN_STATE, so a misspelt state never passes silently.
+ * 400 UNKNOWN_STATE, so a misspelt state never passes silently; a name
+ * with a NUL or a control byte is 400 VALIDATION.
+ *
+ * So that `pact verifier --state-change-url http://FAKE/__admin/provider-
+ * states` works against a fake started with no options, this endpoint also
+ * answers what an exported pact asks (docs/pact.md): the state `a credential
+ * of role R` (params {"role": R}) with {"authorization": "Bearer <the
+ * built-in key of R>"}, the empty name (an interaction without a state)
+ * with 200, and every setup with a fresh UUIDv4 "commandId". POST
+ * /__admin/reset tears every state down (fm_states_reset).
+ *
+ * An exported pact's interaction starts with its credential state, or with
+ * the empty name when it has none: their setup tears down what an earlier
+ * interaction left set up, so the verifier passes without
+ * --state-change-teardown too (else "the MSP is unavailable" would answer
+ * 503 to every later interaction).
  */
 #include "server.h"
 
@@ -14,6 +29,10 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+
+#include "executor/msp_util.h"
+
+#define ROLE_STATE "a credential of role "
 
 /* What a state does; `setup` 0 is teardown. Returns 0, or -1 with msg. */
 typedef int (*state_fn)(fake_msp *fm, const cJSON *params, int setup, char *msg,
@@ -64,6 +83,13 @@ static int unavailable(fake_msp *fm, const cJSON *params, int setup, char *msg,
     return 0;
 }
 
+void fm_states_reset(fake_msp *fm)
+{
+    atomic_store(&fm->unavailable, 0);
+    if (fm->rl)
+        fm_ratelimit_set(fm->rl, fm->rate_limit_default);
+}
+
 static const struct {
     const char *name;
     state_fn fn;
@@ -91,11 +117,52 @@ static enum MHD_Result list_states(struct MHD_Connection *c)
     return fm_queue_json(c, 200, body, len);
 }
 
+/* 1 when name[0..len) has no NUL and no control byte (C0, DEL). */
+static int printable_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
+/* The role of "a credential of role R": params.role, which must agree with
+ * the name's R when both are given. NULL with msg when neither names a
+ * known role. */
+static const mspf_role *credential_role(const char *name, const cJSON *params,
+                                        char *msg, size_t msglen)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "role");
+    const char *in_name = name + strlen(ROLE_STATE);
+    const char *role = in_name;
+    const mspf_role *r;
+    if (p) {
+        if (!cJSON_IsString(p) ||
+            (*in_name && strcmp(p->valuestring, in_name) != 0)) {
+            snprintf(msg, msglen,
+                     "params.role must be the role the state names (%.100s)",
+                     in_name);
+            return NULL;
+        }
+        role = p->valuestring;
+    }
+    r = mspf_role_find(role);
+    if (!r)
+        snprintf(msg, msglen, "no such credential role: %.100s", role);
+    return r;
+}
+
 enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
                                  const char *method, const fm_req *r)
 {
     const cJSON *state, *params, *action;
-    cJSON *doc;
+    const mspf_role *role = NULL;
+    mspf_json *jd = NULL;
+    const cJSON *doc;
+    size_t name_len = 0;
+    char id[MSP_UUID_BUF_SIZE];
     char msg[300] = "";
     fm_buf b;
     fm_buf_init(&b, FM_REPLY_MAX);
@@ -108,9 +175,11 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     if (strcmp(method, "POST") != 0)
         return fm_queue_error(c, 405, "METHOD_NOT_ALLOWED",
                               "Method not allowed on this endpoint");
-    doc = r->too_large || !r->body.p
-              ? NULL
-              : cJSON_ParseWithLength(r->body.p, r->body.len);
+    /* parsed keeping each string's length, so that a \u0000 is seen */
+    if (!r->too_large && r->body.p &&
+        mspf_json_parse(r->body.p, r->body.len, &jd) != 0)
+        jd = NULL;
+    doc = jd ? mspf_json_root(jd) : NULL;
     state = cJSON_GetObjectItemCaseSensitive(doc, "state");
     params = cJSON_GetObjectItemCaseSensitive(doc, "params");
     action = cJSON_GetObjectItemCaseSensitive(doc, "action");
@@ -118,31 +187,58 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         (action && !cJSON_IsString(action)) ||
         (action && strcmp(action->valuestring, "setup") != 0 &&
          strcmp(action->valuestring, "teardown") != 0)) {
-        cJSON_Delete(doc);
+        mspf_json_free(jd);
         return fm_queue_error(
             c, 400, "VALIDATION",
             "want {\"state\": NAME, \"params\": {...}, \"action\": "
             "\"setup\"|\"teardown\"}");
     }
+    const char *name = mspf_json_string(jd, state, &name_len);
+    if (!name || !printable_name(name, name_len)) {
+        mspf_json_free(jd);
+        return fm_queue_error(c, 400, "VALIDATION",
+                              "a state name has no NUL and no control byte");
+    }
     /* Pact sends no action for a plain setup call */
     setup = !action || strcmp(action->valuestring, "setup") == 0;
     for (i = 0; i < sizeof states / sizeof states[0]; i++)
-        if (strcmp(states[i].name, state->valuestring) == 0)
+        if (strcmp(states[i].name, name) == 0)
             break;
-    if (i == sizeof states / sizeof states[0]) {
-        snprintf(msg, sizeof msg, "no such provider state: %.200s",
-                 state->valuestring);
-        cJSON_Delete(doc);
+    if (i < sizeof states / sizeof states[0]) {
+        rc = states[i].fn(fm, params, setup, msg, sizeof msg);
+    } else if (strncmp(name, ROLE_STATE, strlen(ROLE_STATE)) == 0) {
+        role = credential_role(name, params, msg, sizeof msg);
+        rc = role ? 0 : -1;
+        if (role && setup) /* a new interaction */
+            fm_states_reset(fm);
+    } else if (*name) { /* "": the verifier's call for no state */
+        snprintf(msg, sizeof msg, "no such provider state: %.200s", name);
+        mspf_json_free(jd);
         return fm_queue_error(c, 400, "UNKNOWN_STATE", msg);
+    } else {
+        rc = 0;
+        if (setup) /* a new interaction, without states */
+            fm_states_reset(fm);
     }
-    rc = states[i].fn(fm, params, setup, msg, sizeof msg);
-    cJSON_Delete(doc);
+    mspf_json_free(jd);
     if (rc != 0)
         return fm_queue_error(c, 400, "VALIDATION", msg);
     fm_buf_adds(&b, "{\"state\":");
-    fm_buf_json_str(&b, states[i].name, strlen(states[i].name));
+    fm_buf_json_str(&b, name, strlen(name));
     fm_buf_adds(&b,
-                setup ? ",\"action\":\"setup\"}" : ",\"action\":\"teardown\"}");
+                setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
+    if (setup) {
+        /* the values an exported pact's ProviderState generators read */
+        if (role) {
+            char value[300]; /* a built-in key: not a secret */
+            snprintf(value, sizeof value, "Bearer %s", role->default_key);
+            fm_buf_adds(&b, ",\"authorization\":");
+            fm_buf_json_str(&b, value, strlen(value));
+        }
+        msp_uuid4(id);
+        fm_buf_addf(&b, ",\"commandId\":\"%s\"", id);
+    }
+    fm_buf_adds(&b, "}");
     body = fm_buf_take(&b, &len);
     return fm_queue_json(c, 200, body, len);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,12 @@
 extern char **environ;
 
 #define READ_CHUNK 65536
+/* Once the child has exited, what is left in its pipes is read, at most
+ * this many chunks: a background process it started may hold them open
+ * (and even keep writing) forever. */
+#define DRAIN_CHUNKS 64
+/* Without a pidfd, how often the loop looks whether the child exited. */
+#define EXIT_POLL_MS 50
 
 long long hx_spawn_now_ms(void)
 {
@@ -40,6 +47,15 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+static void close_pipes(int in[2], int out[2], int err[2])
+{
+    for (int i = 0; i < 2; i++) {
+        close_fd(&in[i]);
+        close_fd(&out[i]);
+        close_fd(&err[i]);
+    }
+}
+
 int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                    char *errbuf, size_t errlen)
 {
@@ -49,7 +65,7 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     int rc;
     p->pid = -1;
     p->in_fd = p->out_fd = p->err_fd = -1;
-    if (!argv || !argv[0]) {
+    if (!argv || !argv[0] || o->n_pass_fds > HX_SPAWN_MAX_PASS_FDS) {
         set_err(errbuf, errlen, "spawn", EINVAL);
         return -1;
     }
@@ -60,13 +76,26 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
          (pipe2(out, O_CLOEXEC) != 0 ||
           (o->stderr_to == HX_STDERR_PIPE && pipe2(err, O_CLOEXEC) != 0)))) {
         rc = errno;
-        close_fd(&in[0]);
-        close_fd(&in[1]);
-        close_fd(&out[0]);
-        close_fd(&out[1]);
-        close_fd(&err[0]);
-        close_fd(&err[1]);
+        close_pipes(in, out, err);
         set_err(errbuf, errlen, "pipe", rc);
+        return -1;
+    }
+    /* copies above every target (3 .. 3+n-1), close-on-exec in this
+     * process: a concurrent spawn never inherits them */
+    int pass[HX_SPAWN_MAX_PASS_FDS];
+    size_t npass = 0;
+    for (; npass < o->n_pass_fds; npass++) {
+        pass[npass] =
+            fcntl(o->pass_fds[npass], F_DUPFD_CLOEXEC, 3 + (int)o->n_pass_fds);
+        if (pass[npass] < 0)
+            break;
+    }
+    if (npass != o->n_pass_fds) {
+        rc = errno;
+        for (size_t i = 0; i < npass; i++)
+            close(pass[i]);
+        close_pipes(in, out, err);
+        set_err(errbuf, errlen, "passing fds", rc);
         return -1;
     }
     posix_spawn_file_actions_init(&fa);
@@ -89,6 +118,9 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
             posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null",
                                              O_WRONLY, 0);
     }
+    /* after stdio: a pipe end may itself be numbered 3 .. 3+n-1 */
+    for (size_t i = 0; i < npass; i++)
+        posix_spawn_file_actions_adddup2(&fa, pass[i], 3 + (int)i);
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
     posix_spawnattr_setpgroup(&attr, 0);
@@ -101,6 +133,8 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                                       (char *const *)argv, env);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
+    for (size_t i = 0; i < npass; i++)
+        close(pass[i]);
     close_fd(&in[0]);
     close_fd(&out[1]);
     close_fd(&err[1]);
@@ -187,6 +221,51 @@ int hx_proc_stop(hx_proc *p, long long grace_ms)
     return status;
 }
 
+/* A pollable fd that becomes readable when pid exits, or -1 (old kernel). */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        (void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+        return (int)fd;
+    }
+#else
+    (void)pid;
+#endif
+    return -1;
+}
+
+/* Reads, without waiting, what is already in the child's pipes (bounded by
+ * DRAIN_CHUNKS), then closes them. */
+static int drain(hx_proc *p, sink *so, sink *se)
+{
+    int rc = 0;
+    for (int round = 0; round < DRAIN_CHUNKS; round++) {
+        struct pollfd fds[2] = {{p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
+        if (p->out_fd < 0 && p->err_fd < 0)
+            break;
+        int pr = poll(fds, 2, 0);
+        if (pr <= 0)
+            break;
+        for (int i = 0; i < 2; i++) {
+            char buf[READ_CHUNK];
+            int *fd = i == 0 ? &p->out_fd : &p->err_fd;
+            if (*fd < 0 || !fds[i].revents)
+                continue;
+            ssize_t n = read(*fd, buf, sizeof buf);
+            if (n > 0) {
+                if (sink_add(i == 0 ? so : se, buf, (size_t)n) != 0)
+                    rc = -1;
+            } else if (n == 0 || errno != EINTR) {
+                close_fd(fd);
+            }
+        }
+    }
+    close_all(p);
+    return rc;
+}
+
 int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
 {
     sink so = {.limit = o->out_cap ? o->out_cap : HX_SPAWN_DEFAULT_CAP};
@@ -197,16 +276,28 @@ int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
     memset(r, 0, sizeof *r);
     if (p->in_fd >= 0 && o->in_len == 0)
         close_fd(&p->in_fd);
+    /* The end is the child's exit, not EOF on its output: a background
+     * process it leaves behind may keep the pipes open. */
+    int pidfd = open_pidfd(p->pid);
     while (p->out_fd >= 0 || p->err_fd >= 0 || p->in_fd >= 0) {
-        struct pollfd fds[3] = {{p->out_fd, POLLIN, 0},
+        pid_t w = waitpid(p->pid, &status, WNOHANG);
+        if (w == p->pid || (w < 0 && errno == ECHILD)) {
+            reaped = 1;
+            if (drain(p, &so, &se) != 0)
+                rc = -1;
+            break;
+        }
+        struct pollfd fds[4] = {{p->out_fd, POLLIN, 0},
                                 {p->err_fd, POLLIN, 0},
-                                {p->in_fd, POLLOUT, 0}};
+                                {p->in_fd, POLLOUT, 0},
+                                {pidfd, POLLIN, 0}};
         long long left = deadline ? deadline - hx_spawn_now_ms() : 1000;
+        long long nap = pidfd >= 0 ? 1000 : EXIT_POLL_MS;
         if (left <= 0) {
             r->timed_out = 1;
             break;
         }
-        int pr = poll(fds, 3, (int)(left > 1000 ? 1000 : left));
+        int pr = poll(fds, 4, (int)(left > nap ? nap : left));
         if (pr < 0 && errno != EINTR) {
             rc = -1;
             break;
@@ -235,8 +326,10 @@ int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
         }
     }
     close_all(p);
+    if (pidfd >= 0)
+        close(pidfd);
     /* Both pipes closed: it is exiting; still bounded by the deadline. */
-    if (!r->timed_out) {
+    if (!r->timed_out && !reaped) {
         long long wait_ms = -1; /* no deadline: until it ends */
         if (deadline) {
             wait_ms = deadline - hx_spawn_now_ms();

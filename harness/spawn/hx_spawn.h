@@ -6,9 +6,12 @@
  * A child gets argv exactly as given (no shell, no length limit), its own
  * process group (so a deadline kills whatever it started too), stdin from
  * bytes, a file or /dev/null, and stdout/stderr captured up to a cap (the
- * rest is read and counted, never kept) or discarded. Every wait has a
- * deadline. Pipes are close-on-exec, so concurrent spawns from several
- * threads never hold each other's pipes open.
+ * rest is read and counted, never kept) or discarded, and optionally
+ * more open fds as 3, 4, ... (e.g. a memfd holding a key, which it opens
+ * as /dev/fd/3: nothing on disk). Every wait has a deadline; the end of a
+ * child is its exit, not EOF on its output (a background process it leaves
+ * may hold the pipes open). Pipes are close-on-exec, so concurrent spawns from
+ * several threads never hold each other's pipes open.
  *
  * Ownership: hx_spawned buffers are malloc'd, released by hx_spawned_free()
  * (NULL-safe). Functions never print and never exit.
@@ -25,6 +28,9 @@ extern "C" {
 
 /* Bytes kept of each captured stream unless the caller names a cap. */
 #define HX_SPAWN_DEFAULT_CAP (64u * 1024u * 1024u)
+
+/* Most fds a child inherits besides stdin, stdout and stderr. */
+#define HX_SPAWN_MAX_PASS_FDS 8
 
 /* Where a child's stderr goes while its stdout is captured. */
 enum {
@@ -49,6 +55,9 @@ typedef struct hx_spawn_opts {
     long long timeout_ms;   /* the process group is killed (SIGKILL) this
                              * long after the start; <= 0: no deadline */
     int search_path;        /* 1: argv[0] is looked up in PATH */
+    const int *pass_fds;    /* pass_fds[i] is the child's fd 3 + i (the
+                             * caller keeps and closes its own) */
+    size_t n_pass_fds;      /* at most HX_SPAWN_MAX_PASS_FDS */
 } hx_spawn_opts;
 
 /* What a finished child left. */

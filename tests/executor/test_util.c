@@ -207,3 +207,19 @@ Test(util, strlen_macro_counts_a_literal)
     cr_expect_eq(MSP_STRLEN("abc"), 3);
     cr_expect_eq(MSP_STRLEN(""), 0);
 }
+
+Test(util, uuid4_is_a_fresh_lowercase_version_4_uuid)
+{
+    char a[MSP_UUID_BUF_SIZE], b[MSP_UUID_BUF_SIZE];
+    msp_uuid4(a);
+    msp_uuid4(b);
+    cr_assert_eq(strlen(a), 36);
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        cr_expect(dash ? a[i] == '-' : strchr("0123456789abcdef", a[i]) != NULL,
+                  "%s", a);
+    }
+    cr_expect_eq(a[14], '4', "%s", a);
+    cr_expect_not_null(strchr("89ab", a[19]), "%s", a);
+    cr_expect_neq(strcmp(a, b), 0, "two calls, two ids");
+}

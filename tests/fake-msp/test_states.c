@@ -5,6 +5,9 @@
 #include "test_timeout.h"
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
 
 #include "fm_testkit.h"
 
@@ -143,6 +146,161 @@ Test(states, a_fake_without_options_issues_every_role_key)
     tk_free(&r);
     tk_execute(fm, "sk-wrong-0000", "d", tk_body("msp.list_devices", "{}"), &r);
     tk_assert_error(&r, 401, "UNAUTHORIZED", NULL);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* Issue 20, finding 10: a reset leaves no state behind. */
+Test(states, reset_clears_every_provider_state)
+{
+    static const char *const json[] = {"Content-Type: application/json", NULL};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    state(fm, "{\"state\":\"the MSP is unavailable\",\"action\":\"setup\"}",
+          &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    state(fm,
+          "{\"state\":\"the tenant's rate limit is low\",\"params\":{"
+          "\"per_minute\":1}}",
+          &r);
+    tk_free(&r);
+    tk_http("POST", tk_url(fm, "/__admin/reset"), json, "{}", 2, 0, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    for (int i = 0; i < 3; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "r%d", i);
+        tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), &r);
+        cr_expect_eq(r.status, 200, "request %d after the reset: %ld %s", i,
+                     r.status, r.body);
+        tk_free(&r);
+    }
+    fake_msp_stop(fm);
+}
+
+/* Issue 20, finding 10: a NUL or control byte is never part of a name. */
+Test(states, a_state_name_with_nul_or_control_bytes_is_refused)
+{
+    static const char *const bodies[] = {
+        "{\"state\":\"the MSP is unavailable\\u0000x\",\"action\":\"setup\"}",
+        "{\"state\":\"the MSP is unavailable\\u0000\"}",
+        "{\"state\":\"the MSP\\nis unavailable\"}",
+        "{\"state\":\"the MSP is unavailable\\u001b[0m\"}",
+        "{\"state\":\"the MSP is unavailable\\u007f\"}",
+    };
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        state(fm, bodies[i], &r);
+        tk_assert_error(&r, 400, "VALIDATION", NULL);
+        tk_free(&r);
+    }
+    tk_execute(fm, "sk-test", "a", tk_body("msp.list_devices", "{}"), &r);
+    cr_expect_eq(r.status, 200, "no state was set up: %ld", r.status);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* Issue 20, finding 14: what `pact verifier --state-change-url` sends for
+ * an exported pact is answered by the fake itself. */
+Test(states, credential_states_answer_the_built_in_key_and_a_fresh_id)
+{
+    static const struct {
+        const char *role, *key;
+    } roles[] = {{"valid", "sk-test"},
+                 {"read_only", "sk-readonly"},
+                 {"other_tenant", "sk-other"},
+                 {"invalid", "sk-wrong-0000"}};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    char body[300], prev[64] = "";
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        snprintf(body, sizeof body,
+                 "{\"state\":\"a credential of role %s\",\"params\":{\"role\":"
+                 "\"%s\"},\"action\":\"setup\"}",
+                 roles[i].role, roles[i].role);
+        state(fm, body, &r);
+        cr_assert_eq(r.status, 200, "%s: %s", roles[i].role, r.body);
+        cJSON *doc = cJSON_Parse(r.body);
+        const cJSON *auth =
+            cJSON_GetObjectItemCaseSensitive(doc, "authorization");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "commandId");
+        char want[64];
+        snprintf(want, sizeof want, "Bearer %s", roles[i].key);
+        cr_expect(cJSON_IsString(auth) && strcmp(auth->valuestring, want) == 0,
+                  "%s", r.body);
+        cr_assert(cJSON_IsString(id) && strlen(id->valuestring) == 36, "%s",
+                  r.body);
+        cr_expect_eq(id->valuestring[14], '4', "a UUIDv4: %s", r.body);
+        cr_expect(strchr("89ab", id->valuestring[19]) != NULL, "%s", r.body);
+        cr_expect_neq(strcmp(id->valuestring, prev), 0, "a fresh id each time");
+        snprintf(prev, sizeof prev, "%s", id->valuestring);
+        cJSON_Delete(doc);
+        tk_free(&r);
+    }
+    /* the empty name (an interaction without a state), setup and teardown */
+    state(fm, "{\"state\":\"\",\"params\":{}}", &r);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    cr_expect_not_null(strstr(r.body, "\"commandId\":"), "%s", r.body);
+    tk_free(&r);
+    state(fm, "{\"state\":\"\",\"action\":\"teardown\"}", &r);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    state(fm,
+          "{\"state\":\"a credential of role valid\",\"params\":{\"role\":"
+          "\"valid\"},\"action\":\"teardown\"}",
+          &r);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    /* other states give a fresh id too */
+    state(fm, "{\"state\":\"pid 1 on agent-001 may not be killed\"}", &r);
+    cr_expect_not_null(strstr(r.body, "\"commandId\":"), "%s", r.body);
+    tk_free(&r);
+    /* an unknown role, or a role that disagrees with the name */
+    state(fm, "{\"state\":\"a credential of role root\"}", &r);
+    tk_assert_error(&r, 400, "VALIDATION", "root");
+    tk_free(&r);
+    state(fm,
+          "{\"state\":\"a credential of role valid\",\"params\":{\"role\":"
+          "\"read_only\"}}",
+          &r);
+    tk_assert_error(&r, 400, "VALIDATION", NULL);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* Issue 20, finding 14: `pact verifier` without --state-change-teardown
+ * never tears down; each interaction starts with its credential state (or
+ * the empty name), which ends what the one before left set up. */
+Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
+{
+    static const char *const starts[] = {
+        "{\"state\":\"a credential of role valid\",\"params\":{\"role\":"
+        "\"valid\"},\"action\":\"setup\"}",
+        "{\"state\":\"\",\"params\":{},\"action\":\"setup\"}"};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    for (size_t i = 0; i < 2; i++) {
+        char id[8];
+        state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+        tk_free(&r);
+        state(fm, starts[i], &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        tk_free(&r);
+        snprintf(id, sizeof id, "s%zu", i);
+        tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), &r);
+        cr_expect_eq(r.status, 200, "still unavailable after %s", starts[i]);
+        tk_free(&r);
+    }
+    /* within one interaction, the credential comes first: what follows it
+     * holds */
+    state(fm, starts[0], &r);
+    tk_free(&r);
+    state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "t", tk_body("msp.list_devices", "{}"), &r);
+    tk_assert_error(&r, 503, "UNAVAILABLE", NULL);
     tk_free(&r);
     fake_msp_stop(fm);
 }

@@ -143,7 +143,8 @@ Test(protocol, a_long_command_line_is_never_truncated)
     spawned_free(&r);
 }
 
-Test(protocol, start_up_does_not_count_against_max_ms)
+/* The bundled happy-process-kill.json, to edit (a static buffer). */
+static char *bundled_happy_kill(void)
 {
     char src[512];
     FILE *fp = fopen(
@@ -154,6 +155,12 @@ Test(protocol, start_up_does_not_count_against_max_ms)
     size_t n = fread(text, 1, sizeof text - 1, fp);
     fclose(fp);
     text[n] = '\0';
+    return text;
+}
+
+Test(protocol, start_up_does_not_count_against_max_ms)
+{
+    char *text = bundled_happy_kill();
     char *at = strstr(text, "\"max_ms\": 2000");
     cr_assert_not_null(at);
     memcpy(at, "\"max_ms\": 1000", 14); /* under the 1.5 s start-up */
@@ -166,20 +173,22 @@ Test(protocol, start_up_does_not_count_against_max_ms)
 
 /* ---- the fault matrix ------------------------------------------------ */
 
-static spawned fault_matrix(const char *filter, const char *cmd)
+static spawned fault_matrix_in(const char *dir, const char *filter,
+                               const char *cmd)
 {
     char exe[512], contracts[512];
     bin_path("msp-contract", exe, sizeof exe);
-    char *argv[12] = {
-        exe,
-        "verify",
-        "--fault-matrix",
-        "--contracts",
-        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
-        "-j",
-        "9",
-        "--filter",
-        (char *)filter};
+    char *argv[12] = {exe,
+                      "verify",
+                      "--fault-matrix",
+                      "--contracts",
+                      dir ? (char *)dir
+                          : (char *)src_path("contracts/fixtures", contracts,
+                                             sizeof contracts),
+                      "-j",
+                      "9",
+                      "--filter",
+                      (char *)filter};
     int n = 9;
     if (cmd) {
         argv[n++] = "--executor-cmd";
@@ -191,15 +200,29 @@ static spawned fault_matrix(const char *filter, const char *cmd)
     return r;
 }
 
-Test(protocol, fault_matrix_runs_each_fault_and_a_delay_in_process)
+static spawned fault_matrix(const char *filter, const char *cmd)
+{
+    return fault_matrix_in(NULL, filter, cmd);
+}
+
+/* Issue 20, finding 13: each column is named in full (it was cut to 7
+ * characters: truncat, bad_chu, reset_a). */
+Test(protocol, fault_matrix_names_every_fault_kind_in_full)
 {
     spawned r = fault_matrix("happy-process-kill", NULL);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-    static const char *const cols[] = {"reset",   "empty",   "garbage",
-                                       "hang",    "truncat", "dribble",
-                                       "bad_chu", "reset_a", "delay"};
+    static const char *const cols[] = {
+        " reset ",    " empty ",   " garbage ",      " hang ",
+        " truncate ", " dribble ", " bad_chunking ", " reset_after_headers ",
+        " delay"};
+    const char *header = strstr(r.out, "fixture \\ fault");
+    cr_assert_not_null(header, "%s", r.out);
+    const char *eol = strchr(header, '\n');
+    char line[400];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - header), header);
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        EXPECT_IN(r.out, cols[i]);
+        cr_expect_not_null(strstr(line, cols[i]), "no \"%s\" in \"%s\"",
+                           cols[i], line);
     EXPECT_IN(r.out, "9 passed, 0 failed");
     cr_expect_eq(count_lines(r.out, "happy-process-kill "), 1, "%s", r.out);
     spawned_free(&r);
@@ -220,7 +243,34 @@ Test(protocol, fault_matrix_fails_an_executor_that_ignores_faults)
 {
     spawned r = fault_matrix("happy-process-kill", wrong("always-zero.sh"));
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
-    EXPECT_IN(r.out, "FAIL happy-process-kill~hang: exit 0, not 124");
+    /* it sent nothing: the fault was never injected, whatever it printed */
+    EXPECT_IN(r.out, "FAIL happy-process-kill~hang: no request with command "
+                     "id ");
+    EXPECT_IN(r.out, "reached fake-msp: the fault was never injected");
+    EXPECT_IN(r.out, "0 passed, 9 failed");
+    spawned_free(&r);
+}
+
+/* Issue 20, finding 13: a cell whose request matched no fixture was never
+ * faulted: it fails saying so and what differed, not "exit 0, not 124". */
+Test(protocol, fault_matrix_cell_whose_request_reached_no_fixture_says_so)
+{
+    char *text = bundled_happy_kill();
+    /* the request matcher wants pid 1; the context still sends 4242 */
+    char *body = strstr(text, "\"body\": {\n      \"tool\"");
+    cr_assert_not_null(body);
+    char *pid = strstr(body, "\"pid\": 4242");
+    cr_assert_not_null(pid);
+    memcpy(pid, "\"pid\":    1", 11);
+    cr_assert_eq(write_file(tmpdir, "happy-process-kill.json", text), 0);
+    spawned r = fault_matrix_in(tmpdir, "*", NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    EXPECT_IN(r.out, "FAIL happy-process-kill~truncate: the request did not "
+                     "reach its fixture: it matched no fixture (fake-msp "
+                     "answered 200, without the fault); the fault was never "
+                     "injected; closest: happy-process-kill~truncate: "
+                     "request.body.params.pid expected 1 got 4242");
+    cr_expect_null(strstr(r.out, "not 124"), "%s", r.out);
     EXPECT_IN(r.out, "0 passed, 9 failed");
     spawned_free(&r);
 }

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include "test_timeout.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <contracts/fixture.h>
 #include <fake_msp/fake_msp.h>
 
+#include "hx_spawn.h"
 #include "run_tool.h"
 
 static char tmpdir[256];
@@ -288,6 +290,37 @@ Test(provider, the_state_command_sets_up_and_tears_down_each_state)
     fake_msp_stop(fm);
 }
 
+/* Issue 20, finding 11: a state command that starts a background helper
+ * (which keeps its stdout open) is done when it exits, not 60 s later. */
+Test(provider, a_state_command_leaving_a_background_helper_returns_at_its_exit)
+{
+    char pids[300], cmd[600];
+    snprintf(pids, sizeof pids, "%s/helpers", tmpdir);
+    snprintf(cmd, sizeof cmd, "sleep 120 & echo $! >>%s; :", pids);
+    fake_msp *fm = start_fake(NULL);
+    const char *args[] = {"--state-cmd", cmd, "--filter", "happy-process-kill",
+                          NULL};
+    long long t0 = hx_spawn_now_ms();
+    spawned r = provider_args(fake_msp_url(fm), args);
+    long long ms = hx_spawn_now_ms() - t0;
+    /* the fixture's state is data the fake always has */
+    cr_expect_eq(r.status, 0, "%s", r.out);
+    cr_expect_null(strstr(r.out, "state command"), "%s", r.out);
+    cr_expect_null(strstr(r.out, "state setup"), "%s", r.out);
+    cr_expect_lt(ms, 30000, "took %lld ms: waited for EOF, not the exit", ms);
+    FILE *fp = fopen(pids, "r");
+    cr_assert_not_null(fp, "the state command never ran");
+    int pid, n = 0;
+    while (fscanf(fp, "%d", &pid) == 1) {
+        kill(pid, SIGKILL);
+        n++;
+    }
+    fclose(fp);
+    cr_expect_geq(n, 2, "a setup and a teardown");
+    spawned_free(&r);
+    fake_msp_stop(fm);
+}
+
 Test(provider, a_failing_state_command_fails_its_fixture_showing_its_output)
 {
     fake_msp *fm = start_fake(NULL);
@@ -386,17 +419,44 @@ static int refusing_url(char *url, size_t len)
     return fd;
 }
 
-Test(provider, unreachable_server_fails_every_fixture_readably)
+/* Issue 20, finding 12: one clear line and exit 69, not one failure per
+ * fixture. */
+Test(provider, a_dead_base_url_stops_at_the_first_transport_failure)
 {
     char url[64];
     int fd = refusing_url(url, sizeof url);
     spawned r = provider(url, "--state-cmd", "true");
     close(fd);
-    cr_expect_eq(r.status, 1);
-    cr_expect_eq((size_t)count_lines(r.out, "FAIL "), count_provider(0), "%s",
-                 r.out);
-    cr_expect_not_null(strstr(r.out, "transport error"), "%s", r.out);
+    cr_expect_eq(r.status, 69, "EX_UNAVAILABLE:\n%s%s", r.out, r.err);
+    cr_expect_eq(count_lines(r.out, "FAIL "), 0, "%s", r.out);
+    cr_expect_eq(count_lines(r.err, "msp-contract provider: cannot reach "), 1,
+                 "%s", r.err);
+    char want[128];
+    snprintf(want, sizeof want, "cannot reach %s (", url);
+    cr_expect_not_null(strstr(r.err, want), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "stopped at fixture 1 of "), "%s", r.err);
     spawned_free(&r);
+}
+
+Test(provider, without_a_key_option_it_says_the_built_in_keys_are_sent)
+{
+    fake_msp *fm = start_fake(NULL);
+    const char *args[] = {"--filter", "happy-process-kill", NULL};
+    spawned r = provider_args(fake_msp_url(fm), args);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "sending fake-msp's built-in key of each "
+                                     "role"),
+                       "%s", r.err);
+    cr_expect_null(strstr(r.err, "sk-"), "a key was printed: %s", r.err);
+    spawned_free(&r);
+    const char *with_key[] = {"--filter", "happy-process-kill",
+                              "--api-key-file", key_file("k", "sk-test\n"),
+                              NULL};
+    r = provider_args(fake_msp_url(fm), with_key);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_null(strstr(r.err, "built-in key"), "%s", r.err);
+    spawned_free(&r);
+    fake_msp_stop(fm);
 }
 
 Test(provider, base_url_is_required)

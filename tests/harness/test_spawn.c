@@ -4,6 +4,7 @@
 #include "test_timeout.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <string.h>
@@ -63,6 +64,27 @@ Test(spawn, a_deadline_kills_the_child_and_what_it_started)
     cr_expect_not(r.exited);
     cr_expect_eq(r.signal, SIGKILL);
     cr_expect_lt(hx_spawn_now_ms() - t0, 5000);
+    hx_spawned_free(&r);
+}
+
+/* Issue 20, finding 11: the end is the child's exit, not EOF. */
+Test(spawn, a_background_helper_holding_stdout_does_not_delay_the_exit)
+{
+    hx_spawn_opts o = {.timeout_ms = 20000};
+    long long t0 = hx_spawn_now_ms();
+    /* the helper keeps stdout and stderr open for 60 s; its pid is printed
+     * so that the test can end it */
+    hx_spawned r = run("sleep 60 & echo \"pid $!\"; echo done >&2; exit 0", &o);
+    long long ms = hx_spawn_now_ms() - t0;
+    cr_expect_eq(r.status, 0);
+    cr_expect(r.exited);
+    cr_expect_not(r.timed_out, "waited for EOF, not the exit");
+    cr_expect_lt(ms, 15000, "took %lld ms", ms);
+    cr_expect_str_eq(r.err, "done\n");
+    int pid = 0;
+    cr_expect_eq(sscanf(r.out, "pid %d", &pid), 1, "%s", r.out);
+    if (pid > 0)
+        kill(pid, SIGKILL);
     hx_spawned_free(&r);
 }
 

@@ -85,10 +85,13 @@ def fake_msp(*extra):
 
 
 def state_handler(fake):
-    """Credentials answered here; every other state through fake-msp's own
+    """The example handler for real MSPs (examples/pact/state_handler.py):
+    credentials answered there; every other state through fake-msp's own
     endpoint, POST /__admin/provider-states."""
-    return Server([sys.executable, os.path.join(HERE, "state_handler.py"),
-                   "--forward", fake.url + STATES_PATH], r"^(\d+)\s")
+    handler = os.path.join(HERE, "..", "..", "examples", "pact",
+                           "state_handler.py")
+    return Server([sys.executable, handler, "--forward",
+                   fake.url + STATES_PATH], r"^(\d+)\s")
 
 
 def run(argv, timeout=60):
@@ -148,11 +151,14 @@ def no_duplicate_keys(pairs):
     return dict(pairs)
 
 
-def verifier(pact_path, fake, states):
+def verifier(pact_path, fake, state_url=None, teardown=True):
+    """pact verifier against fake; states through fake-msp's own endpoint
+    unless state_url names another."""
     return run([args.pact, "verifier", "--file", pact_path,
                 "--hostname", "127.0.0.1", "--port", str(fake.port),
-                "--state-change-url", states.url + "/",
-                "--state-change-teardown", "--no-colour"])
+                "--state-change-url", state_url or fake.url + STATES_PATH,
+                "--no-colour"]
+               + (["--state-change-teardown"] if teardown else []))
 
 
 # --- matching a result against a fixture's "expect" -----------------------
@@ -208,17 +214,17 @@ def test_export_writes_one_v4_interaction_per_replayable_fixture():
 
 
 def test_pact_verifier_passes_every_interaction_against_fake_msp():
+    """Issue 20, finding 14: straight against fake-msp started with no
+    options, its own state endpoint, no other process."""
     path, pact = exported_pact()
     fake = fake_msp()
-    states = state_handler(fake)
     try:
-        rc, out, err = verifier(path, fake, states)
+        rc, out, err = verifier(path, fake)
         with urllib.request.urlopen(fake.url + "/__admin/requests",
                                     timeout=10) as r:
             journal = json.load(r)["requests"]
     finally:
         fake.stop()
-        states.stop()
     check(rc == 0, "pact verifier exited %d:\n%s%s" % (rc, out[-3000:], err[-2000:]))
     # The ProviderState generators did their work: fresh ids, equal in both
     # headers, never the pact's examples; a credential, never a placeholder.
@@ -261,12 +267,10 @@ def test_pact_verifier_fails_a_broken_fake_naming_the_interaction():
     path, pact = exported_pact()
     broken = os.path.join(HERE, "broken", "tool-unknown-wrong-code.json")
     fake = fake_msp("--fixture", broken)
-    states = state_handler(fake)
     try:
-        rc, out, err = verifier(path, fake, states)
+        rc, out, err = verifier(path, fake)
     finally:
         fake.stop()
-        states.stop()
     check(rc != 0, "pact verifier passed a fake answering NOTFOUND")
     failures = out[out.find("Failures:"):] if "Failures:" in out else out
     named = set(re.findall(r"- ([a-z0-9-]+)\n", failures))
@@ -280,6 +284,38 @@ def test_pact_verifier_fails_a_broken_fake_naming_the_interaction():
           "failures name %s, expected %s:\n%s"
           % (sorted(named), sorted(want), failures[-2000:]))
     check("NOTFOUND" in out, "the report does not show the wrong code")
+
+
+def test_pact_verifier_without_teardown_passes_against_fake_msp():
+    """Issue 20, finding 14: the plain command, no --state-change-teardown:
+    each interaction's first state call ends what the one before set up."""
+    path, pact = exported_pact()
+    fake = fake_msp()
+    try:
+        rc, out, err = verifier(path, fake, teardown=False)
+    finally:
+        fake.stop()
+    check(rc == 0, "pact verifier exited %d:\n%s%s"
+          % (rc, out[-3000:], err[-2000:]))
+    for i in pact["interactions"]:
+        check(("  %s (" % i["description"]) in out,
+              "interaction %s not in the verifier's report" % i["description"])
+    check("FAILED" not in out, "a check FAILED:\n" + out[-3000:])
+
+
+def test_example_state_handler_passes_every_interaction():
+    """The example handler for real MSPs, forwarding to fake-msp."""
+    path, pact = exported_pact()
+    fake = fake_msp()
+    states = state_handler(fake)
+    try:
+        rc, out, err = verifier(path, fake, states.url + "/")
+    finally:
+        fake.stop()
+        states.stop()
+    check(rc == 0, "pact verifier exited %d:\n%s%s"
+          % (rc, out[-3000:], err[-2000:]))
+    check("FAILED" not in out, "a check FAILED:\n" + out[-3000:])
 
 
 def test_msp_exec_against_pact_stub_gets_every_expected_result():

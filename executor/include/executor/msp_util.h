@@ -1,8 +1,8 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
- * masking and redaction, JSON string escaping, JSON-path building and the
- * key-file reader. There is one of each, here, in the lowest layer that
- * needs them; contracts, fake-msp and the harness call these.
+ * masking and redaction, JSON string escaping, JSON-path building, the
+ * key-file reader and UUIDv4s. There is one of each, here, in the lowest layer
+ * that needs them; contracts, fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
  * result the caller wipes and frees with msp_secret_free(). Every function
@@ -85,6 +85,13 @@ char *msp_read_key_file(const char *path, size_t cap);
 
 /* Wipes a NUL-terminated secret and frees it. NULL does nothing. */
 void msp_secret_free(char *secret);
+
+/* A UUID's text (36 characters) and its NUL. */
+#define MSP_UUID_BUF_SIZE 37
+
+/* Writes a fresh random UUIDv4 (RFC 4122, lowercase, from getrandom(2))
+ * into out. */
+void msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
 
 #ifdef __cplusplus
 }

@@ -106,6 +106,10 @@ extern "C" {
  * the connection) until it has fully arrived; past it the connection is
  * closed. Idle time alone is cut at 60 s. */
 #define FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS 30000LL
+/* Recording proxy: the longest upstream exchange, and the exchanges in
+ * flight at once (past them 503 with Retry-After). */
+#define FAKE_MSP_DEFAULT_UPSTREAM_TIMEOUT_MS 30000L
+#define FAKE_MSP_DEFAULT_PROXY_QUEUE         256u
 
 typedef struct fake_msp_options {
     const char *host;        /* bind address; NULL: "127.0.0.1" */
@@ -158,6 +162,8 @@ typedef struct fake_msp_options {
     const char *record_dir;
     const char *const *redact;
     size_t n_redact;
+    long upstream_timeout_ms; /* 0: FAKE_MSP_DEFAULT_UPSTREAM_TIMEOUT_MS */
+    size_t proxy_queue;       /* 0: FAKE_MSP_DEFAULT_PROXY_QUEUE */
 } fake_msp_options;
 
 /* Fills *opt with the defaults (all zero). */
@@ -190,7 +196,8 @@ int fake_msp_add_fixture(fake_msp *fm, mspf_fixture *f, char *errbuf,
                          size_t errlen);
 
 /* Clears the journal, the idempotency store, the response sequences and
- * the rate buckets (POST /__admin/reset). */
+ * the rate buckets, and tears every provider state down (POST
+ * /__admin/reset). */
 void fake_msp_reset(fake_msp *fm);
 
 /* One journalled request: exactly what arrived. */

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""A Pact provider-state handler for the Pact interop tests (tests only).
+"""An example Pact provider-state handler, for verifying an exported pact
+against a real MSP (fake-msp needs none: its own POST
+/__admin/provider-states answers all of this itself; docs/pact.md).
 
 Pact's verifier POSTs {"state": NAME, "params": {...}, "action": "setup" |
 "teardown"} before each interaction. On setup this answers the values the
 exported pact's ProviderState generators read (docs/pact.md):
-  - "authorization": "Bearer <the bundled fake's default key of params.role>"
+  - "authorization": "Bearer <the key of params.role>" (KEYS below: the
+    bundled fake's built-in keys; put your MSP's test keys there)
   - "commandId":     a fresh UUIDv4, so every run sends new command ids.
 The credential state ("a credential of role R", params {"role": R}) is
-answered here: which key stands for a role is the test's business, not the
-server's. Every other state is answered 200 with a commandId too; with
---forward URL (fake-msp's POST /__admin/provider-states) it is passed on to
-that endpoint first, and its failure is the verifier's failure.
+answered here: which key stands for a role is the caller's business, not
+the server's. Every other state is answered 200 with a commandId too; with
+--forward URL (your MSP's state endpoint, or fake-msp's POST
+/__admin/provider-states) it is passed on to that endpoint first, and its
+failure is the verifier's failure. The Pact interop tests (ci/pact) run it
+against fake-msp to keep it working.
 
 Binds 127.0.0.1 port 0 and prints the port on its first line (no fixed port,
 no sleep needed by the caller); stops on SIGTERM.
