@@ -10,8 +10,9 @@
 #                            one's output in DIR/$(basename ITEM).out and its
 #                            exit status in DIR/$(basename ITEM).rc; returns
 #                            when all have ended (ci/fuzz, ci/valgrind)
-#   cpu_seconds              user + system CPU seconds of this shell's
-#                            children so far (for timing under load)
+#   cpu_seconds              user + system CPU seconds of the script's
+#                            children so far, those it has waited for (for
+#                            timing under load)
 
 section() { printf '\n==> %s\n' "$*"; }
 
@@ -47,8 +48,7 @@ run_parallel() {
 }
 
 cpu_seconds() {
-  # `times` prints the shell's own times, then its children's: "0m1.5s 0m0.2s"
-  times | awk 'NR == 2 {
-    split($1, u, /[ms]/); split($2, s, /[ms]/)
-    printf "%.0f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+  # cutime + cstime of the main shell ($$ even in a subshell), in clock ticks:
+  # the CPU of every child it has waited for
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.0f\n", ($14 + $15) / hz }' "/proc/$$/stat"
 }
