@@ -5,8 +5,11 @@
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <executor/msp_util.h>
 
 int hx_cases_select(const hx_options *o, const mspf_set *set, hx_want_fn want,
                     const char *command, hx_cases *out)
@@ -72,7 +75,8 @@ int hx_finish(const hx_options *o, const char *command, const hx_cases *cs,
     snprintf(suite, sizeof suite, "msp-contract %s", command);
     if (o->junit &&
         hx_write_junit(o->junit, suite, cs->items, cs->n, total_ms) != 0) {
-        fprintf(stderr, "msp-contract: cannot write %s\n", o->junit);
+        fprintf(stderr, "msp-contract: cannot write %s: %s\n", o->junit,
+                msp_file_strerror(errno));
         t->failed++;
     }
     return t->failed ? HX_EXIT_FAILED : HX_EXIT_OK;

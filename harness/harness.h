@@ -60,6 +60,7 @@ typedef struct hx_options {
     const char *consumer;      /* export: pacticipant names */
     const char *provider_name; /*   (defaults in pact_export.c) */
     const char *out;           /* import: the fixture directory written */
+    int force;                 /* import: replace existing fixture files */
     const char *openapi;       /* export: the OpenAPI document written */
 } hx_options;
 

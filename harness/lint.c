@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <executor/msp_util.h>
 
 static int is_fixture_file(const struct dirent *d)
 {
@@ -175,11 +176,10 @@ static void more_problems(const char *file, const mspf_error *first,
 {
     char removed[64][256];
     size_t nremoved = 0;
-    FILE *fp = fopen(file, "rb");
-    char *text = fp ? malloc(MSPF_FILE_MAX + 1) : NULL;
-    size_t len = text ? fread(text, 1, MSPF_FILE_MAX, fp) : 0;
-    if (fp)
-        (void)fclose(fp); /* read-only */
+    char *text = NULL;
+    size_t len = 0;
+    if (msp_read_file(file, MSPF_FILE_MAX, &text, &len) != 0)
+        text = NULL; /* the first problem said why */
     cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
     free(text);
     mspf_error err = *first;

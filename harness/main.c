@@ -34,7 +34,7 @@ static const char usage_text[] =
     "  msp-contract export   --pact FILE [--consumer NAME] [--provider NAME]\n"
     "                        [--contracts DIR]... [--filter GLOB]\n"
     "  msp-contract export   --openapi FILE [--contracts DIR]...\n"
-    "  msp-contract import   --pact FILE --out DIR\n"
+    "  msp-contract import   --pact FILE --out DIR [--force]\n"
     "  msp-contract --help\n"
     "  msp-contract --version   print \"msp-contract VERSION\" and exit 0\n"
     "\n"
@@ -181,6 +181,8 @@ static const char usage_text[] =
     "  --pact FILE         export: the pact written; import: the pact read\n"
     "  --consumer NAME     export: the consumer's name in the pact\n"
     "  --out DIR           import: where the fixtures are written\n"
+    "  --force             import: replace existing fixture files in DIR\n"
+    "                      (never a symbolic link; default: refuse them)\n"
     "  --openapi FILE      export: write the OpenAPI document (JSON) "
     "instead\n"
     "  -v, --verbose       lint: list clean fixtures too\n"
@@ -225,6 +227,7 @@ enum {
     OPT_PACT,
     OPT_CONSUMER,
     OPT_OUT,
+    OPT_FORCE,
     OPT_OPENAPI
 };
 
@@ -301,6 +304,7 @@ int main(int argc, char **argv)
         {"pact", required_argument, NULL, OPT_PACT},
         {"consumer", required_argument, NULL, OPT_CONSUMER},
         {"out", required_argument, NULL, OPT_OUT},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"openapi", required_argument, NULL, OPT_OPENAPI},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, 'v'},
@@ -320,6 +324,7 @@ int main(int argc, char **argv)
         case OPT_PACT: o.pact = optarg; break;
         case OPT_CONSUMER: o.consumer = optarg; break;
         case OPT_OUT: o.out = optarg; break;
+        case OPT_FORCE: o.force = 1; break;
         case OPT_OPENAPI: o.openapi = optarg; break;
         case OPT_FILTER: o.filter = optarg; break;
         case OPT_JUNIT: o.junit = optarg; break;
@@ -399,9 +404,9 @@ int main(int argc, char **argv)
         return usage_error("--provider is for the coverage command", NULL);
     if ((o.pact && run != hx_pact_export && run != hx_pact_import) ||
         (o.consumer && run != hx_pact_export) ||
-        (o.out && run != hx_pact_import))
+        ((o.out || o.force) && run != hx_pact_import))
         return usage_error("--pact is for export and import, --consumer for "
-                           "export, --out for import",
+                           "export, --out and --force for import",
                            NULL);
     if (o.executor_cmd && run != hx_verify)
         return usage_error("--executor-cmd is for the verify command", NULL);

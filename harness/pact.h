@@ -103,4 +103,28 @@ cJSON *hx_pact_v4_body(cJSON *content, const char *content_type, int base64);
  * fixtures). Returns a new string (free()), or NULL when out of memory. */
 char *hx_pact_print(const cJSON *doc);
 
+/* The strict JSON check of pact_scan.c. HX_PACT_SCAN_NUL: a string holds
+ * \u0000 (cJSON would cut it there); HX_PACT_SCAN_NOT_UTF8: a string holds
+ * bytes that are not UTF-8. */
+#define HX_PACT_DEPTH_MAX     200
+#define HX_PACT_SCAN_NUL      1u
+#define HX_PACT_SCAN_NOT_UTF8 2u
+typedef struct hx_pact_scan {
+    char error[160];      /* why the text is not JSON, with the offset */
+    unsigned outside;     /* flags of strings outside any interaction */
+    unsigned char *flags; /* per element of the top-level "interactions" */
+    size_t n_flags;
+} hx_pact_scan;
+
+/* Checks text[0..len) is one JSON value (RFC 8259, nesting at most
+ * HX_PACT_DEPTH_MAX, no lone surrogate escape) and flags the strings of
+ * each interaction. Returns 0, or -1 with out->error set. Release out with
+ * hx_pact_scan_free() either way. */
+int hx_pact_scan_text(const char *text, size_t len, hx_pact_scan *out);
+/* The flags of the strings of interaction index. */
+unsigned hx_pact_scan_flags(const hx_pact_scan *sc, size_t index);
+void hx_pact_scan_free(hx_pact_scan *sc);
+/* 1 when s is valid UTF-8 (RFC 3629), else 0. */
+int hx_pact_utf8_valid(const char *s);
+
 #endif /* MSP_HARNESS_PACT_H */

@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <executor/msp_util.h>
+
 #define DEFAULT_CONSUMER "brainstorm-msp-executor"
 #define DEFAULT_PROVIDER "msp-god-mode-api"
 #define EXECUTE_PATH     "/api/v1/god-mode/execute"
@@ -606,24 +608,24 @@ static cJSON *interaction(hx_pact_build *x)
     return it;
 }
 
-/* Writes text to path through a temporary file and a rename, so a reader
- * never sees half a pact. */
+/* Writes text and a newline to path through an unpredictable temporary
+ * file and a rename (msp_write_file), so a reader never sees half a pact:
+ * an existing pact is replaced, a symbolic link at path is refused. */
 static int write_atomic(const char *path, const char *text)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >=
-        (int)sizeof tmp)
-        return -1;
-    FILE *fp = fopen(tmp, "w");
-    if (!fp)
-        return -1;
-    int ok = fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
-    ok = (fclose(fp) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        (void)unlink(tmp);
+    size_t n = strlen(text);
+    char *line = malloc(n + 2);
+    if (!line) {
+        errno = ENOMEM;
         return -1;
     }
-    return 0;
+    memcpy(line, text, n);
+    line[n] = '\n';
+    int rc = msp_write_file(path, line, n + 1, 0644, MSP_WRITE_REPLACE);
+    int err = errno;
+    free(line);
+    errno = err;
+    return rc;
 }
 
 mspf_set *hx_load_all(const hx_options *o)
@@ -673,7 +675,7 @@ int hx_pact_export(const hx_options *o)
     int rc = HX_EXIT_OK;
     if (!text || write_atomic(o->pact, text) != 0) {
         fprintf(stderr, "msp-contract export: cannot write %s: %s\n", o->pact,
-                strerror(errno));
+                msp_file_strerror(text ? errno : ENOMEM));
         rc = HX_EXIT_FAILED;
     } else {
         printf("msp-contract export: %zu interaction(s) written to %s, "

@@ -7,7 +7,12 @@
  * response exactly as the fake will serve it, so the fixture verifies and
  * lints clean by construction. An interaction the executor could never send
  * (another method or path, a body other than {tool, params, simulate:
- * false}) is left out and listed on stderr with the reason.
+ * false}), or whose fixture could not say the same thing (a NUL or bytes
+ * that are not UTF-8, a query, another header, a second header value, a
+ * body rule with no fixture form, a status that is not one, the pact's own
+ * credential, a file over the loader's limit), is left out and listed on
+ * stderr with the reason (docs/pact.md). Files are written with
+ * msp_write_file: never through a link, never over a file without --force.
  */
 #include "harness.h"
 #include "pact.h"
@@ -22,35 +27,33 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <executor/msp_util.h>
+
 #define PACT_FILE_MAX (16u * 1024u * 1024u)
 #define NAME_MAX_LEN  80
+#define NAME_CAP      (NAME_MAX_LEN + 24) /* "-" and any suffix number */
 #define EXECUTE_PATH  "/api/v1/god-mode/execute"
+
+/* A set of strings with a number each (open addressing, FNV-1a): the names
+ * and ids written so far, and per base name the next suffix to try, so
+ * naming n interactions that share a description is linear. */
+typedef struct strmap {
+    char **keys;
+    size_t *vals;
+    size_t cap, n;
+} strmap;
 
 typedef struct imp {
     int v4;
     char why[512];
-    char **names; /* names and ids written so far (unique in a set) */
-    char **ids;
-    size_t n;
+    strmap names;   /* name -> next suffix for it as a base */
+    strmap ids;     /* command ids written */
+    strmap id_next; /* description -> next derived id to try */
+    hx_pact_scan scan;
+    /* the interaction being imported */
+    char base[NAME_CAP], name[NAME_CAP], id[37];
+    size_t id_try; /* > 0: id was derived; the description's next try */
 } imp;
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = malloc(PACT_FILE_MAX + 1);
-    size_t n = buf ? fread(buf, 1, PACT_FILE_MAX + 1, fp) : 0;
-    (void)fclose(fp); /* read-only */
-    if (!buf || n > PACT_FILE_MAX) {
-        free(buf);
-        errno = EFBIG;
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* A header of a V3 (string) or V4 (array of strings) request/response, by
  * name in any case; NULL when absent. */
@@ -91,54 +94,133 @@ static int is_uuid(const char *s)
     return 1;
 }
 
-static int taken(char **list, size_t n, const char *s)
+static size_t *map_find(const strmap *m, const char *key)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], s) == 0)
-            return 1;
+    if (!m->cap)
+        return NULL;
+    size_t i = (size_t)hash(key, 14695981039346656037ULL) & (m->cap - 1);
+    for (; m->keys[i]; i = (i + 1) & (m->cap - 1))
+        if (strcmp(m->keys[i], key) == 0)
+            return &m->vals[i];
+    return NULL;
+}
+
+/* Sets key's number (adding a copy of key). Returns 0, or -1 when out of
+ * memory. */
+static int map_put(strmap *m, const char *key, size_t val)
+{
+    size_t *v = map_find(m, key);
+    if (v) {
+        *v = val;
+        return 0;
+    }
+    if (2 * (m->n + 1) > m->cap) {
+        strmap g = {.cap = m->cap ? 2 * m->cap : 256};
+        g.keys = calloc(g.cap, sizeof *g.keys);
+        g.vals = calloc(g.cap, sizeof *g.vals);
+        if (!g.keys || !g.vals) {
+            free(g.keys);
+            free(g.vals);
+            return -1;
+        }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->keys[i])
+                continue;
+            size_t j =
+                (size_t)hash(m->keys[i], 14695981039346656037ULL) & (g.cap - 1);
+            while (g.keys[j])
+                j = (j + 1) & (g.cap - 1);
+            g.keys[j] = m->keys[i];
+            g.vals[j] = m->vals[i];
+        }
+        g.n = m->n;
+        free(m->keys);
+        free(m->vals);
+        *m = g;
+    }
+    char *copy = strdup(key);
+    if (!copy)
+        return -1;
+    size_t i = (size_t)hash(key, 14695981039346656037ULL) & (m->cap - 1);
+    while (m->keys[i])
+        i = (i + 1) & (m->cap - 1);
+    m->keys[i] = copy;
+    m->vals[i] = val;
+    m->n++;
     return 0;
 }
 
-/* The command id: the pact's own when it is a lowercase UUID not used yet,
- * else a UUIDv4-shaped id derived from the description. */
-static void command_id(imp *im, const char *given, const char *desc,
-                       char out[37])
+static void map_free(strmap *m)
 {
-    if (is_uuid(given) && !taken(im->ids, im->n, given)) {
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->keys[i]);
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* The command id: the pact's own when it is a lowercase UUID not used yet,
+ * else a UUIDv4-shaped id derived from the description (the next one not
+ * used: each description remembers where its search stopped). */
+static void command_id(const imp *im, const char *given, const char *desc,
+                       char out[37], size_t *next_out)
+{
+    *next_out = 0;
+    if (is_uuid(given) && !map_find(&im->ids, given)) {
         memcpy(out, given, 37);
         return;
     }
     uint64_t a = hash(desc, 14695981039346656037ULL), b = hash(desc, a);
+    const size_t *next = map_find(&im->id_next, desc);
+    size_t offset = next ? *next : 0;
+    b += offset;
     do {
         snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
                  (unsigned)(a >> 16) & 0xffffu, (unsigned)a & 0xfffu,
                  0x8000u | ((unsigned)(b >> 48) & 0x3fffu),
                  (unsigned long long)(b & 0xffffffffffffULL));
         b++;
-    } while (taken(im->ids, im->n, out));
+        *next_out = ++offset;
+    } while (map_find(&im->ids, out));
 }
 
-/* A file name from the description: lowercase letters, digits and '-'. */
-static void fixture_name(imp *im, const char *desc, size_t index,
-                         char out[NAME_MAX_LEN + 8])
+/* A file name from the description: lowercase letters, digits and '-';
+ * "-2", "-3"… when taken (base keeps the name before the suffix). */
+static void fixture_name(const imp *im, const char *desc, size_t index,
+                         char base[NAME_CAP], char out[NAME_CAP])
 {
     size_t n = 0;
     for (const char *p = desc; *p && n < NAME_MAX_LEN; p++) {
         unsigned char c = (unsigned char)*p;
         if (isalnum(c) && c < 128)
-            out[n++] = (char)tolower(c);
-        else if (n > 0 && out[n - 1] != '-')
-            out[n++] = '-';
+            base[n++] = (char)tolower(c);
+        else if (n > 0 && base[n - 1] != '-')
+            base[n++] = '-';
     }
-    while (n > 0 && out[n - 1] == '-')
+    while (n > 0 && base[n - 1] == '-')
         n--;
-    out[n] = '\0';
+    base[n] = '\0';
     if (n == 0)
-        snprintf(out, NAME_MAX_LEN + 8, "interaction-%zu", index + 1);
-    char base[NAME_MAX_LEN + 8];
-    memcpy(base, out, sizeof base);
-    for (int k = 2; taken(im->names, im->n, out) && k < 10000; k++)
-        snprintf(out, NAME_MAX_LEN + 8, "%.*s-%d", NAME_MAX_LEN, base, k);
+        snprintf(base, NAME_CAP, "interaction-%zu", index + 1);
+    memcpy(out, base, NAME_CAP);
+    const size_t *next = map_find(&im->names, base);
+    for (size_t k = next && *next ? *next : 2; map_find(&im->names, out); k++)
+        snprintf(out, NAME_CAP, "%.*s-%zu", NAME_MAX_LEN, base, k);
+}
+
+/* Records name (made from base) and id as used. Returns 0, or -1 when out
+ * of memory. */
+static int names_commit(imp *im, const char *base, const char *name,
+                        const char *desc, const char *id, size_t id_next)
+{
+    size_t k = 2;
+    if (strcmp(base, name) != 0)
+        k = (size_t)strtoull(name + strlen(base) + 1, NULL, 10) + 1;
+    const size_t *own = map_find(&im->names, name);
+    if (map_put(&im->names, name, own ? *own : 2) != 0 ||
+        map_put(&im->names, base, k) != 0 || map_put(&im->ids, id, 0) != 0)
+        return -1;
+    return id_next ? map_put(&im->id_next, desc, id_next) : 0;
 }
 
 static int fail(imp *im, const char *fmt, ...)
@@ -190,7 +272,19 @@ static int body_of(imp *im, const cJSON *msg, cJSON **json, char **text,
         return 0;
     }
     if (cJSON_IsString(content) && json_type) {
-        cJSON *parsed = cJSON_Parse(content->valuestring);
+        /* JSON carried as a string: the same strict check as the pact */
+        hx_pact_scan sc;
+        const char *t = content->valuestring;
+        int ok = hx_pact_scan_text(t, strlen(t), &sc) == 0;
+        unsigned flags = sc.outside;
+        hx_pact_scan_free(&sc);
+        if (ok && (flags & HX_PACT_SCAN_NUL))
+            return fail(im, "a JSON body string holds \\u0000: a fixture "
+                            "written with cJSON would end the string there");
+        if (ok && (flags & HX_PACT_SCAN_NOT_UTF8))
+            return fail(im, "a JSON body string holds bytes that are not "
+                            "UTF-8");
+        cJSON *parsed = ok ? cJSON_Parse(t) : NULL;
         *json = parsed ? parsed : cJSON_Duplicate(content, 1);
         return 0;
     }
@@ -237,26 +331,276 @@ static const char *state_of(const cJSON *it)
     return cJSON_IsString(v2) ? v2->valuestring : NULL;
 }
 
-/* "type" when the pact compares the response body by type at its root,
- * else "exact". */
-static const char *body_match(const cJSON *resp)
+/* The headers the fixture of an imported interaction carries (the ones the
+ * executor sends); a pact requiring any other is left out. */
+static const char *const carried_headers[] = {
+    "Authorization", "X-Brainstorm-Command-Id", "Idempotency-Key",
+    "Content-Type", "X-Correlation-Id"};
+
+/* -1 with why when a header of msg has several values or is not a string
+ * (a fixture header has one value). */
+static int single_values(imp *im, const cJSON *headers, const char *what)
+{
+    for (const cJSON *h = headers ? headers->child : NULL; h; h = h->next) {
+        int n = cJSON_IsArray(h) ? cJSON_GetArraySize(h) : 1;
+        int strings =
+            cJSON_IsString(h) || (cJSON_IsArray(h) && cJSON_IsString(h->child));
+        if (n > 1)
+            return fail(im,
+                        "the %s header %s has %d values: a fixture carries "
+                        "one",
+                        what, h->string, n);
+        if (!strings)
+            return fail(im, "the %s header %s is not a string", what,
+                        h->string);
+    }
+    return 0;
+}
+
+/* What the request requires that a fixture cannot: a query, a header the
+ * executor does not send, a second value, a Content-Type other than JSON,
+ * two different ids. Returns 0, or -1 with why. */
+static int check_request(imp *im, const cJSON *req)
+{
+    const cJSON *q = cJSON_GetObjectItem(req, "query");
+    if (q && !cJSON_IsNull(q) && !(cJSON_IsString(q) && !q->valuestring[0]) &&
+        !(cJSON_IsObject(q) && !q->child))
+        return fail(im, "the request has a query: the executor sends none "
+                        "and a fixture cannot require one");
+    const cJSON *hdrs = cJSON_GetObjectItem(req, "headers");
+    if (single_values(im, hdrs, "request") != 0)
+        return -1;
+    for (const cJSON *h = hdrs ? hdrs->child : NULL; h; h = h->next) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof carried_headers / sizeof *carried_headers;
+             i++)
+            known |= strcasecmp(h->string, carried_headers[i]) == 0;
+        if (!known)
+            return fail(im,
+                        "the request requires the header %s: a fixture "
+                        "carries only the headers the executor sends",
+                        h->string);
+    }
+    const char *ct = header(hdrs, "Content-Type");
+    if (ct && strncasecmp(ct, "application/json", 16) != 0)
+        return fail(im,
+                    "the request requires Content-Type %s: the executor "
+                    "sends application/json",
+                    ct);
+    const char *id = header(hdrs, "X-Brainstorm-Command-Id");
+    const char *key = header(hdrs, "Idempotency-Key");
+    if (id && key && strcmp(id, key) != 0)
+        return fail(im, "X-Brainstorm-Command-Id and Idempotency-Key differ: "
+                        "the executor sends the same id in both");
+    return 0;
+}
+
+/* A fixture value path ($.a.b[0]) from a Pact body path ($.a.b[0], or
+ * $.body.a.b[0] in a V2 pact when v2), its example in body (NULL when
+ * absent). Returns 0, or -1 when the path has no fixture form. */
+static int rule_path(const char *pact_path, int v2, const cJSON *body,
+                     char out[HX_PACT_PATH_MAX], const cJSON **example)
+{
+    const char *p = pact_path;
+    if (v2) {
+        if (strncmp(p, "$.body", 6) != 0 ||
+            (p[6] && p[6] != '.' && p[6] != '['))
+            return -1;
+        p += 6;
+    } else {
+        if (*p != '$')
+            return -1;
+        p++;
+    }
+    if (snprintf(out, HX_PACT_PATH_MAX, "$%s", p) >= HX_PACT_PATH_MAX)
+        return -1;
+    const cJSON *at = body;
+    while (*p) {
+        char name[HX_PACT_PATH_MAX];
+        size_t n = 0;
+        if (*p == '.') {
+            for (p++; isalnum((unsigned char)*p) || *p == '_' || *p == '-';)
+                name[n++] = *p++;
+            name[n] = '\0';
+            if (n == 0)
+                return -1;
+            at = cJSON_IsObject(at) ? cJSON_GetObjectItemCaseSensitive(at, name)
+                                    : NULL;
+        } else if (*p == '[') {
+            char *end;
+            unsigned long i = strtoul(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || !isdigit((unsigned char)p[1]))
+                return -1;
+            p = end + 1;
+            at = cJSON_IsArray(at) && i < (unsigned long)cJSON_GetArraySize(at)
+                     ? cJSON_GetArrayItem(at, (int)i)
+                     : NULL;
+        } else {
+            return -1;
+        }
+    }
+    *example = at;
+    return 0;
+}
+
+/* The ERE R of a rule written as export writes it, "[\s\S]*(?:R)[\s\S]*",
+ * or NULL. */
+static char *export_regex(const char *re)
+{
+    static const char head[] = "[\\s\\S]*(?:", tail[] = ")[\\s\\S]*";
+    size_t n = strlen(re), h = sizeof head - 1, t = sizeof tail - 1;
+    if (n < h + t || strncmp(re, head, h) != 0 || strcmp(re + n - t, tail) != 0)
+        return NULL;
+    char *r = strndup(re + h, n - h - t);
+    return r;
+}
+
+/* One rule of the response body at path. Returns 0, or -1 with why. */
+static int body_rule(imp *im, const char *path, const cJSON *m, int v2,
+                     const cJSON *body, int *type_root, cJSON *values)
+{
+    const cJSON *kind = cJSON_GetObjectItem(m, "match");
+    const cJSON *re = cJSON_GetObjectItem(m, "regex");
+    const char *k = cJSON_IsString(kind) ? kind->valuestring
+                    : cJSON_IsString(re) ? "regex"
+                                         : "?";
+    char fpath[HX_PACT_PATH_MAX];
+    const cJSON *ex = NULL;
+    if (rule_path(path, v2, body, fpath, &ex) != 0)
+        return fail(im,
+                    "the response body rule %s at %s: the path has no "
+                    "fixture form",
+                    k, path);
+    if (strcmp(fpath, "$") == 0) {
+        if (strcmp(k, "type") != 0)
+            return fail(im,
+                        "the response body rule %s at $ has no fixture form "
+                        "(only type)",
+                        k);
+        *type_root = 1;
+        return 0;
+    }
+    if (strcmp(k, "type") == 0)
+        return 0; /* under the type rule on $ (checked by the caller) */
+    if (cJSON_GetObjectItemCaseSensitive(values, fpath))
+        return fail(im, "two response body rules at %s", path);
+    if (strcmp(k, "equality") == 0) {
+        if (!ex)
+            return fail(im,
+                        "the response body rule equality at %s: the body has "
+                        "no value there",
+                        path);
+        cJSON_AddItemToObject(values, fpath, cJSON_Duplicate(ex, 1));
+        return 0;
+    }
+    char *ere = strcmp(k, "regex") == 0 && cJSON_IsString(re)
+                    ? export_regex(re->valuestring)
+                    : NULL;
+    if (!ere)
+        return fail(im, "the response body rule %s at %s has no fixture form%s",
+                    k, path,
+                    strcmp(k, "regex") == 0
+                        ? " (only a regex as export writes it, "
+                          "[\\s\\S]*(?:ERE)[\\s\\S]*)"
+                        : "");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(values, fpath), "regex",
+                            ere);
+    free(ere);
+    return 0;
+}
+
+/* The fixture form of the pact's response-body matching rules: *mode
+ * "type" when $ is compared by type, else "exact" (then no other rule may
+ * loosen a path), *values the equality and regex rules at paths (a new
+ * object, or NULL when none). A rule with no fixture form leaves the
+ * interaction out: comparing exactly instead would change the contract.
+ * Returns 0, or -1 with why. */
+static int body_rules(imp *im, const cJSON *resp, const cJSON *body,
+                      const char **mode, cJSON **values)
 {
     const cJSON *mr = cJSON_GetObjectItem(resp, "matchingRules");
-    const cJSON *b = cJSON_GetObjectItem(mr, "body");
-    const cJSON *root = b ? cJSON_GetObjectItem(b, "$") : NULL;
-    if (!root && mr)
-        root = cJSON_GetObjectItem(mr, "$.body"); /* V2/V3 flat form */
-    const cJSON *ms = cJSON_GetObjectItem(root, "matchers");
-    const cJSON *m = ms ? ms->child : root;
-    const cJSON *kind = cJSON_GetObjectItem(m, "match");
-    return cJSON_IsString(kind) && strcmp(kind->valuestring, "type") == 0
-               ? "type"
-               : "exact";
+    *mode = "exact";
+    *values = NULL;
+    if (!mr)
+        return 0;
+    const cJSON *st = cJSON_GetObjectItem(mr, "status");
+    if (st && st->child)
+        return fail(im, "the response has status matching rules: a fixture "
+                        "compares the status exactly");
+    cJSON *vals = cJSON_CreateObject();
+    int type_root = 0, loosening = 0, rc = 0;
+    const char *first = NULL;
+    const cJSON *cat = cJSON_GetObjectItem(mr, "body");
+    int v2 = !cat;
+    for (const cJSON *r = v2 ? mr->child : cat->child; r && rc == 0;
+         r = r->next) {
+        if (v2 && strncmp(r->string, "$.body", 6) != 0)
+            continue; /* $.headers…, $.status: not the body */
+        const cJSON *ms = cJSON_GetObjectItem(r, "matchers");
+        const cJSON *comb = cJSON_GetObjectItem(r, "combine");
+        if (ms && cJSON_GetArraySize(ms) > 1 && cJSON_IsString(comb) &&
+            strcmp(comb->valuestring, "OR") == 0) {
+            rc = fail(im, "the response body rules at %s combine with OR",
+                      r->string);
+            break;
+        }
+        for (const cJSON *m = ms ? ms->child : r; m && rc == 0;
+             m = ms ? m->next : NULL) {
+            rc = body_rule(im, r->string, m, v2, body, &type_root, vals);
+            const cJSON *kind = cJSON_GetObjectItem(m, "match");
+            int equality = cJSON_IsString(kind) &&
+                           strcmp(kind->valuestring, "equality") == 0;
+            if (!loosening && !equality &&
+                strcmp(r->string, v2 ? "$.body" : "$") != 0) {
+                loosening = 1;
+                first = r->string;
+            }
+        }
+    }
+    if (rc == 0 && loosening && !type_root)
+        rc = fail(im,
+                  "the response body rule at %s without a type rule on $: a "
+                  "fixture would compare the whole body exactly",
+                  first);
+    if (rc != 0 || !vals->child || !type_root) { /* exact: implied */
+        cJSON_Delete(vals);
+        vals = NULL;
+    }
+    if (rc == 0 && type_root && !body)
+        rc = fail(im, "a type rule on a body that is not JSON");
+    if (rc == 0) {
+        *mode = type_root ? "type" : "exact";
+        *values = vals;
+    }
+    return rc;
+}
+
+/* The HTTP status of the response: an integer 100-599; Pact's default 200
+ * when the pact gives none. Returns 0, or -1 with why. */
+static int status_of(imp *im, const cJSON *resp, int *status)
+{
+    const cJSON *st = cJSON_GetObjectItem(resp, "status");
+    if (!st) {
+        *status = 200;
+        return 0;
+    }
+    double v = cJSON_IsNumber(st) ? st->valuedouble : 0;
+    if (!cJSON_IsNumber(st) || !(v >= 100 && v <= 599) || v != (double)(int)v) {
+        char *text = cJSON_PrintUnformatted(st);
+        fail(im,
+             "the response status %.40s is not an HTTP status (an integer "
+             "100-599)",
+             text ? text : "?");
+        cJSON_free(text);
+        return -1;
+    }
+    *status = (int)v;
+    return 0;
 }
 
 /* Builds the fixture document of one interaction, or NULL with im->why. */
 static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
-                         const char *pair, char name[NAME_MAX_LEN + 8])
+                         const char *pair)
 {
     const cJSON *type = cJSON_GetObjectItem(it, "type");
     if (im->v4 && (!cJSON_IsString(type) ||
@@ -281,6 +625,12 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
         fail(im, "the executor only sends POST " EXECUTE_PATH "");
         return NULL;
     }
+    int status;
+    if (check_request(im, req) != 0 ||
+        single_values(im, cJSON_GetObjectItem(resp, "headers"), "response") !=
+            0 ||
+        status_of(im, resp, &status) != 0)
+        return NULL;
     cJSON *rb = NULL, *sb = NULL;
     char *rtext = NULL, *stext = NULL;
     int rb64, sb64;
@@ -304,26 +654,34 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
                  "false}");
         return NULL;
     }
-    if (body_of(im, resp, &sb, &stext, &sb64) != 0) {
+    const char *mode;
+    cJSON *values = NULL;
+    if (body_of(im, resp, &sb, &stext, &sb64) != 0 ||
+        body_rules(im, resp, sb, &mode, &values) != 0) {
         cJSON_Delete(rb);
+        cJSON_Delete(sb);
+        free(stext);
         return NULL;
     }
 
-    char id[37];
+    char *id = im->id, *name = im->name;
     const char *given = header(hdrs, "X-Brainstorm-Command-Id");
-    command_id(im, given ? given : header(hdrs, "Idempotency-Key"), desc, id);
-    fixture_name(im, desc, index, name);
+    command_id(im, given ? given : header(hdrs, "Idempotency-Key"), desc, id,
+               &im->id_try);
+    fixture_name(im, desc, index, im->base, name);
     const char *corr = header(hdrs, "X-Correlation-Id");
     const char *role = role_of(hdrs, cJSON_GetObjectItem(it, "providerStates"));
     const char *key = hx_pact_key_of_role(role);
-    const cJSON *st = cJSON_GetObjectItem(resp, "status");
-    long status = cJSON_IsNumber(st) ? (long)st->valuedouble : 200;
 
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "name", name);
+    size_t tlen = strlen(pair) + strlen(desc) + 64;
+    char *long_text = malloc(tlen);
+    if (long_text)
+        snprintf(long_text, tlen, "Imported from the pact %s: %s", pair, desc);
+    cJSON_AddStringToObject(f, "description", long_text ? long_text : desc);
+    free(long_text);
     char text[1024];
-    snprintf(text, sizeof text, "Imported from the pact %s: %s", pair, desc);
-    cJSON_AddStringToObject(f, "description", text);
     cJSON_AddItemToObject(f, "tags",
                           cJSON_CreateStringArray((const char *[]){"pact"}, 1));
     cJSON_AddNumberToObject(f, "exit_row", 6); /* add_expect sets it */
@@ -365,7 +723,7 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
     cJSON_Delete(rb);
 
     cJSON *rs = cJSON_AddObjectToObject(f, "response");
-    cJSON_AddNumberToObject(rs, "status", (double)status);
+    cJSON_AddNumberToObject(rs, "status", status);
     const cJSON *rh = cJSON_GetObjectItem(resp, "headers");
     cJSON *outh = NULL;
     for (const cJSON *c = rh ? rh->child : NULL; c; c = c->next) {
@@ -392,7 +750,9 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
         cJSON_AddStringToObject(pv, "state", state);
     cJSON *pm = cJSON_AddObjectToObject(pv, "match");
     cJSON_AddStringToObject(pm, "status", "exact");
-    cJSON_AddStringToObject(pm, "body", body_match(resp));
+    cJSON_AddStringToObject(pm, "body", mode);
+    if (values)
+        cJSON_AddItemToObject(pm, "values", values);
     return f;
 }
 
@@ -433,19 +793,182 @@ static int add_expect(imp *im, cJSON *doc, const char *name)
     return 0;
 }
 
-static int write_fixture(const char *dir, const char *name, const cJSON *doc)
+/* The credential of an interaction's Authorization header when it is a
+ * real one (not a role placeholder, not a bundled test key): what follows
+ * the scheme ("Bearer ", "Token "…), else the whole value; NULL when there
+ * is none. */
+static const char *pact_credential(const cJSON *it)
+{
+    const char *auth = header(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(it, "request"), "headers"),
+        "Authorization");
+    if (!auth)
+        return NULL;
+    const char *space = strchr(auth, ' '); /* past the scheme, if any */
+    const char *tok = space ? space : auth;
+    while (*tok == ' ')
+        tok++;
+    if (!*tok || strstr(tok, "<role:") || hx_pact_role_of_key(tok))
+        return NULL;
+    return tok;
+}
+
+/* The fixture file's bytes (text and a newline), or NULL with why: the
+ * pact's own credential appears in it (in any JSON spelling), or it would
+ * be larger than the loader and lint accept. */
+static char *fixture_text(imp *im, const cJSON *doc, const char *cred,
+                          size_t *len)
+{
+    char *text = hx_pact_print(doc);
+    if (!text) {
+        fail(im, "out of memory");
+        return NULL;
+    }
+    size_t n = strlen(text);
+    if (cred && msp_redact_secret(text, n, cred, strlen(cred)) > 0) {
+        free(text);
+        fail(im, "the request's Authorization credential appears in what the "
+                 "fixture would hold (params, body or headers): a key from a "
+                 "pact is never written to a fixture");
+        return NULL;
+    }
+    if (n + 1 > MSPF_FILE_MAX) {
+        free(text);
+        fail(im,
+             "the fixture would be %zu bytes, over the %u bytes a fixture "
+             "file may have (lint and the loader refuse it)",
+             n + 1, MSPF_FILE_MAX);
+        return NULL;
+    }
+    char *line = realloc(text, n + 2);
+    if (!line) {
+        free(text);
+        fail(im, "out of memory");
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    *len = n + 1;
+    return line;
+}
+
+/* Why the pact is not one import reads, or NULL. */
+static const char *not_a_pact(const cJSON *pact, char *buf, size_t cap)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(pact, "interactions");
+    if (cJSON_IsArray(list))
+        return NULL;
+    if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(pact, "messages")))
+        return "a message pact (\"messages\"): message pacts are not "
+               "supported, only HTTP interactions";
+    snprintf(buf, cap, "not a pact (%s)",
+             !cJSON_IsObject(pact) ? "the JSON value is not an object"
+             : list                ? "\"interactions\" is not an array"
+                                   : "no \"interactions\" array");
+    return buf;
+}
+
+/* Writes one fixture file: never through a symbolic link, never over an
+ * existing file unless --force. Returns 0, or -1 with the message
+ * printed. */
+static int write_fixture(const hx_options *o, const char *name,
+                         const char *text, size_t len)
 {
     char path[4200];
-    if (snprintf(path, sizeof path, "%s/%s.json", dir, name) >=
-        (int)sizeof path)
-        return -1;
-    char *text = hx_pact_print(doc);
-    FILE *fp = text ? fopen(path, "w") : NULL;
-    int ok = fp && fputs(text, fp) >= 0 && fputc('\n', fp) != EOF;
-    if (fp)
-        ok = (fclose(fp) == 0) && ok;
+    int err = ENAMETOOLONG;
+    if (snprintf(path, sizeof path, "%s/%s.json", o->out, name) <
+        (int)sizeof path) {
+        if (msp_write_file(path, text, len, 0644,
+                           MSP_WRITE_NO_SYNC |
+                               (o->force ? MSP_WRITE_REPLACE : 0)) == 0)
+            return 0;
+        err = errno;
+    }
+    fprintf(stderr, "msp-contract import: cannot write %s/%s.json: %s%s\n",
+            o->out, name, msp_file_strerror(err),
+            err == EEXIST && !o->force
+                ? " (not replaced; --force replaces a regular file)"
+                : "");
+    return -1;
+}
+
+/* The pact, parsed, or NULL with the reason printed (not readable, not
+ * JSON and where, too deep, empty, not a pact). */
+static cJSON *read_pact(const char *file, hx_pact_scan *scan)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (msp_read_file(file, PACT_FILE_MAX, &text, &len) != 0) {
+        int e = errno;
+        fprintf(stderr, "msp-contract import: cannot read %s: %s\n", file,
+                e == EFBIG ? "larger than 16 MiB" : msp_file_strerror(e));
+        return NULL;
+    }
+    if (hx_pact_scan_text(text, len, scan) != 0) {
+        fprintf(stderr, "msp-contract import: %s: not JSON: %s\n", file,
+                scan->error);
+        free(text);
+        return NULL;
+    }
+    cJSON *pact = cJSON_ParseWithLength(text, len);
+    if (!pact) {
+        const char *at = cJSON_GetErrorPtr();
+        fprintf(stderr,
+                "msp-contract import: %s: not JSON (cJSON stops at offset "
+                "%zu)\n",
+                file,
+                at && at >= text && at <= text + len ? (size_t)(at - text)
+                                                     : len);
+        free(text);
+        return NULL;
+    }
     free(text);
-    return ok ? 0 : -1;
+    char why[200];
+    const char *bad = not_a_pact(pact, why, sizeof why);
+    if (bad) {
+        fprintf(stderr, "msp-contract import: %s: %s\n", file, bad);
+        cJSON_Delete(pact);
+        return NULL;
+    }
+    return pact;
+}
+
+/* The fixture bytes of one interaction, or NULL with im->why. */
+static char *import_one(imp *im, const cJSON *it, size_t index,
+                        const char *pair, size_t *len)
+{
+    unsigned flags = hx_pact_scan_flags(&im->scan, index);
+    if (flags & HX_PACT_SCAN_NUL) {
+        fail(im, "a string holds \\u0000: a fixture written with cJSON would "
+                 "end it there, so the bytes after it would be lost");
+        return NULL;
+    }
+    if (flags & HX_PACT_SCAN_NOT_UTF8) {
+        fail(im, "a string holds bytes that are not UTF-8: the fixture would "
+                 "not be JSON");
+        return NULL;
+    }
+    cJSON *doc = fixture_of(im, it, index, pair);
+    if (doc && add_expect(im, doc, im->name) != 0) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    char *text = doc ? fixture_text(im, doc, pact_credential(it), len) : NULL;
+    cJSON_Delete(doc);
+    return text;
+}
+
+/* "left out "DESCRIPTION": why" on stderr; the description with the
+ * pact's credential starred out, "?" when there is none or it is not
+ * UTF-8. */
+static void print_left_out(const imp *im, const cJSON *it, const char *desc)
+{
+    const char *cred = pact_credential(it);
+    char *shown = desc && hx_pact_utf8_valid(desc) ? strdup(desc) : NULL;
+    if (shown && cred)
+        (void)msp_redact_secret(shown, strlen(shown), cred, strlen(cred));
+    fprintf(stderr, "left out \"%s\": %s\n", shown ? shown : "?", im->why);
+    free(shown);
 }
 
 int hx_pact_import(const hx_options *o)
@@ -456,94 +979,68 @@ int hx_pact_import(const hx_options *o)
             "msp-contract import: --pact FILE and --out DIR are required\n");
         return HX_EXIT_USAGE;
     }
-    size_t len = 0;
-    char *text = read_all(o->pact, &len);
-    if (!text) {
-        fprintf(stderr, "msp-contract import: cannot read %s: %s\n", o->pact,
-                strerror(errno));
+    imp im = {0};
+    cJSON *pact = read_pact(o->pact, &im.scan);
+    if (!pact) {
+        hx_pact_scan_free(&im.scan);
         return HX_EXIT_DATA;
     }
-    cJSON *pact = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *list = cJSON_GetObjectItem(pact, "interactions");
-    if (!cJSON_IsArray(list)) {
-        fprintf(stderr,
-                "msp-contract import: %s: not a pact (no "
-                "\"interactions\" array)\n",
-                o->pact);
-        cJSON_Delete(pact);
-        return HX_EXIT_DATA;
-    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(pact, "interactions");
     const cJSON *meta = cJSON_GetObjectItem(pact, "metadata");
     const cJSON *spec = cJSON_GetObjectItem(
         cJSON_GetObjectItem(meta, "pactSpecification"), "version");
-    imp im = {0};
     im.v4 = cJSON_IsString(spec) && spec->valuestring[0] == '4';
     const cJSON *cons =
         cJSON_GetObjectItem(cJSON_GetObjectItem(pact, "consumer"), "name");
     const cJSON *prov =
         cJSON_GetObjectItem(cJSON_GetObjectItem(pact, "provider"), "name");
+    /* only a label in each fixture's description, but a fixture is JSON */
+    int cons_ok = cJSON_IsString(cons) && hx_pact_utf8_valid(cons->valuestring);
+    int prov_ok = cJSON_IsString(prov) && hx_pact_utf8_valid(prov->valuestring);
     char pair[300];
     snprintf(pair, sizeof pair, "%s -> %s",
-             cJSON_IsString(cons) ? cons->valuestring : "consumer",
-             cJSON_IsString(prov) ? prov->valuestring : "provider");
+             cons_ok ? cons->valuestring : "consumer",
+             prov_ok ? prov->valuestring : "provider");
+    size_t written = 0, left = 0, index = 0;
+    int rc = HX_EXIT_OK;
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "msp-contract import: cannot create %s: %s\n", o->out,
                 strerror(errno));
-        cJSON_Delete(pact);
-        return HX_EXIT_FAILED;
+        rc = HX_EXIT_FAILED;
+        list = NULL;
     }
-    size_t total = (size_t)cJSON_GetArraySize(list), written = 0, left = 0;
-    im.names = calloc(total + 1, sizeof *im.names);
-    im.ids = calloc(total + 1, sizeof *im.ids);
-    if (!im.names || !im.ids) {
-        fprintf(stderr, "msp-contract import: out of memory\n");
-        free(im.names);
-        free(im.ids);
-        cJSON_Delete(pact);
-        return HX_EXIT_FAILED;
-    }
-    int rc = HX_EXIT_OK;
-    size_t index = 0;
-    for (const cJSON *it = list->child; it; it = it->next, index++) {
-        char name[NAME_MAX_LEN + 8];
+    for (const cJSON *it = list ? list->child : NULL; it;
+         it = it->next, index++) {
         im.why[0] = '\0';
-        cJSON *doc = fixture_of(&im, it, index, pair, name);
-        if (doc && add_expect(&im, doc, name) != 0) {
-            cJSON_Delete(doc);
-            doc = NULL;
-        }
+        size_t len = 0;
+        char *text = import_one(&im, it, index, pair, &len);
         const cJSON *d = cJSON_GetObjectItem(it, "description");
-        if (!doc) {
-            fprintf(stderr, "left out \"%s\": %s\n",
-                    cJSON_IsString(d) ? d->valuestring : "?", im.why);
+        const char *desc = cJSON_IsString(d) ? d->valuestring : "";
+        if (!text) {
+            print_left_out(&im, it, cJSON_IsString(d) ? desc : NULL);
             left++;
             continue;
         }
-        if (write_fixture(o->out, name, doc) != 0) {
-            fprintf(stderr, "msp-contract import: cannot write %s/%s.json\n",
-                    o->out, name);
+        int wrc = write_fixture(o, im.name, text, len);
+        free(text);
+        if (names_commit(&im, im.base, im.name, desc, im.id, im.id_try) != 0) {
+            fprintf(stderr, "msp-contract import: out of memory\n");
             rc = HX_EXIT_FAILED;
-        } else {
-            const cJSON *cid = cJSON_GetObjectItem(
-                cJSON_GetObjectItem(doc, "context"), "command_id");
-            im.names[im.n] = strdup(name);
-            im.ids[im.n] = strdup(cid->valuestring);
-            if (im.names[im.n] && im.ids[im.n])
-                im.n++;
-            written++;
+            break;
         }
-        cJSON_Delete(doc);
+        if (wrc != 0)
+            rc = HX_EXIT_FAILED;
+        else
+            written++;
     }
-    printf("msp-contract import: %zu fixture(s) written to %s, %zu "
-           "interaction(s) left out\n",
-           written, o->out, left);
-    for (size_t i = 0; i < im.n; i++) {
-        free(im.names[i]);
-        free(im.ids[i]);
-    }
-    free(im.names);
-    free(im.ids);
+    if (list)
+        printf("msp-contract import: %zu fixture(s) written to %s, %zu "
+               "interaction(s) left out\n",
+               written, o->out, left);
+    map_free(&im.names);
+    map_free(&im.ids);
+    map_free(&im.id_next);
+    hx_pact_scan_free(&im.scan);
     cJSON_Delete(pact);
     if (written == 0 && rc == HX_EXIT_OK)
         rc = HX_EXIT_FAILED;

@@ -192,6 +192,10 @@ int Mspf_parse_hold(pctx *p, size_t n);
  * p->err filled on failure. */
 char *Mspf_parse_wire_json(pctx *p, const cJSON *v, size_t *len);
 
+/* A literal header value (request matcher or response header): refused
+ * (-1, error set) when it holds CR, LF, NUL or invalid UTF-8. */
+int Mspf_parse_check_header_value(pctx *p, const cJSON *v);
+
 /* Path edits: push returns the previous length for Mspf_parse_pop(). */
 size_t Mspf_parse_push_key(pctx *p, const char *key);
 size_t Mspf_parse_push_index(pctx *p, size_t i);

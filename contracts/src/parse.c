@@ -17,6 +17,8 @@
 
 #include "fixture_internal.h"
 
+#include <executor/msp_util.h>
+
 #define AT_HEADER MSPF_AT_HEADER
 #define AT_BODY   MSPF_AT_BODY
 #define AT_TEXT   MSPF_AT_TEXT
@@ -145,6 +147,42 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
 }
 
 /* Validates a value that will be matched: literals and matchers. */
+/* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
+static int utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s++, n, cp, i;
+        if (c < 0x80)
+            continue;
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return 0;
+        for (i = 0; i < n; i++, s++) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (*s & 0x3fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+    }
+    return 1;
+}
+
+int Mspf_parse_check_header_value(pctx *p, const cJSON *v)
+{
+    if (Mspf_strtab_within(p->st, v) || strpbrk(v->valuestring, "\r\n") ||
+        !utf8_ok((const unsigned char *)v->valuestring))
+        return Mspf_parse_fail(p, "a header value must not hold CR, LF, NUL "
+                                  "or invalid UTF-8");
+    return 0;
+}
+
 int Mspf_parse_check_value(pctx *p, const cJSON *v, int at)
 {
     matcher_kind k = Mspf_matcher_of(v);
@@ -156,7 +194,7 @@ int Mspf_parse_check_value(pctx *p, const cJSON *v, int at)
         if (!cJSON_IsString(v))
             return Mspf_parse_fail(
                 p, "wrong type: expected a string or a matcher");
-        return 0;
+        return at == AT_HEADER ? Mspf_parse_check_header_value(p, v) : 0;
     }
     if (cJSON_IsObject(v)) {
         cJSON_ArrayForEach(c, v)
@@ -681,31 +719,21 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
     char *buf;
     char base[256];
     size_t n;
-    FILE *fp;
 
     if (!err)
         err = &scratch;
     memset(err, 0, sizeof(*err));
     snprintf(err->file, sizeof(err->file), "%s", file ? file : "(null)");
     snprintf(err->path, sizeof(err->path), "$");
-    fp = file ? fopen(file, "rb") : NULL;
-    if (!fp) {
-        snprintf(err->reason, sizeof(err->reason), "cannot open: %s",
-                 strerror(file ? errno : EINVAL));
-        return -1;
-    }
-    buf = malloc(MSPF_MAX_FILE_BYTES + 1);
-    if (!buf) {
-        (void)fclose(fp); /* read-only: nothing to lose */
-        snprintf(err->reason, sizeof(err->reason), "out of memory");
-        return -1;
-    }
-    n = fread(buf, 1, MSPF_MAX_FILE_BYTES + 1, fp);
-    (void)fclose(fp); /* read-only: nothing to lose */
-    if (n > MSPF_MAX_FILE_BYTES) {
-        free(buf);
-        snprintf(err->reason, sizeof(err->reason), "file larger than %u bytes",
-                 MSPF_MAX_FILE_BYTES);
+    /* never blocks on a FIFO or device, refuses what is not a file */
+    if (!file || msp_read_file(file, MSPF_MAX_FILE_BYTES, &buf, &n) != 0) {
+        int e = file ? errno : EINVAL;
+        if (e == EFBIG)
+            snprintf(err->reason, sizeof(err->reason),
+                     "file larger than %u bytes", MSPF_MAX_FILE_BYTES);
+        else
+            snprintf(err->reason, sizeof(err->reason), "cannot open: %s",
+                     msp_file_strerror(e));
         return -1;
     }
     if (mspf_fixture_parse(buf, n, file, &f, err)) {

@@ -94,6 +94,12 @@ static int parse_headers(pctx *p, const cJSON *h, mspf_response *r)
             Mspf_parse_fail(p, "wrong type: expected a string");
             goto fail;
         }
+        {
+            size_t o2 = Mspf_parse_push_key(p, c->string);
+            if (Mspf_parse_check_header_value(p, c))
+                goto fail;
+            Mspf_parse_pop(p, o2);
+        }
         if (add_header(r, c->string, c->valuestring)) {
             Mspf_parse_fail(p, "out of memory");
             goto fail;

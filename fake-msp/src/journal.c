@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "scrub.h"
+
 struct journal {
     pthread_mutex_t lock;
     fake_msp_entry **ring;
@@ -18,6 +20,11 @@ struct journal {
     size_t bytes; /* sum of the entries' allocation sizes */
     unsigned long long next_seq;
     unsigned long long dropped;
+    fm_scrub *known; /* the server's credentials, every spelling */
+    char **known_keys;
+    size_t n_known;
+    char *own_key; /* the last entry's bearer key not in known_keys */
+    fm_scrub *own;
 };
 
 /* The size of one entry's block, kept in front of it for the byte count. */
@@ -58,11 +65,49 @@ static void clear_locked(journal *j)
     j->bytes = 0;
 }
 
+static void free_secrets(journal *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->n_known; i++)
+        free(j->known_keys[i]);
+    free(j->known_keys);
+    fm_scrub_free(j->known);
+}
+
+int fm_journal_set_secrets(journal *j, const char *const *keys, size_t n)
+{
+    fm_scrub *s = fm_scrub_new(keys, n, FM_JOURNAL_MIN_KEY);
+    char **copy = calloc(n ? n : 1, sizeof *copy);
+    size_t i;
+
+    for (i = 0; s && copy && i < n; i++)
+        if (!(copy[i] = strdup(keys[i])))
+            break;
+    if (!s || !copy || i < n) {
+        while (copy && i > 0)
+            free(copy[--i]);
+        free(copy);
+        fm_scrub_free(s);
+        return -1;
+    }
+    pthread_mutex_lock(&j->lock);
+    free_secrets(j);
+    j->known = s;
+    j->known_keys = copy;
+    j->n_known = n;
+    pthread_mutex_unlock(&j->lock);
+    return 0;
+}
+
 void fm_journal_free(journal *j)
 {
     if (!j)
         return;
     clear_locked(j);
+    free_secrets(j);
+    free(j->own_key);
+    fm_scrub_free(j->own);
     pthread_mutex_destroy(&j->lock);
     free(j->ring);
     free(j);
@@ -344,46 +389,118 @@ static void text_json(fm_buf *b, const char *s)
     fm_buf_adds(b, "\"}");
 }
 
-static void entry_to_json(const fake_msp_entry *e, fm_buf *b)
+/* The scrubber of the entry's own bearer key when the server does not know
+ * it (cached: a client sends many requests with one key); NULL when there
+ * is none. Caller holds j->lock. */
+static const fm_scrub *own_scrub(journal *j, const fake_msp_entry *e)
 {
-    char masked[128];
+    const char *auth = header_value(e, "Authorization"), *key, *sp;
     size_t i;
+
+    if (!auth || !(sp = strchr(auth, ' ')))
+        return NULL;
+    key = sp + 1;
+    if (strlen(key) < FM_JOURNAL_MIN_KEY)
+        return NULL;
+    for (i = 0; i < j->n_known; i++)
+        if (strcmp(j->known_keys[i], key) == 0)
+            return NULL;
+    if (j->own_key && strcmp(j->own_key, key) == 0)
+        return j->own;
+    free(j->own_key);
+    fm_scrub_free(j->own);
+    j->own_key = strdup(key);
+    j->own = j->own_key ? fm_scrub_new(&key, 1, FM_JOURNAL_MIN_KEY) : NULL;
+    return j->own;
+}
+
+/* s[0..n) with every spelling of a credential masked: s itself when
+ * nothing matched (nothing allocated), else a buffer in *tmp (free()). */
+static const unsigned char *masked(const fm_scrub *const sc[2],
+                                   const unsigned char *s, size_t *n,
+                                   unsigned char **tmp)
+{
+    const unsigned char *cur = s;
+    size_t k;
+
+    *tmp = NULL;
+    for (k = 0; k < 2; k++) {
+        unsigned char *out = NULL;
+        size_t len = 0;
+        int rc = fm_scrub_run(sc[k], cur, *n, &out, &len);
+        if (rc < 0) { /* ENOMEM: never show it unmasked */
+            free(*tmp);
+            *tmp = NULL;
+            *n = 0;
+            return (const unsigned char *)"";
+        }
+        if (rc > 0) {
+            free(*tmp);
+            *tmp = out;
+            cur = out;
+            *n = len;
+        }
+    }
+    return cur;
+}
+
+static void masked_text_json(fm_buf *b, const fm_scrub *const sc[2],
+                             const char *s)
+{
+    unsigned char *tmp;
+    size_t n = strlen(s);
+    const unsigned char *m = masked(sc, (const unsigned char *)s, &n, &tmp);
+
+    text_json(b, (const char *)m);
+    free(tmp);
+}
+
+static void entry_to_json(journal *j, const fake_msp_entry *e, fm_buf *b)
+{
+    const fm_scrub *sc[2] = {j->known, own_scrub(j, e)};
+    const unsigned char *body;
+    unsigned char *tmp;
+    char masked_auth[128];
+    size_t i, body_len = e->body_len;
 
     fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq,
                 e->time_ms);
     text_json(b, e->method);
     fm_buf_adds(b, ",\"path\":");
-    text_json(b, e->path);
+    masked_text_json(b, sc, e->path);
     fm_buf_adds(b, ",\"headers\":[");
     for (i = 0; i < e->n_headers; i++) {
         const char *v = e->headers[i].value;
-        if (fm_strieq(e->headers[i].name, "Authorization")) {
-            fm_mask_authorization(v, masked, sizeof masked);
-            v = masked;
-        }
         fm_buf_adds(b, i ? ",[" : "[");
         text_json(b, e->headers[i].name);
         fm_buf_adds(b, ",");
-        text_json(b, v);
+        if (fm_strieq(e->headers[i].name, "Authorization")) {
+            fm_mask_authorization(v, masked_auth, sizeof masked_auth);
+            text_json(b, masked_auth);
+        } else {
+            masked_text_json(b, sc, v);
+        }
         fm_buf_adds(b, "]");
     }
     fm_buf_adds(b, "],");
-    if (fm_utf8_valid(e->body, e->body_len) &&
-        escaped_len(e->body, e->body_len) <= e->body_len / 3 * 4 + 8) {
+    body = masked(sc, e->body, &body_len, &tmp);
+    if (fm_utf8_valid(body, body_len) &&
+        escaped_len(body, body_len) <= body_len / 3 * 4 + 8) {
         fm_buf_adds(b, "\"body\":");
-        fm_buf_json_str(b, (const char *)e->body, e->body_len);
+        fm_buf_json_str(b, (const char *)body, body_len);
     } else {
         fm_buf_adds(b, "\"body_base64\":\"");
-        base64(b, e->body, e->body_len);
+        base64(b, body, body_len);
         fm_buf_adds(b, "\"");
     }
+    free(tmp);
     fm_buf_adds(b, ",\"fixture\":");
     fm_buf_json_str(b, e->fixture, e->fixture ? strlen(e->fixture) : 0);
     fm_buf_addf(b, ",\"status\":%d,\"violations\":[", e->status);
     for (i = 0; i < e->n_violations; i++) {
         if (i)
             fm_buf_adds(b, ",");
-        text_json(b, e->violations[i]);
+        masked_text_json(b, sc, e->violations[i]);
     }
     fm_buf_adds(b, "]}");
 }
@@ -397,7 +514,7 @@ void fm_journal_to_json(journal *j, fm_buf *b)
     for (i = 0; i < j->count; i++) {
         if (i)
             fm_buf_adds(b, ",");
-        entry_to_json(j->ring[(j->head + i) % j->max], b);
+        entry_to_json(j, j->ring[(j->head + i) % j->max], b);
     }
     fm_buf_adds(b, "]}");
     pthread_mutex_unlock(&j->lock);
@@ -417,7 +534,7 @@ unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
         i = after >= oldest ? (size_t)(after - oldest + 1) : 0;
         if (i < j->count) {
             const fake_msp_entry *e = j->ring[(j->head + i) % j->max];
-            entry_to_json(e, b);
+            entry_to_json(j, e, b);
             seq = e->seq;
         }
     }

@@ -29,6 +29,17 @@ fm_journal_append(journal *j, const char *method, const char *path,
                   const char *fixture, int status, char *const *violations,
                   size_t n_violations);
 
+/* The credentials the server knows (its keys, the built-in role keys, the
+ * admin token): the JSON of an entry masks each of them, and the entry's
+ * own bearer key, in every spelling scrub.h finds, wherever they appear
+ * (header values, path and query, body, violations), as "[REDACTED]";
+ * everything else stays byte for byte. Keys shorter than
+ * FM_JOURNAL_MIN_KEY bytes are only masked in Authorization. Masking
+ * happens when the journal is read, never on the request path. Returns 0,
+ * or -1 on ENOMEM (the previous set stays). */
+#define FM_JOURNAL_MIN_KEY 4
+int fm_journal_set_secrets(journal *j, const char *const *keys, size_t n);
+
 /* See fake_msp_journal_find(). */
 int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
                     size_t *n);
@@ -43,8 +54,8 @@ unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
                                          fm_buf *b,
                                          unsigned long long *dropped);
 
-/* Appends {"dropped":N,"requests":[...]} to b, Authorization values
- * masked. */
+/* Appends {"dropped":N,"requests":[...]} to b, credentials masked (see
+ * fm_journal_set_secrets). */
 void fm_journal_to_json(journal *j, fm_buf *b);
 
 #endif

@@ -192,21 +192,13 @@ static int parse_ull(const char *s, unsigned long long max,
     return 0;
 }
 
+/* The port and a newline, through msp_write_file: an unpredictable
+ * temporary file and a rename; a symbolic link at file is refused. */
 static int write_port_file(const char *file, unsigned short port)
 {
-    char tmp[4096];
-    FILE *f;
-
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid());
-    f = fopen(tmp, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "%u\n", (unsigned)port);
-    if (fclose(f) != 0 || rename(tmp, file) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    char line[16];
+    int n = snprintf(line, sizeof line, "%u\n", (unsigned)port);
+    return msp_write_file(file, line, (size_t)n, 0644, MSP_WRITE_REPLACE);
 }
 
 enum {
@@ -563,7 +555,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "fake-msp: seed %llu\n", fake_msp_seed(fm));
     if (port_file && write_port_file(port_file, fake_msp_port(fm)) != 0) {
         fprintf(stderr, "fake-msp: cannot write %s: %s\n", port_file,
-                strerror(errno));
+                msp_file_strerror(errno));
         fake_msp_stop(fm);
         return 1;
     }

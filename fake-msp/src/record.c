@@ -1,487 +1,26 @@
 /*
  * record.c — proxied exchanges to contract fixtures (see record.h and
- * docs/record.md).
+ * docs/record.md): what may be recorded, the keys remembered for
+ * scrubbing, the entries (one per fixture) and their memory budget.
  *
- * A fixture is built from parts kept in memory (context, request matchers,
- * responses, expectations, role) and printed whole each time it is
- * written, so a retry extends it into a sequence and an ambiguity found
- * later can pin an earlier fixture's command id. Every write goes to a
- * temporary file in the directory and is renamed over the final name.
+ * The fixture document is built by rec_fixture.c from parts kept per entry
+ * (context, request matchers, responses, expectations, role), so a retry
+ * extends it into a sequence (at most FM_REC_MAX_SEQUENCE replies) and an
+ * ambiguity found later can pin an earlier fixture's command id;
+ * rec_write.c names, checks and writes it.
  */
-#include "record.h"
+#include "rec_internal.h"
 
-#include <cjson/cJSON.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "executor/msp_executor.h"
+#include "contracts/fixture.h"
 #include "util.h"
 
-#define EXECUTE_PATH "/api/v1/god-mode/execute"
-#define MAX_ENTRIES  100000
-#define MAX_KEYS     64
-#define MAX_REPEAT   1000 /* the fixture model's limit on "repeat" */
-#define MAX_REDACT   64
-#define KEY_REDACTED "[REDACTED]"
-#define VAL_REDACTED "REDACTED"
-#define UUID_REGEX \
-    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-
-/* ---- credential roles: the one place that writes them ----------------- */
-
-/* A fixture names the role of the key (the fixture model's roles,
- * mspf_roles()), never the key recorded: "executor": {"credential": ROLE}
- * (nothing for the default role) and an Authorization matcher with the
- * role's built-in key, which verify and fake-msp issue for it. */
-const char *fm_rec_role(long status, const char *error_code)
-{
-    if (status == 401)
-        return "invalid";
-    if (status == 403)
-        return error_code && strcmp(error_code, "TENANT_MISMATCH") == 0
-                   ? "other_tenant"
-                   : "read_only";
-    return MSPF_ROLE_DEFAULT;
-}
-
-/* The Authorization matcher of a role. */
-static cJSON *role_auth_matcher(const char *role)
-{
-    const mspf_role *r = mspf_role_find(role);
-    char v[160];
-
-    snprintf(v, sizeof v, "Bearer %s",
-             r ? r->default_key
-               : mspf_role_find(MSPF_ROLE_DEFAULT)->default_key);
-    return cJSON_CreateString(v);
-}
-
-/* "executor": {"credential": ROLE}, nothing for the default role. */
-static void role_to_fixture(cJSON *doc, const char *role)
-{
-    cJSON *ex;
-
-    if (strcmp(role, MSPF_ROLE_DEFAULT) == 0)
-        return;
-    ex = cJSON_AddObjectToObject(doc, "executor");
-    cJSON_AddStringToObject(ex, "credential", role);
-}
-
-/* ---- redaction paths -------------------------------------------------- */
-
-typedef struct path_step {
-    char *member; /* NULL: an array step */
-    long index;   /* -1: every element */
-} path_step;
-
-typedef struct rpath {
-    int response; /* 0: request body, 1: response body */
-    path_step *steps;
-    size_t n;
-} rpath;
-
-static void rpath_free(rpath *p)
-{
-    size_t i;
-
-    for (i = 0; i < p->n; i++)
-        free(p->steps[i].member);
-    free(p->steps);
-}
-
-static int rpath_parse(const char *text, rpath *out)
-{
-    const char *s = text;
-    path_step *st;
-
-    memset(out, 0, sizeof *out);
-    if (strncmp(s, "$.", 2) == 0)
-        s += 2;
-    if (strncmp(s, "request.", 8) == 0)
-        s += 8;
-    else if (strncmp(s, "response.", 9) == 0) {
-        s += 9;
-        out->response = 1;
-    } else
-        return -1;
-    while (*s) {
-        st = realloc(out->steps, (out->n + 1) * sizeof *st);
-        if (!st)
-            return -1;
-        out->steps = st;
-        st = &out->steps[out->n];
-        if (*s == '[') {
-            char *end;
-            st->member = NULL;
-            if (s[1] == '*' && s[2] == ']') {
-                st->index = -1;
-                s += 3;
-            } else {
-                errno = 0;
-                st->index = strtol(s + 1, &end, 10);
-                if (errno || end == s + 1 || *end != ']' || st->index < 0)
-                    return -1;
-                s = end + 1;
-            }
-        } else {
-            size_t n = strcspn(s, ".[");
-            if (n == 0)
-                return -1;
-            st->member = strndup(s, n);
-            if (!st->member)
-                return -1;
-            st->index = 0;
-            s += n;
-        }
-        out->n++;
-        if (*s == '.') {
-            s++;
-            if (!*s || *s == '.' || *s == '[')
-                return -1;
-        }
-    }
-    return out->n ? 0 : -1;
-}
-
-/* A placeholder of the same JSON type as v. */
-static cJSON *placeholder(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return cJSON_CreateString(VAL_REDACTED);
-    if (cJSON_IsNumber(v))
-        return cJSON_CreateNumber(0);
-    if (cJSON_IsBool(v))
-        return cJSON_CreateFalse();
-    if (cJSON_IsObject(v))
-        return cJSON_CreateObject();
-    if (cJSON_IsArray(v))
-        return cJSON_CreateArray();
-    return cJSON_CreateNull();
-}
-
-/* Replaces what the path reaches under node: with the placeholder (value
- * doc) and, when matcher is not NULL, with {"type": placeholder} in the
- * parallel matcher document. Returns how many values were redacted. */
-static int redact_walk(cJSON *node, cJSON *matcher, const path_step *st,
-                       size_t n)
-{
-    int count = 0, i, size;
-
-    if (!node || n == 0)
-        return 0;
-    if (st->member) {
-        cJSON *child, *mchild;
-        if (!cJSON_IsObject(node))
-            return 0;
-        child = cJSON_GetObjectItemCaseSensitive(node, st->member);
-        mchild = matcher ? cJSON_GetObjectItemCaseSensitive(matcher, st->member)
-                         : NULL;
-        if (!child)
-            return 0;
-        if (n > 1)
-            return redact_walk(child, mchild, st + 1, n - 1);
-        if (matcher) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddItemToObject(m, "type", placeholder(child));
-            cJSON_ReplaceItemInObjectCaseSensitive(matcher, st->member, m);
-        }
-        cJSON_ReplaceItemInObjectCaseSensitive(node, st->member,
-                                               placeholder(child));
-        return 1;
-    }
-    if (!cJSON_IsArray(node))
-        return 0;
-    size = cJSON_GetArraySize(node);
-    for (i = 0; i < size; i++) {
-        cJSON *child, *mchild;
-        if (st->index >= 0 && i != st->index)
-            continue;
-        child = cJSON_GetArrayItem(node, i);
-        mchild = matcher ? cJSON_GetArrayItem(matcher, i) : NULL;
-        if (n > 1) {
-            count += redact_walk(child, mchild, st + 1, n - 1);
-            continue;
-        }
-        if (matcher) {
-            cJSON *m = cJSON_CreateObject();
-            cJSON_AddItemToObject(m, "type", placeholder(child));
-            cJSON_ReplaceItemInArray(matcher, i, m);
-        }
-        cJSON_ReplaceItemInArray(node, i, placeholder(child));
-        count++;
-    }
-    return count;
-}
-
-/* ---- the credential in every spelling --------------------------------- */
-
-typedef struct spellings {
-    char *s[7];
-    size_t n;
-} spellings;
-
-static char *b64(const unsigned char *in, size_t len)
-{
-    static const char al[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-    size_t i;
-
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < len; i += 3) {
-        unsigned v =
-            (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = al[v >> 6 & 63];
-        *o++ = al[v & 63];
-    }
-    if (i < len) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = i + 1 < len ? al[v >> 6 & 63] : '=';
-        *o++ = '=';
-    }
-    *o = '\0';
-    return out;
-}
-
-static int unreserved(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-}
-
-/* style: 'u' \u0073 (lower hex), 'U' \u0073 with upper hex, 'P' %73
- * (upper hex), 'p' %73 (lower hex); all: every byte, else only the bytes
- * outside the URL's unreserved set. */
-static char *escaped(const char *key, char style, int all)
-{
-    static const char lo[] = "0123456789abcdef", up[] = "0123456789ABCDEF";
-    const char *hex = style == 'u' || style == 'p' ? lo : up;
-    size_t n = strlen(key), i;
-    char *out = malloc(n * 6 + 1), *o = out;
-
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)key[i];
-        if (!all && unreserved(c)) {
-            *o++ = (char)c;
-            continue;
-        }
-        if (style == 'u' || style == 'U') {
-            memcpy(o, "\\u00", 4);
-            o += 4;
-        } else {
-            *o++ = '%';
-        }
-        *o++ = hex[c >> 4];
-        *o++ = hex[c & 15];
-    }
-    *o = '\0';
-    return out;
-}
-
-static void spellings_make(const char *key, spellings *sp)
-{
-    char *cand[7];
-    size_t i, k;
-
-    cand[0] = strdup(key);
-    cand[1] = b64((const unsigned char *)key, strlen(key));
-    cand[2] = escaped(key, 'u', 1);
-    cand[3] = escaped(key, 'U', 1);
-    cand[4] = escaped(key, 'P', 1);
-    cand[5] = escaped(key, 'p', 1);
-    cand[6] = escaped(key, 'P', 0);
-    sp->n = 0;
-    for (i = 0; i < 7; i++) {
-        int dup = !cand[i] || !cand[i][0];
-        for (k = 0; k < sp->n && !dup; k++)
-            dup = strcmp(sp->s[k], cand[i]) == 0;
-        if (dup)
-            free(cand[i]);
-        else
-            sp->s[sp->n++] = cand[i];
-    }
-}
-
-static void spellings_free(spellings *sp)
-{
-    size_t i;
-
-    for (i = 0; i < sp->n; i++)
-        free(sp->s[i]);
-    sp->n = 0;
-}
-
-static const unsigned char *find_bytes(const unsigned char *h, size_t hn,
-                                       const char *needle)
-{
-    size_t nn = strlen(needle);
-    const unsigned char *p = h, *end = h + hn;
-
-    if (nn == 0 || nn > hn)
-        return NULL;
-    /* memchr jumps to each candidate first byte (memmem is not POSIX) */
-    while (
-        (size_t)(end - p) >= nn &&
-        (p = memchr(p, (unsigned char)needle[0], (size_t)(end - p - nn) + 1))) {
-        if (memcmp(p, needle, nn) == 0)
-            return p;
-        p++;
-    }
-    return NULL;
-}
-
-/* Replaces every spelling of every key in buf; returns a malloc'd copy
- * (NUL-terminated, *out_len bytes), or NULL on ENOMEM. */
-static unsigned char *scrub_bytes(const unsigned char *buf, size_t len,
-                                  const spellings *sp, size_t nsp,
-                                  size_t *out_len)
-{
-    unsigned char *cur = malloc(len + 1);
-    size_t curlen = len, k, j;
-
-    if (!cur)
-        return NULL;
-    memcpy(cur, buf, len);
-    cur[len] = '\0';
-    for (k = 0; k < nsp; k++)
-        for (j = 0; j < sp[k].n; j++) {
-            const unsigned char *hit;
-            while ((hit = find_bytes(cur, curlen, sp[k].s[j])) != NULL) {
-                size_t at = (size_t)(hit - cur), nn = strlen(sp[k].s[j]);
-                size_t rn = sizeof KEY_REDACTED - 1;
-                unsigned char *nb = malloc(curlen - nn + rn + 1);
-                if (!nb) {
-                    free(cur);
-                    return NULL;
-                }
-                memcpy(nb, cur, at);
-                memcpy(nb + at, KEY_REDACTED, rn);
-                memcpy(nb + at + rn, cur + at + nn, curlen - at - nn);
-                curlen = curlen - nn + rn;
-                nb[curlen] = '\0';
-                free(cur);
-                cur = nb;
-            }
-        }
-    *out_len = curlen;
-    return cur;
-}
-
-static int has_spelling(const unsigned char *buf, size_t len,
-                        const spellings *sp, size_t nsp)
-{
-    size_t k, j;
-
-    for (k = 0; k < nsp; k++)
-        for (j = 0; j < sp[k].n; j++)
-            if (find_bytes(buf, len, sp[k].s[j]))
-                return 1;
-    return 0;
-}
-
-/* Scrubs every string (member names included) in the tree. */
-static int scrub_tree(cJSON *node, const spellings *sp, size_t nsp)
-{
-    cJSON *c;
-    size_t n;
-
-    if (!node)
-        return 0;
-    if (node->string && has_spelling((const unsigned char *)node->string,
-                                     strlen(node->string), sp, nsp)) {
-        unsigned char *s = scrub_bytes((const unsigned char *)node->string,
-                                       strlen(node->string), sp, nsp, &n);
-        if (!s)
-            return -1;
-        cJSON_free(node->string);
-        node->string = (char *)s; /* both are malloc'd (default hooks) */
-    }
-    if (cJSON_IsString(node) && node->valuestring &&
-        has_spelling((const unsigned char *)node->valuestring,
-                     strlen(node->valuestring), sp, nsp)) {
-        unsigned char *s = scrub_bytes((const unsigned char *)node->valuestring,
-                                       strlen(node->valuestring), sp, nsp, &n);
-        if (!s)
-            return -1;
-        cJSON_SetValuestring(node, (char *)s);
-        free(s);
-    }
-    for (c = node->child; c; c = c->next)
-        if (scrub_tree(c, sp, nsp) != 0)
-            return -1;
-    return 0;
-}
-
-/* ---- the recorder ----------------------------------------------------- */
-
-typedef struct entry {
-    char *name;
-    char *command_id; /* as sent */
-    unsigned char *body;
-    size_t body_len; /* the request body as sent (retry detection) */
-    char *role;
-    char *ambig; /* tool + params + correlation id + role */
-    int literal_id;
-    int reused_id; /* the command id was another fixture's: fresh context */
-    cJSON *context, *request, *responses, *expects;
-    int exit_row;
-    long first_status;
-    char *tool;
-    struct wstate *ws; /* versions built and written (stable pointer) */
-} entry;
-
-/* An entry's versions: built under the recorder's lock, written under its
- * io lock; a write older than the last one written is skipped. */
-typedef struct wstate {
-    unsigned long built, written;
-} wstate;
-
-/* A fixture text waiting to be written (fm_rec_flush). */
-struct fm_rec_pending {
-    struct fm_rec_pending *next;
-    wstate *ws;
-    unsigned long version;
-    char *name;
-    char *text;
-    size_t len;
-};
-
-/* The next free suffix of a base name ("list-devices-200"). */
-typedef struct name_seq {
-    char *base;
-    int next;
-} name_seq;
-
-struct fm_recorder {
-    pthread_mutex_t lock;
-    pthread_mutex_t io; /* file writes (fm_rec_flush) */
-    name_seq *names;
-    size_t n_names;
-    char *dir;
-    rpath redact[MAX_REDACT];
-    size_t n_redact;
-    entry *e;
-    size_t n, cap;
-    spellings keys[MAX_KEYS];
-    size_t n_keys;
-    unsigned long long rng;
-    unsigned long tmp_seq;
-};
+#define MAX_ENTRIES 100000
 
 fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
                         size_t n_redact, char *errbuf, size_t errlen)
@@ -495,8 +34,8 @@ fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
         snprintf(errbuf, errlen, "--record %s: not a writable directory", dir);
         return NULL;
     }
-    if (n_redact > MAX_REDACT) {
-        snprintf(errbuf, errlen, "at most %d --redact paths", MAX_REDACT);
+    if (n_redact > REC_MAX_REDACT) {
+        snprintf(errbuf, errlen, "at most %d --redact paths", REC_MAX_REDACT);
         return NULL;
     }
     rec = calloc(1, sizeof *rec);
@@ -506,8 +45,8 @@ fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
         return NULL;
     }
     for (i = 0; i < n_redact; i++) {
-        if (rpath_parse(redact[i], &rec->redact[i]) != 0) {
-            rpath_free(&rec->redact[i]);
+        if (fm_recx_rpath_parse(redact[i], &rec->redact[i]) != 0) {
+            fm_recx_rpath_free(&rec->redact[i]);
             rec->n_redact = i;
             fm_rec_free(rec);
             snprintf(errbuf, errlen,
@@ -525,18 +64,28 @@ fm_recorder *fm_rec_new(const char *dir, const char *const *redact,
     return rec;
 }
 
-static void entry_free(entry *e)
+/* Drops what an entry's document is built from (it can no longer be
+ * extended or pinned); its name, id and hashes stay. */
+static void entry_close(fm_recorder *rec, entry *e)
 {
-    free(e->name);
-    free(e->command_id);
-    free(e->body);
-    free(e->role);
-    free(e->ambig);
-    free(e->tool);
     cJSON_Delete(e->context);
     cJSON_Delete(e->request);
     cJSON_Delete(e->responses);
     cJSON_Delete(e->expects);
+    e->context = e->request = e->responses = e->expects = NULL;
+    if (rec)
+        rec->held -= e->held;
+    e->held = 0;
+    e->closed = 1;
+}
+
+static void entry_free(entry *e)
+{
+    entry_close(NULL, e);
+    free(e->name);
+    free(e->command_id);
+    free(e->role);
+    free(e->tool);
     free(e->ws);
 }
 
@@ -553,541 +102,377 @@ void fm_rec_free(fm_recorder *rec)
         free(rec->names[i].base);
     free(rec->names);
     for (i = 0; i < rec->n_keys; i++)
-        spellings_free(&rec->keys[i]);
+        free(rec->keys[i]);
+    fm_scrub_free(rec->scrub);
     for (i = 0; i < rec->n_redact; i++)
-        rpath_free(&rec->redact[i]);
+        fm_recx_rpath_free(&rec->redact[i]);
     free(rec->dir);
     pthread_mutex_destroy(&rec->lock);
     pthread_mutex_destroy(&rec->io);
     free(rec);
 }
 
-static const char *header(const fm_exchange *x, int response, const char *name)
+/* FNV-1a, 64 bits: retry and ambiguity detection without holding the
+ * bodies. */
+static unsigned long long hash_bytes(unsigned long long h, const void *p,
+                                     size_t n)
 {
-    const mspf_header *h = response ? x->resp_headers : x->req_headers;
-    size_t n = response ? x->n_resp_headers : x->n_req_headers, i;
-
-    for (i = 0; i < n; i++)
-        if (fm_strieq(h[i].name, name))
-            return h[i].value;
-    return NULL;
-}
-
-/* Response headers worth pinning: not hop-by-hop, not per-message. */
-static int skip_resp_header(const char *name)
-{
-    static const char *const skip[] = {"Connection",
-                                       "Keep-Alive",
-                                       "Transfer-Encoding",
-                                       "Content-Length",
-                                       "Date",
-                                       "Upgrade",
-                                       "Trailer",
-                                       "TE",
-                                       "Proxy-Authenticate",
-                                       NULL};
+    const unsigned char *s = p;
     size_t i;
 
-    for (i = 0; skip[i]; i++)
-        if (fm_strieq(name, skip[i]))
+    for (i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+#define HASH_INIT 0xcbf29ce484222325ULL
+
+/* Remembers key (FM_REC_MIN_KEY bytes or more; the newest
+ * FM_REC_MAX_KEYS) and rebuilds the scrubber when it is new. */
+static int remember_key(fm_recorder *rec, const char *key)
+{
+    fm_scrub *s;
+    size_t i;
+
+    for (i = 0; i < rec->n_keys; i++)
+        if (strcmp(rec->keys[i], key) == 0)
+            return 0;
+    if (rec->n_keys == FM_REC_MAX_KEYS) { /* keep the newest */
+        free(rec->keys[0]);
+        memmove(&rec->keys[0], &rec->keys[1],
+                (FM_REC_MAX_KEYS - 1) * sizeof rec->keys[0]);
+        rec->n_keys--;
+    }
+    rec->keys[rec->n_keys] = strdup(key);
+    if (!rec->keys[rec->n_keys])
+        return -1;
+    rec->n_keys++;
+    s = fm_scrub_new((const char *const *)rec->keys, rec->n_keys,
+                     FM_REC_MIN_KEY);
+    if (!s) { /* forget it again: keys[] is what the scrubber searches */
+        free(rec->keys[--rec->n_keys]);
+        return -1;
+    }
+    fm_scrub_free(rec->scrub);
+    rec->scrub = s;
+    return 0;
+}
+
+/* 1 when a header value may be written: no CR, LF or NUL, valid UTF-8. */
+static int header_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+
+    return !memchr(v, '\r', n) && !memchr(v, '\n', n) &&
+           fm_utf8_valid((const unsigned char *)v, n);
+}
+
+static int encoded(const fm_exchange *x, int response)
+{
+    const char *ce = fm_recx_header(x, response, "Content-Encoding");
+
+    return ce && *ce && !fm_strieq(ce, "identity");
+}
+
+/* How many JSON values buf holds at least (separators and openers outside
+ * strings), counting no further than limit + 1: a body of many tiny values
+ * would take 64 bytes per value once parsed (and several copies while the
+ * fixture is built and checked). */
+static size_t json_values(const unsigned char *buf, size_t len, size_t limit)
+{
+    size_t i, n = 0;
+    int in_str = 0;
+
+    for (i = 0; i < len && n <= limit; i++) {
+        unsigned char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == ',' || c == '[' || c == '{' || c == ':') {
+            n++;
+        }
+    }
+    return n;
+}
+
+/* The checks on headers and sizes; 1 with why when not recordable. */
+static int admit_shape(const fm_exchange *x, char *why, size_t whylen)
+{
+    static const char *const req_written[] = {
+        "Content-Type", "X-Correlation-Id", "X-Brainstorm-Command-Id", NULL};
+    const char *ct = fm_recx_header(x, 0, "Content-Type");
+    size_t i;
+
+    if (x->req_body_len + x->resp_body_len > MSPF_FILE_MAX) {
+        snprintf(why, whylen,
+                 "the bodies (%zu bytes) would make a fixture over the %u "
+                 "bytes that lint accepts",
+                 x->req_body_len + x->resp_body_len, MSPF_FILE_MAX);
+        return 1;
+    }
+    if (json_values(x->req_body, x->req_body_len, FM_REC_MAX_VALUES) +
+            json_values(x->resp_body, x->resp_body_len, FM_REC_MAX_VALUES) >
+        FM_REC_MAX_VALUES) {
+        snprintf(why, whylen,
+                 "the bodies hold over %d JSON values (the recorder's memory "
+                 "bound)",
+                 FM_REC_MAX_VALUES);
+        return 1;
+    }
+    if (encoded(x, 0) || encoded(x, 1)) {
+        snprintf(why, whylen,
+                 "a body with a Content-Encoding cannot be scrubbed");
+        return 1;
+    }
+    for (i = 0; req_written[i]; i++) {
+        const char *v = fm_recx_header(x, 0, req_written[i]);
+        if (v && !header_value_ok(v)) {
+            snprintf(why, whylen,
+                     "request header %s holds CR, LF, NUL or invalid UTF-8",
+                     req_written[i]);
+            return 1;
+        }
+    }
+    for (i = 0; i < x->n_resp_headers; i++)
+        if (!fm_recx_skip_resp_header(x->resp_headers[i].name) &&
+            (!header_value_ok(x->resp_headers[i].value) ||
+             !header_value_ok(x->resp_headers[i].name))) {
+            snprintf(why, whylen,
+                     "a reply header holds CR, LF, NUL or invalid UTF-8");
+            return 1;
+        }
+    if (!ct || strcmp(ct, REC_CONTENT_TYPE) != 0) {
+        snprintf(why, whylen,
+                 "Content-Type is not application/json (what an executor "
+                 "sends)");
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 for a built-in role key (sk-test, sk-readonly, ...): public, in the
+ * docs and in every fixture's Authorization matcher, so it is recorded
+ * whatever its length and neither remembered nor scrubbed. */
+static int public_key(const char *key)
+{
+    size_t n, i;
+    const mspf_role *roles = mspf_roles(&n);
+
+    for (i = 0; i < n; i++)
+        if (roles[i].default_key && strcmp(roles[i].default_key, key) == 0)
             return 1;
     return 0;
 }
 
-static void remember_key(fm_recorder *rec, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < rec->n_keys; i++)
-        if (strcmp(rec->keys[i].s[0], key) == 0)
-            return;
-    if (rec->n_keys == MAX_KEYS) { /* keep the newest: drop the oldest */
-        spellings_free(&rec->keys[0]);
-        memmove(&rec->keys[0], &rec->keys[1],
-                (MAX_KEYS - 1) * sizeof rec->keys[0]);
-        rec->n_keys--;
-    }
-    spellings_make(key, &rec->keys[rec->n_keys]);
-    if (rec->keys[rec->n_keys].n > 0)
-        rec->n_keys++;
-}
-
-static int is_lower_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    size_t i;
-
-    if (strlen(s) != sizeof shape - 1)
-        return 0;
-    for (i = 0; shape[i]; i++) {
-        char c = s[i];
-        if (shape[i] == '-'
-                ? c != '-'
-                : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
-static void fresh_uuid(fm_recorder *rec, char out[37])
-{
-    unsigned long long a = fm_splitmix64(&rec->rng),
-                       b = fm_splitmix64(&rec->rng);
-    snprintf(out, 37, "%08llx-%04llx-4%03llx-%04llx-%012llx", a >> 32,
-             (a >> 16) & 0xffff, a & 0xfff, ((b >> 48) & 0x3fff) | 0x8000,
-             b & 0xffffffffffffULL);
-}
-
-/* A name from tool and status, unique in the directory and this run: the
- * base, then base-2, base-3, ... (each base remembers its next suffix, so
- * naming stays O(1) however many fixtures share a base). */
-static int make_name(fm_recorder *rec, const char *tool, long status, char *out,
-                     size_t outlen)
-{
-    char slug[80] = "", base[120], path[4200];
-    size_t i, k = 0;
-    name_seq *ns = NULL;
-
-    if (strncmp(tool, "msp.", 4) == 0)
-        tool += 4;
-    for (i = 0; tool[i] && k < sizeof slug - 1; i++) {
-        char c = tool[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-            c = '-';
-        if (c == '-' && (k == 0 || slug[k - 1] == '-'))
-            continue;
-        slug[k++] = c;
-    }
-    while (k > 0 && slug[k - 1] == '-')
-        k--;
-    slug[k] = '\0';
-    snprintf(base, sizeof base, "%s%s%ld", slug, k ? "-" : "", status);
-    for (i = 0; i < rec->n_names && !ns; i++)
-        if (strcmp(rec->names[i].base, base) == 0)
-            ns = &rec->names[i];
-    if (!ns) {
-        name_seq *nn = realloc(rec->names, (rec->n_names + 1) * sizeof *nn);
-        if (!nn)
-            return -1;
-        rec->names = nn;
-        ns = &nn[rec->n_names];
-        ns->base = strdup(base);
-        ns->next = 1;
-        if (!ns->base)
-            return -1;
-        rec->n_names++;
-    }
-    for (;; ns->next++) {
-        if (ns->next == 1)
-            snprintf(out, outlen, "%s", base);
-        else
-            snprintf(out, outlen, "%s-%d", base, ns->next);
-        snprintf(path, sizeof path, "%s/%s.json", rec->dir, out);
-        if (access(path, F_OK) != 0) /* not left by an earlier run */
-            break;
-    }
-    ns->next++;
-    return 0;
-}
-
-/* The fixture document of an entry. */
-static cJSON *build_doc(const entry *e)
-{
-    cJSON *doc = cJSON_CreateObject(), *tags, *provider, *match;
-    int n = cJSON_GetArraySize(e->responses);
-    char desc[700], row[16];
-
-    if (!doc)
-        return NULL;
-    cJSON_AddStringToObject(doc, "name", e->name);
-    snprintf(desc, sizeof desc,
-             "Recorded through fake-msp --proxy: %.200s answered %ld%s "
-             "(credential role %s)%s",
-             e->tool, e->first_status,
-             n > 1 ? ", then replayed the stored reply" : "", e->role,
-             e->reused_id ? "; the command id was already another "
-                            "fixture's, so the context carries a fresh one"
-                          : "");
-    cJSON_AddStringToObject(doc, "description", desc);
-    tags = cJSON_AddArrayToObject(doc, "tags");
-    snprintf(row, sizeof row, "row%d", e->exit_row);
-    cJSON_AddItemToArray(tags, cJSON_CreateString("recorded"));
-    cJSON_AddItemToArray(tags, cJSON_CreateString(row));
-    if (n > 1)
-        cJSON_AddItemToArray(tags, cJSON_CreateString("idempotency"));
-    cJSON_AddNumberToObject(doc, "exit_row", e->exit_row);
-    provider = cJSON_CreateObject();
-    role_to_fixture(doc, e->role);
-    cJSON_AddItemToObject(doc, "context", cJSON_Duplicate(e->context, 1));
-    if (n > 1)
-        cJSON_AddNumberToObject(doc, "repeat", n);
-    cJSON_AddItemToObject(doc, "request", cJSON_Duplicate(e->request, 1));
-    {
-        cJSON *hdrs = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(doc, "request"), "headers");
-        cJSON *m;
-        if (e->literal_id) {
-            m = cJSON_CreateString(cJSON_GetStringValue(
-                cJSON_GetObjectItemCaseSensitive(e->context, "command_id")));
-        } else {
-            m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "regex", UUID_REGEX);
-        }
-        cJSON_ReplaceItemInObjectCaseSensitive(hdrs, "X-Brainstorm-Command-Id",
-                                               m);
-    }
-    if (n == 1) {
-        cJSON_AddItemToObject(
-            doc, "response",
-            cJSON_Duplicate(cJSON_GetArrayItem(e->responses, 0), 1));
-        cJSON_AddItemToObject(
-            doc, "expect",
-            cJSON_Duplicate(cJSON_GetArrayItem(e->expects, 0), 1));
-    } else {
-        cJSON_AddItemToObject(doc, "responses",
-                              cJSON_Duplicate(e->responses, 1));
-        cJSON_AddItemToObject(doc, "expects", cJSON_Duplicate(e->expects, 1));
-    }
-    /* A provider can replay it unless the context's id is not the one the
-     * MSP saw (a reused id: the MSP's answer depended on that history). */
-    cJSON_AddBoolToObject(provider, "verify", !e->reused_id);
-    match = cJSON_AddObjectToObject(provider, "match");
-    cJSON_AddStringToObject(match, "status", "exact");
-    cJSON_AddStringToObject(match, "body", "type");
-    /* "verify" first, as people write it */
-    {
-        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(provider, "verify");
-        cJSON_InsertItemInArray(provider, 0, v);
-    }
-    cJSON_AddItemToObject(doc, "provider", provider);
-    return doc;
-}
-
-/* cJSON_Print indents with tabs and writes "name":<tab>value; fixtures
- * are written with two spaces. Every raw tab in its output is layout (a tab
- * in a string is printed as \t). Returns a new string (text is freed), or
- * NULL on ENOMEM. */
-static char *indent_two(char *text)
-{
-    size_t n = strlen(text), i, k = 0;
-    char *out = malloc(n * 2 + 1);
-    int line_start = 1;
-
-    if (!out) {
-        free(text);
-        return NULL;
-    }
-    for (i = 0; i < n; i++) {
-        char c = text[i];
-        if (c == '\t' && line_start) {
-            out[k++] = ' ';
-            out[k++] = ' ';
-            continue;
-        }
-        line_start = c == '\n';
-        out[k++] = c == '\t' ? ' ' : c;
-    }
-    out[k] = '\0';
-    free(text);
-    return out;
-}
-
-/* Writes the entry's fixture atomically. */
-/* Builds the entry's fixture text, checks it (no credential, and the
- * fixture model loads it) and queues it on *pending for fm_rec_flush. */
-static int stage_entry(fm_recorder *rec, const entry *e,
-                       fm_rec_pending **pending, char *why, size_t whylen)
-{
-    cJSON *doc = build_doc(e);
-    fm_rec_pending *w;
-    mspf_fixture *f = NULL;
-    mspf_error err;
-    char *text;
-    size_t len;
-
-    if (!doc || scrub_tree(doc, rec->keys, rec->n_keys) != 0) {
-        cJSON_Delete(doc);
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-    if (text)
-        text = indent_two(text);
-    if (!text) {
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    len = strlen(text);
-    if (has_spelling((const unsigned char *)text, len, rec->keys,
-                     rec->n_keys)) {
-        free(text);
-        snprintf(why, whylen, "a credential would be written: refused");
-        return -1;
-    }
-    /* Never leave a fixture the model refuses. */
-    memset(&err, 0, sizeof err);
-    if (mspf_fixture_parse(text, len, e->name, &f, &err) != 0) {
-        free(text);
-        snprintf(why, whylen, "the fixture would not load: %s: %s", err.path,
-                 err.reason);
-        return -1;
-    }
-    mspf_fixture_free(f);
-    w = calloc(1, sizeof *w);
-    if (!w || !(w->name = strdup(e->name))) {
-        free(w);
-        free(text);
-        snprintf(why, whylen, "out of memory");
-        return -1;
-    }
-    w->ws = e->ws;
-    w->version = ++e->ws->built;
-    w->text = text;
-    w->len = len;
-    w->next = *pending;
-    *pending = w;
-    return 0;
-}
-
-/* Writes one text atomically: a temporary file in the directory, then a
- * rename over the final name. Caller holds rec->io. */
-static int write_text(fm_recorder *rec, const fm_rec_pending *w, char *why,
-                      size_t whylen)
-{
-    char tmp[4300], path[4300];
-    FILE *fp;
-    int ok;
-
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld.%lu", rec->dir, w->name,
-             (long)getpid(), ++rec->tmp_seq);
-    snprintf(path, sizeof path, "%s/%s.json", rec->dir, w->name);
-    fp = fopen(tmp, "wx");
-    if (!fp) {
-        snprintf(why, whylen, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    ok = fwrite(w->text, 1, w->len, fp) == w->len && fputc('\n', fp) != EOF;
-    if (fclose(fp) != 0 || !ok || rename(tmp, path) != 0) {
-        snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-int fm_rec_flush(fm_recorder *rec, fm_rec_pending *pending, char *why,
+/* What an executor could have sent, and may be recorded safely. Returns 0
+ * with the key in *key, or 1 with why. */
+static int admit(const fm_exchange *x, const char **key, char *why,
                  size_t whylen)
 {
-    fm_rec_pending *w, *next, *rev = NULL;
-    int rc = 0;
+    const char *auth = fm_recx_header(x, 0, "Authorization");
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *ikey = fm_recx_header(x, 0, "Idempotency-Key");
+    size_t klen;
 
-    why[0] = '\0';
-    for (w = pending; w; w = next) { /* oldest first */
-        next = w->next;
-        w->next = rev;
-        rev = w;
-    }
-    pthread_mutex_lock(&rec->io);
-    for (w = rev; w; w = next) {
-        next = w->next;
-        if (w->version > w->ws->written) {
-            if (write_text(rec, w, why, whylen) == 0)
-                w->ws->written = w->version;
-            else
-                rc = -1;
-        }
-        free(w->name);
-        free(w->text);
-        free(w);
-    }
-    pthread_mutex_unlock(&rec->io);
-    return rc;
-}
-
-/* The response part and the expectation of one reply. */
-static int reply_parts(fm_recorder *rec, const fm_exchange *x, cJSON **resp_out,
-                       cJSON **expect_out, int *row)
-{
-    cJSON *resp = cJSON_CreateObject(), *hdrs = NULL, *body = NULL, *expect;
-    unsigned char *raw;
-    char *replay = NULL;
-    size_t rawlen = 0, replay_len = 0, i, r;
-    msp_result res;
-    const char *end = NULL;
-
-    raw = scrub_bytes(x->resp_body ? x->resp_body : (const unsigned char *)"",
-                      x->resp_body_len, rec->keys, rec->n_keys, &rawlen);
-    if (!resp || !raw)
-        goto nomem;
-    cJSON_AddNumberToObject(resp, "status", (double)x->status);
-    for (i = 0; i < x->n_resp_headers; i++) {
-        const mspf_header *h = &x->resp_headers[i];
-        if (skip_resp_header(h->name))
-            continue;
-        if (!hdrs)
-            hdrs = cJSON_AddObjectToObject(resp, "headers");
-        if (!cJSON_GetObjectItem(hdrs, h->name))
-            cJSON_AddStringToObject(hdrs, h->name, h->value);
-    }
-    if (rawlen > 0)
-        body = cJSON_ParseWithLengthOpts((const char *)raw, rawlen, &end, 0);
-    if (body) {
-        while (end && end < (const char *)raw + rawlen &&
-               (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-            end++;
-        if (end != (const char *)raw + rawlen) {
-            cJSON_Delete(body);
-            body = NULL;
-        }
-    }
-    if (body) {
-        for (r = 0; r < rec->n_redact; r++)
-            if (rec->redact[r].response)
-                redact_walk(body, NULL, rec->redact[r].steps, rec->redact[r].n);
-        if (scrub_tree(body, rec->keys, rec->n_keys) != 0)
-            goto nomem;
-        replay = cJSON_PrintUnformatted(body); /* what the fake will send */
-        if (!replay)
-            goto nomem;
-        replay_len = strlen(replay);
-        cJSON_AddItemToObject(resp, "body", body);
-        body = NULL;
-    } else if (rawlen > 0 && fm_utf8_valid(raw, rawlen)) {
-        cJSON_AddStringToObject(resp, "body_text", (const char *)raw);
-    } else if (rawlen > 0) {
-        char *enc = b64(raw, rawlen);
-        if (!enc)
-            goto nomem;
-        cJSON_AddStringToObject(resp, "body_base64", enc);
-        free(enc);
-    }
-    if (msp_map_response(x->status, replay ? replay : (const char *)raw,
-                         replay ? replay_len : rawlen, &res) != 0)
-        goto nomem;
-    expect = cJSON_CreateObject();
-    cJSON_AddNumberToObject(expect, "exit_code", res.exit_code);
-    if (memchr(res.out, '\0', res.out_len)) {
-        cJSON *m = cJSON_AddObjectToObject(expect, "stdout");
-        cJSON_AddStringToObject(m, "type", "");
-    } else {
-        cJSON_AddStringToObject(expect, "stdout", res.out);
-    }
-    if (memchr(res.err, '\0', res.err_len)) {
-        cJSON *m = cJSON_AddObjectToObject(expect, "stderr");
-        cJSON_AddStringToObject(m, "type", "");
-    } else {
-        cJSON_AddStringToObject(expect, "stderr", res.err);
-    }
-    *row = res.row;
-    msp_result_free(&res);
-    free(replay);
-    free(raw);
-    *resp_out = resp;
-    *expect_out = expect;
-    return 0;
-nomem:
-    cJSON_Delete(body);
-    cJSON_Delete(resp);
-    free(replay);
-    free(raw);
-    return -1;
-}
-
-/* error.code of a JSON reply, in a small buffer. */
-static void error_code(const fm_exchange *x, char *out, size_t outlen)
-{
-    cJSON *doc = x->resp_body_len
-                     ? cJSON_ParseWithLength((const char *)x->resp_body,
-                                             x->resp_body_len)
-                     : NULL;
-    const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(doc, "error"), "code"));
-
-    snprintf(out, outlen, "%s", code ? code : "");
-    cJSON_Delete(doc);
-}
-
-static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
-                         size_t namelen, fm_rec_pending **pending, char *why,
-                         size_t whylen)
-{
-    const char *auth = header(x, 0, "Authorization");
-    const char *cid = header(x, 0, "X-Brainstorm-Command-Id");
-    const char *ikey = header(x, 0, "Idempotency-Key");
-    const char *corr = header(x, 0, "X-Correlation-Id");
-    const char *tool, *role;
-    cJSON *reqdoc = NULL, *matchbody = NULL, *params, *resp = NULL,
-          *expect = NULL, *hdrs;
-    char code[64], *params_text = NULL, *ambig = NULL;
-    size_t i, r, alen;
-    entry *e, *ne;
-    int row = 0, rc = -1;
-
-    if (strcmp(x->method, "POST") != 0 || strcmp(x->path, EXECUTE_PATH) != 0) {
+    if (strcmp(x->method, "POST") != 0 ||
+        strcmp(x->path, REC_EXECUTE_PATH) != 0) {
         snprintf(why, whylen, "not an execute request");
         return 1;
     }
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !auth[7]) {
         snprintf(why, whylen,
-                 "no bearer credential (the executor always "
-                 "sends one)");
+                 "no bearer credential (the executor always sends one)");
+        return 1;
+    }
+    klen = strlen(auth + 7);
+    if (!public_key(auth + 7) &&
+        (klen < FM_REC_MIN_KEY || klen > FM_SCRUB_MAX_KEY)) {
+        snprintf(why, whylen,
+                 "a credential under %d or over %d bytes is never recorded "
+                 "(it cannot be scrubbed safely)",
+                 FM_REC_MIN_KEY, FM_SCRUB_MAX_KEY);
         return 1;
     }
     if (!cid || !ikey || strcmp(cid, ikey) != 0 || !*cid) {
         snprintf(why, whylen,
-                 "X-Brainstorm-Command-Id and Idempotency-Key "
-                 "missing or different (the executor sends "
-                 "both, equal)");
-        return 1;
-    }
-    remember_key(rec, auth + 7);
-    reqdoc = cJSON_ParseWithLength((const char *)x->req_body, x->req_body_len);
-    tool =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reqdoc, "tool"));
-    params = cJSON_GetObjectItemCaseSensitive(reqdoc, "params");
-    if (!tool || !*tool || !cJSON_IsObject(params)) {
-        cJSON_Delete(reqdoc);
-        snprintf(why, whylen, "the body is not {\"tool\", \"params\", ...}");
+                 "X-Brainstorm-Command-Id and Idempotency-Key missing or "
+                 "different (the executor sends both, equal)");
         return 1;
     }
     if (x->status < 100 || x->status > 599) {
-        cJSON_Delete(reqdoc);
         snprintf(why, whylen, "status %ld out of range", x->status);
         return 1;
     }
-    error_code(x, code, sizeof code);
-    role = fm_rec_role(x->status, code);
-    if (reply_parts(rec, x, &resp, &expect, &row) != 0)
-        goto nomem;
+    *key = auth + 7;
+    return admit_shape(x, why, whylen);
+}
 
-    /* A retry: the same command id, request and role. */
-    for (i = 0; i < rec->n; i++) {
-        e = &rec->e[i];
-        if (strcmp(e->command_id, cid) == 0 && !e->reused_id &&
-            e->body_len == x->req_body_len &&
-            memcmp(e->body, x->req_body, x->req_body_len) == 0 &&
-            strcmp(e->role, role) == 0) {
-            if (cJSON_GetArraySize(e->responses) >= MAX_REPEAT) {
-                snprintf(why, whylen, "%s already holds %d responses", e->name,
-                         MAX_REPEAT);
-                rc = 1;
-                goto out;
-            }
-            cJSON_AddItemToArray(e->responses, resp);
-            cJSON_AddItemToArray(e->expects, expect);
-            resp = expect = NULL;
-            snprintf(name, namelen, "%s", e->name);
-            rc = stage_entry(rec, e, pending, why, whylen);
-            goto out;
-        }
+/* Bytes a tree holds, roughly: its nodes and strings. */
+static size_t tree_size(const cJSON *n)
+{
+    size_t s = 0;
+
+    for (; n; n = n->next) {
+        s += sizeof *n + (n->string ? strlen(n->string) + 1 : 0) +
+             (cJSON_IsString(n) && n->valuestring ? strlen(n->valuestring) + 1
+                                                  : 0);
+        s += tree_size(n->child);
     }
+    return s;
+}
+
+/* Counts e against the budget and closes the oldest entries (never e)
+ * while the open ones hold more than FM_REC_BUDGET. */
+static void account(fm_recorder *rec, entry *e)
+{
+    size_t now = tree_size(e->context) + tree_size(e->request) +
+                 tree_size(e->responses) + tree_size(e->expects);
+
+    rec->held = rec->held - e->held + now;
+    e->held = now;
+    while (rec->held > FM_REC_BUDGET && rec->oldest_open < rec->n) {
+        entry *o = &rec->e[rec->oldest_open++];
+        if (o != e && !o->closed)
+            entry_close(rec, o);
+    }
+}
+
+/* A retry of entry e: the next reply of its sequence. */
+static int extend(fm_recorder *rec, entry *e, const fm_scrub *own, cJSON **resp,
+                  cJSON **expect, char *name, size_t namelen,
+                  fm_rec_pending **pending, char *why, size_t whylen)
+{
+    int rc;
+
+    if (e->closed) {
+        snprintf(why, whylen,
+                 "%s is closed (the recorder's memory budget): a retry is "
+                 "not added",
+                 e->name);
+        return 1;
+    }
+    if (cJSON_GetArraySize(e->responses) >= FM_REC_MAX_SEQUENCE) {
+        snprintf(why, whylen, "%s already holds %d responses (the cap)",
+                 e->name, FM_REC_MAX_SEQUENCE);
+        return 1;
+    }
+    cJSON_AddItemToArray(e->responses, *resp);
+    cJSON_AddItemToArray(e->expects, *expect);
+    *resp = *expect = NULL;
+    rc = fm_recx_stage_entry(rec, e, own, pending, why, whylen);
+    if (rc != 0) { /* not written: the entry stays as it was */
+        int last = cJSON_GetArraySize(e->responses) - 1;
+        cJSON_DeleteItemFromArray(e->responses, last);
+        cJSON_DeleteItemFromArray(e->expects, last);
+        return rc;
+    }
+    snprintf(name, namelen, "%s", e->name);
+    account(rec, e);
+    return 0;
+}
+
+/* The context of a new entry: the request as sent, scrubbed. */
+static cJSON *new_context(fm_recorder *rec, const entry *e, const char *cid,
+                          const cJSON *params, const char *corr)
+{
+    cJSON *ctx = cJSON_CreateObject();
+    char id[37], *c;
+    size_t i;
+
+    if (!ctx)
+        return NULL;
+    if (e->reused_id) {
+        do {
+            fm_recx_fresh_uuid(rec, id);
+            for (i = 0; i < rec->n && strcmp(rec->e[i].command_id, id) != 0;
+                 i++)
+                ;
+        } while (i < rec->n);
+        cJSON_AddStringToObject(ctx, "command_id", id);
+    } else {
+        cJSON_AddStringToObject(ctx, "command_id", cid);
+    }
+    cJSON_AddStringToObject(ctx, "tool", e->tool);
+    cJSON_AddItemToObject(ctx, "params", cJSON_Duplicate(params, 1));
+    cJSON_AddNumberToObject(ctx, "deadline_ms", 30000);
+    if (corr) {
+        c = fm_recx_scrub_str(rec->scrub, corr);
+        if (!c) {
+            cJSON_Delete(ctx);
+            return NULL;
+        }
+        cJSON_AddStringToObject(ctx, "correlation_id", c);
+        free(c);
+    }
+    if (fm_recx_scrub_tree(ctx, rec->scrub, 0) < 0) {
+        cJSON_Delete(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* Fills a new entry from the exchange; reqdoc is the parsed request body
+ * (redacted here). -1 on ENOMEM. */
+static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
+                      cJSON *reqdoc, const char *role)
+{
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *corr = fm_recx_header(x, 0, "X-Correlation-Id");
+    cJSON *matchbody = cJSON_Duplicate(reqdoc, 1), *params;
+    char *params_text;
+    unsigned long long h = HASH_INIT;
+    size_t r, i;
+
+    for (i = 0; i < rec->n; i++)
+        e->reused_id |= strcmp(rec->e[i].command_id, cid) == 0;
+    for (r = 0; r < rec->n_redact && matchbody; r++)
+        if (!rec->redact[r].response)
+            fm_recx_redact_walk(reqdoc, matchbody, rec->redact[r].steps,
+                                rec->redact[r].n);
+    if (!matchbody || fm_recx_scrub_tree(matchbody, rec->scrub, 0) < 0) {
+        cJSON_Delete(matchbody);
+        return -1;
+    }
+    params = cJSON_GetObjectItemCaseSensitive(reqdoc, "params");
+    e->context = new_context(rec, e, cid, params, corr);
+    e->request = fm_recx_request_matchers(rec, x, role, matchbody);
+    params_text = cJSON_PrintUnformatted(
+        cJSON_GetObjectItemCaseSensitive(e->context, "params"));
+    if (!e->context || !e->request || !params_text) {
+        free(params_text);
+        return -1;
+    }
+    /* Two fixtures whose matchers differ only by the command id pin it. */
+    h = hash_bytes(h, e->tool, strlen(e->tool) + 1);
+    h = hash_bytes(h, params_text, strlen(params_text) + 1);
+    h = hash_bytes(h, corr ? corr : "", corr ? strlen(corr) + 1 : 0);
+    h = hash_bytes(h, role, strlen(role) + 1);
+    free(params_text);
+    e->ambig = h;
+    /* a reused id: the context has a fresh one, matched as any UUID */
+    e->literal_id = !e->reused_id && !fm_recx_is_lower_uuid(cid);
+    return 0;
+}
+
+/* A new entry for the exchange; *resp and *expect are taken. */
+static int add_entry(fm_recorder *rec, const fm_exchange *x, cJSON *reqdoc,
+                     const char *tool, const char *role, const fm_scrub *own,
+                     cJSON **resp, cJSON **expect, int row, char *name,
+                     size_t namelen, fm_rec_pending **pending, char *why,
+                     size_t whylen)
+{
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    entry *e, *ne;
+    size_t i;
+    int rc;
+
     if (rec->n == MAX_ENTRIES) {
         snprintf(why, whylen, "%d fixtures recorded: the limit", MAX_ENTRIES);
-        rc = 1;
-        goto out;
+        return 1;
     }
     if (rec->n == rec->cap) {
         size_t ncap = rec->cap ? rec->cap * 2 : 64;
@@ -1100,124 +485,120 @@ static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
     e = &rec->e[rec->n];
     memset(e, 0, sizeof *e);
     e->command_id = strdup(cid);
-    e->body = malloc(x->req_body_len + 1);
     e->role = strdup(role);
-    e->tool = strdup(tool);
+    e->tool = fm_recx_scrub_str(rec->scrub, tool);
     e->responses = cJSON_CreateArray();
     e->expects = cJSON_CreateArray();
     e->ws = calloc(1, sizeof *e->ws);
-    if (!e->command_id || !e->body || !e->role || !e->tool || !e->responses ||
-        !e->expects || !e->ws) {
-        entry_free(e);
-        goto nomem;
-    }
-    tool = e->tool; /* a --redact of request.tool frees the parsed one */
-    memcpy(e->body, x->req_body, x->req_body_len);
+    if (!e->command_id || !e->role || !e->tool || !e->responses ||
+        !e->expects || !e->ws)
+        goto fail;
+    e->body_hash = hash_bytes(HASH_INIT, x->req_body, x->req_body_len);
     e->body_len = x->req_body_len;
     e->first_status = x->status;
     e->exit_row = row;
-    cJSON_AddItemToArray(e->responses, resp);
-    cJSON_AddItemToArray(e->expects, expect);
-    resp = expect = NULL;
+    cJSON_AddItemToArray(e->responses, *resp);
+    cJSON_AddItemToArray(e->expects, *expect);
+    *resp = *expect = NULL;
+    if (fill_entry(rec, e, x, reqdoc, role) != 0)
+        goto fail;
     for (i = 0; i < rec->n; i++)
-        e->reused_id |= strcmp(rec->e[i].command_id, cid) == 0;
-
-    /* Redaction: placeholders in the values, {"type"} in the matchers. */
-    matchbody = cJSON_Duplicate(reqdoc, 1);
-    for (r = 0; r < rec->n_redact && matchbody; r++)
-        if (!rec->redact[r].response)
-            redact_walk(reqdoc, matchbody, rec->redact[r].steps,
-                        rec->redact[r].n);
-    params = cJSON_GetObjectItemCaseSensitive(reqdoc, "params");
-    e->context = cJSON_CreateObject();
-    if (e->reused_id) {
-        char id[37];
-        do {
-            fresh_uuid(rec, id);
-            for (i = 0; i < rec->n && strcmp(rec->e[i].command_id, id) != 0;
-                 i++)
-                ;
-        } while (i < rec->n);
-        cJSON_AddStringToObject(e->context, "command_id", id);
-    } else {
-        cJSON_AddStringToObject(e->context, "command_id", cid);
-    }
-    cJSON_AddStringToObject(e->context, "tool", tool);
-    cJSON_AddItemToObject(e->context, "params", cJSON_Duplicate(params, 1));
-    cJSON_AddNumberToObject(e->context, "deadline_ms", 30000);
-    if (corr)
-        cJSON_AddStringToObject(e->context, "correlation_id", corr);
-
-    e->request = cJSON_CreateObject();
-    cJSON_AddStringToObject(e->request, "method", "POST");
-    cJSON_AddStringToObject(e->request, "path", EXECUTE_PATH);
-    hdrs = cJSON_AddObjectToObject(e->request, "headers");
-    cJSON_AddItemToObject(hdrs, "Authorization", role_auth_matcher(role));
-    cJSON_AddStringToObject(hdrs, "X-Brainstorm-Command-Id",
-                            ""); /* build_doc */
-    {
-        cJSON *same = cJSON_AddObjectToObject(hdrs, "Idempotency-Key");
-        cJSON *ct = cJSON_AddObjectToObject(hdrs, "Content-Type");
-        cJSON_AddStringToObject(same, "same_as", "X-Brainstorm-Command-Id");
-        cJSON_AddStringToObject(ct, "regex", "^application/json");
-    }
-    if (corr) {
-        cJSON_AddStringToObject(hdrs, "X-Correlation-Id", corr);
-    } else {
-        cJSON *ab = cJSON_AddObjectToObject(hdrs, "X-Correlation-Id");
-        cJSON_AddBoolToObject(ab, "absent", 1);
-    }
-    cJSON_AddItemToObject(e->request, "body", matchbody);
-    matchbody = NULL;
-    if (!e->context || !e->request) {
+        if (rec->e[i].ambig == e->ambig) {
+            if (rec->e[i].closed && !rec->e[i].literal_id) {
+                snprintf(why, whylen,
+                         "%s (closed by the memory budget) would match it "
+                         "too",
+                         rec->e[i].name);
+                entry_free(e);
+                return 1;
+            }
+            e->literal_id = 1;
+        }
+    if (fm_recx_make_name(rec, e->tool, x->status, name, namelen) != 0 ||
+        !(e->name = strdup(name)))
+        goto fail;
+    rc = fm_recx_stage_entry(rec, e, own, pending, why, whylen);
+    if (rc != 0) {
+        name[0] = '\0';
         entry_free(e);
-        goto nomem;
-    }
-
-    /* Two fixtures whose matchers differ only by the command id pin it. */
-    params_text = cJSON_PrintUnformatted(params);
-    alen = strlen(tool) + (params_text ? strlen(params_text) : 0) +
-           (corr ? strlen(corr) : 0) + strlen(role) + 8;
-    ambig = malloc(alen);
-    if (!params_text || !ambig) {
-        entry_free(e);
-        goto nomem;
-    }
-    snprintf(ambig, alen, "%s\n%s\n%s\n%s", tool, params_text, corr ? corr : "",
-             role);
-    e->ambig = ambig;
-    ambig = NULL;
-    /* a reused id: the context has a fresh one, matched as any UUID */
-    e->literal_id = !e->reused_id && !is_lower_uuid(cid);
-    e->name = make_name(rec, tool, x->status, name, namelen) == 0 ? strdup(name)
-                                                                  : NULL;
-    if (!e->name) {
-        entry_free(e);
-        goto nomem;
+        return rc;
     }
     rec->n++;
-    rc = 0;
+    account(rec, e);
     for (i = 0; i + 1 < rec->n; i++) {
         entry *o = &rec->e[i];
-        if (strcmp(o->ambig, e->ambig) != 0)
+        if (o->ambig != e->ambig || o->literal_id)
             continue;
-        e->literal_id = 1;
-        if (!o->literal_id) {
-            o->literal_id = 1;
-            if (stage_entry(rec, o, pending, why, whylen) != 0)
-                rc = -1;
+        o->literal_id = 1;
+        if (fm_recx_stage_entry(rec, o, own, pending, why, whylen) != 0)
+            rc = -1;
+    }
+    return rc;
+fail:
+    entry_free(e);
+nomem:
+    snprintf(why, whylen, "out of memory");
+    return -1;
+}
+
+/* The own key's scrubber, for the last check of the text. */
+static int record_locked(fm_recorder *rec, const fm_exchange *x, char *name,
+                         size_t namelen, fm_rec_pending **pending, char *why,
+                         size_t whylen)
+{
+    const char *cid = fm_recx_header(x, 0, "X-Brainstorm-Command-Id");
+    const char *auth = fm_recx_header(x, 0, "Authorization");
+    const char *key = NULL, *tool, *role;
+    cJSON *reqdoc = NULL, *params, *resp = NULL, *expect = NULL;
+    fm_scrub *own = NULL;
+    unsigned long long bh;
+    char code[64];
+    size_t i;
+    int row = 0, rc;
+
+    /* every key seen is remembered, recorded or not (too short ones not) */
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 &&
+        strlen(auth + 7) >= FM_REC_MIN_KEY &&
+        strlen(auth + 7) <= FM_SCRUB_MAX_KEY && !public_key(auth + 7) &&
+        remember_key(rec, auth + 7) != 0)
+        goto nomem;
+    if ((rc = admit(x, &key, why, whylen)) != 0)
+        return rc;
+    if (!public_key(key) && !(own = fm_scrub_new(&key, 1, 0)))
+        goto nomem;
+    reqdoc = cJSON_ParseWithLength((const char *)x->req_body, x->req_body_len);
+    tool =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reqdoc, "tool"));
+    params = cJSON_GetObjectItemCaseSensitive(reqdoc, "params");
+    if (!tool || !*tool || !cJSON_IsObject(params)) {
+        snprintf(why, whylen, "the body is not {\"tool\", \"params\", ...}");
+        rc = 1;
+        goto out;
+    }
+    fm_recx_error_code(x, code, sizeof code);
+    role = fm_rec_role(x->status, code);
+    if (fm_recx_reply_parts(rec, x, &resp, &expect, &row) != 0)
+        goto nomem;
+    /* A retry: the same command id, request and role. */
+    bh = hash_bytes(HASH_INIT, x->req_body, x->req_body_len);
+    for (i = 0; i < rec->n; i++) {
+        entry *e = &rec->e[i];
+        if (strcmp(e->command_id, cid) == 0 && !e->reused_id &&
+            e->body_len == x->req_body_len && e->body_hash == bh &&
+            strcmp(e->role, role) == 0) {
+            rc = extend(rec, e, own, &resp, &expect, name, namelen, pending,
+                        why, whylen);
+            goto out;
         }
     }
-    if (rc == 0)
-        rc = stage_entry(rec, e, pending, why, whylen);
+    rc = add_entry(rec, x, reqdoc, tool, role, own, &resp, &expect, row, name,
+                   namelen, pending, why, whylen);
     goto out;
 nomem:
     snprintf(why, whylen, "out of memory");
     rc = -1;
 out:
-    free(params_text);
-    free(ambig);
-    cJSON_Delete(matchbody);
+    fm_scrub_free(own);
     cJSON_Delete(resp);
     cJSON_Delete(expect);
     cJSON_Delete(reqdoc);

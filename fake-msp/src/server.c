@@ -15,6 +15,7 @@
 #include "check.h"
 #include "strict.h"
 #include "proxy.h"
+#include "scrub.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -468,23 +469,24 @@ static struct MHD_Response *static_json(const char *body)
 
 static char *read_pem(const char *file, char *errbuf, size_t errlen)
 {
-    FILE *f = fopen(file, "rb");
-    char *p;
-    size_t n;
+    char *p = NULL;
+    size_t n = 0;
 
-    if (!f) {
-        snprintf(errbuf, errlen, "cannot open %s: %s", file, strerror(errno));
+    /* msp_read_file never blocks on a FIFO and refuses non-regular files */
+    if (msp_read_file(file, 65535, &p, &n) != 0) {
+        int e = errno;
+        if (e == EFBIG)
+            snprintf(errbuf, errlen, "%s: over 64 KiB", file);
+        else
+            snprintf(errbuf, errlen, "cannot open %s: %s", file,
+                     msp_file_strerror(e));
         return NULL;
     }
-    p = malloc(65537);
-    n = p ? fread(p, 1, 65536, f) : 0;
-    (void)fclose(f); /* read-only: nothing to lose */
-    if (!p || n == 0 || n == 65536) {
+    if (n == 0) {
         free(p);
         snprintf(errbuf, errlen, "%s: empty, unreadable or over 64 KiB", file);
         return NULL;
     }
-    p[n] = '\0';
     return p;
 }
 
@@ -513,6 +515,20 @@ static int add_role_tokens(fake_msp *fm)
             return -1;
     }
     return 0;
+}
+
+/* Every credential the server knows, masked in its journal. */
+static int journal_secrets(fake_msp *fm)
+{
+    const char *keys[FM_SCRUB_MAX_KEYS];
+    size_t i, n = 0;
+
+    for (i = 0; i < fm->realm.n_tokens && n + 1 < FM_SCRUB_MAX_KEYS; i++)
+        if (strlen(fm->realm.tokens[i].token) <= FM_SCRUB_MAX_KEY)
+            keys[n++] = fm->realm.tokens[i].token;
+    if (fm->admin_token && strlen(fm->admin_token) <= FM_SCRUB_MAX_KEY)
+        keys[n++] = fm->admin_token;
+    return fm_journal_set_secrets(fm->journal, keys, n);
 }
 
 static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
@@ -603,6 +619,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
         if (!fm->admin_token)
             goto nomem;
     }
+    if (journal_secrets(fm) != 0)
+        goto nomem;
     fm->conns = fm_conns_new(opt->request_budget_ms > 0
                                  ? opt->request_budget_ms
                                  : FAKE_MSP_DEFAULT_REQUEST_BUDGET_MS);

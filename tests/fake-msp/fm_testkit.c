@@ -253,3 +253,32 @@ const char *tk_body(const char *tool, const char *params)
              params);
     return buf;
 }
+
+void tk_base64(const char *in, size_t n, int url, int pad, char *out)
+{
+    const char *al =
+        url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
+              "/";
+    const unsigned char *s = (const unsigned char *)in;
+    size_t i, k = 0;
+
+    for (i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        out[k++] = al[v >> 18 & 63];
+        out[k++] = al[v >> 12 & 63];
+        if (i + 1 < n)
+            out[k++] = al[v >> 6 & 63];
+        else if (pad)
+            out[k++] = '=';
+        if (i + 2 < n)
+            out[k++] = al[v & 63];
+        else if (pad)
+            out[k++] = '=';
+    }
+    out[k] = '\0';
+}

@@ -66,4 +66,8 @@ const char *tk_body(const char *tool, const char *params);
 
 long long tk_now_ms(void);
 
+/* in[0..n) in base64 (url: the base64url alphabet; pad: with '=') into
+ * out (room for 4 * (n + 2) / 3 + 1 bytes), NUL-terminated. */
+void tk_base64(const char *in, size_t n, int url, int pad, char *out);
+
 #endif

@@ -868,3 +868,59 @@ Test(index, a_removed_fixture_leaves_the_others_found)
     tk_free(&r);
     fake_msp_stop(fm);
 }
+
+/* Issue 19, finding 9: a reply's numbers as written ("20.0", not 20), the
+ * Content-Type as sent, and lint, verify and provider accept the file. */
+Test(record, a_number_written_20_0_is_recorded_and_replayed_as_written,
+     .timeout = TEST_TIMEOUT(120))
+{
+    session s;
+    char path[600];
+    size_t len;
+    start_session(&s, NULL, 0);
+    tk_add_fixture(
+        s.up,
+        "{\"name\":\"upstream-20\",\"description\":\"a number as written\","
+        "\"exit_row\":6,\"context\":{\"command_id\":"
+        "\"9a9b9c9d-0000-4000-8000-000000000020\",\"tool\":"
+        "\"msp.agent_health\",\"params\":{\"agent_id\":\"agent-20\"}},"
+        "\"request\":{\"method\":\"POST\",\"path\":\"/api/v1/god-mode/"
+        "execute\",\"body\":{\"tool\":\"msp.agent_health\",\"params\":{"
+        "\"agent_id\":\"agent-20\"},\"simulate\":false}},\"response\":{"
+        "\"status\":200,\"headers\":{\"Content-Type\":\"application/json\"},"
+        "\"body_text\":\"{\\\"success\\\":true,\\\"data\\\":{"
+        "\\\"memory_percent\\\":20.0}}\"},\"expect\":{\"exit_code\":0}}");
+    cr_assert_eq(exec_call(fake_msp_url(s.proxy), LIVE_KEY, "msp.agent_health",
+                           "{\"agent_id\":\"agent-20\"}", NULL, NULL),
+                 0);
+    stop_proxy(&s);
+    cr_assert_eq(count_fixtures(s.rec), 1);
+    snprintf(path, sizeof path, "%s/agent-health-200.json", s.rec);
+    char *text = slurp(path, &len);
+    cr_expect_not_null(strstr(text, "\\\"memory_percent\\\":20.0}"), "%s",
+                       text);
+    cr_expect_not_null(strstr(text, "\"Content-Type\": \"application/json\""),
+                       "%s", text);
+    cr_expect_null(strstr(text, "regex\": \"^application/json"), "%s", text);
+    free(text);
+    cr_assert_eq(contract("lint", s.rec, NULL, NULL, NULL, NULL), 0);
+    cr_assert_eq(contract("verify", s.rec, NULL, NULL, NULL, NULL), 0);
+    {
+        const char *argv[] = {bin("msp-contract"),
+                              "provider",
+                              "--contracts",
+                              s.rec,
+                              "--base-url",
+                              fake_msp_url(s.up),
+                              "--ca-file",
+                              s.tls.ca_pem,
+                              "--api-key-file",
+                              key_file(LIVE_KEY),
+                              NULL};
+        spawn_result r;
+        cr_assert_eq(spawn_run(argv, 60000, &r), 0);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        spawn_result_free(&r);
+    }
+    stop_session(&s);
+}

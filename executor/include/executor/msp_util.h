@@ -1,11 +1,13 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
  * masking and redaction, JSON string escaping, JSON-path building, the
- * key-file reader and UUIDv4s. There is one of each, here, in the lowest layer
- * that needs them; contracts, fake-msp and the harness call these.
+ * key-file reader, UUIDv4s and the safe file reader and writer. There is
+ * one of each, here, in the lowest layer that needs them; contracts,
+ * fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
- * result the caller wipes and frees with msp_secret_free(). Every function
+ * result the caller wipes and frees with msp_secret_free(), and
+ * msp_read_file(), whose result the caller frees with free(). Every function
  * is thread-safe (no shared state) and never prints or exits.
  */
 #ifndef MSP_UTIL_H
@@ -85,6 +87,37 @@ char *msp_read_key_file(const char *path, size_t cap);
 
 /* Wipes a NUL-terminated secret and frees it. NULL does nothing. */
 void msp_secret_free(char *secret);
+
+/* Flags of msp_write_file(). */
+#define MSP_WRITE_REPLACE 1 /* an existing regular file is replaced */
+#define MSP_WRITE_NO_SYNC 2 /* no fsync: for many files a rerun rewrites */
+
+/* Writes data[0..len) to path, safely: the bytes go to a new temporary
+ * file with an unpredictable name in path's directory (mkstemp: O_CREAT |
+ * O_EXCL, so a planted symbolic link is never followed), which is
+ * fsync'd (unless MSP_WRITE_NO_SYNC), given mode and then moved to path.
+ * Without MSP_WRITE_REPLACE an existing path (of any kind, a dangling link
+ * included) is never touched: the move is a link(2), which fails with EEXIST.
+ * With it, a regular file at path is replaced by rename(2); a symbolic link or
+ * any other non-regular file at path is refused (ELOOP, EISDIR or EINVAL) — a
+ * link is never written through nor replaced. A reader sees the old file or the
+ * whole new one, never half of it, and a failed write leaves no temporary file.
+ * Returns 0, or -1 with errno set. */
+int msp_write_file(const char *path, const void *data, size_t len, int mode,
+                   int flags);
+
+/* Reads a whole file named by a user, of at most cap bytes, without ever
+ * blocking on it: it is opened with O_NONBLOCK (a FIFO or a device opens
+ * at once) and refused unless fstat() says it is a regular file (errno
+ * EINVAL for a FIFO, socket, device or directory). On success *out is a
+ * malloc'd copy with a NUL after its *len bytes (the caller frees it).
+ * Returns 0, or -1 with errno set (EFBIG past cap). */
+int msp_read_file(const char *path, size_t cap, char **out, size_t *len);
+
+/* The reason msp_read_file() or msp_write_file() failed, for a message:
+ * "not a regular file" for EINVAL, "a symbolic link (not followed)" for
+ * ELOOP, "already exists" for EEXIST, else strerror(err). Never NULL. */
+const char *msp_file_strerror(int err);
 
 /* A UUID's text (36 characters) and its NUL. */
 #define MSP_UUID_BUF_SIZE 37
