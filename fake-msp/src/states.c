@@ -220,11 +220,13 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         if (setup) /* a new interaction, without states */
             fm_states_reset(fm);
     }
-    mspf_json_free(jd);
-    if (rc != 0)
+    if (rc != 0) {
+        mspf_json_free(jd);
         return fm_queue_error(c, 400, "VALIDATION", msg);
+    }
     fm_buf_adds(&b, "{\"state\":");
-    fm_buf_json_str(&b, name, strlen(name));
+    fm_buf_json_str(&b, name, name_len); /* name lives in jd */
+    mspf_json_free(jd);
     fm_buf_adds(&b,
                 setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
     if (setup) {

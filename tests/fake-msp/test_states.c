@@ -304,3 +304,39 @@ Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
     tk_free(&r);
     fake_msp_stop(fm);
 }
+
+/* The reply names the state it answered, byte for byte: the name was read
+ * from the request after the request's parse tree was freed (garbage, or a
+ * use-after-free under ASan). Long names too, and every kind of state. */
+Test(states, the_reply_echoes_the_state_name_it_answered)
+{
+    static const char *const names[] = {
+        "the MSP is unavailable", "pid 1 on agent-001 may not be killed",
+        "the tenant's rate limit is low", "a credential of role valid", ""};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    char body[5000], longname[4001];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (int setup = 1; setup >= 0; setup--) {
+            snprintf(body, sizeof body, "{\"state\":\"%s\",\"action\":\"%s\"}",
+                     names[i], setup ? "setup" : "teardown");
+            state(fm, body, &r);
+            cr_assert_eq(r.status, 200, "%s: %s", names[i], r.body);
+            cJSON *doc = cJSON_Parse(r.body);
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "state");
+            cr_expect(cJSON_IsString(s) &&
+                          strcmp(s->valuestring, names[i]) == 0,
+                      "asked \"%s\", the reply says %s", names[i], r.body);
+            cJSON_Delete(doc);
+            tk_free(&r);
+        }
+    }
+    /* an unknown long name is named in the refusal (cut, never garbage) */
+    snprintf(body, sizeof body, "{\"state\":\"%s\"}", longname);
+    state(fm, body, &r);
+    tk_assert_error(&r, 400, "UNKNOWN_STATE", "nnnnnnnnnnnnnnnnnnnn");
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
