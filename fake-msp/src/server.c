@@ -334,6 +334,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
             return ok;
         return fm_admin_handle(fm, c, method, url, r);
     }
+    atomic_fetch_add(&fm->api_requests, 1); /* states.c: a new interaction */
     if (fm->proxy)
         return fm_proxy_dispatch(r, c, url, method);
     hl.n = 0;
