@@ -27,6 +27,8 @@
 
 #include <fake_msp/fake_msp.h>
 
+#include "hx_spawn.h"
+
 /* The context deadline of every cell, before --time-scale; and how much
  * later than it a run may end. */
 #define FM_DEADLINE_MS 500
@@ -350,6 +352,7 @@ static void print_matrix(const fm_job *job, size_t nfix)
 
 int hx_fault_matrix(const hx_options *o)
 {
+    hx_spawn_kill_children_on_signal(); /* no executor outlives a Ctrl-C */
     mspf_set *set = hx_load(o);
     if (!set)
         return HX_EXIT_DATA;

@@ -735,9 +735,25 @@ cJSON *hx_openapi_build(const mspf_set *set)
     return doc;
 }
 
+/* Why path may not be written, or NULL: what is there already must be a
+ * regular file. A symlink (/dev/stdout), a device, a FIFO or a directory
+ * would be replaced by the rename (as root, /dev/stdout became a file). */
+static const char *refusal(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return NULL; /* nothing there (or the write says why) */
+    if (S_ISLNK(st.st_mode))
+        return "it is a symbolic link (not followed, not replaced)";
+    if (S_ISDIR(st.st_mode))
+        return "it is a directory";
+    if (!S_ISREG(st.st_mode))
+        return "it is not a regular file (a device, FIFO or socket)";
+    return NULL;
+}
+
 /* Writes text to path through a temporary file in the same directory and a
- * rename: a reader never sees half a document, a symlink at path is
- * replaced, not followed. */
+ * rename: a reader never sees half a document. */
 static int write_atomic(const char *path, const char *text)
 {
     char tmp[4200];
@@ -777,7 +793,12 @@ int hx_openapi_export(const hx_options *o)
     cJSON *doc = hx_openapi_build(set);
     char *text = doc ? hx_pact_print(doc) : NULL;
     int rc = HX_EXIT_OK;
-    if (!text || write_atomic(o->openapi, text) != 0) {
+    const char *why = refusal(o->openapi);
+    if (why) {
+        fprintf(stderr, "msp-contract export: cannot write %s: %s\n",
+                o->openapi, why);
+        rc = HX_EXIT_FAILED;
+    } else if (!text || write_atomic(o->openapi, text) != 0) {
         fprintf(stderr, "msp-contract export: cannot write %s: %s\n",
                 o->openapi, text ? strerror(errno) : "out of memory");
         rc = HX_EXIT_FAILED;

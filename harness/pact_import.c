@@ -1003,9 +1003,16 @@ int hx_pact_import(const hx_options *o)
              prov_ok ? prov->valuestring : "provider");
     size_t written = 0, left = 0, index = 0;
     int rc = HX_EXIT_OK;
+    struct stat st;
     if (mkdir(o->out, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "msp-contract import: cannot create %s: %s\n", o->out,
                 strerror(errno));
+        rc = HX_EXIT_FAILED;
+        list = NULL;
+    } else if (stat(o->out, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        /* one line, not one per interaction */
+        fprintf(stderr, "msp-contract import: --out %s is not a directory\n",
+                o->out);
         rc = HX_EXIT_FAILED;
         list = NULL;
     }

@@ -132,6 +132,14 @@ static int memfd_with(const char *tag, const char *data, size_t len)
     }
     (void)fcntl(fd, F_ADD_SEALS,
                 F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+    /* the child shares this offset: one that reads fd 3 itself (`<&3`,
+     * read(3, ...)) must find the key, not the end of it */
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
     return fd;
 }
 

@@ -19,6 +19,8 @@
 
 #include <fake_msp/fake_msp.h>
 
+#include "hx_spawn.h"
+
 /* The consumer check runs every fixture with a context: not the
  * provider-only ones (provider.steps). */
 static int is_consumer(const mspf_fixture *f)
@@ -248,6 +250,7 @@ static void *worker(void *arg)
 
 int hx_verify(const hx_options *o)
 {
+    hx_spawn_kill_children_on_signal(); /* no executor outlives a Ctrl-C */
     mspf_set *set = hx_load(o);
     if (!set)
         return HX_EXIT_DATA;

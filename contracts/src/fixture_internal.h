@@ -139,6 +139,10 @@ int Mspf_match_regex(const mctx *m, const cJSON *matcher, const char *text,
  * bytes) and compares; a text that is not JSON is a difference. */
 int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
                          size_t len);
+/* The same with text already parsed (parsed: cJSON's tree of exactly that
+ * text, NULL when it is not JSON). */
+int Mspf_match_json_doc(mctx *m, const cJSON *arg, const char *text, size_t len,
+                        const cJSON *parsed);
 /* The exact bytes of string node v, from m's tables. */
 const char *Mspf_str(const mctx *m, const cJSON *v, size_t *len);
 

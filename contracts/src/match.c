@@ -6,6 +6,7 @@
  * exactly one of regex / same_as / json / type / absent. Evaluation only
  * reads the fixture, so one fixture serves any number of threads.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,17 +200,27 @@ void Mspf_mctx_init(mctx *m, const regtab *rt, mspf_diffs *diffs,
     m->rt = rt;
     m->st[0] = m->st[1] = NULL;
     m->diffs = diffs;
-    snprintf(m->path, sizeof(m->path), "%s", root);
-    m->plen = strlen(m->path);
+    m->path[0] = '\0';
+    m->plen = 0;
+    /* the path only names differences: without a list to add them to (a
+     * yes/no match, fake-msp's per request), it is never built */
+    if (diffs) {
+        snprintf(m->path, sizeof(m->path), "%s", root);
+        m->plen = strlen(m->path);
+    }
 }
 
 size_t Mspf_mctx_push_key(mctx *m, const char *key)
 {
+    if (!m->diffs)
+        return m->plen;
     return msp_json_path_push_key(m->path, sizeof(m->path), &m->plen, key);
 }
 
 size_t Mspf_mctx_push_index(mctx *m, size_t i)
 {
+    if (!m->diffs)
+        return m->plen;
     return msp_json_path_push_index(m->path, sizeof(m->path), &m->plen, i);
 }
 
@@ -283,22 +294,59 @@ pcre2_code *Mspf_regex_compile(const char *pattern, char *msg, size_t len)
     return re;
 }
 
+/* The bounded match context is the same for every match: made once. The
+ * match data is per thread (pcre2_match writes it), kept for the thread's
+ * life and freed when it ends: a fixture server matches on every request,
+ * and two allocations per regex were a tenth of its CPU per request. */
+static pthread_once_t regex_once = PTHREAD_ONCE_INIT;
+static pcre2_match_context *regex_mc;
+static pthread_key_t regex_md_key;
+static int regex_md_key_ok;
+
+static void free_match_data(void *md)
+{
+    pcre2_match_data_free(md);
+}
+
+static void regex_init(void)
+{
+    regex_mc = pcre2_match_context_create(NULL);
+    if (regex_mc) {
+        pcre2_set_match_limit(regex_mc, MSPF_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(regex_mc, MSPF_REGEX_DEPTH_LIMIT);
+        pcre2_set_heap_limit(regex_mc, MSPF_REGEX_HEAP_LIMIT_KIB);
+    }
+    regex_md_key_ok = pthread_key_create(&regex_md_key, free_match_data) == 0;
+}
+
+static pcre2_match_data *thread_match_data(void)
+{
+    pcre2_match_data *md;
+
+    if (!regex_md_key_ok)
+        return NULL;
+    md = pthread_getspecific(regex_md_key);
+    if (!md) {
+        md = pcre2_match_data_create(1, NULL);
+        if (md && pthread_setspecific(regex_md_key, md) != 0) {
+            pcre2_match_data_free(md);
+            md = NULL;
+        }
+    }
+    return md;
+}
+
 /* 1 match, 0 no match, -1 a limit was hit (counted; a non-match). */
 static int run_regex(const pcre2_code *re, const char *text, size_t len)
 {
-    pcre2_match_context *mc = pcre2_match_context_create(NULL);
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    pcre2_match_data *md;
     int rc = PCRE2_ERROR_NOMEMORY;
 
-    if (mc && md) {
-        pcre2_set_match_limit(mc, MSPF_REGEX_MATCH_LIMIT);
-        pcre2_set_depth_limit(mc, MSPF_REGEX_DEPTH_LIMIT);
-        pcre2_set_heap_limit(mc, MSPF_REGEX_HEAP_LIMIT_KIB);
-        rc =
-            pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, mc); /* NULs too */
-    }
-    pcre2_match_data_free(md);
-    pcre2_match_context_free(mc);
+    (void)pthread_once(&regex_once, regex_init);
+    md = thread_match_data();
+    if (regex_mc && md)
+        rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md,
+                         regex_mc); /* NULs too */
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
@@ -458,12 +506,40 @@ static int match_json(mctx *m, const cJSON *arg, const cJSON *got)
     }
 }
 
+/* Can a string of this JSON text hold U+0000? Only through a raw NUL byte
+ * or a \u escape (cJSON reads "\u0000", and any non-hex digits, as 0):
+ * without either, the table of such strings would stay empty, and is not
+ * built. Conservative: any \u at all counts. */
+static int may_hold_nul(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    if (!len)
+        return 0;
+    if (memchr(text, '\0', len))
+        return 1;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p >= 2 && p[1] == 'u')
+            return 1;
+        p += end - p >= 2 ? 2 : 1;
+    }
+    return 0;
+}
+
 int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
                          size_t len)
 {
+    cJSON *parsed = cJSON_ParseWithLength(text, len);
+    int ok = Mspf_match_json_doc(m, arg, text, len, parsed);
+    cJSON_Delete(parsed);
+    return ok;
+}
+
+int Mspf_match_json_doc(mctx *m, const cJSON *arg, const char *text, size_t len,
+                        const cJSON *parsed)
+{
     strtab st = {0};
     const strtab *saved = m->st[1];
-    cJSON *parsed = cJSON_ParseWithLength(text, len);
     int ok;
     if (!parsed) {
         char *e = Mspf_json_text(arg);
@@ -479,16 +555,15 @@ int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
         free(msg);
         return 0;
     }
-    if (Mspf_strtab_build(&st, text, len, parsed) != 0) {
+    if (may_hold_nul(text, len) &&
+        Mspf_strtab_build(&st, text, len, parsed) != 0) {
         Mspf_strtab_free(&st);
-        cJSON_Delete(parsed);
         return Mspf_diff_text(m, "(the text, parsed)", "out of memory");
     }
     m->st[1] = &st;
     ok = Mspf_match_value(m, arg, parsed);
     m->st[1] = saved;
     Mspf_strtab_free(&st);
-    cJSON_Delete(parsed);
     return ok;
 }
 

@@ -15,7 +15,11 @@ typedef struct conn {
     struct conn *prev, *next;
     fm_conns *owner;
     int fd;
-    long long start_ms; /* the current request began; 0: not receiving */
+    /* the current request began; 0: not receiving. Atomic: its connection's
+     * thread sets it twice per request without the list lock (a global lock
+     * taken per request was contended between the pool threads); the
+     * sweeper reads it under the lock, which keeps k alive */
+    atomic_llong start_ms;
     int expired;
 } conn;
 
@@ -39,14 +43,15 @@ static void *sweeper(void *arg)
     while (!cs->stop) {
         long long now = fm_mono_ms();
         conn *k;
-        for (k = cs->head.next; k != &cs->head; k = k->next)
-            if (k->start_ms && !k->expired &&
-                now - k->start_ms > cs->budget_ms) {
+        for (k = cs->head.next; k != &cs->head; k = k->next) {
+            long long start = atomic_load(&k->start_ms);
+            if (start && !k->expired && now - start > cs->budget_ms) {
                 /* under the lock: the fd is open until CLOSED is notified */
                 shutdown(k->fd, SHUT_RDWR);
                 k->expired = 1;
                 atomic_fetch_add(&cs->expired, 1);
             }
+        }
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += SWEEP_MS * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -121,7 +126,7 @@ void fm_conns_notify(void *cls, struct MHD_Connection *c, void **socket_ctx,
         }
         k->owner = cs;
         k->fd = ci->connect_fd;
-        k->start_ms = fm_mono_ms();
+        atomic_init(&k->start_ms, fm_mono_ms());
         pthread_mutex_lock(&cs->lock);
         k->next = cs->head.next;
         k->prev = &cs->head;
@@ -148,11 +153,9 @@ static void set_start(struct MHD_Connection *c, long long start)
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     conn *k = ci ? ci->socket_context : NULL;
 
-    if (!k)
-        return;
-    pthread_mutex_lock(&k->owner->lock);
-    k->start_ms = start;
-    pthread_mutex_unlock(&k->owner->lock);
+    /* only this connection's thread frees k (on CLOSED): no lock needed */
+    if (k)
+        atomic_store(&k->start_ms, start);
 }
 
 void fm_conns_received(struct MHD_Connection *c)

@@ -608,13 +608,14 @@ size_t fm_fx_count(fx_registry *reg)
 
 /* Tries slot i; on a match advances its sequence. Caller holds the lock. */
 static const mspf_response *try_slot(fx_registry *reg, size_t i,
-                                     const mspf_request *req,
+                                     const mspf_request *req, const cJSON *body,
                                      const mspf_fixture **fixture)
 {
     slot *s = &reg->slots[i];
     size_t k;
 
-    if (s->f->n_responses == 0 || !mspf_match_request(s->f, req, NULL))
+    if (s->f->n_responses == 0 ||
+        !mspf_match_request_json(s->f, req, body, NULL))
         return NULL;
     k = atomic_fetch_add(&s->served, 1);
     atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
@@ -656,20 +657,22 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     const ix_list *lists[4];
     size_t pos[4] = {0, 0, 0, 0}, n_lists = 0, i;
     fm_buf ki, kp, kt;
-    const char *cid = request_header(req, "X-Brainstorm-Command-Id");
+    const char *cid;
     cJSON *doc = NULL;
     int scan = 0;
 
-    fm_buf_init(&ki, FX_KEY_MAX);
-    fm_buf_init(&kp, FX_KEY_MAX);
-    fm_buf_init(&kt, FX_KEY_MAX);
     pthread_rwlock_rdlock(&reg->lock);
     if (reg->n <= FX_SCAN_MAX || reg->ix_broken) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, fixture);
+            r = try_slot(reg, i, req, body, fixture);
         pthread_rwlock_unlock(&reg->lock);
         return r;
     }
+    /* the index's keys, built only when the index is used */
+    cid = request_header(req, "X-Brainstorm-Command-Id");
+    fm_buf_init(&ki, FX_KEY_MAX);
+    fm_buf_init(&kp, FX_KEY_MAX);
+    fm_buf_init(&kt, FX_KEY_MAX);
     if (cid) {
         fm_buf_adds(&ki, "i");
         fm_buf_adds(&ki, cid);
@@ -700,7 +703,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
         lists[n_lists++] = &reg->rest;
     if (scan) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, fixture);
+            r = try_slot(reg, i, req, body, fixture);
     } else {
         /* merge the lists in load order: the first match wins */
         for (;;) {
@@ -713,7 +716,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
             if (best == (size_t)-1)
                 break;
             pos[which]++;
-            if ((r = try_slot(reg, best, req, fixture)) != NULL)
+            if ((r = try_slot(reg, best, req, body, fixture)) != NULL)
                 break;
         }
     }

@@ -48,8 +48,9 @@ size_t fm_fx_count(fx_registry *reg);
 /* The first fixture (in load order) with responses whose request matches;
  * advances its sequence and returns the response to serve, or NULL. body:
  * the request body already parsed, or NULL (then parsed here when the
- * index needs it). Past a few fixtures the lookup goes through the index
- * (fixtures.c), so its cost does not grow with the number loaded. */
+ * index needs it); every fixture tried matches against that one parse. Past a
+ * few fixtures the lookup goes through the index (fixtures.c), so its cost does
+ * not grow with the number loaded. */
 const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                                  const cJSON *body,
                                  const mspf_fixture **fixture);

@@ -207,8 +207,8 @@ static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind,
  * framed). Returns 1 when refused (r->door_ok holds what to return). */
 static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
 {
-    int n = MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL);
     cl_count k = {0, NULL, 0};
+    int n;
     unsigned status = 0;
     const char *code = NULL;
     char msg[160];
@@ -216,7 +216,8 @@ static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
     char *body;
     struct MHD_Response *m;
 
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_cl, &k);
+    /* one walk: the iterator never stops early, so it returns the count */
+    n = MHD_get_connection_values(c, MHD_HEADER_KIND, count_cl, &k);
     if (n < 0 || (size_t)n > fm->max_headers) {
         status = 431;
         code = "HEADERS_TOO_LARGE";
@@ -333,6 +334,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
             return ok;
         return fm_admin_handle(fm, c, method, url, r);
     }
+    atomic_fetch_add(&fm->api_requests, 1); /* states.c: a new interaction */
     if (fm->proxy)
         return fm_proxy_dispatch(r, c, url, method);
     hl.n = 0;

@@ -45,6 +45,8 @@ struct fake_msp {
 
     long rate_limit_default; /* per minute, 0: unlimited (states.c restores) */
     atomic_int unavailable;  /* provider state: execute answers 503 */
+    atomic_ulong api_requests; /* requests outside /__admin/ so far */
+    atomic_ulong states_at;    /* api_requests at the last state setup */
 
     struct MHD_Response *r_health, *r_tools, *r_500;
     char *tls_cert, *tls_key;

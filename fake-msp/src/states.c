@@ -17,11 +17,13 @@
  * with 200, and every setup with a fresh UUIDv4 "commandId". POST
  * /__admin/reset tears every state down (fm_states_reset).
  *
- * An exported pact's interaction starts with its credential state, or with
- * the empty name when it has none: their setup tears down what an earlier
- * interaction left set up, so the verifier passes without
- * --state-change-teardown too (else "the MSP is unavailable" would answer
- * 503 to every later interaction).
+ * A state setup that follows a request outside /__admin/ starts a new
+ * interaction (the verifier sets up all of an interaction's states, then
+ * sends its request): it first tears down what an earlier interaction left
+ * set up, so the verifier passes without --state-change-teardown too (else
+ * "the MSP is unavailable" would answer 503 to every later interaction),
+ * whatever the order of an interaction's states (a credential state named
+ * after "the MSP is unavailable" no longer ends it).
  */
 #include "server.h"
 
@@ -88,6 +90,14 @@ void fm_states_reset(fake_msp *fm)
     atomic_store(&fm->unavailable, 0);
     if (fm->rl)
         fm_ratelimit_set(fm->rl, fm->rate_limit_default);
+}
+
+/* 1 when a request outside /__admin/ came since the last state setup:
+ * this setup is the first of a new interaction. */
+static int new_interaction(fake_msp *fm)
+{
+    unsigned long now = atomic_load(&fm->api_requests);
+    return atomic_exchange(&fm->states_at, now) != now;
 }
 
 static const struct {
@@ -201,6 +211,8 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     }
     /* Pact sends no action for a plain setup call */
     setup = !action || strcmp(action->valuestring, "setup") == 0;
+    if (setup && new_interaction(fm))
+        fm_states_reset(fm);
     for (i = 0; i < sizeof states / sizeof states[0]; i++)
         if (strcmp(states[i].name, name) == 0)
             break;
@@ -209,22 +221,20 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     } else if (strncmp(name, ROLE_STATE, strlen(ROLE_STATE)) == 0) {
         role = credential_role(name, params, msg, sizeof msg);
         rc = role ? 0 : -1;
-        if (role && setup) /* a new interaction */
-            fm_states_reset(fm);
     } else if (*name) { /* "": the verifier's call for no state */
         snprintf(msg, sizeof msg, "no such provider state: %.200s", name);
         mspf_json_free(jd);
         return fm_queue_error(c, 400, "UNKNOWN_STATE", msg);
     } else {
         rc = 0;
-        if (setup) /* a new interaction, without states */
-            fm_states_reset(fm);
     }
-    mspf_json_free(jd);
-    if (rc != 0)
+    if (rc != 0) {
+        mspf_json_free(jd);
         return fm_queue_error(c, 400, "VALIDATION", msg);
+    }
     fm_buf_adds(&b, "{\"state\":");
-    fm_buf_json_str(&b, name, strlen(name));
+    fm_buf_json_str(&b, name, name_len); /* name lives in jd */
+    mspf_json_free(jd);
     fm_buf_adds(&b,
                 setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
     if (setup) {

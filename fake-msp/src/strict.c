@@ -248,6 +248,116 @@ static int value(walker *w, int depth)
     }
 }
 
+/* ---- the common case, fast ------------------------------------------
+ * Every execute request goes through fm_json_strict, and nearly every body
+ * is small and plain: no escaped member name, no \u escape, a few members
+ * per object. quick_value() walks such text the way value() does, without
+ * decoding, allocating or building paths, and answers 1 only when value()
+ * would pass it; anything else (a \u escape or NUL byte anywhere, an
+ * escaped or repeated member name, more than QUICK_NAMES members in one
+ * object, nesting past MAX_DEPTH, an unterminated string) gets 0, and the
+ * full walk decides and words the message. */
+#define QUICK_NAMES 16
+
+static int quick_value(walker *w, int depth);
+
+/* w->p at '"': moves past the closing quote; 0 when unsure. */
+static int quick_string(walker *w, int is_name)
+{
+    for (w->p++; w->p < w->end && *w->p != '"'; w->p++) {
+        if (*w->p == '\0')
+            return 0;
+        if (*w->p == '\\') {
+            if (is_name || w->end - w->p < 2 || w->p[1] == 'u')
+                return 0;
+            w->p++;
+        }
+    }
+    if (w->p >= w->end)
+        return 0;
+    w->p++;
+    return 1;
+}
+
+static int quick_object(walker *w, int depth)
+{
+    const char *name[QUICK_NAMES];
+    size_t len[QUICK_NAMES], n = 0, i;
+
+    w->p++;
+    for (;;) {
+        const char *start;
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == '}')
+            break;
+        if (*w->p == ',') {
+            w->p++;
+            continue;
+        }
+        if (*w->p != '"' || n == QUICK_NAMES)
+            return 0;
+        start = w->p + 1;
+        if (!quick_string(w, 1))
+            return 0;
+        for (i = 0; i < n; i++)
+            if (len[i] == (size_t)(w->p - 1 - start) &&
+                memcmp(name[i], start, len[i]) == 0)
+                return 0;
+        name[n] = start;
+        len[n++] = (size_t)(w->p - 1 - start);
+        skip_ws(w);
+        if (w->p < w->end && *w->p == ':')
+            w->p++;
+        if (!quick_value(w, depth + 1))
+            return 0;
+    }
+    if (w->p < w->end && *w->p == '}')
+        w->p++;
+    return 1;
+}
+
+static int quick_array(walker *w, int depth)
+{
+    w->p++;
+    for (;;) {
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == ']')
+            break;
+        if (*w->p == ',') {
+            w->p++;
+            continue;
+        }
+        if (!quick_value(w, depth + 1))
+            return 0;
+    }
+    if (w->p < w->end)
+        w->p++;
+    return 1;
+}
+
+static int quick_value(walker *w, int depth)
+{
+    const char *start;
+
+    if (depth > MAX_DEPTH)
+        return 0;
+    skip_ws(w);
+    if (w->p >= w->end)
+        return 1;
+    switch (*w->p) {
+    case '{': return quick_object(w, depth);
+    case '[': return quick_array(w, depth);
+    case '"': return quick_string(w, 0);
+    default:
+        start = w->p;
+        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
+            w->p++;
+        if (w->p == start)
+            w->p++;
+        return 1;
+    }
+}
+
 int fm_json_strict(const char *json, size_t len, char *msg, size_t msglen)
 {
     walker w;
@@ -255,6 +365,9 @@ int fm_json_strict(const char *json, size_t len, char *msg, size_t msglen)
     memset(&w, 0, sizeof w);
     w.p = json;
     w.end = json + len;
+    if (quick_value(&w, 0))
+        return 0;
+    w.p = json;
     w.msg = msg;
     w.msglen = msglen;
     return value(&w, 0);

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,79 @@ extern char **environ;
 #define DRAIN_CHUNKS 64
 /* Without a pidfd, how often the loop looks whether the child exited. */
 #define EXIT_POLL_MS 50
+
+/* The children not reaped yet (0: a free slot), for the signal handler. */
+#define LIVE_MAX 256
+static atomic_int live[LIVE_MAX];
+
+static void live_add(pid_t pid)
+{
+    for (size_t i = 0; i < LIVE_MAX; i++) {
+        int none = 0;
+        if (atomic_compare_exchange_strong(&live[i], &none, (int)pid))
+            return;
+    }
+}
+
+static void live_remove(pid_t pid)
+{
+    for (size_t i = 0; i < LIVE_MAX; i++) {
+        int was = (int)pid;
+        if (atomic_compare_exchange_strong(&live[i], &was, 0))
+            return;
+    }
+}
+
+/* Held across posix_spawn and live_add, so the killer never misses a child
+ * that exists but is not listed yet. */
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static sigset_t ending_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+/* The thread that takes SIGINT and SIGTERM (blocked everywhere else). */
+static void *killer(void *unused)
+{
+    sigset_t set = ending_signals();
+    int sig = SIGTERM;
+    (void)unused;
+    if (sigwait(&set, &sig) != 0)
+        return NULL;
+    pthread_mutex_lock(&spawn_lock);
+    for (size_t i = 0; i < LIVE_MAX; i++) {
+        int pid = atomic_load(&live[i]);
+        if (pid > 0)
+            (void)kill(-pid, SIGKILL);
+    }
+    /* end by the same signal, as if there were no handler */
+    (void)signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    (void)pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    (void)raise(sig);
+    _exit(128 + sig);
+}
+
+void hx_spawn_kill_children_on_signal(void)
+{
+    sigset_t set = ending_signals();
+    pthread_t t;
+    /* before any other thread exists: they all inherit the mask */
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return;
+    if (pthread_create(&t, NULL, killer, NULL) != 0) {
+        (void)pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+        return;
+    }
+    (void)pthread_detach(t);
+}
 
 long long hx_spawn_now_ms(void)
 {
@@ -122,15 +197,24 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     for (size_t i = 0; i < npass; i++)
         posix_spawn_file_actions_adddup2(&fa, pass[i], 3 + (int)i);
     posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    /* the child starts with no signal blocked, whatever this thread blocks */
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
     posix_spawnattr_setpgroup(&attr, 0);
     p->started_ms = hx_spawn_now_ms();
     char *const *env =
         (char *const *)(o->envp ? o->envp : (const char *const *)environ);
+    pthread_mutex_lock(&spawn_lock);
     rc = o->search_path ? posix_spawnp(&p->pid, argv[0], &fa, &attr,
                                        (char *const *)argv, env)
                         : posix_spawn(&p->pid, argv[0], &fa, &attr,
                                       (char *const *)argv, env);
+    if (rc == 0)
+        live_add(p->pid);
+    pthread_mutex_unlock(&spawn_lock);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     for (size_t i = 0; i < npass; i++)
@@ -217,6 +301,7 @@ int hx_proc_stop(hx_proc *p, long long grace_ms)
         kill(-p->pid, SIGKILL);
         hx_proc_wait(p, -1, &status);
     }
+    live_remove(p->pid);
     p->pid = -1;
     return status;
 }
@@ -343,6 +428,7 @@ int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
         kill(-p->pid, SIGKILL);
         hx_proc_wait(p, -1, &status);
     }
+    live_remove(p->pid);
     p->pid = -1;
     r->elapsed_ms = hx_spawn_now_ms() - p->started_ms;
     r->exited = WIFEXITED(status);

@@ -113,6 +113,16 @@ int hx_proc_wait(hx_proc *p, long long timeout_ms, int *status);
 
 void hx_spawned_free(hx_spawned *r);
 
+/* From now on SIGINT and SIGTERM first kill (SIGKILL) the process group of
+ * every child started here that has not been reaped yet, then end this
+ * process by the same signal: the children have process groups of their
+ * own, so a Ctrl-C at the terminal does not reach them, and they would
+ * outlive the caller. Blocks both signals in the calling thread and starts
+ * a thread that waits for them: call it before any other thread exists.
+ * For commands without a cleanup of their own (verify); provider has its
+ * handlers (interrupt.c). */
+void hx_spawn_kill_children_on_signal(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include "test_timeout.h"
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,9 @@ void tk_http(const char *method, const char *url, const char *const *headers,
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms ? timeout_ms : 5000L);
+    /* the default is a hang guard, scaled for slow runs (valgrind) */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     timeout_ms ? timeout_ms : 5000L * test_time_scale());
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_data);

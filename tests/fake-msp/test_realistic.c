@@ -431,3 +431,42 @@ Test(realistic, wrong_method_is_405)
     cr_assert_eq(r.status, 405);
     tk_free(&r);
 }
+
+/* The door's strict JSON check has a fast walk for plain bodies (issue 23,
+ * CPU per request) and hands everything it is unsure of to the full walk:
+ * each case here takes the hand-over, and must still be refused. */
+Test(realistic, strict_fast_walk_hands_over_what_it_cannot_judge)
+{
+    static const char *const refused[] = {
+        /* a repeat hidden by an escape in the name */
+        "{\"tool\":\"msp.list_devices\",\"params\":{},\"simulate\":false,"
+        "\"\\u0074ool\":\"msp.list_devices\"}",
+        /* a repeat past the fast walk's 16 names of one object */
+        "{\"tool\":\"msp.list_devices\",\"params\":{\"a\":1,\"b\":2,\"c\":3,"
+        "\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":10,\"k\":11,"
+        "\"l\":12,\"m\":13,\"n\":14,\"o\":15,\"p\":16,\"q\":17,\"a\":18},"
+        "\"simulate\":false}",
+        /* a NUL written as an escape */
+        "{\"tool\":\"msp.list_devices\",\"params\":{\"q\":\"a\\u0000b\"},"
+        "\"simulate\":false}",
+        /* a plain repeat, which the fast walk finds itself */
+        "{\"tool\":\"msp.list_devices\",\"params\":{\"q\":1,\"q\":2},"
+        "\"simulate\":false}",
+    };
+    size_t i;
+    http_res r;
+
+    for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        tk_execute(fm, "sk-test", NULL, refused[i], &r);
+        tk_assert_error(&r, 400, "VALIDATION", "Request body: ");
+        tk_free(&r);
+    }
+    /* escapes in values that cannot be a NUL are not refused */
+    tk_execute(
+        fm, "sk-test", NULL,
+        "{\"tool\":\"msp.list_devices\",\"params\":{\"query\":\"a\\\"b\\n\"},"
+        "\"simulate\":false}",
+        &r);
+    cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
+    tk_free(&r);
+}

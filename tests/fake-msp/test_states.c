@@ -272,7 +272,8 @@ Test(states, credential_states_answer_the_built_in_key_and_a_fresh_id)
 
 /* Issue 20, finding 14: `pact verifier` without --state-change-teardown
  * never tears down; each interaction starts with its credential state (or
- * the empty name), which ends what the one before left set up. */
+ * the empty name), which ends what the one before (its states, then its
+ * request) left set up. */
 Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
 {
     static const char *const starts[] = {
@@ -284,6 +285,10 @@ Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
     for (size_t i = 0; i < 2; i++) {
         char id[8];
         state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+        tk_free(&r);
+        snprintf(id, sizeof id, "u%zu", i); /* the earlier one's request */
+        tk_execute(fm, "sk-test", id, tk_body("msp.list_devices", "{}"), &r);
+        tk_assert_error(&r, 503, "UNAVAILABLE", NULL);
         tk_free(&r);
         state(fm, starts[i], &r);
         cr_assert_eq(r.status, 200, "%s", r.body);
@@ -301,6 +306,89 @@ Test(states, a_credential_or_empty_setup_ends_the_states_left_set_up)
     tk_free(&r);
     tk_execute(fm, "sk-test", "t", tk_body("msp.list_devices", "{}"), &r);
     tk_assert_error(&r, 503, "UNAVAILABLE", NULL);
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* The reply names the state it answered, byte for byte: the name was read
+ * from the request after the request's parse tree was freed (garbage, or a
+ * use-after-free under ASan). Long names too, and every kind of state. */
+Test(states, the_reply_echoes_the_state_name_it_answered)
+{
+    static const char *const names[] = {
+        "the MSP is unavailable", "pid 1 on agent-001 may not be killed",
+        "the tenant's rate limit is low", "a credential of role valid", ""};
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    char body[5000], longname[4001];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        for (int setup = 1; setup >= 0; setup--) {
+            snprintf(body, sizeof body, "{\"state\":\"%s\",\"action\":\"%s\"}",
+                     names[i], setup ? "setup" : "teardown");
+            state(fm, body, &r);
+            cr_assert_eq(r.status, 200, "%s: %s", names[i], r.body);
+            cJSON *doc = cJSON_Parse(r.body);
+            const cJSON *s = cJSON_GetObjectItemCaseSensitive(doc, "state");
+            cr_expect(cJSON_IsString(s) &&
+                          strcmp(s->valuestring, names[i]) == 0,
+                      "asked \"%s\", the reply says %s", names[i], r.body);
+            cJSON_Delete(doc);
+            tk_free(&r);
+        }
+    }
+    /* an unknown long name is named in the refusal (cut, never garbage) */
+    snprintf(body, sizeof body, "{\"state\":\"%s\"}", longname);
+    state(fm, body, &r);
+    tk_assert_error(&r, 400, "UNKNOWN_STATE", "nnnnnnnnnnnnnnnnnnnn");
+    tk_free(&r);
+    fake_msp_stop(fm);
+}
+
+/* An interaction's states in any order: the setup of a credential state
+ * named after "the MSP is unavailable" ended it (every setup of a credential
+ * state reset the states), so a pact listing its states in another order
+ * than the export failed with 200 for 503. A new interaction begins with
+ * the first setup after a request, whatever state it names. */
+Test(states, an_interaction_keeps_its_states_in_any_order)
+{
+    static const char *const cred =
+        "{\"state\":\"a credential of role valid\",\"params\":{\"role\":"
+        "\"valid\"}}";
+    fake_msp *fm = tk_start(NULL);
+    http_res r;
+    /* one interaction: unavailable, then its credential */
+    state(fm, "{\"state\":\"the MSP is unavailable\"}", &r);
+    tk_free(&r);
+    state(fm, cred, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "a", tk_body("msp.list_devices", "{}"), &r);
+    tk_assert_error(&r, 503, "UNAVAILABLE", NULL);
+    tk_free(&r);
+    /* the next starts with a state that changes nothing, then its
+     * credential: what the one before left is gone */
+    state(fm, "{\"state\":\"pid 1 on agent-001 may not be killed\"}", &r);
+    tk_free(&r);
+    state(fm, cred, &r);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "b", tk_body("msp.list_devices", "{}"), &r);
+    cr_expect_eq(r.status, 200, "still unavailable: %s", r.body);
+    tk_free(&r);
+    /* a low rate limit set up after the credential holds for its request */
+    state(fm, cred, &r);
+    tk_free(&r);
+    state(fm,
+          "{\"state\":\"the tenant's rate limit is low\",\"params\":{"
+          "\"per_minute\":1}}",
+          &r);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "c", tk_body("msp.list_devices", "{}"), &r);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    tk_execute(fm, "sk-test", "d", tk_body("msp.list_devices", "{}"), &r);
+    tk_assert_error(&r, 429, "RATE_LIMITED", NULL);
     tk_free(&r);
     fake_msp_stop(fm);
 }

@@ -484,3 +484,20 @@ Test(files_safety, msp_read_file_refuses_what_is_not_a_regular_file)
     free(fifo);
     free(file);
 }
+
+/* --out naming a file (not a directory) is one clear line, not one
+ * "cannot write" per interaction, and the file is left as it was. */
+Test(files_safety, import_into_a_file_says_so_once)
+{
+    const char *pact = pact_of("p.json", 3, "Auth 401", NULL);
+    char *out = strdup(path_in("plain"));
+    write_text(out, "mine\n");
+    spawned r =
+        run("msp-contract", "import", "--pact", pact, "--out", out, NULL, NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "is not a directory"), "%s", r.err);
+    cr_expect_null(strstr(r.err, "cannot write"), "%s", r.err);
+    cr_expect_str_eq(slurp(out), "mine\n");
+    spawned_free(&r);
+    free(out);
+}

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -377,4 +378,72 @@ Test(interrupt, sigint_during_verify_executor_cmd_leaves_no_key_or_ctx_file)
 Test(interrupt, sigterm_during_verify_executor_cmd_leaves_no_key_or_ctx_file)
 {
     verify_killed("TERM");
+}
+
+/* 1 when pid has ended (gone, or a zombie nobody reaped yet); waits up to
+ * timeout_ms for it. */
+static int ended_within(pid_t pid, long timeout_ms)
+{
+    for (long waited = 0; waited <= timeout_ms; waited += 20) {
+        char path[64], st[512] = "";
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return 1;
+        size_t n = fread(st, 1, sizeof st - 1, f);
+        fclose(f);
+        st[n] = '\0';
+        const char *close_paren = strrchr(st, ')');
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z')
+            return 1;
+        struct timespec nap = {0, 20 * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+    return 0;
+}
+
+/* The executors run in process groups of their own (a deadline kills what
+ * they start), so a Ctrl-C at the terminal never reached them: verify died
+ * at once and left each running executor behind, key fd and all, until its
+ * own timeout. Now SIGINT and SIGTERM kill them first. */
+static void verify_signalled_kills_its_executors(const char *sig)
+{
+    char exe[512], contracts[512], cmd[600], pidfile[400];
+    snprintf(pidfile, sizeof pidfile, "%s/executor.pid", tmpdir);
+    snprintf(cmd, sizeof cmd,
+             "echo $$ > '%s'; kill -%s \"$PPID\"; sleep 60; true", pidfile,
+             sig);
+    char *argv[] = {
+        (char *)bin_path("msp-contract", exe, sizeof exe),
+        "verify",
+        "--contracts",
+        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
+        "--filter",
+        "happy-process-kill",
+        "--executor-cmd",
+        cmd,
+        NULL};
+    spawned r;
+    cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
+    cr_expect_geq(r.status, 128, "it was signalled: %d\n%s%s", r.status, r.out,
+                  r.err);
+    spawned_free(&r);
+    char *text = slurp(pidfile);
+    int pid = atoi(text);
+    free(text);
+    cr_assert_gt(pid, 1, "the executor ran");
+    int gone = ended_within(pid, 10000);
+    if (!gone)
+        kill(-pid, SIGKILL); /* its group: the sleep too */
+    cr_expect(gone, "executor %d still runs after verify got SIG%s", pid, sig);
+}
+
+Test(interrupt, sigint_during_verify_kills_the_executors_it_started)
+{
+    verify_signalled_kills_its_executors("INT");
+}
+
+Test(interrupt, sigterm_during_verify_kills_the_executors_it_started)
+{
+    verify_signalled_kills_its_executors("TERM");
 }

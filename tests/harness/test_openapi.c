@@ -146,27 +146,58 @@ Test(openapi_export, refuses_openapi_together_with_pact)
     spawned_free(&r);
 }
 
-Test(openapi_export, replaces_a_symlink_at_the_path_never_writes_through_it)
+/* A symlink at the path is refused, neither followed nor replaced: the
+ * rename replaced it, and `export --openapi /dev/stdout` run as root turned
+ * the system's /dev/stdout link into a regular file. */
+Test(openapi_export, refuses_a_symlink_at_the_path_and_leaves_link_and_target)
 {
-    char path[300], target[300];
+    char path[300], target[300], got[300] = {0};
     snprintf(path, sizeof path, "%s/openapi.json", tmpdir);
     snprintf(target, sizeof target, "%s/elsewhere", tmpdir);
     cr_assert_eq(write_file(tmpdir, "elsewhere", "keep"), 0);
     cr_assert_eq(symlink(target, path), 0);
     spawned r = export_to(path, NULL);
-    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "symbolic link"), "%s", r.err);
     struct stat st;
     cr_assert_eq(lstat(path, &st), 0);
-    cr_assert(S_ISREG(st.st_mode), "the symlink was written through");
+    cr_expect(S_ISLNK(st.st_mode), "the symlink was replaced");
+    cr_expect_gt(readlink(path, got, sizeof got - 1), 0);
+    cr_expect_str_eq(got, target);
     FILE *fp = fopen(target, "rb");
     cr_assert_not_null(fp);
-    char got[16] = {0};
-    cr_assert_eq(fread(got, 1, sizeof got - 1, fp), 4);
+    char keep[16] = {0};
+    cr_assert_eq(fread(keep, 1, sizeof keep - 1, fp), 4);
     fclose(fp);
-    cr_assert_str_eq(got, "keep");
+    cr_assert_str_eq(keep, "keep");
     /* no temporary file left next to it */
     char cmd[400];
     snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | wc -l) -eq 2", tmpdir);
     cr_assert_eq(system(cmd), 0);
+    spawned_free(&r);
+}
+
+/* A FIFO (or a device) at the path is refused with the reason, never
+ * replaced by a regular file; a directory and a missing directory too. */
+Test(openapi_export, refuses_a_fifo_a_directory_or_a_missing_directory)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/fifo.json", tmpdir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    spawned r = export_to(path, NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "not a regular file"), "%s", r.err);
+    struct stat st;
+    cr_assert_eq(lstat(path, &st), 0);
+    cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+    spawned_free(&r);
+    r = export_to(tmpdir, NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "directory"), "%s", r.err);
+    spawned_free(&r);
+    snprintf(path, sizeof path, "%s/no/such/dir/x.json", tmpdir);
+    r = export_to(path, NULL);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "No such file or directory"), "%s", r.err);
     spawned_free(&r);
 }

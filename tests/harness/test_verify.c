@@ -12,21 +12,7 @@
 #include <contracts/fixture.h>
 
 #include "run_tool.h"
-
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-harness-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+#include "test_tmpdir.h"
 
 TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(60));
@@ -100,6 +86,49 @@ Test(verify, external_executor_program_passes_like_the_library)
                  r.err);
     cr_expect_not_null(strstr(r.out, " passed, 0 failed\n"));
     spawned_free(&r);
+}
+
+/* The key and context memfds are handed over at offset 0: an executor
+ * that reads fd 3 and fd 4 itself (`<&3`, read(3, ...)) instead of opening
+ * /dev/fd/3 gets the key and the context, not an empty file (they were
+ * passed at their end, so such an executor sent an empty key). */
+Test(verify, an_executor_reading_fd_3_and_4_directly_gets_key_and_context)
+{
+    char exe[512], contracts[512], cmd[1600], path[400];
+    bin_path("msp-exec", exe, sizeof exe);
+    snprintf(cmd, sizeof cmd,
+             "cat <&3 > '%s/fd3'; cat <&4 > '%s/fd4'; exec '%s' \"$@\"", tmpdir,
+             tmpdir, exe);
+    char *argv[] = {
+        (char *)bin_path("msp-contract", path, sizeof path),
+        "verify",
+        "--contracts",
+        (char *)src_path("contracts/fixtures", contracts, sizeof contracts),
+        "--filter",
+        "happy-process-kill",
+        "--executor-cmd",
+        cmd,
+        NULL};
+    setenv("MSP_TIME_SCALE", "20", 1);
+    spawned r;
+    cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    spawned_free(&r);
+    char got[256] = "";
+    snprintf(path, sizeof path, "%s/fd3", tmpdir);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    got[n] = '\0';
+    fclose(f);
+    cr_expect_str_eq(got, "sk-test", "what fd 3 gave: \"%s\"", got);
+    snprintf(path, sizeof path, "%s/fd4", tmpdir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    n = fread(got, 1, sizeof got - 1, f);
+    got[n] = '\0';
+    fclose(f);
+    cr_expect(n > 0 && got[0] == '{', "what fd 4 gave: \"%s\"", got);
 }
 
 /* The fixtures that pin "403 → 126": row 11 with a 403 in the expected stderr.

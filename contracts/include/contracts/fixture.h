@@ -299,6 +299,14 @@ typedef struct mspf_request {
 int mspf_match_request(const mspf_fixture *f, const mspf_request *req,
                        mspf_diffs *why);
 
+/* The same for a body the caller has parsed already (a server matching one
+ * request against many fixtures parses it once): body is
+ * cJSON_ParseWithLength() of exactly req->body / req->body_len, or NULL to
+ * have it parsed here (as for a body that is not JSON). The caller keeps
+ * body; it is only read. */
+int mspf_match_request_json(const mspf_fixture *f, const mspf_request *req,
+                            const cJSON *body, mspf_diffs *why);
+
 /* What the executor returned, for mspf_check_result(). */
 typedef struct mspf_outcome {
     int exit_code;
