@@ -296,3 +296,97 @@ Test(html_pages, provider_page_shows_a_failures_field_and_first_differing_byte)
     spawned_free(&r);
     fake_msp_stop(fm);
 }
+
+/* happy-process-kill as dir/fixtures/NAME.json with the reply's stdout and
+ * stderr and the expected stdout and stderr replaced; no provider block, no
+ * command_result. Returns the fixtures directory. */
+static const char *differing_fixture(const char *name, const char *got_out,
+                                     const char *want_out, const char *got_err,
+                                     const char *want_err)
+{
+    static char dir[400];
+    char src[512], file[300];
+    FILE *f = fopen(
+        src_path("contracts/fixtures/happy-process-kill.json", src, sizeof src),
+        "rb");
+    cr_assert_not_null(f);
+    char *text = calloc(1, 1 << 20);
+    cr_assert_not_null(text);
+    text[fread(text, 1, (1 << 20) - 1, f)] = '\0';
+    fclose(f);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    cr_assert_not_null(doc);
+    cJSON_ReplaceItemInObject(doc, "name", cJSON_CreateString(name));
+    cJSON_DeleteItemFromObject(doc, "provider");
+    cJSON *body =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "response"), "body");
+    cJSON_ReplaceItemInObject(body, "stdout", cJSON_CreateString(got_out));
+    cJSON_ReplaceItemInObject(body, "stderr", cJSON_CreateString(got_err));
+    cJSON *expect = cJSON_GetObjectItem(doc, "expect");
+    cJSON_DeleteItemFromObject(expect, "command_result");
+    cJSON_ReplaceItemInObject(expect, "stdout", cJSON_CreateString(want_out));
+    cJSON_ReplaceItemInObject(expect, "stderr", cJSON_CreateString(want_err));
+    char *out = cJSON_Print(doc);
+    snprintf(dir, sizeof dir, "%s/fixtures", tmpdir);
+    (void)mkdir(dir, 0700);
+    snprintf(file, sizeof file, "%s.json", name);
+    cr_assert_eq(write_file(dir, file, out), 0);
+    cJSON_free(out);
+    cJSON_Delete(doc);
+    return dir;
+}
+
+Test(html_pages, verify_page_folds_a_long_difference_around_its_first_byte)
+{
+    /* 300 bytes of stdout, one byte differing at 150, a control byte and a
+     * two-byte character on the way (the diff's values are cut near 200
+     * bytes before they reach the page) */
+    char got[301], want[301];
+    memset(got, 'a', 300);
+    got[300] = '\0';
+    memcpy(got + 10, "\x01\xc3\xa9", 3);
+    memcpy(want, got, sizeof got);
+    want[150] = 'Z';
+    const char *dir = differing_fixture("long-stdout", got, want, "", "");
+    const char *args[] = {"verify", "--contracts", dir, NULL};
+    char *page = NULL;
+    spawned r = run_html(args, &page);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert_not_null(page, "no page: %s", r.err);
+    cr_expect(contains(page, "expect.stdout") || contains(page, "stdout"));
+    /* the JSON text of the value: the quote, 10 a's, \u0001 (6 bytes), é
+     * (2), then a's: byte 150 of the value is byte 1 + 150 + 5 */
+    cr_expect(contains(page, "first difference at byte 156"),
+              "the offset in the value's JSON text");
+    cr_expect(contains(page, "<details><summary>all "),
+              "a long value is folded with all of it inside");
+    cr_expect(contains(page, "<span class=\"muted\">…</span>"),
+              "the shown part is cut on both sides");
+    cr_expect(contains(page, "<mark>Z</mark>"), "the differing byte marked");
+    cr_expect(contains(page, "<span class=\"cc\">\\u0001</span>"),
+              "the control byte shown as its escape");
+    free(page);
+    spawned_free(&r);
+}
+
+Test(html_pages, verify_page_marks_where_a_shorter_value_ends_and_masks_a_key)
+{
+    const char *dir = differing_fixture(
+        "short-stdout", "Killed process 4242\n", "Killed process 4242\nmore",
+        "auth: Bearer abcdefghijklmnopqrstuvwx refused", "");
+    const char *args[] = {"verify", "--contracts", dir, NULL};
+    char *page = NULL;
+    spawned r = run_html(args, &page);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert_not_null(page, "no page: %s", r.err);
+    cr_expect(contains(page, "first difference at byte 22"));
+    cr_expect(contains(page, "<mark>&quot;</mark>"),
+              "the shorter value's closing quote is marked");
+    cr_expect(!contains(page, "abcdefghijklmnopqrstuvwx"),
+              "a bearer key in the page");
+    cr_expect(contains(page, "Bearer ab\xe2\x80\xa6("),
+              "the key is shown masked");
+    free(page);
+    spawned_free(&r);
+}
