@@ -320,3 +320,49 @@ Test(import_refusals, a_v2_pact_reads_body_rules_and_the_provider_state)
     mspf_fixture_free(f);
     spawned_free(&r);
 }
+
+/* The strict scan of a pact names what is wrong with its text, for every
+ * kind of fault, and imports nothing (exit 65). */
+Test(import_refusals, broken_pact_text_names_each_kind_of_fault)
+{
+    static const struct {
+        const char *text, *says;
+    } cases[] = {
+        {"{\"a\":\"\\u12", "a \\u escape cut short"},
+        {"{\"a\":\"\\u12g4\"}", "a \\u escape that is not hexadecimal"},
+        {"{\"a\":\"abc", "a string cut short"},
+        {"{\"a\":\"a\tb\"}", "a control byte inside a string"},
+        {"{\"a\":\"\\q\"}", "an unknown escape in a string"},
+        {"{\"a\":\"\\udc00\"}", "a lone UTF-16 low surrogate"},
+        {"{\"a\":\"\\ud800x\"}", "a lone UTF-16 high surrogate"},
+        {"{\"a\":\"\\ud800\\u0041\"}", "a lone UTF-16 high surrogate"},
+        {"{\"a\":-}", "a number without digits"},
+        {"{\"a\":1.}", "a number without digits"},
+        {"{\"a\":1e+}", "a number without digits"},
+        {"{\"a\":1", "the text ends inside an object"},
+        {"{\"a\":1,", "the text ends inside an object"},
+        {"{a:1}", "a member name expected"},
+        {"{\"a\" 1}", "':' expected"},
+        {"{\"a\":1 \"b\":2}", "',' or '}' expected"},
+        {"{\"a\":[1 2]}", "',' or ']' expected"},
+        {"{\"a\":", "the text ends where a value was expected"},
+        {"{\"a\":nul}", "a JSON value expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        spawned r = import(cases[i].text);
+        cr_expect_eq(r.status, 65, "case %zu: %s", i, r.err);
+        cr_expect_not_null(strstr(r.err, cases[i].says), "case %zu (%s): %s", i,
+                           cases[i].text, r.err);
+        spawned_free(&r);
+    }
+    /* a valid pact whose strings use every escape and a surrogate pair
+     * scans; only its interaction decides what is written */
+    spawned r = import(
+        "{\"consumer\":{\"name\":\"c\\\"\\\\\\/"
+        "\\b\\f\\n\\r\\t\\ud83d\\ude00\"},"
+        "\"provider\":{\"name\":\"p\"},\"metadata\":{\"x\":[true,false,null,"
+        "-1.5e+3,0,2E-2]},\"interactions\":[]}");
+    cr_expect_eq(r.status, 1, "nothing to write: %s", r.err);
+    cr_expect_null(strstr(r.err, "not JSON"), "%s", r.err);
+    spawned_free(&r);
+}
