@@ -81,7 +81,7 @@ static spawned import_all(const char *head, const char *const *its, size_t n)
     return r;
 }
 
-#define IMPORT(head, its) import_all(head, its, sizeof its / sizeof *its)
+#define IMPORT(head, its) import_all((head), (its), sizeof(its) / sizeof *(its))
 
 /* The fixture import wrote as name, loaded (asserts it loads). */
 static mspf_fixture *written(const char *name)
