@@ -86,32 +86,44 @@ static size_t bundled_count(int provider_only, mspf_set **keep)
     return n;
 }
 
-/* A copy of happy-process-kill named `name` in tmpdir/fixtures. */
-static const char *hostile_fixture_dir(const char *name)
+/* The bundled happy-process-kill, named `name` (cJSON_Delete it). */
+static cJSON *happy_named(const char *name)
 {
-    static char dir[400];
-    char src[512], file[300];
+    char src[512];
     FILE *f = fopen(
         src_path("contracts/fixtures/happy-process-kill.json", src, sizeof src),
         "rb");
     cr_assert_not_null(f);
     char *text = calloc(1, 1 << 20);
     cr_assert_not_null(text);
-    size_t got = fread(text, 1, (1 << 20) - 1, f);
-    text[got] = '\0';
+    text[fread(text, 1, (1 << 20) - 1, f)] = '\0';
     fclose(f);
     cJSON *doc = cJSON_Parse(text);
     free(text);
     cr_assert_not_null(doc);
     cJSON_ReplaceItemInObject(doc, "name", cJSON_CreateString(name));
+    return doc;
+}
+
+/* Writes doc as tmpdir/fixtures/NAME.json; returns tmpdir/fixtures. */
+static const char *save_fixture(cJSON *doc, const char *name)
+{
+    static char dir[400];
+    char file[300];
     char *out = cJSON_Print(doc);
     snprintf(dir, sizeof dir, "%s/fixtures", tmpdir);
-    cr_assert_eq(mkdir(dir, 0700), 0);
+    (void)mkdir(dir, 0700);
     snprintf(file, sizeof file, "%s.json", name);
     cr_assert_eq(write_file(dir, file, out), 0);
     cJSON_free(out);
     cJSON_Delete(doc);
     return dir;
+}
+
+/* A copy of happy-process-kill named `name` in tmpdir/fixtures. */
+static const char *hostile_fixture_dir(const char *name)
+{
+    return save_fixture(happy_named(name), name);
 }
 
 static int contains(const char *page, const char *what)
@@ -304,20 +316,7 @@ static const char *differing_fixture(const char *name, const char *got_out,
                                      const char *want_out, const char *got_err,
                                      const char *want_err)
 {
-    static char dir[400];
-    char src[512], file[300];
-    FILE *f = fopen(
-        src_path("contracts/fixtures/happy-process-kill.json", src, sizeof src),
-        "rb");
-    cr_assert_not_null(f);
-    char *text = calloc(1, 1 << 20);
-    cr_assert_not_null(text);
-    text[fread(text, 1, (1 << 20) - 1, f)] = '\0';
-    fclose(f);
-    cJSON *doc = cJSON_Parse(text);
-    free(text);
-    cr_assert_not_null(doc);
-    cJSON_ReplaceItemInObject(doc, "name", cJSON_CreateString(name));
+    cJSON *doc = happy_named(name);
     cJSON_DeleteItemFromObject(doc, "provider");
     cJSON *body =
         cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "response"), "body");
@@ -327,14 +326,7 @@ static const char *differing_fixture(const char *name, const char *got_out,
     cJSON_DeleteItemFromObject(expect, "command_result");
     cJSON_ReplaceItemInObject(expect, "stdout", cJSON_CreateString(want_out));
     cJSON_ReplaceItemInObject(expect, "stderr", cJSON_CreateString(want_err));
-    char *out = cJSON_Print(doc);
-    snprintf(dir, sizeof dir, "%s/fixtures", tmpdir);
-    (void)mkdir(dir, 0700);
-    snprintf(file, sizeof file, "%s.json", name);
-    cr_assert_eq(write_file(dir, file, out), 0);
-    cJSON_free(out);
-    cJSON_Delete(doc);
-    return dir;
+    return save_fixture(doc, name);
 }
 
 Test(html_pages, verify_page_folds_a_long_difference_around_its_first_byte)
