@@ -362,6 +362,32 @@ Test(html_pages, verify_page_folds_a_long_difference_around_its_first_byte)
     spawned_free(&r);
 }
 
+/* A difference far past what a shown value holds (about 200 bytes): the
+ * page (and the terminal) still say where it is and show it marked. */
+Test(html_pages, verify_page_shows_a_difference_past_the_cut)
+{
+    char got[1201], want[1201];
+    memset(got, 'b', 1200);
+    got[1200] = '\0';
+    memcpy(want, got, sizeof got);
+    want[900] = 'Q';
+    const char *dir = differing_fixture("far-stdout", got, want, "", "");
+    const char *args[] = {"verify", "--contracts", dir, NULL};
+    char *page = NULL;
+    spawned r = run_html(args, &page);
+    cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+    cr_assert_not_null(page, "no page: %s", r.err);
+    /* byte 900 of the value is byte 901 of its JSON text (the quote) */
+    cr_expect(contains(page, "first difference at byte 901"), "%s",
+              strstr(page, "first difference")
+                  ? strstr(page, "first difference")
+                  : "(none)");
+    cr_expect(contains(page, "<mark>Q</mark>"), "the differing byte marked");
+    cr_expect(contains(r.out, "first difference at byte 901"), "%s", r.out);
+    free(page);
+    spawned_free(&r);
+}
+
 Test(html_pages, verify_page_marks_where_a_shorter_value_ends_and_masks_a_key)
 {
     const char *dir = differing_fixture(
