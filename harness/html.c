@@ -326,7 +326,7 @@ static void put_value(hx_page *p, const char *label, const char *s, size_t len,
 }
 
 void hx_page_diff(hx_page *p, const char *field, const char *expected,
-                  const char *got)
+                  const char *got, long whole_at, long from)
 {
     size_t elen = 0, glen = 0;
     char *e = mask_bearer(expected ? expected : "",
@@ -341,11 +341,14 @@ void hx_page_diff(hx_page *p, const char *field, const char *expected,
     hx_page_raw(p, "<div class=\"diff\"><span class=\"field\">");
     hx_page_text(p, field);
     hx_page_raw(p, "</span>");
+    /* the values shown may be a window that starts past a long common
+     * head: the offset said is the one in the whole values */
+    long said = from > 0 && whole_at >= 0 ? whole_at : at;
     if (at >= 0)
         hx_page_rawf(p,
                      " <span class=\"muted\">first difference at byte "
                      "%ld</span>",
-                     at);
+                     said);
     hx_page_raw(p, "\n");
     put_value(p, "expected", e, elen, at);
     put_value(p, "got", g, glen, at);

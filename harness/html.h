@@ -35,9 +35,12 @@ void hx_page_text(hx_page *p, const char *s);
 void hx_page_bytes(hx_page *p, const char *s, size_t n);
 
 /* One difference: field, expected and got, the first differing byte
- * marked in both and its offset given, long values folded. */
+ * marked in both and its offset given, long values folded. at: the
+ * offset of the first difference in the whole values when expected and
+ * got are only a window of them (mspf_diff.at, .from), else -1 (found
+ * here). */
 void hx_page_diff(hx_page *p, const char *field, const char *expected,
-                  const char *got);
+                  const char *got, long at, long from);
 
 /* The byte offset of the first difference of a and b, or -1 when they are
  * equal. (Exposed for the tests.) */

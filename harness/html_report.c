@@ -231,7 +231,8 @@ int hx_html_cases(const hx_options *o, const char *command, const hx_cases *cs,
         }
         for (size_t k = 0; k < c->diffs.n; k++)
             hx_page_diff(p, c->diffs.items[k].field, c->diffs.items[k].expected,
-                         c->diffs.items[k].got);
+                         c->diffs.items[k].got, c->diffs.items[k].at,
+                         c->diffs.items[k].from);
         hx_page_raw(p, "</td></tr>\n");
     }
     hx_page_raw(p, "</tbody></table>\n");

@@ -90,6 +90,8 @@ void hx_print_case(FILE *out, const hx_case *c)
         const mspf_diff *d = &c->diffs.items[i];
         fputs("       ", out);
         put_visible(out, d->field);
+        if (d->at >= 0 && (d->from > 0 || d->at >= 40))
+            fprintf(out, " (first difference at byte %ld)", d->at);
         fputs("\n         expected: ", out);
         put_visible(out, d->expected ? d->expected : "");
         fputs("\n         got:      ", out);

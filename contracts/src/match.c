@@ -37,6 +37,8 @@ int mspf_diffs_add(mspf_diffs *d, const char *field, const char *expected,
     it->field = strdup(field ? field : "");
     it->expected = strdup(expected ? expected : "");
     it->got = strdup(got ? got : "");
+    it->at = -1;
+    it->from = 0;
     if (!it->field || !it->expected || !it->got) {
         free(it->field);
         free(it->expected);
@@ -131,13 +133,47 @@ static int is_auth_field(const char *field)
            strcasecmp(field + sizeof(prefix) - 1, "authorization") == 0;
 }
 
+/* s[from..len) cut to max bytes for showing: "…" before it when from > 0,
+ * "…(LEN bytes)" after it when cut, never splitting a UTF-8 sequence. */
+static char *cut_window(const char *s, size_t len, size_t from, size_t max)
+{
+    size_t keep = len - from;
+    char *out;
+    if (keep > max) {
+        keep = max;
+        while (keep > 0 && ((unsigned char)s[from + keep] & 0xC0) == 0x80)
+            keep--;
+    }
+    out = malloc(keep + 48);
+    if (!out)
+        return NULL;
+    (void)snprintf(out, 48, "%s", from ? ELLIPSIS : "");
+    size_t o = strlen(out);
+    memcpy(out + o, s + from, keep);
+    out[o + keep] = '\0';
+    if (from + keep < len)
+        (void)snprintf(out + o + keep, 40, ELLIPSIS "(%zu bytes)", len);
+    return out;
+}
+
 int Mspf_diff_text(mctx *m, const char *expected, const char *got)
 {
     char *e, *g;
+    size_t el, gl, at = 0, from = 0;
     if (!m->diffs)
         return 0;
-    e = Mspf_cut_text(expected, strlen(expected), MSPF_DIFF_CUT);
-    g = Mspf_cut_text(got, strlen(got), MSPF_DIFF_CUT);
+    el = strlen(expected);
+    gl = strlen(got);
+    while (at < el && at < gl && expected[at] == got[at])
+        at++;
+    /* a difference past what the cut shows: show the window around it */
+    if (at + 16 > MSPF_DIFF_CUT && (el > MSPF_DIFF_CUT || gl > MSPF_DIFF_CUT)) {
+        from = at - 64;
+        while (from > 0 && ((unsigned char)expected[from] & 0xC0) == 0x80)
+            from--;
+    }
+    e = cut_window(expected, el, from, MSPF_DIFF_CUT);
+    g = cut_window(got, gl, from, MSPF_DIFF_CUT);
     if (e && g && is_auth_field(m->path)) {
         char *re = Mspf_redact_bearer(e), *rg = Mspf_redact_bearer(g);
         free(e);
@@ -145,8 +181,11 @@ int Mspf_diff_text(mctx *m, const char *expected, const char *got)
         e = re;
         g = rg;
     }
-    if (e && g)
-        mspf_diffs_add(m->diffs, m->path, e, g);
+    if (e && g && mspf_diffs_add(m->diffs, m->path, e, g) == 0) {
+        m->diffs->items[m->diffs->n - 1].at =
+            at == el && at == gl ? -1 : (long)at;
+        m->diffs->items[m->diffs->n - 1].from = (long)from;
+    }
     free(e);
     free(g);
     return 0;

@@ -60,7 +60,9 @@ static hx_spawned run_env(const char *const *env, const char *in,
     hx_spawn_opts o = {.envp = env ? env : no_env,
                        .in = in,
                        .in_len = in ? strlen(in) : 0,
-                       .timeout_ms = 10000};
+                       /* a hang guard: a 16 MiB reply took over 10 s in
+                        * the -O0 --coverage build on a loaded machine */
+                       .timeout_ms = TEST_TIMEOUT(60) * 1000LL};
     hx_spawned r;
     cr_assert_eq(hx_spawn_run(argv, &o, &r, NULL, 0), 0);
     cr_assert_not(r.timed_out);

@@ -223,3 +223,57 @@ Test(util, uuid4_is_a_fresh_lowercase_version_4_uuid)
     cr_expect_not_null(strchr("89ab", a[19]), "%s", a);
     cr_expect_neq(strcmp(a, b), 0, "two calls, two ids");
 }
+
+Test(util, redact_decodes_the_short_escapes_and_three_byte_characters)
+{
+    /* a key holding control characters, spelled with JSON's short escapes */
+    expect_redacted("a\b\f\n\r\tz", "[a\\b\\f\\n\\r\\tz]", "[************]", 1);
+    /* U+20AC, three UTF-8 bytes, spelled \u20ac and \u20AC */
+    expect_redacted("pay\xe2\x82\xac", "x pay\\u20ac y", "x ********* y", 1);
+    expect_redacted("pay\xe2\x82\xac", "pay\\u20AC", "*********", 1);
+    /* U+00E9 as two bytes, from a two-byte spelling */
+    expect_redacted("\xc3\xa9t\xc3\xa9", "\\u00e9t\\u00e9", "*************", 1);
+}
+
+Test(util, redact_leaves_a_lone_surrogate_and_bad_hex_alone)
+{
+    /* a high surrogate with no low one stands for nothing in the key */
+    expect_redacted("k\xf0\x9f\x98\x80", "k\\ud83d!", "k\\ud83d!", 0);
+    expect_redacted("k\xf0\x9f\x98\x80", "k\\ud83d\\u0041", "k\\ud83d\\u0041",
+                    0);
+    /* not hex digits: no escape, compared as written */
+    expect_redacted("kA", "k\\u00g1", "k\\u00g1", 0);
+    expect_redacted("kA", "k\\q", "k\\q", 0);
+}
+
+Test(util, key_file_rejects_invalid_arguments_and_unreadable_files)
+{
+    errno = 0;
+    cr_expect_null(msp_read_key_file(NULL, 64));
+    cr_expect_eq(errno, EINVAL);
+    errno = 0;
+    cr_expect_null(msp_read_key_file("/etc/hostname", 0));
+    cr_expect_eq(errno, EINVAL, "a cap of 0");
+    errno = 0;
+    cr_expect_null(msp_read_key_file("/etc/hostname", (size_t)-1));
+    cr_expect_eq(errno, EINVAL, "a cap past half the address space");
+    errno = 0;
+    cr_expect_null(msp_read_key_file("/tmp", 64));
+    cr_expect_eq(errno, EISDIR, "a directory opens but cannot be read");
+}
+
+Test(util, mask_shows_at_most_a_quarter_and_no_control_bytes)
+{
+    char buf[64];
+    msp_mask_secret("sk-\x01\x7f"
+                    "abcdefghijk",
+                    buf, sizeof buf);
+    cr_expect_str_eq(buf, "sk-?\xe2\x80\xa6(16)");
+    msp_mask_secret(NULL, buf, sizeof buf);
+    cr_expect_str_eq(buf, "\xe2\x80\xa6(0)");
+    cr_expect_eq(msp_mask_shown(3), 0);
+    buf[0] = 'q';
+    msp_mask_secret("secret", buf, 0);
+    cr_expect_eq(buf[0], 'q', "a zero-length buffer is not written");
+    msp_mask_secret("secret", NULL, 8);
+}

@@ -319,6 +319,80 @@ static const pair pairs[] = {
      "msps"},
     {"provider-health", RENAME, "provider-health-renamed", NULL, "$.name",
      "neither"},
+    /* more of each class: matchers in request bodies, per-run replies and
+     * expectations, provider steps, states and match values */
+    {"happy-process-kill", SET, "expect/stdout", "{\"type\": \"\"}",
+     "$.expect.stdout", "neither"},
+    {"auth-401", DEL, "expect/stderr", NULL, "$.expect.stderr", "neither"},
+    {"happy-process-kill", DEL, "expect/command_result", NULL,
+     "$.expect.command_result", "neither"},
+    {"happy-process-kill", SET, "expect/stderr", "{\"regex\": \"^$\"}",
+     "$.expect.stderr", "neither"},
+    {"happy-process-kill", SET, "request/body/params/agent_id",
+     "{\"regex\": \"^agent-\"}", "$.request.body.params.agent_id", "neither"},
+    {"happy-process-kill", SET, "request/body/params/agent_id",
+     "{\"type\": \"\"}", "$.request.body.params.agent_id", "neither"},
+    {"happy-process-kill", SET, "request/body/params/new", "{\"absent\": true}",
+     "$.request.body.params.new", "neither"},
+    {"happy-process-kill", SET, "provider/match/values/$.exit_code",
+     "{\"type\": 0}", "$.provider.match.values[\"$.exit_code\"]", "neither"},
+    {"provider-rate-limited-429", DEL, "provider/steps/1", NULL,
+     "$.provider.steps[1]", "neither"},
+    {"provider-rate-limited-429", SET, "provider/steps/0/expect/body",
+     "{\"type\": {\"success\": true}}", "$.provider.steps[0].expect.body",
+     "neither"},
+    {"provider-rate-limited-429", DEL,
+     "provider/steps/0/expect/body/type/risk_level", NULL,
+     "$.provider.steps[0].expect.body", "neither"},
+    {"provider-rate-limited-429", DEL,
+     "provider/steps/1/expect/headers/Retry-After", NULL,
+     "$.provider.steps[1].expect.headers.Retry-After", "neither"},
+    {"sequence-503-then-200", SET, "expects/0/stderr", "{\"type\": \"\"}",
+     "$.expects[0].stderr", "neither"},
+    {"sequence-503-then-200", SET, "expects/1/stdout",
+     "{\"regex\": \"^Killed\"}", "$.expects[1].stdout", "neither"},
+    {"data-provider-list-devices", SET, "expect/stdout/json/data/devices",
+     "{\"type\": []}", "$.expect.stdout", "neither"},
+    {"happy-process-kill", SET, "request/body/params/pid", "4243",
+     "$.request.body.params.pid", "executors"},
+    {"happy-process-kill", SET, "request/body/params/agent_id", "{\"type\": 0}",
+     "$.request.body.params.agent_id", "executors"},
+    {"happy-process-kill", SET, "request/headers/Authorization",
+     "\"Bearer sk-other\"", "$.request.headers.Authorization", "executors"},
+    {"happy-process-kill", SET, "request/headers/X-Correlation-Id",
+     "{\"absent\": true}", "$.request.headers.X-Correlation-Id", "executors"},
+    {"happy-process-kill", SET, "expect/command_result/payload/stdout", "\"x\"",
+     "$.expect.command_result.payload.stdout", "executors"},
+    {"happy-process-kill", SET, "expect/stdout", "{\"json\": {}}",
+     "$.expect.stdout", "executors"},
+    {"idempotent-replay", DEL, "repeat", NULL, "$.repeat", "executors"},
+    {"sequence-503-then-200", SET, "responses/0/body_text", "\"Down\\n\"",
+     "$.responses[0].body_text", "executors"},
+    {"sequence-503-then-200", SET, "responses/1/body/stdout", "\"x\\n\"",
+     "$.responses[1].body.stdout", "executors"},
+    {"happy-process-kill", SET, "response/body", "\"plain\"", "$.response.body",
+     "both"},
+    {"happy-process-kill", SET, "response/body/extra", "[1, 2, {\"a\": null}]",
+     "$.response.body.extra", "both"},
+    {"happy-process-kill", SET, "context/deadline_ms", "1000",
+     "$.context.deadline_ms", "both"},
+    {"happy-process-kill", DEL, "provider/state", NULL, "$.provider.state",
+     "msps"},
+    {"happy-process-kill", SET, "provider/match/values/$.new", "1",
+     "$.provider.match.values[\"$.new\"]", "msps"},
+    {"provider-rate-limited-429", SET, "provider/steps/0/expect/body/type/data",
+     "{\"x\": 1}", "$.provider.steps[0].expect.body", "msps"},
+    {"provider-rate-limited-429", SET,
+     "provider/steps/1/expect/values/$.success", "true",
+     "$.provider.steps[1].expect.values[\"$.success\"]", "msps"},
+    {"provider-rate-limited-429", SET, "provider/steps/0/request/path",
+     "\"/x\"", "$.provider.steps[0].request.path", "msps"},
+    {"provider-rate-limited-429", SET, "provider/states/0/name", "\"other\"",
+     "$.provider.states[0].name", "msps"},
+    {"provider-rate-limited-429", DEL, "provider/states", NULL,
+     "$.provider.states", "msps"},
+    {"provider-health", SET, "provider/steps/0/request/method", "\"HEAD\"",
+     "$.provider.steps[0].request.method", "msps"},
     /* pairing */
     {"happy-process-kill", RENAME, "happy-renamed", NULL, "$.name", "neither"},
     {"happy-process-kill", ADD, "happy-copy", NULL, "$", "both"},
@@ -858,4 +932,96 @@ Test(diff, ten_thousand_fixtures_a_side, .timeout = TEST_TIMEOUT(300))
     cr_expect_eq(cJSON_GetObjectItem(sum, "new_fixtures")->valueint, 9999);
     cr_expect_eq(cJSON_GetObjectItem(sum, "changes")->valueint, 2);
     cJSON_Delete(doc);
+}
+
+/* ---- reading a side ------------------------------------------------------
+ */
+
+/* diff OLD NEW where NEW is the bundled happy-process-kill plus `file`
+ * holding `text` (NULL: make it a FIFO); returns the run. */
+static spawned diff_with_extra(const char *file, const char *text)
+{
+    char old_dir[400], new_dir[400], path[600];
+    make_dir(old_dir, sizeof old_dir, "old");
+    make_dir(new_dir, sizeof new_dir, "new");
+    cJSON *doc = load_bundled("happy-process-kill");
+    save(old_dir, "happy-process-kill", doc);
+    save(new_dir, "happy-process-kill", doc);
+    cJSON_Delete(doc);
+    if (text) {
+        cr_assert_eq(write_file(new_dir, file, text), 0);
+    } else {
+        snprintf(path, sizeof path, "%s/%s", new_dir, file);
+        cr_assert_eq(mkfifo(path, 0600), 0);
+    }
+    const char *args[] = {"diff", old_dir, new_dir, NULL};
+    return run(args);
+}
+
+Test(diff, a_side_skips_hidden_and_non_json_files)
+{
+    spawned r = diff_with_extra(".hidden.json", "not json at all");
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    spawned_free(&r);
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/new", tmpdir);
+    cr_assert_eq(write_file(dir, "notes.txt", "not json either"), 0);
+    char old_dir[400];
+    snprintf(old_dir, sizeof old_dir, "%s/old", tmpdir);
+    const char *args[] = {"diff", old_dir, dir, NULL};
+    r = run(args);
+    cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.out, "0 changes"), "%s", r.out);
+    spawned_free(&r);
+}
+
+Test(diff, a_fifo_in_a_side_is_refused_without_blocking)
+{
+    spawned r = diff_with_extra("pipe.json", NULL);
+    cr_expect_eq(r.status, 65, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "pipe.json: not a regular file"), "%s",
+                       r.err);
+    spawned_free(&r);
+}
+
+Test(diff, a_fixture_file_over_the_size_limit_is_refused)
+{
+    size_t n = 1024u * 1024u + 16;
+    char *big = malloc(n + 1);
+    cr_assert_not_null(big);
+    memset(big, ' ', n);
+    big[n] = '\0';
+    spawned r = diff_with_extra("big.json", big);
+    free(big);
+    cr_expect_eq(r.status, 65, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "big.json: over 1048576 bytes"), "%s",
+                       r.err);
+    spawned_free(&r);
+}
+
+Test(diff, a_fixture_named_unlike_its_file_is_refused)
+{
+    cJSON *doc = load_bundled("tool-exit-nonzero");
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    spawned r = diff_with_extra("another-name.json", text);
+    cJSON_free(text);
+    cr_expect_eq(r.status, 65, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "another-name.json"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "tool-exit-nonzero"), "%s", r.err);
+    spawned_free(&r);
+}
+
+Test(diff, a_side_that_is_a_file_is_a_clear_error)
+{
+    char contracts[512], file[400];
+    src_path("contracts/fixtures", contracts, sizeof contracts);
+    cr_assert_eq(write_file(tmpdir, "plain", "x"), 0);
+    snprintf(file, sizeof file, "%s/plain", tmpdir);
+    const char *args[] = {"diff", contracts, file, NULL};
+    spawned r = run(args);
+    cr_expect_eq(r.status, 65, "%s%s", r.out, r.err);
+    cr_expect_not_null(strstr(r.err, "NEW"), "%s", r.err);
+    cr_expect_not_null(strstr(r.err, "plain"), "%s", r.err);
+    spawned_free(&r);
 }

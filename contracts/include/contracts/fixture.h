@@ -262,6 +262,13 @@ typedef struct mspf_diff {
         *field; /* e.g. "request.headers.Idempotency-Key", "expect.exit_code" */
     char *expected; /* e.g. "\"3f0c…\"", "{\"regex\":\"^msp\"}", "126" */
     char *got;      /* e.g. "(absent)", "1" */
+    /* The first byte at which the two values (as text, before they were
+     * cut for showing) differ, or -1 when not known; and the offset in
+     * those texts at which expected and got as shown begin (0, or past a
+     * long common head, when the shown window starts "…" just before the
+     * difference). */
+    long at;
+    long from;
 } mspf_diff;
 
 typedef struct mspf_diffs {
