@@ -16,20 +16,7 @@
 
 #include "run_tool.h"
 
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-fidelity-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+#include "test_tmpdir.h"
 
 TestSuite(import_fidelity, .init = make_tmpdir, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(60));

@@ -13,20 +13,7 @@
 
 #include "run_tool.h"
 
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-openapi-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+#include "test_tmpdir.h"
 
 TestSuite(openapi_export, .init = make_tmpdir, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(30));
