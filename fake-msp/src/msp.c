@@ -105,7 +105,7 @@ static const device devices[] = {
     DEVICE("dev-004", "srv-db-01", "Ubuntu 22.04", "agent-004", "true"),
 };
 
-int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen)
+int fm_token_parse(const char *spec, fm_token *t, char *errbuf, size_t errlen)
 {
     const char *eq = strchr(spec, '=');
     const char *colon;
@@ -169,11 +169,11 @@ char *fm_error_body(const char *code, const char *message, const char *tool,
     return fm_buf_take(&b, len);
 }
 
-/* Per-call state of msp_execute. */
+/* Per-call state of fm_msp_execute. */
 typedef struct call {
-    msp_realm *r;
-    const msp_input *in;
-    msp_reply *out;
+    fm_realm *r;
+    const fm_input *in;
+    fm_reply *out;
     const cJSON *doc;
     const char *tool; /* from the body when it is a string */
     const char *command_id;
@@ -188,7 +188,7 @@ static int fail(call *c, int status, const char *code, const char *message)
     return c->out->body ? 0 : -1;
 }
 
-static const msp_token *find_token(const msp_realm *r, const char *token)
+static const fm_token *find_token(const fm_realm *r, const char *token)
 {
     size_t i;
 
@@ -333,7 +333,7 @@ static int header_ok(const char *v)
 }
 
 /* After the checks: idempotency, then the tool. */
-static int execute_checked(call *c, const msp_token *tok, const mspf_tool *t,
+static int execute_checked(call *c, const fm_token *tok, const mspf_tool *t,
                            const cJSON *params, int simulate)
 {
     idem_outcome o;
@@ -388,9 +388,9 @@ static int execute_checked(call *c, const msp_token *tok, const mspf_tool *t,
 
 static int execute(call *c)
 {
-    const msp_input *in = c->in;
+    const fm_input *in = c->in;
     const char *auth = in->authorization, *token;
-    const msp_token *tok;
+    const fm_token *tok;
     const mspf_tool *t = NULL;
     const cJSON *jtool, *params, *sim;
     char msg[320];
@@ -489,7 +489,7 @@ static int execute(call *c)
     return execute_checked(c, tok, t, params, cJSON_IsTrue(sim));
 }
 
-int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out)
+int fm_msp_execute(fm_realm *r, const fm_input *in, fm_reply *out)
 {
     call c;
     int rc;

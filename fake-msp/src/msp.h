@@ -21,27 +21,27 @@
 /* The kit's one version (executor/msp_executor.h). */
 #define FAKE_MSP_VERSION MSP_EXECUTOR_VERSION
 
-typedef struct msp_token {
+typedef struct fm_token {
     char *token;
     char *tenant;
     int read_only;
-} msp_token;
+} fm_token;
 
-typedef struct msp_realm {
+typedef struct fm_realm {
     const char *tenant; /* the server's tenant */
-    msp_token *tokens;
+    fm_token *tokens;
     size_t n_tokens;
     size_t max_body;
     idem_store *idem;
     ratelimit *rl; /* NULL: unlimited */
-} msp_realm;
+} fm_realm;
 
 /* Parses "TOKEN=TENANT[:read_only]" into *t (strings malloc'd). Returns 0,
  * or -1 with a reason in errbuf. */
-int fm_token_parse(const char *spec, msp_token *t, char *errbuf, size_t errlen);
+int fm_token_parse(const char *spec, fm_token *t, char *errbuf, size_t errlen);
 
 /* What the execute endpoint needs from a request; NULL for absent headers. */
-typedef struct msp_input {
+typedef struct fm_input {
     const char *authorization;
     const char *command_id; /* X-Brainstorm-Command-Id */
     const char *idem_key;   /* Idempotency-Key */
@@ -50,20 +50,20 @@ typedef struct msp_input {
     int too_large;    /* the body passed max_body */
     const char *body; /* the raw body (may be NULL when empty) */
     size_t body_len;
-} msp_input;
+} fm_input;
 
-typedef struct msp_reply {
+typedef struct fm_reply {
     int status;
     char *body; /* malloc'd JSON, NUL-terminated */
     size_t body_len;
     long retry_after;  /* > 0: send Retry-After */
     int replayed;      /* 1: send Idempotent-Replayed: true */
     const char *token; /* the bearer token seen (borrowed), for the log */
-} msp_reply;
+} fm_reply;
 
 /* Runs the execute endpoint. Returns 0 with *out filled (free out->body),
  * or -1 on ENOMEM. */
-int fm_msp_execute(msp_realm *r, const msp_input *in, msp_reply *out);
+int fm_msp_execute(fm_realm *r, const fm_input *in, fm_reply *out);
 
 /* An error body {"success":false,"error":{...},"tool":...,"trace_id":...}
  * (malloc'd). tool may be NULL; trace NULL generates one. */

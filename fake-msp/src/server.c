@@ -98,8 +98,8 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
 {
     int get = strcmp(method, "GET") == 0;
     struct MHD_Response *m;
-    msp_input in;
-    msp_reply out;
+    fm_input in;
+    fm_reply out;
     char num[32];
     enum MHD_Result ok;
 
@@ -510,7 +510,7 @@ static int add_role_tokens(fake_msp *fm)
     size_t n, i;
     const mspf_role *roles = mspf_roles(&n);
     for (i = 0; i < n && i < FM_ROLE_TOKENS_MAX; i++) {
-        msp_token *t = &fm->realm.tokens[fm->realm.n_tokens];
+        fm_token *t = &fm->realm.tokens[fm->realm.n_tokens];
         const char *tenant = fm->tenant;
         if (!roles[i].issued ||
             strcmp(roles[i].default_key, FAKE_MSP_DEFAULT_TOKEN) == 0)
@@ -555,7 +555,7 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
     fm->realm.tenant = fm->tenant;
     fm->realm.max_body = fm->max_body;
     fm->realm.tokens =
-        calloc(opt->n_keys + 1 + FM_ROLE_TOKENS_MAX, sizeof(msp_token));
+        calloc(opt->n_keys + 1 + FM_ROLE_TOKENS_MAX, sizeof(fm_token));
     if (!fm->realm.tokens)
         goto nomem;
     fm->realm.tokens[0].token = strdup(FAKE_MSP_DEFAULT_TOKEN);

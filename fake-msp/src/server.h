@@ -35,7 +35,7 @@ struct fake_msp {
     void (*log)(void *user, const char *line);
     void *log_user;
 
-    msp_realm realm;
+    fm_realm realm;
     idem_store *idem;
     ratelimit *rl;
     journal *journal;

@@ -144,7 +144,8 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
         set_err(errbuf, errlen, "spawn", EINVAL);
         return -1;
     }
-    /* a child that exits before reading its stdin must not kill us */
+    /* a child that exits before reading its stdin must not kill us: the
+     * process-wide change hx_spawn.h documents at hx_spawn_start */
     (void)signal(SIGPIPE, SIG_IGN);
     if ((o->in && pipe2(in, O_CLOEXEC) != 0) ||
         (!o->discard && !o->inherit_output &&

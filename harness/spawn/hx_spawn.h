@@ -89,7 +89,14 @@ long long hx_spawn_now_ms(void);
 
 /* Starts argv[0] with argv (NULL-terminated). With o->in, the caller feeds
  * p->in_fd (hx_spawn_finish does). Returns 0, or -1 with a reason in
- * errbuf (errbuf may be NULL). */
+ * errbuf (errbuf may be NULL).
+ *
+ * Process-wide side effect: the first call sets SIGPIPE to SIG_IGN for the
+ * whole process, and it stays so. A child that exits before reading all of
+ * its stdin would otherwise kill the caller with SIGPIPE while
+ * hx_spawn_finish feeds it; with SIGPIPE ignored that write fails with
+ * EPIPE instead, which hx_spawn_finish reports. A program that needs
+ * SIGPIPE's default action must restore it itself after spawning. */
 int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
                    char *errbuf, size_t errlen);
 
