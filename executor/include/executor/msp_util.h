@@ -14,6 +14,7 @@
 #define MSP_UTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +148,37 @@ const char *msp_file_strerror(int err);
 /* Writes a fresh random UUIDv4 (RFC 4122, lowercase, from getrandom(2))
  * into out. */
 void msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
+
+/* ---- base64 (RFC 4648) ------------------------------------------------ */
+
+/* Flags of the base64 functions; 0 is the standard alphabet, padded. */
+#define MSP_B64_URL    1u /* the URL alphabet: '-' and '_' for '+' and '/' */
+#define MSP_B64_NOPAD  2u /* encode without '='; decode refuses any '=' */
+#define MSP_B64_ANYPAD 4u /* decode: padded or unpadded, either is fine */
+
+/* The length of the encoding of n bytes (without a NUL). */
+size_t msp_base64_encoded_len(size_t n, unsigned flags);
+
+/* Writes the base64 of in[0..n) and a NUL into out[0..cap). Returns the
+ * length written (without the NUL), or -1 with errno ERANGE when cap is
+ * under msp_base64_encoded_len(n, flags) + 1 (out untouched). in may be
+ * NULL when n is 0. */
+ssize_t msp_base64_encode(const void *in, size_t n, unsigned flags, char *out,
+                          size_t cap);
+
+/* The most bytes msp_base64_decode() writes for a text of n characters. */
+#define MSP_BASE64_DECODED_MAX(n) ((n) / 4 * 3 + 2)
+
+/* Decodes in[0..n), strictly, into out[0..cap) (no NUL is added). Refused
+ * (-1, errno EINVAL): any byte outside the alphabet (whitespace included),
+ * '=' anywhere but the end, a length that is not a multiple of 4 when
+ * padded (always, unless MSP_B64_NOPAD or MSP_B64_ANYPAD), a length of
+ * 4k+1 digits, and non-zero bits after the last whole byte ("QR==" is
+ * not "QQ=="), so every accepted text is the one encoding of its bytes.
+ * -1 with errno ERANGE when the bytes do not fit cap. Returns the number
+ * of bytes written; on failure out is untouched. */
+ssize_t msp_base64_decode(const char *in, size_t n, unsigned flags, void *out,
+                          size_t cap);
 
 #ifdef __cplusplus
 }
