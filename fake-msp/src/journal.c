@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "executor/msp_util.h"
 #include "scrub.h"
 
 struct journal {
@@ -338,25 +339,18 @@ int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
     return 0;
 }
 
+/* s[0..n) in padded standard base64, appended to b. */
 static void base64(fm_buf *b, const unsigned char *s, size_t n)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
+    enum {
+        CHUNK = 768
+    }; /* a multiple of 3: the pieces join up */
+    char out[CHUNK / 3 * 4 + 1];
 
-    for (i = 0; i + 2 < n; i += 3) {
-        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-                     tbl[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
-                     tbl[s[i + 2] & 63]};
-        fm_buf_add(b, q, 4);
-    }
-    if (n - i == 1) {
-        char q[4] = {tbl[s[i] >> 2], tbl[(s[i] & 3) << 4], '=', '='};
-        fm_buf_add(b, q, 4);
-    } else if (n - i == 2) {
-        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-                     tbl[(s[i + 1] & 15) << 2], '='};
-        fm_buf_add(b, q, 4);
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        ssize_t k = msp_base64_encode(s + i, m, 0, out, sizeof out);
+        fm_buf_add(b, out, (size_t)k);
     }
 }
 

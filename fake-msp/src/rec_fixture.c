@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "executor/msp_executor.h"
+#include "executor/msp_util.h"
 #include "util.h"
 
 #define VAL_REDACTED "REDACTED"
@@ -254,33 +255,16 @@ int fm_recx_scrub_tree(cJSON *node, const fm_scrub *s, int again)
     return count;
 }
 
+/* in[0..len) in padded standard base64: a malloc'd string, or NULL. */
 static char *b64(const unsigned char *in, size_t len)
 {
-    static const char al[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-    size_t i;
+    size_t cap = msp_base64_encoded_len(len, 0) + 1;
+    char *out = malloc(cap);
 
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < len; i += 3) {
-        unsigned v =
-            (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = al[v >> 6 & 63];
-        *o++ = al[v & 63];
+    if (out && msp_base64_encode(in, len, 0, out, cap) < 0) {
+        free(out);
+        out = NULL;
     }
-    if (i < len) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = i + 1 < len ? al[v >> 6 & 63] : '=';
-        *o++ = '=';
-    }
-    *o = '\0';
     return out;
 }
 

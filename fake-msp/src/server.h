@@ -111,7 +111,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
 /* Answers GET /__admin/, the dashboard page (dashboard.c). */
 enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c);
-/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)": how a
+/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)" (strict
+ * base64, padded or not; nothing after it): how a
  * browser sends the admin token (read-only requests only). */
 int fm_dashboard_basic_ok(const char *method, const char *auth,
                           const char *token);
