@@ -21,8 +21,6 @@
 #include "util.h"
 
 #define VAL_REDACTED "REDACTED"
-#define UUID_REGEX \
-    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 /* ---- credential roles: the one place that writes them ----------------- */
 
@@ -593,7 +591,7 @@ cJSON *fm_recx_build_doc(const entry *e)
                 cJSON_GetObjectItemCaseSensitive(e->context, "command_id")));
         } else {
             m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "regex", UUID_REGEX);
+            cJSON_AddStringToObject(m, "regex", MSP_UUID_REGEX);
         }
         cJSON_ReplaceItemInObjectCaseSensitive(hdrs, "X-Brainstorm-Command-Id",
                                                m);

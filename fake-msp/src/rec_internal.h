@@ -130,7 +130,6 @@ cJSON *fm_recx_build_doc(const entry *e);
 
 /* ---- rec_write.c ------------------------------------------------------- */
 
-int fm_recx_is_lower_uuid(const char *s);
 void fm_recx_fresh_uuid(fm_recorder *rec, char out[37]);
 int fm_recx_make_name(fm_recorder *rec, const char *tool, long status,
                       char *out, size_t outlen);

@@ -232,6 +232,11 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         mspf_json_free(jd);
         return fm_queue_error(c, 400, "VALIDATION", msg);
     }
+    if (setup && msp_uuid4(id) != 0) {
+        mspf_json_free(jd);
+        return fm_queue_error(c, 500, "INTERNAL",
+                              "no randomness for a command id");
+    }
     fm_buf_adds(&b, "{\"state\":");
     fm_buf_json_str(&b, name, name_len); /* name lives in jd */
     mspf_json_free(jd);
@@ -245,7 +250,6 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
             fm_buf_adds(&b, ",\"authorization\":");
             fm_buf_json_str(&b, value, strlen(value));
         }
-        msp_uuid4(id);
         fm_buf_addf(&b, ",\"commandId\":\"%s\"", id);
     }
     fm_buf_adds(&b, "}");

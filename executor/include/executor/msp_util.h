@@ -14,6 +14,7 @@
 #define MSP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -146,8 +147,28 @@ const char *msp_file_strerror(int err);
 #define MSP_UUID_BUF_SIZE 37
 
 /* Writes a fresh random UUIDv4 (RFC 4122, lowercase, from getrandom(2))
- * into out. */
-void msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
+ * into out. Returns 0, or -1 with errno set (out untouched) when the kernel
+ * gives no randomness (ENOSYS, or EPERM in some sandboxes): never spins. */
+int msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
+
+/* Writes the UUIDv4 whose 128 bits are hi:lo (big-endian), the version and
+ * variant bits overwritten: reproducible ids from a seeded generator or a
+ * hash, in the same shape as msp_uuid4()'s. */
+void msp_uuid4_from_bits(uint64_t hi, uint64_t lo, char out[MSP_UUID_BUF_SIZE]);
+
+/* Flags of msp_uuid_valid(); 0 is lowercase hex, any version — the shape
+ * of the ids fixtures and the recorder write. */
+#define MSP_UUID_ANY_CASE 1u /* hex digits A-F accepted too */
+#define MSP_UUID_V4       2u /* version 4 and the RFC 4122 variant required */
+
+/* 1 when s[0..n) is exactly one UUID in text form, 8-4-4-4-12 hex digits
+ * (n must be 36: nothing before or after it), by flags; else 0 (and for a
+ * NULL s). */
+int msp_uuid_valid(const char *s, size_t n, unsigned flags);
+
+/* The same shape as a JSON-schema / Pact regex (lowercase, any version). */
+#define MSP_UUID_REGEX \
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 /* ---- base64 (RFC 4648) ------------------------------------------------ */
 
