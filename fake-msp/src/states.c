@@ -211,6 +211,11 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     }
     /* Pact sends no action for a plain setup call */
     setup = !action || strcmp(action->valuestring, "setup") == 0;
+    if (setup && msp_uuid4(id) != 0) {
+        mspf_json_free(jd);
+        return fm_queue_error(c, 500, "INTERNAL",
+                              "no randomness for a command id");
+    }
     if (setup && new_interaction(fm))
         fm_states_reset(fm);
     for (i = 0; i < sizeof states / sizeof states[0]; i++)
@@ -231,11 +236,6 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     if (rc != 0) {
         mspf_json_free(jd);
         return fm_queue_error(c, 400, "VALIDATION", msg);
-    }
-    if (setup && msp_uuid4(id) != 0) {
-        mspf_json_free(jd);
-        return fm_queue_error(c, 500, "INTERNAL",
-                              "no randomness for a command id");
     }
     fm_buf_adds(&b, "{\"state\":");
     fm_buf_json_str(&b, name, name_len); /* name lives in jd */
