@@ -32,7 +32,7 @@
 #define PACT_FILE_MAX (16u * 1024u * 1024u)
 #define NAME_MAX_LEN  80
 #define NAME_CAP      (NAME_MAX_LEN + 24) /* "-" and any suffix number */
-#define EXECUTE_PATH  "/api/v1/god-mode/execute"
+#define EXECUTE_PATH  MSP_PATH_EXECUTE    /* the contract's, msp_executor.h */
 
 /* A set of strings with a number each (open addressing, FNV-1a): the names
  * and ids written so far, and per base name the next suffix to try, so

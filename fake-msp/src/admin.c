@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIXTURES_PATH "/__admin/fixtures"
+#define FIXTURES_PATH FM_ADMIN_PREFIX "fixtures"
 
 static char *error_json(const char *code, const char *message, size_t *len)
 {
@@ -249,16 +249,16 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
     size_t len;
     char *body;
 
-    if (strcmp(url, "/__admin/") == 0 && get)
+    if (strcmp(url, FM_ADMIN_PREFIX) == 0 && get)
         return fm_dashboard(fm, c);
-    if (strcmp(url, "/__admin/requests") == 0) {
+    if (strcmp(url, FM_ADMIN_PREFIX "requests") == 0) {
         if (get)
             return journal_get(fm, c);
         if (del) {
             fm_journal_clear(fm->journal);
             return fm_queue_json(c, 200, strdup("{\"cleared\":true}"), 16);
         }
-    } else if (strcmp(url, "/__admin/reset") == 0) {
+    } else if (strcmp(url, FM_ADMIN_PREFIX "reset") == 0) {
         if (post) {
             const char *fx = MHD_lookup_connection_value(
                 c, MHD_GET_ARGUMENT_KIND, "fixtures");
@@ -271,7 +271,7 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
             body = fm_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }
-    } else if (strcmp(url, "/__admin/provider-states") == 0) {
+    } else if (strcmp(url, FM_ADMIN_PREFIX "provider-states") == 0) {
         return fm_states_handle(fm, c, method, r);
     } else if (strcmp(url, FIXTURES_PATH) == 0) {
         if (get) {

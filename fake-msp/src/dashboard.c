@@ -279,8 +279,8 @@ static void put_time(fm_buf *b, long long ms)
 
 static int is_probe(const fake_msp_entry *e)
 {
-    return strcmp(e->path, "/health") == 0 ||
-           strcmp(e->path, "/api/v1/god-mode/tools") == 0;
+    return strcmp(e->path, MSP_PATH_HEALTH) == 0 ||
+           strcmp(e->path, MSP_PATH_TOOLS) == 0;
 }
 
 static mspf_request as_request(const fake_msp_entry *e)

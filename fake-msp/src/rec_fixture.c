@@ -529,7 +529,7 @@ cJSON *fm_recx_request_matchers(fm_recorder *rec, const fm_exchange *x,
         return NULL;
     }
     cJSON_AddStringToObject(req, "method", "POST");
-    cJSON_AddStringToObject(req, "path", REC_EXECUTE_PATH);
+    cJSON_AddStringToObject(req, "path", MSP_PATH_EXECUTE);
     hdrs = cJSON_AddObjectToObject(req, "headers");
     cJSON_AddItemToObject(hdrs, "Authorization", role_auth_matcher(role));
     cJSON_AddStringToObject(hdrs, "X-Brainstorm-Command-Id", ""); /* doc */

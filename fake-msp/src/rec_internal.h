@@ -14,7 +14,6 @@
 #include "record.h"
 #include "scrub.h"
 
-#define REC_EXECUTE_PATH "/api/v1/god-mode/execute"
 /* The request Content-Type an executor sends; the only one recorded. */
 #define REC_CONTENT_TYPE "application/json"
 #define REC_MAX_REDACT   64

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "contracts/fixture.h"
-#include "executor/msp_util.h"
+#include "executor/msp_executor.h"
 #include "util.h"
 
 #define MAX_ENTRIES 100000
@@ -280,7 +280,7 @@ static int admit(const fm_exchange *x, const char **key, char *why,
     size_t klen;
 
     if (strcmp(x->method, "POST") != 0 ||
-        strcmp(x->path, REC_EXECUTE_PATH) != 0) {
+        strcmp(x->path, MSP_PATH_EXECUTE) != 0) {
         snprintf(why, whylen, "not an execute request");
         return 1;
     }

@@ -104,6 +104,9 @@ enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c);
 /* Sets SO_LINGER {1,0} so the coming close is a reset. */
 void fm_replay_arm_reset(struct MHD_Connection *c);
 
+/* The admin API: every path under this prefix (fake-msp.1). */
+#define FM_ADMIN_PREFIX "/__admin/"
+
 /* Answers an /__admin/ request. */
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const char *method, const char *url,
