@@ -67,8 +67,10 @@ static void semantic(const mspf_fixture *f, size_t *count)
         return;
     }
     if (f->exit_row < 1 || f->exit_row > MSP_EXIT_ROWS) {
-        problem(count, f->file, "$.exit_row",
-                "not a row of the exit table (1..14)");
+        char why[64];
+        snprintf(why, sizeof why, "not a row of the exit table (1..%d)",
+                 MSP_EXIT_ROWS);
+        problem(count, f->file, "$.exit_row", why);
         return;
     }
     const msp_exit_row *row = &table[f->exit_row - 1];
