@@ -55,7 +55,8 @@ static inline int Msp_write_plain_run(const char *s, size_t n, size_t *i,
                                       int (*plain)(unsigned char c),
                                       msp_write_fn write, void *user)
 {
-    size_t run = *i, from = *i;
+    const size_t from = *i;
+    size_t run = from;
     while (run < n && plain((unsigned char)s[run]))
         run++;
     *i = run;
