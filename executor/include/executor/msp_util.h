@@ -1,9 +1,9 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
  * masking and redaction, JSON and HTML string escaping, JSON-path building,
- * the key-file reader, UUIDv4s and the safe file reader and writer. There
- * is one of each, here, in the lowest layer that needs them; contracts,
- * fake-msp and the harness call these.
+ * the key-file reader, UUIDv4s (made and checked), base64 and the safe file
+ * reader and writer. There is one of each, here, in the lowest layer that
+ * needs them; contracts, fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
  * result the caller wipes and frees with msp_secret_free(), and
