@@ -29,7 +29,7 @@ ssize_t msp_base64_encode(const void *in, size_t n, unsigned flags, char *out,
     size_t i, k = 0;
 
     /* past this the length would not fit a ssize_t */
-    if (n > (size_t)SSIZE_MAX / 4 * 3 ||
+    if (n > ((size_t)SSIZE_MAX - 4) / 4 * 3 ||
         cap <= msp_base64_encoded_len(n, flags)) {
         errno = ERANGE;
         return -1;
