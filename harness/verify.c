@@ -273,9 +273,11 @@ int hx_verify(const hx_options *o)
     snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%u", port);
 
     verify_job job = {.opt = o, .fake = fake};
-    job.fake_target = (hx_target){.base_url = fake_msp_url(fake),
-                                  .default_key = HX_DEFAULT_KEY,
-                                  .executor_cmd = o->executor_cmd};
+    job.fake_target = (hx_target){
+        .base_url = fake_msp_url(fake),
+        .default_key = HX_DEFAULT_KEY,
+        .executor_cmd = o->executor_cmd,
+        .kill_margin_ms = (long long)HX_KILL_MARGIN_MS * o->time_scale};
     job.closed_target = job.fake_target;
     job.closed_target.base_url = closed_url;
     pthread_mutex_init(&job.lock, NULL);
