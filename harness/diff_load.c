@@ -7,12 +7,14 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <executor/msp_util.h>
-
+#include "executor/msp_util.h"
 #include "hx_spawn.h"
 
 #define GIT_TIMEOUT_MS  120000

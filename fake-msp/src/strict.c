@@ -162,9 +162,9 @@ static int object(walker *w, int depth)
         fm_buf name;
         int nul = 0;
         size_t old;
+        fm_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
         if (!next_item(w, '}'))
             break;
-        fm_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
         if (*w->p != '"') {
             rc = fail(w, "malformed JSON at", NULL);
             break;
