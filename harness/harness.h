@@ -186,6 +186,11 @@ void hx_print_case(FILE *out, const hx_case *c);
  * escaped), for every JUnit writer. */
 void hx_xml_put(FILE *out, const char *s);
 
+/* Writes fmt with each "%s" replaced by its argument (never NULL), escaped
+ * as hx_xml_put does; the rest of fmt goes out as is (no other
+ * conversion). */
+void hx_xml_printf(FILE *out, const char *fmt, ...);
+
 /* Writes a JUnit XML report. Returns 0 or -1 with errno set. */
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
                    size_t n, long long total_ms);
