@@ -43,7 +43,7 @@ static int buf_grow(msp_buf *b, size_t n)
     size_t cap = b->cap ? b->cap : BUF_FIRST_ALLOC;
     while (cap < need)
         cap *= 2;
-    if (cap > limit + 1)
+    if (cap - 1 > limit) /* cap > limit + 1, without overflow */
         cap = limit + 1;
     char *grown = realloc(b->data, cap);
     if (!grown)

@@ -1,4 +1,4 @@
-/* Unit tests of the fake's internal modules (fake-msp/src): buffers,
+/* Unit tests of the fake's internal modules (fake-msp/src):
  * escaping, masking, UTF-8, the idempotency store, the rate limiter. */
 #include <criterion/criterion.h>
 #include "test_timeout.h"
@@ -12,49 +12,7 @@
 #include "strict.h"
 #include "util.h"
 
-Test(units, json_strings_escape_quotes_controls_and_null,
-     .timeout = TEST_TIMEOUT(5))
-{
-    msp_buf b;
-    msp_buf_init(&b, FM_REPLY_MAX);
-    char *s;
-
-    msp_buf_append_json(&b, "a\"b\\c\n\r\t\x01", 9);
-    msp_buf_append_str(&b, " ");
-    msp_buf_append_json(&b, NULL, 0);
-    s = msp_buf_take(&b, NULL);
-    cr_assert_str_eq(s, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\" null");
-    free(s);
-}
-
-Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap,
-     .timeout = TEST_TIMEOUT(5))
-{
-    msp_buf b;
-    msp_buf_init(&b, FM_REPLY_MAX);
-    char big[600];
-    size_t len;
-    char *s;
-
-    memset(big, 'x', sizeof big - 1);
-    big[sizeof big - 1] = '\0';
-    msp_buf_printf(&b, "<%s>", big);
-    s = msp_buf_take(&b, &len);
-    cr_assert_eq(len, sizeof big + 1);
-    free(s);
-
-    msp_buf_init(&b, 8);
-    msp_buf_append_str(&b, "12345");
-    msp_buf_append_str(&b, "6789");
-    cr_assert(b.failed);
-    cr_assert_null(msp_buf_take(&b, &len));
-
-    msp_buf_init(&b, FM_REPLY_MAX);
-    s = msp_buf_take(&b, &len);
-    cr_assert_str_eq(s, "");
-    cr_assert_eq(len, 0);
-    free(s);
-}
+/* The buffer (msp_buf) and its JSON quoting: tests/executor/test_buf.c. */
 
 /* The secret itself is masked by msp_mask_secret (its vectors are in
  * tests/executor/test_config.c); here: the scheme word handling. */

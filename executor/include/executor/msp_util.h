@@ -64,7 +64,8 @@ int msp_buf_printf(msp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Appends s[0..n) as a JSON string literal written by msp_json_quote(); a
- * NULL s appends null. Returns as msp_buf_append(). */
+ * NULL s appends null. Returns as msp_buf_append(); after a failure the
+ * buffer may end in the part of the literal that fitted. */
 int msp_buf_append_json(msp_buf *b, const char *s, size_t n);
 
 /* Empties the buffer and clears a failure; keeps its memory and cap. */
