@@ -341,8 +341,6 @@ static int transfer(msp_executor *ex, const msp_context *ctx, msp_result *res,
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
     msp_buf_reset(&s->resp);
-    if (s->resp.data)
-        s->resp.data[0] = '\0';
     s->too_large = 0;
     s->errbuf[0] = '\0';
 
