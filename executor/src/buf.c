@@ -11,7 +11,7 @@
 #include "executor/msp_util.h"
 #include "internal.h"
 
-#define BUF_FIRST_ALLOC 256
+#define BUF_FIRST_ALLOC 1024 /* the first growth (capped at max + 1) */
 
 void msp_buf_init(msp_buf *b, size_t max)
 {
