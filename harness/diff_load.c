@@ -172,40 +172,16 @@ static int parse_one(hx_side_fixture *s, char *err, size_t errlen)
 static char *read_regular(const char *path, size_t *len, char *err,
                           size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path,
-                 fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > MSPF_FILE_MAX) {
+    char *text = NULL;
+    if (msp_read_file(path, MSPF_FILE_MAX, &text, len) == 0)
+        return text;
+    if (errno == EFBIG)
         snprintf(err, errlen, "%s: over %u bytes", path, MSPF_FILE_MAX);
-        close(fd);
-        return NULL;
-    }
-    size_t want = (size_t)st.st_size, got = 0;
-    char *text = malloc(want + 1);
-    while (text && got < want) {
-        ssize_t r = read(fd, text + got, want - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!text || got != want) {
+    else
         snprintf(err, errlen, "%s: %s", path,
-                 text ? "could not be read whole" : "out of memory");
-        free(text);
-        return NULL;
-    }
-    text[got] = '\0';
-    *len = got;
-    return text;
+                 errno == EISDIR ? "not a regular file"
+                                 : msp_file_strerror(errno));
+    return NULL;
 }
 
 static int cmp_str(const void *a, const void *b)

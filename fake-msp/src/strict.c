@@ -113,6 +113,42 @@ static int name_cmp(const void *a, const void *b)
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Moves to the next member or element of the object or array w->p is in,
+ * past white space and commas. Returns 0 at its end (`close`) or the end of
+ * the text, 1 otherwise. Inline: every request body runs through it (not
+ * inlined, the quick walk costs some 6% more instructions). */
+static inline int next_item(walker *w, char close)
+{
+    for (;;) {
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == close)
+            return 0;
+        if (*w->p != ',')
+            return 1;
+        w->p++;
+    }
+}
+
+/* Moves past a member name's ':' (and the white space before it). */
+static void skip_colon(walker *w)
+{
+    skip_ws(w);
+    if (w->p < w->end && *w->p == ':')
+        w->p++;
+}
+
+/* Moves past a number, true, false or null (anything up to the next ',',
+ * '}' or ']'), and always by at least one byte: callers pass what cJSON
+ * took, but nothing must loop on text that is not JSON. */
+static void skip_scalar(walker *w)
+{
+    const char *start = w->p;
+    while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
+        w->p++;
+    if (w->p == start)
+        w->p++;
+}
+
 static int value(walker *w, int depth);
 
 static int object(walker *w, int depth)
@@ -127,13 +163,8 @@ static int object(walker *w, int depth)
         int nul = 0;
         size_t old;
         msp_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == '}')
+        if (!next_item(w, '}'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         if (*w->p != '"') {
             rc = fail(w, "malformed JSON at", NULL);
             break;
@@ -166,9 +197,7 @@ static int object(walker *w, int depth)
                  (int)(name.len > 64 ? 64 : name.len),
                  name.data ? name.data : "");
         w->plen = strlen(w->path);
-        skip_ws(w);
-        if (w->p < w->end && *w->p == ':')
-            w->p++;
+        skip_colon(w);
         rc = value(w, depth + 1);
         w->plen = old;
         w->path[old] = '\0';
@@ -202,13 +231,8 @@ static int array(walker *w, int depth)
     for (;;) {
         size_t old;
         int rc;
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == ']')
+        if (!next_item(w, ']'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         old = w->plen;
         snprintf(w->path + old, sizeof w->path - old, "[%zu]", i++);
         w->plen = strlen(w->path);
@@ -238,14 +262,7 @@ static int value(walker *w, int depth)
     case '"':
         read_string(w, NULL, &nul);
         return nul ? fail(w, "NUL in", NULL) : 0;
-    default: {
-        const char *start = w->p;
-        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
-            w->p++;
-        if (w->p == start) /* not JSON (callers pass what cJSON took), */
-            w->p++;        /* but always move on */
-        return 0;
-    }
+    default: skip_scalar(w); return 0;
     }
 }
 
@@ -288,13 +305,8 @@ static int quick_object(walker *w, int depth)
     w->p++;
     for (;;) {
         const char *start;
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == '}')
+        if (!next_item(w, '}'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         if (*w->p != '"' || n == QUICK_NAMES)
             return 0;
         start = w->p + 1;
@@ -306,9 +318,7 @@ static int quick_object(walker *w, int depth)
                 return 0;
         name[n] = start;
         len[n++] = (size_t)(w->p - 1 - start);
-        skip_ws(w);
-        if (w->p < w->end && *w->p == ':')
-            w->p++;
+        skip_colon(w);
         if (!quick_value(w, depth + 1))
             return 0;
     }
@@ -320,17 +330,9 @@ static int quick_object(walker *w, int depth)
 static int quick_array(walker *w, int depth)
 {
     w->p++;
-    for (;;) {
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == ']')
-            break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
+    while (next_item(w, ']'))
         if (!quick_value(w, depth + 1))
             return 0;
-    }
     if (w->p < w->end)
         w->p++;
     return 1;
@@ -338,8 +340,6 @@ static int quick_array(walker *w, int depth)
 
 static int quick_value(walker *w, int depth)
 {
-    const char *start;
-
     if (depth > MAX_DEPTH)
         return 0;
     skip_ws(w);
@@ -349,13 +349,7 @@ static int quick_value(walker *w, int depth)
     case '{': return quick_object(w, depth);
     case '[': return quick_array(w, depth);
     case '"': return quick_string(w, 0);
-    default:
-        start = w->p;
-        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
-            w->p++;
-        if (w->p == start)
-            w->p++;
-        return 1;
+    default: skip_scalar(w); return 1;
     }
 }
 
