@@ -269,7 +269,7 @@ static int cmp_members(const void *a, const void *b)
 /* Canonical JSON of v into b: members sorted, numbers %.17g (-0 as 0).
  * -1 when v holds a matcher (fixture side), a duplicate member, or on
  * ENOMEM: then v cannot be keyed. */
-static int canon(const cJSON *v, fm_buf *b, int fixture)
+static int canon(const cJSON *v, msp_buf *b, int fixture)
 {
     const cJSON *c;
     size_t n = 0, i;
@@ -286,40 +286,40 @@ static int canon(const cJSON *v, fm_buf *b, int fixture)
         for (i = 0, c = v->child; c; c = c->next)
             m[i++] = c;
         qsort(m, n, sizeof *m, cmp_members);
-        fm_buf_adds(b, "{");
+        msp_buf_append_str(b, "{");
         for (i = 0; i < n; i++) {
             if (i && strcmp(m[i - 1]->string, m[i]->string) == 0) {
                 free(m);
                 return -1;
             }
             if (i)
-                fm_buf_adds(b, ",");
-            fm_buf_json_str(b, m[i]->string, strlen(m[i]->string));
-            fm_buf_adds(b, ":");
+                msp_buf_append_str(b, ",");
+            msp_buf_append_json(b, m[i]->string, strlen(m[i]->string));
+            msp_buf_append_str(b, ":");
             if (canon(m[i], b, fixture) != 0) {
                 free(m);
                 return -1;
             }
         }
         free(m);
-        fm_buf_adds(b, "}");
+        msp_buf_append_str(b, "}");
     } else if (cJSON_IsArray(v)) {
-        fm_buf_adds(b, "[");
+        msp_buf_append_str(b, "[");
         for (c = v->child; c; c = c->next) {
             if (c != v->child)
-                fm_buf_adds(b, ",");
+                msp_buf_append_str(b, ",");
             if (canon(c, b, fixture) != 0)
                 return -1;
         }
-        fm_buf_adds(b, "]");
+        msp_buf_append_str(b, "]");
     } else if (cJSON_IsNumber(v)) {
-        fm_buf_addf(b, "%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
+        msp_buf_printf(b, "%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
     } else if (cJSON_IsString(v)) {
-        fm_buf_json_str(b, v->valuestring, strlen(v->valuestring));
+        msp_buf_append_json(b, v->valuestring, strlen(v->valuestring));
     } else if (cJSON_IsBool(v)) {
-        fm_buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+        msp_buf_append_str(b, cJSON_IsTrue(v) ? "true" : "false");
     } else if (cJSON_IsNull(v)) {
-        fm_buf_adds(b, "null");
+        msp_buf_append_str(b, "null");
     } else {
         return -1;
     }
@@ -329,12 +329,12 @@ static int canon(const cJSON *v, fm_buf *b, int fixture)
 /* The key of tool + params: "p" TOOL NUL CANON (or "t" TOOL when params is
  * NULL). Returns 0 and fills b, or -1. */
 static int body_key(const char *tool, const cJSON *params, int fixture,
-                    fm_buf *b)
+                    msp_buf *b)
 {
-    fm_buf_adds(b, params ? "p" : "t");
-    fm_buf_adds(b, tool);
+    msp_buf_append_str(b, params ? "p" : "t");
+    msp_buf_append_str(b, tool);
     if (params) {
-        fm_buf_add(b, "", 1);
+        msp_buf_append(b, "", 1);
         if (canon(params, b, fixture) != 0)
             return -1;
     }
@@ -363,20 +363,20 @@ static int ix_add(fx_registry *reg, size_t i)
     const mspf_fixture *f = reg->slots[i].f;
     const cJSON *req, *body, *tool, *params;
     const char *cid;
-    fm_buf b;
+    msp_buf b;
     int rc;
 
-    fm_buf_init(&b, FX_KEY_MAX);
+    msp_buf_init(&b, FX_KEY_MAX);
     if (f->n_responses == 0 || !f->expects_request)
         return 0; /* never answers */
     req = cJSON_GetObjectItemCaseSensitive(f->doc, "request");
     cid = literal_header(cJSON_GetObjectItemCaseSensitive(req, "headers"),
                          "X-Brainstorm-Command-Id");
     if (cid) {
-        fm_buf_adds(&b, "i");
-        fm_buf_adds(&b, cid);
-        rc = b.failed ? -1 : ix_put(reg, b.p, b.len, i);
-        free(b.p);
+        msp_buf_append_str(&b, "i");
+        msp_buf_append_str(&b, cid);
+        rc = b.failed ? -1 : ix_put(reg, b.data, b.len, i);
+        free(b.data);
         return rc;
     }
     body = cJSON_GetObjectItemCaseSensitive(req, "body");
@@ -387,15 +387,15 @@ static int ix_add(fx_registry *reg, size_t i)
         return ix_list_add(&reg->rest, i);
     params = cJSON_GetObjectItemCaseSensitive(body, "params");
     if (!params || body_key(tool->valuestring, params, 1, &b) != 0) {
-        free(b.p);
-        fm_buf_init(&b, FX_KEY_MAX);
+        free(b.data);
+        msp_buf_init(&b, FX_KEY_MAX);
         if (body_key(tool->valuestring, NULL, 1, &b) != 0) {
-            free(b.p);
+            free(b.data);
             return -1;
         }
     }
-    rc = ix_put(reg, b.p, b.len, i);
-    free(b.p);
+    rc = ix_put(reg, b.data, b.len, i);
+    free(b.data);
     if (rc == 0)
         reg->n_body_keys++;
     return rc;
@@ -623,13 +623,13 @@ static const mspf_response *try_slot(fx_registry *reg, size_t i,
     return &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
 }
 
-static const ix_list *lookup(fx_registry *reg, const fm_buf *k)
+static const ix_list *lookup(fx_registry *reg, const msp_buf *k)
 {
     ix_cell *c;
 
-    if (k->failed || !k->p)
+    if (k->failed || !k->data)
         return NULL;
-    c = ix_find(reg->cells, reg->n_cells, k->p, k->len);
+    c = ix_find(reg->cells, reg->n_cells, k->data, k->len);
     return c && c->key ? &c->list : NULL;
 }
 
@@ -656,7 +656,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     const mspf_response *r = NULL;
     const ix_list *lists[4];
     size_t pos[4] = {0, 0, 0, 0}, n_lists = 0, i;
-    fm_buf ki, kp, kt;
+    msp_buf ki, kp, kt;
     const char *cid;
     cJSON *doc = NULL;
     int scan = 0;
@@ -670,12 +670,12 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     }
     /* the index's keys, built only when the index is used */
     cid = request_header(req, "X-Brainstorm-Command-Id");
-    fm_buf_init(&ki, FX_KEY_MAX);
-    fm_buf_init(&kp, FX_KEY_MAX);
-    fm_buf_init(&kt, FX_KEY_MAX);
+    msp_buf_init(&ki, FX_KEY_MAX);
+    msp_buf_init(&kp, FX_KEY_MAX);
+    msp_buf_init(&kt, FX_KEY_MAX);
     if (cid) {
-        fm_buf_adds(&ki, "i");
-        fm_buf_adds(&ki, cid);
+        msp_buf_append_str(&ki, "i");
+        msp_buf_append_str(&ki, cid);
         scan |= ki.failed;
         lists[n_lists] = lookup(reg, &ki);
         n_lists += lists[n_lists] != NULL;
@@ -722,9 +722,9 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     }
     pthread_rwlock_unlock(&reg->lock);
     cJSON_Delete(doc);
-    free(ki.p);
-    free(kp.p);
-    free(kt.p);
+    free(ki.data);
+    free(kp.data);
+    free(kt.data);
     return r;
 }
 
@@ -770,31 +770,31 @@ void fm_fx_reset_sequences(fx_registry *reg)
     pthread_rwlock_unlock(&reg->lock);
 }
 
-void fm_fx_to_json(fx_registry *reg, fm_buf *b)
+void fm_fx_to_json(fx_registry *reg, msp_buf *b)
 {
     size_t i, k;
 
     pthread_rwlock_rdlock(&reg->lock);
-    fm_buf_addf(b, "{\"count\":%zu,\"fixtures\":[", reg->n);
+    msp_buf_printf(b, "{\"count\":%zu,\"fixtures\":[", reg->n);
     for (i = 0; i < reg->n; i++) {
         const mspf_fixture *f = reg->slots[i].f;
-        fm_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-        fm_buf_json_str(b, f->name, strlen(f->name));
-        fm_buf_adds(b, ",\"description\":");
-        fm_buf_json_str(b, f->description,
-                        f->description ? strlen(f->description) : 0);
-        fm_buf_addf(
+        msp_buf_append_str(b, i ? ",{\"name\":" : "{\"name\":");
+        msp_buf_append_json(b, f->name, strlen(f->name));
+        msp_buf_append_str(b, ",\"description\":");
+        msp_buf_append_json(b, f->description,
+                            f->description ? strlen(f->description) : 0);
+        msp_buf_printf(
             b,
             ",\"exit_row\":%d,\"responses\":%zu,\"served\":%zu,\"statuses\":[",
             f->exit_row, f->n_responses, atomic_load(&reg->slots[i].served));
         for (k = 0; k < f->n_responses; k++)
-            fm_buf_addf(b, "%s%d", k ? "," : "", f->responses[k].status);
-        fm_buf_adds(b, "],\"faults\":[");
+            msp_buf_printf(b, "%s%d", k ? "," : "", f->responses[k].status);
+        msp_buf_append_str(b, "],\"faults\":[");
         for (k = 0; k < f->n_responses; k++)
-            fm_buf_addf(b, "%s\"%s\"", k ? "," : "",
-                        mspf_fault_kind_name(f->responses[k].fault.kind));
-        fm_buf_adds(b, "]}");
+            msp_buf_printf(b, "%s\"%s\"", k ? "," : "",
+                           mspf_fault_kind_name(f->responses[k].fault.kind));
+        msp_buf_append_str(b, "]}");
     }
-    fm_buf_adds(b, "]}");
+    msp_buf_append_str(b, "]}");
     pthread_rwlock_unlock(&reg->lock);
 }

@@ -65,6 +65,6 @@ void fm_fx_reset_sequences(fx_registry *reg);
 
 /* Appends {"count":N,"fixtures":[{name, description, exit_row, responses,
  * served, statuses, faults}]} to b. */
-void fm_fx_to_json(fx_registry *reg, fm_buf *b);
+void fm_fx_to_json(fx_registry *reg, msp_buf *b);
 
 #endif

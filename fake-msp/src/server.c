@@ -117,7 +117,7 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         in.content_type = find_header(hl, "Content-Type");
         in.doc = doc;
         in.too_large = r->too_large;
-        in.body = r->body.p;
+        in.body = r->body.data;
         in.body_len = r->body.len;
         if (fm_msp_execute(&fm->realm, &in, &out) != 0)
             return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
@@ -343,7 +343,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mreq.path = url;
     mreq.headers = hl.h;
     mreq.n_headers = hl.n;
-    mreq.body = (const unsigned char *)(r->body.p ? r->body.p : "");
+    mreq.body = (const unsigned char *)(r->body.data ? r->body.data : "");
     mreq.body_len = r->body.len;
 
     execute = strcmp(url, EXECUTE_PATH) == 0;
@@ -402,7 +402,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (!r)
             return MHD_NO;
         r->fm = fm;
-        fm_buf_init(&r->body, is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
+        msp_buf_init(&r->body,
+                     is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
@@ -422,18 +423,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (r->state == RS_SUSPENDED)
         return fm_replay_resumed(r, c);
     if (*upload_size) {
-        cap = r->body.cap_max;
+        cap = r->body.max;
         if (r->state == RS_READING && !r->too_large && !r->proxy_full) {
             if (*upload_size > cap - r->body.len) {
                 r->too_large = 1; /* keep reading, stop buffering */
-                free(r->body.p);
-                fm_buf_init(&r->body, cap);
+                free(r->body.data);
+                msp_buf_init(&r->body, cap);
             } else if (fm->proxy && !is_admin(url) &&
                        fm_proxy_body(r, r->body.len + *upload_size) != 0) {
-                free(r->body.p); /* keep reading, stop buffering: 503 */
-                fm_buf_init(&r->body, cap);
+                free(r->body.data); /* keep reading, stop buffering: 503 */
+                msp_buf_init(&r->body, cap);
             } else {
-                fm_buf_add(&r->body, upload, *upload_size);
+                msp_buf_append(&r->body, upload, *upload_size);
                 if (r->body.failed)
                     return MHD_NO;
             }
@@ -462,7 +463,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         fm_fx_release(r->fm->fx);
     if (r->proxy_held)
         fm_proxy_release(r->fm->proxy, r->proxy_held);
-    free(r->body.p);
+    free(r->body.data);
     free(r->raw);
     free(r);
     *con_cls = NULL;

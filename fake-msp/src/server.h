@@ -77,7 +77,7 @@ typedef enum req_state {
 /* One request (MHD's *con_cls), freed when MHD completes it. */
 typedef struct fm_req {
     fake_msp *fm;
-    fm_buf body;
+    msp_buf body;
     int too_large;
     req_state state;
     sched_job job;

@@ -49,7 +49,7 @@ static int fail(walker *w, const char *what, const char *name)
 
 /* Reads a string at w->p ('"'), decoding it into out when out is not NULL.
  * Sets *nul when it holds U+0000. */
-static int read_string(walker *w, fm_buf *out, int *nul)
+static int read_string(walker *w, msp_buf *out, int *nul)
 {
     w->p++;
     while (w->p < w->end && *w->p != '"') {
@@ -78,7 +78,7 @@ static int read_string(walker *w, fm_buf *out, int *nul)
                         u[2] = (char)(0x80 | (cp & 0x3f));
                         un = 3;
                     }
-                    fm_buf_add(out, u, un);
+                    msp_buf_append(out, u, un);
                 }
                 w->p += 6;
                 continue;
@@ -90,13 +90,13 @@ static int read_string(walker *w, fm_buf *out, int *nul)
                          : e == 'b' ? '\b'
                          : e == 'f' ? '\f'
                                     : e;
-                fm_buf_add(out, &c, 1);
+                msp_buf_append(out, &c, 1);
             }
             w->p += 2;
             continue;
         }
         if (out)
-            fm_buf_add(out, w->p, 1);
+            msp_buf_append(out, w->p, 1);
         w->p++;
     }
     if (w->p < w->end)
@@ -106,9 +106,9 @@ static int read_string(walker *w, fm_buf *out, int *nul)
 
 static int name_cmp(const void *a, const void *b)
 {
-    const fm_buf *x = a, *y = b;
+    const msp_buf *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->p ? x->p : "", y->p ? y->p : "", n);
+    int c = memcmp(x->data ? x->data : "", y->data ? y->data : "", n);
 
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
@@ -153,16 +153,16 @@ static int value(walker *w, int depth);
 
 static int object(walker *w, int depth)
 {
-    fm_buf *names = NULL;
+    msp_buf *names = NULL;
     size_t n = 0, cap = 0, i;
     int rc = 0;
 
     w->p++;
     for (;;) {
-        fm_buf name;
+        msp_buf name;
         int nul = 0;
         size_t old;
-        fm_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
+        msp_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
         if (!next_item(w, '}'))
             break;
         if (*w->p != '"') {
@@ -170,17 +170,17 @@ static int object(walker *w, int depth)
             break;
         }
         read_string(w, &name, &nul);
-        fm_buf_add(&name, "", 0);
+        msp_buf_append(&name, "", 0);
         if (name.failed) {
-            free(name.p);
+            free(name.data);
             rc = fail(w, "member name too large in", NULL);
             break;
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            fm_buf *nn = realloc(names, ncap * sizeof *nn);
+            msp_buf *nn = realloc(names, ncap * sizeof *nn);
             if (!nn) {
-                free(name.p);
+                free(name.data);
                 rc = fail(w, "out of memory in", NULL);
                 break;
             }
@@ -194,7 +194,8 @@ static int object(walker *w, int depth)
         }
         old = w->plen;
         snprintf(w->path + old, sizeof w->path - old, "%s%.*s", old ? "." : "",
-                 (int)(name.len > 64 ? 64 : name.len), name.p ? name.p : "");
+                 (int)(name.len > 64 ? 64 : name.len),
+                 name.data ? name.data : "");
         w->plen = strlen(w->path);
         skip_colon(w);
         rc = value(w, depth + 1);
@@ -212,12 +213,12 @@ static int object(walker *w, int depth)
                 char nm[100];
                 snprintf(nm, sizeof nm, "%.*s",
                          (int)(names[i].len > 64 ? 64 : names[i].len),
-                         names[i].p ? names[i].p : "");
+                         names[i].data ? names[i].data : "");
                 rc = fail(w, "duplicate member", nm);
             }
     }
     for (i = 0; i < n; i++)
-        free(names[i].p);
+        free(names[i].data);
     free(names);
     return rc;
 }
