@@ -321,6 +321,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mspf_request mreq;
     const mspf_fixture *fx = NULL;
     const mspf_response *resp = NULL;
+    fm_fx_cell *cell = NULL;
     char **viol = NULL;
     size_t n_viol = 0;
     int status = 0, execute;
@@ -353,7 +354,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         n_viol = 0;
     if (fm_fx_count(fm->fx)) {
         unsigned long hits = mspf_regex_limit_hits();
-        resp = fm_fx_match(fm->fx, &mreq, doc, &fx);
+        resp = fm_fx_match_cell(fm->fx, &mreq, doc, &fx, &cell);
         if (mspf_regex_limit_hits() != hits)
             add_violation(&viol, &n_viol,
                           "a fixture regex hit its match limit (PCRE2 "
@@ -370,7 +371,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         r->holds_fixture = 1; /* released when the request completes */
         fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
                           mreq.body_len, fx->name, status, viol, n_viol);
-        ok = fm_replay_serve(r, c, resp, &status);
+        ok = fm_replay_serve(r, c, resp, cell, &status);
     } else {
         if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
             ok = strict_miss(fm, c, &mreq, &status);
@@ -587,6 +588,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                                          : FAKE_MSP_DEFAULT_MAX_FIXTURES,
                        opt->fixture_budget ? opt->fixture_budget
                                            : FAKE_MSP_DEFAULT_FIXTURE_BUDGET);
+    if (fm->fx) /* the fixtures' kept reply objects (replay.c) */
+        fm_fx_set_drop(fm->fx, fm_replay_drop);
     /* always there, so that a provider state can lower the limit */
     fm->rate_limit_default =
         opt->rate_limit_per_min > 0 ? opt->rate_limit_per_min : 0;
