@@ -204,8 +204,10 @@ static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind,
 /* Refuses what no request may carry, before its body is read: more headers
  * than FM_MAX_HEADERS (431) and Content-Length headers that disagree (400),
  * closing the connection after the reply (the rest of the bytes cannot be
- * framed). Returns 1 when refused (r->door_ok holds what to return). */
-static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
+ * framed). Returns 1 when refused (r->door_ok holds what to return); else
+ * 0 with the first Content-Length value (or NULL) in *cl. */
+static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r,
+                        const char **cl)
 {
     cl_count k = {0, NULL, 0};
     int n;
@@ -229,6 +231,7 @@ static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
         snprintf(msg, sizeof msg,
                  "Content-Length: %zu headers with different values", k.n);
     }
+    *cl = k.first;
     if (!status)
         return 0;
     r->state = RS_DONE;
@@ -407,9 +410,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
-        if (door_refuses(fm, c, r))
+        if (door_refuses(fm, c, r, &cl)) /* cl: as MHD would look it up */
             return r->door_ok;
-        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && !is_admin(url) && strtoull(cl, NULL, 10) > fm->max_body) {
             /* answer before the body is read */
             r->too_large = 1;
