@@ -81,12 +81,13 @@ static int match_header(mctx *m, const mspf_request *req, const cJSON *exp)
     int ok;
     if (Mspf_matcher_of(exp) == M_SAME_AS) {
         const char *other = find_header(req, exp->child->valuestring);
-        /* a header that must equal Authorization holds the API key: mask
-         * both sides of the difference */
-        int secret = strcasecmp(exp->child->valuestring, "Authorization") == 0;
+        int secret;
         char want[600], *shown, *g;
         if (value && other && strcmp(value, other) == 0)
             return 1;
+        /* a header that must equal Authorization holds the API key: mask
+         * both sides of the difference */
+        secret = strcasecmp(exp->child->valuestring, "Authorization") == 0;
         shown = other && secret ? Mspf_redact_bearer(other) : NULL;
         snprintf(want, sizeof(want), "same as %.100s (%.400s)",
                  exp->child->valuestring,
