@@ -24,8 +24,9 @@
 typedef struct slot {
     mspf_fixture *f;
     atomic_size_t served;
-    size_t bytes; /* mspf_fixture_bytes(f) */
-    int run_time; /* added after start (admin API) */
+    size_t bytes;      /* mspf_fixture_bytes(f) */
+    int run_time;      /* added after start (admin API) */
+    fm_fx_cell *cells; /* one per response (fm_fx_match_cell); or NULL */
 } slot;
 
 /* A removed or replaced fixture, kept until no request can hold it. */
@@ -33,6 +34,7 @@ typedef struct grave {
     struct grave *next;
     mspf_fixture *f;
     size_t bytes;
+    fm_fx_cell *cells;
 } grave;
 
 /* Slot numbers in ascending (load) order. */
@@ -65,6 +67,7 @@ struct fx_registry {
     grave *graves;
     atomic_size_t inflight; /* requests holding a fixture's response */
     int started;            /* past the start: additions are run-time */
+    void (*drop)(void *);   /* frees what a cell holds (fm_fx_set_drop) */
 };
 
 fx_registry *fm_fx_new(size_t max_fixtures, size_t budget)
@@ -84,10 +87,40 @@ fx_registry *fm_fx_new(size_t max_fixtures, size_t budget)
     return reg;
 }
 
+void fm_fx_set_drop(fx_registry *reg, void (*drop)(void *))
+{
+    reg->drop = drop;
+}
+
+/* Empty cells for f's responses; NULL on ENOMEM (then nothing is kept). */
+static fm_fx_cell *new_cells(const mspf_fixture *f)
+{
+    size_t n = f->n_responses ? f->n_responses : 1, i;
+    fm_fx_cell *cells = malloc(n * sizeof *cells);
+
+    for (i = 0; cells && i < n; i++)
+        atomic_init(&cells[i], NULL);
+    return cells;
+}
+
+static void drop_cells(fx_registry *reg, fm_fx_cell *cells, size_t n)
+{
+    size_t i;
+
+    for (i = 0; cells && i < n; i++) {
+        void *p = atomic_load(&cells[i]);
+        if (p && reg->drop)
+            reg->drop(p);
+    }
+    free(cells);
+}
+
 void fm_fx_free(fx_registry *reg)
 {
     if (!reg)
         return;
+    for (size_t i = 0; i < reg->n; i++)
+        drop_cells(reg, reg->slots[i].cells, reg->slots[i].f->n_responses);
     mspf_set_free(reg->set);
     free(reg->slots);
     for (size_t i = 0; i < reg->n_cells; i++) {
@@ -99,6 +132,7 @@ void fm_fx_free(fx_registry *reg)
     while (reg->graves) {
         grave *g = reg->graves;
         reg->graves = g->next;
+        drop_cells(reg, g->cells, g->f->n_responses);
         mspf_fixture_free(g->f);
         free(g);
     }
@@ -116,12 +150,14 @@ static void purge(fx_registry *reg)
         grave *g = reg->graves;
         reg->graves = g->next;
         reg->held -= g->bytes;
+        drop_cells(reg, g->cells, g->f->n_responses);
         mspf_fixture_free(g->f);
         free(g);
     }
 }
 
-static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes)
+static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes,
+                 fm_fx_cell *cells)
 {
     grave *g = malloc(sizeof *g);
 
@@ -130,6 +166,7 @@ static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes)
     }
     g->f = f;
     g->bytes = bytes;
+    g->cells = cells;
     g->next = reg->graves;
     reg->graves = g;
 }
@@ -440,7 +477,7 @@ int fm_fx_remove(fx_registry *reg, const char *name)
     i = find_slot(reg, name);
     if (i >= 0) {
         slot *s = &reg->slots[i];
-        bury(reg, mspf_set_take(reg->set, (size_t)i), s->bytes);
+        bury(reg, mspf_set_take(reg->set, (size_t)i), s->bytes, s->cells);
         memmove(s, s + 1, (reg->n - (size_t)i - 1) * sizeof *s);
         reg->n--;
         atomic_store(&reg->count, reg->n);
@@ -472,8 +509,9 @@ int fm_fx_replace(fx_registry *reg, mspf_fixture *f, mspf_error *err)
         pthread_rwlock_unlock(&reg->lock);
         return -1;
     }
-    bury(reg, old, reg->slots[i].bytes);
+    bury(reg, old, reg->slots[i].bytes, reg->slots[i].cells);
     reg->slots[i].f = f;
+    reg->slots[i].cells = new_cells(f);
     reg->slots[i].bytes = bytes;
     reg->slots[i].run_time = 1;
     reg->held += bytes;
@@ -495,7 +533,7 @@ size_t fm_fx_remove_run_time(fx_registry *reg)
             i++;
             continue;
         }
-        bury(reg, mspf_set_take(reg->set, i), s->bytes);
+        bury(reg, mspf_set_take(reg->set, i), s->bytes, s->cells);
         memmove(s, s + 1, (reg->n - i - 1) * sizeof *s);
         reg->n--;
         removed++;
@@ -533,6 +571,7 @@ static int sync_slots(fx_registry *reg, mspf_error *err)
         atomic_init(&s->served, 0);
         s->bytes = mspf_fixture_bytes(s->f);
         s->run_time = reg->started;
+        s->cells = new_cells(s->f);
         reg->held += s->bytes;
         if (ix_add(reg, reg->n) != 0)
             reg->ix_broken = 1; /* still served, by a scan */
@@ -609,7 +648,8 @@ size_t fm_fx_count(fx_registry *reg)
 /* Tries slot i; on a match advances its sequence. Caller holds the lock. */
 static const mspf_response *try_slot(fx_registry *reg, size_t i,
                                      const mspf_request *req, const cJSON *body,
-                                     const mspf_fixture **fixture)
+                                     const mspf_fixture **fixture,
+                                     fm_fx_cell **cell)
 {
     slot *s = &reg->slots[i];
     size_t k;
@@ -619,8 +659,11 @@ static const mspf_response *try_slot(fx_registry *reg, size_t i,
         return NULL;
     k = atomic_fetch_add(&s->served, 1);
     atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
+    if (k >= s->f->n_responses)
+        k = s->f->n_responses - 1;
     *fixture = s->f;
-    return &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
+    *cell = s->cells ? &s->cells[k] : NULL;
+    return &s->f->responses[k];
 }
 
 static const ix_list *lookup(fx_registry *reg, const msp_buf *k)
@@ -653,6 +696,16 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                                  const cJSON *body,
                                  const mspf_fixture **fixture)
 {
+    fm_fx_cell *cell;
+
+    return fm_fx_match_cell(reg, req, body, fixture, &cell);
+}
+
+const mspf_response *fm_fx_match_cell(fx_registry *reg, const mspf_request *req,
+                                      const cJSON *body,
+                                      const mspf_fixture **fixture,
+                                      fm_fx_cell **cell)
+{
     const mspf_response *r = NULL;
     const ix_list *lists[4];
     size_t pos[4] = {0, 0, 0, 0}, n_lists = 0, i;
@@ -664,7 +717,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     pthread_rwlock_rdlock(&reg->lock);
     if (reg->n <= FX_SCAN_MAX || reg->ix_broken) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, body, fixture);
+            r = try_slot(reg, i, req, body, fixture, cell);
         pthread_rwlock_unlock(&reg->lock);
         return r;
     }
@@ -703,7 +756,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
         lists[n_lists++] = &reg->rest;
     if (scan) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, body, fixture);
+            r = try_slot(reg, i, req, body, fixture, cell);
     } else {
         /* merge the lists in load order: the first match wins */
         for (;;) {
@@ -716,7 +769,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
             if (best == (size_t)-1)
                 break;
             pos[which]++;
-            if ((r = try_slot(reg, best, req, body, fixture)) != NULL)
+            if ((r = try_slot(reg, best, req, body, fixture, cell)) != NULL)
                 break;
         }
     }

@@ -132,6 +132,10 @@ unsigned long long fm_journal_dropped(journal *j)
     return d;
 }
 
+/* How many header name and value lengths fm_journal_append measures once
+ * and remembers for the copy (past them it measures again). */
+#define JOURNAL_LENS 64
+
 /* Bump allocator over the entry's single block. */
 typedef struct arena {
     char *p;
@@ -155,16 +159,26 @@ fm_journal_append(journal *j, const char *method, const char *path,
                   size_t n_violations)
 {
     size_t size = sizeof(sized), i;
+    size_t method_len = strlen(method), path_len = strlen(path);
+    size_t fixture_len = fixture ? strlen(fixture) : 0;
+    size_t lens[JOURNAL_LENS]; /* the first headers' name and value lengths */
     fake_msp_entry *e;
     sized *blk;
     unsigned long long seq;
     arena a;
 
     size += n_headers * sizeof(mspf_header) + n_violations * sizeof(char *);
-    size += strlen(method) + strlen(path) + body_len + 3;
-    size += fixture ? strlen(fixture) + 1 : 0;
-    for (i = 0; i < n_headers; i++)
-        size += strlen(headers[i].name) + strlen(headers[i].value) + 2;
+    size += method_len + path_len + body_len + 3;
+    size += fixture ? fixture_len + 1 : 0;
+    for (i = 0; i < n_headers; i++) {
+        size_t name_len = strlen(headers[i].name);
+        size_t value_len = strlen(headers[i].value);
+        if (2 * i + 1 < JOURNAL_LENS) {
+            lens[2 * i] = name_len;
+            lens[2 * i + 1] = value_len;
+        }
+        size += name_len + value_len + 2;
+    }
     for (i = 0; i < n_violations; i++)
         size += strlen(violations[i]) + 1;
     blk = malloc(size);
@@ -177,16 +191,18 @@ fm_journal_append(journal *j, const char *method, const char *path,
     a.p = (char *)(e->violations + n_violations);
     e->n_headers = n_headers;
     e->n_violations = n_violations;
-    e->method = arena_str(&a, method, strlen(method));
-    e->path = arena_str(&a, path, strlen(path));
+    e->method = arena_str(&a, method, method_len);
+    e->path = arena_str(&a, path, path_len);
     e->body = (unsigned char *)arena_str(&a, (const char *)body, body_len);
     e->body_len = body_len;
-    e->fixture = fixture ? arena_str(&a, fixture, strlen(fixture)) : NULL;
+    e->fixture = fixture ? arena_str(&a, fixture, fixture_len) : NULL;
     for (i = 0; i < n_headers; i++) {
-        e->headers[i].name =
-            arena_str(&a, headers[i].name, strlen(headers[i].name));
+        int memo = 2 * i + 1 < JOURNAL_LENS;
+        e->headers[i].name = arena_str(
+            &a, headers[i].name, memo ? lens[2 * i] : strlen(headers[i].name));
         e->headers[i].value =
-            arena_str(&a, headers[i].value, strlen(headers[i].value));
+            arena_str(&a, headers[i].value,
+                      memo ? lens[2 * i + 1] : strlen(headers[i].value));
     }
     for (i = 0; i < n_violations; i++)
         e->violations[i] = arena_str(&a, violations[i], strlen(violations[i]));

@@ -106,14 +106,50 @@ static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c,
     return MHD_YES;
 }
 
+void fm_replay_drop(void *m)
+{
+    MHD_destroy_response(m);
+}
+
+/* The response's reply object, made once and kept in its cell (MHD counts
+ * the connections that queue it): the same bytes as a fresh one, as the
+ * reply depends on the fixture alone. NULL on ENOMEM. */
+static struct MHD_Response *kept_response(const mspf_response *resp,
+                                          fm_fx_cell *cell)
+{
+    struct MHD_Response *m = atomic_load_explicit(cell, memory_order_acquire);
+    void *none = NULL;
+
+    if (m)
+        return m;
+    m = mhd_response(resp);
+    if (m && !atomic_compare_exchange_strong(cell, &none, m)) {
+        MHD_destroy_response(m); /* another thread made it first */
+        m = none;
+    }
+    return m;
+}
+
 enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
-                                const mspf_response *resp, int *status)
+                                const mspf_response *resp, fm_fx_cell *cell,
+                                int *status)
 {
     const mspf_fault *f = &resp->fault;
-    long long due = fm_mono_ms() + (resp->delay_ms > 0 ? resp->delay_ms : 0);
+    long long due;
+    struct MHD_Response *m;
     enum MHD_Result ok;
 
     *status = 0;
+    if (f->kind == MSPF_FAULT_NONE && resp->delay_ms <= 0 && cell) {
+        /* the hot path: a plain reply, now */
+        m = kept_response(resp, cell);
+        if (!m)
+            return MHD_NO;
+        *status = resp->status;
+        r->state = RS_DONE;
+        return MHD_queue_response(c, (unsigned)resp->status, m);
+    }
+    due = fm_mono_ms() + (resp->delay_ms > 0 ? resp->delay_ms : 0);
     switch (f->kind) {
     case MSPF_FAULT_NONE:
         *status = resp->status;

@@ -204,8 +204,10 @@ static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind,
 /* Refuses what no request may carry, before its body is read: more headers
  * than FM_MAX_HEADERS (431) and Content-Length headers that disagree (400),
  * closing the connection after the reply (the rest of the bytes cannot be
- * framed). Returns 1 when refused (r->door_ok holds what to return). */
-static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
+ * framed). Returns 1 when refused (r->door_ok holds what to return); else
+ * 0 with the first Content-Length value (or NULL) in *cl. */
+static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r,
+                        const char **cl)
 {
     cl_count k = {0, NULL, 0};
     int n;
@@ -229,6 +231,7 @@ static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
         snprintf(msg, sizeof msg,
                  "Content-Length: %zu headers with different values", k.n);
     }
+    *cl = k.first;
     if (!status)
         return 0;
     r->state = RS_DONE;
@@ -321,6 +324,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mspf_request mreq;
     const mspf_fixture *fx = NULL;
     const mspf_response *resp = NULL;
+    fm_fx_cell *cell = NULL;
     char **viol = NULL;
     size_t n_viol = 0;
     int status = 0, execute;
@@ -353,7 +357,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         n_viol = 0;
     if (fm_fx_count(fm->fx)) {
         unsigned long hits = mspf_regex_limit_hits();
-        resp = fm_fx_match(fm->fx, &mreq, doc, &fx);
+        resp = fm_fx_match_cell(fm->fx, &mreq, doc, &fx, &cell);
         if (mspf_regex_limit_hits() != hits)
             add_violation(&viol, &n_viol,
                           "a fixture regex hit its match limit (PCRE2 "
@@ -370,7 +374,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         r->holds_fixture = 1; /* released when the request completes */
         fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
                           mreq.body_len, fx->name, status, viol, n_viol);
-        ok = fm_replay_serve(r, c, resp, &status);
+        ok = fm_replay_serve(r, c, resp, cell, &status);
     } else {
         if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
             ok = strict_miss(fm, c, &mreq, &status);
@@ -407,9 +411,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
-        if (door_refuses(fm, c, r))
+        if (door_refuses(fm, c, r, &cl)) /* cl: as MHD would look it up */
             return r->door_ok;
-        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && !is_admin(url) && strtoull(cl, NULL, 10) > fm->max_body) {
             /* answer before the body is read */
             r->too_large = 1;
@@ -588,6 +591,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                                          : FAKE_MSP_DEFAULT_MAX_FIXTURES,
                        opt->fixture_budget ? opt->fixture_budget
                                            : FAKE_MSP_DEFAULT_FIXTURE_BUDGET);
+    if (fm->fx) /* the fixtures' kept reply objects (replay.c) */
+        fm_fx_set_drop(fm->fx, fm_replay_drop);
     /* always there, so that a provider state can lower the limit */
     fm->rate_limit_default =
         opt->rate_limit_per_min > 0 ? opt->rate_limit_per_min : 0;

@@ -105,5 +105,7 @@ int fm_utf8_valid(const unsigned char *s, size_t n)
 
 int fm_strieq(const char *a, const char *b)
 {
-    return strcasecmp(a, b) == 0;
+    /* first bytes that differ beyond case (bit 0x20) settle most calls */
+    return ((unsigned char)(a[0] ^ b[0]) & ~0x20u) == 0 &&
+           strcasecmp(a, b) == 0;
 }
