@@ -402,7 +402,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (!r)
             return MHD_NO;
         r->fm = fm;
-        fm_buf_init(&r->body, is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
+        /* + 1: the buffer keeps a NUL after the body, so a body of exactly
+         * the cap fits */
+        fm_buf_init(&r->body,
+                    (is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body) + 1);
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
@@ -424,7 +427,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (*upload_size) {
         cap = r->body.cap_max;
         if (r->state == RS_READING && !r->too_large && !r->proxy_full) {
-            if (*upload_size > cap - r->body.len) {
+            if (*upload_size >= cap - r->body.len) { /* past the cap */
                 r->too_large = 1; /* keep reading, stop buffering */
                 free(r->body.p);
                 fm_buf_init(&r->body, cap);
