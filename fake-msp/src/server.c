@@ -428,7 +428,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (*upload_size) {
         cap = r->body.max;
         if (r->state == RS_READING && !r->too_large && !r->proxy_full) {
-            if (*upload_size > cap - r->body.len) {
+            if (*upload_size > cap - r->body.len) { /* past the cap */
                 r->too_large = 1; /* keep reading, stop buffering */
                 free(r->body.data);
                 msp_buf_init(&r->body, cap);
