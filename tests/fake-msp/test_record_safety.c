@@ -24,14 +24,8 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #define RSS_LIMIT_KB (640L * 1000)
-#define SLOW         8
 #else
 #define RSS_LIMIT_KB (256L * 1000)
-#define SLOW         1
-#endif
-#if defined(MSP_TEST_TIMEOUT_SCALE) /* ci/valgrind: -O0, 10-50x slower */
-#undef SLOW
-#define SLOW (MSP_TEST_TIMEOUT_SCALE * 10)
 #endif
 
 #define KEY "sk-live-7f3a9c2e41"
@@ -317,7 +311,10 @@ Test(record_safety, three_hundred_kb_of_e_is_recorded_in_linear_time,
         "%s", why);
     ms = now_ms() - t0;
     cr_log_info("300 KB of 'e' recorded in %.1f ms", ms);
-    cr_expect_lt(ms, 1000.0 * SLOW, "%.1f ms", ms);
+    /* 10 to 30 ms here at a load average of 19; catches a recorder that
+     * is quadratic in the body (a pass over 300 KB per hit of the key:
+     * 33 000 hits) */
+    cr_expect_lt(ms, (double)test_ms(10000), "%.1f ms", ms);
     free(body);
     fm_rec_free(rec);
 }
