@@ -231,7 +231,7 @@ Test(protocol, fault_matrix_names_every_fault_kind_in_full)
 Test(protocol, fault_matrix_works_through_the_protocol)
 {
     char exe[512];
-    setenv("MSP_TIME_SCALE", "4", 1); /* a process per run on a busy machine */
+    test_time_scale_env(4); /* a process per run on a busy machine */
     spawned r = fault_matrix("tool-exit-nonzero",
                              bin_path("msp-exec", exe, sizeof exe));
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
