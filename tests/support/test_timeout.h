@@ -12,7 +12,8 @@
  *   MSP_TIME_SCALE; ci/sanitize exports MSP_TIME_SCALE=3. Every guard
  *   written as TEST_TIMEOUT(s) grows with it. MSP_TEST_TIMEOUT_SCALE is
  *   that baked-in copy, not a second knob: read it only through
- *   TEST_TIMEOUT() and test_time_scale().
+ *   TEST_TIMEOUT() and test_time_scale() (or, as test_cli.c does, to know
+ *   that this is a slow build).
  * - Every wall-clock bound or wait deadline inside a test is written as
  *   test_ms(ms), which multiplies by test_time_scale().
  * - A test that runs msp-contract with larger budgets (a process per
