@@ -610,20 +610,7 @@ Test(mspf_parse, each_mistake_is_refused_with_path_and_reason)
 
 /* ---- loading files ------------------------------------------------------ */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/mspf-parse-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+#include "test_tmpdir.h"
 
 static void write_file(const char *name, const char *text, size_t len)
 {

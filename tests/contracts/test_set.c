@@ -92,20 +92,7 @@ Test(mspf_set, adding_to_no_set_is_refused)
     mspf_fixture_free(a);
 }
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-    strcpy(tmpdir, "/tmp/mspf-set-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
+#include "test_tmpdir.h"
 
 /* Writes BASE_FIXTURE renamed to `name` with command id `cid` as FILE. */
 static void write_fixture(const char *file, const char *name, const char *cid)

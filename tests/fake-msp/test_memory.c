@@ -194,7 +194,7 @@ static void clients_share_one_copy(const char *fault)
         cr_assert_eq(send(fds[i], req, sizeof req - 1, 0),
                      (ssize_t)(sizeof req - 1));
     }
-    deadline = tk_now_ms() + 10000;
+    deadline = tk_now_ms() + test_ms(10000);
     for (;;) { /* all 25 are being served */
         int n = 0;
         cJSON *doc;
@@ -294,8 +294,8 @@ Test(memory, a_full_journal_reads_back_and_slow_readers_hold_no_copies)
         fds[i] = connect_to(&c);
         cr_assert_eq(send(fds[i], req, strlen(req), 0), (ssize_t)strlen(req));
     }
-    tk_http("GET", url(&c, "/__admin/requests"), NULL, NULL, 0,
-            120000 * MSP_TEST_TIMEOUT_SCALE, &r);
+    tk_http("GET", url(&c, "/__admin/requests"), NULL, NULL, 0, test_ms(120000),
+            &r);
     cr_expect_eq(r.status, 200, "%.200s", r.body);
     doc = cJSON_Parse(r.body);
     cr_expect_not_null(doc, "the whole journal is JSON");

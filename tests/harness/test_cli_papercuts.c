@@ -7,30 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <executor/msp_executor.h>
 
 #include "run_tool.h"
 
-static char dir_a[256], dir_b[256];
+#include "test_tmpdir.h"
 
+static char dir_a[96], dir_b[96];
+
+/* Two contracts directories, a and b, in the suite's tmpdir. */
 static void make_dirs(void)
 {
-    snprintf(dir_a, sizeof dir_a, "/tmp/msp-papercut-a-XXXXXX");
-    snprintf(dir_b, sizeof dir_b, "/tmp/msp-papercut-b-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir_a));
-    cr_assert_not_null(mkdtemp(dir_b));
+    make_tmpdir();
+    snprintf(dir_a, sizeof dir_a, "%s/a", tmpdir);
+    snprintf(dir_b, sizeof dir_b, "%s/b", tmpdir);
+    cr_assert_eq(mkdir(dir_a, 0700), 0);
+    cr_assert_eq(mkdir(dir_b, 0700), 0);
 }
 
-static void remove_dirs(void)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir_a, dir_b);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(papercuts, .init = make_dirs, .fini = remove_dirs,
+TestSuite(papercuts, .init = make_dirs, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(60));
 
 /* Copies the bundled fixture NAME into dir. */

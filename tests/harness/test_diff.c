@@ -18,23 +18,9 @@
 
 #include "run_tool.h"
 
-static char tmpdir[256];
+#include "test_tmpdir.h"
 
-static void make_tmpdir(void)
-{
-    unsetenv("BSM_MSP_API_KEY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-diff-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(diff, .init = make_tmpdir, .fini = remove_tmpdir,
+TestSuite(diff, .init = make_tmpdir_keyless, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(120));
 
 /* ---- files ------------------------------------------------------------ */

@@ -18,23 +18,10 @@
 
 #include "run_tool.h"
 
-static char tmpdir[256];
+#include "test_fake.h"
+#include "test_tmpdir.h"
 
-static void make_tmpdir(void)
-{
-    unsetenv("BSM_MSP_API_KEY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-pages-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(html_pages, .init = make_tmpdir, .fini = remove_tmpdir,
+TestSuite(html_pages, .init = make_tmpdir_keyless, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(90));
 
 /* msp-contract ARGS... --html tmpdir/page.html; the page's text in *page
@@ -226,24 +213,10 @@ Test(html_pages, coverage_pages_escape_a_hostile_fixture_name)
     }
 }
 
-static fake_msp *start_fake(const char *contract_dir)
-{
-    fake_msp_options o;
-    fake_msp_options_init(&o);
-    if (contract_dir) {
-        o.contract_dirs = &contract_dir;
-        o.n_contract_dirs = 1;
-    }
-    fake_msp *fm = NULL;
-    char err[512];
-    cr_assert_eq(fake_msp_start(&o, &fm, err, sizeof err), 0, "%s", err);
-    return fm;
-}
-
 Test(html_pages, provider_page_passes_every_fixture_and_names_the_target)
 {
     char contracts[512], state[400], want[128];
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     snprintf(state, sizeof state, "%s/__admin/provider-states",
              fake_msp_url(fm));
     const char *args[] = {
@@ -280,7 +253,7 @@ Test(html_pages, provider_page_shows_a_failures_field_and_first_differing_byte)
 {
     char dir[512];
     fake_msp *fm =
-        start_fake(src_path("tests/harness/divergent", dir, sizeof dir));
+        test_fake_start(src_path("tests/harness/divergent", dir, sizeof dir));
     char contracts[512];
     const char *args[] = {
         "provider",

@@ -29,55 +29,11 @@
 
 #define UNAVAILABLE "the MSP is unavailable"
 
-static char tmpdir[256];
+#include "test_fake.h"
+#include "test_tmpdir.h"
 
-static void make_tmpdir(void)
-{
-    unsetenv("BSM_MSP_API_KEY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-interrupt-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(interrupt, .init = make_tmpdir, .fini = remove_tmpdir,
+TestSuite(interrupt, .init = make_tmpdir_keyless, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(90));
-
-static fake_msp *start_fake(void)
-{
-    fake_msp_options o;
-    fake_msp_options_init(&o);
-    fake_msp *fm = NULL;
-    char err[512];
-    cr_assert_eq(fake_msp_start(&o, &fm, err, sizeof err), 0, "%s", err);
-    return fm;
-}
-
-/* msp-contract provider --base-url URL --contracts <bundled> ARGS... */
-static spawned provider(const char *url, const char *const *args)
-{
-    char exe[512], contracts[512];
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)bin_path("msp-contract", exe, sizeof exe);
-    argv[n++] = "provider";
-    argv[n++] = "--base-url";
-    argv[n++] = (char *)url;
-    argv[n++] = "--contracts";
-    argv[n++] =
-        (char *)src_path("contracts/fixtures", contracts, sizeof contracts);
-    for (size_t i = 0; args && args[i] && n < 31; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    spawned r;
-    cr_assert_eq(spawn_capture(argv, 80000, &r), 0);
-    return r;
-}
 
 static char *slurp(const char *path)
 {
@@ -119,13 +75,13 @@ static void interrupted_by_state_cmd(const char *sig, int want_status)
 {
     if (system("command -v curl >/dev/null 2>&1") != 0)
         cr_skip_test("needs curl for the state command");
-    fake_msp *fm = start_fake();
+    fake_msp *fm = test_fake_start(NULL);
     char cmd[1200], log[400], url[400];
     snprintf(log, sizeof log, "%s/states.log", tmpdir);
     snprintf(cmd, sizeof cmd, "'%s' \"$PPID\" %s '%s'", state_script(), sig,
              log);
     const char *args[] = {"--state-cmd", cmd, NULL};
-    spawned r = provider(fake_msp_url(fm), args);
+    spawned r = test_fake_provider(fake_msp_url(fm), args, 80000);
     cr_expect_eq(r.status, want_status, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.out, "msp-contract provider: interrupted by "
                                      "SIG"),
@@ -148,7 +104,7 @@ static void interrupted_by_state_cmd(const char *sig, int want_status)
     /* the next, correct run passes: the server is available again */
     snprintf(url, sizeof url, "%s/__admin/provider-states", fake_msp_url(fm));
     const char *again[] = {"--state-url", url, NULL};
-    r = provider(fake_msp_url(fm), again);
+    r = test_fake_provider(fake_msp_url(fm), again, 80000);
     cr_expect_eq(r.status, 0, "the next run failed:\n%s", r.out);
     spawned_free(&r);
     fake_msp_stop(fm);
@@ -237,7 +193,7 @@ static void *serve(void *arg)
 
 static void interrupted_by_state_url(int sig, int want_status)
 {
-    fake_msp *fm = start_fake();
+    fake_msp *fm = test_fake_start(NULL);
     state_server s = {.signal = sig};
     pthread_mutex_init(&s.lock, NULL);
     s.fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -432,7 +388,7 @@ static void verify_signalled_kills_its_executors(const char *sig)
     int pid = atoi(text);
     free(text);
     cr_assert_gt(pid, 1, "the executor ran");
-    int gone = ended_within(pid, 10000);
+    int gone = ended_within(pid, test_ms(10000)); /* else its 60 s sleep */
     if (!gone)
         kill(-pid, SIGKILL); /* its group: the sleep too */
     cr_expect(gone, "executor %d still runs after verify got SIG%s", pid, sig);

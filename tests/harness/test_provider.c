@@ -22,24 +22,10 @@
 #include "hx_spawn.h"
 #include "run_tool.h"
 
-static char tmpdir[256];
+#include "test_fake.h"
+#include "test_tmpdir.h"
 
-static void make_tmpdir(void)
-{
-    /* keys come from options only in these tests */
-    unsetenv("BSM_MSP_API_KEY");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-provider-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(provider, .init = make_tmpdir, .fini = remove_tmpdir,
+TestSuite(provider, .init = make_tmpdir_keyless, .fini = remove_tmpdir,
           .timeout = TEST_TIMEOUT(60));
 
 /* A fake-msp as `fake-msp` with no options runs it, plus optionally one
@@ -58,47 +44,7 @@ static fake_msp *start_fake_with(const char *broken, size_t max_body)
         o.n_fixture_files = 1;
     }
     o.max_body = max_body;
-    fake_msp *fm = NULL;
-    char err[512];
-    cr_assert_eq(fake_msp_start(&o, &fm, err, sizeof err), 0, "%s", err);
-    return fm;
-}
-
-static fake_msp *start_fake(const char *fixture_dir)
-{
-    fake_msp_options o;
-    fake_msp_options_init(&o);
-    if (fixture_dir) {
-        o.contract_dirs = &fixture_dir;
-        o.n_contract_dirs = 1;
-    }
-    fake_msp *fm = NULL;
-    char err[512];
-    cr_assert_eq(fake_msp_start(&o, &fm, err, sizeof err), 0, "%s", err);
-    return fm;
-}
-
-/* msp-contract provider --base-url URL --contracts <bundled> ARGS... */
-static spawned provider_args(const char *url, const char *const *args)
-{
-    char exe[512], contracts[512];
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)bin_path("msp-contract", exe, sizeof exe);
-    argv[n++] = "provider";
-    if (url) {
-        argv[n++] = "--base-url";
-        argv[n++] = (char *)url;
-    }
-    argv[n++] = "--contracts";
-    argv[n++] =
-        (char *)src_path("contracts/fixtures", contracts, sizeof contracts);
-    for (size_t i = 0; args && args[i] && n < 31; i++)
-        argv[n++] = (char *)args[i];
-    argv[n] = NULL;
-    spawned r;
-    cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
-    return r;
+    return test_fake_start_opts(&o);
 }
 
 /* ... with --state-url at the fake's own state endpoint. */
@@ -111,13 +57,13 @@ static spawned provider_states(const fake_msp *fm, const char *const *more)
     for (size_t i = 0; more && more[i] && n < 23; i++)
         args[n++] = more[i];
     args[n] = NULL;
-    return provider_args(fake_msp_url(fm), args);
+    return test_fake_provider(fake_msp_url(fm), args, 50000);
 }
 
 static spawned provider(const char *url, const char *opt, const char *val)
 {
     const char *args[] = {opt, val, NULL};
-    return provider_args(url, opt ? args : NULL);
+    return test_fake_provider(url, opt ? args : NULL, 50000);
 }
 
 /* Bundled fixtures marked provider.verify; with_state: those with a state. */
@@ -151,7 +97,7 @@ static const char *key_file(const char *name, const char *key)
 
 Test(provider, every_bundled_fixture_passes_against_a_no_option_fake)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned r = provider_states(fm, NULL);
     size_t n = count_provider(0);
     char want[64];
@@ -166,7 +112,7 @@ Test(provider, every_bundled_fixture_passes_against_a_no_option_fake)
 
 Test(provider, a_rerun_against_the_same_server_passes_with_fresh_ids)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned a = provider_states(fm, NULL);
     spawned b = provider_states(fm, NULL);
     cr_expect_eq(a.status, 0, "%s", a.out);
@@ -186,7 +132,7 @@ Test(provider, a_rerun_against_the_same_server_passes_with_fresh_ids)
 
 Test(provider, a_role_without_credential_is_skipped_with_the_exact_message)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     const char *args[] = {"--api-key-file", key_file("valid", "sk-test\n"),
                           NULL};
     spawned r = provider_states(fm, args);
@@ -207,7 +153,7 @@ Test(provider, a_role_without_credential_is_skipped_with_the_exact_message)
 
 Test(provider, credential_options_map_each_role_to_a_key_file)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     char ro[500], other[500];
     snprintf(ro, sizeof ro, "read_only=%s", key_file("ro", "sk-readonly\n"));
     snprintf(other, sizeof other, "other_tenant=%s",
@@ -228,7 +174,7 @@ Test(provider, credential_options_map_each_role_to_a_key_file)
 
 Test(provider, a_wrong_key_for_a_role_fails_its_fixtures)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     const char *args[] = {"--api-key-file",
                           key_file("valid", "sk-not-issued-here"), NULL};
     spawned r = provider_states(fm, args);
@@ -243,7 +189,7 @@ Test(provider, a_wrong_key_for_a_role_fails_its_fixtures)
 
 Test(provider, a_fixture_with_a_state_is_skipped_without_a_state_option)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned r = provider(fake_msp_url(fm), NULL, NULL);
     cr_expect_eq(r.status, 0, "%s", r.out);
     cr_expect_eq((size_t)count_lines(r.out, "skip "), count_provider(1), "%s",
@@ -268,7 +214,7 @@ Test(provider, the_state_command_sets_up_and_tears_down_each_state)
              "printf '%%s|%%s|%%s|%%s\\n' \"$1\" \"$2\" \"$3\" "
              "\"$MSP_STATE_PARAMS\" >>%s; :",
              log);
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned r = provider(fake_msp_url(fm), "--state-cmd", cmd);
     cr_expect_eq(count_lines(r.out, "skip "), 0, "%s", r.out);
     FILE *fp = fopen(log, "r");
@@ -297,17 +243,19 @@ Test(provider, a_state_command_leaving_a_background_helper_returns_at_its_exit)
     char pids[300], cmd[600];
     snprintf(pids, sizeof pids, "%s/helpers", tmpdir);
     snprintf(cmd, sizeof cmd, "sleep 120 & echo $! >>%s; :", pids);
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     const char *args[] = {"--state-cmd", cmd, "--filter", "happy-process-kill",
                           NULL};
     long long t0 = hx_spawn_now_ms();
-    spawned r = provider_args(fake_msp_url(fm), args);
+    spawned r = test_fake_provider(fake_msp_url(fm), args, 50000);
     long long ms = hx_spawn_now_ms() - t0;
     /* the fixture's state is data the fake always has */
     cr_expect_eq(r.status, 0, "%s", r.out);
     cr_expect_null(strstr(r.out, "state command"), "%s", r.out);
     cr_expect_null(strstr(r.out, "state setup"), "%s", r.out);
-    cr_expect_lt(ms, 30000, "took %lld ms: waited for EOF, not the exit", ms);
+    /* the helper holds stdout for 120 s */
+    cr_expect_lt(ms, test_ms(30000),
+                 "took %lld ms: waited for EOF, not the exit", ms);
     FILE *fp = fopen(pids, "r");
     cr_assert_not_null(fp, "the state command never ran");
     int pid, n = 0;
@@ -323,7 +271,7 @@ Test(provider, a_state_command_leaving_a_background_helper_returns_at_its_exit)
 
 Test(provider, a_failing_state_command_fails_its_fixture_showing_its_output)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned r = provider(fake_msp_url(fm), "--state-cmd",
                          "echo no such state here; false");
     cr_expect_eq(r.status, 1);
@@ -336,7 +284,7 @@ Test(provider, a_failing_state_command_fails_its_fixture_showing_its_output)
 
 Test(provider, passing_fixtures_never_show_the_state_output)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     spawned r =
         provider(fake_msp_url(fm), "--state-cmd", "echo chatty state script");
     cr_expect_null(strstr(r.out, "chatty"), "%s", r.out);
@@ -346,7 +294,7 @@ Test(provider, passing_fixtures_never_show_the_state_output)
 
 Test(provider, an_unknown_state_fails_at_the_fake_endpoint)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     char dir[512];
     cr_assert_eq(write_file(tmpdir, "needs-unknown-state.json",
                             "{\"name\":\"needs-unknown-state\","
@@ -379,7 +327,7 @@ Test(provider, an_unknown_state_fails_at_the_fake_endpoint)
 Test(provider, list_states_names_each_state_with_its_fixtures)
 {
     const char *args[] = {"--list-states", NULL};
-    spawned r = provider_args(NULL, args);
+    spawned r = test_fake_provider(NULL, args, 50000);
     cr_expect_eq(r.status, 0, "%s", r.err);
     cr_expect_not_null(strstr(r.out, "the tenant's rate limit is low\n    "
                                      "provider-rate-limited-429  params "
@@ -393,7 +341,7 @@ Test(provider, fails_against_a_divergent_fake_naming_the_field)
 {
     char dir[512];
     fake_msp *fm =
-        start_fake(src_path("tests/harness/divergent", dir, sizeof dir));
+        test_fake_start(src_path("tests/harness/divergent", dir, sizeof dir));
     spawned r = provider(fake_msp_url(fm), "--filter", "*list-devices*");
     cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
     cr_expect_geq(count_lines(r.out, "FAIL "), 1, "%s", r.out);
@@ -440,9 +388,9 @@ Test(provider, a_dead_base_url_stops_at_the_first_transport_failure)
 
 Test(provider, without_a_key_option_it_says_the_built_in_keys_are_sent)
 {
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     const char *args[] = {"--filter", "happy-process-kill", NULL};
-    spawned r = provider_args(fake_msp_url(fm), args);
+    spawned r = test_fake_provider(fake_msp_url(fm), args, 50000);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     cr_expect_not_null(strstr(r.err, "sending fake-msp's built-in key of each "
                                      "role"),
@@ -452,7 +400,7 @@ Test(provider, without_a_key_option_it_says_the_built_in_keys_are_sent)
     const char *with_key[] = {"--filter", "happy-process-kill",
                               "--api-key-file", key_file("k", "sk-test\n"),
                               NULL};
-    r = provider_args(fake_msp_url(fm), with_key);
+    r = test_fake_provider(fake_msp_url(fm), with_key, 50000);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
     cr_expect_null(strstr(r.err, "built-in key"), "%s", r.err);
     spawned_free(&r);
@@ -474,7 +422,7 @@ Test(provider, base_url_is_required)
 Test(provider, an_unknown_credential_role_is_a_usage_error)
 {
     const char *args[] = {"--credential", "admin=/dev/null", NULL};
-    spawned r = provider_args("http://127.0.0.1:1", args);
+    spawned r = test_fake_provider("http://127.0.0.1:1", args, 50000);
     cr_expect_eq(r.status, 64);
     cr_expect_not_null(strstr(r.err, "unknown role"), "%s", r.err);
     spawned_free(&r);
@@ -599,7 +547,7 @@ Test(provider, a_pinned_command_id_is_sent_verbatim)
              "\"status\":200}}]}}",
              id);
     cr_assert_eq(write_file(tmpdir, "pinned.json", text), 0);
-    fake_msp *fm = start_fake(NULL);
+    fake_msp *fm = test_fake_start(NULL);
     char exe[512];
     char *argv[] = {(char *)bin_path("msp-contract", exe, sizeof exe),
                     "provider",

@@ -80,7 +80,7 @@ Test(verify, external_executor_program_passes_like_the_library)
     char exe[512];
     bin_path("msp-exec", exe, sizeof exe);
     /* A process per call: give max_ms room for start-up on a loaded machine. */
-    setenv("MSP_TIME_SCALE", "20", 1);
+    test_time_scale_env(20);
     spawned r = verify(NULL, "--executor-cmd", exe);
     cr_expect_eq(r.status, 0, "verify through msp-exec failed:\n%s%s", r.out,
                  r.err);
@@ -109,7 +109,7 @@ Test(verify, an_executor_reading_fd_3_and_4_directly_gets_key_and_context)
         "--executor-cmd",
         cmd,
         NULL};
-    setenv("MSP_TIME_SCALE", "20", 1);
+    test_time_scale_env(20);
     spawned r;
     cr_assert_eq(spawn_capture(argv, 50000, &r), 0);
     cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -149,7 +149,7 @@ Test(verify, broken_executor_fails_exactly_the_fixtures_that_pin_its_row)
 {
     char script[512];
     src_path("tests/harness/broken-403-as-1.sh", script, sizeof script);
-    setenv("MSP_TIME_SCALE", "20", 1);
+    test_time_scale_env(20);
     spawned r = verify(NULL, "--executor-cmd", script);
     cr_assert_eq(r.status, 1, "a broken executor passed:\n%s", r.out);
 

@@ -5,6 +5,8 @@
  *   #include "test_tmpdir.h"
  *   TestSuite(verify, .init = make_tmpdir, .fini = remove_tmpdir);
  *
+ *   TestSuite(provider, .init = make_tmpdir_keyless, ...)  (no key in env)
+ *
  * tmpdir holds "/tmp/msp-test-XXXXXX" as made by mkdtemp() (no quote in
  * it); remove_tmpdir deletes it with everything under it (rm -rf).
  * Header-only and static, as the suite files include it after Criterion's
@@ -17,12 +19,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static char tmpdir[256];
+static char tmpdir[64]; /* "/tmp/msp-test-XXXXXX" */
 
 static void make_tmpdir(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/msp-test-XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
+}
+
+/* make_tmpdir with BSM_MSP_API_KEY unset: for the suites whose runs take
+ * a key from options only (inline: not every suite uses it). */
+static inline void make_tmpdir_keyless(void)
+{
+    unsetenv("BSM_MSP_API_KEY");
+    make_tmpdir();
 }
 
 static void remove_tmpdir(void)
