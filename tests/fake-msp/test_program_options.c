@@ -48,7 +48,7 @@ static int run(const char *const *args, char *err, size_t cap)
     argv[n] = NULL;
     o.err_cap = 64 * 1024;
     o.out_cap = 64 * 1024;
-    o.timeout_ms = 30000L * MSP_TEST_TIMEOUT_SCALE;
+    o.timeout_ms = test_ms(30000);
     cr_assert_eq(hx_spawn_run(argv, &o, &r, why, sizeof why), 0, "%s", why);
     for (line = r.err; line && *line; line = nl ? nl + 1 : "") {
         size_t k;
@@ -233,7 +233,7 @@ static void stop(server *s)
 
     fclose(s->out); /* its fd is p.out_fd: not closed twice */
     s->p.out_fd = -1;
-    st = hx_proc_stop(&s->p, 10000L * MSP_TEST_TIMEOUT_SCALE);
+    st = hx_proc_stop(&s->p, test_ms(10000));
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %d", st);
 }
 

@@ -164,7 +164,7 @@ static void *send_one(void *arg)
     bg_req *b = arg;
 
     tk_http("GET", tk_url(b->fm, "/slow"), NULL, NULL, 0,
-            30000L * MSP_TEST_TIMEOUT_SCALE, &b->r);
+            test_ms(30000), &b->r);
     return NULL;
 }
 
@@ -181,12 +181,12 @@ Test(proxy_errors, a_full_queue_gets_503_naming_the_option)
     ts_push(up, (ts_action){TS_HANG, NULL, 0, 0});
     fake_msp_options_init(&o);
     o.proxy_queue = 1;
-    o.upstream_timeout_ms = 20000L * MSP_TEST_TIMEOUT_SCALE;
+    o.upstream_timeout_ms = test_ms(20000);
     fm = proxy_to(up, &o);
     memset(&b, 0, sizeof b);
     b.fm = fm;
     cr_assert_eq(pthread_create(&t, NULL, send_one, &b), 0);
-    wait_requests(up, 1, 10000L * MSP_TEST_TIMEOUT_SCALE);
+    wait_requests(up, 1, test_ms(10000));
     tk_http("GET", tk_url(fm, "/second"), NULL, NULL, 0, 0, &r);
     tk_assert_error(&r, 503, "UNAVAILABLE", "--proxy-queue");
     tk_free(&r);
@@ -248,7 +248,7 @@ Test(proxy_errors, a_head_request_is_forwarded_as_head)
     curl_easy_setopt(h, CURLOPT_URL, tk_url(fm, "/status"));
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L * MSP_TEST_TIMEOUT_SCALE);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, test_ms(10000));
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     rc = curl_easy_perform(h);
     cr_expect_eq(rc, CURLE_OK, "%s", curl_easy_strerror(rc));
@@ -364,7 +364,7 @@ Test(proxy_errors, the_log_line_of_a_forwarded_request_masks_its_credential)
     cr_expect_eq(r.status, 200, "%s", r.err);
     tk_free(&r);
     cr_expect(log_has(&book, "POST /api/v1/god-mode/execute 200 proxied",
-                      10000L * MSP_TEST_TIMEOUT_SCALE),
+                      test_ms(10000)),
               "%s", book.text);
     cr_expect(strstr(book.text, " auth=Bearer ") != NULL, "%s", book.text);
     cr_expect_null(strstr(book.text, LIVE_KEY), "%s", book.text);
@@ -396,7 +396,7 @@ Test(proxy_errors, a_fixture_it_cannot_write_is_logged_and_the_reply_served)
     cr_expect(strstr(r.body, "\"stdout\":\"ok\"") != NULL, "%s", r.body);
     tk_free(&r);
     cr_expect(log_has(&book, "record: agent-health-200 not written: cannot",
-                      10000L * MSP_TEST_TIMEOUT_SCALE),
+                      test_ms(10000)),
               "%s", book.text);
     cr_expect_null(strstr(book.text, LIVE_KEY), "%s", book.text);
     fake_msp_stop(fm);
