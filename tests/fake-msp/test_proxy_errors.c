@@ -163,8 +163,8 @@ static void *send_one(void *arg)
 {
     bg_req *b = arg;
 
-    tk_http("GET", tk_url(b->fm, "/slow"), NULL, NULL, 0,
-            test_ms(30000), &b->r);
+    tk_http("GET", tk_url(b->fm, "/slow"), NULL, NULL, 0, test_ms(30000),
+            &b->r);
     return NULL;
 }
 
