@@ -403,7 +403,7 @@ int main(int argc, char **argv)
 {
     struct options o = {0};
     msp_config cfg;
-    msp_context ctx;
+    msp_context ctx = {0};
     msp_context_doc *doc = NULL;
     msp_executor *ex = NULL;
     msp_result res = {0};

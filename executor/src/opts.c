@@ -143,7 +143,7 @@ static msp_opts_status store(const msp_opt *row, void *dest, char *value,
         break;
     case MSP_OPT_LIST:
         memcpy(&count, (char *)dest + row->count, sizeof count);
-        if (count >= row->size / sizeof value)
+        if ((count + 1) * sizeof value > row->size) /* the array is full */
             return refuse(res, MSP_OPTS_TOO_MANY, row, value);
         memcpy(field + count * sizeof value, &value, sizeof value);
         count++;
