@@ -113,10 +113,10 @@ static int set_fail_on(void *dest, msp_opt_use *use)
 #define AT(member) MSP_OPT_FIELD(struct diff_cli, member)
 
 static const msp_opt options[] = {
-    {.name = "json", .kind = MSP_OPT_FLAG, AT(json)},
-    {.name = "junit", .kind = MSP_OPT_STRING, AT(junit)},
-    {.name = "fail-on", .kind = MSP_OPT_CALL, .call = set_fail_on},
-    {.name = "help", .letter = 'h', .kind = MSP_OPT_STOP, AT(help)},
+    MSP_OPT_ROW("json", 0, MSP_OPT_FLAG, AT(json)),
+    MSP_OPT_ROW("junit", 0, MSP_OPT_STRING, AT(junit)),
+    MSP_OPT_CALL_ROW("fail-on", MSP_OPT_CALL, set_fail_on),
+    MSP_OPT_ROW("help", 'h', MSP_OPT_STOP, AT(help)),
 };
 
 int hx_diff_main(int argc, char **argv)

@@ -30,6 +30,26 @@ extern "C" {
 #define MSP_OPT_FIELD(type, member) \
     offsetof(type, member), sizeof(((type *)0)->member)
 
+/* Rows, compact: `field` is MSP_OPT_FIELD(type, member), `letter` the
+ * short name or 0, `kind` for MSP_OPT_ROW one of FLAG, STOP and STRING,
+ * for MSP_OPT_CALL_ROW CALL or CALL_FLAG. */
+#define MSP_OPT_ROW(name, letter, kind, field)               \
+    {                                                        \
+        (name), (letter), (kind), field, 0, 0, NULL, 0, NULL \
+    }
+#define MSP_OPT_NUMBER_ROW(name, letter, field, min, max, what)                \
+    {                                                                          \
+        (name), (letter), MSP_OPT_NUMBER, field, (min), (max), (what), 0, NULL \
+    }
+#define MSP_OPT_LIST_ROW(name, field, count)                      \
+    {                                                             \
+        (name), 0, MSP_OPT_LIST, field, 0, 0, NULL, (count), NULL \
+    }
+#define MSP_OPT_CALL_ROW(name, kind, call)             \
+    {                                                  \
+        (name), 0, (kind), 0, 0, 0, 0, NULL, 0, (call) \
+    }
+
 typedef enum msp_opt_kind {
     MSP_OPT_FLAG,     /* no value: the int field is set to 1 */
     MSP_OPT_STOP,     /* no value: the int field is set to 1 and parsing stops
