@@ -12,7 +12,8 @@
  * program words in its own voice (every program keeps its messages).
  *
  * Ownership: the strings stored are argv's own (nothing is allocated); an
- * MSP_OPT_CALL handler owns whatever it keeps.
+ * MSP_OPT_CALL handler owns whatever it keeps. It drives getopt_long's
+ * process-wide state (optind, optarg): one parse at a time, from main.
  */
 #ifndef MSP_EXECUTOR_MSP_OPTS_H
 #define MSP_EXECUTOR_MSP_OPTS_H
