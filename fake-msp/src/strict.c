@@ -49,7 +49,7 @@ static int fail(walker *w, const char *what, const char *name)
 
 /* Reads a string at w->p ('"'), decoding it into out when out is not NULL.
  * Sets *nul when it holds U+0000. */
-static int read_string(walker *w, fm_buf *out, int *nul)
+static int read_string(walker *w, msp_buf *out, int *nul)
 {
     w->p++;
     while (w->p < w->end && *w->p != '"') {
@@ -78,7 +78,7 @@ static int read_string(walker *w, fm_buf *out, int *nul)
                         u[2] = (char)(0x80 | (cp & 0x3f));
                         un = 3;
                     }
-                    fm_buf_add(out, u, un);
+                    msp_buf_append(out, u, un);
                 }
                 w->p += 6;
                 continue;
@@ -90,13 +90,13 @@ static int read_string(walker *w, fm_buf *out, int *nul)
                          : e == 'b' ? '\b'
                          : e == 'f' ? '\f'
                                     : e;
-                fm_buf_add(out, &c, 1);
+                msp_buf_append(out, &c, 1);
             }
             w->p += 2;
             continue;
         }
         if (out)
-            fm_buf_add(out, w->p, 1);
+            msp_buf_append(out, w->p, 1);
         w->p++;
     }
     if (w->p < w->end)
@@ -106,50 +106,81 @@ static int read_string(walker *w, fm_buf *out, int *nul)
 
 static int name_cmp(const void *a, const void *b)
 {
-    const fm_buf *x = a, *y = b;
+    const msp_buf *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->p ? x->p : "", y->p ? y->p : "", n);
+    int c = memcmp(x->data ? x->data : "", y->data ? y->data : "", n);
 
     return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Moves to the next member or element of the object or array w->p is in,
+ * past white space and commas. Returns 0 at its end (`close`) or the end of
+ * the text, 1 otherwise. Inline: every request body runs through it (not
+ * inlined, the quick walk costs some 6% more instructions). */
+static inline int next_item(walker *w, char close)
+{
+    for (;;) {
+        skip_ws(w);
+        if (w->p >= w->end || *w->p == close)
+            return 0;
+        if (*w->p != ',')
+            return 1;
+        w->p++;
+    }
+}
+
+/* Moves past a member name's ':' (and the white space before it). */
+static void skip_colon(walker *w)
+{
+    skip_ws(w);
+    if (w->p < w->end && *w->p == ':')
+        w->p++;
+}
+
+/* Moves past a number, true, false or null (anything up to the next ',',
+ * '}' or ']'), and always by at least one byte: callers pass what cJSON
+ * took, but nothing must loop on text that is not JSON. */
+static void skip_scalar(walker *w)
+{
+    const char *start = w->p;
+    while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
+        w->p++;
+    if (w->p == start)
+        w->p++;
 }
 
 static int value(walker *w, int depth);
 
 static int object(walker *w, int depth)
 {
-    fm_buf *names = NULL;
+    msp_buf *names = NULL;
     size_t n = 0, cap = 0, i;
     int rc = 0;
 
     w->p++;
     for (;;) {
-        fm_buf name;
+        msp_buf name;
         int nul = 0;
         size_t old;
-        fm_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == '}')
+        msp_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
+        if (!next_item(w, '}'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         if (*w->p != '"') {
             rc = fail(w, "malformed JSON at", NULL);
             break;
         }
         read_string(w, &name, &nul);
-        fm_buf_add(&name, "", 0);
+        msp_buf_append(&name, "", 0);
         if (name.failed) {
-            free(name.p);
+            free(name.data);
             rc = fail(w, "member name too large in", NULL);
             break;
         }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            fm_buf *nn = realloc(names, ncap * sizeof *nn);
+            msp_buf *nn = realloc(names, ncap * sizeof *nn);
             if (!nn) {
-                free(name.p);
+                free(name.data);
                 rc = fail(w, "out of memory in", NULL);
                 break;
             }
@@ -163,11 +194,10 @@ static int object(walker *w, int depth)
         }
         old = w->plen;
         snprintf(w->path + old, sizeof w->path - old, "%s%.*s", old ? "." : "",
-                 (int)(name.len > 64 ? 64 : name.len), name.p ? name.p : "");
+                 (int)(name.len > 64 ? 64 : name.len),
+                 name.data ? name.data : "");
         w->plen = strlen(w->path);
-        skip_ws(w);
-        if (w->p < w->end && *w->p == ':')
-            w->p++;
+        skip_colon(w);
         rc = value(w, depth + 1);
         w->plen = old;
         w->path[old] = '\0';
@@ -183,12 +213,12 @@ static int object(walker *w, int depth)
                 char nm[100];
                 snprintf(nm, sizeof nm, "%.*s",
                          (int)(names[i].len > 64 ? 64 : names[i].len),
-                         names[i].p ? names[i].p : "");
+                         names[i].data ? names[i].data : "");
                 rc = fail(w, "duplicate member", nm);
             }
     }
     for (i = 0; i < n; i++)
-        free(names[i].p);
+        free(names[i].data);
     free(names);
     return rc;
 }
@@ -201,13 +231,8 @@ static int array(walker *w, int depth)
     for (;;) {
         size_t old;
         int rc;
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == ']')
+        if (!next_item(w, ']'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         old = w->plen;
         snprintf(w->path + old, sizeof w->path - old, "[%zu]", i++);
         w->plen = strlen(w->path);
@@ -237,14 +262,7 @@ static int value(walker *w, int depth)
     case '"':
         read_string(w, NULL, &nul);
         return nul ? fail(w, "NUL in", NULL) : 0;
-    default: {
-        const char *start = w->p;
-        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
-            w->p++;
-        if (w->p == start) /* not JSON (callers pass what cJSON took), */
-            w->p++;        /* but always move on */
-        return 0;
-    }
+    default: skip_scalar(w); return 0;
     }
 }
 
@@ -287,13 +305,8 @@ static int quick_object(walker *w, int depth)
     w->p++;
     for (;;) {
         const char *start;
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == '}')
+        if (!next_item(w, '}'))
             break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
         if (*w->p != '"' || n == QUICK_NAMES)
             return 0;
         start = w->p + 1;
@@ -305,9 +318,7 @@ static int quick_object(walker *w, int depth)
                 return 0;
         name[n] = start;
         len[n++] = (size_t)(w->p - 1 - start);
-        skip_ws(w);
-        if (w->p < w->end && *w->p == ':')
-            w->p++;
+        skip_colon(w);
         if (!quick_value(w, depth + 1))
             return 0;
     }
@@ -319,17 +330,9 @@ static int quick_object(walker *w, int depth)
 static int quick_array(walker *w, int depth)
 {
     w->p++;
-    for (;;) {
-        skip_ws(w);
-        if (w->p >= w->end || *w->p == ']')
-            break;
-        if (*w->p == ',') {
-            w->p++;
-            continue;
-        }
+    while (next_item(w, ']'))
         if (!quick_value(w, depth + 1))
             return 0;
-    }
     if (w->p < w->end)
         w->p++;
     return 1;
@@ -337,8 +340,6 @@ static int quick_array(walker *w, int depth)
 
 static int quick_value(walker *w, int depth)
 {
-    const char *start;
-
     if (depth > MAX_DEPTH)
         return 0;
     skip_ws(w);
@@ -348,13 +349,7 @@ static int quick_value(walker *w, int depth)
     case '{': return quick_object(w, depth);
     case '[': return quick_array(w, depth);
     case '"': return quick_string(w, 0);
-    default:
-        start = w->p;
-        while (w->p < w->end && *w->p != ',' && *w->p != '}' && *w->p != ']')
-            w->p++;
-        if (w->p == start)
-            w->p++;
-        return 1;
+    default: skip_scalar(w); return 1;
     }
 }
 
