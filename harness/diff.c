@@ -6,33 +6,32 @@
 #include "harness.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <executor/msp_opts.h>
+
+// clang-format off
 static const char diff_usage[] =
     "Usage: msp-contract diff OLD NEW [--json] [--junit FILE]\n"
     "                         [--fail-on executors|msps|any|none]\n"
     "\n"
     "OLD and NEW are fixture directories, or git:REV:PATH (read from the git\n"
-    "repository of the current directory without checking out, PATH from "
-    "its\n"
+    "repository of the current directory without checking out, PATH from its\n"
     "root, e.g. git:main:contracts/fixtures). Every change is listed per\n"
-    "fixture and JSON path and classified by whom it can break: executors "
-    "(a\n"
+    "fixture and JSON path and classified by whom it can break: executors (a\n"
     "run that passed OLD can fail NEW), MSPs (a provider run that passed OLD\n"
     "can fail NEW), both, or neither (docs/diff.md).\n"
     "\n"
-    "  --json              machine-readable output (schema "
-    "msp-contract-diff/1)\n"
+    "  --json              machine-readable output (schema msp-contract-diff/1)\n"
     "  --junit FILE        also write JUnit XML, one testcase per change\n"
-    "  --fail-on SIDE      exit 1 when a change can break SIDE: executors, "
-    "msps,\n"
+    "  --fail-on SIDE      exit 1 when a change can break SIDE: executors, msps,\n"
     "                      any (default) or none\n"
     "\n"
     "Exit status: 0 no change breaks the chosen side; 1 one does; 64 usage\n"
     "error; 65 a side could not be read.\n";
+// clang-format on
 
 typedef struct side_job {
     const char *spec;
@@ -79,62 +78,67 @@ static int failed(const side_job *jo, const side_job *jn)
 
 static int usage(const char *what, const char *arg)
 {
-    fprintf(stderr,
-            "msp-contract diff: %s%s%s\nTry 'msp-contract diff "
-            "--help'.\n",
-            what, arg ? ": " : "", arg ? arg : "");
-    return HX_EXIT_USAGE;
+    return hx_usage("msp-contract diff", what, arg);
 }
+
+/* What the options set. */
+struct diff_cli {
+    int json, help;
+    const char *junit, *fail_on;
+    unsigned fail_mask;
+};
+
+static int set_fail_on(void *dest, msp_opt_use *use)
+{
+    static const struct {
+        const char *name;
+        unsigned mask;
+    } sides[] = {{"executors", HX_BREAKS_EXECUTORS},
+                 {"msps", HX_BREAKS_MSPS},
+                 {"any", HX_BREAKS_BOTH},
+                 {"none", HX_BREAKS_NONE}};
+    struct diff_cli *c = dest;
+
+    for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++)
+        if (strcmp(use->value, sides[i].name) == 0) {
+            c->fail_on = use->value;
+            c->fail_mask = sides[i].mask;
+            return 0;
+        }
+    snprintf(use->why, use->why_size,
+             "--fail-on wants executors, msps, any or none: %s", use->value);
+    return -1;
+}
+
+#define AT(member) MSP_OPT_FIELD(struct diff_cli, member)
+
+static const msp_opt options[] = {
+    MSP_OPT_ROW("json", 0, MSP_OPT_FLAG, AT(json)),
+    MSP_OPT_ROW("junit", 0, MSP_OPT_STRING, AT(junit)),
+    MSP_OPT_CALL_ROW("fail-on", MSP_OPT_CALL, set_fail_on),
+    MSP_OPT_ROW("help", 'h', MSP_OPT_STOP, AT(help)),
+};
 
 int hx_diff_main(int argc, char **argv)
 {
-    enum {
-        OPT_JSON = 256,
-        OPT_JUNIT,
-        OPT_FAIL_ON
-    };
-    const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"junit", required_argument, NULL, OPT_JUNIT},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int json = 0, c;
-    const char *junit = NULL, *fail_on = "any";
-    unsigned fail_mask = HX_BREAKS_BOTH;
-    optind = 2;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_JSON: json = 1; break;
-        case OPT_JUNIT: junit = optarg; break;
-        case OPT_FAIL_ON:
-            fail_on = optarg;
-            if (strcmp(optarg, "executors") == 0)
-                fail_mask = HX_BREAKS_EXECUTORS;
-            else if (strcmp(optarg, "msps") == 0)
-                fail_mask = HX_BREAKS_MSPS;
-            else if (strcmp(optarg, "any") == 0)
-                fail_mask = HX_BREAKS_BOTH;
-            else if (strcmp(optarg, "none") == 0)
-                fail_mask = HX_BREAKS_NONE;
-            else
-                return usage("--fail-on wants executors, msps, any or none",
-                             optarg);
-            break;
-        case 'h': fputs(diff_usage, stdout); return 0;
-        case ':': return usage("option needs a value", argv[optind - 1]);
-        default: return usage("unknown option", argv[optind - 1]);
-        }
+    struct diff_cli c = {.fail_on = "any", .fail_mask = HX_BREAKS_BOTH};
+    msp_opts_result r;
+    switch (msp_opts_parse(options, sizeof options / sizeof options[0], argc,
+                           argv, 2, &c, &r)) {
+    case MSP_OPTS_DONE: break;
+    case MSP_OPTS_STOPPED: fputs(diff_usage, stdout); return 0;
+    default: return hx_opts_error("msp-contract diff", &r);
     }
-    if (argc - optind != 2)
-        return usage(argc - optind < 2 ? "wants OLD and NEW"
-                                       : "unexpected argument",
-                     argc - optind > 2 ? argv[optind + 2] : NULL);
+    int next = r.next;
+    const char *junit = c.junit;
+    unsigned fail_mask = c.fail_mask;
+    if (argc - next != 2)
+        return usage(argc - next < 2 ? "wants OLD and NEW"
+                                     : "unexpected argument",
+                     argc - next > 2 ? argv[next + 2] : NULL);
     /* the two sides are read, then parsed, at once; a fixture whose text
      * is the same on both sides is not parsed at all */
-    side_job jo = {.spec = argv[optind]}, jn = {.spec = argv[optind + 1]};
+    side_job jo = {.spec = argv[next]}, jn = {.spec = argv[next + 1]};
     both(load_job, &jo, &jn);
     int bad = failed(&jo, &jn);
     if (!bad) {
@@ -154,8 +158,8 @@ int hx_diff_main(int argc, char **argv)
         fprintf(stderr, "msp-contract diff: out of memory\n");
         rc = HX_EXIT_DATA;
     } else {
-        if (json)
-            hx_changes_print_json(stdout, &os, &ns, &ch, fail_mask, fail_on);
+        if (c.json)
+            hx_changes_print_json(stdout, &os, &ns, &ch, fail_mask, c.fail_on);
         else
             hx_changes_print_text(stdout, &os, &ns, &ch, fail_mask);
         for (size_t i = 0; i < ch.n; i++)

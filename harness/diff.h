@@ -3,9 +3,9 @@
  * whom it can break (docs/diff.md).
  *
  * diff_load.c reads a side (a directory, or git:REV:PATH through git),
- * diff_classify.c pairs the fixtures and classifies each change by the
- * fixture model's own semantics, diff_out.c prints text, JSON and JUnit,
- * diff.c is the command.
+ * diff_pair.c pairs the fixtures, diff_classify.c (with diff_rules.c)
+ * classifies each change by the fixture model's own semantics, diff_out.c
+ * prints text, JSON and JUnit, diff.c is the command.
  *
  * Ownership: hx_side_load() fills a side freed with hx_side_free();
  * hx_changes own every string in them (hx_changes_free()); *_free(NULL)

@@ -1,8 +1,8 @@
 /*
- * diff_classify.c — pairs the fixtures of two sets and classifies each
- * change by whom it can break, following the fixture model's semantics
- * (contracts/include/contracts/fixture.h, docs/fixture-format.md,
- * docs/provider.md):
+ * diff_classify.c — classifies each change of a pair of fixtures (paired
+ * by diff_pair.c) by whom it can break, following the fixture model's
+ * semantics (contracts/include/contracts/fixture.h,
+ * docs/fixture-format.md, docs/provider.md):
  *
  *   executors  a run that passed OLD can fail NEW (another expected result
  *              for the same context and reply, a stricter request matcher,
@@ -20,6 +20,7 @@
  * model breaks both sides.
  */
 #include "diff.h"
+#include "diff_classify.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,209 +45,23 @@ typedef struct cmp {
                        for a request that does not pin its command id */
 } cmp;
 
-/* ---- values ---------------------------------------------------------- */
-
-static int is_bool(const cJSON *v)
+/* The value rules (diff_rules.c) over this pair's two documents. */
+static hx_diff_docs docs_of(const cmp *c)
 {
-    return cJSON_IsBool(v);
+    hx_diff_docs d = {c->o ? c->o->js : NULL, c->n ? c->n->js : NULL};
+    return d;
 }
 
-/* Same JSON kind (true and false are one: boolean). */
-static int same_kind(const cJSON *a, const cJSON *b)
-{
-    if (is_bool(a) || is_bool(b))
-        return is_bool(a) && is_bool(b);
-    return (a->type & 0xff) == (b->type & 0xff);
-}
-
-/* Exact equality, strings byte for byte (bytes after a \u0000 too),
- * numbers numerically, objects with the same members in any order. `a` is
- * from OLD, `b` from NEW. */
 static int eq(const cmp *c, const cJSON *a, const cJSON *b)
 {
-    if (!a || !b)
-        return a == b;
-    if (!same_kind(a, b))
-        return 0;
-    if (is_bool(a))
-        return a->type == b->type;
-    if (cJSON_IsNumber(a))
-        return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a)) {
-        size_t la = 0, lb = 0;
-        const char *sa = mspf_json_string(c->o->js, a, &la);
-        const char *sb = mspf_json_string(c->n->js, b, &lb);
-        if (!sa)
-            sa = a->valuestring, la = strlen(sa);
-        if (!sb)
-            sb = b->valuestring, lb = strlen(sb);
-        return la == lb && memcmp(sa, sb, la) == 0;
-    }
-    if (cJSON_IsArray(a)) {
-        const cJSON *x = a->child, *y = b->child;
-        for (; x && y; x = x->next, y = y->next)
-            if (!eq(c, x, y))
-                return 0;
-        return !x && !y;
-    }
-    if (cJSON_IsObject(a)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return 0;
-        const cJSON *x;
-        cJSON_ArrayForEach(x, a)
-        {
-            if (!eq(c, x, cJSON_GetObjectItemCaseSensitive(b, x->string)))
-                return 0;
-        }
-        return 1;
-    }
-    return 1; /* null */
+    hx_diff_docs d = docs_of(c);
+    return hx_diff_eq(&d, a, b);
 }
 
-/* The matcher an object is read as: its single key when that is a matcher
- * name (step rules add present, exact and same_as_step), else NULL. */
-static const char *matcher_of(const cJSON *v, int rules)
-{
-    static const char *const names[] = {"regex", "same_as", "json", "type",
-                                        "absent"};
-    if (!cJSON_IsObject(v) || !v->child)
-        return NULL;
-    if (rules && cJSON_GetObjectItemCaseSensitive(v, "same_as_step"))
-        return "same_as_step";
-    if (v->child->next)
-        return NULL;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(v->child->string, names[i]) == 0)
-            return names[i];
-    if (rules && (strcmp(v->child->string, "present") == 0 ||
-                  strcmp(v->child->string, "exact") == 0))
-        return v->child->string;
-    return NULL;
-}
-
-/* A literal: no matcher anywhere and no string the cJSON tree cuts at a
- * NUL byte (the model would compare more bytes than mspf_value_matches()
- * sees). */
-static int pure_literal(const mspf_json *js, const cJSON *v, int rules)
-{
-    if (matcher_of(v, rules))
-        return 0;
-    if (cJSON_IsString(v)) {
-        size_t len = 0;
-        const char *s = mspf_json_string(js, v, &len);
-        return !s || len == strlen(v->valuestring);
-    }
-    const cJSON *x;
-    cJSON_ArrayForEach(x, v)
-    {
-        if (!pure_literal(js, x, rules))
-            return 0;
-    }
-    return 1;
-}
-
-/* Every value that has the shape of type example `o` has the shape of
- * `n` (Mspf_match_type: same kind; object members of the example present
- * with their shape; array elements like the example's first). */
-static int type_weaker(const cJSON *o, const cJSON *n)
-{
-    if (!o || !n || !same_kind(o, n))
-        return 0;
-    if (cJSON_IsObject(n)) {
-        const cJSON *x;
-        cJSON_ArrayForEach(x, n)
-        {
-            if (!type_weaker(cJSON_GetObjectItemCaseSensitive(o, x->string), x))
-                return 0;
-        }
-        return 1;
-    }
-    if (cJSON_IsArray(n)) {
-        if (!n->child)
-            return 1;
-        return o->child && type_weaker(o->child, n->child);
-    }
-    return 1;
-}
-
-/* Every value the old matcher (or literal) takes, the new one takes too. */
 static int implied(const cmp *c, const cJSON *o, const cJSON *n, int rules)
 {
-    if (eq(c, o, n))
-        return 1;
-    if (!o || !n)
-        return 0;
-    const char *mo = matcher_of(o, rules), *mn = matcher_of(n, rules);
-    if (mn) {
-        const cJSON *an = n->child, *ao = mo ? o->child : NULL;
-        if (strcmp(mn, "present") == 0)
-            return !mo || strcmp(mo, "absent") != 0;
-        if (strcmp(mn, "exact") == 0) {
-            if (mo && strcmp(mo, "exact") == 0)
-                return eq(c, ao, an);
-            return !mo && pure_literal(c->o->js, o, rules) && eq(c, o, an);
-        }
-        if (strcmp(mn, "type") == 0) {
-            if (mo && strcmp(mo, "type") == 0)
-                return type_weaker(ao, an);
-            if (mo && strcmp(mo, "regex") == 0)
-                return cJSON_IsString(an);
-            if (mo && strcmp(mo, "exact") == 0)
-                return pure_literal(c->o->js, ao, 0) &&
-                       mspf_value_matches(n, ao);
-            return !mo && pure_literal(c->o->js, o, rules) &&
-                   mspf_value_matches(n, o);
-        }
-        if (strcmp(mn, "json") == 0) {
-            if (mo && strcmp(mo, "json") == 0)
-                return implied(c, ao, an, rules);
-            return !mo && pure_literal(c->o->js, o, rules) &&
-                   mspf_value_matches(n, o);
-        }
-        if (strcmp(mn, "regex") == 0) {
-            if (cJSON_IsString(an) && an->valuestring[0] == '\0' &&
-                (!mo || strcmp(mo, "regex") == 0 || strcmp(mo, "exact") == 0))
-                return !mo ? cJSON_IsString(o) : 1; /* "" takes any string */
-            return !mo && pure_literal(c->o->js, o, rules) &&
-                   mspf_value_matches(n, o);
-        }
-        return 0; /* absent, same_as, same_as_step: equal or stricter */
-    }
-    if (mo) {
-        /* {"exact": v} against the literal v with no matcher in it */
-        if (strcmp(mo, "exact") == 0 && pure_literal(c->n->js, n, rules))
-            return eq(c, o->child, n);
-        return 0;
-    }
-    if (cJSON_IsObject(o) && cJSON_IsObject(n)) {
-        const cJSON *x;
-        cJSON_ArrayForEach(x, n)
-        {
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, x->string);
-            const char *m = matcher_of(x, rules);
-            if (!y && !(m && strcmp(m, "absent") == 0))
-                return 0;
-            if (y && !implied(c, y, x, rules))
-                return 0;
-        }
-        cJSON_ArrayForEach(x, o)
-        {
-            const char *m = matcher_of(x, rules);
-            if (!cJSON_GetObjectItemCaseSensitive(n, x->string) &&
-                !(m && strcmp(m, "absent") == 0))
-                return 0;
-        }
-        return 1;
-    }
-    if (cJSON_IsArray(o) && cJSON_IsArray(n)) {
-        const cJSON *x = o->child, *y = n->child;
-        for (; x && y; x = x->next, y = y->next)
-            if (!implied(c, x, y, rules))
-                return 0;
-        return !x && !y;
-    }
-    /* two literals that differ (1 and 1.0 are eq already) */
-    return 0;
+    hx_diff_docs d = docs_of(c);
+    return hx_diff_implied(&d, o, n, rules);
 }
 
 /* ---- recording ------------------------------------------------------- */
@@ -472,6 +287,17 @@ static const char WHY_STEALS[] =
 static const char WHY_ABSENT_SAME[] =
     "a member {\"absent\": true} added or removed: the same meaning";
 
+/* A member of a literal object on one side only (o or n): an "absent"
+ * matcher there changes nothing, anything else breaks `stricter`. */
+static void one_sided(cmp *c, const char *path, const cJSON *o, const cJSON *n,
+                      int rules, unsigned stricter, const char *why)
+{
+    const char *m = hx_diff_matcher_of(o ? o : n, rules);
+    int absent = m && strcmp(m, "absent") == 0;
+    add(c, path, o, n, absent ? HX_BREAKS_NONE : stricter,
+        absent ? WHY_ABSENT_SAME : why);
+}
+
 /* A matcher tree (request body, expected stdout, step expectations):
  * reported per member where both sides are plain objects or arrays of the
  * same length, each difference breaking `stricter` unless the new matcher
@@ -484,20 +310,16 @@ static void walk_matcher(cmp *c, const char *path, const cJSON *o,
     if (eq(c, o, n))
         return;
     if (o && n && cJSON_IsObject(o) && cJSON_IsObject(n) &&
-        !matcher_of(o, rules) && !matcher_of(n, rules)) {
+        !hx_diff_matcher_of(o, rules) && !hx_diff_matcher_of(n, rules)) {
         const cJSON *x;
         cJSON_ArrayForEach(x, o)
         {
             const cJSON *y = cJSON_GetObjectItemCaseSensitive(n, x->string);
-            const char *m = matcher_of(x, rules);
             child_path(sub, sizeof sub, path, x->string);
             if (!y)
-                add(c, sub, x, NULL,
-                    m && strcmp(m, "absent") == 0 ? HX_BREAKS_NONE : stricter,
-                    m && strcmp(m, "absent") == 0
-                        ? WHY_ABSENT_SAME
-                        : "a member of a literal object removed: it must now "
-                          "be missing");
+                one_sided(c, sub, x, NULL, rules, stricter,
+                          "a member of a literal object removed: it must "
+                          "now be missing");
             else
                 walk_matcher(c, sub, x, y, rules, stricter, why);
         }
@@ -505,13 +327,9 @@ static void walk_matcher(cmp *c, const char *path, const cJSON *o,
         {
             if (cJSON_GetObjectItemCaseSensitive(o, x->string))
                 continue;
-            const char *m = matcher_of(x, rules);
             child_path(sub, sizeof sub, path, x->string);
-            add(c, sub, NULL, x,
-                m && strcmp(m, "absent") == 0 ? HX_BREAKS_NONE : stricter,
-                m && strcmp(m, "absent") == 0
-                    ? WHY_ABSENT_SAME
-                    : "a member added to a literal object: now required");
+            one_sided(c, sub, NULL, x, rules, stricter,
+                      "a member added to a literal object: now required");
         }
         return;
     }
@@ -705,7 +523,7 @@ static unsigned body_msp(cmp *c, const char *path, const cJSON *o,
         return 0;
     if (!n)
         return 0; /* a member the example no longer has */
-    return type_weaker(o, n) ? 0 : HX_BREAKS_MSPS;
+    return hx_diff_type_weaker(o, n) ? 0 : HX_BREAKS_MSPS;
 }
 
 static void walk_body(cmp *c, const char *path, const cJSON *o, const cJSON *n)
@@ -1002,209 +820,32 @@ static void compare_fixture(cmp *c)
     }
 }
 
-/* ---- pairing ------------------------------------------------------------- */
-
-/* What makes two fixtures under different names the same one: the command
- * id and the request (for a provider-only one: its steps' requests). */
-static char *rename_key(const hx_side_fixture *s)
+/* A pair's comparison state: the fixture's name is NEW's (OLD's for a
+ * removal); a rename also names OLD. */
+static cmp pair_of(hx_changes *out, const hx_side_fixture *o,
+                   const hx_side_fixture *n, const char *kind)
 {
-    const cJSON *root = mspf_json_root(s->js);
-    const cJSON *prov = get(root, "provider");
-    cJSON *tmp = cJSON_CreateArray();
-    if (!tmp)
-        return NULL;
-    if (provider_only(s)) {
-        const cJSON *st;
-        cJSON_ArrayForEach(st, get(prov, "steps"))
-        {
-            cJSON *r = cJSON_Duplicate(get(st, "request"), 1);
-            if (r)
-                cJSON_AddItemToArray(tmp, r);
-        }
-        cJSON_AddItemToArray(tmp, cJSON_CreateString("steps"));
-    } else {
-        cJSON_AddItemToArray(tmp, cJSON_CreateString(s->command_id));
-        cJSON *r = cJSON_Duplicate(get(root, "request"), 1);
-        if (r)
-            cJSON_AddItemToArray(tmp, r);
-    }
-    char *p = cJSON_PrintUnformatted(tmp);
-    cJSON_Delete(tmp);
-    if (!p)
-        return NULL;
-    char *k = strdup(p);
-    cJSON_free(p);
-    return k;
+    cmp c = {.out = out,
+             .o = o,
+             .n = n,
+             .fixture = n ? n->name : o->name,
+             .old_name = strcmp(kind, "renamed") == 0 ? o->name : NULL,
+             .kind = kind};
+    return c;
 }
 
-typedef struct keyed {
-    char *key;
-    size_t idx;
-    int used;
-} keyed;
-
-static int cmp_keyed(const void *a, const void *b)
+void hx_diff_compare(hx_changes *out, const hx_side_fixture *o,
+                     const hx_side_fixture *n, const char *kind)
 {
-    const keyed *x = a, *y = b;
-    int r = strcmp(x->key, y->key);
-    return r ? r : (x->idx > y->idx) - (x->idx < y->idx);
+    cmp c = pair_of(out, o, n, kind);
+    compare_fixture(&c);
 }
 
-static unsigned added_breaks(const hx_side_fixture *s)
+void hx_diff_add(hx_changes *out, const hx_side_fixture *o,
+                 const hx_side_fixture *n, const char *kind, const char *path,
+                 const cJSON *old_value, const cJSON *new_value,
+                 unsigned breaks, const char *why)
 {
-    if (provider_only(s))
-        return s->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE;
-    return HX_BREAKS_EXECUTORS |
-           (s->provider_verify ? HX_BREAKS_MSPS : HX_BREAKS_NONE);
-}
-
-int hx_breaks_rank(unsigned breaks)
-{
-    switch (breaks & HX_BREAKS_BOTH) {
-    case HX_BREAKS_BOTH: return 0;
-    case HX_BREAKS_EXECUTORS: return 1;
-    case HX_BREAKS_MSPS: return 2;
-    default: return 3;
-    }
-}
-
-const char *hx_breaks_name(unsigned breaks)
-{
-    static const char *const names[] = {"both", "executors", "msps", "neither"};
-    return names[hx_breaks_rank(breaks)];
-}
-
-static int cmp_change(const void *a, const void *b)
-{
-    const hx_change *x = a, *y = b;
-    int r = hx_breaks_rank(x->breaks) - hx_breaks_rank(y->breaks);
-    if (r)
-        return r;
-    r = strcmp(x->fixture, y->fixture);
-    if (r)
-        return r;
-    return (x->order > y->order) - (x->order < y->order);
-}
-
-int hx_changes_compute(const hx_side *os, const hx_side *ns, hx_changes *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t *removed = malloc((os->n + 1) * sizeof *removed);
-    size_t *addedv = malloc((ns->n + 1) * sizeof *addedv);
-    size_t nr = 0, na = 0, i = 0, j = 0;
-    if (!removed || !addedv) {
-        free(removed);
-        free(addedv);
-        return -1;
-    }
-    while (i < os->n || j < ns->n) {
-        int r = i == os->n   ? 1
-                : j == ns->n ? -1
-                             : strcmp(os->items[i].name, ns->items[j].name);
-        if (r < 0)
-            removed[nr++] = i++;
-        else if (r > 0)
-            addedv[na++] = j++;
-        else if (os->items[i].same || !os->items[i].js || !ns->items[j].js) {
-            i++; /* the same text on both sides */
-            j++;
-        } else {
-            cmp c = {.out = out,
-                     .o = &os->items[i],
-                     .n = &ns->items[j],
-                     .fixture = ns->items[j].name,
-                     .kind = "changed"};
-            size_t before = out->n;
-            compare_fixture(&c);
-            out->fixtures_changed += out->n > before;
-            i++;
-            j++;
-        }
-    }
-    /* renames: a removed and an added fixture with the same key */
-    keyed *rk = calloc(nr + 1, sizeof *rk);
-    if (!rk)
-        out->oom = 1;
-    for (size_t k = 0; rk && k < nr; k++) {
-        rk[k].key = rename_key(&os->items[removed[k]]);
-        rk[k].idx = removed[k];
-        if (!rk[k].key)
-            out->oom = 1;
-    }
-    if (rk && !out->oom && nr > 1)
-        qsort(rk, nr, sizeof *rk, cmp_keyed);
-    for (size_t k = 0; k < na && rk && !out->oom; k++) {
-        const hx_side_fixture *s = &ns->items[addedv[k]];
-        keyed probe = {.key = nr ? rename_key(s) : NULL, .idx = 0};
-        keyed *hit = NULL;
-        if (probe.key) {
-            /* the first unused entry with this key */
-            size_t lo = 0, hi = nr;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (strcmp(rk[mid].key, probe.key) < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            for (; lo < nr && strcmp(rk[lo].key, probe.key) == 0; lo++)
-                if (!rk[lo].used) {
-                    hit = &rk[lo];
-                    break;
-                }
-        }
-        free(probe.key);
-        cmp c = {.out = out, .n = s, .fixture = s->name};
-        if (hit) {
-            hit->used = 1;
-            c.o = &os->items[hit->idx];
-            c.old_name = c.o->name;
-            c.kind = "renamed";
-            const cJSON *on = get(mspf_json_root(c.o->js), "name");
-            const cJSON *nn = get(mspf_json_root(s->js), "name");
-            add(&c, "$.name", on, nn, HX_BREAKS_NONE,
-                "a rename: the same command id and request");
-            compare_fixture(&c);
-        } else {
-            c.kind = "added";
-            unsigned b = added_breaks(s);
-            add(&c, "$", NULL, mspf_json_root(s->js), b,
-                b == HX_BREAKS_NONE ? "a new fixture no side runs"
-                : provider_only(s)  ? "a new provider fixture: the MSP must "
-                                      "pass it"
-                                    : "a new fixture: a new requirement");
-        }
-        out->fixtures_changed++;
-    }
-    for (size_t k = 0; k < nr && rk; k++) {
-        if (!rk[k].used) {
-            const hx_side_fixture *s = &os->items[rk[k].idx];
-            cmp c = {.out = out, .o = s, .fixture = s->name, .kind = "removed"};
-            add(&c, "$", mspf_json_root(s->js), NULL, HX_BREAKS_NONE,
-                "a fixture removed: nothing requires it any more");
-            out->fixtures_changed++;
-        }
-        free(rk[k].key);
-    }
-    free(rk);
-    free(removed);
-    free(addedv);
-    if (out->n > 1)
-        qsort(out->items, out->n, sizeof *out->items, cmp_change);
-    return out->oom ? -1 : 0;
-}
-
-void hx_changes_free(hx_changes *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->n; i++) {
-        free(c->items[i].fixture);
-        free(c->items[i].old_name);
-        free(c->items[i].path);
-        free(c->items[i].old_value);
-        free(c->items[i].new_value);
-    }
-    free(c->items);
-    memset(c, 0, sizeof *c);
+    cmp c = pair_of(out, o, n, kind);
+    add(&c, path, old_value, new_value, breaks, why);
 }

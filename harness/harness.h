@@ -253,6 +253,13 @@ int hx_interrupted(void);
  * context whose deadline has already expired (row 1: no network). */
 long long hx_measure_startup(const hx_target *t);
 
+/* Usage errors (main.c), on stderr as "WHO: WHAT[: ARG]" and "Try 'WHO
+ * --help'."; WHO is "msp-contract" or "msp-contract diff". Return 64.
+ * hx_opts_error words a command line msp_opts_parse() refused. */
+struct msp_opts_result;
+int hx_usage(const char *who, const char *what, const char *arg);
+int hx_opts_error(const char *who, const struct msp_opts_result *r);
+
 /* The subcommands; each returns the process exit status. */
 int hx_verify(const hx_options *o);
 int hx_fault_matrix(const hx_options *o); /* verify --fault-matrix */

@@ -125,4 +125,14 @@ void hx_pact_scan_free(hx_pact_scan *sc);
 /* 1 when s is valid UTF-8 (RFC 3629), else 0. */
 int hx_pact_utf8_valid(const char *s);
 
+/* The fixture form of a pact response's body matching rules (V2 "$.body…"
+ * keys or V3/V4 categories; pact_import_rules.c): *mode "type" when $ is
+ * compared by type, else "exact" (then no other rule may loosen a path);
+ * *values the equality and regex rules by fixture path (a new object the
+ * caller owns, or NULL when none). body is the response body as JSON, NULL
+ * when it is not JSON. Returns 0, or -1 with the reason in why. */
+int hx_pact_import_rules(const cJSON *resp, const cJSON *body,
+                         const char **mode, cJSON **values, char *why,
+                         size_t why_size);
+
 #endif /* MSP_HARNESS_PACT_H */

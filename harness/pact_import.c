@@ -380,186 +380,6 @@ static int check_request(imp *im, const cJSON *req)
     return 0;
 }
 
-/* A fixture value path ($.a.b[0]) from a Pact body path ($.a.b[0], or
- * $.body.a.b[0] in a V2 pact when v2), its example in body (NULL when
- * absent). Returns 0, or -1 when the path has no fixture form. */
-static int rule_path(const char *pact_path, int v2, const cJSON *body,
-                     char out[HX_PACT_PATH_MAX], const cJSON **example)
-{
-    const char *p = pact_path;
-    if (v2) {
-        if (strncmp(p, "$.body", 6) != 0 ||
-            (p[6] && p[6] != '.' && p[6] != '['))
-            return -1;
-        p += 6;
-    } else {
-        if (*p != '$')
-            return -1;
-        p++;
-    }
-    if (snprintf(out, HX_PACT_PATH_MAX, "$%s", p) >= HX_PACT_PATH_MAX)
-        return -1;
-    const cJSON *at = body;
-    while (*p) {
-        char name[HX_PACT_PATH_MAX];
-        size_t n = 0;
-        if (*p == '.') {
-            for (p++; isalnum((unsigned char)*p) || *p == '_' || *p == '-';)
-                name[n++] = *p++;
-            name[n] = '\0';
-            if (n == 0)
-                return -1;
-            at = cJSON_IsObject(at) ? cJSON_GetObjectItemCaseSensitive(at, name)
-                                    : NULL;
-        } else if (*p == '[') {
-            char *end;
-            unsigned long i = strtoul(p + 1, &end, 10);
-            if (end == p + 1 || *end != ']' || !isdigit((unsigned char)p[1]))
-                return -1;
-            p = end + 1;
-            at = cJSON_IsArray(at) && i < (unsigned long)cJSON_GetArraySize(at)
-                     ? cJSON_GetArrayItem(at, (int)i)
-                     : NULL;
-        } else {
-            return -1;
-        }
-    }
-    *example = at;
-    return 0;
-}
-
-/* The ERE R of a rule written as export writes it, "[\s\S]*(?:R)[\s\S]*",
- * or NULL. */
-static char *export_regex(const char *re)
-{
-    static const char head[] = "[\\s\\S]*(?:", tail[] = ")[\\s\\S]*";
-    size_t n = strlen(re), h = sizeof head - 1, t = sizeof tail - 1;
-    if (n < h + t || strncmp(re, head, h) != 0 || strcmp(re + n - t, tail) != 0)
-        return NULL;
-    char *r = strndup(re + h, n - h - t);
-    return r;
-}
-
-/* One rule of the response body at path. Returns 0, or -1 with why. */
-static int body_rule(imp *im, const char *path, const cJSON *m, int v2,
-                     const cJSON *body, int *type_root, cJSON *values)
-{
-    const cJSON *kind = cJSON_GetObjectItem(m, "match");
-    const cJSON *re = cJSON_GetObjectItem(m, "regex");
-    const char *k = cJSON_IsString(kind) ? kind->valuestring
-                    : cJSON_IsString(re) ? "regex"
-                                         : "?";
-    char fpath[HX_PACT_PATH_MAX];
-    const cJSON *ex = NULL;
-    if (rule_path(path, v2, body, fpath, &ex) != 0)
-        return fail(im,
-                    "the response body rule %s at %s: the path has no "
-                    "fixture form",
-                    k, path);
-    if (strcmp(fpath, "$") == 0) {
-        if (strcmp(k, "type") != 0)
-            return fail(im,
-                        "the response body rule %s at $ has no fixture form "
-                        "(only type)",
-                        k);
-        *type_root = 1;
-        return 0;
-    }
-    if (strcmp(k, "type") == 0)
-        return 0; /* under the type rule on $ (checked by the caller) */
-    if (cJSON_GetObjectItemCaseSensitive(values, fpath))
-        return fail(im, "two response body rules at %s", path);
-    if (strcmp(k, "equality") == 0) {
-        if (!ex)
-            return fail(im,
-                        "the response body rule equality at %s: the body has "
-                        "no value there",
-                        path);
-        cJSON_AddItemToObject(values, fpath, cJSON_Duplicate(ex, 1));
-        return 0;
-    }
-    char *ere = strcmp(k, "regex") == 0 && cJSON_IsString(re)
-                    ? export_regex(re->valuestring)
-                    : NULL;
-    if (!ere)
-        return fail(im, "the response body rule %s at %s has no fixture form%s",
-                    k, path,
-                    strcmp(k, "regex") == 0
-                        ? " (only a regex as export writes it, "
-                          "[\\s\\S]*(?:ERE)[\\s\\S]*)"
-                        : "");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(values, fpath), "regex",
-                            ere);
-    free(ere);
-    return 0;
-}
-
-/* The fixture form of the pact's response-body matching rules: *mode
- * "type" when $ is compared by type, else "exact" (then no other rule may
- * loosen a path), *values the equality and regex rules at paths (a new
- * object, or NULL when none). A rule with no fixture form leaves the
- * interaction out: comparing exactly instead would change the contract.
- * Returns 0, or -1 with why. */
-static int body_rules(imp *im, const cJSON *resp, const cJSON *body,
-                      const char **mode, cJSON **values)
-{
-    const cJSON *mr = cJSON_GetObjectItem(resp, "matchingRules");
-    *mode = "exact";
-    *values = NULL;
-    if (!mr)
-        return 0;
-    const cJSON *st = cJSON_GetObjectItem(mr, "status");
-    if (st && st->child)
-        return fail(im, "the response has status matching rules: a fixture "
-                        "compares the status exactly");
-    cJSON *vals = cJSON_CreateObject();
-    int type_root = 0, loosening = 0, rc = 0;
-    const char *first = NULL;
-    const cJSON *cat = cJSON_GetObjectItem(mr, "body");
-    int v2 = !cat;
-    for (const cJSON *r = v2 ? mr->child : cat->child; r && rc == 0;
-         r = r->next) {
-        if (v2 && strncmp(r->string, "$.body", 6) != 0)
-            continue; /* $.headers…, $.status: not the body */
-        const cJSON *ms = cJSON_GetObjectItem(r, "matchers");
-        const cJSON *comb = cJSON_GetObjectItem(r, "combine");
-        if (ms && cJSON_GetArraySize(ms) > 1 && cJSON_IsString(comb) &&
-            strcmp(comb->valuestring, "OR") == 0) {
-            rc = fail(im, "the response body rules at %s combine with OR",
-                      r->string);
-            break;
-        }
-        for (const cJSON *m = ms ? ms->child : r; m && rc == 0;
-             m = ms ? m->next : NULL) {
-            rc = body_rule(im, r->string, m, v2, body, &type_root, vals);
-            const cJSON *kind = cJSON_GetObjectItem(m, "match");
-            int equality = cJSON_IsString(kind) &&
-                           strcmp(kind->valuestring, "equality") == 0;
-            if (!loosening && !equality &&
-                strcmp(r->string, v2 ? "$.body" : "$") != 0) {
-                loosening = 1;
-                first = r->string;
-            }
-        }
-    }
-    if (rc == 0 && loosening && !type_root)
-        rc = fail(im,
-                  "the response body rule at %s without a type rule on $: a "
-                  "fixture would compare the whole body exactly",
-                  first);
-    if (rc != 0 || !vals->child || !type_root) { /* exact: implied */
-        cJSON_Delete(vals);
-        vals = NULL;
-    }
-    if (rc == 0 && type_root && !body)
-        rc = fail(im, "a type rule on a body that is not JSON");
-    if (rc == 0) {
-        *mode = type_root ? "type" : "exact";
-        *values = vals;
-    }
-    return rc;
-}
-
 /* The HTTP status of the response: an integer 100-599; Pact's default 200
  * when the pact gives none. Returns 0, or -1 with why. */
 static int status_of(imp *im, const cJSON *resp, int *status)
@@ -583,43 +403,41 @@ static int status_of(imp *im, const cJSON *resp, int *status)
     return 0;
 }
 
-/* Builds the fixture document of one interaction, or NULL with im->why. */
-static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
-                         const char *pair)
+/* What the executor could send: a Synchronous/HTTP interaction (V4) with
+ * a request POST EXECUTE_PATH and a response whose headers and status a
+ * fixture can hold. Returns 0 with *status, or -1 with im->why. */
+static int check_interaction(imp *im, const cJSON *it, int *status)
 {
     const cJSON *type = cJSON_GetObjectItem(it, "type");
     if (im->v4 && (!cJSON_IsString(type) ||
-                   strcmp(type->valuestring, "Synchronous/HTTP") != 0)) {
-        fail(im, "not an HTTP interaction (type %s)",
-             cJSON_IsString(type) ? type->valuestring : "missing");
-        return NULL;
-    }
+                   strcmp(type->valuestring, "Synchronous/HTTP") != 0))
+        return fail(im, "not an HTTP interaction (type %s)",
+                    cJSON_IsString(type) ? type->valuestring : "missing");
     const cJSON *req = cJSON_GetObjectItem(it, "request");
     const cJSON *resp = cJSON_GetObjectItem(it, "response");
-    const cJSON *dj = cJSON_GetObjectItem(it, "description");
-    const char *desc = cJSON_IsString(dj) ? dj->valuestring : "";
     const cJSON *method = cJSON_GetObjectItem(req, "method");
     const cJSON *path = cJSON_GetObjectItem(req, "path");
-    if (!cJSON_IsObject(req) || !cJSON_IsObject(resp)) {
-        fail(im, "no request or no response");
-        return NULL;
-    }
+    if (!cJSON_IsObject(req) || !cJSON_IsObject(resp))
+        return fail(im, "no request or no response");
     if (!cJSON_IsString(method) ||
         strcasecmp(method->valuestring, "POST") != 0 || !cJSON_IsString(path) ||
-        strcmp(path->valuestring, EXECUTE_PATH) != 0) {
-        fail(im, "the executor only sends POST " EXECUTE_PATH "");
-        return NULL;
-    }
-    int status;
+        strcmp(path->valuestring, EXECUTE_PATH) != 0)
+        return fail(im, "the executor only sends POST " EXECUTE_PATH "");
     if (check_request(im, req) != 0 ||
         single_values(im, cJSON_GetObjectItem(resp, "headers"), "response") !=
             0 ||
-        status_of(im, resp, &status) != 0)
-        return NULL;
-    cJSON *rb = NULL, *sb = NULL;
-    char *rtext = NULL, *stext = NULL;
-    int rb64, sb64;
-    const cJSON *hdrs = cJSON_GetObjectItem(req, "headers");
+        status_of(im, resp, status) != 0)
+        return -1;
+    return 0;
+}
+
+/* The request body as JSON when it is one the executor sends, {tool,
+ * params, simulate: false} (a new item), else NULL with im->why. */
+static cJSON *request_body(imp *im, const cJSON *req)
+{
+    cJSON *rb = NULL;
+    char *rtext = NULL;
+    int rb64;
     if (body_of(im, req, &rb, &rtext, &rb64) != 0)
         return NULL;
     free(rtext);
@@ -639,43 +457,47 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
                  "false}");
         return NULL;
     }
-    const char *mode;
-    cJSON *values = NULL;
-    if (body_of(im, resp, &sb, &stext, &sb64) != 0 ||
-        body_rules(im, resp, sb, &mode, &values) != 0) {
-        cJSON_Delete(rb);
-        cJSON_Delete(sb);
-        free(stext);
-        return NULL;
-    }
+    return rb;
+}
 
-    char *id = im->id, *name = im->name;
-    const char *given = header(hdrs, "X-Brainstorm-Command-Id");
-    command_id(im, given ? given : header(hdrs, "Idempotency-Key"), desc, id,
-               &im->id_try);
-    fixture_name(im, desc, index, im->base, name);
-    const char *corr = header(hdrs, "X-Correlation-Id");
-    const char *role = role_of(hdrs, cJSON_GetObjectItem(it, "providerStates"));
-    const char *key = hx_pact_key_of_role(role);
+/* The response of an interaction, as the fixture will hold it. */
+typedef struct reply {
+    int status;
+    cJSON *json; /* the body as JSON, else text (base64 when b64) */
+    char *text;
+    int b64;
+    const char *mode; /* provider.match.body */
+    cJSON *values;    /* provider.match.values, or NULL */
+} reply;
 
-    cJSON *f = cJSON_CreateObject();
-    cJSON_AddStringToObject(f, "name", name);
+/* "name", "description", "tags", "exit_row" and "executor". */
+static void add_head(cJSON *f, const imp *im, const char *pair,
+                     const char *desc, const char *role)
+{
+    cJSON_AddStringToObject(f, "name", im->name);
     size_t tlen = strlen(pair) + strlen(desc) + 64;
     char *long_text = malloc(tlen);
     if (long_text)
         snprintf(long_text, tlen, "Imported from the pact %s: %s", pair, desc);
     cJSON_AddStringToObject(f, "description", long_text ? long_text : desc);
     free(long_text);
-    char text[1024];
     cJSON_AddItemToObject(f, "tags",
                           cJSON_CreateStringArray((const char *[]){"pact"}, 1));
     cJSON_AddNumberToObject(f, "exit_row", 6); /* add_expect sets it */
     if (strcmp(role, "valid") != 0)
         cJSON_AddStringToObject(cJSON_AddObjectToObject(f, "executor"),
                                 "credential", role);
+}
+
+/* "context" and "request": what the executor is given and must send. */
+static void add_call(cJSON *f, const imp *im, const cJSON *rb, const char *corr,
+                     const char *key)
+{
+    const char *tool = cJSON_GetObjectItem(rb, "tool")->valuestring;
+    const cJSON *params = cJSON_GetObjectItem(rb, "params");
     cJSON *ctx = cJSON_AddObjectToObject(f, "context");
-    cJSON_AddStringToObject(ctx, "command_id", id);
-    cJSON_AddStringToObject(ctx, "tool", tool->valuestring);
+    cJSON_AddStringToObject(ctx, "command_id", im->id);
+    cJSON_AddStringToObject(ctx, "tool", tool);
     cJSON_AddItemToObject(ctx, "params",
                           params ? cJSON_Duplicate(params, 1)
                                  : cJSON_CreateObject());
@@ -683,13 +505,14 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
     if (corr)
         cJSON_AddStringToObject(ctx, "correlation_id", corr);
 
+    char text[1024];
     cJSON *r = cJSON_AddObjectToObject(f, "request");
     cJSON_AddStringToObject(r, "method", "POST");
     cJSON_AddStringToObject(r, "path", EXECUTE_PATH);
     cJSON *h = cJSON_AddObjectToObject(r, "headers");
     snprintf(text, sizeof text, "Bearer %s", key);
     cJSON_AddStringToObject(h, "Authorization", text);
-    cJSON_AddStringToObject(h, "X-Brainstorm-Command-Id", id);
+    cJSON_AddStringToObject(h, "X-Brainstorm-Command-Id", im->id);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "Idempotency-Key"),
                             "same_as", "X-Brainstorm-Command-Id");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(h, "Content-Type"), "regex",
@@ -700,15 +523,19 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
         cJSON_AddTrueToObject(cJSON_AddObjectToObject(h, "X-Correlation-Id"),
                               "absent");
     cJSON *body = cJSON_AddObjectToObject(r, "body");
-    cJSON_AddStringToObject(body, "tool", tool->valuestring);
+    cJSON_AddStringToObject(body, "tool", tool);
     cJSON_AddItemToObject(body, "params",
                           params ? cJSON_Duplicate(params, 1)
                                  : cJSON_CreateObject());
     cJSON_AddFalseToObject(body, "simulate");
-    cJSON_Delete(rb);
+}
 
+/* "response", a placeholder "expect" and "provider"; takes the reply's
+ * body and values. */
+static void add_reply(cJSON *f, const cJSON *it, const cJSON *resp, reply *rp)
+{
     cJSON *rs = cJSON_AddObjectToObject(f, "response");
-    cJSON_AddNumberToObject(rs, "status", status);
+    cJSON_AddNumberToObject(rs, "status", rp->status);
     const cJSON *rh = cJSON_GetObjectItem(resp, "headers");
     cJSON *outh = NULL;
     for (const cJSON *c = rh ? rh->child : NULL; c; c = c->next) {
@@ -719,11 +546,12 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
             outh = cJSON_AddObjectToObject(rs, "headers");
         cJSON_AddStringToObject(outh, c->string, v);
     }
-    if (sb)
-        cJSON_AddItemToObject(rs, "body", sb);
-    else if (stext)
-        cJSON_AddStringToObject(rs, sb64 ? "body_base64" : "body_text", stext);
-    free(stext);
+    if (rp->json)
+        cJSON_AddItemToObject(rs, "body", rp->json);
+    else if (rp->text)
+        cJSON_AddStringToObject(rs, rp->b64 ? "body_base64" : "body_text",
+                                rp->text);
+    free(rp->text);
     /* add_expect fills it from the mapping once the fixture parses */
     cJSON_AddNumberToObject(cJSON_AddObjectToObject(f, "expect"), "exit_code",
                             0);
@@ -735,9 +563,47 @@ static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
         cJSON_AddStringToObject(pv, "state", state);
     cJSON *pm = cJSON_AddObjectToObject(pv, "match");
     cJSON_AddStringToObject(pm, "status", "exact");
-    cJSON_AddStringToObject(pm, "body", mode);
-    if (values)
-        cJSON_AddItemToObject(pm, "values", values);
+    cJSON_AddStringToObject(pm, "body", rp->mode);
+    if (rp->values)
+        cJSON_AddItemToObject(pm, "values", rp->values);
+}
+
+/* Builds the fixture document of one interaction, or NULL with im->why. */
+static cJSON *fixture_of(imp *im, const cJSON *it, size_t index,
+                         const char *pair)
+{
+    reply rp = {0};
+    if (check_interaction(im, it, &rp.status) != 0)
+        return NULL;
+    const cJSON *req = cJSON_GetObjectItem(it, "request");
+    const cJSON *resp = cJSON_GetObjectItem(it, "response");
+    cJSON *rb = request_body(im, req);
+    if (!rb)
+        return NULL;
+    if (body_of(im, resp, &rp.json, &rp.text, &rp.b64) != 0 ||
+        hx_pact_import_rules(resp, rp.json, &rp.mode, &rp.values, im->why,
+                             sizeof im->why) != 0) {
+        cJSON_Delete(rb);
+        cJSON_Delete(rp.json);
+        free(rp.text);
+        return NULL;
+    }
+
+    const cJSON *dj = cJSON_GetObjectItem(it, "description");
+    const char *desc = cJSON_IsString(dj) ? dj->valuestring : "";
+    const cJSON *hdrs = cJSON_GetObjectItem(req, "headers");
+    const char *given = header(hdrs, "X-Brainstorm-Command-Id");
+    command_id(im, given ? given : header(hdrs, "Idempotency-Key"), desc,
+               im->id, &im->id_try);
+    fixture_name(im, desc, index, im->base, im->name);
+    const char *role = role_of(hdrs, cJSON_GetObjectItem(it, "providerStates"));
+
+    cJSON *f = cJSON_CreateObject();
+    add_head(f, im, pair, desc, role);
+    add_call(f, im, rb, header(hdrs, "X-Correlation-Id"),
+             hx_pact_key_of_role(role));
+    cJSON_Delete(rb);
+    add_reply(f, it, resp, &rp);
     return f;
 }
 

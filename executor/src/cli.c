@@ -6,13 +6,13 @@
  * or 64 for a usage or configuration error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "executor/msp_executor.h"
+#include "executor/msp_opts.h"
 #include "executor/msp_util.h"
 
 #define EXIT_USAGE    64
@@ -20,82 +20,58 @@
 #define INPUT_CAP     (16u * 1024u * 1024u) /* --context document */
 #define READ_CHUNK    4096
 
+// clang-format off
 static const char usage_text[] =
     "NAME\n"
-    "    msp-exec - run one MSP god-mode tool call through the reference "
-    "executor\n"
+    "    msp-exec - run one MSP god-mode tool call through the reference executor\n"
     "\n"
     "SYNOPSIS\n"
-    "    msp-exec [--base-url URL] [--api-key-file FILE] [--auth-mode "
-    "service_key|jwt]\n"
-    "             [--tenant-id ID] [--timeout-ms N] [--ca-file FILE] "
-    "[--from-env]\n"
-    "             (--context FILE|- | --tool NAME [--params JSON] "
-    "[--command-id ID]\n"
+    "    msp-exec [--base-url URL] [--api-key-file FILE] [--auth-mode service_key|jwt]\n"
+    "             [--tenant-id ID] [--timeout-ms N] [--ca-file FILE] [--from-env]\n"
+    "             (--context FILE|- | --tool NAME [--params JSON] [--command-id ID]\n"
     "              [--correlation-id ID] [--deadline-ms N])\n"
     "             [--json | --command-result] [-v] [--help] [--version]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Sends exactly one POST {base-url}/api/v1/god-mode/execute and maps "
-    "the\n"
-    "    outcome to an exit code, stdout and stderr following the exit table "
-    "of\n"
-    "    the wire contract. The result's stdout and stderr are written "
-    "verbatim.\n"
+    "    Sends exactly one POST {base-url}/api/v1/god-mode/execute and maps the\n"
+    "    outcome to an exit code, stdout and stderr following the exit table of\n"
+    "    the wire contract. The result's stdout and stderr are written verbatim.\n"
     "\n"
     "OPTIONS\n"
-    "    --base-url URL        MSP base URL, http:// or https:// (default: "
-    "$BSM_MSP_BASE_URL)\n"
-    "    --api-key-file FILE   read the API key from FILE: its first line, "
-    "without the\n"
+    "    --base-url URL        MSP base URL, http:// or https:// (default: $BSM_MSP_BASE_URL)\n"
+    "    --api-key-file FILE   read the API key from FILE: its first line, without the\n"
     "                          newline (at most 64 KiB; at least 6 bytes)\n"
-    "                          (default: $BSM_MSP_API_KEY); the key is never a "
-    "flag value\n"
-    "    --auth-mode MODE      service_key (default) or jwt (default: "
-    "$BSM_MSP_AUTH_MODE)\n"
-    "    --tenant-id ID        tenant, for logs only (default: "
-    "$BSM_MSP_TENANT_ID)\n"
-    "    --timeout-ms N        default timeout per call, 1..86400000 (default "
-    "30000)\n"
-    "    --ca-file FILE        PEM CA bundle to verify TLS against (default: "
-    "system store)\n"
-    "    --from-env            take the configuration through the "
-    "BSM_USE_MSP_EXECUTOR=1\n"
-    "                          wiring (errors are printed verbatim); flags "
-    "still override\n"
-    "    --context FILE|-      read a ToolExecutorContext JSON document from "
-    "FILE or stdin\n"
+    "                          (default: $BSM_MSP_API_KEY); the key is never a flag value\n"
+    "    --auth-mode MODE      service_key (default) or jwt (default: $BSM_MSP_AUTH_MODE)\n"
+    "    --tenant-id ID        tenant, for logs only (default: $BSM_MSP_TENANT_ID)\n"
+    "    --timeout-ms N        default timeout per call, 1..86400000 (default 30000)\n"
+    "    --ca-file FILE        PEM CA bundle to verify TLS against (default: system store)\n"
+    "    --from-env            take the configuration through the BSM_USE_MSP_EXECUTOR=1\n"
+    "                          wiring (errors are printed verbatim); flags still override\n"
+    "    --context FILE|-      read a ToolExecutorContext JSON document from FILE or stdin\n"
     "    --tool NAME           the tool to run, e.g. msp.list_devices\n"
-    "    --params JSON         the tool parameters, a JSON object (default "
-    "{});\n"
+    "    --params JSON         the tool parameters, a JSON object (default {});\n"
     "                          anything else is a usage error (64)\n"
-    "    --command-id ID       the command id (default: a fresh random "
-    "UUIDv4)\n"
+    "    --command-id ID       the command id (default: a fresh random UUIDv4)\n"
     "    --correlation-id ID   sent as X-Correlation-Id (default: none)\n"
-    "    --deadline-ms N       time left for the call; <= 0 means expired "
-    "(default 30000)\n"
-    "    --json                print "
-    "{\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"} on stdout\n"
-    "    --command-result      print the CommandResult the endpoint-stub "
-    "sends for the\n"
-    "                          result on stdout (lifecycle_state completed for "
-    "exit 0,\n"
+    "    --deadline-ms N       time left for the call; <= 0 means expired (default 30000)\n"
+    "    --json                print {\"exit_code\":N,\"stdout\":\"...\",\"stderr\":\"...\"} on stdout\n"
+    "    --command-result      print the CommandResult the endpoint-stub sends for the\n"
+    "                          result on stdout (lifecycle_state completed for exit 0,\n"
     "                          failed with SANDBOX_TOOL_ERROR otherwise)\n"
-    "    -v, --verbose         log the configuration (key masked) and the call "
-    "on stderr\n"
+    "    -v, --verbose         log the configuration (key masked) and the call on stderr\n"
     "    -h, --help            print this help and exit 0\n"
     "    --version             print \"msp-exec VERSION\" and exit 0\n"
     "\n"
     "ENVIRONMENT\n"
-    "    BSM_MSP_BASE_URL, BSM_MSP_API_KEY, BSM_MSP_AUTH_MODE, "
-    "BSM_MSP_TENANT_ID\n"
+    "    BSM_MSP_BASE_URL, BSM_MSP_API_KEY, BSM_MSP_AUTH_MODE, BSM_MSP_TENANT_ID\n"
     "        defaults for the flags above.\n"
     "    BSM_USE_MSP_EXECUTOR\n"
-    "        must be 1 for --from-env; then BSM_MSP_BASE_URL, BSM_MSP_API_KEY "
-    "and\n"
+    "        must be 1 for --from-env; then BSM_MSP_BASE_URL, BSM_MSP_API_KEY and\n"
     "        BSM_MSP_TENANT_ID are required.\n"
     "\n"
     "\n";
+// clang-format on
 
 /* EXIT STATUS, generated from the exit table at run time. */
 static void print_exit_status(FILE *f)
@@ -198,95 +174,67 @@ struct options {
     int from_env, json, command_result, verbose, help, version;
 };
 
+/* --api-key-file FILE. getopt_long takes "--api-key VALUE" as an
+ * abbreviation of --api-key-file, and the value may be the key itself:
+ * only the full name is accepted, and the value is never echoed. */
+static int key_file(void *dest, msp_opt_use *use)
+{
+    if (strncmp(use->typed, "--api-key-file", MSP_STRLEN("--api-key-file")) !=
+        0) {
+        snprintf(use->why, use->why_size,
+                 "unknown option --api-key (the key is never a flag value: "
+                 "use --api-key-file FILE or BSM_MSP_API_KEY)");
+        return -1;
+    }
+    ((struct options *)dest)->key_file = use->value;
+    return 0;
+}
+
+#define AT(member) MSP_OPT_FIELD(struct options, member)
+
+static const msp_opt options[] = {
+    MSP_OPT_ROW("base-url", 0, MSP_OPT_STRING, AT(base_url)),
+    MSP_OPT_CALL_ROW("api-key-file", MSP_OPT_CALL, key_file),
+    MSP_OPT_ROW("auth-mode", 0, MSP_OPT_STRING, AT(auth_mode)),
+    MSP_OPT_ROW("tenant-id", 0, MSP_OPT_STRING, AT(tenant_id)),
+    MSP_OPT_ROW("timeout-ms", 0, MSP_OPT_STRING, AT(timeout_ms)),
+    MSP_OPT_ROW("ca-file", 0, MSP_OPT_STRING, AT(ca_file)),
+    MSP_OPT_ROW("from-env", 0, MSP_OPT_FLAG, AT(from_env)),
+    MSP_OPT_ROW("context", 0, MSP_OPT_STRING, AT(context_file)),
+    MSP_OPT_ROW("tool", 0, MSP_OPT_STRING, AT(tool)),
+    MSP_OPT_ROW("params", 0, MSP_OPT_STRING, AT(params)),
+    MSP_OPT_ROW("command-id", 0, MSP_OPT_STRING, AT(command_id)),
+    MSP_OPT_ROW("correlation-id", 0, MSP_OPT_STRING, AT(correlation_id)),
+    MSP_OPT_ROW("deadline-ms", 0, MSP_OPT_STRING, AT(deadline_ms)),
+    MSP_OPT_ROW("json", 0, MSP_OPT_FLAG, AT(json)),
+    MSP_OPT_ROW("command-result", 0, MSP_OPT_FLAG, AT(command_result)),
+    MSP_OPT_ROW("version", 0, MSP_OPT_FLAG, AT(version)),
+    MSP_OPT_ROW("verbose", 'v', MSP_OPT_FLAG, AT(verbose)),
+    MSP_OPT_ROW("help", 'h', MSP_OPT_FLAG, AT(help)),
+};
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    enum {
-        O_BASE = 256,
-        O_KEYFILE,
-        O_AUTH,
-        O_TENANT,
-        O_TIMEOUT,
-        O_CA,
-        O_ENV,
-        O_CONTEXT,
-        O_TOOL,
-        O_PARAMS,
-        O_CMD,
-        O_CORR,
-        O_DEADLINE,
-        O_JSON,
-        O_COMMAND_RESULT,
-        O_VERSION
-    };
-    static const struct option longopts[] = {
-        {"base-url", required_argument, NULL, O_BASE},
-        {"api-key-file", required_argument, NULL, O_KEYFILE},
-        {"auth-mode", required_argument, NULL, O_AUTH},
-        {"tenant-id", required_argument, NULL, O_TENANT},
-        {"timeout-ms", required_argument, NULL, O_TIMEOUT},
-        {"ca-file", required_argument, NULL, O_CA},
-        {"from-env", no_argument, NULL, O_ENV},
-        {"context", required_argument, NULL, O_CONTEXT},
-        {"tool", required_argument, NULL, O_TOOL},
-        {"params", required_argument, NULL, O_PARAMS},
-        {"command-id", required_argument, NULL, O_CMD},
-        {"correlation-id", required_argument, NULL, O_CORR},
-        {"deadline-ms", required_argument, NULL, O_DEADLINE},
-        {"json", no_argument, NULL, O_JSON},
-        {"command-result", no_argument, NULL, O_COMMAND_RESULT},
-        {"version", no_argument, NULL, O_VERSION},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case O_BASE: o->base_url = optarg; break;
-        case O_KEYFILE:
-            /* getopt_long takes "--api-key VALUE" as an abbreviation of
-             * --api-key-file, and the value may be the key itself: only the
-             * full name is accepted, and the value is never echoed. */
-            if (strncmp(argv[optind - (optarg == argv[optind - 1] ? 2 : 1)],
-                        "--api-key-file", MSP_STRLEN("--api-key-file")) != 0)
-                return usage_error(
-                    "%s", "unknown option --api-key (the key is never a flag "
-                          "value: use --api-key-file FILE or BSM_MSP_API_KEY)");
-            o->key_file = optarg;
-            break;
-        case O_AUTH: o->auth_mode = optarg; break;
-        case O_TENANT: o->tenant_id = optarg; break;
-        case O_TIMEOUT: o->timeout_ms = optarg; break;
-        case O_CA: o->ca_file = optarg; break;
-        case O_ENV: o->from_env = 1; break;
-        case O_CONTEXT: o->context_file = optarg; break;
-        case O_TOOL: o->tool = optarg; break;
-        case O_PARAMS: o->params = optarg; break;
-        case O_CMD: o->command_id = optarg; break;
-        case O_CORR: o->correlation_id = optarg; break;
-        case O_DEADLINE: o->deadline_ms = optarg; break;
-        case O_JSON: o->json = 1; break;
-        case O_COMMAND_RESULT: o->command_result = 1; break;
-        case O_VERSION: o->version = 1; break;
-        case 'v': o->verbose = 1; break;
-        case 'h': o->help = 1; break;
-        case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            if (optopt)
-                return usage_error("unknown option -%c", optopt);
-            /* The name only: "--apikey=VALUE" must not echo the value. */
-            return usage_error("unknown option %.*s",
-                               (int)strcspn(argv[optind - 1], "="),
-                               argv[optind - 1]);
-        }
+    msp_opts_result r;
+
+    switch (msp_opts_parse(options, sizeof options / sizeof options[0], argc,
+                           argv, 1, o, &r)) {
+    case MSP_OPTS_DONE: break;
+    case MSP_OPTS_NO_VALUE:
+        return usage_error("option %s needs a value", r.arg);
+    case MSP_OPTS_UNKNOWN:
+        if (r.letter)
+            return usage_error("unknown option -%c", r.letter);
+        /* The name only: "--apikey=VALUE" must not echo the value. */
+        return usage_error("unknown option %.*s", (int)strcspn(r.arg, "="),
+                           r.arg);
+    default: return usage_error("%s", r.why);
     }
     /* Never echoed: a stray argument may be the key itself. */
-    if (optind < argc)
+    if (r.next < argc)
         return usage_error("unexpected argument #%d (not an option; the key "
                            "is never an argument)",
-                           optind);
+                           r.next);
     if (o->json && o->command_result)
         return usage_error("%s",
                            "--json and --command-result exclude each other");
@@ -437,7 +385,7 @@ int main(int argc, char **argv)
 {
     struct options o = {0};
     msp_config cfg;
-    msp_context ctx;
+    msp_context ctx = {0};
     msp_context_doc *doc = NULL;
     msp_executor *ex = NULL;
     msp_result res = {0};

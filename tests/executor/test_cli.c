@@ -214,6 +214,15 @@ Test(cli, unknown_short_option_is_named)
     expect_usage(RUN("-xv", "--tool", "t"), "unknown option -x ");
 }
 
+/* A value given to a flag ("--json=1") was reported as the unknown option
+ * "-" followed by a control character; it names the flag now. */
+Test(cli, a_value_given_to_a_flag_names_the_flag)
+{
+    expect_usage(RUN("--tool", "t", "--json=1"), "unknown option --json ");
+    expect_usage(RUN("--tool", "t", "--from-env=yes"),
+                 "unknown option --from-env ");
+}
+
 Test(cli, a_key_given_as_a_flag_value_is_refused_and_never_echoed)
 {
     /* "--api-key" would otherwise abbreviate --api-key-file and the error

@@ -384,6 +384,25 @@ Test(program, usage_errors_never_echo_what_could_be_a_key,
     }
 }
 
+/* " -5" was read by strtoull as 2^64 - 5 and taken as a seed. */
+Test(program, a_negative_number_is_refused_in_every_spelling,
+     .timeout = TEST_TIMEOUT(30))
+{
+    static const char *cases[][2] = {{"--seed", " -5"},
+                                     {"--seed", "-0"},
+                                     {"--port", " -1"},
+                                     {"--max-body", "\t-1"}};
+    char err[4096];
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[] = {(char *)program(), (char *)cases[i][0],
+                        (char *)cases[i][1], NULL};
+        cr_expect_eq(run_stderr(argv, err, sizeof err), 64, "case %zu: %s", i,
+                     err);
+        cr_expect(strstr(err, " wants ") != NULL, "case %zu: %s", i, err);
+    }
+}
+
 Test(program, a_busy_port_says_why, .timeout = TEST_TIMEOUT(20))
 {
     char *argv[] = {(char *)program(), "--port", "0", "-q", NULL};

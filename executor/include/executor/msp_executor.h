@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 
+#include "executor/msp_opts.h" /* the programs' one option parser */
 #include "executor/msp_util.h"
 
 /* The kit's version, one source: CMake's project() VERSION is read from
