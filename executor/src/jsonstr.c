@@ -140,9 +140,9 @@ const char *msp_json_string_strerror(int code)
     switch (code) {
     case 0: return "no error";
     case MSP_JSON_STR_ECUT: return "a string cut short (no closing quote)";
-    case MSP_JSON_STR_ECONTROL: return "a raw control byte in a string";
+    case MSP_JSON_STR_ECONTROL: return "a raw control byte";
     case MSP_JSON_STR_EESCAPE: return "an escape JSON does not have";
-    case MSP_JSON_STR_ENUL: return "a NUL (\\u0000) in a string";
+    case MSP_JSON_STR_ENUL: return "a NUL (\\u0000)";
     default: return "not a JSON string";
     }
 }

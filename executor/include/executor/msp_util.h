@@ -116,8 +116,8 @@ int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
                            char *out, size_t cap, size_t *out_len,
                            unsigned flags);
 
-/* What an MSP_JSON_STR_E* code means, for a message ("a raw control byte
- * in a string"); never NULL. */
+/* What an MSP_JSON_STR_E* code means, for a message ("a raw control
+ * byte"); never NULL. */
 const char *msp_json_string_strerror(int code);
 
 /* The one HTML escaper: every byte of other people's data (fixture names,
