@@ -288,6 +288,26 @@ char *Mspf_quote_bytes(const char *s, size_t len)
     return out;
 }
 
+cJSON *Mspf_cjson_parse(const char *text, size_t len, const char **end)
+{
+    const char *cend = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &cend, 0);
+    char *copy;
+
+    if (!root && len && (copy = malloc(len)) != NULL) {
+        memcpy(copy, text, len);
+        if (msp_json_fffd_lone_surrogates(copy, len) > 0) {
+            root = cJSON_ParseWithLengthOpts(copy, len, &cend, 0);
+            if (cend)
+                cend = text + (cend - copy);
+        }
+        free(copy);
+    }
+    if (end)
+        *end = cend;
+    return root;
+}
+
 /* ---- public: a document read with its exact text --------------------- */
 
 struct mspf_json {
@@ -306,7 +326,7 @@ int mspf_json_parse(const char *text, size_t len, mspf_json **out)
     d = calloc(1, sizeof(*d));
     if (!d)
         return -1;
-    d->root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    d->root = Mspf_cjson_parse(text, len, &end);
     if (d->root) /* only whitespace may follow the value */
         while (end < text + len && (unsigned char)*end <= 0x20 && *end)
             end++;

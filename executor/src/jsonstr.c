@@ -4,6 +4,7 @@
  * shares.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "executor/msp_util.h"
 #include "internal.h"
@@ -133,6 +134,37 @@ int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
         i += used;
     }
     return MSP_JSON_STR_ECUT;
+}
+
+size_t msp_json_fffd_lone_surrogates(char *text, size_t len)
+{
+    size_t i = 0, fixed = 0;
+    int in_string = 0;
+
+    while (i < len) {
+        if (text[i] == '"') {
+            in_string = !in_string;
+            i++;
+            continue;
+        }
+        if (!in_string || text[i] != '\\' || i + 1 >= len) {
+            i++;
+            continue;
+        }
+        unsigned cp, raw;
+        size_t used;
+        if (escape(text, len, i, 0, &cp, &used) != 0) {
+            i += 2; /* not JSON: the parser after us says so */
+            continue;
+        }
+        if (used == 6 && cp == 0xFFFD &&
+            Msp_hex4(text + i + 2, len - i - 2, &raw) == 0 && raw != 0xFFFD) {
+            memcpy(text + i + 2, "fffd", 4);
+            fixed++;
+        }
+        i += used;
+    }
+    return fixed;
 }
 
 const char *msp_json_string_strerror(int code)

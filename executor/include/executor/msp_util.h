@@ -116,6 +116,14 @@ int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
                            char *out, size_t cap, size_t *out_len,
                            unsigned flags);
 
+/* For a reader that parses JSON text with cJSON, which refuses a lone
+ * surrogate escape where the rule above reads U+FFFD: rewrites in place,
+ * inside the strings of text[0..len), each lone surrogate escape as
+ * "\ufffd" (the same length, so every offset into the text holds), so that
+ * cJSON reads the text as msp_json_string_decode() does. Returns the
+ * number of escapes rewritten. */
+size_t msp_json_fffd_lone_surrogates(char *text, size_t len);
+
 /* What an MSP_JSON_STR_E* code means, for a message ("a raw control
  * byte"); never NULL. */
 const char *msp_json_string_strerror(int code);
