@@ -71,12 +71,6 @@ typedef struct strtab {
  * kit's JSON string decoder refuses though cJSON took it (a raw control
  * byte, a \u with a non-hex digit): not JSON. */
 #define MSPF_STRTAB_NOT_JSON (-2)
-/* cJSON_ParseWithLengthOpts(text, len, end, 0), except that a lone
- * surrogate escape, which cJSON refuses, reads as U+FFFD, the rule of the
- * kit's one JSON string decoder (msp_util.h): on cJSON's refusal, a copy
- * with those escapes written "\ufffd" is parsed instead (offsets, and
- * *end, stay those of text). */
-cJSON *Mspf_cjson_parse(const char *text, size_t len, const char **end);
 int Mspf_strtab_build(strtab *t, const char *json, size_t len,
                       const cJSON *root);
 void Mspf_strtab_free(strtab *t);

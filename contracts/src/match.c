@@ -568,7 +568,7 @@ static int may_hold_nul(const char *text, size_t len)
 int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
                          size_t len)
 {
-    cJSON *parsed = Mspf_cjson_parse(text, len, NULL);
+    cJSON *parsed = mspf_cjson_parse(text, len, NULL);
     int ok = Mspf_match_json_doc(m, arg, text, len, parsed);
     cJSON_Delete(parsed);
     return ok;

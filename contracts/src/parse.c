@@ -657,7 +657,7 @@ int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
     f->deadline_ms = 30000;
     f->repeat = 1;
     f->file = strdup(origin ? origin : "<memory>");
-    f->doc = Mspf_cjson_parse(json, len, &end);
+    f->doc = mspf_cjson_parse(json, len, &end);
     if (f->doc) /* cJSON stops after the value: only blanks may follow */
         while (end < json + len &&
                (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))

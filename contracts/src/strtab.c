@@ -288,7 +288,7 @@ char *Mspf_quote_bytes(const char *s, size_t len)
     return out;
 }
 
-cJSON *Mspf_cjson_parse(const char *text, size_t len, const char **end)
+cJSON *mspf_cjson_parse(const char *text, size_t len, const char **end)
 {
     const char *cend = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &cend, 0);
@@ -326,7 +326,7 @@ int mspf_json_parse(const char *text, size_t len, mspf_json **out)
     d = calloc(1, sizeof(*d));
     if (!d)
         return -1;
-    d->root = Mspf_cjson_parse(text, len, &end);
+    d->root = mspf_cjson_parse(text, len, &end);
     if (d->root) /* only whitespace may follow the value */
         while (end < text + len && (unsigned char)*end <= 0x20 && *end)
             end++;
