@@ -213,11 +213,11 @@ static int value(walker *w, int depth)
  * is small and plain: no escaped member name, no \u escape, a few members
  * per object. quick_value() walks such text the way value() does, without
  * decoding, allocating or building paths, and answers 1 only when value()
- * would pass it; anything else (a \u escape or raw control byte in a
- * string, an
- * escaped or repeated member name, more than QUICK_NAMES members in one
- * object, nesting past MAX_DEPTH, an unterminated string) gets 0, and the
- * full walk decides and words the message. */
+ * would pass it; anything else (a \u escape, an escape JSON does not have
+ * or a raw control byte in a string, an escaped or repeated member name,
+ * more than QUICK_NAMES members in one object, nesting past MAX_DEPTH, an
+ * unterminated string) gets 0, and the full walk decides and words the
+ * message. */
 #define QUICK_NAMES 16
 
 static int quick_value(walker *w, int depth);
@@ -229,8 +229,9 @@ static int quick_string(walker *w, int is_name)
         if ((unsigned char)*w->p < 0x20)
             return 0; /* a raw control byte: refused by the full walk */
         if (*w->p == '\\') {
-            if (is_name || w->end - w->p < 2 || w->p[1] == 'u')
-                return 0;
+            if (is_name || w->end - w->p < 2 ||
+                !memchr("\"\\/bfnrt", w->p[1], 8))
+                return 0; /* \u, or an escape JSON does not have */
             w->p++;
         }
     }
