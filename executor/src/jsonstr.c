@@ -1,7 +1,7 @@
 /*
  * jsonstr.c — the one JSON string decoder (msp_util.h states its rule and
- * why), and the four-hex-digit reader the executor's other JSON code
- * shares.
+ * why), and the hex-digit reader and UTF-8 encoder the executor's other
+ * JSON code shares.
  */
 #include <stddef.h>
 #include <string.h>
@@ -27,29 +27,27 @@ int Msp_hex4(const char *p, size_t n, unsigned *v)
     return 0;
 }
 
-/* The UTF-8 form of code point cp (below 0x110000, not a surrogate) in u;
- * returns its length. */
-static size_t utf8(unsigned cp, char u[4])
+size_t Msp_utf8_encode(unsigned long cp, char out[4])
 {
     if (cp < 0x80) {
-        u[0] = (char)cp;
+        out[0] = (char)cp;
         return 1;
     }
     if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
         return 2;
     }
     if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
         return 3;
     }
-    u[0] = (char)(0xF0 | (cp >> 18));
-    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    u[3] = (char)(0x80 | (cp & 0x3F));
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
 
@@ -127,7 +125,7 @@ int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
         if (cp == 0 && (flags & MSP_JSON_STR_NO_NUL))
             return MSP_JSON_STR_ENUL;
         char u[4];
-        size_t un = utf8(cp, u);
+        size_t un = Msp_utf8_encode(cp, u);
         for (size_t k = 0; k < un; k++, w++)
             if (w < cap)
                 out[w] = u[k];
