@@ -99,22 +99,29 @@ int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
 
     if (!in || n == 0 || in[0] != '"')
         return MSP_JSON_STR_ECUT;
+    unsigned char ctl = flags & MSP_JSON_STR_AS_CJSON ? 0 : 0x20;
     while (i < n) {
+        /* a run of plain bytes, copied at once: bodies are mostly these */
+        size_t run = i;
+        while (run < n && in[run] != '"' && in[run] != '\\' &&
+               (unsigned char)in[run] >= ctl)
+            run++;
+        if (run > i) {
+            if (w < cap)
+                memcpy(out + w, in + i, run - i < cap - w ? run - i : cap - w);
+            w += run - i;
+            i = run;
+            if (i >= n)
+                break;
+        }
         unsigned char c = (unsigned char)in[i];
         if (c == '"') {
             *consumed = i + 1;
             *out_len = w;
             return 0;
         }
-        if (c < 0x20 && !(flags & MSP_JSON_STR_AS_CJSON))
+        if (c != '\\')
             return MSP_JSON_STR_ECONTROL;
-        if (c != '\\') {
-            if (w < cap)
-                out[w] = (char)c;
-            w++;
-            i++;
-            continue;
-        }
         if (i + 1 >= n)
             return MSP_JSON_STR_ECUT;
         unsigned cp;
