@@ -298,3 +298,27 @@ Test(jsonstr, lone_surrogates_are_rewritten_for_cjson_in_place)
     cr_expect_str_eq(text, "[\"\\ufffd\",\"\\\\ud800\",\"\\ud83d\\ude00\","
                            "\"\\ufffd\\ufffd\\u0041\"]");
 }
+
+/* MSP_JSON_STR_AS_CJSON, for member names of text cJSON parsed (the
+ * executor's context document): cJSON's reading of what the rule refuses,
+ * the rule for everything else. */
+Test(jsonstr, the_cjson_flag_reads_raw_control_bytes_and_bad_hex_as_cjson)
+{
+    char out[16];
+    size_t used, n;
+    cr_assert_eq(msp_json_string_decode("\"a\x01\"", 4, &used, out, sizeof out,
+                                        &n, MSP_JSON_STR_AS_CJSON),
+                 0);
+    cr_expect(n == 2 && memcmp(out, "a\x01", 2) == 0);
+    cr_assert_eq(msp_json_string_decode("\"a\\u00g0b\"", 10, &used, out,
+                                        sizeof out, &n, MSP_JSON_STR_AS_CJSON),
+                 0);
+    cr_expect(n == 3 && memcmp(out, "a\0b", 3) == 0);
+    cr_expect_eq(msp_json_string_decode("\"\\ud800\"", 8, &used, out,
+                                        sizeof out, &n, MSP_JSON_STR_AS_CJSON),
+                 0);
+    cr_expect(n == 3 && memcmp(out, "\xEF\xBF\xBD", 3) == 0);
+    cr_expect_eq(msp_json_string_decode("\"\\u12\"", 6, &used, out, sizeof out,
+                                        &n, MSP_JSON_STR_AS_CJSON),
+                 MSP_JSON_STR_EESCAPE, "cJSON refuses a cut \\u too");
+}
