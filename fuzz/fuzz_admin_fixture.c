@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char msg[300];
     const char *body;
     size_t len;
-    fm_buf b;
+    msp_buf b;
     cJSON *doc;
     int put;
 
@@ -69,13 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     CHECK(fm_fx_count(reg) == 1);
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf_init(&b, FM_REPLY_MAX);
     fm_fx_to_json(reg, &b);
     CHECK(!b.failed);
-    doc = cJSON_ParseWithLength(b.p, b.len);
+    doc = cJSON_ParseWithLength(b.data, b.len);
     CHECK(doc != NULL);
     cJSON_Delete(doc);
-    free(b.p);
+    free(b.data);
     {
         mspf_request req = {"POST", "/api/v1/god-mode/execute",  NULL,
                             0,      (const unsigned char *)"{}", 2};

@@ -13,12 +13,54 @@
 
 #include <cjson/cJSON.h>
 
-static int uses_fault(const mspf_fixture *f, mspf_fault_kind kind)
+/* Whether fixture f pins the item `what` of one table (an exit-table row,
+ * a fault kind, an MSP-side check). */
+typedef int (*pins_fn)(const mspf_fixture *f, const void *what);
+
+static int pins_row(const mspf_fixture *f, const void *row)
+{
+    return f->exit_row == *(const int *)row;
+}
+
+static int uses_fault(const mspf_fixture *f, const void *kind)
 {
     for (size_t i = 0; i < f->n_responses; i++)
-        if (f->responses[i].fault.kind == kind)
+        if (f->responses[i].fault.kind == *(const mspf_fault_kind *)kind)
             return 1;
     return 0;
+}
+
+static int pins_check(const mspf_fixture *f, const void *check)
+{
+    if (!f->provider_verify)
+        return 0;
+    for (size_t i = 0; i < f->n_provider_checks; i++)
+        if (strcmp(f->provider_checks[i], check) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds "fixtures" to item: the names of the fixtures of set that pin
+ * `what`. Returns how many there are. */
+static int add_fixtures(cJSON *item, const mspf_set *set, pins_fn pins,
+                        const void *what)
+{
+    cJSON *names = cJSON_AddArrayToObject(item, "fixtures");
+    size_t n = mspf_set_count(set);
+    for (size_t i = 0; i < n; i++) {
+        const mspf_fixture *f = mspf_set_get(set, i);
+        if (pins(f, what))
+            cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
+    }
+    return cJSON_GetArraySize(names);
+}
+
+static void print_json(const cJSON *doc)
+{
+    char *s = cJSON_Print(doc);
+    if (s)
+        puts(s);
+    cJSON_free(s);
 }
 
 /* Builds {"rows":[...],"faults":[...],"uncovered":{"rows":[..],"faults":[..]}}.
@@ -32,7 +74,6 @@ static cJSON *matrix(const mspf_set *set, int *uncovered)
     cJSON *un_rows = cJSON_AddArrayToObject(un, "rows");
     cJSON *un_faults = cJSON_AddArrayToObject(un, "faults");
     const msp_exit_row *table = msp_exit_table();
-    size_t n = mspf_set_count(set);
     *uncovered = 0;
     for (int r = 0; r < MSP_EXIT_ROWS; r++) {
         cJSON *row = cJSON_CreateObject();
@@ -40,32 +81,19 @@ static cJSON *matrix(const mspf_set *set, int *uncovered)
         cJSON_AddStringToObject(row, "name", table[r].name);
         cJSON_AddNumberToObject(row, "exit_code", table[r].exit_code);
         cJSON_AddStringToObject(row, "what", table[r].what);
-        cJSON *names = cJSON_AddArrayToObject(row, "fixtures");
-        for (size_t i = 0; i < n; i++) {
-            const mspf_fixture *f = mspf_set_get(set, i);
-            if (f->exit_row == table[r].row)
-                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
-        }
-        if (cJSON_GetArraySize(names) == 0) {
+        if (add_fixtures(row, set, pins_row, &table[r].row) == 0) {
             cJSON_AddItemToArray(un_rows, cJSON_CreateNumber(table[r].row));
             (*uncovered)++;
         }
         cJSON_AddItemToArray(rows, row);
     }
     for (int k = 1; k < MSPF_FAULT_KIND_COUNT; k++) {
+        mspf_fault_kind kind = (mspf_fault_kind)k;
         cJSON *fault = cJSON_CreateObject();
-        cJSON_AddStringToObject(fault, "kind",
-                                mspf_fault_kind_name((mspf_fault_kind)k));
-        cJSON *names = cJSON_AddArrayToObject(fault, "fixtures");
-        for (size_t i = 0; i < n; i++) {
-            const mspf_fixture *f = mspf_set_get(set, i);
-            if (uses_fault(f, (mspf_fault_kind)k))
-                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
-        }
-        if (cJSON_GetArraySize(names) == 0) {
+        cJSON_AddStringToObject(fault, "kind", mspf_fault_kind_name(kind));
+        if (add_fixtures(fault, set, uses_fault, &kind) == 0) {
             cJSON_AddItemToArray(
-                un_faults,
-                cJSON_CreateString(mspf_fault_kind_name((mspf_fault_kind)k)));
+                un_faults, cJSON_CreateString(mspf_fault_kind_name(kind)));
             (*uncovered)++;
         }
         cJSON_AddItemToArray(faults, fault);
@@ -141,14 +169,6 @@ static void print_table(const cJSON *m)
     }
 }
 
-static int pins(const mspf_fixture *f, const char *check)
-{
-    for (size_t i = 0; i < f->n_provider_checks; i++)
-        if (strcmp(f->provider_checks[i], check) == 0)
-            return 1;
-    return 0;
-}
-
 /* The MSP-side check table (rows 1..13, then the tools list and health)
  * with the provider fixtures that pin each. */
 static int provider_coverage(const hx_options *o, const mspf_set *set)
@@ -168,13 +188,7 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
         cJSON_AddStringToObject(row, "status", checks[k].status);
         cJSON_AddStringToObject(row, "code", checks[k].code);
         cJSON_AddStringToObject(row, "what", checks[k].what);
-        cJSON *names = cJSON_AddArrayToObject(row, "fixtures");
-        for (size_t i = 0; i < n; i++) {
-            const mspf_fixture *f = mspf_set_get(set, i);
-            if (f->provider_verify && pins(f, checks[k].name))
-                cJSON_AddItemToArray(names, cJSON_CreateString(f->name));
-        }
-        if (cJSON_GetArraySize(names) == 0) {
+        if (add_fixtures(row, set, pins_check, checks[k].name) == 0) {
             cJSON_AddItemToArray(un, cJSON_CreateString(checks[k].name));
             uncovered++;
         }
@@ -183,10 +197,7 @@ static int provider_coverage(const hx_options *o, const mspf_set *set)
     cJSON_AddNumberToObject(root, "provider_fixtures", (double)nprov);
     int html_failed = hx_html_provider_coverage(o, set, root) != 0;
     if (o->json) {
-        char *s = cJSON_Print(root);
-        if (s)
-            puts(s);
-        cJSON_free(s);
+        print_json(root);
     } else {
         const cJSON *row;
         printf("%-4s %-22s %-8s %-33s %s\n", "row", "check", "status",
@@ -236,10 +247,7 @@ int hx_coverage(const hx_options *o)
     }
     int html_failed = hx_html_coverage(o, set, m) != 0;
     if (o->json) {
-        char *s = cJSON_Print(m);
-        if (s)
-            puts(s);
-        cJSON_free(s);
+        print_json(m);
     } else {
         print_table(m);
         printf("\ncoverage: %d of %d rows and %d of %d faults pinned\n",

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "executor/msp_util.h"
 #include "hx_spawn.h"
 
 #define GIT_TIMEOUT_MS  120000
@@ -22,49 +23,40 @@
 #define SIDE_MAX_FILES  200000u
 #define SCHEMA_FILENAME "fixture.schema.json"
 
-typedef struct sbuf {
-    hx_side_fixture *items;
-    size_t n, cap;
-} sbuf;
+/* The fixtures read so far are hx_side_fixture records in an msp_buf
+ * (executor/msp_util.h), capped at room for SIDE_MAX_FILES of them: the
+ * loaders refuse more files than that before they are kept. */
+#define SIDE_BUF_MAX (SIDE_MAX_FILES * sizeof(hx_side_fixture))
 
 /* Parses for validation with no body rendered over this many bytes: a
  * set of copies of oversized-body would otherwise render gigabytes. */
 #define PARSE_BUDGET (1024u * 1024u)
 
 /* Keeps one file's text (copied) under its base name without ".json". */
-static int keep(sbuf *b, const char *text, size_t len, const char *origin,
+static int keep(msp_buf *b, const char *text, size_t len, const char *origin,
                 const char *base, char *err, size_t errlen)
 {
     if (len > MSPF_FILE_MAX) {
         snprintf(err, errlen, "%s: over %u bytes", origin, MSPF_FILE_MAX);
         return -1;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        hx_side_fixture *p = realloc(b->items, cap * sizeof *p);
-        if (!p) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        b->items = p;
-        b->cap = cap;
+    hx_side_fixture s = {0};
+    s.name = strndup(base, strlen(base) - 5);
+    s.origin = strdup(origin);
+    s.text = malloc(len + 1);
+    if (s.text) {
+        memcpy(s.text, text, len);
+        s.text[len] = '\0';
+        s.len = len;
     }
-    hx_side_fixture *s = &b->items[b->n];
-    memset(s, 0, sizeof *s);
-    s->name = strndup(base, strlen(base) - 5);
-    s->origin = strdup(origin);
-    s->text = malloc(len + 1);
-    if (!s->name || !s->origin || !s->text) {
-        free(s->name);
-        free(s->origin);
-        free(s->text);
+    if (!s.name || !s.origin || !s.text ||
+        msp_buf_append(b, &s, sizeof s) != 0) {
+        free(s.name);
+        free(s.origin);
+        free(s.text);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(s->text, text, len);
-    s->text[len] = '\0';
-    s->len = len;
-    b->n++;
     return 0;
 }
 
@@ -180,40 +172,16 @@ static int parse_one(hx_side_fixture *s, char *err, size_t errlen)
 static char *read_regular(const char *path, size_t *len, char *err,
                           size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path,
-                 fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    if ((unsigned long long)st.st_size > MSPF_FILE_MAX) {
+    char *text = NULL;
+    if (msp_read_file(path, MSPF_FILE_MAX, &text, len) == 0)
+        return text;
+    if (errno == EFBIG)
         snprintf(err, errlen, "%s: over %u bytes", path, MSPF_FILE_MAX);
-        close(fd);
-        return NULL;
-    }
-    size_t want = (size_t)st.st_size, got = 0;
-    char *text = malloc(want + 1);
-    while (text && got < want) {
-        ssize_t r = read(fd, text + got, want - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!text || got != want) {
+    else
         snprintf(err, errlen, "%s: %s", path,
-                 text ? "could not be read whole" : "out of memory");
-        free(text);
-        return NULL;
-    }
-    text[got] = '\0';
-    *len = got;
-    return text;
+                 errno == EISDIR ? "not a regular file"
+                                 : msp_file_strerror(errno));
+    return NULL;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -221,7 +189,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(const char *dir, sbuf *b, char *err, size_t errlen)
+static int load_dir(const char *dir, msp_buf *b, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -323,7 +291,7 @@ static int run_git(const char *const *args, const char *in, size_t in_len,
 }
 
 /* git:REV:PATH. */
-static int load_git(const char *spec, sbuf *b, char *err, size_t errlen)
+static int load_git(const char *spec, msp_buf *b, char *err, size_t errlen)
 {
     const char *rev = spec + 4, *colon = strchr(rev, ':');
     if (!colon || colon == rev || rev[0] == '-') {
@@ -466,24 +434,27 @@ static int cmp_fixture(const void *a, const void *b)
 
 int hx_side_load(const char *spec, hx_side *side, char *err, size_t errlen)
 {
-    sbuf b = {0};
+    msp_buf b;
+    msp_buf_init(&b, SIDE_BUF_MAX);
     memset(side, 0, sizeof *side);
     err[0] = '\0';
     int rc = strncmp(spec, "git:", 4) == 0 ? load_git(spec, &b, err, errlen)
                                            : load_dir(spec, &b, err, errlen);
-    if (rc == 0 && b.n > 1) {
-        qsort(b.items, b.n, sizeof *b.items, cmp_fixture);
-        for (size_t i = 1; i < b.n; i++)
-            if (strcmp(b.items[i - 1].name, b.items[i].name) == 0) {
+    /* The records kept (also after a failure) become the side's; its
+     * memory moves without a copy. */
+    side->items = (hx_side_fixture *)(void *)b.data;
+    side->n = b.len / sizeof *side->items;
+    if (rc == 0 && side->n > 1) {
+        qsort(side->items, side->n, sizeof *side->items, cmp_fixture);
+        for (size_t i = 1; i < side->n; i++)
+            if (strcmp(side->items[i - 1].name, side->items[i].name) == 0) {
                 snprintf(err, errlen, "%s: duplicate fixture name \"%.200s\"",
-                         spec, b.items[i].name);
+                         spec, side->items[i].name);
                 rc = -1;
                 break;
             }
     }
     side->label = strdup(spec);
-    side->items = b.items;
-    side->n = b.n;
     if (rc != 0 || !side->label) {
         if (rc == 0)
             snprintf(err, errlen, "out of memory");

@@ -186,14 +186,10 @@ int hx_changes_write_junit(const char *path, const hx_changes *c,
         } else {
             fputs("<system-out>", out);
         }
-        hx_xml_put(out, ch->kind);
-        fputs(": old ", out);
-        hx_xml_put(out, ch->old_value ? ch->old_value : "(absent)");
-        fputs(", new ", out);
-        hx_xml_put(out, ch->new_value ? ch->new_value : "(absent)");
-        fputs(" (breaks ", out);
-        hx_xml_put(out, hx_breaks_name(ch->breaks));
-        fputs(")", out);
+        hx_xml_printf(out, "%s: old %s, new %s (breaks %s)", ch->kind,
+                      ch->old_value ? ch->old_value : "(absent)",
+                      ch->new_value ? ch->new_value : "(absent)",
+                      hx_breaks_name(ch->breaks));
         fputs(ch->breaks & fail_mask ? "</failure>" : "</system-out>", out);
         fputs("</testcase>\n", out);
     }

@@ -20,7 +20,6 @@
 #include "harness.h"
 #include "html.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <fake_msp/fake_msp.h>
 
 #include "hx_spawn.h"
+#include "workers.h"
 
 /* The context deadline of every cell, before --time-scale; and how much
  * later than it a run may end. */
@@ -42,7 +42,6 @@ typedef struct fm_cell {
     const mspf_fixture *base;
     mspf_fixture *f; /* the faulty copy (owned by the fake once added) */
     int col;
-    int done;
     int passed;
     int exit_code;
     int row;
@@ -58,8 +57,6 @@ typedef struct fm_job {
     long long startup_ms;
     fm_cell *cells;
     size_t n;
-    size_t next;
-    pthread_mutex_t lock;
 } fm_job;
 
 static const char *col_name(int col)
@@ -301,18 +298,9 @@ static void run_cell(fm_job *job, fm_cell *c)
     hx_run_free(&r);
 }
 
-static void *worker(void *arg)
+static void run_cell_job(void *job, size_t i)
 {
-    fm_job *job = arg;
-    for (;;) {
-        pthread_mutex_lock(&job->lock);
-        size_t i = job->next < job->n ? job->next++ : job->n;
-        pthread_mutex_unlock(&job->lock);
-        if (i >= job->n)
-            return NULL;
-        run_cell(job, &job->cells[i]);
-        job->cells[i].done = 1;
-    }
+    run_cell(job, &((fm_job *)job)->cells[i]);
 }
 
 /* The grid, one row per fixture, one column per fault kind named in full
@@ -370,7 +358,6 @@ int hx_fault_matrix(const hx_options *o)
     char err[1400];
     int rc = HX_EXIT_FAILED;
     fm_job job = {.opt = o};
-    pthread_mutex_init(&job.lock, NULL);
     if (!fix || nfix == 0) {
         fprintf(stderr, "msp-contract: %s\n",
                 fix ? "no fixture with a 200 reply matches" : "out of memory");
@@ -419,18 +406,9 @@ int hx_fault_matrix(const hx_options *o)
     }
     (void)fflush(stdout);
     long long t0 = hx_now_ms();
-    size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1), started = 0;
-    if (nthreads > job.n)
-        nthreads = job.n;
-    pthread_t *tids = calloc(nthreads, sizeof *tids);
-    for (size_t i = 0; tids && i < nthreads; i++)
-        if (pthread_create(&tids[i], NULL, worker, &job) == 0)
-            started++;
-    if (started == 0)
-        worker(&job);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    free(tids);
+    hx_workers workers;
+    hx_workers_start(&workers, job.n, o->jobs, run_cell_job, &job);
+    hx_workers_join(&workers);
     long long total_ms = hx_now_ms() - t0;
     print_matrix(&job, nfix);
     size_t failed = 0;
@@ -462,7 +440,6 @@ out:
         free(job.cells[i].why);
     free(job.cells);
     free(fix);
-    pthread_mutex_destroy(&job.lock);
     mspf_set_free(set);
     return rc;
 }

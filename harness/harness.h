@@ -112,6 +112,10 @@ const char *hx_keyring_get(const hx_keyring *k, const char *role);
 /* Wipes and frees the keys. */
 void hx_keyring_free(hx_keyring *k);
 
+/* How long past its own timeout an external executor may run before it is
+ * killed, unless the run says otherwise (verify: times --time-scale). */
+#define HX_KILL_MARGIN_MS 10000
+
 /* Where and how to run: the executor configuration of one fixture. */
 typedef struct hx_target {
     const char *base_url;
@@ -123,6 +127,9 @@ typedef struct hx_target {
     long long deadline_ms;    /* > 0: overrides the context's deadline_ms */
     long long kill_after_ms;  /* > 0: an external program still running
                                  this long after its start is killed */
+    long long kill_margin_ms; /* > 0: without kill_after_ms, an external
+                                 program is killed this long past its
+                                 timeout (default HX_KILL_MARGIN_MS) */
 } hx_target;
 
 /* The key a run of f sends: executor.api_key, else the built-in default
@@ -178,6 +185,11 @@ void hx_print_case(FILE *out, const hx_case *c);
 /* Writes s as XML attribute or text content (markup and control bytes
  * escaped), for every JUnit writer. */
 void hx_xml_put(FILE *out, const char *s);
+
+/* Writes fmt with each "%s" replaced by its argument (never NULL), escaped
+ * as hx_xml_put does; the rest of fmt goes out as is (no other
+ * conversion). */
+void hx_xml_printf(FILE *out, const char *fmt, ...);
 
 /* Writes a JUnit XML report. Returns 0 or -1 with errno set. */
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,

@@ -165,6 +165,27 @@ static void put_pins(hx_page *p, const mspf_fixture *f)
         put_tag(p, "state ", f->provider_states[i].name);
 }
 
+/* Opens the summary line with the verdict: `yes` in green when ok, else
+ * `no` in red; the caller writes the rest of the line. */
+static void put_verdict(hx_page *p, int ok, const char *yes, const char *no)
+{
+    hx_page_rawf(p,
+                 "<div class=\"summary\" id=\"summary\"><span "
+                 "class=\"%s\">%s</span>",
+                 ok ? "pass" : "fail", ok ? yes : no);
+}
+
+/* The counts of a run, after its verdict on the summary line. */
+static void put_counts(hx_page *p, size_t passed, size_t failed, size_t skipped)
+{
+    put_verdict(p, failed == 0, "PASSED", "FAILED");
+    hx_page_rawf(p,
+                 " &middot; <b id=\"passed\">%zu</b> passed &middot; <b "
+                 "id=\"failed\">%zu</b> failed &middot; <b "
+                 "id=\"skipped\">%zu</b> skipped",
+                 passed, failed, skipped);
+}
+
 int hx_html_cases(const hx_options *o, const char *command, const hx_cases *cs,
                   const hx_tally *t, long long total_ms)
 {
@@ -175,14 +196,9 @@ int hx_html_cases(const hx_options *o, const char *command, const hx_cases *cs,
     hx_page *p = open_page(o, title);
     if (!p)
         return -1;
-    hx_page_rawf(p,
-                 "<div class=\"summary\" id=\"summary\"><span "
-                 "class=\"%s\">%s</span> &middot; <b id=\"passed\">%zu</b> "
-                 "passed &middot; <b id=\"failed\">%zu</b> failed &middot; "
-                 "<b id=\"skipped\">%zu</b> skipped &middot; %zu fixtures in "
-                 "<b id=\"time\">%lld</b> ms",
-                 t->failed ? "fail" : "pass", t->failed ? "FAILED" : "PASSED",
-                 t->passed, t->failed, t->skipped, cs->n, total_ms);
+    put_counts(p, t->passed, t->failed, t->skipped);
+    hx_page_rawf(p, " &middot; %zu fixtures in <b id=\"time\">%lld</b> ms",
+                 cs->n, total_ms);
     put_context(p, o);
     if (t->failed) {
         hx_page_raw(p, "<p id=\"failed-list\">failed:");
@@ -251,15 +267,11 @@ int hx_html_fault_matrix(const hx_options *o, const hx_html_cell *cells,
     hx_page *p = open_page(o, "msp-contract verify --fault-matrix");
     if (!p)
         return -1;
+    put_counts(p, n - failed, failed, 0);
     hx_page_rawf(p,
-                 "<div class=\"summary\" id=\"summary\"><span "
-                 "class=\"%s\">%s</span> &middot; <b id=\"passed\">%zu</b> "
-                 "passed &middot; <b id=\"failed\">%zu</b> failed &middot; "
-                 "<b id=\"skipped\">0</b> skipped &middot; %zu fixtures "
-                 "&times; %d faults = %zu runs in <b id=\"time\">%lld</b> ms "
-                 "&middot; deadline %lld ms",
-                 failed ? "fail" : "pass", failed ? "FAILED" : "PASSED",
-                 n - failed, failed, nfix, ncols, n, total_ms, deadline_ms);
+                 " &middot; %zu fixtures &times; %d faults = %zu runs in <b "
+                 "id=\"time\">%lld</b> ms &middot; deadline %lld ms",
+                 nfix, ncols, n, total_ms, deadline_ms);
     put_context(p, o);
     hx_page_rawf(p,
                  "<p>Every fixture with a 200 reply, once under each fault "
@@ -394,15 +406,12 @@ int hx_html_coverage(const hx_options *o, const mspf_set *set, const cJSON *m)
     hx_page *p = open_page(o, "msp-contract coverage");
     if (!p)
         return -1;
-    hx_page_rawf(
-        p,
-        "<div class=\"summary\" id=\"summary\"><span class=\"%s\">%s</span> "
-        "&middot; <b id=\"rows-pinned\">%d</b> of %d exit-table rows and <b "
-        "id=\"faults-pinned\">%d</b> of %d faults pinned by <b "
-        "id=\"fixtures\">%zu</b> fixtures",
-        un_rows + un_faults ? "fail" : "pass",
-        un_rows + un_faults ? "UNPINNED" : "ALL PINNED", nrows - un_rows, nrows,
-        nfaults - un_faults, nfaults, n);
+    put_verdict(p, un_rows + un_faults == 0, "ALL PINNED", "UNPINNED");
+    hx_page_rawf(p,
+                 " &middot; <b id=\"rows-pinned\">%d</b> of %d exit-table "
+                 "rows and <b id=\"faults-pinned\">%d</b> of %d faults "
+                 "pinned by <b id=\"fixtures\">%zu</b> fixtures",
+                 nrows - un_rows, nrows, nfaults - un_faults, nfaults, n);
     put_context(p, o);
     hx_page_raw(p, "<h2>Exit table</h2>\n<table id=\"rows\"><thead><tr>"
                    "<th>row</th><th>name</th><th>exit</th><th>what happened"
@@ -495,12 +504,11 @@ int hx_html_provider_coverage(const hx_options *o, const mspf_set *set,
     hx_page *p = open_page(o, "msp-contract coverage --provider");
     if (!p)
         return -1;
+    put_verdict(p, un == 0, "ALL PINNED", "UNPINNED");
     hx_page_rawf(p,
-                 "<div class=\"summary\" id=\"summary\"><span "
-                 "class=\"%s\">%s</span> &middot; <b id=\"checks-pinned\">%d"
-                 "</b> of %d MSP-side checks pinned by <b id=\"fixtures\">%zu"
-                 "</b> provider fixtures",
-                 un ? "fail" : "pass", un ? "UNPINNED" : "ALL PINNED",
+                 " &middot; <b id=\"checks-pinned\">%d</b> of %d MSP-side "
+                 "checks pinned by <b id=\"fixtures\">%zu</b> provider "
+                 "fixtures",
                  nchecks - un, nchecks, nprov);
     put_context(p, o);
     hx_page_raw(p, "<h2>MSP check table</h2>\n<table id=\"checks\"><thead>"

@@ -6,6 +6,7 @@
  */
 #include "http.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,13 @@
 
 #include <curl/curl.h>
 
+#include "executor/msp_util.h"
+
 #define REPLY_BODY_CAP    (16u * 1024u * 1024u)
 #define REPLY_HEADERS_MAX 128
 
 typedef struct sink {
-    hx_http_reply *r;
-    size_t cap;
+    msp_buf body; /* capped at REPLY_BODY_CAP */
     int over;
 } sink;
 
@@ -26,24 +28,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     sink *s = user;
     size_t n = size * nmemb;
-    hx_http_reply *r = s->r;
-    if (r->body_len + n > REPLY_BODY_CAP) {
-        s->over = 1;
+    if (msp_buf_append(&s->body, data, n) != 0) {
+        s->over = errno == EFBIG;
         return 0;
     }
-    if (r->body_len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        while (cap < r->body_len + n + 1)
-            cap *= 2;
-        unsigned char *b = realloc(r->body, cap);
-        if (!b)
-            return 0;
-        r->body = b;
-        s->cap = cap;
-    }
-    memcpy(r->body + r->body_len, data, n);
-    r->body_len += n;
-    r->body[r->body_len] = '\0';
     return n;
 }
 
@@ -94,10 +82,11 @@ int hx_http_send(const hx_http_request *q, hx_http_reply *r)
     CURL *h = curl_easy_init();
     struct curl_slist *list = NULL;
     char url[4096], line[8192], cerr[CURL_ERROR_SIZE] = "";
-    sink s = {.r = r};
+    sink s = {.over = 0};
     CURLcode rc;
     int has_ct = 0;
     memset(r, 0, sizeof *r);
+    msp_buf_init(&s.body, REPLY_BODY_CAP);
     if (!h) {
         snprintf(r->error, sizeof r->error, "cannot create a curl handle");
         return -1;
@@ -155,6 +144,8 @@ int hx_http_send(const hx_http_request *q, hx_http_reply *r)
     if (strcmp(q->method, "HEAD") == 0)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     rc = curl_easy_perform(h);
+    if (s.body.data) /* else no body: NULL, as before */
+        r->body = (unsigned char *)msp_buf_take(&s.body, &r->body_len);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     } else {

@@ -582,12 +582,20 @@ static cJSON *execute_responses(const mspf_set *set)
     return rs;
 }
 
+/* Adds the operation `method` to path, with its operationId and summary. */
+static cJSON *add_operation(cJSON *path, const char *method, const char *id,
+                            const char *summary)
+{
+    cJSON *op = cJSON_AddObjectToObject(path, method);
+    cJSON_AddStringToObject(op, "operationId", id);
+    cJSON_AddStringToObject(op, "summary", summary);
+    return op;
+}
+
 static cJSON *execute_path(const mspf_set *set)
 {
     cJSON *path = cJSON_CreateObject();
-    cJSON *op = cJSON_AddObjectToObject(path, "post");
-    cJSON_AddStringToObject(op, "operationId", "execute");
-    cJSON_AddStringToObject(op, "summary", "Run one tool");
+    cJSON *op = add_operation(path, "post", "execute", "Run one tool");
     cJSON_AddStringToObject(
         op, "description",
         "Runs one tool of the catalogue. The MSP checks, in order, the "
@@ -625,10 +633,8 @@ static cJSON *execute_path(const mspf_set *set)
     cJSON_AddItemToObject(op, "responses", execute_responses(set));
 
     /* Any other method: 405 (wire-contract.md, check 1). */
-    cJSON *get = cJSON_AddObjectToObject(path, "get");
-    cJSON_AddStringToObject(get, "operationId", "executeWrongMethod");
-    cJSON_AddStringToObject(get, "summary",
-                            "Not allowed: execute takes POST only");
+    cJSON *get = add_operation(path, "get", "executeWrongMethod",
+                               "Not allowed: execute takes POST only");
     cJSON *rs = cJSON_AddObjectToObject(get, "responses");
     cJSON_AddItemToObject(rs, "405",
                           json_response("method not allowed", "Error405"));
@@ -639,9 +645,7 @@ static cJSON *plain_get(const char *id, const char *summary, const char *schema,
                         cJSON *example)
 {
     cJSON *path = cJSON_CreateObject();
-    cJSON *op = cJSON_AddObjectToObject(path, "get");
-    cJSON_AddStringToObject(op, "operationId", id);
-    cJSON_AddStringToObject(op, "summary", summary);
+    cJSON *op = add_operation(path, "get", id, summary);
     cJSON_AddItemToObject(op, "security", cJSON_CreateArray());
     cJSON *rs = cJSON_AddObjectToObject(op, "responses");
     cJSON *ok = json_response(summary, schema);

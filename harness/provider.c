@@ -268,21 +268,17 @@ static int run_step(prov *pv, hx_case *c, const cJSON *step, size_t i,
         headers[nh].name = h->string;
         headers[nh].value = cJSON_IsString(h) ? h->valuestring : NULL;
         if (cJSON_IsObject(h)) {
-            char *text = NULL;
+            char *text = NULL, field[300];
+            snprintf(field, sizeof field, "%.150s request.headers.%.100s", root,
+                     h->string);
             if (mspf_step_value(h, views, i, &text, &len, why, sizeof why) !=
                 0) {
-                char field[300];
-                snprintf(field, sizeof field, "%.150s request.headers.%.100s",
-                         root, h->string);
                 hx_diff(&c->diffs, field, "a value from an earlier step", "%s",
                         why);
                 goto out;
             }
             headers[nh].value = owned[no++] = text;
             if (strpbrk(text, "\r\n")) { /* never a header injection */
-                char field[300];
-                snprintf(field, sizeof field, "%.150s request.headers.%.100s",
-                         root, h->string);
                 hx_diff(&c->diffs, field, "a value without CR/LF", "%.200s",
                         text);
                 goto out;

@@ -125,6 +125,21 @@ void hx_xml_put(FILE *out, const char *s)
     xml_put(out, s);
 }
 
+void hx_xml_printf(FILE *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f; f++) {
+        if (f[0] == '%' && f[1] == 's') {
+            xml_put(out, va_arg(ap, const char *));
+            f++;
+        } else {
+            fputc(*f, out);
+        }
+    }
+    va_end(ap);
+}
+
 int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
                    size_t n, long long total_ms)
 {
@@ -166,12 +181,9 @@ int hx_write_junit(const char *path, const char *suite, const hx_case *cases,
             fprintf(out, "\">");
             for (size_t k = 0; k < c->diffs.n; k++) {
                 const mspf_diff *d = &c->diffs.items[k];
-                xml_put(out, d->field);
-                fputs(": expected ", out);
-                xml_put(out, d->expected ? d->expected : "");
-                fputs(", got ", out);
-                xml_put(out, d->got ? d->got : "");
-                fputs("&#10;", out);
+                hx_xml_printf(out, "%s: expected %s, got %s&#10;", d->field,
+                              d->expected ? d->expected : "",
+                              d->got ? d->got : "");
             }
             fprintf(out, "</failure>");
         }

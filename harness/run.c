@@ -457,8 +457,10 @@ static int run_external(const mspf_fixture *f, const hx_target *t, hx_run *run,
         "--timeout-ms", timeout,     "--context",      "/dev/fd/4",
         "--json",       NULL};
     /* The executor bounds itself by its timeout; allow it a margin. */
+    long long margin =
+        t->kill_margin_ms > 0 ? t->kill_margin_ms : HX_KILL_MARGIN_MS;
     long long limit =
-        t->kill_after_ms > 0 ? t->kill_after_ms : timeout_ms + 10000;
+        t->kill_after_ms > 0 ? t->kill_after_ms : timeout_ms + margin;
     hx_spawn_opts so = {.envp = envp,
                         .out_cap = HX_RESULT_LINE_CAP,
                         .err_cap = HX_LOG_CAP,

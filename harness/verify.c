@@ -20,6 +20,7 @@
 #include <fake_msp/fake_msp.h>
 
 #include "hx_spawn.h"
+#include "workers.h"
 
 /* The consumer check runs every fixture with a context: not the
  * provider-only ones (provider.steps). */
@@ -35,9 +36,8 @@ typedef struct verify_job {
     hx_target closed_target;
     hx_case *cases;
     size_t n;
-    size_t next;          /* next case to take; under lock */
     long long startup_ms; /* external executor: start-up, not counted */
-    pthread_mutex_t lock;
+    pthread_mutex_t lock; /* guards the cases' done */
     pthread_cond_t done;
 } verify_job;
 
@@ -231,21 +231,14 @@ long long hx_measure_startup(const hx_target *t)
     return ms[2] < lo ? lo : ms[2] > hi ? hi : ms[2];
 }
 
-static void *worker(void *arg)
+static void verify_job_case(void *arg, size_t i)
 {
     verify_job *job = arg;
-    for (;;) {
-        pthread_mutex_lock(&job->lock);
-        size_t i = job->next < job->n ? job->next++ : job->n;
-        pthread_mutex_unlock(&job->lock);
-        if (i >= job->n)
-            return NULL;
-        verify_one(job, &job->cases[i]);
-        pthread_mutex_lock(&job->lock);
-        job->cases[i].done = 1;
-        pthread_cond_broadcast(&job->done);
-        pthread_mutex_unlock(&job->lock);
-    }
+    verify_one(job, &job->cases[i]);
+    pthread_mutex_lock(&job->lock);
+    job->cases[i].done = 1;
+    pthread_cond_broadcast(&job->done);
+    pthread_mutex_unlock(&job->lock);
 }
 
 int hx_verify(const hx_options *o)
@@ -273,9 +266,11 @@ int hx_verify(const hx_options *o)
     snprintf(closed_url, sizeof closed_url, "http://127.0.0.1:%u", port);
 
     verify_job job = {.opt = o, .fake = fake};
-    job.fake_target = (hx_target){.base_url = fake_msp_url(fake),
-                                  .default_key = HX_DEFAULT_KEY,
-                                  .executor_cmd = o->executor_cmd};
+    job.fake_target = (hx_target){
+        .base_url = fake_msp_url(fake),
+        .default_key = HX_DEFAULT_KEY,
+        .executor_cmd = o->executor_cmd,
+        .kill_margin_ms = (long long)HX_KILL_MARGIN_MS * o->time_scale};
     job.closed_target = job.fake_target;
     job.closed_target.base_url = closed_url;
     pthread_mutex_init(&job.lock, NULL);
@@ -309,16 +304,8 @@ int hx_verify(const hx_options *o)
         stdout); /* progress output; the exit status carries the verdict */
 
     long long t0 = hx_now_ms();
-    size_t nthreads = (size_t)(o->jobs > 0 ? o->jobs : 1);
-    if (nthreads > job.n)
-        nthreads = job.n;
-    pthread_t *tids = calloc(nthreads ? nthreads : 1, sizeof *tids);
-    size_t started = 0;
-    for (size_t i = 0; tids && i < nthreads; i++)
-        if (pthread_create(&tids[i], NULL, worker, &job) == 0)
-            started++;
-    if (started == 0)
-        worker(&job);
+    hx_workers workers;
+    hx_workers_start(&workers, job.n, o->jobs, verify_job_case, &job);
 
     /* Report in fixture order as results come in. */
     hx_tally tally = {0};
@@ -329,9 +316,7 @@ int hx_verify(const hx_options *o)
         pthread_mutex_unlock(&job.lock);
         hx_tally_case(&tally, &job.cases[i]);
     }
-    for (size_t i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
-    free(tids);
+    hx_workers_join(&workers);
     rc = hx_finish(o, "verify", &cs, &tally, hx_now_ms() - t0, 0);
 out:
     hx_cases_free(&cs);

@@ -101,31 +101,3 @@ int bench_run_threads(int n, bench_worker_fn fn, void *arg, double *wall_us)
     free(ws);
     return failed ? -1 : 0;
 }
-
-int bench_buf_append(bench_buf *b, const void *p, size_t n)
-{
-    if (n > b->limit - b->len)
-        return -1;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        char *d;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        d = realloc(b->data, cap);
-        if (!d)
-            return -1;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-void bench_buf_free(bench_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}

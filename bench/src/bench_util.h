@@ -32,17 +32,4 @@ void bench_threads_ready(void);
  * Returns 0 when every worker returned 0, else -1. */
 int bench_run_threads(int n, bench_worker_fn fn, void *arg, double *wall_us);
 
-/* A growing byte buffer with a hard cap, for reply bodies. */
-typedef struct bench_buf {
-    char *data;
-    size_t len;
-    size_t cap;   /* allocated */
-    size_t limit; /* never grows past this many bytes */
-} bench_buf;
-
-/* Appends n bytes; returns 0, or -1 past the limit or on ENOMEM. Keeps
- * data NUL-terminated. */
-int bench_buf_append(bench_buf *b, const void *p, size_t n);
-void bench_buf_free(bench_buf *b);
-
 #endif /* BENCH_UTIL_H */

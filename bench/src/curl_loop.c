@@ -23,6 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "executor/msp_util.h"
+
 #define WARMUP_CALLS 20
 #define BODY_LIMIT   ((size_t)16 * 1024 * 1024)
 
@@ -39,8 +41,8 @@ struct reply {
 
 static size_t on_body(char *p, size_t size, size_t n, void *user)
 {
-    bench_buf *b = user;
-    return bench_buf_append(b, p, size * n) == 0 ? size * n : 0;
+    msp_buf *b = user;
+    return msp_buf_append(b, p, size * n) == 0 ? size * n : 0;
 }
 
 static char *dup_string_member(const cJSON *obj, const char *name)
@@ -55,12 +57,13 @@ static int one_call(CURL *h, const struct run *r, int thread, long i)
     char id[96], hdr_id[128], hdr_idem[128];
     char body[256];
     struct curl_slist *hs = NULL;
-    bench_buf buf = {NULL, 0, 0, BODY_LIMIT};
+    msp_buf buf;
     struct reply rep = {0, NULL, NULL};
     long status = 0;
     cJSON *doc, *code;
     int rc = -1;
 
+    msp_buf_init(&buf, BODY_LIMIT);
     /* A lowercase UUID, unique per process, thread and call (warm-up
      * calls have i = -1 .. -WARMUP_CALLS). */
     snprintf(id, sizeof id, "%08lx-%04x-4000-9000-%012lx",
@@ -100,7 +103,7 @@ static int one_call(CURL *h, const struct run *r, int thread, long i)
     }
     free(rep.out);
     free(rep.err);
-    bench_buf_free(&buf);
+    msp_buf_free(&buf);
     curl_slist_free_all(hs);
     return rc;
 }

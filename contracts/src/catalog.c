@@ -3,9 +3,24 @@
  * roles fixtures name instead of keys, and the MSP-side check table
  * (docs/provider.md) that provider fixtures pin.
  */
+#include <search.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "fixture_internal.h"
+
+#define COUNT(a) (sizeof(a) / sizeof(a)[0])
+
+/* lfind() comparison: key a name, row a row of either table below, which
+ * both open with their name. */
+static int name_differs(const void *key, const void *row)
+{
+    return strcmp(key, *(const char *const *)row);
+}
+
+_Static_assert(offsetof(mspf_role, name) == 0, "a role opens with its name");
+_Static_assert(offsetof(mspf_msp_check, name) == 0,
+               "a check opens with its name");
 
 static const mspf_role roles[] = {
     {"valid", "sk-test", 1, 0, 0,
@@ -21,17 +36,14 @@ static const mspf_role roles[] = {
 const mspf_role *mspf_roles(size_t *n)
 {
     if (n)
-        *n = sizeof roles / sizeof roles[0];
+        *n = COUNT(roles);
     return roles;
 }
 
 const mspf_role *mspf_role_find(const char *name)
 {
-    size_t i;
-    for (i = 0; name && i < sizeof roles / sizeof roles[0]; i++)
-        if (strcmp(roles[i].name, name) == 0)
-            return &roles[i];
-    return NULL;
+    size_t n = COUNT(roles);
+    return name ? lfind(name, roles, &n, sizeof roles[0], name_differs) : NULL;
 }
 
 static const mspf_msp_check checks[] = {
@@ -68,15 +80,13 @@ static const mspf_msp_check checks[] = {
 const mspf_msp_check *mspf_msp_checks(size_t *n)
 {
     if (n)
-        *n = sizeof checks / sizeof checks[0];
+        *n = COUNT(checks);
     return checks;
 }
 
 const mspf_msp_check *mspf_msp_check_find(const char *name)
 {
-    size_t i;
-    for (i = 0; name && i < sizeof checks / sizeof checks[0]; i++)
-        if (strcmp(checks[i].name, name) == 0)
-            return &checks[i];
-    return NULL;
+    size_t n = COUNT(checks);
+    return name ? lfind(name, checks, &n, sizeof checks[0], name_differs)
+                : NULL;
 }

@@ -11,6 +11,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -31,6 +32,13 @@
 #define MSPF_REGEX_DEPTH_LIMIT    5000u
 #define MSPF_REGEX_HEAP_LIMIT_KIB 4096u
 
+/* A regex's matches before it is JIT-compiled: a one-off check (verify,
+ * lint) never pays for the compiler; a fixture server does after a few
+ * requests. The JIT only answers match or no match: a JIT limit or error
+ * runs the interpreter under the limits above, so a limit hit means what
+ * it always did. */
+#define MSPF_REGEX_JIT_AFTER 8u
+
 /* Estimated size of pattern once its bounded repetitions are expanded. */
 size_t mspf_regex_cost(const char *pattern);
 
@@ -39,10 +47,14 @@ size_t mspf_regex_cost(const char *pattern);
 pcre2_code *Mspf_regex_compile(const char *pattern, char *msg, size_t len);
 
 /* One compiled regex, keyed by the matcher object {"regex": "..."} it
- * came from. */
+ * came from. A regex matched often (a fixture server's hot path) also gets
+ * a JIT-compiled copy, made once by the thread whose match is the
+ * MSPF_REGEX_JIT_AFTER-th and published atomically (match.c). */
 typedef struct regentry {
     const cJSON *node;
     pcre2_code *re;
+    _Atomic(pcre2_code *) jit; /* NULL until made; freed with re */
+    atomic_uint uses;          /* matches run, counted until jit is made */
 } regentry;
 
 typedef struct regtab {
@@ -96,7 +108,7 @@ typedef struct fixture_priv {
 } fixture_priv;
 
 void Mspf_regtab_free(regtab *t);
-const pcre2_code *Mspf_regtab_find(const regtab *t, const cJSON *node);
+regentry *Mspf_regtab_find(const regtab *t, const cJSON *node);
 
 /* Matcher keys; a matcher is an object with exactly one of them. */
 typedef enum matcher_kind {

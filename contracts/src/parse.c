@@ -110,6 +110,8 @@ static int add_regex(pctx *p, const cJSON *matcher, const char *pattern)
     if (!t->items[t->n].re)
         return Mspf_parse_fail(p, "regex does not compile: %s", msg);
     t->items[t->n].node = matcher;
+    atomic_init(&t->items[t->n].jit, NULL);
+    atomic_init(&t->items[t->n].uses, 0);
     t->n++;
     return 0;
 }
@@ -762,8 +764,10 @@ int mspf_fixture_load(const char *file, mspf_fixture **out, mspf_error *err)
 void Mspf_regtab_free(regtab *t)
 {
     size_t i;
-    for (i = 0; i < t->n; i++)
+    for (i = 0; i < t->n; i++) {
         pcre2_code_free(t->items[i].re);
+        pcre2_code_free(atomic_load(&t->items[i].jit));
+    }
     free(t->items);
     memset(t, 0, sizeof(*t));
 }

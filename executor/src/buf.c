@@ -1,6 +1,8 @@
 /*
- * buf.c — the capped growable buffer and the JSON string writer.
+ * buf.c — the one capped growable buffer (msp_buf, executor/msp_util.h)
+ * and small helpers of the executor.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,36 +11,84 @@
 #include "executor/msp_util.h"
 #include "internal.h"
 
-#define BUF_FIRST_ALLOC 256
+#define BUF_FIRST_ALLOC 1024 /* the first growth (capped at max + 1) */
 
-void Msp_buf_init(msp_buf *b, size_t max)
+void msp_buf_init(msp_buf *b, size_t max)
 {
     memset(b, 0, sizeof *b);
     b->max = max;
 }
 
-int Msp_buf_append(msp_buf *b, const void *p, size_t n)
+/* Latches err as the buffer's failure; returns -1 with errno set. */
+static int buf_fail(msp_buf *b, int err)
+{
+    if (!b->failed)
+        b->failed = err;
+    errno = b->failed;
+    return -1;
+}
+
+/* Makes room for n more content bytes and the NUL. Returns 0, or -1 (the
+ * failure latched). */
+static int buf_grow(msp_buf *b, size_t n)
 {
     size_t limit = b->max;
+    if (b->failed)
+        return buf_fail(b, b->failed);
     if (n > limit || b->len > limit - n)
-        return -1;
+        return buf_fail(b, EFBIG);
     size_t need = b->len + n + 1; /* + NUL */
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : BUF_FIRST_ALLOC;
-        while (cap < need)
-            cap *= 2;
-        if (cap > limit + 1)
-            cap = limit + 1;
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-            return -1;
-        b->data = grown;
-        b->cap = cap;
-    }
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : BUF_FIRST_ALLOC;
+    while (cap < need)
+        cap *= 2;
+    if (cap - 1 > limit) /* cap > limit + 1, without overflow */
+        cap = limit + 1;
+    char *grown = realloc(b->data, cap);
+    if (!grown)
+        return buf_fail(b, ENOMEM);
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+int msp_buf_append(msp_buf *b, const void *p, size_t n)
+{
+    if (buf_grow(b, n) != 0)
+        return -1;
     if (n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
+    return 0;
+}
+
+int msp_buf_append_str(msp_buf *b, const char *s)
+{
+    return msp_buf_append(b, s, strlen(s));
+}
+
+int msp_buf_printf(msp_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return buf_fail(b, EINVAL);
+    if ((size_t)n < sizeof small)
+        return msp_buf_append(b, small, (size_t)n);
+    /* Too long for the stack: formatted again, straight into the room. */
+    if (buf_grow(b, (size_t)n) != 0)
+        return -1;
+    va_start(ap, fmt);
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
     return 0;
 }
 
@@ -75,19 +125,44 @@ size_t Msp_utf8_seq(const unsigned char *s, size_t n)
 
 static int buf_write(void *user, const void *p, size_t n)
 {
-    return Msp_buf_append(user, p, n);
+    return msp_buf_append(user, p, n);
 }
 
-int Msp_buf_append_json_string(msp_buf *b, const char *s, size_t n)
+int msp_buf_append_json(msp_buf *b, const char *s, size_t n)
 {
-    return msp_json_quote(s, n, buf_write, b);
+    return msp_json_quote(s, n, buf_write, b) ? -1 : 0;
 }
 
-void Msp_buf_free(msp_buf *b)
+void msp_buf_reset(msp_buf *b)
+{
+    b->len = 0;
+    b->failed = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *msp_buf_take(msp_buf *b, size_t *len)
+{
+    if (b->failed) {
+        msp_buf_free(b);
+        return NULL;
+    }
+    char *p = b->data ? b->data : calloc(1, 1);
+    if (!p)
+        return NULL;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+void msp_buf_free(msp_buf *b)
 {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->failed = 0;
 }
 
 int Msp_has_control_byte(const char *s, size_t n)

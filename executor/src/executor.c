@@ -156,9 +156,9 @@ nomem:
 static void slot_free(slot *s)
 {
     curl_easy_cleanup(s->curl);
-    Msp_buf_free(&s->body);
-    Msp_buf_free(&s->hdrtext);
-    Msp_buf_free(&s->resp);
+    msp_buf_free(&s->body);
+    msp_buf_free(&s->hdrtext);
+    msp_buf_free(&s->resp);
     free(s);
 }
 
@@ -187,7 +187,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
         s->too_large = 1;
         return 0;
     }
-    return Msp_buf_append(&s->resp, p, len) == 0 ? len : 0;
+    return msp_buf_append(&s->resp, p, len) == 0 ? len : 0;
 }
 
 /* A fresh handle with every option that does not change per call. */
@@ -196,9 +196,9 @@ static slot *slot_new(const msp_executor *ex)
     slot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    Msp_buf_init(&s->body, REQUEST_MAX);
-    Msp_buf_init(&s->hdrtext, REQUEST_MAX);
-    Msp_buf_init(&s->resp, MSP_RESPONSE_CAP);
+    msp_buf_init(&s->body, REQUEST_MAX);
+    msp_buf_init(&s->hdrtext, REQUEST_MAX);
+    msp_buf_init(&s->resp, MSP_RESPONSE_CAP);
     s->curl = curl_easy_init();
     if (!s->curl) {
         free(s);
@@ -243,9 +243,9 @@ static slot *slot_acquire(msp_executor *ex)
 static void slot_release(msp_executor *ex, slot *s)
 {
     if (s->resp.cap > KEEP_BUFFER_MAX)
-        Msp_buf_free(&s->resp);
+        msp_buf_free(&s->resp);
     if (s->body.cap > KEEP_BUFFER_MAX)
-        Msp_buf_free(&s->body);
+        msp_buf_free(&s->body);
     pthread_mutex_lock(&ex->lock);
     if (ex->idle_count < POOL_IDLE_MAX) {
         s->next = ex->idle;
@@ -266,29 +266,29 @@ static int build_request(const msp_executor *ex, const msp_context *ctx,
     const char *cid = ctx->correlation_id;
     size_t id_len = strlen(ctx->command_id);
 
-    s->body.len = 0;
-    s->hdrtext.len = 0;
-    if (Msp_buf_append_lit(&s->body, "{\"tool\":") ||
-        Msp_buf_append_json_string(&s->body, ctx->tool, strlen(ctx->tool)) ||
-        Msp_buf_append_lit(&s->body, ",\"params\":") ||
-        Msp_buf_append(&s->body, params, strlen(params)) ||
-        Msp_buf_append_lit(&s->body, ",\"simulate\":false}"))
+    msp_buf_reset(&s->body);
+    msp_buf_reset(&s->hdrtext);
+    if (msp_buf_append_lit(&s->body, "{\"tool\":") ||
+        msp_buf_append_json(&s->body, ctx->tool, strlen(ctx->tool)) ||
+        msp_buf_append_lit(&s->body, ",\"params\":") ||
+        msp_buf_append(&s->body, params, strlen(params)) ||
+        msp_buf_append_lit(&s->body, ",\"simulate\":false}"))
         return MSP_ERR_NOMEM;
 
     /* Three lines, NUL-separated; pointers are taken once the buffer
      * stops moving. */
     size_t off_idem, off_corr = 0;
-    if (Msp_buf_append_lit(&s->hdrtext, "X-Brainstorm-Command-Id: ") ||
-        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
+    if (msp_buf_append_lit(&s->hdrtext, "X-Brainstorm-Command-Id: ") ||
+        msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
         return MSP_ERR_NOMEM;
     off_idem = s->hdrtext.len;
-    if (Msp_buf_append_lit(&s->hdrtext, "Idempotency-Key: ") ||
-        Msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
+    if (msp_buf_append_lit(&s->hdrtext, "Idempotency-Key: ") ||
+        msp_buf_append(&s->hdrtext, ctx->command_id, id_len + 1))
         return MSP_ERR_NOMEM;
     if (cid) {
         off_corr = s->hdrtext.len;
-        if (Msp_buf_append_lit(&s->hdrtext, "X-Correlation-Id: ") ||
-            Msp_buf_append(&s->hdrtext, cid, strlen(cid) + 1))
+        if (msp_buf_append_lit(&s->hdrtext, "X-Correlation-Id: ") ||
+            msp_buf_append(&s->hdrtext, cid, strlen(cid) + 1))
             return MSP_ERR_NOMEM;
     }
     char *t = s->hdrtext.data;
@@ -340,9 +340,7 @@ static int transfer(msp_executor *ex, const msp_context *ctx, msp_result *res,
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, s->body.data);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
-    s->resp.len = 0;
-    if (s->resp.data)
-        s->resp.data[0] = '\0';
+    msp_buf_reset(&s->resp);
     s->too_large = 0;
     s->errbuf[0] = '\0';
 

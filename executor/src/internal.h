@@ -11,34 +11,6 @@
 #include "executor/msp_executor.h"
 #include "executor/msp_util.h"
 
-/* A growable byte buffer like curl's dynbuf: its cap is fixed when it is
- * initialised. Always NUL-terminated once it holds anything (the
- * terminator is not counted in len). */
-typedef struct msp_buf {
-    char *data;
-    size_t len;
-    size_t cap; /* bytes allocated */
-    size_t max; /* the most content bytes it may ever hold */
-} msp_buf;
-
-/* Starts an empty buffer that never holds more than max bytes. */
-void Msp_buf_init(msp_buf *b, size_t max);
-
-/* Appends n bytes, growing geometrically but never past b->max bytes of
- * content. Returns 0, or -1 when out of memory or over the cap (the buffer
- * is left unchanged). */
-int Msp_buf_append(msp_buf *b, const void *p, size_t n);
-
-/* Appends a string literal. */
-#define Msp_buf_append_lit(b, lit) Msp_buf_append((b), lit, MSP_STRLEN(lit))
-
-/* Appends s[0..n) as a JSON string literal (msp_json_quote). Returns 0 or
- * -1 (ENOMEM / over the cap). */
-int Msp_buf_append_json_string(msp_buf *b, const char *s, size_t n);
-
-/* Releases the buffer's memory; it stays initialised (same cap), empty. */
-void Msp_buf_free(msp_buf *b);
-
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one. */
 size_t Msp_utf8_seq(const unsigned char *s, size_t n);
 

@@ -283,16 +283,16 @@ char *msp_result_to_json(const msp_result *r)
         return NULL;
     msp_buf b;
     char head[48];
-    Msp_buf_init(&b, JSON_OUT_MAX);
+    msp_buf_init(&b, JSON_OUT_MAX);
     snprintf(head, sizeof head, "{\"exit_code\":%d,\"stdout\":", r->exit_code);
-    if (Msp_buf_append(&b, head, strlen(head)) ||
-        Msp_buf_append_json_string(&b, r->out ? r->out : "",
-                                   r->out ? r->out_len : 0) ||
-        Msp_buf_append_lit(&b, ",\"stderr\":") ||
-        Msp_buf_append_json_string(&b, r->err ? r->err : "",
-                                   r->err ? r->err_len : 0) ||
-        Msp_buf_append_lit(&b, "}")) {
-        Msp_buf_free(&b);
+    if (msp_buf_append(&b, head, strlen(head)) ||
+        msp_buf_append_json(&b, r->out ? r->out : "",
+                            r->out ? r->out_len : 0) ||
+        msp_buf_append_lit(&b, ",\"stderr\":") ||
+        msp_buf_append_json(&b, r->err ? r->err : "",
+                            r->err ? r->err_len : 0) ||
+        msp_buf_append_lit(&b, "}")) {
+        msp_buf_free(&b);
         return NULL;
     }
     return b.data;
@@ -307,35 +307,35 @@ char *msp_result_to_command_result(const msp_result *r, const char *command_id)
     const char *out = r->out ? r->out : "", *err = r->err ? r->err : "";
     size_t out_len = r->out ? r->out_len : 0, err_len = r->err ? r->err_len : 0;
     int fail;
-    Msp_buf_init(&b, JSON_OUT_MAX);
+    msp_buf_init(&b, JSON_OUT_MAX);
     fail =
-        Msp_buf_append_lit(&b, "{\"type\":\"CommandResult\",\"command_id\":") ||
-        Msp_buf_append_json_string(&b, command_id, strlen(command_id));
+        msp_buf_append_lit(&b, "{\"type\":\"CommandResult\",\"command_id\":") ||
+        msp_buf_append_json(&b, command_id, strlen(command_id));
     if (!fail && r->exit_code == 0) {
         fail =
-            Msp_buf_append_lit(&b, ",\"lifecycle_state\":\"completed\","
+            msp_buf_append_lit(&b, ",\"lifecycle_state\":\"completed\","
                                    "\"error\":null,\"payload\":{\"stdout\":") ||
-            Msp_buf_append_json_string(&b, out, out_len) ||
-            Msp_buf_append_lit(&b, ",\"stderr\":") ||
-            Msp_buf_append_json_string(&b, err, err_len) ||
-            Msp_buf_append_lit(&b, ",\"exit_code\":0}}");
+            msp_buf_append_json(&b, out, out_len) ||
+            msp_buf_append_lit(&b, ",\"stderr\":") ||
+            msp_buf_append_json(&b, err, err_len) ||
+            msp_buf_append_lit(&b, ",\"exit_code\":0}}");
     } else if (!fail) {
         /* the message is one JSON string: "tool exited with N: " + stderr */
         msp_buf msg;
-        Msp_buf_init(&msg, JSON_OUT_MAX);
+        msp_buf_init(&msg, JSON_OUT_MAX);
         int n =
             snprintf(num, sizeof num, "tool exited with %d: ", r->exit_code);
-        fail = Msp_buf_append(&msg, num, (size_t)n) ||
-               (err_len && Msp_buf_append(&msg, err, err_len)) ||
-               Msp_buf_append_lit(&b, ",\"lifecycle_state\":\"failed\","
+        fail = msp_buf_append(&msg, num, (size_t)n) ||
+               (err_len && msp_buf_append(&msg, err, err_len)) ||
+               msp_buf_append_lit(&b, ",\"lifecycle_state\":\"failed\","
                                       "\"payload\":null,\"error\":{\"code\":"
                                       "\"SANDBOX_TOOL_ERROR\",\"message\":") ||
-               Msp_buf_append_json_string(&b, msg.data, msg.len) ||
-               Msp_buf_append_lit(&b, "}}");
-        Msp_buf_free(&msg);
+               msp_buf_append_json(&b, msg.data, msg.len) ||
+               msp_buf_append_lit(&b, "}}");
+        msp_buf_free(&msg);
     }
     if (fail) {
-        Msp_buf_free(&b);
+        msp_buf_free(&b);
         return NULL;
     }
     return b.data;

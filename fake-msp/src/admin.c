@@ -29,15 +29,15 @@ static char *error_json(const char *code, const char *message, size_t *len)
 static enum MHD_Result reply_name(struct MHD_Connection *c, unsigned status,
                                   const char *key, const char *name)
 {
-    fm_buf b;
+    msp_buf b;
     size_t len;
     char *body;
 
-    fm_buf_init(&b, FM_REPLY_MAX);
-    fm_buf_addf(&b, "{\"%s\":", key);
-    fm_buf_json_str(&b, name, strlen(name));
-    fm_buf_adds(&b, "}");
-    body = fm_buf_take(&b, &len);
+    msp_buf_init(&b, FM_REPLY_MAX);
+    msp_buf_printf(&b, "{\"%s\":", key);
+    msp_buf_append_json(&b, name, strlen(name));
+    msp_buf_append_str(&b, "}");
+    body = msp_buf_take(&b, &len);
     return fm_queue_json(c, status, body, len);
 }
 
@@ -59,8 +59,9 @@ static mspf_fixture *parse_body(fake_msp *fm, struct MHD_Connection *c,
         *ok = fm_queue_json(c, 413, body, len);
         return NULL;
     }
-    if (mspf_fixture_parse_within(r->body.p ? r->body.p : "", r->body.len, NULL,
-                                  fm_fx_budget_left(fm->fx), &f, &err) != 0) {
+    if (mspf_fixture_parse_within(r->body.data ? r->body.data : "", r->body.len,
+                                  NULL, fm_fx_budget_left(fm->fx), &f,
+                                  &err) != 0) {
         snprintf(msg, sizeof msg, "%s: %s", err.path, err.reason);
         body = error_json("INVALID_FIXTURE", msg, &len);
         *ok = fm_queue_json(c, 400, body, len);
@@ -136,7 +137,7 @@ typedef struct jstream {
     size_t left;              /* entries still to send */
     int phase;                /* 0 head, 1 entries, 2 done */
     int any;
-    fm_buf b;
+    msp_buf b;
     size_t off;
 } jstream;
 
@@ -148,26 +149,24 @@ static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
     (void)pos;
     while (st->off == st->b.len) {
         unsigned long long seq, dropped = 0;
-        st->b.len = 0;
+        msp_buf_reset(&st->b);
         st->off = 0;
-        if (st->b.p)
-            st->b.p[0] = '\0';
         if (st->phase == 2)
             return MHD_CONTENT_READER_END_OF_STREAM;
         if (st->phase == 0) {
             fm_journal_entry_json(st->j, ~0ULL, &st->b, &dropped);
-            fm_buf_addf(&st->b, "{\"dropped\":%llu,\"requests\":[", dropped);
+            msp_buf_printf(&st->b, "{\"dropped\":%llu,\"requests\":[", dropped);
             st->phase = 1;
         } else if (st->left == 0) {
-            fm_buf_adds(&st->b, "]}");
+            msp_buf_append_str(&st->b, "]}");
             st->phase = 2;
         } else {
             if (st->any)
-                fm_buf_adds(&st->b, ",");
+                msp_buf_append_str(&st->b, ",");
             seq = fm_journal_entry_json(st->j, st->after, &st->b, NULL);
             if (!seq) {
                 st->b.len = 0;
-                fm_buf_adds(&st->b, "]}");
+                msp_buf_append_str(&st->b, "]}");
                 st->phase = 2;
             } else {
                 st->any = 1;
@@ -179,7 +178,7 @@ static ssize_t jstream_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_WITH_ERROR;
     }
     n = st->b.len - st->off < max ? st->b.len - st->off : max;
-    memcpy(buf, st->b.p + st->off, n);
+    memcpy(buf, st->b.data + st->off, n);
     st->off += n;
     return (ssize_t)n;
 }
@@ -188,7 +187,7 @@ static void jstream_free(void *cls)
 {
     jstream *st = cls;
 
-    free(st->b.p);
+    free(st->b.data);
     free(st);
 }
 
@@ -225,7 +224,7 @@ static enum MHD_Result journal_get(fake_msp *fm, struct MHD_Connection *c)
     st->j = fm->journal;
     st->after = since;
     st->left = limit > SIZE_MAX ? SIZE_MAX : (size_t)limit;
-    fm_buf_init(&st->b, SIZE_MAX / 2); /* one entry; the entries are capped */
+    msp_buf_init(&st->b, SIZE_MAX / 2); /* one entry; the entries are capped */
     m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
                                           jstream_read, st, jstream_free);
     if (!m) {
@@ -244,8 +243,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 {
     int get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     int del = strcmp(method, "DELETE") == 0;
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     size_t len;
     char *body;
 
@@ -266,9 +265,9 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
             fake_msp_reset(fm);
             if (fx && (strcmp(fx, "1") == 0 || strcmp(fx, "true") == 0))
                 removed = fm_fx_remove_run_time(fm->fx);
-            fm_buf_addf(&b, "{\"reset\":true,\"fixtures_removed\":%zu}",
-                        removed);
-            body = fm_buf_take(&b, &len);
+            msp_buf_printf(&b, "{\"reset\":true,\"fixtures_removed\":%zu}",
+                           removed);
+            body = msp_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }
     } else if (strcmp(url, "/__admin/provider-states") == 0) {
@@ -276,7 +275,7 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
     } else if (strcmp(url, FIXTURES_PATH) == 0) {
         if (get) {
             fm_fx_to_json(fm->fx, &b);
-            body = fm_buf_take(&b, &len);
+            body = msp_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }
         if (post)

@@ -2,6 +2,7 @@
  * (fake_msp_check_request in fake_msp.h). */
 #include "fake_msp/fake_msp.h"
 #include "check.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -53,7 +54,7 @@ static const char *header(const mspf_request *req, const char *name)
     size_t i;
 
     for (i = 0; i < req->n_headers; i++)
-        if (strcasecmp(req->headers[i].name, name) == 0)
+        if (fm_strieq(req->headers[i].name, name))
             return req->headers[i].value;
     return NULL;
 }

@@ -15,6 +15,7 @@
  */
 #include "server.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,8 @@ static const char script[] =
 
 static int buf_write(void *user, const void *bytes, size_t n)
 {
-    fm_buf *b = user;
-    fm_buf_add(b, bytes, n);
+    msp_buf *b = user;
+    msp_buf_append(b, bytes, n);
     return b->failed ? -1 : 0;
 }
 
@@ -90,14 +91,14 @@ static void redact(const fake_msp *fm, char *text, size_t len)
 
 /* Data, escaped; `mark`: control bytes in styled spans. The bytes are
  * redacted on a copy first. */
-static void put(const fake_msp *fm, fm_buf *b, const char *s, size_t n,
+static void put(const fake_msp *fm, msp_buf *b, const char *s, size_t n,
                 int mark)
 {
     if (!s)
         return;
     char *copy = malloc(n + 1);
     if (!copy) {
-        b->failed = 1;
+        b->failed = ENOMEM;
         return;
     }
     memcpy(copy, s, n);
@@ -107,7 +108,7 @@ static void put(const fake_msp *fm, fm_buf *b, const char *s, size_t n,
     free(copy);
 }
 
-static void puts_(const fake_msp *fm, fm_buf *b, const char *s)
+static void puts_(const fake_msp *fm, msp_buf *b, const char *s)
 {
     if (s)
         put(fm, b, s, strlen(s), 0);
@@ -130,7 +131,7 @@ static int secret_header(const char *name)
     return 0;
 }
 
-static void put_header_value(const fake_msp *fm, fm_buf *b, const char *name,
+static void put_header_value(const fake_msp *fm, msp_buf *b, const char *name,
                              const char *value)
 {
     char masked[MSP_MASK_BUF_SIZE];
@@ -161,120 +162,126 @@ static unsigned long query_number(struct MHD_Connection *c, const char *name,
     return v > max ? max : v;
 }
 
-static void put_options(fake_msp *fm, fm_buf *b)
+static void put_options(fake_msp *fm, msp_buf *b)
 {
-    fm_buf_adds(b, "<h2>Options</h2>\n<table id=\"options\"><tbody>");
-    fm_buf_adds(b, "<tr><th>URL</th><td>");
+    msp_buf_append_str(b, "<h2>Options</h2>\n<table id=\"options\"><tbody>");
+    msp_buf_append_str(b, "<tr><th>URL</th><td>");
     puts_(fm, b, fm->url);
-    fm_buf_adds(b, "</td></tr><tr><th>bound to</th><td>");
+    msp_buf_append_str(b, "</td></tr><tr><th>bound to</th><td>");
     puts_(fm, b, fm->host);
-    fm_buf_addf(b,
-                " port %u%s</td></tr><tr><th>seed</th><td id=\"seed\">%llu"
-                "</td></tr><tr><th>strict</th><td>%s</td></tr><tr><th>TLS"
-                "</th><td>%s</td></tr><tr><th>mode</th><td>%s</td></tr>"
-                "<tr><th>max body</th><td>%zu bytes</td></tr><tr><th>max "
-                "headers</th><td>%zu</td></tr><tr><th>admin token</th><td>%s"
-                "</td></tr><tr><th>tenant</th><td>",
-                fm->port, fm->loopback ? " (loopback)" : "", fm->seed,
-                fm->strict ? "yes: a request no fixture matches is 500 "
-                             "NO_MATCHING_FIXTURE"
-                           : "no",
-                fm->tls ? "yes" : "no",
-                fm->proxy ? "recording proxy" : "fixtures", fm->max_body,
-                fm->max_headers, fm->admin_token ? "set (required)" : "none");
+    msp_buf_printf(b,
+                   " port %u%s</td></tr><tr><th>seed</th><td id=\"seed\">%llu"
+                   "</td></tr><tr><th>strict</th><td>%s</td></tr><tr><th>TLS"
+                   "</th><td>%s</td></tr><tr><th>mode</th><td>%s</td></tr>"
+                   "<tr><th>max body</th><td>%zu bytes</td></tr><tr><th>max "
+                   "headers</th><td>%zu</td></tr><tr><th>admin token</th><td>%s"
+                   "</td></tr><tr><th>tenant</th><td>",
+                   fm->port, fm->loopback ? " (loopback)" : "", fm->seed,
+                   fm->strict ? "yes: a request no fixture matches is 500 "
+                                "NO_MATCHING_FIXTURE"
+                              : "no",
+                   fm->tls ? "yes" : "no",
+                   fm->proxy ? "recording proxy" : "fixtures", fm->max_body,
+                   fm->max_headers,
+                   fm->admin_token ? "set (required)" : "none");
     puts_(fm, b, fm->realm.tenant);
-    fm_buf_addf(b,
-                "</td></tr><tr><th>keys</th><td>%zu (never shown)</td>"
-                "</tr></tbody></table>\n",
-                fm->realm.n_tokens);
+    msp_buf_printf(b,
+                   "</td></tr><tr><th>keys</th><td>%zu (never shown)</td>"
+                   "</tr></tbody></table>\n",
+                   fm->realm.n_tokens);
 }
 
-static void put_states(fake_msp *fm, fm_buf *b)
+static void put_states(fake_msp *fm, msp_buf *b)
 {
     long limit = fm_ratelimit_get(fm->rl);
     int down = atomic_load(&fm->unavailable);
-    fm_buf_adds(b, "<h2>Provider states in effect</h2>\n<table id=\"states\">"
-                   "<tbody><tr><th>the MSP is unavailable</th><td>");
-    fm_buf_adds(b, down ? "<b class=\"miss\">set up</b>: execute answers 503"
-                        : "not set up");
-    fm_buf_adds(b, "</td></tr><tr><th>the tenant's rate limit is low</th><td>");
+    msp_buf_append_str(
+        b, "<h2>Provider states in effect</h2>\n<table id=\"states\">"
+           "<tbody><tr><th>the MSP is unavailable</th><td>");
+    msp_buf_append_str(
+        b, down ? "<b class=\"miss\">set up</b>: execute answers 503"
+                : "not set up");
+    msp_buf_append_str(
+        b, "</td></tr><tr><th>the tenant's rate limit is low</th><td>");
     if (limit != fm->rate_limit_default)
-        fm_buf_addf(b,
-                    "<b class=\"miss\">set up</b>: %ld per minute "
-                    "(default ",
-                    limit);
+        msp_buf_printf(b,
+                       "<b class=\"miss\">set up</b>: %ld per minute "
+                       "(default ",
+                       limit);
     else
-        fm_buf_adds(b, "not set up (");
+        msp_buf_append_str(b, "not set up (");
     if (fm->rate_limit_default > 0)
-        fm_buf_addf(b, "%ld per minute)", fm->rate_limit_default);
+        msp_buf_printf(b, "%ld per minute)", fm->rate_limit_default);
     else
-        fm_buf_adds(b, "unlimited)");
-    fm_buf_adds(b, "</td></tr></tbody></table>\n<p class=\"muted\">The other "
-                   "states name data the fake always has. GET "
-                   "/__admin/provider-states lists them all.</p>\n");
+        msp_buf_append_str(b, "unlimited)");
+    msp_buf_append_str(
+        b, "</td></tr></tbody></table>\n<p class=\"muted\">The other "
+           "states name data the fake always has. GET "
+           "/__admin/provider-states lists them all.</p>\n");
 }
 
-static void put_fixtures(fake_msp *fm, fm_buf *b, size_t *count)
+static void put_fixtures(fake_msp *fm, msp_buf *b, size_t *count)
 {
-    fm_buf j;
-    fm_buf_init(&j, FM_REPLY_MAX);
+    msp_buf j;
+    msp_buf_init(&j, FM_REPLY_MAX);
     fm_fx_to_json(fm->fx, &j);
-    cJSON *doc = j.p ? cJSON_ParseWithLength(j.p, j.len) : NULL;
-    free(j.p);
+    cJSON *doc = j.data ? cJSON_ParseWithLength(j.data, j.len) : NULL;
+    free(j.data);
     const cJSON *list = cJSON_GetObjectItem(doc, "fixtures"), *f;
     *count = (size_t)cJSON_GetArraySize(list);
-    fm_buf_addf(b,
-                "<h2>Fixtures (<span id=\"fixture-count\">%zu</span>)</h2>\n"
-                "<table id=\"fixtures\"><thead><tr><th>fixture</th><th>hits"
-                "</th><th>exit row</th><th>replies</th></tr></thead><tbody>",
-                *count);
+    msp_buf_printf(b,
+                   "<h2>Fixtures (<span id=\"fixture-count\">%zu</span>)</h2>\n"
+                   "<table id=\"fixtures\"><thead><tr><th>fixture</th><th>hits"
+                   "</th><th>exit row</th><th>replies</th></tr></thead><tbody>",
+                   *count);
     cJSON_ArrayForEach(f, list)
     {
         double served = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "served"));
         const cJSON *x;
-        fm_buf_adds(b, "<tr><td><span class=\"name\">");
+        msp_buf_append_str(b, "<tr><td><span class=\"name\">");
         puts_(fm, b, cJSON_GetStringValue(cJSON_GetObjectItem(f, "name")));
-        fm_buf_adds(b, "</span>");
+        msp_buf_append_str(b, "</span>");
         const char *d =
             cJSON_GetStringValue(cJSON_GetObjectItem(f, "description"));
         if (d && *d) {
-            fm_buf_adds(b, "<div class=\"desc\">");
+            msp_buf_append_str(b, "<div class=\"desc\">");
             puts_(fm, b, d);
-            fm_buf_adds(b, "</div>");
+            msp_buf_append_str(b, "</div>");
         }
-        fm_buf_addf(b,
-                    "</td><td class=\"num %s\">%.0f</td><td "
-                    "class=\"num\">%.0f</td><td>",
-                    served > 0 ? "hit" : "zero", served,
-                    cJSON_GetNumberValue(cJSON_GetObjectItem(f, "exit_row")));
+        msp_buf_printf(
+            b,
+            "</td><td class=\"num %s\">%.0f</td><td "
+            "class=\"num\">%.0f</td><td>",
+            served > 0 ? "hit" : "zero", served,
+            cJSON_GetNumberValue(cJSON_GetObjectItem(f, "exit_row")));
         int k = 0;
         const cJSON *faults = cJSON_GetObjectItem(f, "faults");
         cJSON_ArrayForEach(x, cJSON_GetObjectItem(f, "statuses"))
         {
             const char *fault =
                 cJSON_GetStringValue(cJSON_GetArrayItem(faults, k++));
-            fm_buf_addf(b, "%s%.0f", k > 1 ? ", " : "",
-                        cJSON_GetNumberValue(x));
+            msp_buf_printf(b, "%s%.0f", k > 1 ? ", " : "",
+                           cJSON_GetNumberValue(x));
             if (fault && strcmp(fault, "none") != 0) {
-                fm_buf_adds(b, " (");
+                msp_buf_append_str(b, " (");
                 puts_(fm, b, fault);
-                fm_buf_adds(b, ")");
+                msp_buf_append_str(b, ")");
             }
         }
-        fm_buf_adds(b, "</td></tr>\n");
+        msp_buf_append_str(b, "</td></tr>\n");
     }
-    fm_buf_adds(b, "</tbody></table>\n");
+    msp_buf_append_str(b, "</tbody></table>\n");
     cJSON_Delete(doc);
 }
 
-static void put_time(fm_buf *b, long long ms)
+static void put_time(msp_buf *b, long long ms)
 {
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     char t[32] = "";
     if (gmtime_r(&s, &tm))
         (void)strftime(t, sizeof t, "%H:%M:%S", &tm);
-    fm_buf_addf(b, "%s.%03lld", t, ms % 1000);
+    msp_buf_printf(b, "%s.%03lld", t, ms % 1000);
 }
 
 static int is_probe(const fake_msp_entry *e)
@@ -294,139 +301,140 @@ static mspf_request as_request(const fake_msp_entry *e)
     return r;
 }
 
-static void put_body(fake_msp *fm, fm_buf *b, const fake_msp_entry *e)
+static void put_body(fake_msp *fm, msp_buf *b, const fake_msp_entry *e)
 {
     size_t shown = e->body_len < BODY_SHOWN_MAX ? e->body_len : BODY_SHOWN_MAX;
     size_t pre = shown < PREVIEW_BYTES ? shown : PREVIEW_BYTES;
     if (e->body_len == 0) {
-        fm_buf_adds(b, "<span class=\"muted\">(no body)</span>");
+        msp_buf_append_str(b, "<span class=\"muted\">(no body)</span>");
         return;
     }
-    fm_buf_addf(b, "<details><summary><code>");
+    msp_buf_printf(b, "<details><summary><code>");
     put(fm, b, (const char *)e->body, pre, 1);
-    fm_buf_addf(b,
-                "%s</code> <span class=\"muted\">%zu bytes</span>"
-                "</summary><pre>",
-                pre < e->body_len ? "…" : "", e->body_len);
+    msp_buf_printf(b,
+                   "%s</code> <span class=\"muted\">%zu bytes</span>"
+                   "</summary><pre>",
+                   pre < e->body_len ? "…" : "", e->body_len);
     put(fm, b, (const char *)e->body, shown, 1);
     if (shown < e->body_len)
-        fm_buf_addf(b, "<span class=\"muted\">… %zu more bytes</span>",
-                    e->body_len - shown);
-    fm_buf_adds(b, "</pre></details>");
+        msp_buf_printf(b, "<span class=\"muted\">… %zu more bytes</span>",
+                       e->body_len - shown);
+    msp_buf_append_str(b, "</pre></details>");
 }
 
-static void put_entry(fake_msp *fm, fm_buf *b, const fake_msp_entry *e)
+static void put_entry(fake_msp *fm, msp_buf *b, const fake_msp_entry *e)
 {
-    fm_buf_addf(b,
-                "<tr class=\"req\" id=\"req-%llu\"><td class=\"num\">%llu"
-                "</td><td>",
-                e->seq, e->seq);
+    msp_buf_printf(b,
+                   "<tr class=\"req\" id=\"req-%llu\"><td class=\"num\">%llu"
+                   "</td><td>",
+                   e->seq, e->seq);
     put_time(b, e->time_ms);
-    fm_buf_adds(b, "</td><td>");
+    msp_buf_append_str(b, "</td><td>");
     puts_(fm, b, e->method);
-    fm_buf_adds(b, " ");
+    msp_buf_append_str(b, " ");
     put(fm, b, e->path, strlen(e->path), 1);
     if (e->status)
-        fm_buf_addf(b, "</td><td class=\"num\">%d</td><td>", e->status);
+        msp_buf_printf(b, "</td><td class=\"num\">%d</td><td>", e->status);
     else
-        fm_buf_adds(b, "</td><td>fault</td><td>");
+        msp_buf_append_str(b, "</td><td>fault</td><td>");
     if (e->fixture)
         puts_(fm, b, e->fixture);
     else
-        fm_buf_adds(b, "<span class=\"miss\">no fixture</span>");
+        msp_buf_append_str(b, "<span class=\"miss\">no fixture</span>");
     for (size_t k = 0; k < e->n_violations; k++) {
-        fm_buf_adds(b, "<div class=\"miss\">");
+        msp_buf_append_str(b, "<div class=\"miss\">");
         put(fm, b, e->violations[k], strlen(e->violations[k]), 1);
-        fm_buf_adds(b, "</div>");
+        msp_buf_append_str(b, "</div>");
     }
-    fm_buf_addf(b, "</td><td><details><summary>%zu headers</summary><table>",
-                e->n_headers);
+    msp_buf_printf(b, "</td><td><details><summary>%zu headers</summary><table>",
+                   e->n_headers);
     for (size_t k = 0; k < e->n_headers; k++) {
         const char *name = e->headers[k].name ? e->headers[k].name : "";
-        fm_buf_adds(b, "<tr><th>");
+        msp_buf_append_str(b, "<tr><th>");
         put(fm, b, name, strlen(name), 1);
-        fm_buf_adds(b, "</th><td>");
+        msp_buf_append_str(b, "</th><td>");
         put_header_value(fm, b, name,
                          e->headers[k].value ? e->headers[k].value : "");
-        fm_buf_adds(b, "</td></tr>");
+        msp_buf_append_str(b, "</td></tr>");
     }
-    fm_buf_adds(b, "</table></details></td><td>");
+    msp_buf_append_str(b, "</table></details></td><td>");
     put_body(fm, b, e);
-    fm_buf_adds(b, "</td></tr>\n");
+    msp_buf_append_str(b, "</td></tr>\n");
 }
 
-static void put_unmatched(fake_msp *fm, fm_buf *b, const fake_msp_entry *e,
+static void put_unmatched(fake_msp *fm, msp_buf *b, const fake_msp_entry *e,
                           size_t n)
 {
     size_t shown = 0, total = 0;
     for (size_t i = 0; i < n; i++)
         total += !e[i].fixture && !is_probe(&e[i]);
-    fm_buf_addf(b,
-                "<h2>Requests no fixture matched (<span "
-                "id=\"unmatched-count\">%zu</span>)</h2>\n",
-                total);
+    msp_buf_printf(b,
+                   "<h2>Requests no fixture matched (<span "
+                   "id=\"unmatched-count\">%zu</span>)</h2>\n",
+                   total);
     if (!total) {
-        fm_buf_adds(b, "<p class=\"muted\">None.</p>\n");
+        msp_buf_append_str(b, "<p class=\"muted\">None.</p>\n");
         return;
     }
-    fm_buf_adds(b, "<table id=\"unmatched\"><thead><tr><th>#</th><th>"
-                   "request</th><th>closest fixture and the first "
-                   "difference</th></tr></thead><tbody>\n");
+    msp_buf_append_str(b, "<table id=\"unmatched\"><thead><tr><th>#</th><th>"
+                          "request</th><th>closest fixture and the first "
+                          "difference</th></tr></thead><tbody>\n");
     for (size_t i = n; i-- > 0 && shown < UNMATCHED_MAX;) {
         if (e[i].fixture || is_probe(&e[i]))
             continue;
         char msg[1200];
         mspf_request r = as_request(&e[i]);
         fm_fx_closest(fm->fx, &r, msg, sizeof msg);
-        fm_buf_addf(b,
-                    "<tr><td class=\"num\"><a href=\"#req-%llu\">%llu</a>"
-                    "</td><td>",
-                    e[i].seq, e[i].seq);
+        msp_buf_printf(b,
+                       "<tr><td class=\"num\"><a href=\"#req-%llu\">%llu</a>"
+                       "</td><td>",
+                       e[i].seq, e[i].seq);
         puts_(fm, b, e[i].method);
-        fm_buf_adds(b, " ");
+        msp_buf_append_str(b, " ");
         put(fm, b, e[i].path, strlen(e[i].path), 1);
-        fm_buf_adds(b, "</td><td><pre>");
+        msp_buf_append_str(b, "</td><td><pre>");
         put(fm, b, msg, strlen(msg), 1);
-        fm_buf_adds(b, "</pre></td></tr>\n");
+        msp_buf_append_str(b, "</pre></td></tr>\n");
         shown++;
     }
-    fm_buf_adds(b, "</tbody></table>\n");
+    msp_buf_append_str(b, "</tbody></table>\n");
     if (shown < total)
-        fm_buf_addf(b,
-                    "<p class=\"muted\">the newest %zu shown; every request "
-                    "is in the journal below</p>\n",
-                    shown);
+        msp_buf_printf(b,
+                       "<p class=\"muted\">the newest %zu shown; every request "
+                       "is in the journal below</p>\n",
+                       shown);
 }
 
-static void put_journal(fake_msp *fm, fm_buf *b, const fake_msp_entry *e,
+static void put_journal(fake_msp *fm, msp_buf *b, const fake_msp_entry *e,
                         size_t n, unsigned long page, unsigned long limit)
 {
     size_t pages = n ? (n + limit - 1) / limit : 1;
     if (page >= pages)
         page = pages - 1;
     size_t first = page * limit; /* from the newest */
-    fm_buf_addf(b,
-                "<h2>Journal, newest first (<span id=\"journal-count\">%zu"
-                "</span> requests, %llu dropped)</h2>\n",
-                n, fake_msp_journal_dropped(fm));
-    fm_buf_addf(b, "<p id=\"pager\">page %lu of %zu", page + 1, pages);
+    msp_buf_printf(b,
+                   "<h2>Journal, newest first (<span id=\"journal-count\">%zu"
+                   "</span> requests, %llu dropped)</h2>\n",
+                   n, fake_msp_journal_dropped(fm));
+    msp_buf_printf(b, "<p id=\"pager\">page %lu of %zu", page + 1, pages);
     if (page > 0)
-        fm_buf_addf(b,
-                    " &middot; <a href=\"?page=%lu&amp;limit=%lu\">newer"
-                    "</a>",
-                    page - 1, limit);
+        msp_buf_printf(b,
+                       " &middot; <a href=\"?page=%lu&amp;limit=%lu\">newer"
+                       "</a>",
+                       page - 1, limit);
     if (page + 1 < pages)
-        fm_buf_addf(b,
-                    " &middot; <a href=\"?page=%lu&amp;limit=%lu\">older"
-                    "</a>",
-                    page + 1, limit);
-    fm_buf_adds(b, "</p>\n<table id=\"journal\"><thead><tr><th>#</th><th>"
-                   "time (UTC)</th><th>request</th><th>status</th><th>"
-                   "fixture</th><th>headers</th><th>body</th></tr></thead>"
-                   "<tbody>\n");
+        msp_buf_printf(b,
+                       " &middot; <a href=\"?page=%lu&amp;limit=%lu\">older"
+                       "</a>",
+                       page + 1, limit);
+    msp_buf_append_str(b,
+                       "</p>\n<table id=\"journal\"><thead><tr><th>#</th><th>"
+                       "time (UTC)</th><th>request</th><th>status</th><th>"
+                       "fixture</th><th>headers</th><th>body</th></tr></thead>"
+                       "<tbody>\n");
     for (size_t k = first; k < n && k < first + limit; k++)
         put_entry(fm, b, &e[n - 1 - k]);
-    fm_buf_adds(b, "</tbody></table>\n");
+    msp_buf_append_str(b, "</tbody></table>\n");
 }
 
 enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
@@ -437,7 +445,7 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
     size_t n = 0, nfix = 0;
     char nonce[33];
     unsigned char rnd[16] = {0};
-    fm_buf b;
+    msp_buf b;
 
     if (limit == 0)
         limit = LIMIT_DEFAULT;
@@ -447,42 +455,45 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
         memset(rnd, 0x5a, sizeof rnd); /* defence in depth only */
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
-    fm_buf_init(&b, PAGE_MAX);
-    fm_buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-                    "charset=\"utf-8\"><title>fake-msp dashboard</title>"
-                    "<meta name=\"viewport\" content=\"width=device-width\">"
-                    "<style>");
-    fm_buf_adds(&b, css);
-    fm_buf_adds(&b, "</style></head>\n<body>\n<h1>fake-msp dashboard</h1>\n"
-                    "<div id=\"bar\" hidden><button id=\"refresh\" "
-                    "type=\"button\">Refresh</button> <label><input "
-                    "id=\"auto\" type=\"checkbox\"> every 2 s</label> <span "
-                    "id=\"status\" class=\"muted\"></span></div>\n"
-                    "<div id=\"live\">\n");
-    fm_buf_adds(&b, "<div class=\"summary\" id=\"summary\">");
+    msp_buf_init(&b, PAGE_MAX);
+    msp_buf_append_str(&b,
+                       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+                       "charset=\"utf-8\"><title>fake-msp dashboard</title>"
+                       "<meta name=\"viewport\" content=\"width=device-width\">"
+                       "<style>");
+    msp_buf_append_str(&b, css);
+    msp_buf_append_str(&b,
+                       "</style></head>\n<body>\n<h1>fake-msp dashboard</h1>\n"
+                       "<div id=\"bar\" hidden><button id=\"refresh\" "
+                       "type=\"button\">Refresh</button> <label><input "
+                       "id=\"auto\" type=\"checkbox\"> every 2 s</label> <span "
+                       "id=\"status\" class=\"muted\"></span></div>\n"
+                       "<div id=\"live\">\n");
+    msp_buf_append_str(&b, "<div class=\"summary\" id=\"summary\">");
     puts_(fm, &b, fm->url);
     size_t unmatched = 0;
     for (size_t i = 0; i < n; i++)
         unmatched += !e[i].fixture && !is_probe(&e[i]);
-    fm_buf_addf(&b,
-                " &middot; seed %llu &middot; %zu fixtures &middot; %zu "
-                "requests &middot; %zu matched no fixture</div>\n",
-                fm->seed, fm_fx_count(fm->fx), n, unmatched);
+    msp_buf_printf(&b,
+                   " &middot; seed %llu &middot; %zu fixtures &middot; %zu "
+                   "requests &middot; %zu matched no fixture</div>\n",
+                   fm->seed, fm_fx_count(fm->fx), n, unmatched);
     put_unmatched(fm, &b, e, n);
     put_journal(fm, &b, e, n, page, limit);
     put_fixtures(fm, &b, &nfix);
     put_states(fm, &b);
     put_options(fm, &b);
-    fm_buf_adds(&b, "</div>\n<p class=\"muted\">JSON: GET /__admin/requests, "
-                    "/__admin/fixtures, /__admin/provider-states.</p>\n");
-    fm_buf_addf(&b, "<script nonce=\"%s\">%s</script>\n</body></html>\n", nonce,
-                script);
+    msp_buf_append_str(
+        &b, "</div>\n<p class=\"muted\">JSON: GET /__admin/requests, "
+            "/__admin/fixtures, /__admin/provider-states.</p>\n");
+    msp_buf_printf(&b, "<script nonce=\"%s\">%s</script>\n</body></html>\n",
+                   nonce, script);
     fake_msp_entries_free(e, n);
 
     size_t len = 0;
-    char *body = b.failed ? NULL : fm_buf_take(&b, &len);
+    char *body = b.failed ? NULL : msp_buf_take(&b, &len);
     if (!body) {
-        free(b.p);
+        free(b.data);
         return fm_queue_error(
             c, 500, "INTERNAL",
             "the dashboard page is over its size cap (64 MiB): "

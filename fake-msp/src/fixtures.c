@@ -24,8 +24,9 @@
 typedef struct slot {
     mspf_fixture *f;
     atomic_size_t served;
-    size_t bytes; /* mspf_fixture_bytes(f) */
-    int run_time; /* added after start (admin API) */
+    size_t bytes;      /* mspf_fixture_bytes(f) */
+    int run_time;      /* added after start (admin API) */
+    fm_fx_cell *cells; /* one per response (fm_fx_match_cell); or NULL */
 } slot;
 
 /* A removed or replaced fixture, kept until no request can hold it. */
@@ -33,6 +34,7 @@ typedef struct grave {
     struct grave *next;
     mspf_fixture *f;
     size_t bytes;
+    fm_fx_cell *cells;
 } grave;
 
 /* Slot numbers in ascending (load) order. */
@@ -65,6 +67,7 @@ struct fx_registry {
     grave *graves;
     atomic_size_t inflight; /* requests holding a fixture's response */
     int started;            /* past the start: additions are run-time */
+    void (*drop)(void *);   /* frees what a cell holds (fm_fx_set_drop) */
 };
 
 fx_registry *fm_fx_new(size_t max_fixtures, size_t budget)
@@ -84,10 +87,40 @@ fx_registry *fm_fx_new(size_t max_fixtures, size_t budget)
     return reg;
 }
 
+void fm_fx_set_drop(fx_registry *reg, void (*drop)(void *))
+{
+    reg->drop = drop;
+}
+
+/* Empty cells for f's responses; NULL on ENOMEM (then nothing is kept). */
+static fm_fx_cell *new_cells(const mspf_fixture *f)
+{
+    size_t n = f->n_responses ? f->n_responses : 1, i;
+    fm_fx_cell *cells = malloc(n * sizeof *cells);
+
+    for (i = 0; cells && i < n; i++)
+        atomic_init(&cells[i], NULL);
+    return cells;
+}
+
+static void drop_cells(fx_registry *reg, fm_fx_cell *cells, size_t n)
+{
+    size_t i;
+
+    for (i = 0; cells && i < n; i++) {
+        void *p = atomic_load(&cells[i]);
+        if (p && reg->drop)
+            reg->drop(p);
+    }
+    free(cells);
+}
+
 void fm_fx_free(fx_registry *reg)
 {
     if (!reg)
         return;
+    for (size_t i = 0; i < reg->n; i++)
+        drop_cells(reg, reg->slots[i].cells, reg->slots[i].f->n_responses);
     mspf_set_free(reg->set);
     free(reg->slots);
     for (size_t i = 0; i < reg->n_cells; i++) {
@@ -99,6 +132,7 @@ void fm_fx_free(fx_registry *reg)
     while (reg->graves) {
         grave *g = reg->graves;
         reg->graves = g->next;
+        drop_cells(reg, g->cells, g->f->n_responses);
         mspf_fixture_free(g->f);
         free(g);
     }
@@ -116,12 +150,14 @@ static void purge(fx_registry *reg)
         grave *g = reg->graves;
         reg->graves = g->next;
         reg->held -= g->bytes;
+        drop_cells(reg, g->cells, g->f->n_responses);
         mspf_fixture_free(g->f);
         free(g);
     }
 }
 
-static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes)
+static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes,
+                 fm_fx_cell *cells)
 {
     grave *g = malloc(sizeof *g);
 
@@ -130,6 +166,7 @@ static void bury(fx_registry *reg, mspf_fixture *f, size_t bytes)
     }
     g->f = f;
     g->bytes = bytes;
+    g->cells = cells;
     g->next = reg->graves;
     reg->graves = g;
 }
@@ -269,7 +306,7 @@ static int cmp_members(const void *a, const void *b)
 /* Canonical JSON of v into b: members sorted, numbers %.17g (-0 as 0).
  * -1 when v holds a matcher (fixture side), a duplicate member, or on
  * ENOMEM: then v cannot be keyed. */
-static int canon(const cJSON *v, fm_buf *b, int fixture)
+static int canon(const cJSON *v, msp_buf *b, int fixture)
 {
     const cJSON *c;
     size_t n = 0, i;
@@ -286,40 +323,40 @@ static int canon(const cJSON *v, fm_buf *b, int fixture)
         for (i = 0, c = v->child; c; c = c->next)
             m[i++] = c;
         qsort(m, n, sizeof *m, cmp_members);
-        fm_buf_adds(b, "{");
+        msp_buf_append_str(b, "{");
         for (i = 0; i < n; i++) {
             if (i && strcmp(m[i - 1]->string, m[i]->string) == 0) {
                 free(m);
                 return -1;
             }
             if (i)
-                fm_buf_adds(b, ",");
-            fm_buf_json_str(b, m[i]->string, strlen(m[i]->string));
-            fm_buf_adds(b, ":");
+                msp_buf_append_str(b, ",");
+            msp_buf_append_json(b, m[i]->string, strlen(m[i]->string));
+            msp_buf_append_str(b, ":");
             if (canon(m[i], b, fixture) != 0) {
                 free(m);
                 return -1;
             }
         }
         free(m);
-        fm_buf_adds(b, "}");
+        msp_buf_append_str(b, "}");
     } else if (cJSON_IsArray(v)) {
-        fm_buf_adds(b, "[");
+        msp_buf_append_str(b, "[");
         for (c = v->child; c; c = c->next) {
             if (c != v->child)
-                fm_buf_adds(b, ",");
+                msp_buf_append_str(b, ",");
             if (canon(c, b, fixture) != 0)
                 return -1;
         }
-        fm_buf_adds(b, "]");
+        msp_buf_append_str(b, "]");
     } else if (cJSON_IsNumber(v)) {
-        fm_buf_addf(b, "%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
+        msp_buf_printf(b, "%.17g", v->valuedouble == 0 ? 0.0 : v->valuedouble);
     } else if (cJSON_IsString(v)) {
-        fm_buf_json_str(b, v->valuestring, strlen(v->valuestring));
+        msp_buf_append_json(b, v->valuestring, strlen(v->valuestring));
     } else if (cJSON_IsBool(v)) {
-        fm_buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+        msp_buf_append_str(b, cJSON_IsTrue(v) ? "true" : "false");
     } else if (cJSON_IsNull(v)) {
-        fm_buf_adds(b, "null");
+        msp_buf_append_str(b, "null");
     } else {
         return -1;
     }
@@ -329,12 +366,12 @@ static int canon(const cJSON *v, fm_buf *b, int fixture)
 /* The key of tool + params: "p" TOOL NUL CANON (or "t" TOOL when params is
  * NULL). Returns 0 and fills b, or -1. */
 static int body_key(const char *tool, const cJSON *params, int fixture,
-                    fm_buf *b)
+                    msp_buf *b)
 {
-    fm_buf_adds(b, params ? "p" : "t");
-    fm_buf_adds(b, tool);
+    msp_buf_append_str(b, params ? "p" : "t");
+    msp_buf_append_str(b, tool);
     if (params) {
-        fm_buf_add(b, "", 1);
+        msp_buf_append(b, "", 1);
         if (canon(params, b, fixture) != 0)
             return -1;
     }
@@ -363,20 +400,20 @@ static int ix_add(fx_registry *reg, size_t i)
     const mspf_fixture *f = reg->slots[i].f;
     const cJSON *req, *body, *tool, *params;
     const char *cid;
-    fm_buf b;
+    msp_buf b;
     int rc;
 
-    fm_buf_init(&b, FX_KEY_MAX);
+    msp_buf_init(&b, FX_KEY_MAX);
     if (f->n_responses == 0 || !f->expects_request)
         return 0; /* never answers */
     req = cJSON_GetObjectItemCaseSensitive(f->doc, "request");
     cid = literal_header(cJSON_GetObjectItemCaseSensitive(req, "headers"),
                          "X-Brainstorm-Command-Id");
     if (cid) {
-        fm_buf_adds(&b, "i");
-        fm_buf_adds(&b, cid);
-        rc = b.failed ? -1 : ix_put(reg, b.p, b.len, i);
-        free(b.p);
+        msp_buf_append_str(&b, "i");
+        msp_buf_append_str(&b, cid);
+        rc = b.failed ? -1 : ix_put(reg, b.data, b.len, i);
+        free(b.data);
         return rc;
     }
     body = cJSON_GetObjectItemCaseSensitive(req, "body");
@@ -387,15 +424,15 @@ static int ix_add(fx_registry *reg, size_t i)
         return ix_list_add(&reg->rest, i);
     params = cJSON_GetObjectItemCaseSensitive(body, "params");
     if (!params || body_key(tool->valuestring, params, 1, &b) != 0) {
-        free(b.p);
-        fm_buf_init(&b, FX_KEY_MAX);
+        free(b.data);
+        msp_buf_init(&b, FX_KEY_MAX);
         if (body_key(tool->valuestring, NULL, 1, &b) != 0) {
-            free(b.p);
+            free(b.data);
             return -1;
         }
     }
-    rc = ix_put(reg, b.p, b.len, i);
-    free(b.p);
+    rc = ix_put(reg, b.data, b.len, i);
+    free(b.data);
     if (rc == 0)
         reg->n_body_keys++;
     return rc;
@@ -440,7 +477,7 @@ int fm_fx_remove(fx_registry *reg, const char *name)
     i = find_slot(reg, name);
     if (i >= 0) {
         slot *s = &reg->slots[i];
-        bury(reg, mspf_set_take(reg->set, (size_t)i), s->bytes);
+        bury(reg, mspf_set_take(reg->set, (size_t)i), s->bytes, s->cells);
         memmove(s, s + 1, (reg->n - (size_t)i - 1) * sizeof *s);
         reg->n--;
         atomic_store(&reg->count, reg->n);
@@ -472,8 +509,9 @@ int fm_fx_replace(fx_registry *reg, mspf_fixture *f, mspf_error *err)
         pthread_rwlock_unlock(&reg->lock);
         return -1;
     }
-    bury(reg, old, reg->slots[i].bytes);
+    bury(reg, old, reg->slots[i].bytes, reg->slots[i].cells);
     reg->slots[i].f = f;
+    reg->slots[i].cells = new_cells(f);
     reg->slots[i].bytes = bytes;
     reg->slots[i].run_time = 1;
     reg->held += bytes;
@@ -495,7 +533,7 @@ size_t fm_fx_remove_run_time(fx_registry *reg)
             i++;
             continue;
         }
-        bury(reg, mspf_set_take(reg->set, i), s->bytes);
+        bury(reg, mspf_set_take(reg->set, i), s->bytes, s->cells);
         memmove(s, s + 1, (reg->n - i - 1) * sizeof *s);
         reg->n--;
         removed++;
@@ -533,6 +571,7 @@ static int sync_slots(fx_registry *reg, mspf_error *err)
         atomic_init(&s->served, 0);
         s->bytes = mspf_fixture_bytes(s->f);
         s->run_time = reg->started;
+        s->cells = new_cells(s->f);
         reg->held += s->bytes;
         if (ix_add(reg, reg->n) != 0)
             reg->ix_broken = 1; /* still served, by a scan */
@@ -609,7 +648,8 @@ size_t fm_fx_count(fx_registry *reg)
 /* Tries slot i; on a match advances its sequence. Caller holds the lock. */
 static const mspf_response *try_slot(fx_registry *reg, size_t i,
                                      const mspf_request *req, const cJSON *body,
-                                     const mspf_fixture **fixture)
+                                     const mspf_fixture **fixture,
+                                     fm_fx_cell **cell)
 {
     slot *s = &reg->slots[i];
     size_t k;
@@ -619,17 +659,20 @@ static const mspf_response *try_slot(fx_registry *reg, size_t i,
         return NULL;
     k = atomic_fetch_add(&s->served, 1);
     atomic_fetch_add(&reg->inflight, 1); /* until fm_fx_release */
+    if (k >= s->f->n_responses)
+        k = s->f->n_responses - 1;
     *fixture = s->f;
-    return &s->f->responses[k < s->f->n_responses ? k : s->f->n_responses - 1];
+    *cell = s->cells ? &s->cells[k] : NULL;
+    return &s->f->responses[k];
 }
 
-static const ix_list *lookup(fx_registry *reg, const fm_buf *k)
+static const ix_list *lookup(fx_registry *reg, const msp_buf *k)
 {
     ix_cell *c;
 
-    if (k->failed || !k->p)
+    if (k->failed || !k->data)
         return NULL;
-    c = ix_find(reg->cells, reg->n_cells, k->p, k->len);
+    c = ix_find(reg->cells, reg->n_cells, k->data, k->len);
     return c && c->key ? &c->list : NULL;
 }
 
@@ -653,10 +696,20 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                                  const cJSON *body,
                                  const mspf_fixture **fixture)
 {
+    fm_fx_cell *cell;
+
+    return fm_fx_match_cell(reg, req, body, fixture, &cell);
+}
+
+const mspf_response *fm_fx_match_cell(fx_registry *reg, const mspf_request *req,
+                                      const cJSON *body,
+                                      const mspf_fixture **fixture,
+                                      fm_fx_cell **cell)
+{
     const mspf_response *r = NULL;
     const ix_list *lists[4];
     size_t pos[4] = {0, 0, 0, 0}, n_lists = 0, i;
-    fm_buf ki, kp, kt;
+    msp_buf ki, kp, kt;
     const char *cid;
     cJSON *doc = NULL;
     int scan = 0;
@@ -664,18 +717,18 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
     pthread_rwlock_rdlock(&reg->lock);
     if (reg->n <= FX_SCAN_MAX || reg->ix_broken) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, body, fixture);
+            r = try_slot(reg, i, req, body, fixture, cell);
         pthread_rwlock_unlock(&reg->lock);
         return r;
     }
     /* the index's keys, built only when the index is used */
     cid = request_header(req, "X-Brainstorm-Command-Id");
-    fm_buf_init(&ki, FX_KEY_MAX);
-    fm_buf_init(&kp, FX_KEY_MAX);
-    fm_buf_init(&kt, FX_KEY_MAX);
+    msp_buf_init(&ki, FX_KEY_MAX);
+    msp_buf_init(&kp, FX_KEY_MAX);
+    msp_buf_init(&kt, FX_KEY_MAX);
     if (cid) {
-        fm_buf_adds(&ki, "i");
-        fm_buf_adds(&ki, cid);
+        msp_buf_append_str(&ki, "i");
+        msp_buf_append_str(&ki, cid);
         scan |= ki.failed;
         lists[n_lists] = lookup(reg, &ki);
         n_lists += lists[n_lists] != NULL;
@@ -703,7 +756,7 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
         lists[n_lists++] = &reg->rest;
     if (scan) {
         for (i = 0; i < reg->n && !r; i++)
-            r = try_slot(reg, i, req, body, fixture);
+            r = try_slot(reg, i, req, body, fixture, cell);
     } else {
         /* merge the lists in load order: the first match wins */
         for (;;) {
@@ -716,15 +769,15 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
             if (best == (size_t)-1)
                 break;
             pos[which]++;
-            if ((r = try_slot(reg, best, req, body, fixture)) != NULL)
+            if ((r = try_slot(reg, best, req, body, fixture, cell)) != NULL)
                 break;
         }
     }
     pthread_rwlock_unlock(&reg->lock);
     cJSON_Delete(doc);
-    free(ki.p);
-    free(kp.p);
-    free(kt.p);
+    free(ki.data);
+    free(kp.data);
+    free(kt.data);
     return r;
 }
 
@@ -770,31 +823,31 @@ void fm_fx_reset_sequences(fx_registry *reg)
     pthread_rwlock_unlock(&reg->lock);
 }
 
-void fm_fx_to_json(fx_registry *reg, fm_buf *b)
+void fm_fx_to_json(fx_registry *reg, msp_buf *b)
 {
     size_t i, k;
 
     pthread_rwlock_rdlock(&reg->lock);
-    fm_buf_addf(b, "{\"count\":%zu,\"fixtures\":[", reg->n);
+    msp_buf_printf(b, "{\"count\":%zu,\"fixtures\":[", reg->n);
     for (i = 0; i < reg->n; i++) {
         const mspf_fixture *f = reg->slots[i].f;
-        fm_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
-        fm_buf_json_str(b, f->name, strlen(f->name));
-        fm_buf_adds(b, ",\"description\":");
-        fm_buf_json_str(b, f->description,
-                        f->description ? strlen(f->description) : 0);
-        fm_buf_addf(
+        msp_buf_append_str(b, i ? ",{\"name\":" : "{\"name\":");
+        msp_buf_append_json(b, f->name, strlen(f->name));
+        msp_buf_append_str(b, ",\"description\":");
+        msp_buf_append_json(b, f->description,
+                            f->description ? strlen(f->description) : 0);
+        msp_buf_printf(
             b,
             ",\"exit_row\":%d,\"responses\":%zu,\"served\":%zu,\"statuses\":[",
             f->exit_row, f->n_responses, atomic_load(&reg->slots[i].served));
         for (k = 0; k < f->n_responses; k++)
-            fm_buf_addf(b, "%s%d", k ? "," : "", f->responses[k].status);
-        fm_buf_adds(b, "],\"faults\":[");
+            msp_buf_printf(b, "%s%d", k ? "," : "", f->responses[k].status);
+        msp_buf_append_str(b, "],\"faults\":[");
         for (k = 0; k < f->n_responses; k++)
-            fm_buf_addf(b, "%s\"%s\"", k ? "," : "",
-                        mspf_fault_kind_name(f->responses[k].fault.kind));
-        fm_buf_adds(b, "]}");
+            msp_buf_printf(b, "%s\"%s\"", k ? "," : "",
+                           mspf_fault_kind_name(f->responses[k].fault.kind));
+        msp_buf_append_str(b, "]}");
     }
-    fm_buf_adds(b, "]}");
+    msp_buf_append_str(b, "]}");
     pthread_rwlock_unlock(&reg->lock);
 }

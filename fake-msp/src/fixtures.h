@@ -18,9 +18,14 @@
 
 typedef struct fx_registry fx_registry;
 
+/* A response's cell (fm_fx_match_cell). */
+typedef _Atomic(void *) fm_fx_cell;
+
 /* fx_add refuses past max_fixtures, or past budget bytes held in all. */
 fx_registry *fm_fx_new(size_t max_fixtures, size_t budget);
 void fm_fx_free(fx_registry *reg);
+/* What frees the contents of a cell, when its fixture is freed. */
+void fm_fx_set_drop(fx_registry *reg, void (*drop)(void *));
 
 /* Takes ownership of f on success; -1 with *err on a duplicate. */
 int fm_fx_add(fx_registry *reg, mspf_fixture *f, mspf_error *err);
@@ -55,6 +60,16 @@ const mspf_response *fm_fx_match(fx_registry *reg, const mspf_request *req,
                                  const cJSON *body,
                                  const mspf_fixture **fixture);
 
+/* As fm_fx_match; also sets *cell (on a match) to the response's cell: a
+ * place where the caller may keep one prepared form of that response
+ * (atomically: compare-and-swap from NULL), kept and valid as long as the
+ * response is, and freed with it by the function fm_fx_set_drop gave. The
+ * cell may be NULL (no memory for it). */
+const mspf_response *fm_fx_match_cell(fx_registry *reg, const mspf_request *req,
+                                      const cJSON *body,
+                                      const mspf_fixture **fixture,
+                                      fm_fx_cell **cell);
+
 /* Writes "closest: NAME: FIELD expected X got Y" (fewest mismatches among
  * fixtures with a request and responses) or "no fixtures loaded". */
 void fm_fx_closest(fx_registry *reg, const mspf_request *req, char *msg,
@@ -65,6 +80,6 @@ void fm_fx_reset_sequences(fx_registry *reg);
 
 /* Appends {"count":N,"fixtures":[{name, description, exit_row, responses,
  * served, statuses, faults}]} to b. */
-void fm_fx_to_json(fx_registry *reg, fm_buf *b);
+void fm_fx_to_json(fx_registry *reg, msp_buf *b);
 
 #endif

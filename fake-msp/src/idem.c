@@ -126,17 +126,27 @@ void fm_idem_set_max_bytes(idem_store *s, size_t max_bytes)
     }
 }
 
-size_t fm_idem_bytes(idem_store *s)
+/* Entries and bytes held over all stripes, each stripe read under its
+ * lock. */
+static void totals(idem_store *s, size_t *count, size_t *bytes)
 {
-    size_t n = 0;
     unsigned i;
 
+    *count = *bytes = 0;
     for (i = 0; i < s->n_stripes; i++) {
         pthread_mutex_lock(&s->stripes[i].lock);
-        n += s->stripes[i].bytes;
+        *count += s->stripes[i].count;
+        *bytes += s->stripes[i].bytes;
         pthread_mutex_unlock(&s->stripes[i].lock);
     }
-    return n;
+}
+
+size_t fm_idem_bytes(idem_store *s)
+{
+    size_t count, bytes;
+
+    totals(s, &count, &bytes);
+    return bytes;
 }
 
 static void stripe_clear(stripe *st)
@@ -173,15 +183,10 @@ void fm_idem_clear(idem_store *s)
 
 size_t fm_idem_count(idem_store *s)
 {
-    size_t n = 0;
-    unsigned i;
+    size_t count, bytes;
 
-    for (i = 0; i < s->n_stripes; i++) {
-        pthread_mutex_lock(&s->stripes[i].lock);
-        n += s->stripes[i].count;
-        pthread_mutex_unlock(&s->stripes[i].lock);
-    }
-    return n;
+    totals(s, &count, &bytes);
+    return count;
 }
 
 static entry *lookup(stripe *st, uint64_t h, const char *key, size_t key_len)

@@ -132,6 +132,10 @@ unsigned long long fm_journal_dropped(journal *j)
     return d;
 }
 
+/* How many header name and value lengths fm_journal_append measures once
+ * and remembers for the copy (past them it measures again). */
+#define JOURNAL_LENS 64
+
 /* Bump allocator over the entry's single block. */
 typedef struct arena {
     char *p;
@@ -155,16 +159,26 @@ fm_journal_append(journal *j, const char *method, const char *path,
                   size_t n_violations)
 {
     size_t size = sizeof(sized), i;
+    size_t method_len = strlen(method), path_len = strlen(path);
+    size_t fixture_len = fixture ? strlen(fixture) : 0;
+    size_t lens[JOURNAL_LENS]; /* the first headers' name and value lengths */
     fake_msp_entry *e;
     sized *blk;
     unsigned long long seq;
     arena a;
 
     size += n_headers * sizeof(mspf_header) + n_violations * sizeof(char *);
-    size += strlen(method) + strlen(path) + body_len + 3;
-    size += fixture ? strlen(fixture) + 1 : 0;
-    for (i = 0; i < n_headers; i++)
-        size += strlen(headers[i].name) + strlen(headers[i].value) + 2;
+    size += method_len + path_len + body_len + 3;
+    size += fixture ? fixture_len + 1 : 0;
+    for (i = 0; i < n_headers; i++) {
+        size_t name_len = strlen(headers[i].name);
+        size_t value_len = strlen(headers[i].value);
+        if (2 * i + 1 < JOURNAL_LENS) {
+            lens[2 * i] = name_len;
+            lens[2 * i + 1] = value_len;
+        }
+        size += name_len + value_len + 2;
+    }
     for (i = 0; i < n_violations; i++)
         size += strlen(violations[i]) + 1;
     blk = malloc(size);
@@ -177,16 +191,18 @@ fm_journal_append(journal *j, const char *method, const char *path,
     a.p = (char *)(e->violations + n_violations);
     e->n_headers = n_headers;
     e->n_violations = n_violations;
-    e->method = arena_str(&a, method, strlen(method));
-    e->path = arena_str(&a, path, strlen(path));
+    e->method = arena_str(&a, method, method_len);
+    e->path = arena_str(&a, path, path_len);
     e->body = (unsigned char *)arena_str(&a, (const char *)body, body_len);
     e->body_len = body_len;
-    e->fixture = fixture ? arena_str(&a, fixture, strlen(fixture)) : NULL;
+    e->fixture = fixture ? arena_str(&a, fixture, fixture_len) : NULL;
     for (i = 0; i < n_headers; i++) {
-        e->headers[i].name =
-            arena_str(&a, headers[i].name, strlen(headers[i].name));
+        int memo = 2 * i + 1 < JOURNAL_LENS;
+        e->headers[i].name = arena_str(
+            &a, headers[i].name, memo ? lens[2 * i] : strlen(headers[i].name));
         e->headers[i].value =
-            arena_str(&a, headers[i].value, strlen(headers[i].value));
+            arena_str(&a, headers[i].value,
+                      memo ? lens[2 * i + 1] : strlen(headers[i].value));
     }
     for (i = 0; i < n_violations; i++)
         e->violations[i] = arena_str(&a, violations[i], strlen(violations[i]));
@@ -338,7 +354,7 @@ int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
     return 0;
 }
 
-static void base64(fm_buf *b, const unsigned char *s, size_t n)
+static void base64(msp_buf *b, const unsigned char *s, size_t n)
 {
     static const char tbl[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -348,19 +364,19 @@ static void base64(fm_buf *b, const unsigned char *s, size_t n)
         char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
                      tbl[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
                      tbl[s[i + 2] & 63]};
-        fm_buf_add(b, q, 4);
+        msp_buf_append(b, q, 4);
     }
     if (n - i == 1) {
         char q[4] = {tbl[s[i] >> 2], tbl[(s[i] & 3) << 4], '=', '='};
-        fm_buf_add(b, q, 4);
+        msp_buf_append(b, q, 4);
     } else if (n - i == 2) {
         char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
                      tbl[(s[i + 1] & 15) << 2], '='};
-        fm_buf_add(b, q, 4);
+        msp_buf_append(b, q, 4);
     }
 }
 
-/* Bytes fm_buf_json_str writes for s (without the quotes). */
+/* Bytes msp_buf_append_json writes for s (without the quotes). */
 static size_t escaped_len(const unsigned char *s, size_t n)
 {
     size_t i, len = 0;
@@ -376,17 +392,17 @@ static size_t escaped_len(const unsigned char *s, size_t n)
 
 /* A string that is valid UTF-8 as a JSON string, anything else as
  * {"base64":"..."}, so the journal is valid JSON whatever arrived. */
-static void text_json(fm_buf *b, const char *s)
+static void text_json(msp_buf *b, const char *s)
 {
     size_t n = strlen(s);
 
     if (fm_utf8_valid((const unsigned char *)s, n)) {
-        fm_buf_json_str(b, s, n);
+        msp_buf_append_json(b, s, n);
         return;
     }
-    fm_buf_adds(b, "{\"base64\":\"");
+    msp_buf_append_str(b, "{\"base64\":\"");
     base64(b, (const unsigned char *)s, n);
-    fm_buf_adds(b, "\"}");
+    msp_buf_append_str(b, "\"}");
 }
 
 /* The scrubber of the entry's own bearer key when the server does not know
@@ -444,7 +460,7 @@ static const unsigned char *masked(const fm_scrub *const sc[2],
     return cur;
 }
 
-static void masked_text_json(fm_buf *b, const fm_scrub *const sc[2],
+static void masked_text_json(msp_buf *b, const fm_scrub *const sc[2],
                              const char *s)
 {
     unsigned char *tmp;
@@ -455,7 +471,7 @@ static void masked_text_json(fm_buf *b, const fm_scrub *const sc[2],
     free(tmp);
 }
 
-static void entry_to_json(journal *j, const fake_msp_entry *e, fm_buf *b)
+static void entry_to_json(journal *j, const fake_msp_entry *e, msp_buf *b)
 {
     const fm_scrub *sc[2] = {j->known, own_scrub(j, e)};
     const unsigned char *body;
@@ -463,65 +479,66 @@ static void entry_to_json(journal *j, const fake_msp_entry *e, fm_buf *b)
     char masked_auth[128];
     size_t i, body_len = e->body_len;
 
-    fm_buf_addf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq,
-                e->time_ms);
+    msp_buf_printf(b, "{\"seq\":%llu,\"time_ms\":%lld,\"method\":", e->seq,
+                   e->time_ms);
     text_json(b, e->method);
-    fm_buf_adds(b, ",\"path\":");
+    msp_buf_append_str(b, ",\"path\":");
     masked_text_json(b, sc, e->path);
-    fm_buf_adds(b, ",\"headers\":[");
+    msp_buf_append_str(b, ",\"headers\":[");
     for (i = 0; i < e->n_headers; i++) {
         const char *v = e->headers[i].value;
-        fm_buf_adds(b, i ? ",[" : "[");
+        msp_buf_append_str(b, i ? ",[" : "[");
         text_json(b, e->headers[i].name);
-        fm_buf_adds(b, ",");
+        msp_buf_append_str(b, ",");
         if (fm_strieq(e->headers[i].name, "Authorization")) {
             fm_mask_authorization(v, masked_auth, sizeof masked_auth);
             text_json(b, masked_auth);
         } else {
             masked_text_json(b, sc, v);
         }
-        fm_buf_adds(b, "]");
+        msp_buf_append_str(b, "]");
     }
-    fm_buf_adds(b, "],");
+    msp_buf_append_str(b, "],");
     body = masked(sc, e->body, &body_len, &tmp);
     if (fm_utf8_valid(body, body_len) &&
         escaped_len(body, body_len) <= body_len / 3 * 4 + 8) {
-        fm_buf_adds(b, "\"body\":");
-        fm_buf_json_str(b, (const char *)body, body_len);
+        msp_buf_append_str(b, "\"body\":");
+        msp_buf_append_json(b, (const char *)body, body_len);
     } else {
-        fm_buf_adds(b, "\"body_base64\":\"");
+        msp_buf_append_str(b, "\"body_base64\":\"");
         base64(b, body, body_len);
-        fm_buf_adds(b, "\"");
+        msp_buf_append_str(b, "\"");
     }
     free(tmp);
-    fm_buf_adds(b, ",\"fixture\":");
-    fm_buf_json_str(b, e->fixture, e->fixture ? strlen(e->fixture) : 0);
-    fm_buf_addf(b, ",\"status\":%d,\"violations\":[", e->status);
+    msp_buf_append_str(b, ",\"fixture\":");
+    msp_buf_append_json(b, e->fixture, e->fixture ? strlen(e->fixture) : 0);
+    msp_buf_printf(b, ",\"status\":%d,\"violations\":[", e->status);
     for (i = 0; i < e->n_violations; i++) {
         if (i)
-            fm_buf_adds(b, ",");
+            msp_buf_append_str(b, ",");
         masked_text_json(b, sc, e->violations[i]);
     }
-    fm_buf_adds(b, "]}");
+    msp_buf_append_str(b, "]}");
 }
 
-void fm_journal_to_json(journal *j, fm_buf *b)
+void fm_journal_to_json(journal *j, msp_buf *b)
 {
     size_t i;
 
     pthread_mutex_lock(&j->lock);
-    fm_buf_addf(b, "{\"dropped\":%llu,\"requests\":[", j->dropped);
+    msp_buf_printf(b, "{\"dropped\":%llu,\"requests\":[", j->dropped);
     for (i = 0; i < j->count; i++) {
         if (i)
-            fm_buf_adds(b, ",");
+            msp_buf_append_str(b, ",");
         entry_to_json(j, j->ring[(j->head + i) % j->max], b);
     }
-    fm_buf_adds(b, "]}");
+    msp_buf_append_str(b, "]}");
     pthread_mutex_unlock(&j->lock);
 }
 
 unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
-                                         fm_buf *b, unsigned long long *dropped)
+                                         msp_buf *b,
+                                         unsigned long long *dropped)
 {
     unsigned long long seq = 0, oldest;
     size_t i;

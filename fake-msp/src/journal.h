@@ -51,11 +51,11 @@ int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
  * *dropped (may be NULL) gets the dropped count. One entry at a time, so a
  * reader of the whole journal never holds more than one entry's JSON. */
 unsigned long long fm_journal_entry_json(journal *j, unsigned long long after,
-                                         fm_buf *b,
+                                         msp_buf *b,
                                          unsigned long long *dropped);
 
 /* Appends {"dropped":N,"requests":[...]} to b, credentials masked (see
  * fm_journal_set_secrets). */
-void fm_journal_to_json(journal *j, fm_buf *b);
+void fm_journal_to_json(journal *j, msp_buf *b);
 
 #endif

@@ -49,31 +49,31 @@ static char *tools_json; /* built once from the catalogue, kept */
 
 static void build_tools_json(void)
 {
-    fm_buf b;
+    msp_buf b;
     size_t i, n;
     const mspf_tool *tools = mspf_tools(&n);
-    fm_buf_init(&b, TOOLS_JSON_MAX);
-    fm_buf_addf(&b,
-                "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
-                "\",\"tool_count\":%zu,\"tools\":[",
-                n);
+    msp_buf_init(&b, TOOLS_JSON_MAX);
+    msp_buf_printf(&b,
+                   "{\"product\":\"msp\",\"version\":\"" FAKE_MSP_VERSION
+                   "\",\"tool_count\":%zu,\"tools\":[",
+                   n);
     for (i = 0; i < n; i++) {
         const mspf_tool *t = &tools[i];
-        fm_buf_adds(&b, i ? ",{\"name\":" : "{\"name\":");
-        fm_buf_json_str(&b, t->name, strlen(t->name));
-        fm_buf_adds(&b, ",\"domain\":");
-        fm_buf_json_str(&b, t->domain, strlen(t->domain));
-        fm_buf_adds(&b, ",\"product\":\"msp\",\"description\":");
-        fm_buf_json_str(&b, t->description, strlen(t->description));
-        fm_buf_adds(&b, ",\"parameters\":");
-        fm_buf_adds(&b, t->params_schema); /* compact JSON already */
-        fm_buf_adds(&b, ",\"risk_level\":");
-        fm_buf_json_str(&b, t->risk_level, strlen(t->risk_level));
-        fm_buf_addf(&b, ",\"requires_changeset\":%s}",
-                    t->requires_changeset ? "true" : "false");
+        msp_buf_append_str(&b, i ? ",{\"name\":" : "{\"name\":");
+        msp_buf_append_json(&b, t->name, strlen(t->name));
+        msp_buf_append_str(&b, ",\"domain\":");
+        msp_buf_append_json(&b, t->domain, strlen(t->domain));
+        msp_buf_append_str(&b, ",\"product\":\"msp\",\"description\":");
+        msp_buf_append_json(&b, t->description, strlen(t->description));
+        msp_buf_append_str(&b, ",\"parameters\":");
+        msp_buf_append_str(&b, t->params_schema); /* compact JSON already */
+        msp_buf_append_str(&b, ",\"risk_level\":");
+        msp_buf_append_json(&b, t->risk_level, strlen(t->risk_level));
+        msp_buf_printf(&b, ",\"requires_changeset\":%s}",
+                       t->requires_changeset ? "true" : "false");
     }
-    fm_buf_adds(&b, "]}");
-    tools_json = fm_buf_take(&b, NULL);
+    msp_buf_append_str(&b, "]}");
+    tools_json = msp_buf_take(&b, NULL);
 }
 
 const char *fm_tools_json(void)
@@ -148,8 +148,8 @@ static atomic_ullong trace_counter;
 char *fm_error_body(const char *code, const char *message, const char *tool,
                     const char *trace, size_t *len)
 {
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     char gen[48];
 
     if (!trace) {
@@ -157,16 +157,16 @@ char *fm_error_body(const char *code, const char *message, const char *tool,
                  atomic_fetch_add(&trace_counter, 1) + 1);
         trace = gen;
     }
-    fm_buf_adds(&b, "{\"success\":false,\"error\":{\"code\":\"");
-    fm_buf_adds(&b, code);
-    fm_buf_adds(&b, "\",\"message\":");
-    fm_buf_json_str(&b, message, strlen(message));
-    fm_buf_adds(&b, "},\"tool\":");
-    fm_buf_json_str(&b, tool, tool ? strlen(tool) : 0);
-    fm_buf_adds(&b, ",\"trace_id\":");
-    fm_buf_json_str(&b, trace, strlen(trace));
-    fm_buf_adds(&b, "}");
-    return fm_buf_take(&b, len);
+    msp_buf_append_str(&b, "{\"success\":false,\"error\":{\"code\":\"");
+    msp_buf_append_str(&b, code);
+    msp_buf_append_str(&b, "\",\"message\":");
+    msp_buf_append_json(&b, message, strlen(message));
+    msp_buf_append_str(&b, "},\"tool\":");
+    msp_buf_append_json(&b, tool, tool ? strlen(tool) : 0);
+    msp_buf_append_str(&b, ",\"trace_id\":");
+    msp_buf_append_json(&b, trace, strlen(trace));
+    msp_buf_append_str(&b, "}");
+    return msp_buf_take(&b, len);
 }
 
 /* Per-call state of fm_msp_execute. */
@@ -214,15 +214,15 @@ static int contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
-static void envelope_tail(fm_buf *b, const char *risk, const call *c)
+static void envelope_tail(msp_buf *b, const char *risk, const call *c)
 {
-    fm_buf_adds(b, ",\"risk_level\":\"");
-    fm_buf_adds(b, risk);
-    fm_buf_adds(b, "\",\"trace_id\":");
-    fm_buf_json_str(b, c->trace, strlen(c->trace));
-    fm_buf_adds(b, ",\"command_id\":");
-    fm_buf_json_str(b, c->command_id, strlen(c->command_id));
-    fm_buf_adds(b, "}");
+    msp_buf_append_str(b, ",\"risk_level\":\"");
+    msp_buf_append_str(b, risk);
+    msp_buf_append_str(b, "\",\"trace_id\":");
+    msp_buf_append_json(b, c->trace, strlen(c->trace));
+    msp_buf_append_str(b, ",\"command_id\":");
+    msp_buf_append_json(b, c->command_id, strlen(c->command_id));
+    msp_buf_append_str(b, "}");
 }
 
 static const char *param_str(const cJSON *params, const char *name)
@@ -237,15 +237,16 @@ static int run_tool(call *c, const mspf_tool *t, const cJSON *params,
                     int simulate)
 {
     const char *agent = param_str(params, "agent_id");
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     size_t i, n = 0;
 
     switch (kind_of(t)) {
     case T_LIST_DEVICES: {
         const char *q = param_str(params, "query");
-        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.list_devices\","
-                        "\"data\":{\"devices\":[");
+        msp_buf_append_str(&b,
+                           "{\"success\":true,\"tool\":\"msp.list_devices\","
+                           "\"data\":{\"devices\":[");
         for (i = 0; i < sizeof devices / sizeof devices[0]; i++) {
             const device *d = &devices[i];
             if (q && !contains_ci(d->hostname, q) && !contains_ci(d->os, q) &&
@@ -254,18 +255,19 @@ static int run_tool(call *c, const mspf_tool *t, const cJSON *params,
             if (agent && !strstr(d->agent_id, agent))
                 continue;
             if (n++)
-                fm_buf_add(&b, ",", 1);
-            fm_buf_adds(&b, d->json);
+                msp_buf_append(&b, ",", 1);
+            msp_buf_append_str(&b, d->json);
         }
-        fm_buf_addf(&b, "],\"count\":%zu}", n);
+        msp_buf_printf(&b, "],\"count\":%zu}", n);
         envelope_tail(&b, t->risk_level, c);
         break;
     }
     case T_AGENT_HEALTH:
-        fm_buf_adds(&b, "{\"success\":true,\"tool\":\"msp.agent_health\","
-                        "\"data\":{\"agent_id\":");
-        fm_buf_json_str(&b, agent, strlen(agent));
-        fm_buf_adds(
+        msp_buf_append_str(&b,
+                           "{\"success\":true,\"tool\":\"msp.agent_health\","
+                           "\"data\":{\"agent_id\":");
+        msp_buf_append_json(&b, agent, strlen(agent));
+        msp_buf_append_str(
             &b,
             ",\"status\":\"healthy\",\"last_seen\":\"2026-11-26T00:00:00Z\","
             "\"cpu_percent\":12.5,\"memory_percent\":41.0,\"agent_version\":"
@@ -275,41 +277,43 @@ static int run_tool(call *c, const mspf_tool *t, const cJSON *params,
     case T_PROCESS_KILL: {
         long pid =
             (long)cJSON_GetObjectItemCaseSensitive(params, "pid")->valuedouble;
-        fm_buf s;
-        fm_buf_init(&s, FM_REPLY_MAX);
+        msp_buf s;
+        msp_buf_init(&s, FM_REPLY_MAX);
         char *text;
         size_t len;
         if (pid == 1) {
-            fm_buf_adds(&b, "{\"exit_code\":1,\"stdout\":\"\",\"stderr\":"
-                            "\"kill: (1) - Operation not permitted\\n\"}");
+            msp_buf_append_str(&b,
+                               "{\"exit_code\":1,\"stdout\":\"\",\"stderr\":"
+                               "\"kill: (1) - Operation not permitted\\n\"}");
             break;
         }
-        fm_buf_addf(&s, "%s process %ld on %s\n",
-                    simulate ? "Would kill" : "Killed", pid, agent);
-        text = fm_buf_take(&s, &len);
+        msp_buf_printf(&s, "%s process %ld on %s\n",
+                       simulate ? "Would kill" : "Killed", pid, agent);
+        text = msp_buf_take(&s, &len);
         if (!text)
             return -1;
-        fm_buf_adds(&b, "{\"exit_code\":0,\"stdout\":");
-        fm_buf_json_str(&b, text, len);
-        fm_buf_adds(&b, ",\"stderr\":\"\"}");
+        msp_buf_append_str(&b, "{\"exit_code\":0,\"stdout\":");
+        msp_buf_append_json(&b, text, len);
+        msp_buf_append_str(&b, ",\"stderr\":\"\"}");
         free(text);
         break;
     }
     case T_DEVICE_WIPE: /* only reachable with simulate:true */
-        fm_buf_adds(
+        msp_buf_append_str(
             &b,
             "{\"success\":true,\"tool\":\"msp.device_wipe\",\"simulated\":true,"
             "\"data\":{\"agent_id\":");
-        fm_buf_json_str(&b, agent, strlen(agent));
-        fm_buf_adds(&b, ",\"would_wipe\":true}");
+        msp_buf_append_json(&b, agent, strlen(agent));
+        msp_buf_append_str(&b, ",\"would_wipe\":true}");
         envelope_tail(&b, t->risk_level, c);
         break;
     case T_UNKNOWN: /* a catalogue tool without a reply here */
-        fm_buf_adds(&b, "{\"exit_code\":0,\"stdout\":\"\",\"stderr\":\"\"}");
+        msp_buf_append_str(&b,
+                           "{\"exit_code\":0,\"stdout\":\"\",\"stderr\":\"\"}");
         break;
     }
     c->out->status = 200;
-    c->out->body = fm_buf_take(&b, &c->out->body_len);
+    c->out->body = msp_buf_take(&b, &c->out->body_len);
     return c->out->body ? 0 : -1;
 }
 
@@ -337,8 +341,8 @@ static int execute_checked(call *c, const fm_token *tok, const mspf_tool *t,
                            const cJSON *params, int simulate)
 {
     idem_outcome o;
-    fm_buf fp;
-    fm_buf_init(&fp, FM_REPLY_MAX);
+    msp_buf fp;
+    msp_buf_init(&fp, FM_REPLY_MAX);
     char *fps, *pj;
     size_t fp_len;
     int status = 0, rc;
@@ -348,14 +352,14 @@ static int execute_checked(call *c, const fm_token *tok, const mspf_tool *t,
     pj = cJSON_PrintUnformatted(params);
     if (!pj)
         return -1;
-    fm_buf_adds(&fp, tok->tenant);
-    fm_buf_add(&fp, "\n", 1);
-    fm_buf_adds(&fp, t->name);
-    fm_buf_add(&fp, "\n", 1);
-    fm_buf_adds(&fp, pj);
-    fm_buf_adds(&fp, simulate ? "\ntrue" : "\nfalse");
+    msp_buf_append_str(&fp, tok->tenant);
+    msp_buf_append(&fp, "\n", 1);
+    msp_buf_append_str(&fp, t->name);
+    msp_buf_append(&fp, "\n", 1);
+    msp_buf_append_str(&fp, pj);
+    msp_buf_append_str(&fp, simulate ? "\ntrue" : "\nfalse");
     cJSON_free(pj);
-    fps = fm_buf_take(&fp, &fp_len);
+    fps = msp_buf_take(&fp, &fp_len);
     if (!fps)
         return -1;
     o = fm_idem_begin(c->r->idem, c->in->idem_key, fps, fp_len, fm_mono_ms(),

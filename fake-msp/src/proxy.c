@@ -522,17 +522,17 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind,
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
                                const char *key, const char *value)
 {
-    fm_buf *b = cls;
+    msp_buf *b = cls;
     char *k = curl_easy_escape(NULL, key, 0);
     char *v = value ? curl_easy_escape(NULL, value, 0) : NULL;
 
     (void)kind;
     if (b->len)
-        fm_buf_adds(b, "&");
-    fm_buf_adds(b, k ? k : "");
+        msp_buf_append_str(b, "&");
+    msp_buf_append_str(b, k ? k : "");
     if (value) {
-        fm_buf_adds(b, "=");
-        fm_buf_adds(b, v ? v : "");
+        msp_buf_append_str(b, "=");
+        msp_buf_append_str(b, v ? v : "");
     }
     curl_free(k);
     curl_free(v);
@@ -612,7 +612,7 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
     fm_proxy *p = r->fm->proxy;
     px_xfer *x = calloc(1, sizeof *x);
     char why[300], *query;
-    fm_buf q;
+    msp_buf q;
     int bad, status;
 
     if (!x)
@@ -641,23 +641,23 @@ enum MHD_Result fm_proxy_dispatch(fm_req *r, struct MHD_Connection *c,
         budget_msg(msg, sizeof msg);
         return refuse(p, x, 503, "UNAVAILABLE", msg, 1);
     }
-    x->body = (unsigned char *)r->body.p;
+    x->body = (unsigned char *)r->body.data;
     x->body_len = r->body.len;
-    r->body.p = NULL;
+    r->body.data = NULL;
     r->body.len = r->body.cap = 0;
     status = fm_request_head_check(method, x->h, x->n_h, why, sizeof why);
     if (status != 0)
         return refuse(p, x, (unsigned)status,
                       status == 405 ? "METHOD_NOT_ALLOWED" : "VALIDATION", why,
                       0);
-    fm_buf_init(&q, 1024u * 1024u);
+    msp_buf_init(&q, 1024u * 1024u);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
-    query = q.failed ? NULL : q.p;
+    query = q.failed ? NULL : q.data;
     bad = q.failed ||
           fm_upstream_target(&p->up, url, query, &x->url, why, sizeof why) != 0;
     if (q.failed)
         snprintf(why, sizeof why, "the query string is over 1 MiB");
-    free(q.p);
+    free(q.data);
     if (bad)
         return refuse(p, x, 400, "VALIDATION", why, 0);
     return admit(p, x);

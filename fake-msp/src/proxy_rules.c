@@ -171,7 +171,7 @@ int fm_origin_form(const char *path, char *why, size_t whylen)
 
 /* Appends path to b, percent-encoding every byte but unreserved ones,
  * sub-delims, ':' and '/' (MHD hands the path over decoded). */
-static void add_encoded(fm_buf *b, const char *path)
+static void add_encoded(msp_buf *b, const char *path)
 {
     static const char keep[] = "-._~!$&'()*+,;=:/";
     static const char hex[] = "0123456789ABCDEF";
@@ -180,10 +180,10 @@ static void add_encoded(fm_buf *b, const char *path)
     for (s = (const unsigned char *)path; *s; s++) {
         if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
             (*s >= '0' && *s <= '9') || strchr(keep, *s)) {
-            fm_buf_add(b, s, 1);
+            msp_buf_append(b, s, 1);
         } else {
             char e[3] = {'%', hex[*s >> 4], hex[*s & 15]};
-            fm_buf_add(b, e, 3);
+            msp_buf_append(b, e, 3);
         }
     }
 }
@@ -191,17 +191,17 @@ static void add_encoded(fm_buf *b, const char *path)
 int fm_upstream_target(const fm_upstream *u, const char *path,
                        const char *query, CURLU **out, char *why, size_t whylen)
 {
-    fm_buf b;
+    msp_buf b;
     CURLU *t;
     char *full;
     int bad;
 
     if (fm_origin_form(path, why, whylen) != 0)
         return -1;
-    fm_buf_init(&b, PATH_MAX_BYTES);
-    fm_buf_adds(&b, u->base_path);
+    msp_buf_init(&b, PATH_MAX_BYTES);
+    msp_buf_append_str(&b, u->base_path);
     add_encoded(&b, path);
-    full = fm_buf_take(&b, NULL);
+    full = msp_buf_take(&b, NULL);
     if (!full) {
         snprintf(why, whylen, "the request path is over %u bytes encoded",
                  PATH_MAX_BYTES);

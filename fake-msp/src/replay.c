@@ -49,44 +49,44 @@ static char *raw_bytes(const fake_msp *fm, const mspf_response *resp,
     static const char chunk_tail[] = "\r\n0\r\n\r\n";
     const mspf_fault *f = &resp->fault;
     const char *reason = MHD_get_reason_phrase_for((unsigned)resp->status);
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     size_t i;
 
     if (f->kind == MSPF_FAULT_GARBAGE) {
         unsigned long long st = f->has_seed ? f->seed : fm->seed;
         for (i = 0; i < f->bytes; i += 8) {
             unsigned long long v = fm_splitmix64(&st);
-            fm_buf_add(&b, &v, f->bytes - i < 8 ? f->bytes - i : 8);
+            msp_buf_append(&b, &v, f->bytes - i < 8 ? f->bytes - i : 8);
         }
-        return fm_buf_take(&b, len);
+        return msp_buf_take(&b, len);
     }
-    fm_buf_addf(&b, "HTTP/1.1 %d %s\r\n", resp->status,
-                reason && *reason ? reason : "Unknown");
+    msp_buf_printf(&b, "HTTP/1.1 %d %s\r\n", resp->status,
+                   reason && *reason ? reason : "Unknown");
     for (i = 0; i < resp->n_headers; i++)
         if (!skip_header(resp->headers[i].name))
-            fm_buf_addf(&b, "%s: %s\r\n", resp->headers[i].name,
-                        resp->headers[i].value);
+            msp_buf_printf(&b, "%s: %s\r\n", resp->headers[i].name,
+                           resp->headers[i].value);
     if (f->kind == MSPF_FAULT_BAD_CHUNKING) {
-        fm_buf_adds(&b,
-                    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+        msp_buf_append_str(
+            &b, "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
         /* "zz" is not a hex chunk size */
-        fm_buf_addf(&b, "zz\r\n");
+        msp_buf_printf(&b, "zz\r\n");
         job->body = (const char *)resp->body;
         job->body_len = resp->body_len;
         job->tail = chunk_tail;
         job->tail_len = sizeof chunk_tail - 1;
-        return fm_buf_take(&b, len);
+        return msp_buf_take(&b, len);
     }
-    fm_buf_addf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                resp->body_len);
+    msp_buf_printf(&b, "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                   resp->body_len);
     job->body = (const char *)resp->body;
     if (f->kind == MSPF_FAULT_TRUNCATE)
         job->body_len =
             f->after_bytes < resp->body_len ? f->after_bytes : resp->body_len;
     else if (f->kind == MSPF_FAULT_DRIBBLE)
         job->body_len = resp->body_len;
-    return fm_buf_take(&b, len);
+    return msp_buf_take(&b, len);
 }
 
 static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c,
@@ -106,14 +106,50 @@ static enum MHD_Result suspend(fm_req *r, struct MHD_Connection *c,
     return MHD_YES;
 }
 
+void fm_replay_drop(void *m)
+{
+    MHD_destroy_response(m);
+}
+
+/* The response's reply object, made once and kept in its cell (MHD counts
+ * the connections that queue it): the same bytes as a fresh one, as the
+ * reply depends on the fixture alone. NULL on ENOMEM. */
+static struct MHD_Response *kept_response(const mspf_response *resp,
+                                          fm_fx_cell *cell)
+{
+    struct MHD_Response *m = atomic_load_explicit(cell, memory_order_acquire);
+    void *none = NULL;
+
+    if (m)
+        return m;
+    m = mhd_response(resp);
+    if (m && !atomic_compare_exchange_strong(cell, &none, m)) {
+        MHD_destroy_response(m); /* another thread made it first */
+        m = none;
+    }
+    return m;
+}
+
 enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
-                                const mspf_response *resp, int *status)
+                                const mspf_response *resp, fm_fx_cell *cell,
+                                int *status)
 {
     const mspf_fault *f = &resp->fault;
-    long long due = fm_mono_ms() + (resp->delay_ms > 0 ? resp->delay_ms : 0);
+    long long due;
+    struct MHD_Response *m;
     enum MHD_Result ok;
 
     *status = 0;
+    if (f->kind == MSPF_FAULT_NONE && resp->delay_ms <= 0 && cell) {
+        /* the hot path: a plain reply, now */
+        m = kept_response(resp, cell);
+        if (!m)
+            return MHD_NO;
+        *status = resp->status;
+        r->state = RS_DONE;
+        return MHD_queue_response(c, (unsigned)resp->status, m);
+    }
+    due = fm_mono_ms() + (resp->delay_ms > 0 ? resp->delay_ms : 0);
     switch (f->kind) {
     case MSPF_FAULT_NONE:
         *status = resp->status;

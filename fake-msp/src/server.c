@@ -117,7 +117,7 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         in.content_type = find_header(hl, "Content-Type");
         in.doc = doc;
         in.too_large = r->too_large;
-        in.body = r->body.p;
+        in.body = r->body.data;
         in.body_len = r->body.len;
         if (fm_msp_execute(&fm->realm, &in, &out) != 0)
             return MHD_queue_response(c, (unsigned)(*status = 500), fm->r_500);
@@ -204,8 +204,10 @@ static enum MHD_Result count_cl(void *cls, enum MHD_ValueKind kind,
 /* Refuses what no request may carry, before its body is read: more headers
  * than FM_MAX_HEADERS (431) and Content-Length headers that disagree (400),
  * closing the connection after the reply (the rest of the bytes cannot be
- * framed). Returns 1 when refused (r->door_ok holds what to return). */
-static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
+ * framed). Returns 1 when refused (r->door_ok holds what to return); else
+ * 0 with the first Content-Length value (or NULL) in *cl. */
+static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r,
+                        const char **cl)
 {
     cl_count k = {0, NULL, 0};
     int n;
@@ -229,6 +231,7 @@ static int door_refuses(fake_msp *fm, struct MHD_Connection *c, fm_req *r)
         snprintf(msg, sizeof msg,
                  "Content-Length: %zu headers with different values", k.n);
     }
+    *cl = k.first;
     if (!status)
         return 0;
     r->state = RS_DONE;
@@ -321,6 +324,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mspf_request mreq;
     const mspf_fixture *fx = NULL;
     const mspf_response *resp = NULL;
+    fm_fx_cell *cell = NULL;
     char **viol = NULL;
     size_t n_viol = 0;
     int status = 0, execute;
@@ -343,7 +347,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mreq.path = url;
     mreq.headers = hl.h;
     mreq.n_headers = hl.n;
-    mreq.body = (const unsigned char *)(r->body.p ? r->body.p : "");
+    mreq.body = (const unsigned char *)(r->body.data ? r->body.data : "");
     mreq.body_len = r->body.len;
 
     execute = strcmp(url, EXECUTE_PATH) == 0;
@@ -353,7 +357,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         n_viol = 0;
     if (fm_fx_count(fm->fx)) {
         unsigned long hits = mspf_regex_limit_hits();
-        resp = fm_fx_match(fm->fx, &mreq, doc, &fx);
+        resp = fm_fx_match_cell(fm->fx, &mreq, doc, &fx, &cell);
         if (mspf_regex_limit_hits() != hits)
             add_violation(&viol, &n_viol,
                           "a fixture regex hit its match limit (PCRE2 "
@@ -370,7 +374,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
         r->holds_fixture = 1; /* released when the request completes */
         fm_journal_append(fm->journal, method, url, hl.h, hl.n, mreq.body,
                           mreq.body_len, fx->name, status, viol, n_viol);
-        ok = fm_replay_serve(r, c, resp, &status);
+        ok = fm_replay_serve(r, c, resp, cell, &status);
     } else {
         if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
             ok = strict_miss(fm, c, &mreq, &status);
@@ -402,13 +406,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
         if (!r)
             return MHD_NO;
         r->fm = fm;
-        fm_buf_init(&r->body, is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
+        msp_buf_init(&r->body,
+                     is_admin(url) ? FM_ADMIN_MAX_BODY : fm->max_body);
         *con_cls = r;
         if (atomic_load(&fm->stopping))
             return MHD_NO;
-        if (door_refuses(fm, c, r))
+        if (door_refuses(fm, c, r, &cl)) /* cl: as MHD would look it up */
             return r->door_ok;
-        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && !is_admin(url) && strtoull(cl, NULL, 10) > fm->max_body) {
             /* answer before the body is read */
             r->too_large = 1;
@@ -422,18 +426,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c,
     if (r->state == RS_SUSPENDED)
         return fm_replay_resumed(r, c);
     if (*upload_size) {
-        cap = r->body.cap_max;
+        cap = r->body.max;
         if (r->state == RS_READING && !r->too_large && !r->proxy_full) {
-            if (*upload_size > cap - r->body.len) {
+            if (*upload_size > cap - r->body.len) { /* past the cap */
                 r->too_large = 1; /* keep reading, stop buffering */
-                free(r->body.p);
-                fm_buf_init(&r->body, cap);
+                free(r->body.data);
+                msp_buf_init(&r->body, cap);
             } else if (fm->proxy && !is_admin(url) &&
                        fm_proxy_body(r, r->body.len + *upload_size) != 0) {
-                free(r->body.p); /* keep reading, stop buffering: 503 */
-                fm_buf_init(&r->body, cap);
+                free(r->body.data); /* keep reading, stop buffering: 503 */
+                msp_buf_init(&r->body, cap);
             } else {
-                fm_buf_add(&r->body, upload, *upload_size);
+                msp_buf_append(&r->body, upload, *upload_size);
                 if (r->body.failed)
                     return MHD_NO;
             }
@@ -462,7 +466,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         fm_fx_release(r->fm->fx);
     if (r->proxy_held)
         fm_proxy_release(r->fm->proxy, r->proxy_held);
-    free(r->body.p);
+    free(r->body.data);
     free(r->raw);
     free(r);
     *con_cls = NULL;
@@ -587,6 +591,8 @@ static int setup(fake_msp *fm, const fake_msp_options *opt, char *errbuf,
                                          : FAKE_MSP_DEFAULT_MAX_FIXTURES,
                        opt->fixture_budget ? opt->fixture_budget
                                            : FAKE_MSP_DEFAULT_FIXTURE_BUDGET);
+    if (fm->fx) /* the fixtures' kept reply objects (replay.c) */
+        fm_fx_set_drop(fm->fx, fm_replay_drop);
     /* always there, so that a provider state can lower the limit */
     fm->rate_limit_default =
         opt->rate_limit_per_min > 0 ? opt->rate_limit_per_min : 0;

@@ -77,7 +77,7 @@ typedef enum req_state {
 /* One request (MHD's *con_cls), freed when MHD completes it. */
 typedef struct fm_req {
     fake_msp *fm;
-    fm_buf body;
+    msp_buf body;
     int too_large;
     req_state state;
     sched_job job;
@@ -92,11 +92,16 @@ typedef struct fm_req {
     int proxy_full;    /* --proxy: the body did not fit the budget: 503 */
 } fm_req;
 
-/* Serves a fixture response (delay and faults included). Returns what the
- * access handler returns; *status is the status sent, 0 for a fault that
- * sends no complete response (all but dribble). */
+/* Serves a fixture response (delay and faults included); a plain reply
+ * with no delay reuses the reply object kept in cell (fm_fx_match_cell;
+ * NULL: a fresh one). Returns what the access handler returns; *status is
+ * the status sent, 0 for a fault that sends no complete response (all but
+ * dribble). */
 enum MHD_Result fm_replay_serve(fm_req *r, struct MHD_Connection *c,
-                                const mspf_response *resp, int *status);
+                                const mspf_response *resp, fm_fx_cell *cell,
+                                int *status);
+/* Frees a reply object kept in a response's cell (fm_fx_set_drop). */
+void fm_replay_drop(void *m);
 
 /* Finishes a request whose suspension ended. */
 enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c);

@@ -112,18 +112,18 @@ static const struct {
 
 static enum MHD_Result list_states(struct MHD_Connection *c)
 {
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     size_t i, len;
     char *body;
-    fm_buf_adds(&b, "{\"states\":[");
+    msp_buf_append_str(&b, "{\"states\":[");
     for (i = 0; i < sizeof states / sizeof states[0]; i++) {
         if (i)
-            fm_buf_adds(&b, ",");
-        fm_buf_json_str(&b, states[i].name, strlen(states[i].name));
+            msp_buf_append_str(&b, ",");
+        msp_buf_append_json(&b, states[i].name, strlen(states[i].name));
     }
-    fm_buf_adds(&b, "]}");
-    body = fm_buf_take(&b, &len);
+    msp_buf_append_str(&b, "]}");
+    body = msp_buf_take(&b, &len);
     return fm_queue_json(c, 200, body, len);
 }
 
@@ -174,8 +174,8 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     size_t name_len = 0;
     char id[MSP_UUID_BUF_SIZE];
     char msg[300] = "";
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     size_t i, len;
     int setup, rc;
     char *body;
@@ -186,8 +186,8 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         return fm_queue_error(c, 405, "METHOD_NOT_ALLOWED",
                               "Method not allowed on this endpoint");
     /* parsed keeping each string's length, so that a \u0000 is seen */
-    if (!r->too_large && r->body.p &&
-        mspf_json_parse(r->body.p, r->body.len, &jd) != 0)
+    if (!r->too_large && r->body.data &&
+        mspf_json_parse(r->body.data, r->body.len, &jd) != 0)
         jd = NULL;
     doc = jd ? mspf_json_root(jd) : NULL;
     state = cJSON_GetObjectItemCaseSensitive(doc, "state");
@@ -232,23 +232,23 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
         mspf_json_free(jd);
         return fm_queue_error(c, 400, "VALIDATION", msg);
     }
-    fm_buf_adds(&b, "{\"state\":");
-    fm_buf_json_str(&b, name, name_len); /* name lives in jd */
+    msp_buf_append_str(&b, "{\"state\":");
+    msp_buf_append_json(&b, name, name_len); /* name lives in jd */
     mspf_json_free(jd);
-    fm_buf_adds(&b,
-                setup ? ",\"action\":\"setup\"" : ",\"action\":\"teardown\"");
+    msp_buf_append_str(&b, setup ? ",\"action\":\"setup\""
+                                 : ",\"action\":\"teardown\"");
     if (setup) {
         /* the values an exported pact's ProviderState generators read */
         if (role) {
             char value[300]; /* a built-in key: not a secret */
             snprintf(value, sizeof value, "Bearer %s", role->default_key);
-            fm_buf_adds(&b, ",\"authorization\":");
-            fm_buf_json_str(&b, value, strlen(value));
+            msp_buf_append_str(&b, ",\"authorization\":");
+            msp_buf_append_json(&b, value, strlen(value));
         }
         msp_uuid4(id);
-        fm_buf_addf(&b, ",\"commandId\":\"%s\"", id);
+        msp_buf_printf(&b, ",\"commandId\":\"%s\"", id);
     }
-    fm_buf_adds(&b, "}");
-    body = fm_buf_take(&b, &len);
+    msp_buf_append_str(&b, "}");
+    body = msp_buf_take(&b, &len);
     return fm_queue_json(c, 200, body, len);
 }

@@ -1,7 +1,6 @@
-/* util.c — buffers, escaping, masking, clocks (see util.h). */
+/* util.c — masking, clocks, small string checks (see util.h). */
 #include "util.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,117 +8,6 @@
 #include <time.h>
 
 #include "executor/msp_util.h"
-
-#define BUF_FIRST_ALLOC 1024
-
-void fm_buf_init(fm_buf *b, size_t cap_max)
-{
-    memset(b, 0, sizeof *b);
-    b->cap_max = cap_max;
-}
-
-static int buf_reserve(fm_buf *b, size_t extra)
-{
-    size_t max = b->cap_max;
-    size_t need, ncap;
-    char *np;
-
-    if (b->failed)
-        return -1;
-    if (extra > max || b->len + 1 > max - extra) {
-        b->failed = 1;
-        return -1;
-    }
-    need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    ncap = b->cap ? b->cap : BUF_FIRST_ALLOC;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > max)
-        ncap = max;
-    np = realloc(b->p, ncap);
-    if (!np) {
-        b->failed = 1;
-        return -1;
-    }
-    b->p = np;
-    b->cap = ncap;
-    return 0;
-}
-
-void fm_buf_add(fm_buf *b, const void *data, size_t len)
-{
-    if (buf_reserve(b, len) != 0 || !b->p)
-        return;
-    if (len)
-        memcpy(b->p + b->len, data, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-}
-
-void fm_buf_adds(fm_buf *b, const char *s)
-{
-    fm_buf_add(b, s, strlen(s));
-}
-
-void fm_buf_addf(fm_buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        fm_buf_add(b, small, (size_t)n);
-        return;
-    }
-    if (buf_reserve(b, (size_t)n) != 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-static int buf_write(void *user, const void *data, size_t len)
-{
-    fm_buf *b = user;
-    fm_buf_add(b, data, len);
-    return b->failed;
-}
-
-void fm_buf_json_str(fm_buf *b, const char *s, size_t len)
-{
-    /* the one JSON escaper (executor/msp_util.h) */
-    (void)msp_json_quote(s, len, buf_write, b);
-}
-
-char *fm_buf_take(fm_buf *b, size_t *len)
-{
-    char *p;
-
-    if (!b->failed && !b->p)
-        fm_buf_add(b, "", 0);
-    if (b->failed) {
-        free(b->p);
-        b->p = NULL;
-        b->len = b->cap = 0;
-        return NULL;
-    }
-    p = b->p;
-    if (len)
-        *len = b->len;
-    b->p = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
 
 /* Only a well-known scheme word is shown: anything else before a space
  * may itself be the secret (e.g. "sk-live-... x"). */
@@ -217,5 +105,7 @@ int fm_utf8_valid(const unsigned char *s, size_t n)
 
 int fm_strieq(const char *a, const char *b)
 {
-    return strcasecmp(a, b) == 0;
+    /* first bytes that differ beyond case (bit 0x20) settle most calls */
+    return ((unsigned char)(a[0] ^ b[0]) & ~0x20u) == 0 &&
+           strcasecmp(a, b) == 0;
 }

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "executor/msp_util.h"
+
 extern char **environ;
 
 #define READ_CHUNK 65536
@@ -239,33 +241,18 @@ int hx_spawn_start(const char *const argv[], const hx_spawn_opts *o, hx_proc *p,
     return 0;
 }
 
+/* One output stream: its first b.max bytes kept, every byte counted in
+ * total. */
 typedef struct sink {
-    char *buf;
-    size_t len, cap, total, limit;
+    msp_buf b;
+    size_t total;
 } sink;
 
 static int sink_add(sink *s, const char *p, size_t n)
 {
-    size_t keep;
+    size_t room = s->b.max - s->b.len;
     s->total += n;
-    keep = s->len < s->limit ? s->limit - s->len : 0;
-    if (n < keep)
-        keep = n;
-    if (s->len + keep + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 4096;
-        char *b;
-        while (cap < s->len + keep + 1)
-            cap *= 2;
-        b = realloc(s->buf, cap);
-        if (!b)
-            return -1;
-        s->buf = b;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, p, keep);
-    s->len += keep;
-    s->buf[s->len] = '\0';
-    return 0;
+    return msp_buf_append(&s->b, p, n < room ? n : room);
 }
 
 int hx_proc_wait(hx_proc *p, long long timeout_ms, int *status)
@@ -354,12 +341,13 @@ static int drain(hx_proc *p, sink *so, sink *se)
 
 int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
 {
-    sink so = {.limit = o->out_cap ? o->out_cap : HX_SPAWN_DEFAULT_CAP};
-    sink se = {.limit = o->err_cap ? o->err_cap : HX_SPAWN_DEFAULT_CAP};
+    sink so = {.total = 0}, se = {.total = 0};
     long long deadline = o->timeout_ms > 0 ? p->started_ms + o->timeout_ms : 0;
     size_t written = 0;
     int rc = 0, status = 0, reaped = 0;
     memset(r, 0, sizeof *r);
+    msp_buf_init(&so.b, o->out_cap ? o->out_cap : HX_SPAWN_DEFAULT_CAP);
+    msp_buf_init(&se.b, o->err_cap ? o->err_cap : HX_SPAWN_DEFAULT_CAP);
     if (p->in_fd >= 0 && o->in_len == 0)
         close_fd(&p->in_fd);
     /* The end is the child's exit, not EOF on its output: a background
@@ -435,15 +423,9 @@ int hx_spawn_finish(hx_proc *p, const hx_spawn_opts *o, hx_spawned *r)
     r->exited = WIFEXITED(status);
     r->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     r->status = r->exited ? WEXITSTATUS(status) : 128 + r->signal;
-    if (!so.buf)
-        so.buf = calloc(1, 1);
-    if (!se.buf)
-        se.buf = calloc(1, 1);
-    r->out = so.buf;
-    r->out_len = so.len;
+    r->out = msp_buf_take(&so.b, &r->out_len); /* "" when it wrote nothing */
     r->out_total = so.total;
-    r->err = se.buf;
-    r->err_len = se.len;
+    r->err = msp_buf_take(&se.b, &r->err_len);
     r->err_total = se.total;
     return r->out && r->err ? rc : -1;
 }

@@ -527,3 +527,45 @@ Test(mspf_match, a_multibyte_character_does_not_end_the_masked_token)
     mspf_diffs_free(&d);
     mspf_fixture_free(f);
 }
+
+/* A fixture's regex, matched often enough to be JIT-compiled (lazily,
+ * after a few matches), answers as the interpreter did: a match, a
+ * non-match, and a match-limit hit that stays a counted non-match. */
+Test(mspf_match, a_regex_answers_the_same_once_jit_compiled)
+{
+    mspf_fixture *f = NULL;
+    mspf_error err;
+    mspf_header h[5];
+    mspf_request r;
+    char limit[440], ok[440];
+    unsigned long before, hits, first = 0;
+    int i;
+
+    cr_assert_eq(parse_mutated("request.headers.Content-Type",
+                               "{\"regex\":\"(a|aa)*\\\\1c\"}", &f, &err),
+                 0, "%s: %s", err.path, err.reason);
+    memset(limit, 'a', 418);
+    strcpy(limit + 418, "bc");
+    memset(ok, 'a', 418);
+    strcpy(ok + 418, "c");
+    memcpy(h, good_headers, sizeof(h));
+    for (i = 0; i < 40; i++) {
+        h[1].value = ok;
+        r = make_request(h, 5, GOOD_BODY);
+        cr_assert_eq(mspf_match_request(f, &r, NULL), 1, "round %d", i);
+        h[1].value = "application/json";
+        r = make_request(h, 5, GOOD_BODY);
+        cr_assert_eq(mspf_match_request(f, &r, NULL), 0, "round %d", i);
+        h[1].value = limit;
+        r = make_request(h, 5, GOOD_BODY);
+        before = mspf_regex_limit_hits();
+        cr_assert_eq(mspf_match_request(f, &r, NULL), 0, "round %d", i);
+        /* counted once per run: the header's fast path, then the slow */
+        hits = mspf_regex_limit_hits() - before;
+        cr_assert(hits > 0, "round %d", i);
+        if (i == 0)
+            first = hits;
+        cr_assert_eq(hits, first, "round %d", i);
+    }
+    mspf_fixture_free(f);
+}

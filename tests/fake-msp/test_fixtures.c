@@ -355,3 +355,54 @@ Test(fixtures, the_number_of_fixtures_is_capped, .timeout = TEST_TIMEOUT(10))
     mspf_fixture_free(f);
     fake_msp_stop(fm);
 }
+
+/* A plain reply's object is made once and kept with its fixture: every
+ * replay sends the same status, headers and body, and a fixture replaced
+ * or removed through the admin API never answers with the kept one. */
+Test(fixtures, a_replaced_fixture_never_answers_with_its_kept_reply,
+     .timeout = TEST_TIMEOUT(10))
+{
+    fake_msp *fm = tk_start(NULL);
+    const char *json;
+    char buf[64];
+    http_res r;
+    int i;
+
+    tk_add_fixture(fm, tk_fixture_json("kept", "k-1",
+                                       "\"response\":{\"status\":202,"
+                                       "\"headers\":{\"X-V\":\"one\"},"
+                                       "\"body\":{\"v\":1}}"));
+    for (i = 0; i < 3; i++) {
+        call(fm, "k-1", &r);
+        cr_assert_eq(r.status, 202, "replay %d", i);
+        cr_assert_str_eq(r.body, "{\"v\":1}", "replay %d", i);
+        cr_assert_str_eq(tk_header(&r, "X-V", buf, sizeof buf), "one");
+        cr_assert_str_eq(tk_header(&r, "Content-Type", buf, sizeof buf),
+                         "application/json");
+        tk_free(&r);
+    }
+    json = tk_fixture_json("kept", "k-1",
+                           "\"response\":{\"status\":201,"
+                           "\"headers\":{\"X-V\":\"two\"},"
+                           "\"body\":{\"v\":2}}");
+    tk_http("PUT", tk_url(fm, "/__admin/fixtures/kept"), json_type, json,
+            strlen(json), 0, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    for (i = 0; i < 2; i++) {
+        call(fm, "k-1", &r);
+        cr_assert_eq(r.status, 201, "replay %d", i);
+        cr_assert_str_eq(r.body, "{\"v\":2}", "replay %d", i);
+        cr_assert_str_eq(tk_header(&r, "X-V", buf, sizeof buf), "two");
+        tk_free(&r);
+    }
+    tk_http("DELETE", tk_url(fm, "/__admin/fixtures/kept"), NULL, NULL, 0, 0,
+            &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    tk_free(&r);
+    call(fm, "k-1", &r);
+    cr_assert_eq(r.status, 200, "the realistic reply again");
+    cr_assert_null(tk_header(&r, "X-V", buf, sizeof buf));
+    tk_free(&r);
+    fake_msp_stop(fm);
+}

@@ -1,4 +1,4 @@
-/* Unit tests of the fake's internal modules (fake-msp/src): buffers,
+/* Unit tests of the fake's internal modules (fake-msp/src):
  * escaping, masking, UTF-8, the idempotency store, the rate limiter. */
 #include <criterion/criterion.h>
 #include "test_timeout.h"
@@ -12,49 +12,7 @@
 #include "strict.h"
 #include "util.h"
 
-Test(units, json_strings_escape_quotes_controls_and_null,
-     .timeout = TEST_TIMEOUT(5))
-{
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
-    char *s;
-
-    fm_buf_json_str(&b, "a\"b\\c\n\r\t\x01", 9);
-    fm_buf_adds(&b, " ");
-    fm_buf_json_str(&b, NULL, 0);
-    s = fm_buf_take(&b, NULL);
-    cr_assert_str_eq(s, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\" null");
-    free(s);
-}
-
-Test(units, buffers_grow_for_long_formats_and_latch_failure_at_the_cap,
-     .timeout = TEST_TIMEOUT(5))
-{
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
-    char big[600];
-    size_t len;
-    char *s;
-
-    memset(big, 'x', sizeof big - 1);
-    big[sizeof big - 1] = '\0';
-    fm_buf_addf(&b, "<%s>", big);
-    s = fm_buf_take(&b, &len);
-    cr_assert_eq(len, sizeof big + 1);
-    free(s);
-
-    fm_buf_init(&b, 8);
-    fm_buf_adds(&b, "12345");
-    fm_buf_adds(&b, "6789");
-    cr_assert(b.failed);
-    cr_assert_null(fm_buf_take(&b, &len));
-
-    fm_buf_init(&b, FM_REPLY_MAX);
-    s = fm_buf_take(&b, &len);
-    cr_assert_str_eq(s, "");
-    cr_assert_eq(len, 0);
-    free(s);
-}
+/* The buffer (msp_buf) and its JSON quoting: tests/executor/test_buf.c. */
 
 /* The secret itself is masked by msp_mask_secret (its vectors are in
  * tests/executor/test_config.c); here: the scheme word handling. */
@@ -153,8 +111,8 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails,
 {
     journal *j = fm_journal_new(4, 1u << 20);
     mspf_header h = {"Authorization", "Bearer secret-token"};
-    fm_buf b;
-    fm_buf_init(&b, FM_REPLY_MAX);
+    msp_buf b;
+    msp_buf_init(&b, FM_REPLY_MAX);
     char *s;
 
     fm_journal_append(j, "POST", "/a", &h, 1, (const unsigned char *)"\xff", 1,
@@ -162,7 +120,7 @@ Test(units, journal_json_base64_pads_one_and_two_byte_tails,
     fm_journal_append(j, "POST", "/b", NULL, 0,
                       (const unsigned char *)"\xff\xfe", 2, "fx", 200, NULL, 0);
     fm_journal_to_json(j, &b);
-    s = fm_buf_take(&b, NULL);
+    s = msp_buf_take(&b, NULL);
     cr_assert(strstr(s, "\"body_base64\":\"/w==\""), "%s", s);
     cr_assert(strstr(s, "\"body_base64\":\"//4=\""), "%s", s);
     cr_assert(strstr(s, "\"fixture\":\"fx\""), "%s", s);

@@ -19,6 +19,69 @@
 extern "C" {
 #endif
 
+/* The one growable byte buffer (curl's dynbuf is the model), used by every
+ * component: its cap is fixed by msp_buf_init() and named there by each
+ * caller, from that caller's named limits. The contract:
+ * - it never holds more than max content bytes, and never allocates more
+ *   than max + 1;
+ * - data is NUL-terminated whenever it is not NULL (the NUL is not counted
+ *   in len); data is NULL until the first append;
+ * - an append that would pass the cap, or that runs out of memory, changes
+ *   nothing, returns -1 and sets errno (EFBIG or ENOMEM); the failure
+ *   latches: `failed` keeps that errno and every later append fails the same
+ *   way, so a run of appends may be checked once at the end; the content
+ *   appended before the failure stays as it was;
+ * - msp_buf_reset() and msp_buf_free() clear the failure; the cap stays.
+ * The memory is the buffer's: msp_buf_free() releases it, msp_buf_take()
+ * hands it to the caller, who frees it with free(). A zeroed msp_buf is an
+ * empty buffer of cap 0. Not thread-safe: one buffer, one thread. */
+typedef struct msp_buf {
+    char *data; /* the content and its NUL, or NULL while nothing is held */
+    size_t len; /* content bytes */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the most content bytes it may ever hold */
+    int failed; /* 0, or the errno of the first failed append */
+} msp_buf;
+
+/* Starts an empty buffer that never holds more than max bytes. */
+void msp_buf_init(msp_buf *b, size_t max);
+
+/* Appends p[0..n), growing geometrically but never past b->max bytes of
+ * content. Returns 0, or -1 with errno EFBIG (over the cap) or ENOMEM; see
+ * the contract above for the state after a failure. */
+int msp_buf_append(msp_buf *b, const void *p, size_t n);
+
+/* Appends a string literal. */
+#define msp_buf_append_lit(b, lit) msp_buf_append((b), lit, MSP_STRLEN(lit))
+
+/* Appends the NUL-terminated s (without its NUL). Returns as
+ * msp_buf_append(). */
+int msp_buf_append_str(msp_buf *b, const char *s);
+
+/* Appends printf-formatted text. Returns as msp_buf_append() (a format
+ * error counts as EINVAL). */
+int msp_buf_printf(msp_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends s[0..n) as a JSON string literal written by msp_json_quote(); a
+ * NULL s appends null. Returns as msp_buf_append(); after a failure the
+ * buffer may end in the part of the literal that fitted. */
+int msp_buf_append_json(msp_buf *b, const char *s, size_t n);
+
+/* Empties the buffer and clears a failure; keeps its memory and cap. */
+void msp_buf_reset(msp_buf *b);
+
+/* Hands the content to the caller, who frees it with free(): NUL-terminated,
+ * its length in *len (when len is not NULL); a buffer never appended to
+ * gives a fresh "". The buffer is left empty (same cap). Returns NULL when
+ * the buffer has failed (its memory is then released; *len untouched) or
+ * "" cannot be allocated. */
+char *msp_buf_take(msp_buf *b, size_t *len);
+
+/* Releases the buffer's memory and clears a failure; it stays initialised
+ * (same cap) and empty. */
+void msp_buf_free(msp_buf *b);
+
 /* The length of a string literal, without its NUL; a compile error for
  * anything that is not a literal. Use instead of hand-counted lengths. */
 #define MSP_STRLEN(lit) (sizeof("" lit "") - 1)
