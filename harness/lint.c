@@ -29,21 +29,6 @@ static void problem(size_t *count, const char *file, const char *path,
     (*count)++;
 }
 
-static int is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    if (!s || strlen(s) != sizeof shape - 1)
-        return 0;
-    for (size_t i = 0; shape[i]; i++) {
-        char c = s[i];
-        if (shape[i] == '-'
-                ? c != '-'
-                : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 /* The exit codes the fixture expects, one per "expects" entry. */
 static int expected_codes(const mspf_fixture *f, int *codes, int max)
 {
@@ -82,8 +67,10 @@ static void semantic(const mspf_fixture *f, size_t *count)
         return;
     }
     if (f->exit_row < 1 || f->exit_row > MSP_EXIT_ROWS) {
-        problem(count, f->file, "$.exit_row",
-                "not a row of the exit table (1..14)");
+        char why[64];
+        snprintf(why, sizeof why, "not a row of the exit table (1..%d)",
+                 MSP_EXIT_ROWS);
+        problem(count, f->file, "$.exit_row", why);
         return;
     }
     const msp_exit_row *row = &table[f->exit_row - 1];
@@ -114,7 +101,9 @@ static void semantic(const mspf_fixture *f, size_t *count)
     if ((f->exit_row == 1 || f->exit_row == 2) && f->expects_request)
         problem(count, f->file, "$.request",
                 "rows 1 and 2 send nothing: must be null");
-    if (f->exit_row != 2 && !is_uuid(f->command_id))
+    if (f->exit_row != 2 &&
+        !msp_uuid_valid(f->command_id,
+                        f->command_id ? strlen(f->command_id) : 0, 0))
         problem(count, f->file, "$.context.command_id", "not a lowercase UUID");
     if (f->repeat > 1 && f->n_responses == 0 && f->exit_row != 6 &&
         f->exit_row != 8)

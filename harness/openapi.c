@@ -19,9 +19,6 @@
 
 #include <contracts/tools.h>
 
-#define EXECUTE_PATH "/api/v1/god-mode/execute"
-#define TOOLS_PATH   "/api/v1/god-mode/tools"
-#define HEALTH_PATH  "/health"
 /* A fixture reply larger than this is not copied into the document. */
 #define EXAMPLE_MAX (64u * 1024u)
 /* Fixtures whose replies are broken on purpose (docs/openapi.md). */
@@ -400,7 +397,7 @@ static int reply_example_ok(const mspf_fixture *f)
         return 0;
     const cJSON *path = mspf_json_path(f->doc, "$.request.path");
     return !cJSON_IsString(path) ||
-           strcmp(path->valuestring, EXECUTE_PATH) == 0;
+           strcmp(path->valuestring, MSP_PATH_EXECUTE) == 0;
 }
 
 static cJSON *media(cJSON *content, const char *type, cJSON *schema)
@@ -715,12 +712,12 @@ cJSON *hx_openapi_build(const mspf_set *set)
     cJSON_AddItemToArray(sec, bearer);
 
     cJSON *paths = cJSON_AddObjectToObject(doc, "paths");
-    cJSON_AddItemToObject(paths, EXECUTE_PATH, execute_path(set));
-    cJSON_AddItemToObject(paths, TOOLS_PATH,
+    cJSON_AddItemToObject(paths, MSP_PATH_EXECUTE, execute_path(set));
+    cJSON_AddItemToObject(paths, MSP_PATH_TOOLS,
                           plain_get("listTools",
                                     "Every v1 tool with its parameter schema",
                                     "ToolsList", tools_example()));
-    cJSON_AddItemToObject(paths, HEALTH_PATH,
+    cJSON_AddItemToObject(paths, MSP_PATH_HEALTH,
                           plain_get("health", "Liveness", "Health", NULL));
 
     cJSON *comp = cJSON_AddObjectToObject(doc, "components");

@@ -22,9 +22,7 @@
 #define HX_PACT_ROLE_STATE_PREFIX "a credential of role "
 #define HX_PACT_AUTH_VALUE        "authorization"
 #define HX_PACT_COMMAND_ID_VALUE  "commandId"
-#define HX_PACT_UUID_REGEX \
-    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-#define HX_PACT_PATH_MAX 512
+#define HX_PACT_PATH_MAX          512
 
 /* The role a bundled test key stands for ("valid" for NULL), or NULL for a
  * key no role names (such a fixture is not exported: a literal key never

@@ -29,7 +29,6 @@
 
 #define DEFAULT_CONSUMER "brainstorm-msp-executor"
 #define DEFAULT_PROVIDER "msp-god-mode-api"
-#define EXECUTE_PATH     "/api/v1/god-mode/execute"
 #define MAX_IDS          32
 
 static const cJSON *member(const cJSON *o, const char *name)
@@ -354,7 +353,7 @@ static int executor_interaction(hx_pact_build *x, cJSON *it)
     cJSON_AddStringToObject(
         r, "method", cJSON_IsString(method) ? method->valuestring : "POST");
     cJSON_AddStringToObject(
-        r, "path", cJSON_IsString(path) ? path->valuestring : EXECUTE_PATH);
+        r, "path", cJSON_IsString(path) ? path->valuestring : MSP_PATH_EXECUTE);
     cJSON *headers = cJSON_AddObjectToObject(r, "headers");
     const cJSON *fh = member(req, "headers");
     for (const cJSON *h = fh ? fh->child : NULL; h; h = h->next)

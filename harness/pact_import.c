@@ -32,7 +32,7 @@
 #define PACT_FILE_MAX (16u * 1024u * 1024u)
 #define NAME_MAX_LEN  80
 #define NAME_CAP      (NAME_MAX_LEN + 24) /* "-" and any suffix number */
-#define EXECUTE_PATH  "/api/v1/god-mode/execute"
+#define EXECUTE_PATH  MSP_PATH_EXECUTE    /* the contract's, msp_executor.h */
 
 /* A set of strings with a number each (open addressing, FNV-1a): the names
  * and ids written so far, and per base name the next suffix to try, so
@@ -79,19 +79,6 @@ static uint64_t hash(const char *s, uint64_t h)
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
-}
-
-static int is_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    if (!s || strlen(s) != sizeof shape - 1)
-        return 0;
-    for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == '-' ? s[i] != '-'
-                            : !isxdigit((unsigned char)s[i]) ||
-                                  isupper((unsigned char)s[i]))
-            return 0;
-    return 1;
 }
 
 static size_t *map_find(const strmap *m, const char *key)
@@ -166,7 +153,8 @@ static void command_id(const imp *im, const char *given, const char *desc,
                        char out[37], size_t *next_out)
 {
     *next_out = 0;
-    if (is_uuid(given) && !map_find(&im->ids, given)) {
+    if (given && msp_uuid_valid(given, strlen(given), 0) &&
+        !map_find(&im->ids, given)) {
         memcpy(out, given, 37);
         return;
     }
@@ -175,10 +163,7 @@ static void command_id(const imp *im, const char *given, const char *desc,
     size_t offset = next ? *next : 0;
     b += offset;
     do {
-        snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-                 (unsigned)(a >> 16) & 0xffffu, (unsigned)a & 0xfffu,
-                 0x8000u | ((unsigned)(b >> 48) & 0x3fffu),
-                 (unsigned long long)(b & 0xffffffffffffULL));
+        msp_uuid4_from_bits(a, b, out);
         b++;
         *next_out = ++offset;
     } while (map_find(&im->ids, out));

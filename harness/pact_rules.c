@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <executor/msp_util.h>
+
 static const struct {
     const char *key;
     const char *role;
@@ -488,22 +490,9 @@ static int set_path(cJSON **root, const char *path, cJSON *value)
     return -1;
 }
 
-static int is_uuid_text(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    if (!s || strlen(s) != sizeof shape - 1)
-        return 0;
-    for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == '-' ? s[i] != '-'
-                            : !((s[i] >= '0' && s[i] <= '9') ||
-                                (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
 int hx_pact_is_uuid(const char *s)
 {
-    return is_uuid_text(s);
+    return msp_uuid_valid(s, s ? strlen(s) : 0, 0);
 }
 
 int hx_pact_values(hx_pact_build *x, cJSON **content, const cJSON *values)
@@ -529,10 +518,10 @@ int hx_pact_values(hx_pact_build *x, cJSON **content, const cJSON *values)
             continue;
         }
         if (!m && cJSON_IsString(v) && x->fresh_ids &&
-            is_uuid_text(v->valuestring)) {
+            hx_pact_is_uuid(v->valuestring)) {
             /* an id the run makes fresh: any UUID (docs/pact.md) */
             example = cJSON_CreateString(v->valuestring);
-            r = hx_pact_rule("regex", HX_PACT_UUID_REGEX);
+            r = hx_pact_rule("regex", MSP_UUID_REGEX);
         } else if (!m) {
             example = cJSON_Duplicate(v, 1);
             r = hx_pact_rule("equality", NULL);

@@ -71,27 +71,17 @@ static int has_fault(const mspf_fixture *f)
     return 0;
 }
 
-static int is_uuid_at(const char *s)
-{
-    for (int i = 0; i < UUID_LEN; i++) {
-        int dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return 0;
-    }
-    return 1;
-}
-
-/* The fresh id for `old` (UUID_LEN bytes), added when new; NULL when full. */
+/* The fresh id for `old` (UUID_LEN bytes), added when new; NULL when full
+ * or when the kernel gives no randomness (the id is then kept). */
 static const char *fresh_id(idmap *m, const char *old)
 {
     for (size_t i = 0; i < m->n; i++)
         if (strncasecmp(m->from[i], old, UUID_LEN) == 0)
             return m->to[i];
-    if (m->n == IDMAP_MAX)
+    if (m->n == IDMAP_MAX || msp_uuid4(m->to[m->n]) != 0)
         return NULL;
     memcpy(m->from[m->n], old, UUID_LEN);
     m->from[m->n][UUID_LEN] = '\0';
-    msp_uuid4(m->to[m->n]);
     return m->to[m->n++];
 }
 
@@ -103,7 +93,7 @@ static void refresh_ids(cJSON *v, idmap *m)
         char *s = v->valuestring;
         size_t len = strlen(s);
         for (size_t i = 0; i + UUID_LEN <= len; i++)
-            if (is_uuid_at(s + i)) {
+            if (msp_uuid_valid(s + i, UUID_LEN, MSP_UUID_ANY_CASE)) {
                 const char *to = fresh_id(m, s + i);
                 if (to)
                     memcpy(s + i, to, UUID_LEN);
@@ -158,8 +148,9 @@ static void run_executor(prov *pv, hx_case *c, idmap *ids)
                    .ca_file = pv->o->ca_file,
                    .capture_body = 1};
     char fresh[UUID_LEN + 1];
-    if (!f->pin_command_id && strlen(f->command_id) == UUID_LEN &&
-        is_uuid_at(f->command_id)) {
+    if (!f->pin_command_id &&
+        msp_uuid_valid(f->command_id, strlen(f->command_id),
+                       MSP_UUID_ANY_CASE)) {
         const char *to = fresh_id(ids, f->command_id);
         if (to) {
             memcpy(fresh, to, sizeof fresh);

@@ -17,6 +17,7 @@
 
 #include "fixture_internal.h"
 
+#include <executor/msp_executor.h>
 #include <executor/msp_util.h>
 
 #define AT_HEADER MSPF_AT_HEADER
@@ -543,7 +544,7 @@ static int parse_doc(pctx *p, const cJSON *doc, mspf_fixture *f)
     if (str_member(p, doc, "name", 1, &f->name) ||
         str_member(p, doc, "description", 1, &f->description) ||
         parse_tags(p, cJSON_GetObjectItemCaseSensitive(doc, "tags"), f) ||
-        Mspf_parse_int_member(p, doc, "exit_row", 1, 1, 14, &row) ||
+        Mspf_parse_int_member(p, doc, "exit_row", 1, 1, MSP_EXIT_ROWS, &row) ||
         Mspf_parse_int_member(p, doc, "repeat", 0, 1, 1000, &repeat))
         return -1;
     if (!f->name || f->name[0] == '\0')

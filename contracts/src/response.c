@@ -9,54 +9,27 @@
 #include <string.h>
 #include <strings.h>
 
+#include "executor/msp_util.h"
 #include "fixture_internal.h"
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict base64 (RFC 4648, padded). Returns 0 and a malloc'd buffer. */
+/* Strict base64 (RFC 4648, padded, canonical: msp_base64_decode). Returns
+ * 0 and a malloc'd copy of the bytes with a NUL after them, or -1. */
 static int b64_decode(const char *s, unsigned char **out, size_t *outlen)
 {
-    size_t n = strlen(s), i, o = 0;
-    unsigned char *buf;
-    if (n % 4 != 0)
-        return -1;
-    buf = malloc(n / 4 * 3 + 1);
+    size_t n = strlen(s);
+    unsigned char *buf = malloc(MSP_BASE64_DECODED_MAX(n) + 1);
+    ssize_t k;
+
     if (!buf)
         return -1;
-    for (i = 0; i < n; i += 4) {
-        int v[4], k, pad = 0;
-        for (k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)s[i + (size_t)k];
-            if (c == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else if (pad || (v[k] = b64_value(c)) < 0) {
-                free(buf);
-                return -1;
-            }
-        }
-        buf[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        if (pad < 2)
-            buf[o++] = (unsigned char)((v[1] & 15) << 4 | v[2] >> 2);
-        if (pad < 1)
-            buf[o++] = (unsigned char)((v[2] & 3) << 6 | v[3]);
+    k = msp_base64_decode(s, n, 0, buf, MSP_BASE64_DECODED_MAX(n));
+    if (k < 0) {
+        free(buf);
+        return -1;
     }
-    buf[o] = '\0';
+    buf[k] = '\0';
     *out = buf;
-    *outlen = o;
+    *outlen = (size_t)k;
     return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "executor/msp_executor.h"
 #include "executor/msp_util.h"
@@ -20,7 +19,6 @@
 #define EXIT_SOFTWARE 70
 #define INPUT_CAP     (16u * 1024u * 1024u) /* --context document */
 #define READ_CHUNK    4096
-#define UUID_SIZE     37 /* 36 characters and a NUL */
 
 static const char usage_text[] =
     "NAME\n"
@@ -183,22 +181,6 @@ static int parse_ll(const char *text, long long *out)
     if (errno || end == text || *end)
         return -1;
     *out = v;
-    return 0;
-}
-
-/* A random UUIDv4. Returns 0, or -1 when the kernel gives no randomness. */
-static int new_uuid(char out[UUID_SIZE])
-{
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
-        return -1;
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(
-        out, UUID_SIZE,
-        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-        b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
 
@@ -405,7 +387,7 @@ static int params_is_object(const char *text)
  * status; *doc / *text receive what to free. */
 static int read_context(const struct options *o, msp_context *ctx,
                         msp_context_doc **doc, char **text,
-                        char uuid[UUID_SIZE])
+                        char uuid[MSP_UUID_BUF_SIZE])
 {
     if (o->context_file && (o->tool || o->params || o->command_id ||
                             o->correlation_id || o->deadline_ms))
@@ -444,7 +426,7 @@ static int read_context(const struct options *o, msp_context *ctx,
     ctx->deadline_ms = MSP_DEFAULT_TIMEOUT_MS;
     if (o->deadline_ms && parse_ll(o->deadline_ms, &ctx->deadline_ms) != 0)
         return usage_error("%s", "--deadline-ms must be an integer");
-    if (!o->command_id && new_uuid(uuid) != 0)
+    if (!o->command_id && msp_uuid4(uuid) != 0)
         return usage_error("%s",
                            "no randomness for a command id; pass --command-id");
     ctx->command_id = o->command_id ? o->command_id : uuid;
@@ -459,7 +441,8 @@ int main(int argc, char **argv)
     msp_context_doc *doc = NULL;
     msp_executor *ex = NULL;
     msp_result res = {0};
-    char *key = NULL, *text = NULL, uuid[UUID_SIZE], err[MSP_ERRBUF_SIZE];
+    char *key = NULL, *text = NULL, uuid[MSP_UUID_BUF_SIZE],
+         err[MSP_ERRBUF_SIZE];
     int status = parse_options(argc, argv, &o);
 
     if (status == 0 && o.help) {

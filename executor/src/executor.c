@@ -18,7 +18,6 @@
 
 #include "internal.h"
 
-#define EXECUTE_PATH    "/api/v1/god-mode/execute"
 #define POOL_IDLE_MAX   16         /* idle handles kept; more are closed */
 #define KEEP_BUFFER_MAX (1u << 20) /* a larger response buffer is released */
 #define LOG_LINE_MAX    1024
@@ -123,13 +122,13 @@ int msp_executor_new(const msp_config *cfg, msp_executor **out, char *errbuf,
         base_len--;
     size_t key_len = strlen(cfg->api_key);
     static const char auth[] = "Authorization: Bearer ";
-    ex->url = malloc(base_len + sizeof EXECUTE_PATH);
+    ex->url = malloc(base_len + sizeof MSP_PATH_EXECUTE);
     ex->auth_header = malloc(sizeof auth + key_len);
     ex->ca_file = cfg->ca_file ? dup_str(cfg->ca_file) : NULL;
     if (!ex->url || !ex->auth_header || (cfg->ca_file && !ex->ca_file))
         goto nomem;
     memcpy(ex->url, cfg->base_url, base_len);
-    memcpy(ex->url + base_len, EXECUTE_PATH, sizeof EXECUTE_PATH);
+    memcpy(ex->url + base_len, MSP_PATH_EXECUTE, sizeof MSP_PATH_EXECUTE);
     memcpy(ex->auth_header, auth, sizeof auth - 1);
     memcpy(ex->auth_header + sizeof auth - 1, cfg->api_key, key_len + 1);
     ex->key_offset = sizeof auth - 1;

@@ -44,6 +44,14 @@ static int put_shown(const char *text, unsigned flags, msp_write_fn write,
     return rc;
 }
 
+/* A byte msp_html_escape() copies as it is: printable ASCII but the
+ * markup characters, and newline and tab. */
+static int html_plain(unsigned char c)
+{
+    return c < 0x7f && (c >= 0x20 || c == '\n' || c == '\t') &&
+           !strchr("&<>\"'", c);
+}
+
 int msp_html_escape(const char *s, size_t n, unsigned flags, msp_write_fn write,
                     void *user)
 {
@@ -55,15 +63,8 @@ int msp_html_escape(const char *s, size_t n, unsigned flags, msp_write_fn write,
     if (!s)
         return 0;
     while (i < n) {
-        /* Copy the longest run that needs no escaping in one go. */
-        size_t run = i;
-        while (run < n && u[run] < 0x7f &&
-               (u[run] >= 0x20 || u[run] == '\n' || u[run] == '\t') &&
-               !strchr("&<>\"'", u[run]))
-            run++;
-        if (run > i && (rc = write(user, s + i, run - i)) != 0)
+        if ((rc = Msp_write_plain_run(s, n, &i, html_plain, write, user)) != 0)
             return rc;
-        i = run;
         if (i == n)
             break;
         const char *ref = NULL;

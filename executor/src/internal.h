@@ -20,6 +20,21 @@ typedef struct msp_span {
     size_t n;
 } msp_span;
 
+/* The escapers' fast path: writes the longest run of s[*i..n) that plain()
+ * passes through unchanged, in one write (none for an empty run), and moves
+ * *i past it. Returns write's code. Inline, so that plain() is too. */
+static inline int Msp_write_plain_run(const char *s, size_t n, size_t *i,
+                                      int (*plain)(unsigned char c),
+                                      msp_write_fn write, void *user)
+{
+    const size_t from = *i;
+    size_t run = from;
+    while (run < n && plain((unsigned char)s[run]))
+        run++;
+    *i = run;
+    return run > from ? write(user, s + from, run - from) : 0;
+}
+
 /* Like Msp_result_fill, but leaves room for out_room bytes of stdout
  * (res->out, NUL-terminated at out_room) for the caller to write; the
  * caller then sets res->out_len and the NUL. */

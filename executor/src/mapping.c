@@ -12,12 +12,14 @@
 
 #include "internal.h"
 
-static const msp_exit_row exit_table[MSP_EXIT_ROWS] = {
+static const msp_exit_row exit_table[] = {
 #define ROW(name, row, exit_code, what, prefix) \
     {row, what, exit_code, prefix, #name},
     MSP_EXIT_TABLE(ROW)
 #undef ROW
 };
+_Static_assert(sizeof exit_table / sizeof exit_table[0] == MSP_EXIT_ROWS,
+               "MSP_EXIT_ROWS counts the rows of the exit table");
 
 const msp_exit_row *msp_exit_table(void)
 {

@@ -142,6 +142,13 @@ size_t msp_redact_secret(char *text, size_t len, const char *secret,
     return count;
 }
 
+/* A byte msp_json_quote() copies as it is: 0x20..0x7f but '"' and
+ * '\\'. */
+static int json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user)
 {
     static const char hex[] = "0123456789abcdef";
@@ -154,14 +161,8 @@ int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user)
     if ((rc = write(user, "\"", 1)) != 0)
         return rc;
     while (i < n) {
-        /* Copy the longest run that needs no escaping in one go. */
-        size_t run = i;
-        while (run < n && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' &&
-               u[run] != '\\')
-            run++;
-        if (run > i && (rc = write(user, s + i, run - i)) != 0)
+        if ((rc = Msp_write_plain_run(s, n, &i, json_plain, write, user)) != 0)
             return rc;
-        i = run;
         if (i == n)
             break;
         if (u[i] >= 0x80) {

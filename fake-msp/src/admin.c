@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIXTURES_PATH "/__admin/fixtures"
+#define FIXTURES_PATH FM_ADMIN_PREFIX "fixtures"
 
 static char *error_json(const char *code, const char *message, size_t *len)
 {
@@ -70,27 +70,34 @@ static mspf_fixture *parse_body(fake_msp *fm, struct MHD_Connection *c,
     return f;
 }
 
-static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
-                                   const fm_req *r)
+/* The reply to a fixture the store refused (f is freed): 400
+ * INVALID_FIXTURE when it is over the budget, else 409 CONFLICT. */
+static enum MHD_Result store_refused(struct MHD_Connection *c, mspf_fixture *f,
+                                     const mspf_error *err)
 {
-    mspf_fixture *f;
-    mspf_error err;
+    int budget = strstr(err->reason, "budget") != NULL;
     char msg[900];
     size_t len;
     char *body;
-    enum MHD_Result ok;
 
-    f = parse_body(fm, c, r, &ok);
+    snprintf(msg, sizeof msg, "%s: %s", err->path, err->reason);
+    mspf_fixture_free(f);
+    body = error_json(budget ? "INVALID_FIXTURE" : "CONFLICT", msg, &len);
+    return fm_queue_json(c, budget ? 400 : 409, body, len);
+}
+
+static enum MHD_Result add_fixture(fake_msp *fm, struct MHD_Connection *c,
+                                   const fm_req *r)
+{
+    mspf_error err;
+    enum MHD_Result ok;
+    mspf_fixture *f = parse_body(fm, c, r, &ok);
+
     if (!f)
         return ok;
     memset(&err, 0, sizeof err);
-    if (fm_fx_add(fm->fx, f, &err) != 0) {
-        int budget = strstr(err.reason, "budget") != NULL;
-        snprintf(msg, sizeof msg, "%s: %s", err.path, err.reason);
-        mspf_fixture_free(f);
-        body = error_json(budget ? "INVALID_FIXTURE" : "CONFLICT", msg, &len);
-        return fm_queue_json(c, budget ? 400 : 409, body, len);
-    }
+    if (fm_fx_add(fm->fx, f, &err) != 0)
+        return store_refused(c, f, &err);
     return reply_name(c, 201, "added", f->name);
 }
 
@@ -119,13 +126,8 @@ static enum MHD_Result put_fixture(fake_msp *fm, struct MHD_Connection *c,
     }
     memset(&err, 0, sizeof err);
     rc = fm_fx_replace(fm->fx, f, &err);
-    if (rc < 0) {
-        int budget = strstr(err.reason, "budget") != NULL;
-        snprintf(msg, sizeof msg, "%s: %s", err.path, err.reason);
-        mspf_fixture_free(f);
-        body = error_json(budget ? "INVALID_FIXTURE" : "CONFLICT", msg, &len);
-        return fm_queue_json(c, budget ? 400 : 409, body, len);
-    }
+    if (rc < 0)
+        return store_refused(c, f, &err);
     return reply_name(c, rc ? 200 : 201, rc ? "replaced" : "added", name);
 }
 
@@ -248,16 +250,16 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
     size_t len;
     char *body;
 
-    if (strcmp(url, "/__admin/") == 0 && get)
+    if (strcmp(url, FM_ADMIN_PREFIX) == 0 && get)
         return fm_dashboard(fm, c);
-    if (strcmp(url, "/__admin/requests") == 0) {
+    if (strcmp(url, FM_ADMIN_PREFIX "requests") == 0) {
         if (get)
             return journal_get(fm, c);
         if (del) {
             fm_journal_clear(fm->journal);
             return fm_queue_json(c, 200, strdup("{\"cleared\":true}"), 16);
         }
-    } else if (strcmp(url, "/__admin/reset") == 0) {
+    } else if (strcmp(url, FM_ADMIN_PREFIX "reset") == 0) {
         if (post) {
             const char *fx = MHD_lookup_connection_value(
                 c, MHD_GET_ARGUMENT_KIND, "fixtures");
@@ -270,7 +272,7 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
             body = msp_buf_take(&b, &len);
             return fm_queue_json(c, 200, body, len);
         }
-    } else if (strcmp(url, "/__admin/provider-states") == 0) {
+    } else if (strcmp(url, FM_ADMIN_PREFIX "provider-states") == 0) {
         return fm_states_handle(fm, c, method, r);
     } else if (strcmp(url, FIXTURES_PATH) == 0) {
         if (get) {

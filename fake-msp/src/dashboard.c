@@ -286,8 +286,8 @@ static void put_time(msp_buf *b, long long ms)
 
 static int is_probe(const fake_msp_entry *e)
 {
-    return strcmp(e->path, "/health") == 0 ||
-           strcmp(e->path, "/api/v1/god-mode/tools") == 0;
+    return strcmp(e->path, MSP_PATH_HEALTH) == 0 ||
+           strcmp(e->path, MSP_PATH_TOOLS) == 0;
 }
 
 static mspf_request as_request(const fake_msp_entry *e)
@@ -521,44 +521,26 @@ enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c)
     return ok;
 }
 
-/* The value of one base64 digit, or -1. */
-static int b64_digit(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 int fm_dashboard_basic_ok(const char *method, const char *auth,
                           const char *token)
 {
     char plain[1024];
-    size_t n = 0;
-    unsigned acc = 0;
-    int bits = 0, ok = 0;
-    const unsigned char *p;
+    const char *colon, *b64;
+    ssize_t n;
+    int ok = 0;
 
     if (!auth || strcmp(method, "GET") != 0 ||
         strncasecmp(auth, "Basic ", 6) != 0)
         return 0;
-    for (p = (const unsigned char *)auth + 6; *p && *p != '='; p++) {
-        int d = b64_digit(*p);
-        if (d < 0 || n >= sizeof plain - 1)
-            return 0;
-        acc = (acc << 6) | (unsigned)d;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            plain[n++] = (char)((acc >> bits) & 0xffu);
-        }
-    }
+    /* padded or not: some clients drop the '=' */
+    b64 = auth + 6;
+    n = msp_base64_decode(b64, strlen(b64), MSP_B64_ANYPAD, plain,
+                          sizeof plain - 1);
+    if (n < 0)
+        return 0;
     plain[n] = '\0';
-    const char *colon = memchr(plain, ':', n);
-    if (colon && strlen(plain) == n)
+    colon = memchr(plain, ':', (size_t)n);
+    if (colon && strlen(plain) == (size_t)n)
         ok = fm_secret_eq(colon + 1, token);
     memset(plain, 0, sizeof plain);
     return ok;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "executor/msp_util.h"
 #include "scrub.h"
 
 struct journal {
@@ -354,25 +355,18 @@ int fm_journal_find(journal *j, const char *command_id, fake_msp_entry **out,
     return 0;
 }
 
+/* Bytes base64() encodes at a time: a multiple of 3, so the pieces join. */
+#define B64_CHUNK 768
+
+/* s[0..n) in padded standard base64, appended to b. */
 static void base64(msp_buf *b, const unsigned char *s, size_t n)
 {
-    static const char tbl[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i;
+    char out[B64_CHUNK / 3 * 4 + 1];
 
-    for (i = 0; i + 2 < n; i += 3) {
-        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-                     tbl[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
-                     tbl[s[i + 2] & 63]};
-        msp_buf_append(b, q, 4);
-    }
-    if (n - i == 1) {
-        char q[4] = {tbl[s[i] >> 2], tbl[(s[i] & 3) << 4], '=', '='};
-        msp_buf_append(b, q, 4);
-    } else if (n - i == 2) {
-        char q[4] = {tbl[s[i] >> 2], tbl[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-                     tbl[(s[i + 1] & 15) << 2], '='};
-        msp_buf_append(b, q, 4);
+    for (size_t i = 0; i < n; i += B64_CHUNK) {
+        size_t m = n - i < B64_CHUNK ? n - i : B64_CHUNK;
+        ssize_t k = msp_base64_encode(s + i, m, 0, out, sizeof out);
+        msp_buf_append(b, out, (size_t)k);
     }
 }
 

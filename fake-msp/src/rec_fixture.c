@@ -17,11 +17,10 @@
 #include <string.h>
 
 #include "executor/msp_executor.h"
+#include "executor/msp_util.h"
 #include "util.h"
 
 #define VAL_REDACTED "REDACTED"
-#define UUID_REGEX \
-    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 /* ---- credential roles: the one place that writes them ----------------- */
 
@@ -254,33 +253,16 @@ int fm_recx_scrub_tree(cJSON *node, const fm_scrub *s, int again)
     return count;
 }
 
+/* in[0..len) in padded standard base64: a malloc'd string, or NULL. */
 static char *b64(const unsigned char *in, size_t len)
 {
-    static const char al[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-    size_t i;
+    size_t cap = msp_base64_encoded_len(len, 0) + 1;
+    char *out = malloc(cap);
 
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < len; i += 3) {
-        unsigned v =
-            (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = al[v >> 6 & 63];
-        *o++ = al[v & 63];
+    if (out && msp_base64_encode(in, len, 0, out, cap) < 0) {
+        free(out);
+        out = NULL;
     }
-    if (i < len) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)in[i + 1] << 8;
-        *o++ = al[v >> 18 & 63];
-        *o++ = al[v >> 12 & 63];
-        *o++ = i + 1 < len ? al[v >> 6 & 63] : '=';
-        *o++ = '=';
-    }
-    *o = '\0';
     return out;
 }
 
@@ -547,7 +529,7 @@ cJSON *fm_recx_request_matchers(fm_recorder *rec, const fm_exchange *x,
         return NULL;
     }
     cJSON_AddStringToObject(req, "method", "POST");
-    cJSON_AddStringToObject(req, "path", REC_EXECUTE_PATH);
+    cJSON_AddStringToObject(req, "path", MSP_PATH_EXECUTE);
     hdrs = cJSON_AddObjectToObject(req, "headers");
     cJSON_AddItemToObject(hdrs, "Authorization", role_auth_matcher(role));
     cJSON_AddStringToObject(hdrs, "X-Brainstorm-Command-Id", ""); /* doc */
@@ -609,7 +591,7 @@ cJSON *fm_recx_build_doc(const entry *e)
                 cJSON_GetObjectItemCaseSensitive(e->context, "command_id")));
         } else {
             m = cJSON_CreateObject();
-            cJSON_AddStringToObject(m, "regex", UUID_REGEX);
+            cJSON_AddStringToObject(m, "regex", MSP_UUID_REGEX);
         }
         cJSON_ReplaceItemInObjectCaseSensitive(hdrs, "X-Brainstorm-Command-Id",
                                                m);

@@ -14,7 +14,6 @@
 #include "record.h"
 #include "scrub.h"
 
-#define REC_EXECUTE_PATH "/api/v1/god-mode/execute"
 /* The request Content-Type an executor sends; the only one recorded. */
 #define REC_CONTENT_TYPE "application/json"
 #define REC_MAX_REDACT   64
@@ -130,7 +129,6 @@ cJSON *fm_recx_build_doc(const entry *e);
 
 /* ---- rec_write.c ------------------------------------------------------- */
 
-int fm_recx_is_lower_uuid(const char *s);
 void fm_recx_fresh_uuid(fm_recorder *rec, char out[37]);
 int fm_recx_make_name(fm_recorder *rec, const char *tool, long status,
                       char *out, size_t outlen);

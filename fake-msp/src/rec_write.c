@@ -13,32 +13,13 @@
 #include <unistd.h>
 
 #include "contracts/fixture.h"
+#include "executor/msp_util.h"
 #include "util.h"
-
-int fm_recx_is_lower_uuid(const char *s)
-{
-    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-    size_t i;
-
-    if (strlen(s) != sizeof shape - 1)
-        return 0;
-    for (i = 0; shape[i]; i++) {
-        char c = s[i];
-        if (shape[i] == '-'
-                ? c != '-'
-                : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
 
 void fm_recx_fresh_uuid(fm_recorder *rec, char out[37])
 {
-    unsigned long long a = fm_splitmix64(&rec->rng),
-                       b = fm_splitmix64(&rec->rng);
-    snprintf(out, 37, "%08llx-%04llx-4%03llx-%04llx-%012llx", a >> 32,
-             (a >> 16) & 0xffff, a & 0xfff, ((b >> 48) & 0x3fff) | 0x8000,
-             b & 0xffffffffffffULL);
+    uint64_t hi = fm_splitmix64(&rec->rng);
+    msp_uuid4_from_bits(hi, fm_splitmix64(&rec->rng), out);
 }
 
 /* A name from tool and status, unique in the directory and this run: the

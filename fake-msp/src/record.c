@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "contracts/fixture.h"
+#include "executor/msp_executor.h"
 #include "util.h"
 
 #define MAX_ENTRIES 100000
@@ -279,7 +280,7 @@ static int admit(const fm_exchange *x, const char **key, char *why,
     size_t klen;
 
     if (strcmp(x->method, "POST") != 0 ||
-        strcmp(x->path, REC_EXECUTE_PATH) != 0) {
+        strcmp(x->path, MSP_PATH_EXECUTE) != 0) {
         snprintf(why, whylen, "not an execute request");
         return 1;
     }
@@ -454,7 +455,7 @@ static int fill_entry(fm_recorder *rec, entry *e, const fm_exchange *x,
     free(params_text);
     e->ambig = h;
     /* a reused id: the context has a fresh one, matched as any UUID */
-    e->literal_id = !e->reused_id && !fm_recx_is_lower_uuid(cid);
+    e->literal_id = !e->reused_id && !msp_uuid_valid(cid, strlen(cid), 0);
     return 0;
 }
 

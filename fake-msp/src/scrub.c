@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/msp_util.h"
+
 struct fm_scrub {
     unsigned char cls[256];   /* byte -> class; 0: in no needle */
     unsigned char first[256]; /* 1: a needle starts with this byte */
@@ -119,32 +121,28 @@ static char *escape(const unsigned char *key, size_t n, char style, int all,
 static char *b64_core(const unsigned char *key, size_t n, unsigned align,
                       int url, size_t *out_len)
 {
-    static const char std[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    static const char web[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const char *al = url ? web : std;
-    size_t bits = 8 * (align + n), from = (8 * align + 5) / 6, to = bits / 6;
-    size_t c, k = 0;
-    char *out;
+    unsigned flags = MSP_B64_NOPAD | (url ? MSP_B64_URL : 0u);
+    size_t from = (8 * align + 5) / 6, to = 8 * (align + n) / 6;
+    size_t cap = msp_base64_encoded_len(align + n, flags) + 1, k = 0;
+    unsigned char *run = malloc(align + n);
+    char *out = malloc(cap);
 
-    if (to <= from) {
-        *out_len = 0;
-        return malloc(1);
-    }
-    out = malloc(to - from + 1);
-    if (!out)
+    if (!run || !out) {
+        free(run);
+        free(out);
         return NULL;
-    for (c = from; c < to; c++) {
-        size_t bit = 6 * c, v = 0, b;
-        for (b = 0; b < 6; b++) {
-            size_t at = bit + b, byte = at / 8;
-            unsigned char x = byte < align ? 0 : key[byte - align];
-            v = v << 1 | ((x >> (7 - at % 8)) & 1u);
-        }
-        out[k++] = al[v];
     }
-    out[k] = '\0';
+    /* the key behind align zero bytes, encoded whole; then only the
+     * characters made of key bits alone are kept */
+    memset(run, 0, align);
+    memcpy(run + align, key, n);
+    if (msp_base64_encode(run, align + n, flags, out, cap) >= 0 && to > from) {
+        k = to - from;
+        memmove(out, out + from, k);
+    }
+    explicit_bzero(out + k, cap - k);
+    explicit_bzero(run, align + n);
+    free(run);
     *out_len = k;
     return out;
 }

@@ -29,12 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "executor/msp_executor.h"
 #include "executor/msp_util.h"
-
-#define EXECUTE_PATH "/api/v1/god-mode/execute"
-#define TOOLS_PATH   "/api/v1/god-mode/tools"
-#define HEALTH_PATH  "/health"
-#define ADMIN_PREFIX "/__admin/"
 
 void fake_msp_options_init(fake_msp_options *opt)
 {
@@ -103,7 +99,7 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
     char num[32];
     enum MHD_Result ok;
 
-    if (strcmp(url, EXECUTE_PATH) == 0) {
+    if (strcmp(url, MSP_PATH_EXECUTE) == 0) {
         if (strcmp(method, "POST") != 0)
             return fm_queue_error(c, (unsigned)(*status = 405),
                                   "METHOD_NOT_ALLOWED",
@@ -139,7 +135,7 @@ static enum MHD_Result realistic(fake_msp *fm, struct MHD_Connection *c,
         MHD_destroy_response(m);
         return ok;
     }
-    if (strcmp(url, TOOLS_PATH) == 0 || strcmp(url, HEALTH_PATH) == 0) {
+    if (strcmp(url, MSP_PATH_TOOLS) == 0 || strcmp(url, MSP_PATH_HEALTH) == 0) {
         if (!get)
             return fm_queue_error(c, (unsigned)(*status = 405),
                                   "METHOD_NOT_ALLOWED",
@@ -312,7 +308,7 @@ static int admin_refused(fake_msp *fm, struct MHD_Connection *c,
 
 static int is_admin(const char *url)
 {
-    return strncmp(url, ADMIN_PREFIX, MSP_STRLEN(ADMIN_PREFIX)) == 0;
+    return strncmp(url, FM_ADMIN_PREFIX, MSP_STRLEN(FM_ADMIN_PREFIX)) == 0;
 }
 
 /* The whole request has arrived: answer it and journal it. */
@@ -350,7 +346,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
     mreq.body = (const unsigned char *)(r->body.data ? r->body.data : "");
     mreq.body_len = r->body.len;
 
-    execute = strcmp(url, EXECUTE_PATH) == 0;
+    execute = strcmp(url, MSP_PATH_EXECUTE) == 0;
     if (execute && !r->too_large)
         doc = mspf_cjson_parse((const char *)mreq.body, mreq.body_len, NULL);
     if (execute && fm_check_request_doc(&mreq, doc, &viol, &n_viol) != 0)
@@ -376,7 +372,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
                           mreq.body_len, fx->name, status, viol, n_viol);
         ok = fm_replay_serve(r, c, resp, cell, &status);
     } else {
-        if (fm->strict && strcmp(url, HEALTH_PATH) != 0)
+        if (fm->strict && strcmp(url, MSP_PATH_HEALTH) != 0)
             ok = strict_miss(fm, c, &mreq, &status);
         else
             ok = realistic(fm, c, method, url, &hl, r, doc, &status);

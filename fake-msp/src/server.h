@@ -109,6 +109,9 @@ enum MHD_Result fm_replay_resumed(fm_req *r, struct MHD_Connection *c);
 /* Sets SO_LINGER {1,0} so the coming close is a reset. */
 void fm_replay_arm_reset(struct MHD_Connection *c);
 
+/* The admin API: every path under this prefix (fake-msp.1). */
+#define FM_ADMIN_PREFIX "/__admin/"
+
 /* Answers an /__admin/ request. */
 enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
                                 const char *method, const char *url,
@@ -116,7 +119,8 @@ enum MHD_Result fm_admin_handle(fake_msp *fm, struct MHD_Connection *c,
 
 /* Answers GET /__admin/, the dashboard page (dashboard.c). */
 enum MHD_Result fm_dashboard(fake_msp *fm, struct MHD_Connection *c);
-/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)": how a
+/* 1 when a GET carries "Authorization: Basic base64(ANY:TOKEN)" (strict
+ * base64, padded or not; nothing after it): how a
  * browser sends the admin token (read-only requests only). */
 int fm_dashboard_basic_ok(const char *method, const char *auth,
                           const char *token);

@@ -211,6 +211,11 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
     }
     /* Pact sends no action for a plain setup call */
     setup = !action || strcmp(action->valuestring, "setup") == 0;
+    if (setup && msp_uuid4(id) != 0) {
+        mspf_json_free(jd);
+        return fm_queue_error(c, 500, "INTERNAL",
+                              "no randomness for a command id");
+    }
     if (setup && new_interaction(fm))
         fm_states_reset(fm);
     for (i = 0; i < sizeof states / sizeof states[0]; i++)
@@ -245,7 +250,6 @@ enum MHD_Result fm_states_handle(fake_msp *fm, struct MHD_Connection *c,
             msp_buf_append_str(&b, ",\"authorization\":");
             msp_buf_append_json(&b, value, strlen(value));
         }
-        msp_uuid4(id);
         msp_buf_printf(&b, ",\"commandId\":\"%s\"", id);
     }
     msp_buf_append_str(&b, "}");

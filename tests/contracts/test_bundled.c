@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <contracts/fixture.h>
+#include <executor/msp_executor.h>
 
 static char fixtures_dir[1024];
 static mspf_set *bundled;
@@ -83,12 +84,12 @@ Test(mspf_bundled, command_ids_are_uuid_v4_unless_the_case_is_about_the_id)
 
 Test(mspf_bundled, every_exit_row_has_a_fixture)
 {
-    int seen[15] = {0};
+    int seen[MSP_EXIT_ROWS + 1] = {0};
     size_t i;
     int row;
     for (i = 0; i < mspf_set_count(bundled); i++)
         seen[mspf_set_get(bundled, i)->exit_row]++;
-    for (row = 1; row <= 14; row++)
+    for (row = 1; row <= MSP_EXIT_ROWS; row++)
         cr_assert_gt(seen[row], 0, "no fixture pins exit row %d", row);
 }
 

@@ -132,6 +132,25 @@ Test(mspf_parse, body_base64_keeps_nul_bytes)
     mspf_fixture_free(f);
 }
 
+/* One text per byte string: stray bits after the last byte, whitespace or
+ * missing padding are refused, not silently decoded. */
+Test(mspf_parse, body_base64_refuses_non_canonical_text)
+{
+    static const char *const bad[] = {"QR==", "aGl=", "aGk",
+                                      "aG k=", "aGk=\\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mspf_fixture *f = NULL;
+        mspf_error err;
+        char json[128];
+        snprintf(json, sizeof(json), "{\"body_base64\":\"%s\"}", bad[i]);
+        cr_expect_neq(parse_mutated("response", json, &f, &err), 0, "%s",
+                      bad[i]);
+        cr_expect(strstr(err.reason, "not valid base64"), "%s: %s", bad[i],
+                  err.reason);
+        mspf_fixture_free(f);
+    }
+}
+
 Test(mspf_parse, body_repeat_renders_the_text_times_over)
 {
     mspf_fixture *f = NULL;

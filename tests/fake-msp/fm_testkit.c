@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "executor/msp_util.h"
+
 long long tk_now_ms(void)
 {
     struct timespec ts;
@@ -256,29 +258,8 @@ const char *tk_body(const char *tool, const char *params)
 
 void tk_base64(const char *in, size_t n, int url, int pad, char *out)
 {
-    const char *al =
-        url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-            : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
-              "/";
-    const unsigned char *s = (const unsigned char *)in;
-    size_t i, k = 0;
-
-    for (i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)s[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        out[k++] = al[v >> 18 & 63];
-        out[k++] = al[v >> 12 & 63];
-        if (i + 1 < n)
-            out[k++] = al[v >> 6 & 63];
-        else if (pad)
-            out[k++] = '=';
-        if (i + 2 < n)
-            out[k++] = al[v & 63];
-        else if (pad)
-            out[k++] = '=';
-    }
-    out[k] = '\0';
+    unsigned flags = (url ? MSP_B64_URL : 0u) | (pad ? 0u : MSP_B64_NOPAD);
+    cr_assert_geq(msp_base64_encode(in, n, flags, out,
+                                    msp_base64_encoded_len(n, flags) + 1),
+                  0);
 }

@@ -160,6 +160,35 @@ Test(dashboard, a_browsers_basic_token_reads_and_never_writes)
     fake_msp_stop(fm);
 }
 
+/* The Basic token is decoded strictly (msp_base64_decode): unpadded is
+ * fine, but text after the padding or stray bits in the last digit are not
+ * the token (the old decoder stopped at the first '=' and dropped them). */
+Test(dashboard, a_basic_token_is_strict_base64_padded_or_not)
+{
+    fake_msp_options o;
+    fake_msp_options_init(&o);
+    o.admin_token = "tok-123456789";
+    fake_msp *fm = tk_start(&o);
+    static const struct {
+        const char *header;
+        long status;
+    } cases[] = {
+        {"Authorization: Basic bWU6dG9rLTEyMzQ1Njc4OQ==", 200},
+        {"Authorization: Basic bWU6dG9rLTEyMzQ1Njc4OQ", 200},
+        {"Authorization: Basic bWU6dG9rLTEyMzQ1Njc4OQ==x", 401},
+        {"Authorization: Basic bWU6dG9rLTEyMzQ1Njc4OR==", 401},
+        {"Authorization: Basic bWU6dG9r LTEyMzQ1Njc4OQ==", 401},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_res r;
+        const char *h[] = {cases[i].header, NULL};
+        tk_http("GET", tk_url(fm, "/__admin/"), h, NULL, 0, 0, &r);
+        cr_expect_eq(r.status, cases[i].status, "%s", cases[i].header);
+        tk_free(&r);
+    }
+    fake_msp_stop(fm);
+}
+
 Test(dashboard, a_page_of_nul_bodies_stays_under_its_cap)
 {
     fake_msp *fm = tk_start(NULL);

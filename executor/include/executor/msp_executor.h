@@ -96,6 +96,12 @@ typedef void (*msp_log_fn)(void *user, msp_log_level level, const char *line);
 #define MSP_MAX_TIMEOUT_MS     86400000LL /* 24 h: anything above is absurd */
 #define MSP_RESPONSE_CAP       (16u * 1024u * 1024u) /* response body cap, bytes */
 
+/* The MSP's paths (docs/wire-contract.md): the one an executor POSTs to,
+ * and the two read-only ones a fake MSP or a verifier also knows. */
+#define MSP_PATH_EXECUTE "/api/v1/god-mode/execute"
+#define MSP_PATH_TOOLS   "/api/v1/god-mode/tools"
+#define MSP_PATH_HEALTH  "/health"
+
 /* Executor configuration. Initialise with msp_config_init() and then set
  * the fields you need. */
 typedef struct msp_config {

@@ -1,9 +1,9 @@
 /*
  * msp_util.h — the small helpers every component of the kit shares: secret
  * masking and redaction, JSON and HTML string escaping, JSON-path building,
- * the key-file reader, UUIDv4s and the safe file reader and writer. There
- * is one of each, here, in the lowest layer that needs them; contracts,
- * fake-msp and the harness call these.
+ * the key-file reader, UUIDv4s (made and checked), base64 and the safe file
+ * reader and writer. There is one of each, here, in the lowest layer that
+ * needs them; contracts, fake-msp and the harness call these.
  *
  * Ownership: nothing here allocates except msp_read_key_file(), whose
  * result the caller wipes and frees with msp_secret_free(), and
@@ -14,6 +14,8 @@
 #define MSP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -274,8 +276,59 @@ const char *msp_file_strerror(int err);
 #define MSP_UUID_BUF_SIZE 37
 
 /* Writes a fresh random UUIDv4 (RFC 4122, lowercase, from getrandom(2))
- * into out. */
-void msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
+ * into out. Returns 0, or -1 with errno set (out untouched) when the kernel
+ * gives no randomness (ENOSYS, or EPERM in some sandboxes): never spins. */
+int msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
+
+/* Writes the UUIDv4 whose 128 bits are hi:lo (big-endian), the version and
+ * variant bits overwritten: reproducible ids from a seeded generator or a
+ * hash, in the same shape as msp_uuid4()'s. */
+void msp_uuid4_from_bits(uint64_t hi, uint64_t lo, char out[MSP_UUID_BUF_SIZE]);
+
+/* Flags of msp_uuid_valid(); 0 is lowercase hex, any version — the shape
+ * of the ids fixtures and the recorder write. */
+#define MSP_UUID_ANY_CASE 1u /* hex digits A-F accepted too */
+#define MSP_UUID_V4       2u /* version 4 and the RFC 4122 variant required */
+
+/* 1 when s[0..n) is exactly one UUID in text form, 8-4-4-4-12 hex digits
+ * (n must be 36: nothing before or after it), by flags; else 0 (and for a
+ * NULL s). */
+int msp_uuid_valid(const char *s, size_t n, unsigned flags);
+
+/* The same shape as a JSON-schema / Pact regex (lowercase, any version). */
+#define MSP_UUID_REGEX \
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+/* ---- base64 (RFC 4648) ------------------------------------------------ */
+
+/* Flags of the base64 functions; 0 is the standard alphabet, padded. */
+#define MSP_B64_URL    1u /* the URL alphabet: '-' and '_' for '+' and '/' */
+#define MSP_B64_NOPAD  2u /* encode without '='; decode refuses any '=' */
+#define MSP_B64_ANYPAD 4u /* decode: padded or unpadded, either is fine */
+
+/* The length of the encoding of n bytes (without a NUL). */
+size_t msp_base64_encoded_len(size_t n, unsigned flags);
+
+/* Writes the base64 of in[0..n) and a NUL into out[0..cap). Returns the
+ * length written (without the NUL), or -1 with errno ERANGE when cap is
+ * under msp_base64_encoded_len(n, flags) + 1 (out untouched). in may be
+ * NULL when n is 0. */
+ssize_t msp_base64_encode(const void *in, size_t n, unsigned flags, char *out,
+                          size_t cap);
+
+/* The most bytes msp_base64_decode() writes for a text of n characters. */
+#define MSP_BASE64_DECODED_MAX(n) ((n) / 4 * 3 + 2)
+
+/* Decodes in[0..n), strictly, into out[0..cap) (no NUL is added). Refused
+ * (-1, errno EINVAL): any byte outside the alphabet (whitespace included),
+ * '=' anywhere but the end, a length that is not a multiple of 4 when
+ * padded (always, unless MSP_B64_NOPAD or MSP_B64_ANYPAD), a length of
+ * 4k+1 digits, and non-zero bits after the last whole byte ("QR==" is
+ * not "QQ=="), so every accepted text is the one encoding of its bytes.
+ * -1 with errno ERANGE when the bytes do not fit cap. Returns the number
+ * of bytes written; on failure out is untouched. */
+ssize_t msp_base64_decode(const char *in, size_t n, unsigned flags, void *out,
+                          size_t cap);
 
 #ifdef __cplusplus
 }
