@@ -78,7 +78,11 @@ typedef struct strtab {
 } strtab;
 
 /* Walks json[0..len) (the text root was parsed from) and records every
- * string of the tree that holds a NUL. Returns 0, or -1 on ENOMEM. */
+ * string of the tree that holds a NUL. Returns 0, -1 on ENOMEM, or
+ * MSPF_STRTAB_NOT_JSON when a string (a value or a member name) is one the
+ * kit's JSON string decoder refuses though cJSON took it (a raw control
+ * byte, a \u with a non-hex digit): not JSON. */
+#define MSPF_STRTAB_NOT_JSON (-2)
 int Mspf_strtab_build(strtab *t, const char *json, size_t len,
                       const cJSON *root);
 void Mspf_strtab_free(strtab *t);

@@ -616,7 +616,7 @@ static int may_hold_nul(const char *text, size_t len)
 int Mspf_match_json_text(mctx *m, const cJSON *arg, const char *text,
                          size_t len)
 {
-    cJSON *parsed = cJSON_ParseWithLength(text, len);
+    cJSON *parsed = mspf_cjson_parse(text, len, NULL);
     int ok = Mspf_match_json_doc(m, arg, text, len, parsed);
     cJSON_Delete(parsed);
     return ok;
@@ -643,9 +643,13 @@ int Mspf_match_json_doc(mctx *m, const cJSON *arg, const char *text, size_t len,
         return 0;
     }
     if (may_hold_nul(text, len) &&
-        Mspf_strtab_build(&st, text, len, parsed) != 0) {
+        (ok = Mspf_strtab_build(&st, text, len, parsed)) != 0) {
         Mspf_strtab_free(&st);
-        return Mspf_diff_text(m, "(the text, parsed)", "out of memory");
+        return Mspf_diff_text(m, "(the text, parsed)",
+                              ok == MSPF_STRTAB_NOT_JSON
+                                  ? "not JSON: a string with a raw control "
+                                    "byte or a bad escape"
+                                  : "out of memory");
     }
     m->st[1] = &st;
     ok = Mspf_match_value(m, arg, parsed);

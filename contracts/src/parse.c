@@ -636,6 +636,7 @@ int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
     fixture_priv *priv;
     const char *end = NULL;
     pctx p;
+    int rc;
 
     if (!err)
         err = &scratch;
@@ -659,7 +660,7 @@ int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
     f->deadline_ms = 30000;
     f->repeat = 1;
     f->file = strdup(origin ? origin : "<memory>");
-    f->doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    f->doc = mspf_cjson_parse(json, len, &end);
     if (f->doc) /* cJSON stops after the value: only blanks may follow */
         while (end < json + len &&
                (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
@@ -679,8 +680,12 @@ int mspf_fixture_parse_within(const char *json, size_t len, const char *origin,
         mspf_fixture_free(f);
         return -1;
     }
-    if (Mspf_strtab_build(&priv->strings, json, len, f->doc) != 0) {
-        snprintf(err->reason, sizeof(err->reason), "out of memory");
+    if ((rc = Mspf_strtab_build(&priv->strings, json, len, f->doc)) != 0) {
+        snprintf(err->reason, sizeof(err->reason), "%s",
+                 rc == MSPF_STRTAB_NOT_JSON
+                     ? "invalid JSON: a string holds a raw control byte or "
+                       "an escape JSON does not have"
+                     : "out of memory");
         mspf_fixture_free(f);
         return -1;
     }

@@ -531,7 +531,7 @@ static cJSON *parse_body(const mspf_reply *r)
 {
     if (!r->body || r->body_len == 0)
         return NULL;
-    return cJSON_ParseWithLength((const char *)r->body, r->body_len);
+    return mspf_cjson_parse((const char *)r->body, r->body_len, NULL);
 }
 
 /* JSON value as text: a string's own characters, else compact JSON. */

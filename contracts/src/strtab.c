@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/msp_util.h"
 #include "fixture_internal.h"
 
 typedef struct walker {
@@ -41,120 +42,60 @@ static void skip_string(walker *w)
         w->i++;
 }
 
-/* Four hex digits; like cJSON, anything else reads as 0. */
-static unsigned hex4(const char *p, const char *end)
+/* w->i at the opening quote of string node `node` (NULL: a member name):
+ * records its whole decoded bytes and moves past it. Returns 0, or -1 on
+ * ENOMEM. */
+static int record(walker *w, const cJSON *node)
 {
-    unsigned v = 0;
-    int k;
-    if (end - p < 4)
-        return 0;
-    for (k = 0; k < 4; k++) {
-        char c = p[k];
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (unsigned)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            v = v * 16 + (unsigned)((c | 0x20) - 'a' + 10);
-        else
-            return 0;
-    }
-    return v;
-}
+    strtab *t = w->t;
+    const char *lit = w->s + w->i;
+    size_t avail = w->len - w->i, used, n;
+    char *bytes;
 
-static int lit_has_nul(const char *p, const char *end)
-{
-    for (; p < end; p++) {
-        if (*p == '\0')
-            return 1;
-        if (*p == '\\' && end - p >= 2) {
-            if (p[1] == 'u' && hex4(p + 2, end) == 0)
-                return 1;
-            p++;
-        }
-    }
-    return 0;
-}
-
-static size_t put_utf8(unsigned char *o, unsigned long cp)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Decodes the body of a string literal [p, end) (no quotes) into out
- * (room for end - p bytes + 1: decoding never grows). */
-static size_t decode(const char *p, const char *end, unsigned char *out)
-{
-    size_t n = 0;
-    while (p < end) {
-        if (*p != '\\' || end - p < 2) {
-            out[n++] = (unsigned char)*p++;
-            continue;
-        }
-        p++;
-        switch (*p) {
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
-        case 'u': {
-            unsigned long cp = hex4(p + 1, end);
-            p += end - p > 4 ? 4 : end - p - 1;
-            if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 7 && p[1] == '\\' &&
-                p[2] == 'u') {
-                unsigned lo = hex4(p + 3, end);
-                if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    p += 6;
-                }
-            }
-            n += put_utf8(out + n, cp);
-            break;
-        }
-        default: out[n++] = (unsigned char)*p; break; /* " \ / */
-        }
-        p++;
-    }
-    out[n] = '\0';
-    return n;
-}
-
-static int record(strtab *t, const cJSON *node, const char *p, const char *end)
-{
-    unsigned char *bytes;
+    if (msp_json_string_decode(lit, avail, &used, NULL, 0, &n, 0) != 0 ||
+        !(bytes = malloc(n + 1)))
+        return -1;
+    (void)msp_json_string_decode(lit, avail, &used, bytes, n, &n, 0);
+    bytes[n] = '\0';
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
         strentry *items = realloc(t->items, cap * sizeof(*items));
-        if (!items)
+        if (!items) {
+            free(bytes);
             return -1;
+        }
         t->items = items;
         t->cap = cap;
     }
-    bytes = malloc((size_t)(end - p) + 1);
-    if (!bytes)
-        return -1;
     t->items[t->n].node = node;
-    t->items[t->n].len = decode(p, end, bytes);
-    t->items[t->n].bytes = (char *)bytes;
+    t->items[t->n].len = n;
+    t->items[t->n].bytes = bytes;
     t->n++;
+    w->i += used;
+    return 0;
+}
+
+/* w->i at an opening quote: moves past the closing one. With a table, the
+ * literal is read by the kit's one JSON string decoder (msp_util.h): one it
+ * refuses (cJSON let raw control bytes and \u00g0 through) fails the walk
+ * with MSPF_STRTAB_NOT_JSON, and a value (node not NULL) holding U+0000 is
+ * recorded. */
+static int read_string(walker *w, const cJSON *node)
+{
+    size_t used, n;
+    int rc;
+
+    if (!w->t) {
+        skip_string(w);
+        return 0;
+    }
+    rc = msp_json_string_decode(w->s + w->i, w->len - w->i, &used, NULL, 0, &n,
+                                node ? MSP_JSON_STR_NO_NUL : 0);
+    if (rc == MSP_JSON_STR_ENUL)
+        return record(w, node);
+    if (rc != 0)
+        return MSPF_STRTAB_NOT_JSON;
+    w->i += used;
     return 0;
 }
 
@@ -167,16 +108,15 @@ static int walk(walker *w, const cJSON *node)
     if (w->i >= w->len)
         return 0; /* cut short: cJSON accepted it, so nothing left to find */
     if (cJSON_IsString(node)) {
-        skip_string(w);
-        if (w->t && lit_has_nul(w->s + start + 1, w->s + w->i - 1))
-            rc = record(w->t, node, w->s + start + 1, w->s + w->i - 1);
+        rc = read_string(w, node);
     } else if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
         const cJSON *c;
         w->i++; /* { or [ */
         for (c = node->child; c && rc == 0; c = c->next) {
             skip_space(w);
             if (cJSON_IsObject(node)) {
-                skip_string(w); /* the member name */
+                if ((rc = read_string(w, NULL)) != 0) /* the member name */
+                    break;
                 skip_space(w);
                 w->i++; /* : */
             }
@@ -348,6 +288,26 @@ char *Mspf_quote_bytes(const char *s, size_t len)
     return out;
 }
 
+cJSON *mspf_cjson_parse(const char *text, size_t len, const char **end)
+{
+    const char *cend = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &cend, 0);
+    char *copy;
+
+    if (!root && len && (copy = malloc(len)) != NULL) {
+        memcpy(copy, text, len);
+        if (msp_json_fffd_lone_surrogates(copy, len) > 0) {
+            root = cJSON_ParseWithLengthOpts(copy, len, &cend, 0);
+            if (cend)
+                cend = text + (cend - copy);
+        }
+        free(copy);
+    }
+    if (end)
+        *end = cend;
+    return root;
+}
+
 /* ---- public: a document read with its exact text --------------------- */
 
 struct mspf_json {
@@ -366,7 +326,7 @@ int mspf_json_parse(const char *text, size_t len, mspf_json **out)
     d = calloc(1, sizeof(*d));
     if (!d)
         return -1;
-    d->root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    d->root = mspf_cjson_parse(text, len, &end);
     if (d->root) /* only whitespace may follow the value */
         while (end < text + len && (unsigned char)*end <= 0x20 && *end)
             end++;

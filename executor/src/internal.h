@@ -64,10 +64,13 @@ int Msp_json_valid(const char *json, size_t len);
  * find under name (its decoded name read as a C string), or {NULL, 0}. */
 msp_span Msp_json_member(const char *json, size_t len, const char *name);
 
-/* Decodes the string literal lit[0..n) (from its opening quote) into out,
- * at most cap bytes, NUL bytes kept; returns the bytes written. The decoded
- * length never exceeds n. */
-size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap);
+/* jsonstr.c: four hex digits p[0..4) (n bytes are readable) into *v;
+ * 0, or -1 when n < 4 or one is not a hex digit (*v untouched). */
+int Msp_hex4(const char *p, size_t n, unsigned *v);
+
+/* jsonstr.c: the UTF-8 form of code point cp (below 0x110000) in out;
+ * returns its length, 1 to 4. */
+size_t Msp_utf8_encode(unsigned long cp, char out[4]);
 
 /* 1 when s[0..n) holds a raw NUL byte or a \u escape cJSON reads as U+0000
  * (\u0000, or \u with a bad hex digit). */

@@ -62,96 +62,19 @@ static size_t skip_space(const char *json, size_t len, size_t i)
     return i;
 }
 
-/* Four hex digits. cJSON accepts "\u" followed by a non-hex digit and
- * reads it as U+0000; so does this. */
-static unsigned hex4(const char *p, const char *end)
-{
-    unsigned v = 0;
-    if (end - p < 4)
-        return 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9')
-            v = v * 16 + (unsigned)(c - '0');
-        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-            v = v * 16 + (unsigned)((c | 0x20) - 'a' + 10);
-        else
-            return 0;
-    }
-    return v;
-}
-
-size_t Msp_json_decode(const char *lit, size_t n, char *out, size_t cap)
-{
-    const char *p = lit + 1, *end = lit + n;
-    size_t w = 0;
-
-    while (p < end && *p != '"' && w < cap) {
-        char u[4];
-        size_t un = 1;
-        if (*p != '\\') {
-            u[0] = *p++;
-        } else if (++p >= end) {
-            break;
-        } else {
-            char c = *p++;
-            switch (c) {
-            case 'b': u[0] = '\b'; break;
-            case 'f': u[0] = '\f'; break;
-            case 'n': u[0] = '\n'; break;
-            case 'r': u[0] = '\r'; break;
-            case 't': u[0] = '\t'; break;
-            case 'u': {
-                unsigned cp = hex4(p, end);
-                p += end - p < 4 ? end - p : 4;
-                if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 6 &&
-                    p[0] == '\\' && p[1] == 'u') {
-                    unsigned lo = hex4(p + 2, end);
-                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        p += 6;
-                    }
-                }
-                if (cp >= 0xD800 && cp <= 0xDFFF)
-                    cp = 0xFFFD; /* a lone surrogate, as a JS runtime
-                                    writes it out */
-                if (cp < 0x80) {
-                    u[0] = (char)cp;
-                } else if (cp < 0x800) {
-                    u[0] = (char)(0xC0 | (cp >> 6));
-                    u[1] = (char)(0x80 | (cp & 0x3F));
-                    un = 2;
-                } else if (cp < 0x10000) {
-                    u[0] = (char)(0xE0 | (cp >> 12));
-                    u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[2] = (char)(0x80 | (cp & 0x3F));
-                    un = 3;
-                } else {
-                    u[0] = (char)(0xF0 | (cp >> 18));
-                    u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[3] = (char)(0x80 | (cp & 0x3F));
-                    un = 4;
-                }
-                break;
-            }
-            default: u[0] = c; break; /* " \ / */
-            }
-        }
-        for (size_t k = 0; k < un && w < cap; k++)
-            out[w++] = u[k];
-    }
-    return w;
-}
-
 /* 1 when the string literal lit[0..n) names `name` as cJSON reads it:
- * decoded, and compared as a C string (up to its first NUL). */
+ * decoded (msp_json_string_decode, as cJSON read the context document),
+ * and compared as a C string (up to its first NUL). */
 static int key_is(const char *lit, size_t n, const char *name, size_t nlen)
 {
     char buf[64];
-    if (nlen + 1 > sizeof buf)
+    size_t used, got;
+    if (nlen + 1 > sizeof buf ||
+        msp_json_string_decode(lit, n, &used, buf, nlen + 1, &got,
+                               MSP_JSON_STR_AS_CJSON) != 0)
         return 0;
-    size_t got = Msp_json_decode(lit, n, buf, nlen + 1);
+    if (got > nlen + 1)
+        got = nlen + 1;
     const char *nul = memchr(buf, '\0', got);
     if (nul)
         got = (size_t)(nul - buf);
@@ -199,11 +122,10 @@ int Msp_json_has_nul(const char *s, size_t n)
     if (memchr(s, '\0', n))
         return 1;
     while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (end - p >= 6 && p[1] == 'u') {
-            unsigned cp = hex4(p + 2, end);
-            if (cp == 0)
-                return 1;
-        }
+        unsigned cp;
+        if (end - p >= 6 && p[1] == 'u' &&
+            (Msp_hex4(p + 2, (size_t)(end - p - 2), &cp) != 0 || cp == 0))
+            return 1; /* cJSON reads a bad hex digit as U+0000 */
         if (end - p <= 2)
             break;
         p += 2; /* past the escaped character */
@@ -274,42 +196,15 @@ static size_t strict_number(const char *j, size_t len, size_t i)
     return i;
 }
 
-/* Index past the string at json[i] (a '"'), or 0: no raw control byte,
- * only the escapes of RFC 8259. Lone surrogates and bytes that are not
- * UTF-8 pass, as they do through a JS runtime's text() and JSON.parse. */
+/* Index past the string at json[i] (a '"'), or 0: the one decoder's rule
+ * (msp_util.h), which takes lone surrogates and bytes that are not UTF-8,
+ * as a JS runtime's text() and JSON.parse do. */
 static size_t strict_string(const char *j, size_t len, size_t i)
 {
-    for (i++; i < len; i++) {
-        unsigned char c = (unsigned char)j[i];
-        if (c == '"')
-            return i + 1;
-        if (c < 0x20)
-            return 0;
-        if (c != '\\')
-            continue;
-        if (++i >= len)
-            return 0;
-        switch (j[i]) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't': break;
-        case 'u':
-            for (int k = 1; k <= 4; k++) {
-                char h = i + (size_t)k < len ? j[i + (size_t)k] : 0;
-                if (!is_digit(h) && !((h | 0x20) >= 'a' && (h | 0x20) <= 'f'))
-                    return 0;
-            }
-            i += 4;
-            break;
-        default: return 0;
-        }
-    }
-    return 0;
+    size_t used, n;
+    if (msp_json_string_decode(j + i, len - i, &used, NULL, 0, &n, 0) != 0)
+        return 0;
+    return i + used;
 }
 
 static size_t literal(const char *j, size_t len, size_t i, const char *word)

@@ -94,7 +94,12 @@ static int raw_string(msp_span obj, const char *name, char **out, size_t *n)
         return MSP_OK;
     if (!(*out = malloc(v.n)))
         return MSP_ERR_NOMEM;
-    *n = Msp_json_decode(v.p, v.n, *out, v.n);
+    size_t used;
+    if (msp_json_string_decode(v.p, v.n, &used, *out, v.n, n, 0) != 0) {
+        free(*out); /* never: the body passed Msp_json_valid */
+        *out = NULL;
+        *n = 0;
+    }
     return MSP_OK;
 }
 

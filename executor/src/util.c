@@ -58,30 +58,6 @@ static long u_escape(const char *t, size_t len, size_t i)
     return (long)v;
 }
 
-static size_t utf8_encode(unsigned long cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Reads one character of a JSON string spelling at t[i] (i < len): a raw
  * byte or an escape. Writes its bytes to out (1..4) and returns how many
  * text bytes it took. */
@@ -112,11 +88,11 @@ static size_t spelled_char(const char *t, size_t len, size_t i, char out[4],
             unsigned long full = 0x10000ul +
                                  ((unsigned long)(cp - 0xD800) << 10) +
                                  (unsigned long)(lo - 0xDC00);
-            *outn = utf8_encode(full, out);
+            *outn = Msp_utf8_encode(full, out);
             return 12;
         }
     }
-    *outn = utf8_encode((unsigned long)cp, out);
+    *outn = Msp_utf8_encode((unsigned long)cp, out);
     return 6;
 }
 

@@ -348,7 +348,7 @@ static enum MHD_Result dispatch(fm_req *r, struct MHD_Connection *c,
 
     execute = strcmp(url, MSP_PATH_EXECUTE) == 0;
     if (execute && !r->too_large)
-        doc = cJSON_ParseWithLength((const char *)mreq.body, mreq.body_len);
+        doc = mspf_cjson_parse((const char *)mreq.body, mreq.body_len, NULL);
     if (execute && fm_check_request_doc(&mreq, doc, &viol, &n_viol) != 0)
         n_viol = 0;
     if (fm_fx_count(fm->fx)) {

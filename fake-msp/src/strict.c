@@ -25,17 +25,6 @@ static void skip_ws(walker *w)
         w->p++;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int fail(walker *w, const char *what, const char *name)
 {
     if (name)
@@ -47,68 +36,51 @@ static int fail(walker *w, const char *what, const char *name)
     return -1;
 }
 
-/* Reads a string at w->p ('"'), decoding it into out when out is not NULL.
- * Sets *nul when it holds U+0000. */
-static int read_string(walker *w, msp_buf *out, int *nul)
+/* A decoded member name: its own block (NUL-terminated), its length. */
+typedef struct member_name {
+    char *p;
+    size_t len;
+} member_name;
+
+/* Reads the string at w->p ('"') with the kit's one JSON string decoder
+ * (msp_util.h: a lone surrogate reads as U+FFFD, so "\ud800" and "\udbff"
+ * are the same name). A value is only checked: no U+0000. A name (nm not
+ * NULL) is decoded into a new block in *nm, which the caller frees; its
+ * NUL is the caller's to refuse, once the name is known. Returns 0, or -1
+ * with the message set. */
+static int read_string(walker *w, member_name *nm)
 {
-    w->p++;
-    while (w->p < w->end && *w->p != '"') {
-        if (*w->p == '\\' && w->p + 1 < w->end) {
-            char e = w->p[1];
-            if (e == 'u' && w->end - w->p >= 6) {
-                unsigned cp = 0;
-                int k;
-                for (k = 2; k < 6; k++)
-                    cp = cp * 16 + (unsigned)hexval(w->p[k]);
-                if (cp == 0)
-                    *nul = 1;
-                if (out) { /* decoded to UTF-8 (each surrogate alone) */
-                    char u[3];
-                    size_t un;
-                    if (cp < 0x80) {
-                        u[0] = (char)cp;
-                        un = 1;
-                    } else if (cp < 0x800) {
-                        u[0] = (char)(0xc0 | (cp >> 6));
-                        u[1] = (char)(0x80 | (cp & 0x3f));
-                        un = 2;
-                    } else {
-                        u[0] = (char)(0xe0 | (cp >> 12));
-                        u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                        u[2] = (char)(0x80 | (cp & 0x3f));
-                        un = 3;
-                    }
-                    msp_buf_append(out, u, un);
-                }
-                w->p += 6;
-                continue;
-            }
-            if (out) {
-                char c = e == 'n'   ? '\n'
-                         : e == 't' ? '\t'
-                         : e == 'r' ? '\r'
-                         : e == 'b' ? '\b'
-                         : e == 'f' ? '\f'
-                                    : e;
-                msp_buf_append(out, &c, 1);
-            }
-            w->p += 2;
-            continue;
-        }
-        if (out)
-            msp_buf_append(out, w->p, 1);
-        w->p++;
+    char small[256];
+    size_t n = (size_t)(w->end - w->p), used, len;
+    int rc = msp_json_string_decode(w->p, n, &used, nm ? small : NULL,
+                                    nm ? sizeof small : 0, &len,
+                                    nm ? 0 : MSP_JSON_STR_NO_NUL);
+    if (rc == MSP_JSON_STR_ENUL)
+        return fail(w, "NUL in", NULL);
+    if (rc != 0) {
+        char what[64];
+        snprintf(what, sizeof what, "%s in", msp_json_string_strerror(rc));
+        return fail(w, what, NULL); /* "a raw control byte in \"a.b\"" */
     }
-    if (w->p < w->end)
-        w->p++;
+    if (nm) {
+        if (!(nm->p = malloc(len + 1)))
+            return fail(w, "out of memory in", NULL);
+        if (len <= sizeof small)
+            memcpy(nm->p, small, len);
+        else /* a long name: decoded again, straight into its block */
+            (void)msp_json_string_decode(w->p, n, &used, nm->p, len, &len, 0);
+        nm->p[len] = '\0';
+        nm->len = len;
+    }
+    w->p += used;
     return 0;
 }
 
 static int name_cmp(const void *a, const void *b)
 {
-    const msp_buf *x = a, *y = b;
+    const member_name *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->data ? x->data : "", y->data ? y->data : "", n);
+    int c = memcmp(x->p, y->p, n);
 
     return c ? c : (x->len > y->len) - (x->len < y->len);
 }
@@ -153,49 +125,40 @@ static int value(walker *w, int depth);
 
 static int object(walker *w, int depth)
 {
-    msp_buf *names = NULL;
+    member_name *names = NULL;
     size_t n = 0, cap = 0, i;
     int rc = 0;
 
     w->p++;
     for (;;) {
-        msp_buf name;
-        int nul = 0;
         size_t old;
-        msp_buf_init(&name, w->end - w->p > 0 ? (size_t)(w->end - w->p) : 1);
         if (!next_item(w, '}'))
             break;
         if (*w->p != '"') {
             rc = fail(w, "malformed JSON at", NULL);
             break;
         }
-        read_string(w, &name, &nul);
-        msp_buf_append(&name, "", 0);
-        if (name.failed) {
-            free(name.data);
-            rc = fail(w, "member name too large in", NULL);
-            break;
-        }
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 8;
-            msp_buf *nn = realloc(names, ncap * sizeof *nn);
+            member_name *nn = realloc(names, ncap * sizeof *nn);
             if (!nn) {
-                free(name.data);
                 rc = fail(w, "out of memory in", NULL);
                 break;
             }
             names = nn;
             cap = ncap;
         }
-        names[n++] = name;
-        if (nul) {
+        if ((rc = read_string(w, &names[n])) != 0)
+            break;
+        n++;
+        if (memchr(names[n - 1].p, '\0', names[n - 1].len)) {
             rc = fail(w, "NUL in the member name in", NULL);
             break;
         }
         old = w->plen;
         snprintf(w->path + old, sizeof w->path - old, "%s%.*s", old ? "." : "",
-                 (int)(name.len > 64 ? 64 : name.len),
-                 name.data ? name.data : "");
+                 (int)(names[n - 1].len > 64 ? 64 : names[n - 1].len),
+                 names[n - 1].p);
         w->plen = strlen(w->path);
         skip_colon(w);
         rc = value(w, depth + 1);
@@ -213,12 +176,12 @@ static int object(walker *w, int depth)
                 char nm[100];
                 snprintf(nm, sizeof nm, "%.*s",
                          (int)(names[i].len > 64 ? 64 : names[i].len),
-                         names[i].data ? names[i].data : "");
+                         names[i].p);
                 rc = fail(w, "duplicate member", nm);
             }
     }
     for (i = 0; i < n; i++)
-        free(names[i].data);
+        free(names[i].p);
     free(names);
     return rc;
 }
@@ -249,8 +212,6 @@ static int array(walker *w, int depth)
 
 static int value(walker *w, int depth)
 {
-    int nul = 0;
-
     if (depth > MAX_DEPTH)
         return fail(w, "nesting deeper than 64 levels at", NULL);
     skip_ws(w);
@@ -259,9 +220,7 @@ static int value(walker *w, int depth)
     switch (*w->p) {
     case '{': return object(w, depth);
     case '[': return array(w, depth);
-    case '"':
-        read_string(w, NULL, &nul);
-        return nul ? fail(w, "NUL in", NULL) : 0;
+    case '"': return read_string(w, NULL);
     default: skip_scalar(w); return 0;
     }
 }
@@ -271,10 +230,11 @@ static int value(walker *w, int depth)
  * is small and plain: no escaped member name, no \u escape, a few members
  * per object. quick_value() walks such text the way value() does, without
  * decoding, allocating or building paths, and answers 1 only when value()
- * would pass it; anything else (a \u escape or NUL byte anywhere, an
- * escaped or repeated member name, more than QUICK_NAMES members in one
- * object, nesting past MAX_DEPTH, an unterminated string) gets 0, and the
- * full walk decides and words the message. */
+ * would pass it; anything else (a \u escape, an escape JSON does not have
+ * or a raw control byte in a string, an escaped or repeated member name,
+ * more than QUICK_NAMES members in one object, nesting past MAX_DEPTH, an
+ * unterminated string) gets 0, and the full walk decides and words the
+ * message. */
 #define QUICK_NAMES 16
 
 static int quick_value(walker *w, int depth);
@@ -283,11 +243,12 @@ static int quick_value(walker *w, int depth);
 static int quick_string(walker *w, int is_name)
 {
     for (w->p++; w->p < w->end && *w->p != '"'; w->p++) {
-        if (*w->p == '\0')
-            return 0;
+        if ((unsigned char)*w->p < 0x20)
+            return 0; /* a raw control byte: refused by the full walk */
         if (*w->p == '\\') {
-            if (is_name || w->end - w->p < 2 || w->p[1] == 'u')
-                return 0;
+            if (is_name || w->end - w->p < 2 ||
+                !memchr("\"\\/bfnrt", w->p[1], 8))
+                return 0; /* \u, or an escape JSON does not have */
             w->p++;
         }
     }

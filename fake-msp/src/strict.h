@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 /* Walks JSON text that cJSON accepted. Returns 0 when every object has
- * distinct member names (compared decoded) and no string (name or value)
- * holds U+0000; else -1 with "duplicate member \"tool\"" or "NUL in
- * \"params.agent_id\"" (the field path) in msg. Nesting past 64 levels is
+ * distinct member names (compared decoded by msp_json_string_decode, so
+ * "\ud800" and "\udbff" are one name, U+FFFD), no string (name or value)
+ * holds U+0000 and each is one the decoder takes; else -1 with "duplicate
+ * member \"tool\"", "NUL in \"params.agent_id\"" (the field path) or "an
+ * escape JSON does not have in \"tool\"" in msg. Nesting past 64 levels is
  * refused the same way. */
 int fm_json_strict(const char *json, size_t len, char *msg, size_t msglen);
 

@@ -241,6 +241,26 @@ Test(hardening, execute_refuses_nul_duplicates_empty_key_and_other_types)
     fake_msp_stop(fm);
 }
 
+/* Issue 23: the server reads request strings with the kit's one JSON
+ * string decoder. A lone surrogate is U+FFFD (cJSON alone refused the body
+ * as not JSON), so two different ones are one member name; "\u00g0", which
+ * cJSON read as U+0000 unseen by the NUL check, is refused. */
+Test(hardening, execute_reads_lone_surrogates_as_one_name_and_refuses_bad_hex)
+{
+    const char *plain[] = {"Authorization: Bearer sk-test",
+                           "Content-Type: application/json", NULL};
+    fake_msp *fm = tk_start(NULL);
+    expect_validation(fm, plain,
+                      "{\"tool\":\"msp.list_devices\",\"params\":{\"\\ud800\":"
+                      "1,\"\\udbff\":2},\"simulate\":false}",
+                      "duplicate member \"params.\xEF\xBF\xBD\"");
+    expect_validation(fm, plain,
+                      "{\"tool\":\"msp.list_devices\\u00g0x\",\"params\":{},"
+                      "\"simulate\":false}",
+                      "an escape JSON does not have in \"tool\"");
+    fake_msp_stop(fm);
+}
+
 /* ---- admin API ------------------------------------------------------ */
 
 static long admin(fake_msp *fm, const char *method, const char *path,

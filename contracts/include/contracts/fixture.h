@@ -456,6 +456,13 @@ int mspf_check_values(const cJSON *values, const mspf_reply *replies, size_t n,
  * external executor's --json line this way. */
 typedef struct mspf_json mspf_json;
 
+/* cJSON_ParseWithLengthOpts(text, len, end, 0) (end may be NULL), except
+ * that a lone surrogate escape, which cJSON refuses, reads as U+FFFD: the
+ * rule of the kit's one JSON string decoder (executor/msp_util.h). On
+ * cJSON's refusal, a copy with those escapes written "\ufffd" is parsed
+ * instead; *end is still a pointer into text. Free with cJSON_Delete. */
+cJSON *mspf_cjson_parse(const char *text, size_t len, const char **end);
+
 /* Parses text[0..len) (only whitespace may follow the value). Returns 0
  * and *out (free with mspf_json_free), or -1: not JSON, or ENOMEM. */
 int mspf_json_parse(const char *text, size_t len, mspf_json **out);

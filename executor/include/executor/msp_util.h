@@ -127,6 +127,72 @@ typedef int (*msp_write_fn)(void *user, const void *bytes, size_t n);
  * writes null. Returns 0, or the first non-zero value write returned. */
 int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user);
 
+/* The one JSON string decoder: every reader of the kit that needs the
+ * bytes of a JSON string literal (the executor's response mapping and
+ * member lookup, contracts' NUL-holding strings, fake-msp's duplicate-key
+ * and NUL checks) calls msp_json_string_decode(), so all of them read a
+ * literal the same way. The rule, the same for every caller (shared test
+ * vectors: tests/vectors/json_strings.txt):
+ *
+ * - Exactly RFC 8259's escapes: \" \\ \/ \b \f \n \r \t and \u with four
+ *   hex digits in either case. Any other escape (\x, \u12, \uZZZZ), a raw
+ *   byte below 0x20 (NUL included) or a missing closing quote is an error,
+ *   as for JSON.parse (cJSON lets raw control bytes and \u00g0 through;
+ *   only MSP_JSON_STR_AS_CJSON reads them its way).
+ * - A surrogate pair decodes to its code point (4 UTF-8 bytes). A lone
+ *   surrogate escape (a high one not followed by a \u low one, or a low
+ *   one not after a high one) decodes to U+FFFD (EF BF BD). RFC 8259 §8.2
+ *   leaves such strings' meaning open; JSON.parse accepts them and a JS
+ *   runtime writes each as U+FFFD in UTF-8, which is what the reference
+ *   executor's output shows, and the output stays valid UTF-8. Consequence:
+ *   "\ud800" and "\udbff" decode to the same bytes, so as two member
+ *   names of one object they are duplicates (fake-msp refuses them).
+ * - \u0000 decodes to a NUL byte (kept: the decoded length counts it);
+ *   with MSP_JSON_STR_NO_NUL it is the error MSP_JSON_STR_ENUL instead.
+ * - Raw bytes from 0x80 up are copied as they are, valid UTF-8 or not:
+ *   this is a decoder, not a UTF-8 validator (JSON.parse after a byte
+ *   reader keeps them too); writers replace them (msp_json_quote()).
+ *
+ * The decoded form is never longer than the literal, so a buffer of n bytes
+ * always holds it. */
+#define MSP_JSON_STR_NO_NUL 1u /* \u0000 is an error (MSP_JSON_STR_ENUL) */
+/* Only for reading member names the way cJSON read the same text (the
+ * executor's context document, which cJSON parsed): a raw byte below 0x20
+ * is copied and a \u whose four characters are not all hex digits reads as
+ * U+0000, as cJSON reads them. Surrogates and everything else: the rule. */
+#define MSP_JSON_STR_AS_CJSON 2u
+
+/* Results of msp_json_string_decode(): 0, or one of these. */
+#define MSP_JSON_STR_ECUT     (-1) /* not '"' first, or no closing '"' */
+#define MSP_JSON_STR_ECONTROL (-2) /* a raw byte below 0x20 */
+#define MSP_JSON_STR_EESCAPE  (-3) /* an escape RFC 8259 does not have */
+#define MSP_JSON_STR_ENUL     (-4) /* \u0000 under MSP_JSON_STR_NO_NUL */
+
+/* Decodes the JSON string literal at in[0] (its opening '"'; in[0..n) may
+ * go on past the closing quote) by the rule above. On success returns 0,
+ * sets *consumed to the literal's length, both quotes included, and
+ * *out_len to the whole decoded length, and writes the first
+ * min(*out_len, cap) decoded bytes to out (no NUL added): like snprintf,
+ * out may be NULL with cap 0 to only check and measure, and *out_len > cap
+ * says the output was cut. On error returns an MSP_JSON_STR_E* code and
+ * sets nothing (out may hold part of the output). Never reads past
+ * in[n - 1]. */
+int msp_json_string_decode(const char *in, size_t n, size_t *consumed,
+                           char *out, size_t cap, size_t *out_len,
+                           unsigned flags);
+
+/* For a reader that parses JSON text with cJSON, which refuses a lone
+ * surrogate escape where the rule above reads U+FFFD: rewrites in place,
+ * inside the strings of text[0..len), each lone surrogate escape as
+ * "\ufffd" (the same length, so every offset into the text holds), so that
+ * cJSON reads the text as msp_json_string_decode() does. Returns the
+ * number of escapes rewritten. */
+size_t msp_json_fffd_lone_surrogates(char *text, size_t len);
+
+/* What an MSP_JSON_STR_E* code means, for a message ("a raw control
+ * byte"); never NULL. */
+const char *msp_json_string_strerror(int code);
+
 /* The one HTML escaper: every byte of other people's data (fixture names,
  * descriptions, bodies, journal bytes) that reaches an HTML page
  * (msp-contract's --html reports, fake-msp's dashboard) goes through
