@@ -235,7 +235,8 @@ static int add_credential(void *dest, msp_opt_use *use)
 static msp_opts_status parse_options(int argc, char **argv, command_fn run,
                                      struct cli *c, msp_opts_result *r)
 {
-    const msp_opt options[] = {
+    /* static: the result's r->opt points into it after the return */
+    static msp_opt options[] = {
         MSP_OPT_LIST_ROW("contracts", AT(dirs), offsetof(struct cli, ndirs)),
         MSP_OPT_ROW("filter", 0, MSP_OPT_STRING, AT(o.filter)),
         MSP_OPT_ROW("junit", 0, MSP_OPT_STRING, AT(o.junit)),
@@ -253,11 +254,7 @@ static msp_opts_status parse_options(int argc, char **argv, command_fn run,
         MSP_OPT_ROW("state-url", 0, MSP_OPT_STRING, AT(o.state_url)),
         MSP_OPT_ROW("list-states", 0, MSP_OPT_FLAG, AT(o.list_states)),
         MSP_OPT_ROW("fault-matrix", 0, MSP_OPT_FLAG, AT(o.fault_matrix)),
-        run == hx_pact_export
-            ? (msp_opt)MSP_OPT_ROW("provider", 0, MSP_OPT_STRING,
-                                   AT(o.provider_name))
-            : (msp_opt)MSP_OPT_ROW("provider", 0, MSP_OPT_FLAG,
-                                   AT(o.provider_matrix)),
+        MSP_OPT_ROW("provider", 0, MSP_OPT_FLAG, AT(o.provider_matrix)),
         MSP_OPT_ROW("pact", 0, MSP_OPT_STRING, AT(o.pact)),
         MSP_OPT_ROW("consumer", 0, MSP_OPT_STRING, AT(o.consumer)),
         MSP_OPT_ROW("out", 0, MSP_OPT_STRING, AT(o.out)),
@@ -267,6 +264,13 @@ static msp_opts_status parse_options(int argc, char **argv, command_fn run,
         MSP_OPT_ROW("verbose", 'v', MSP_OPT_FLAG, AT(o.verbose)),
         MSP_OPT_ROW("help", 'h', MSP_OPT_STOP, AT(help)),
     };
+    static const msp_opt provider_name =
+        MSP_OPT_ROW("provider", 0, MSP_OPT_STRING, AT(o.provider_name));
+    static const msp_opt provider_flag =
+        MSP_OPT_ROW("provider", 0, MSP_OPT_FLAG, AT(o.provider_matrix));
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (options[i].name && strcmp(options[i].name, "provider") == 0)
+            options[i] = run == hx_pact_export ? provider_name : provider_flag;
     return msp_opts_parse(options, sizeof options / sizeof options[0], argc,
                           argv, 2, c, r);
 }
