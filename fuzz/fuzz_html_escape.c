@@ -53,33 +53,6 @@ static size_t strip_spans(char *s, size_t n)
     return w;
 }
 
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned cp;
-    size_t len;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2, cp = s[0] & 0x1fu;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        len = 3, cp = s[0] & 0x0fu;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        len = 4, cp = s[0] & 0x07u;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const refs[] = {"&amp;", "&lt;", "&gt;", "&quot;",
@@ -117,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i += strlen(refs[k]);
             continue;
         }
-        size_t step = utf8_len(u + i, len - i);
+        size_t step = msp_utf8_seq(u + i, len - i);
         CHECK(step > 0);
         memcpy(decoded + dlen, o.p + i, step);
         dlen += step;

@@ -122,8 +122,6 @@ int hx_pact_scan_text(const char *text, size_t len, hx_pact_scan *out);
 /* The flags of the strings of interaction index. */
 unsigned hx_pact_scan_flags(const hx_pact_scan *sc, size_t index);
 void hx_pact_scan_free(hx_pact_scan *sc);
-/* 1 when s is valid UTF-8 (RFC 3629), else 0. */
-int hx_pact_utf8_valid(const char *s);
 
 /* The fixture form of a pact response's body matching rules (V2 "$.body…"
  * keys or V3/V4 categories; pact_import_rules.c): *mode "type" when $ is

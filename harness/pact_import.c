@@ -815,7 +815,8 @@ static char *import_one(imp *im, const cJSON *it, size_t index,
 static void print_left_out(const imp *im, const cJSON *it, const char *desc)
 {
     const char *cred = pact_credential(it);
-    char *shown = desc && hx_pact_utf8_valid(desc) ? strdup(desc) : NULL;
+    char *shown =
+        desc && msp_utf8_valid(desc, strlen(desc)) ? strdup(desc) : NULL;
     if (shown && cred)
         (void)msp_redact_secret(shown, strlen(shown), cred, strlen(cred));
     fprintf(stderr, "left out \"%s\": %s\n", shown ? shown : "?", im->why);
@@ -846,8 +847,10 @@ int hx_pact_import(const hx_options *o)
     const cJSON *prov =
         cJSON_GetObjectItem(cJSON_GetObjectItem(pact, "provider"), "name");
     /* only a label in each fixture's description, but a fixture is JSON */
-    int cons_ok = cJSON_IsString(cons) && hx_pact_utf8_valid(cons->valuestring);
-    int prov_ok = cJSON_IsString(prov) && hx_pact_utf8_valid(prov->valuestring);
+    int cons_ok = cJSON_IsString(cons) &&
+                  msp_utf8_valid(cons->valuestring, strlen(cons->valuestring));
+    int prov_ok = cJSON_IsString(prov) &&
+                  msp_utf8_valid(prov->valuestring, strlen(prov->valuestring));
     char pair[300];
     snprintf(pair, sizeof pair, "%s -> %s",
              cons_ok ? cons->valuestring : "consumer",

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "executor/msp_util.h"
+
 typedef struct scan {
     const unsigned char *start, *p, *end;
     int depth;
@@ -76,23 +78,6 @@ static int hex4(scan *s, unsigned *v)
     return 0;
 }
 
-/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (n == 0 || c > 0xf4 || (size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-        (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-        return 0;
-    return n;
-}
-
 /* A string; *key_is_interactions when it spells exactly "interactions". */
 static int string(scan *s, int *key_is_interactions)
 {
@@ -112,7 +97,7 @@ static int string(scan *s, int *key_is_interactions)
             return fail(s, "a control byte inside a string");
         if (c >= 0x80) {
             plain = 0;
-            size_t n = utf8_len(s->p, s->end);
+            size_t n = msp_utf8_seq(s->p, (size_t)(s->end - s->p));
             if (n == 0) {
                 mark(s, HX_PACT_SCAN_NOT_UTF8);
                 s->p++;
@@ -322,17 +307,4 @@ void hx_pact_scan_free(hx_pact_scan *sc)
     free(sc->flags);
     sc->flags = NULL;
     sc->n_flags = 0;
-}
-
-int hx_pact_utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *end = p + strlen(s);
-    while (p < end) {
-        size_t n = *p < 0x80 ? 1 : utf8_len(p, end);
-        if (n == 0)
-            return 0;
-        p += n;
-    }
-    return 1;
 }

@@ -150,37 +150,10 @@ static int check_matcher(pctx *p, const cJSON *m, matcher_kind k, int at)
 }
 
 /* Validates a value that will be matched: literals and matchers. */
-/* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
-static int utf8_ok(const unsigned char *s)
-{
-    while (*s) {
-        unsigned c = *s++, n, cp, i;
-        if (c < 0x80)
-            continue;
-        if (c >= 0xc2 && c <= 0xdf)
-            n = 1, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            n = 2, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            n = 3, cp = c & 0x07;
-        else
-            return 0;
-        for (i = 0; i < n; i++, s++) {
-            if ((*s & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (*s & 0x3fu);
-        }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-    }
-    return 1;
-}
-
 int Mspf_parse_check_header_value(pctx *p, const cJSON *v)
 {
     if (Mspf_strtab_within(p->st, v) || strpbrk(v->valuestring, "\r\n") ||
-        !utf8_ok((const unsigned char *)v->valuestring))
+        !msp_utf8_valid(v->valuestring, strlen(v->valuestring)))
         return Mspf_parse_fail(p, "a header value must not hold CR, LF, NUL "
                                   "or invalid UTF-8");
     return 0;

@@ -92,8 +92,9 @@ int msp_buf_printf(msp_buf *b, const char *fmt, ...)
     return 0;
 }
 
-size_t Msp_utf8_seq(const unsigned char *s, size_t n)
+size_t msp_utf8_seq(const void *p, size_t n)
 {
+    const unsigned char *s = p;
     size_t len;
     unsigned int cp;
     if (s[0] < 0x80)
@@ -121,6 +122,19 @@ size_t Msp_utf8_seq(const unsigned char *s, size_t n)
         (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
         return 0;
     return len;
+}
+
+int msp_utf8_valid(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    size_t i = 0, seq;
+    while (i < n) {
+        seq = msp_utf8_seq(s + i, n - i);
+        if (seq == 0)
+            return 0;
+        i += seq;
+    }
+    return 1;
 }
 
 static int buf_write(void *user, const void *p, size_t n)

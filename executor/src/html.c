@@ -87,7 +87,7 @@ int msp_html_escape(const char *s, size_t n, unsigned flags, msp_write_fn write,
             rc = put_shown(shown, flags, write, user);
             i++;
         } else {
-            size_t seq = Msp_utf8_seq(u + i, n - i);
+            size_t seq = msp_utf8_seq(u + i, n - i);
             unsigned long cp = seq ? code_point(u + i, seq) : 0;
             if (seq && !shown_by_number(cp)) {
                 rc = write(user, s + i, seq);

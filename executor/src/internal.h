@@ -11,9 +11,6 @@
 #include "executor/msp_executor.h"
 #include "executor/msp_util.h"
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one. */
-size_t Msp_utf8_seq(const unsigned char *s, size_t n);
-
 /* A borrowed byte span. */
 typedef struct msp_span {
     const char *p;

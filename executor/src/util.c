@@ -166,7 +166,7 @@ int msp_json_quote(const char *s, size_t n, msp_write_fn write, void *user)
         if (i == n)
             break;
         if (u[i] >= 0x80) {
-            size_t seq = Msp_utf8_seq(u + i, n - i);
+            size_t seq = msp_utf8_seq(u + i, n - i);
             rc = seq ? write(user, s + i, seq)
                      : write(user, "\\ufffd", MSP_STRLEN("\\ufffd"));
             if (rc != 0)

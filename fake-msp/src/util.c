@@ -63,44 +63,7 @@ unsigned long long fm_splitmix64(unsigned long long *state)
 
 int fm_utf8_valid(const unsigned char *s, size_t n)
 {
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t k, more;
-        unsigned long cp;
-        if (c == 0)
-            return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            more = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            more = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            more = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (n - i <= more)
-            return 0;
-        for (k = 1; k <= more; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((more == 1 && cp < 0x80) || (more == 2 && cp < 0x800) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += more + 1;
-    }
-    return 1;
+    return !memchr(s, '\0', n) && msp_utf8_valid(s, n);
 }
 
 int fm_strieq(const char *a, const char *b)

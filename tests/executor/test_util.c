@@ -277,3 +277,27 @@ Test(util, mask_shows_at_most_a_quarter_and_no_control_bytes)
     cr_expect_eq(buf[0], 'q', "a zero-length buffer is not written");
     msp_mask_secret("secret", NULL, 8);
 }
+
+/* The one UTF-8 rule (RFC 3629) the executor, the fixture model, fake-msp
+ * and the Pact scanner share. */
+Test(util, utf8_accepts_shortest_forms_and_refuses_the_rest)
+{
+    cr_assert_eq(msp_utf8_seq("a", 1), 1);
+    cr_assert_eq(msp_utf8_seq("\0", 1), 1);
+    cr_assert_eq(msp_utf8_seq("\xc3\xa9", 2), 2);         /* e acute */
+    cr_assert_eq(msp_utf8_seq("\xe2\x82\xac", 3), 3);     /* euro */
+    cr_assert_eq(msp_utf8_seq("\xf0\x9f\x98\x80", 4), 4); /* emoji */
+    cr_assert_eq(msp_utf8_seq("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
+    cr_assert_eq(msp_utf8_seq("\xc0\x80", 2), 0);         /* overlong NUL */
+    cr_assert_eq(msp_utf8_seq("\xe0\x80\xaf", 3), 0);     /* overlong '/' */
+    cr_assert_eq(msp_utf8_seq("\xed\xa0\x80", 3), 0);     /* surrogate */
+    cr_assert_eq(msp_utf8_seq("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+    cr_assert_eq(msp_utf8_seq("\xe2\x82", 2), 0);         /* cut short */
+    cr_assert_eq(msp_utf8_seq("\x80", 1), 0);             /* lone tail */
+    cr_assert_eq(msp_utf8_seq("\xff", 1), 0);
+    cr_assert(msp_utf8_valid("caf\xc3\xa9 \xe2\x82\xac", 9));
+    cr_assert(msp_utf8_valid("a\0b", 3), "a NUL byte is valid UTF-8");
+    cr_assert(msp_utf8_valid("", 0));
+    cr_assert_not(msp_utf8_valid("ok\xe2\x82", 4), "a sequence cut at the end");
+    cr_assert_not(msp_utf8_valid("\xed\xb0\x80ok", 5), "a lone low surrogate");
+}

@@ -285,6 +285,16 @@ int msp_uuid4(char out[MSP_UUID_BUF_SIZE]);
  * hash, in the same shape as msp_uuid4()'s. */
 void msp_uuid4_from_bits(uint64_t hi, uint64_t lo, char out[MSP_UUID_BUF_SIZE]);
 
+/* The length of the one valid UTF-8 sequence starting s[0..n), n > 0
+ * (RFC 3629: the shortest form, no surrogates, nothing past U+10FFFF):
+ * 1 for an ASCII byte (NUL included), 2 to 4, or 0 when s does not start
+ * a valid sequence. */
+size_t msp_utf8_seq(const void *s, size_t n);
+
+/* 1 when s[0..n) is valid UTF-8 throughout (msp_utf8_seq's rule), else 0.
+ * A NUL byte is valid UTF-8: callers that refuse it check for it. */
+int msp_utf8_valid(const void *s, size_t n);
+
 /* Flags of msp_uuid_valid(); 0 is lowercase hex, any version — the shape
  * of the ids fixtures and the recorder write. */
 #define MSP_UUID_ANY_CASE 1u /* hex digits A-F accepted too */
